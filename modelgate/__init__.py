@@ -1,0 +1,33 @@
+"""modelgate: model governance as code.
+
+The public API (``check``, ``Fail``, ``Skip``, ``hookimpl``) is loaded lazily so that
+``import modelgate`` and ``modelgate --version`` stay as cheap as starting Python.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from modelgate.checkapi import Fail, Skip, check
+    from modelgate.hookspecs import hookimpl
+
+_LAZY = {
+    "check": "modelgate.checkapi",
+    "Fail": "modelgate.checkapi",
+    "Skip": "modelgate.checkapi",
+    "hookimpl": "modelgate.hookspecs",
+}
+
+__all__ = ["Fail", "Skip", "__version__", "check", "hookimpl"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modelgate' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

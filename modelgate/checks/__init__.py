@@ -1,0 +1,1 @@
+"""Built-in checks. Each module is a plugin, registered exactly like a third-party one."""

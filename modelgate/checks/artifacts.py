@@ -1,0 +1,62 @@
+"""MG1xx: the model's bytes are where the manifest says, and are what it says."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from modelgate.artifacts import ArtifactPathError
+from modelgate.checkapi import Fail, check
+from modelgate.hashing import HashError
+
+if TYPE_CHECKING:
+    from modelgate.manifest import Manifest, ManifestDoc
+    from modelgate.session import Context
+
+
+@check("MG101", name="artifact-path", waivable=False,
+       hint="artifact paths are relative to the manifest's folder, use '/', and stay inside the repository")
+def artifact_path(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
+    """Every artifact exists and is a regular file inside the repository.
+
+    The path is relative to the manifest's folder, uses ``/``, has no ``..`` and is not
+    absolute; after following symlinks it is still inside the repository; and it is a
+    regular file, not a directory, device, FIFO or socket. These are refused before the
+    file is opened.
+    """
+    for index, artifact in enumerate(manifest.artifacts):
+        try:
+            context.artifact_path(doc, artifact.path)
+        except ArtifactPathError as exc:
+            yield Fail(f"{artifact.path}: {exc}", at=f"artifacts[{index}].path")
+
+
+@check("MG102", name="artifact-hash", waivable=False,
+       hint="if the new bytes are intended, update sha256 and size (and bump the version)")
+def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
+    """Every artifact's size and sha256 match the manifest.
+
+    The size is compared first (cheap); then the file is hashed as a stream from one
+    file descriptor, and a file that changes while it is read is an error. An artifact
+    that cannot be located or read is never a pass.
+    """
+    for index, artifact in enumerate(manifest.artifacts):
+        at = f"artifacts[{index}]"
+        try:
+            path = context.artifact_path(doc, artifact.path)
+            size = os.stat(path).st_size
+            if size != artifact.size:
+                yield Fail(f"{artifact.path}: size is {size} bytes, manifest says {artifact.size}",
+                           at=f"{at}.size")
+                continue
+            actual = context.digest(path)
+        except (ArtifactPathError, HashError, OSError) as exc:
+            yield Fail(f"{artifact.path}: not verified: {exc}", at=f"{at}.path")
+            continue
+        if actual.sha256 != artifact.sha256:
+            yield Fail(
+                f"{artifact.path}: sha256 mismatch: manifest says {artifact.sha256},"
+                f" file has {actual.sha256}",
+                at=f"{at}.sha256",
+            )

@@ -1,0 +1,81 @@
+"""MG3xx: the model is good enough, by the numbers it declares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from modelgate.checkapi import Fail, check
+
+if TYPE_CHECKING:
+    from modelgate.manifest import Manifest
+
+
+class ThresholdParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    metric: str
+    min: float | None = None
+    max: float | None = None
+    threshold: float | None = Field(
+        default=None, description="Compared in the metric's goal direction."
+    )
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> ThresholdParams:
+        if self.min is None and self.max is None and self.threshold is None:
+            raise ValueError("give min, max, or threshold")
+        return self
+
+
+class RequiredMetricsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    metrics: list[str] = Field(default_factory=list)
+    min: int = Field(default=0, ge=0)
+
+
+@check("MG301", name="metric-threshold", needs_rule=True, params=ThresholdParams,
+       hint="improve the model, or change the threshold in the policy (reviewed on the base branch)")
+def metric_threshold(manifest: Manifest, params: ThresholdParams) -> Iterator[Fail]:
+    """A metric is within the policy's bounds at this stage.
+
+    ``with: {metric: auc, min: 0.90}`` and/or ``max: ...``; or ``threshold: X``, which is
+    a minimum for a metric whose ``goal`` is ``maximize`` and a maximum for ``minimize``.
+    A missing metric fails: what is not measured is not good enough.
+    """
+    metric = manifest.metrics.get(params.metric)
+    at = f"metrics.{params.metric}"
+    if metric is None:
+        yield Fail(f"metric {params.metric!r} is required at stage {manifest.stage!r} but missing",
+                   at="metrics")
+        return
+    low, high = params.min, params.max
+    if params.threshold is not None:
+        if metric.goal is None:
+            yield Fail(f"metric {params.metric!r} has no goal (maximize|minimize) for threshold", at=at)
+            return
+        if metric.goal == "maximize":
+            low = params.threshold if low is None else max(low, params.threshold)
+        else:
+            high = params.threshold if high is None else min(high, params.threshold)
+    if low is not None and metric.value < low:
+        yield Fail(f"{params.metric} = {metric.value:g} is below the minimum {low:g}", at=at)
+    if high is not None and metric.value > high:
+        yield Fail(f"{params.metric} = {metric.value:g} is above the maximum {high:g}", at=at)
+
+
+@check("MG302", name="required-metrics", needs_rule=True, params=RequiredMetricsParams,
+       hint="evaluate the model and record the metrics in the manifest")
+def required_metrics(manifest: Manifest, params: RequiredMetricsParams) -> Iterator[Fail]:
+    """The metrics the policy names are present, and at least ``min`` metrics in all.
+
+    ``with: {metrics: [auc, f1], min: 1}``. ``builtin:default`` requires at least one
+    metric from staging on: a model promoted without numbers cannot be compared.
+    """
+    for name in params.metrics:
+        if name not in manifest.metrics:
+            yield Fail(f"metric {name!r} is required at stage {manifest.stage!r}", at="metrics")
+    if len(manifest.metrics) < params.min:
+        yield Fail(f"at least {params.min} metric(s) required at stage {manifest.stage!r},"
+                   f" found {len(manifest.metrics)}", at="metrics")

@@ -1,0 +1,217 @@
+"""The command line, and the only place errors become messages and exit codes.
+
+Exit codes follow pytest: 0 passed, 1 failed, 2 interrupted, 3 internal error,
+4 usage or configuration error, 5 no manifests found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+from modelgate import __version__
+from modelgate.errors import ExitCode, ModelgateError, UsageError
+
+if TYPE_CHECKING:
+    import pluggy
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--version"], ["version"]):
+        print(f"modelgate {__version__}")
+        return ExitCode.OK
+    try:
+        return _run(args)
+    except ModelgateError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"modelgate: error: {line}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("modelgate: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except SystemExit as exc:  # argparse --help
+        return exc.code if isinstance(exc.code, int) else ExitCode.OK
+    except (MemoryError, RecursionError) as exc:
+        print(f"modelgate: error: input too large or too deeply nested ({type(exc).__name__})",
+              file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    except Exception as exc:
+        if "--traceback" in args:
+            traceback.print_exc()
+        print(f"modelgate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"modelgate: please report this at https://github.com/modelgate/modelgate/issues with"
+              f" modelgate {__version__}, Python {platform.python_version()}, {platform.platform()}"
+              " (run with --traceback for details)", file=sys.stderr)
+        return ExitCode.INTERNAL_ERROR
+
+
+def _disabled_plugins(args: list[str]) -> list[str]:
+    """``-p no:NAME`` must be known before the plugins that add options are loaded."""
+    names = []
+    for index, arg in enumerate(args):
+        value = None
+        if arg == "-p" and index + 1 < len(args):
+            value = args[index + 1]
+        elif arg.startswith("-p") and len(arg) > 2:
+            value = arg[2:].lstrip("=")
+        if value is not None:
+            if not value.startswith("no:"):
+                raise UsageError(f"-p {value}: only -p no:NAME (disable a plugin) is supported")
+            names.append(value[3:])
+    return names
+
+
+def _run(args: list[str]) -> int:
+    from modelgate.plugins import make_plugin_manager
+
+    pm = make_plugin_manager(_disabled_plugins(args))
+    parser = _build_parser(pm)
+    options = parser.parse_args(args)
+    if options.command is None:
+        parser.print_help()
+        return ExitCode.USAGE_ERROR
+    handler = {
+        "check": _cmd_check,
+        "list-checks": _cmd_list_checks,
+        "explain": _cmd_explain,
+        "schema": _cmd_schema,
+        "plugins": _cmd_plugins,
+        "version": lambda pm, options: _cmd_version(),
+    }[options.command]
+    return int(handler(pm, options))
+
+
+def _build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
+    parser = _Parser(prog="modelgate", description="Model governance as code: the gate for model promotions.")
+    parser.add_argument("--version", action="version", version=f"modelgate {__version__}")
+    parser.add_argument("-p", dest="plugins_disabled", action="append", default=[], metavar="no:NAME",
+                        help="disable a plugin by name")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = sub.add_parser("check", help="check manifests against the policy")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="manifests, folders, or changed files (an artifact selects its manifests)")
+    check.add_argument("--select", action="append", default=[], metavar="IDS",
+                       help="only these checks (ids, names or id prefixes such as MG3; comma-separated)")
+    check.add_argument("--ignore", action="append", default=[], metavar="IDS",
+                       help="skip these checks (same syntax as --select)")
+    check.add_argument("--policy", action="append", default=None, metavar="REF",
+                       help="policy file, folder or builtin:NAME (repeatable; overrides config)")
+    check.add_argument("--strict", action="store_true", help="warnings fail too")
+    check.add_argument("--traceback", action="store_true", help="show tracebacks of crashes")
+    check.add_argument("-p", dest="plugins_disabled", action="append", default=[], metavar="no:NAME",
+                       help="disable a plugin by name")
+    pm.hook.modelgate_addoption(parser=check)
+
+    sub.add_parser("list-checks", help="list every check the installed plugins provide")
+    explain = sub.add_parser("explain", help="explain a check")
+    explain.add_argument("check_id", metavar="ID", help="a check id (MG301) or name (metric-threshold)")
+    schema = sub.add_parser("schema", help="print the JSON Schema of a manifest or a policy")
+    schema.add_argument("kind", nargs="?", choices=["manifest", "policy"], default="manifest")
+    sub.add_parser("plugins", help="list plugins with their versions, checks and hooks")
+    sub.add_parser("version", help="print the version")
+    return parser
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
+
+
+def _cmd_check(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
+    from modelgate import config as configuration
+    from modelgate.discovery import find_root
+    from modelgate.plugins import collect_checks
+    from modelgate.reporters import Reporter, write_atomically
+    from modelgate.session import Options, Session, worktree_reader
+
+    checks = collect_checks(pm)
+    root = find_root(options.paths)
+    settings = configuration.load(
+        worktree_reader(root), os.environ, {"policies": options.policy}
+    )
+    session_options = Options(
+        paths=tuple(options.paths),
+        select=_split(options.select),
+        ignore=_split(options.ignore),
+        strict=options.strict,
+        traceback=options.traceback,
+    )
+    summary = Session(session_options, checks, settings, root).run()
+    reporters: list[Reporter] = [r for found in pm.hook.modelgate_reporters(options=options) for r in found or ()]
+    for reporter in reporters:
+        if reporter.path is None:
+            reporter.write(summary, sys.stdout)
+    sys.stdout.flush()
+    for reporter in reporters:
+        if reporter.path is not None:
+            write_atomically(reporter.path, lambda stream, r=reporter: r.write(summary, stream))
+    return summary.exit_code
+
+
+def _cmd_list_checks(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
+    from modelgate.plugins import collect_checks
+
+    checks = collect_checks(pm)
+    for check in sorted(checks.values(), key=lambda c: c.id):
+        stages = ",".join(check.stages) if check.stages else "all"
+        scope = "by rule" if check.needs_rule else stages
+        print(f"{check.id:<8} {check.name:<22} {check.severity:<8} {scope:<18} {check.summary}")
+    return ExitCode.OK
+
+
+def _cmd_explain(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
+    from modelgate.plugins import collect_checks
+
+    checks = collect_checks(pm)
+    wanted = options.check_id
+    found = checks.get(wanted.upper()) or next((c for c in checks.values() if c.name == wanted), None)
+    if found is None:
+        raise UsageError(f"no check {wanted!r}; see `modelgate list-checks`")
+    stages = ", ".join(found.stages) if found.stages else "every stage"
+    print(f"{found.id} {found.name} ({found.severity}; plugin {found.plugin})")
+    print(f"runs: {'where a policy rule names it' if found.needs_rule else stages}"
+          f"{'; always, cannot be deselected' if found.required else ''}"
+          f"{'; cannot be waived' if not found.waivable else ''}")
+    print()
+    print(found.explain)
+    if found.hint:
+        print(f"\nhint: {found.hint}")
+    return ExitCode.OK
+
+
+def _cmd_schema(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
+    from importlib import resources
+
+    sys.stdout.write(resources.files("modelgate.schemas").joinpath(f"{options.kind}.json").read_text("utf-8"))
+    return ExitCode.OK
+
+
+def _cmd_plugins(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
+    from modelgate.plugins import collect_checks, plugin_version
+
+    checks = collect_checks(pm)
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or ())
+        provided = sorted(c.id for c in checks.values() if c.plugin == name)
+        print(f"{name} {plugin_version(plugin)}")
+        print(f"  checks: {', '.join(provided) or '-'}")
+        print(f"  hooks:  {', '.join(hooks) or '-'}")
+    return ExitCode.OK
+
+
+def _cmd_version() -> int:
+    print(f"modelgate {__version__}")
+    return ExitCode.OK

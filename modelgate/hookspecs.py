@@ -1,0 +1,50 @@
+"""Every hook modelgate calls, in one place.
+
+Plugins implement these with ``@modelgate.hookimpl`` (marker and entry-point group:
+``modelgate``). modelgate always calls hooks with keyword arguments. Built-in checks and
+reporters are plugins that implement these same hooks. ``docs/hooks.md`` documents each
+hook; a test keeps it in sync with this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from modelgate.checkapi import Check
+    from modelgate.reporters import Reporter
+
+hookspec = pluggy.HookspecMarker("modelgate")
+hookimpl = pluggy.HookimplMarker("modelgate")
+
+
+@hookspec
+def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
+    """Add command-line options to ``modelgate check``.
+
+    Called once per run, before the command line is parsed. Returns nothing.
+    Built-in reporters add their ``--json FILE``-style options here.
+    """
+
+
+@hookspec
+def modelgate_collect_checks(plugin: object) -> list[Check] | None:
+    """Return the checks that ``plugin`` (a registered module or object) provides.
+
+    Called once for every registered plugin; every non-None list is used (not firstresult).
+    The built-in collector returns each module attribute decorated with
+    ``@modelgate.check``, so a plugin module needs no hook of its own to provide checks.
+    """
+
+
+@hookspec
+def modelgate_reporters(options: argparse.Namespace) -> list[Reporter] | None:
+    """Return the reporters to run for these parsed command-line options.
+
+    Called once per run after the checks ran; every non-None list is used (not firstresult).
+    A reporter with ``path=None`` writes to standard output; one with a path is written
+    atomically (temporary file, then rename).
+    """

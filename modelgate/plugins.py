@@ -1,0 +1,104 @@
+"""Building the plugin manager: built-ins, installed entry points, local modules.
+
+A fresh manager per ``main()`` call: no global state, so tests can run ``main`` in-process.
+Built-in plugins are registered exactly like third-party ones, under short names that
+``-p no:NAME`` can disable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+import pluggy
+
+from modelgate import hookspecs
+from modelgate.checkapi import Check
+from modelgate.errors import PluginError
+
+BUILTINS = {
+    "collector": "modelgate.collector",
+    "manifest": "modelgate.checks.manifest",
+    "artifacts": "modelgate.checks.artifacts",
+    "lineage": "modelgate.checks.lineage",
+    "metrics": "modelgate.checks.metrics",
+    "lifecycle": "modelgate.checks.lifecycle",
+    "versioning": "modelgate.checks.versioning",
+    "governance": "modelgate.checks.governance",
+    "terminal": "modelgate.reporters.terminal",
+    "json": "modelgate.reporters.json",
+}
+# Disabling these would let an invalid manifest pass; fail closed.
+ESSENTIAL = frozenset({"collector", "manifest"})
+GROUP = "modelgate"
+
+
+def make_plugin_manager(disabled: Iterable[str] = (), autoload: bool | None = None) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("modelgate")
+    pm.add_hookspecs(hookspecs)
+    disabled = set(disabled)
+    for name in disabled & ESSENTIAL:
+        raise PluginError(f"-p no:{name}: the {name!r} plugin cannot be disabled")
+    for name in disabled:
+        pm.set_blocked(name)
+    for name, module in BUILTINS.items():
+        if name not in disabled:
+            pm.register(importlib.import_module(module), name=name)
+    if autoload is None:
+        autoload = not os.environ.get("MODELGATE_DISABLE_PLUGIN_AUTOLOAD")
+    if autoload:
+        _load_entry_points(pm, disabled)
+    return pm
+
+
+def _load_entry_points(pm: pluggy.PluginManager, disabled: set[str]) -> None:
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=GROUP):
+        if ep.name in disabled or pm.get_plugin(ep.name) is not None:
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc};"
+                f" fix or uninstall it, or disable it with -p no:{ep.name}"
+            ) from None
+        pm.register(plugin, name=ep.name)
+
+
+def collect_checks(pm: pluggy.PluginManager) -> dict[str, Check]:
+    """Every check every plugin provides, by id; a duplicate id is a plugin error."""
+    checks: dict[str, Check] = {}
+    names: dict[str, str] = {}
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        for found in pm.hook.modelgate_collect_checks(plugin=plugin):
+            for check in found or ():
+                check = replace(check, plugin=name)
+                for key, seen in ((check.id, checks), (check.name, names)):
+                    other = seen.get(key)
+                    if other is not None:
+                        owner = other.plugin if isinstance(other, Check) else other
+                        raise PluginError(f"check {key} is provided by both {owner!r} and {name!r}")
+                checks[check.id] = check
+                names[check.name] = name
+    return checks
+
+
+def plugin_version(plugin: Any) -> str:
+    module = getattr(plugin, "__name__", type(plugin).__module__).split(".")[0]
+    if module == "modelgate":
+        from modelgate import __version__
+
+        return __version__
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version(module)
+    except (PackageNotFoundError, ValueError):
+        return getattr(importlib.import_module(module), "__version__", "unknown")

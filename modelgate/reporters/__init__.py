@@ -1,0 +1,43 @@
+"""Reporters turn a :class:`~modelgate.results.Summary` into text on a stream."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from modelgate.errors import ReportError
+from modelgate.results import Summary
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """``write(summary, stream)``; ``path`` None means standard output."""
+
+    name: str
+    write: Callable[[Summary, TextIO], None]
+    path: str | None = None
+
+
+def write_atomically(path: str, render: Callable[[TextIO], None]) -> None:
+    """Write a report next to its destination, then rename it into place.
+
+    A reader never sees half a report, and a failure leaves no file behind.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".modelgate-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ReportError(f"cannot write report {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+            render(stream)
+        os.replace(tmp, path)
+    except OSError as exc:
+        os.unlink(tmp)
+        raise ReportError(f"cannot write report {path}: {exc.strerror}") from None
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -1,0 +1,143 @@
+"""The pytest-like terminal report: header, a mark per check, FAILURES, a summary line.
+
+Plain text when the stream is not a terminal or ``NO_COLOR`` is set; rich (imported
+only then) for colour. Every string that came from a manifest goes through
+``escaping.terminal``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterator
+from typing import TextIO
+
+from modelgate.escaping import terminal as esc
+from modelgate.hookspecs import hookimpl
+from modelgate.reporters import Reporter
+from modelgate.results import Result, Summary
+
+MARKS = {"passed": ".", "failed": "F", "waived": "x", "skipped": "s", "error": "E"}
+STYLES = {"passed": "green", "failed": "red", "waived": "yellow", "skipped": "dim", "error": "red bold"}
+WIDTH = 80
+
+Line = list[tuple[str, str | None]]  # (text, rich style) segments
+
+
+class TerminalReporter:
+    def __init__(self, verbosity: int = 0, color: str = "auto") -> None:
+        self.verbosity = verbosity
+        self.color = color
+
+    def use_color(self, stream: TextIO) -> bool:
+        if self.color != "auto":
+            return self.color == "always"
+        if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+            return False
+        return hasattr(stream, "isatty") and stream.isatty()
+
+    def write(self, summary: Summary, stream: TextIO) -> None:
+        lines = list(self.lines(summary))
+        if not self.use_color(stream):
+            for line in lines:
+                stream.write("".join(text for text, _ in line) + "\n")
+            return
+        from rich.console import Console
+        from rich.text import Text
+
+        console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
+        for line in lines:
+            text = Text()
+            for segment, style in line:
+                text.append(segment, style=style or "")
+            console.print(text)
+
+    def lines(self, summary: Summary) -> Iterator[Line]:
+        if self.verbosity >= 0:
+            yield from self._header(summary)
+            yield from self._progress(summary)
+        for notice in summary.notices:
+            yield [("notice: ", "yellow"), (esc(notice), None)]
+        problems = [r for r in summary.results if r.outcome in ("failed", "error")]
+        if problems:
+            yield _rule(" FAILURES ", "red")
+            for result in problems:
+                yield from self._failure(result)
+        waived = [r for r in summary.results if r.outcome == "waived"]
+        if waived and self.verbosity >= 0:
+            yield _rule(" WAIVED ", "yellow")
+            for r in waived:
+                assert r.waiver is not None
+                yield [(f"{r.check} {r.name} ", "bold"), (esc(f"{r.model}: {r.message}"), None)]
+                yield [(esc(f"  waived until {r.waiver.expires} by {r.waiver.owner}: {r.waiver.reason}"), "yellow")]
+        yield self._summary_line(summary)
+
+    def _header(self, summary: Summary) -> Iterator[Line]:
+        policies = ", ".join(p.path for p in summary.policies) or "none"
+        base = summary.git.base[:12] if summary.git.base else "none"
+        count = len(summary.manifests)
+        yield _rule(" modelgate check ", "bold")
+        yield [(esc(f"modelgate {summary.tool_version} · {count} manifest{'s' * (count != 1)}"
+                    f" · policy {policies} · base {base}"), None)]
+
+    def _progress(self, summary: Summary) -> Iterator[Line]:
+        by_manifest: dict[str, list[Result]] = {}
+        for result in summary.results:
+            by_manifest.setdefault(result.manifest, []).append(result)
+        for info in summary.manifests:
+            results = by_manifest.get(info.path, [])
+            if self.verbosity > 0:
+                for r in results:
+                    yield [(esc(f"{info.path}::{r.check} {r.name} "), None),
+                           (r.outcome.upper(), STYLES[r.outcome])]
+                continue
+            line: Line = [(esc(info.path) + " ", None)]
+            line += [(MARKS[r.outcome] if not r.is_warning else "w", STYLES[r.outcome]) for r in results]
+            if info.name:
+                stage = f"{info.base_stage} -> {info.stage}" if info.base_stage and info.base_stage != info.stage else info.stage
+                line.append((esc(f"  [{info.name}@{info.version} {stage}]"), "dim"))
+            yield line
+
+    def _failure(self, r: Result) -> Iterator[Line]:
+        kind = "warning" if r.is_warning else ("crashed" if r.outcome == "error" else "failed")
+        yield [(f"{r.check} {r.name}", "bold red" if kind != "warning" else "bold yellow"),
+               (esc(f" ({kind}) · {r.model}"), None)]
+        yield [(esc(f"  {r.location.path}:{r.location.line}:{r.location.column}"), "cyan")]
+        yield [(esc(f"  {r.message}"), None)]
+        if r.hint:
+            yield [(esc(f"  hint: {r.hint}"), "dim")]
+
+    def _summary_line(self, summary: Summary) -> Line:
+        warnings = sum(r.is_warning for r in summary.results)
+        counts = summary.counts
+        failed = counts["failed"] - (0 if summary.strict else warnings)
+        parts = [f"{counts['passed']} passed", f"{failed} failed", f"{counts['waived']} waived",
+                 f"{counts['skipped']} skipped"]
+        if counts["error"]:
+            parts.append(f"{counts['error']} error{'s' * (counts['error'] != 1)}")
+        if warnings and not summary.strict:
+            parts.append(f"{warnings} warning{'s' * (warnings != 1)}")
+        if not summary.manifests:
+            parts = ["no manifests found"]
+        text = f" {', '.join(parts)} in {summary.duration:.2f}s "
+        return _rule(text, "green bold" if summary.exit_code == 0 else "red bold")
+
+
+def _rule(title: str, style: str) -> Line:
+    side = max(3, (WIDTH - len(title)) // 2)
+    return [("=" * side + title + "=" * (WIDTH - side - len(title)), style)]
+
+
+@hookimpl
+def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("terminal output")
+    group.add_argument("-v", "--verbose", action="count", default=0, help="one line per check result")
+    group.add_argument("-q", "--quiet", action="count", default=0, help="only failures and the summary")
+    group.add_argument("--color", choices=["auto", "always", "never"], default="auto",
+                       help="colour the output (auto: when a terminal and NO_COLOR is unset)")
+
+
+@hookimpl
+def modelgate_reporters(options: argparse.Namespace) -> list[Reporter]:
+    reporter = TerminalReporter(options.verbose - options.quiet, options.color)
+    return [Reporter("terminal", reporter.write)]

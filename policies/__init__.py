@@ -1,0 +1,1 @@
+"""Built-in policy packs, shipped in the wheel as ``modelgate.policies`` (``builtin:NAME``)."""
