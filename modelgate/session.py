@@ -23,7 +23,7 @@ from modelgate.errors import UsageError
 from modelgate.hashing import Digest, Hasher
 from modelgate.manifest import ManifestDoc
 from modelgate.policy import Policy, PolicyLoader, Rule
-from modelgate.results import ManifestInfo, PolicyInfo, Result, Summary
+from modelgate.results import ManifestInfo, Outcome, PolicyInfo, Result, Summary
 from modelgate.results import Location as Loc
 from modelgate.results import Waiver as WaiverInfo
 from modelgate.yamldoc import read_limited
@@ -259,16 +259,17 @@ class Session:
         results = []
         for check, rule in self._rules_for(doc, policy):
             severity = rule.severity or check.severity
-            for outcome, message, at, hint in self._call(check, doc, policy, rule):
-                line, column = at if isinstance(at, Position) else doc.location(at)
+            for finding in self._call(check, doc, policy, rule):
+                line, column = finding.position or doc.location(finding.at)
+                hint = finding.hint or (check.hint if finding.outcome == "failed" else None)
                 result = Result(
-                    check.id, check.name, outcome, severity, doc.path, doc.label, message,
-                    Loc(doc.path, line, column), None, hint or (check.hint if outcome == "failed" else None),
+                    check.id, check.name, finding.outcome, severity, doc.path, doc.label,
+                    finding.message, Loc(doc.path, line, column), None, hint,
                 )
                 results.append(self._waive(result, check, doc, policy))
         return results
 
-    def _call(self, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule) -> list[tuple[Any, str, Any, str | None]]:
+    def _call(self, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule) -> list[Finding]:
         available = {
             "manifest": doc.model,
             "doc": doc,
@@ -279,30 +280,24 @@ class Session:
             "params": self._validated_params(check, rule),
         }
         kwargs = {name: available[name] for name in check.argnames}
-        findings: list[tuple[Any, str, Any, str | None]] = []
+        findings: list[Finding] = []
         try:
             returned = check.func(**kwargs)
             if returned is not None and hasattr(returned, "__next__"):
-                for item in returned:
-                    if isinstance(item, Fail):
-                        findings.append(("failed", item.message, _where(item), item.hint))
-                    else:
-                        findings.append(("failed", str(item), None, None))
+                findings.extend(Finding.of(item) for item in returned)
         except Fail as exc:
-            findings.append(("failed", exc.message, _where(exc), exc.hint))
+            findings.append(Finding.of(exc))
         except Skip as exc:
-            return [("skipped", str(exc) or "skipped", None, None)]
+            return [Finding("skipped", str(exc) or "skipped")]
         except AssertionError as exc:
-            findings.append(("failed", _assertion_message(exc, check), None, None))
+            findings.append(Finding("failed", _assertion_message(exc, check)))
         except Exception as exc:  # a crashing plugin is an error result, never a pass
             if self.options.traceback:
                 traceback.print_exc(file=sys.stderr)
             where = f"plugin {check.plugin!r}" if check.plugin else "its plugin"
-            message = f"check crashed in {where}: {type(exc).__name__}: {exc}"
-            return [("error", message, None, "report this to the plugin's authors; run with --traceback for details")]
-        if not findings:
-            return [("passed", "ok", None, None)]
-        return findings
+            return [Finding("error", f"check crashed in {where}: {type(exc).__name__}: {exc}",
+                            hint="report this to the plugin's authors; run with --traceback for details")]
+        return findings or [Finding("passed", "ok")]
 
     def _waive(self, result: Result, check: Check, doc: ManifestDoc, policy: Policy | None) -> Result:
         if result.outcome != "failed" or policy is None or doc.model is None or not check.waivable:
@@ -318,12 +313,21 @@ class Session:
         return result
 
 
-class Position(tuple[int, int]):
-    """A finding's explicit (line, column), as opposed to a key path to look up."""
+@dataclass(frozen=True)
+class Finding:
+    """What one call of a check found, before it becomes a located Result."""
 
+    outcome: Outcome
+    message: str
+    at: str | tuple[str | int, ...] | None = None
+    hint: str | None = None
+    position: tuple[int, int] | None = None
 
-def _where(fail: Fail) -> Any:
-    return Position(fail.position) if fail.position else fail.at
+    @staticmethod
+    def of(item: Fail | str) -> Finding:
+        if isinstance(item, Fail):
+            return Finding("failed", item.message, item.at, item.hint, item.position)
+        return Finding("failed", str(item))
 
 
 def _assertion_message(exc: AssertionError, check: Check) -> str:

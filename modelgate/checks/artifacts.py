@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -37,26 +36,24 @@ def artifact_path(manifest: Manifest, doc: ManifestDoc, context: Context) -> Ite
 def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
     """Every artifact's size and sha256 match the manifest.
 
-    The size is compared first (cheap); then the file is hashed as a stream from one
-    file descriptor, and a file that changes while it is read is an error. An artifact
-    that cannot be located or read is never a pass.
+    The file is hashed as a stream from one file descriptor; a file that changes while it
+    is read is an error. A mismatch names the artifact, the expected and actual sha256 and
+    size, and points at the manifest line. An artifact that cannot be located or read is
+    never a pass.
     """
     for index, artifact in enumerate(manifest.artifacts):
         at = f"artifacts[{index}]"
         try:
-            path = context.artifact_path(doc, artifact.path)
-            size = os.stat(path).st_size
-            if size != artifact.size:
-                yield Fail(f"{artifact.path}: size is {size} bytes, manifest says {artifact.size}",
-                           at=f"{at}.size")
-                continue
-            actual = context.digest(path)
-        except (ArtifactPathError, HashError, OSError) as exc:
+            actual = context.digest(context.artifact_path(doc, artifact.path))
+        except (ArtifactPathError, HashError) as exc:
             yield Fail(f"{artifact.path}: not verified: {exc}", at=f"{at}.path")
             continue
         if actual.sha256 != artifact.sha256:
             yield Fail(
-                f"{artifact.path}: sha256 mismatch: manifest says {artifact.sha256},"
-                f" file has {actual.sha256}",
+                f"{artifact.path}: sha256 mismatch: manifest says {artifact.sha256}"
+                f" ({artifact.size} bytes), file has {actual.sha256} ({actual.size} bytes)",
                 at=f"{at}.sha256",
             )
+        elif actual.size != artifact.size:
+            yield Fail(f"{artifact.path}: size is {actual.size} bytes, manifest says {artifact.size}",
+                       at=f"{at}.size")

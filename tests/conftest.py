@@ -1,0 +1,122 @@
+"""Shared fixtures: real files, real git repositories, the real installed command.
+
+Every git call runs with an isolated HOME and global config and an explicit author and
+date, so tests behave the same on any machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+# The installed console script, next to the interpreter running the tests.
+MODELGATE = shutil.which("modelgate", path=os.path.dirname(sys.executable)) or "modelgate"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test Author")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "author@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test Author")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "author@example.com")
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-11-01T12:00:00Z")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-01T12:00:00Z")
+    monkeypatch.setenv("NO_COLOR", "1")
+    for name in list(os.environ):
+        if name.startswith(("MODELGATE_", "GITHUB_")) or name == "CI":
+            monkeypatch.delenv(name)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Repo:
+    """A scratch repository: write files and manifests, commit, branch, run modelgate."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def git(self, *args: str) -> str:
+        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True, check=True)
+        return proc.stdout.strip()
+
+    def write(self, rel: str, content: str | bytes) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            content = textwrap.dedent(content).encode()
+        path.write_bytes(content)
+        return path
+
+    def artifact(self, rel: str, content: bytes = b"model-bytes") -> dict[str, Any]:
+        self.write(rel, content)
+        return {"path": os.path.basename(rel), "sha256": sha256(content), "size": len(content)}
+
+    def manifest(self, folder: str, **fields: Any) -> Path:
+        """A valid manifest in ``folder`` with one artifact; keyword fields override."""
+        content = fields.pop("artifact_bytes", b"weights of " + folder.encode())
+        data: dict[str, Any] = {
+            "apiVersion": "modelgate/v1",
+            "kind": "Model",
+            "name": "fraud-detector",
+            "version": "1.0.0",
+            "stage": "none",
+            "owners": ["@acme/fraud"],
+            "artifacts": [self.artifact(f"{folder}/model.bin", content)],
+        }
+        data.update(fields)
+        # JSON is YAML: exact control over what the loader sees.
+        return self.write(f"{folder}/modelgate.yaml", json.dumps(data, indent=2) + "\n")
+
+    def commit(self, message: str = "change") -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+    def run(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """The installed ``modelgate`` command, as a user runs it."""
+        return subprocess.run(
+            [MODELGATE, *args], cwd=self.root, capture_output=True, text=True,
+            env={**os.environ, **(env or {})}, timeout=120,
+        )
+
+
+def staging_fields(**extra: Any) -> dict[str, Any]:
+    """Fields builtin:default requires from staging on."""
+    fields: dict[str, Any] = {
+        "stage": "staging",
+        "license": "Apache-2.0",
+        "lineage": {
+            "code": {"commit": "a" * 40},
+            "data": [{"name": "train", "uri": "data/train.parquet", "revision": "2026-10-01"}],
+            "params": {"learning_rate": 0.05},
+        },
+        "metrics": {"auc": {"value": 0.93, "goal": "maximize"}},
+    }
+    fields.update(extra)
+    return fields
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Repo]:
+    root = tmp_path / "repo"
+    root.mkdir()
+    r = Repo(root)
+    r.git("init", "-q", "-b", "main")
+    yield r
