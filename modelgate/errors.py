@@ -7,6 +7,7 @@ output and an exit code. Third-party exceptions are wrapped at the boundary.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class ExitCode:
@@ -66,6 +67,7 @@ class InputError(ModelgateError):
 
     exit_code = ExitCode.USAGE_ERROR
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], partial: Any = None) -> None:
         self.problems = problems
+        self.partial = partial  # what did parse, when parsing could go on (a YamlDoc)
         super().__init__("\n".join(str(p) for p in problems))

@@ -125,6 +125,11 @@ class Metric(_Strict):
         return data
 
 
+def _metric_shorthand(schema: dict[str, Any]) -> None:
+    # The validator accepts ``auc: 0.93``; say so in the published schema too.
+    schema["additionalProperties"] = {"anyOf": [{"type": "number"}, schema["additionalProperties"]]}
+
+
 class Manifest(_Strict):
     """One model version: what it is, where its bytes are, and how it was made."""
 
@@ -145,7 +150,7 @@ class Manifest(_Strict):
     artifacts: Annotated[list[Artifact], Field(min_length=1)]
     lineage: Lineage | None = None
     signature: Signature | None = None
-    metrics: dict[str, Metric] = Field(default_factory=dict)
+    metrics: dict[str, Metric] = Field(default_factory=dict, json_schema_extra=_metric_shorthand)
     aliases: list[Annotated[str, StringConstraints(pattern=NAME_PATTERN)]] = Field(
         default_factory=list
     )
@@ -212,12 +217,27 @@ def load(abspath: str, display: str) -> ManifestDoc:
     try:
         doc = yamldoc.parse(raw, display)
     except InputError as exc:
-        return ManifestDoc(display, abspath, digest, None, tuple(exc.problems), None)
+        problems = list(exc.problems)
+        if exc.partial is not None:
+            problems += _schema_problems_beside(exc.partial, problems)
+        problems.sort(key=lambda p: (p.line, p.column))
+        return ManifestDoc(display, abspath, digest, None, tuple(problems), exc.partial)
     try:
         model = validate(doc)
     except InputError as exc:
         return ManifestDoc(display, abspath, digest, None, tuple(exc.problems), doc)
     return ManifestDoc(display, abspath, digest, model, (), doc)
+
+
+def _schema_problems_beside(partial: yamldoc.YamlDoc, known: list[Problem]) -> list[Problem]:
+    """Schema problems of a document that also had YAML problems, minus the lines those
+    already explain (a rejected ``.nan`` would otherwise also be "not a number")."""
+    try:
+        validate(partial)
+    except InputError as exc:
+        lines = {p.line for p in known}
+        return [p for p in exc.problems if p.line not in lines]
+    return []
 
 
 def validate(doc: yamldoc.YamlDoc) -> Manifest:

@@ -30,7 +30,7 @@ MAX_INT_DIGITS = 19
 KeyPath = tuple[str | int, ...]
 
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+)([eE][-+]?[0-9]+)?")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|(0|[1-9][0-9]*)(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _NONFINITE = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 # Forms YAML 1.1 reads as numbers but a reader may not: 0x1F, 0o17, 017, 1_000, 1:30.
 _AMBIGUOUS_NUMBER = re.compile(
@@ -141,9 +141,12 @@ def parse(raw: bytes, display: str) -> YamlDoc:
     except (RecursionError, MemoryError):
         composer.problems.append(Problem(display, 1, 1, "document too complex to parse"))
         data = None
+    doc = YamlDoc(display, data, composer.locations, composer.literals)
     if composer.problems:
-        raise InputError(composer.problems)
-    return YamlDoc(display, data, composer.locations, composer.literals)
+        # The partial document lets a caller validate what did parse, so that one bad
+        # scalar does not hide the schema problems after it.
+        raise InputError(composer.problems, partial=doc if composer.complete else None)
+    return doc
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -161,6 +164,7 @@ class _Composer:
         self.problems: list[Problem] = []
         self.locations: dict[KeyPath, tuple[int, int]] = {}
         self.literals: dict[KeyPath, str] = {}
+        self.complete = False
 
     def problem(self, event: Any, message: str) -> None:
         mark = event.start_mark
@@ -179,6 +183,7 @@ class _Composer:
                 data = self.node(next(events), (), 1)
             elif isinstance(event, yaml.StreamEndEvent) and documents == 0:
                 self.problem(event, "empty file; expected a YAML mapping")
+        self.complete = True
         return data
 
     def node(self, event: Any, path: KeyPath, depth: int) -> Any:
@@ -207,6 +212,7 @@ class _Composer:
                 items.append(self.node(item, sub, depth + 1))
             return items
         if isinstance(event, yaml.MappingStartEvent):
+            self.locations.setdefault(path, (event.start_mark.line + 1, event.start_mark.column + 1))
             return self.mapping(path, depth)
         raise _Abort  # pragma: no cover - libyaml emits only the events above here
 

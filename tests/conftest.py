@@ -120,3 +120,43 @@ def repo(tmp_path: Path) -> Iterator[Repo]:
     r = Repo(root)
     r.git("init", "-q", "-b", "main")
     yield r
+
+
+class Report:
+    """The JSON report of an in-process ``modelgate check`` run."""
+
+    def __init__(self, code: int, data: dict[str, Any], out: str) -> None:
+        self.code = code
+        self.data = data
+        self.out = out
+
+    def outcomes(self, check: str, manifest: str | None = None) -> list[str]:
+        return [r["outcome"] for r in self.data["results"]
+                if check in (r["check"], r["name"]) and manifest in (None, r["manifest"])]
+
+    def messages(self, check: str) -> list[str]:
+        return [r["message"] for r in self.data["results"]
+                if check in (r["check"], r["name"]) and r["outcome"] != "passed"]
+
+    def result(self, check: str) -> dict[str, Any]:
+        found = [r for r in self.data["results"] if check in (r["check"], r["name"])]
+        assert len(found) == 1, found
+        return found[0]
+
+
+def check_in_process(repo: Repo, *args: str, capsys: pytest.CaptureFixture[str]) -> Report:
+    """``main(["check", ...])`` in-process with ``--json``; returns the parsed report."""
+    from modelgate.cli import main
+
+    out_file = repo.root.parent / "report.json"
+    if out_file.exists():
+        out_file.unlink()
+    old = os.getcwd()
+    os.chdir(repo.root)
+    try:
+        code = main(["check", "--json", str(out_file), *args])
+    finally:
+        os.chdir(old)
+    out = capsys.readouterr().out
+    data = json.loads(out_file.read_text()) if out_file.exists() else {}
+    return Report(code, data, out)

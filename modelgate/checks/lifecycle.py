@@ -32,7 +32,7 @@ def stage_valid(manifest: Manifest, policy: Policy) -> Iterator[Fail]:
     suggestion = f"; did you mean {close[0]!r}?" if close else ""
     shown = manifest.stage.encode("ascii", "backslashreplace").decode()
     yield Fail(
-        f"stage {shown!r} is not one of {list(policy.stages)} (policy {policy.name}){suggestion}",
+        f"stage '{shown}' is not one of {list(policy.stages)} (policy {policy.name}){suggestion}",
         at="stage",
     )
 
