@@ -88,7 +88,7 @@ class TerminalReporter:
             results = by_manifest.get(info.path, [])
             if self.verbosity > 0:
                 for r in results:
-                    yield [(esc(f"{info.path}::{r.check} {r.name} "), None),
+                    yield [(esc(info.path) + f"::{r.check} {r.name} ", None),
                            (r.outcome.upper(), STYLES[r.outcome])]
                 continue
             line: Line = [(esc(info.path) + " ", None)]

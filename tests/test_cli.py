@@ -1,0 +1,206 @@
+"""The installed ``modelgate`` command end to end: exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from modelgate import __version__
+from modelgate.cli import main
+from tests.conftest import MODELGATE, REPO, Repo
+
+
+def test_examples_pass_end_to_end(tmp_path: Path) -> None:
+    proc = subprocess.run([MODELGATE, "check", "examples/"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].strip("=").strip() == "modelgate check"
+    assert lines[1].startswith(f"modelgate {__version__} · 3 manifests · policy builtin:default")
+    assert lines[2].startswith("examples/models/churn/modelgate.yaml ")
+    assert "passed, 0 failed, 0 waived" in lines[-1]
+    assert proc.stderr == ""
+
+
+def test_exit_0_pass(repo: Repo) -> None:
+    repo.manifest("m")
+    proc = repo.run("check")
+    assert proc.returncode == 0
+    assert "0 failed" in proc.stdout
+
+
+def test_exit_1_tampered_artifact(repo: Repo) -> None:
+    repo.manifest("m", artifact_bytes=b"good")
+    (repo.root / "m" / "model.bin").write_bytes(b"evil")
+    proc = repo.run("check", "--json", "report.json")
+    assert proc.returncode == 1
+    assert "MG102 artifact-hash (failed) · fraud-detector@1.0.0" in proc.stdout
+    assert "  m/modelgate.yaml:13:7" in proc.stdout
+    assert "model.bin: sha256 mismatch" in proc.stdout
+    report = json.loads((repo.root / "report.json").read_text())
+    assert report["verdict"] == "fail" and report["exit_code"] == 1
+
+
+def test_exit_4_bad_flag_and_bad_policy(repo: Repo) -> None:
+    repo.manifest("m")
+    proc = repo.run("check", "--no-such-flag")
+    assert proc.returncode == 4
+    assert proc.stderr.startswith("modelgate: error: unrecognized arguments: --no-such-flag")
+    repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
+    repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nstages: [a]\nfoo: 1\n")
+    proc = repo.run("check", "--json", "out.json")
+    assert proc.returncode == 4
+    assert proc.stderr == "modelgate: error: p.yaml:5:1: unknown key 'foo'\n"
+    assert "Traceback" not in proc.stderr
+    assert not (repo.root / "out.json").exists()
+
+
+def test_exit_4_rule_naming_unknown_check(repo: Repo) -> None:
+    repo.manifest("m")
+    repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
+    repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
+               "rules:\n  - {check: model-card-linked}\n")
+    proc = repo.run("check")
+    assert proc.returncode == 4
+    assert proc.stderr.startswith(
+        "modelgate: error: p.yaml:6:5: rule names check 'model-card-linked', which no plugin provides"
+    )
+
+
+def test_exit_4_selector_matching_nothing(repo: Repo) -> None:
+    repo.manifest("m")
+    proc = repo.run("check", "--select", "XYZ9")
+    assert proc.returncode == 4
+    assert "matches no check" in proc.stderr
+
+
+def test_exit_5_no_manifests(repo: Repo) -> None:
+    repo.write("README.md", "nothing here\n")
+    proc = repo.run("check")
+    assert proc.returncode == 5
+    assert "no manifests found" in proc.stdout
+
+
+def test_exit_4_missing_path(repo: Repo) -> None:
+    proc = repo.run("check", "nope/")
+    assert proc.returncode == 4
+    assert proc.stderr == "modelgate: error: nope/: no such file or directory\n"
+
+
+def test_select_and_ignore(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.manifest("m")
+    out = repo.root / "r.json"
+    assert main(["check", str(repo.root), "--select", "MG1,semver", "--json", str(out)]) == 0
+    checks = {r["check"] for r in json.loads(out.read_text())["results"]}
+    assert checks == {"MG001", "MG101", "MG102", "MG501"}  # MG001 always runs
+    assert main(["check", str(repo.root), "--ignore", "MG1", "--json", str(out)]) == 0
+    checks = {r["check"] for r in json.loads(out.read_text())["results"]}
+    assert not checks & {"MG101", "MG102"} and "MG501" in checks
+
+
+def test_strict_makes_warnings_fail(repo: Repo) -> None:
+    repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
+    repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
+               "rules:\n  - {check: owners, severity: warning}\n")
+    repo.manifest("m", owners=["somebody"])
+    proc = repo.run("check")
+    assert proc.returncode == 0
+    assert "MG601 owners (warning)" in proc.stdout
+    assert "1 warning in" in proc.stdout
+    proc = repo.run("check", "--strict")
+    assert proc.returncode == 1
+
+
+def test_disable_plugin(repo: Repo) -> None:
+    repo.manifest("m", version="v1")
+    assert repo.run("check").returncode == 1
+    assert repo.run("check", "-p", "no:versioning").returncode == 0
+    proc = repo.run("check", "-p", "no:manifest")
+    assert proc.returncode == 4
+    assert "cannot be disabled" in proc.stderr
+
+
+def test_verbose_and_quiet(repo: Repo) -> None:
+    repo.manifest("m")
+    verbose = repo.run("check", "-v").stdout
+    assert "m/modelgate.yaml::MG102 artifact-hash PASSED" in verbose
+    quiet = repo.run("check", "-q").stdout.splitlines()
+    assert len(quiet) == 1 and "passed" in quiet[0]
+
+
+def test_color_always_uses_ansi(repo: Repo) -> None:
+    repo.manifest("m")
+    assert "\x1b[" in repo.run("check", "--color", "always").stdout
+    assert "\x1b[" not in repo.run("check", "--color", "never").stdout
+
+
+def test_version_is_cheap_and_exact() -> None:
+    for args in (["--version"], ["version"]):
+        proc = subprocess.run([MODELGATE, *args], capture_output=True, text=True)
+        assert (proc.returncode, proc.stdout) == (0, f"modelgate {__version__}\n")
+
+
+def test_list_checks_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list-checks"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("MG102    artifact-hash") for line in lines)
+    assert main(["explain", "metric-threshold"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("MG301 metric-threshold (error; plugin metrics)\nruns: where a policy rule names it")
+    assert main(["explain", "MG999"]) == 4
+
+
+def test_schema_prints_committed_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "manifest"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "Manifest"
+    assert main(["schema", "policy"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "PolicyFile"
+
+
+def test_plugins_lists_builtins(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    assert f"artifacts {__version__}\n  checks: MG101, MG102\n" in out
+    assert f"json {__version__}\n  checks: -\n  hooks:  modelgate_addoption, modelgate_reporters\n" in out
+
+
+def test_report_to_unwritable_place_is_exit_4_and_leaves_nothing(repo: Repo) -> None:
+    repo.manifest("m")
+    proc = repo.run("check", "--json", "no/such/dir/r.json")
+    assert proc.returncode == 4
+    assert proc.stderr.startswith("modelgate: error: cannot write report no/such/dir/r.json")
+    assert not (repo.root / "no").exists()
+
+
+def test_internal_error_is_exit_3_with_report_line(repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    repo.manifest("m")
+    from modelgate import session
+
+    def boom(self: object) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(session.Session, "run", boom)
+    assert main(["check", str(repo.root)]) == 3
+    err = capsys.readouterr().err
+    assert "modelgate: internal error: ZeroDivisionError: boom" in err
+    assert "please report this" in err and "Traceback" not in err
+
+
+def test_help_is_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--help"]) == 0
+    assert "--select IDS" in capsys.readouterr().out
+
+
+def test_module_entry_point(repo: Repo) -> None:
+    import sys
+
+    repo.manifest("m")
+    proc = subprocess.run([sys.executable, "-m", "modelgate", "check"], cwd=repo.root,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert shutil.which(MODELGATE) is not None

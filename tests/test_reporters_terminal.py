@@ -1,0 +1,83 @@
+"""The terminal reporter, from a summary built by hand, compared exactly."""
+
+from __future__ import annotations
+
+import io
+
+from modelgate.reporters.terminal import TerminalReporter
+from modelgate.results import Location, ManifestInfo, PolicyInfo, Result, Summary, Waiver
+
+M = "models/fraud/modelgate.yaml"
+
+
+def result(check: str, name: str, outcome: str, message: str = "ok", severity: str = "error",
+           line: int = 1, hint: str | None = None, waiver: Waiver | None = None) -> Result:
+    return Result(check, name, outcome, severity, M, "fraud-detector@1.4.0", message,  # type: ignore[arg-type]
+                  Location(M, line, 3), waiver, hint)
+
+
+SUMMARY = Summary(
+    tool_version="0.1.0",
+    results=(
+        result("MG001", "manifest-valid", "passed"),
+        result("MG102", "artifact-hash", "failed", "model.onnx: sha256 mismatch", line=12,
+               hint="update sha256"),
+        result("MG203", "lockfile-hash", "skipped", "no lockfile declared"),
+        result("MG301", "metric-threshold", "waived", "auc = 0.89 is below the minimum 0.9",
+               waiver=Waiver("MG301", "fraud-detector", None, "RISK-118", "2026-12-31", "ana@acme.io",
+                             "policy.yaml:9:5")),
+        result("MG601", "owners", "failed", "owner 'x' is not @user", severity="warning"),
+    ),
+    manifests=(ManifestInfo(M, "fraud-detector", "1.4.0", "production", "staging", "ab" * 32),),
+    policies=(PolicyInfo("builtin:default", "cd" * 32, "builtin"),),
+    duration=0.123,
+)
+
+EXPECTED = """\
+=============================== modelgate check ================================
+modelgate 0.1.0 · 1 manifest · policy builtin:default · base none
+models/fraud/modelgate.yaml .Fsxw  [fraud-detector@1.4.0 staging -> production]
+=================================== FAILURES ===================================
+MG102 artifact-hash (failed) · fraud-detector@1.4.0
+  models/fraud/modelgate.yaml:12:3
+  model.onnx: sha256 mismatch
+  hint: update sha256
+MG601 owners (warning) · fraud-detector@1.4.0
+  models/fraud/modelgate.yaml:1:3
+  owner 'x' is not @user
+==================================== WAIVED ====================================
+MG301 metric-threshold fraud-detector@1.4.0: auc = 0.89 is below the minimum 0.9
+  waived until 2026-12-31 by ana@acme.io: RISK-118
+========= 1 passed, 1 failed, 1 waived, 1 skipped, 1 warning in 0.12s ==========
+"""
+
+
+def render(summary: Summary, verbosity: int = 0) -> str:
+    stream = io.StringIO()
+    TerminalReporter(verbosity, "never").write(summary, stream)
+    return stream.getvalue()
+
+
+def test_exact_output() -> None:
+    assert render(SUMMARY) == EXPECTED
+
+
+def test_quiet_output() -> None:
+    lines = render(SUMMARY, -1).splitlines()
+    assert lines[0] == "=================================== FAILURES ==================================="
+    assert lines[-1] == EXPECTED.splitlines()[-1]
+    assert "WAIVED" not in "".join(lines)
+
+
+def test_untrusted_text_cannot_inject_escapes_or_commands() -> None:
+    evil = result("MG001", "manifest-valid", "failed", "x\x1b[2J\n::add-mask::secret ##[stop-commands] \u202e")
+    text = render(Summary("0.1.0", (evil,), SUMMARY.manifests, ()))
+    assert "\x1b" not in text and "\u202e" not in text
+    assert not any(line.lstrip().startswith("::") for line in text.splitlines())
+    assert "##[" not in text
+    assert "x\\x1b[2J\\x0a:\u200b:add-mask:\u200b:secret #\u200b#[stop-commands] \\u202e" in text
+
+
+def test_no_manifests_line() -> None:
+    empty = Summary("0.1.0", (), (), (), duration=0.01)
+    assert render(empty).splitlines()[-1] == "=" * 25 + " no manifests found in 0.01s " + "=" * 26
