@@ -1,0 +1,53 @@
+"""README promises: the two commands at the top, .ci/run running the test one, the checks table."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.conftest import MODELGATE, REPO
+
+README = REPO / "README.md"
+START, END = "<!-- checks:start -->", "<!-- checks:end -->"
+
+
+def _commands() -> list[str]:
+    return re.findall(r"```bash\n(.+?)\n```", README.read_text())[:2]
+
+
+def test_two_commands_at_the_top() -> None:
+    run, test = _commands()
+    assert run.endswith("modelgate check examples/")
+    assert "pip install" in run
+    assert test.endswith("pytest") and "'.[test]'" in test
+    head = README.read_text().split("## ")[0]
+    assert run in head and test in head
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    assert _commands()[1] in (REPO / ".ci" / "run").read_text()
+
+
+def checks_table() -> str:
+    out = subprocess.run([MODELGATE, "list-checks"], capture_output=True, text=True, check=True).stdout
+    rows = ["| id | name | runs | what it checks |", "|---|---|---|---|"]
+    for line in out.splitlines():
+        check_id, name, _severity, runs, summary = line.split(None, 4)
+        if runs == "by":  # "by rule" is two words
+            runs, summary = "by rule", summary.split(None, 1)[1]
+        rows.append(f"| {check_id} | {name} | {runs} | {summary} |")
+    return "\n".join(rows)
+
+
+def test_checks_table_matches_list_checks() -> None:
+    text = README.read_text()
+    current = text[text.index(START) + len(START):text.index(END)].strip()
+    assert current == checks_table(), "README checks table is stale: run `python -m tests.test_readme`"
+
+
+if __name__ == "__main__":
+    text = README.read_text()
+    before, rest = text.split(START)
+    README.write_text(before + START + "\n" + checks_table() + "\n" + END + rest.split(END)[1])
+    sys.exit(0)
