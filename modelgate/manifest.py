@@ -285,8 +285,10 @@ def _describe(error: Any, loc: tuple[Any, ...], doc: yamldoc.YamlDoc, model: typ
         return f"{where} must be a string, got {literal}; quote it: \"{literal}\""
     if kind == "string_pattern_mismatch":
         return f"{where} {_PATTERN_HINTS.get(last, error['msg'].lower())}"
-    if kind == "model_attributes_type" and len(loc) == 2 and loc[0] == "metrics":
-        return f"{where} must be a number or a mapping {{value, goal, dataset}}"
+    if kind in ("model_type", "model_attributes_type"):
+        if len(loc) == 2 and loc[0] == "metrics":
+            return f"{where} must be a number or a mapping {{value, goal, dataset}}"
+        return f"{where} must be a mapping"
     if kind == "float_type" and isinstance(error.get("input"), str):
         return f"{where} must be a number, got the string {error['input']!r}; remove the quotes"
     return f"{where}: {error['msg']}"

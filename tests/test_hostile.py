@@ -1,0 +1,122 @@
+"""Hostile input, end to end through the installed command (tests/hostile/README.md).
+
+Every case: the contract's exit code, a clear located message, no traceback, no hang,
+and either a complete JSON report or none at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Repo
+
+CORPUS = Path(__file__).parent / "hostile"
+EXPECTED: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text())
+
+
+def run_case(repo: Repo, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any] | None]:
+    proc = repo.run("check", "--json", "report.json", *args)
+    assert "Traceback" not in proc.stdout + proc.stderr
+    report_path = repo.root / "report.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else None
+    assert not [p for p in repo.root.iterdir() if p.name.startswith(".modelgate-")], "partial report left"
+    return proc, report
+
+
+def located(report: dict[str, Any] | None) -> list[str]:
+    assert report is not None
+    return [
+        f"{os.path.basename(r['location']['path'])}:{r['location']['line']}:{r['location']['column']}: {r['message']}"
+        for r in report["results"] if r["outcome"] in ("failed", "error")
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED), ids=lambda n: n.removesuffix(".yaml"))
+def test_corpus_case(repo: Repo, name: str) -> None:
+    expected = EXPECTED[name]
+    repo.write("m/model.bin", b"model")
+    shutil.copyfile(CORPUS / name, repo.root / "m" / "modelgate.yaml")
+    started = time.monotonic()
+    proc, report = run_case(repo)
+    assert time.monotonic() - started < 30, "took too long: a hang in the making"
+    assert proc.returncode == expected["exit"], proc.stdout + proc.stderr
+    if expected["exit"] == 0:
+        assert expected["message"] in proc.stdout
+        return
+    found = located(report)
+    assert any(line.startswith(expected["message"]) for line in found), found
+    if expected.get("no_command_lines"):
+        for line in proc.stdout.splitlines():
+            assert not line.lstrip().startswith("::"), line
+            assert "##[" not in line, line
+
+
+def test_two_mib_manifest(repo: Repo) -> None:
+    repo.write("m/model.bin", b"model")
+    repo.write("m/modelgate.yaml", b"description: " + b"x" * (2 * 1024 * 1024) + b"\n")
+    proc, report = run_case(repo)
+    assert proc.returncode == 1
+    assert located(report) == ["modelgate.yaml:1:1: file is larger than 1024 KiB; a manifest is metadata"]
+
+
+def _manifest_with(repo: Repo, path: str, size: int = 1) -> None:
+    repo.write("m/modelgate.yaml", (
+        'apiVersion: modelgate/v1\nkind: Model\nname: fraud-detector\nversion: "1.0.0"\n'
+        f'owners: ["@acme/fraud"]\nstage: none\nartifacts:\n  - {{path: "{path}", sha256: \"{"0" * 64}\", size: {size}}}\n'
+    ))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda m: os.symlink("/dev/zero", m / "a.bin"), "a.bin: artifact path leaves the repository (through a symlink)"),
+        (lambda m: os.symlink("/etc/passwd", m / "a.bin"), "a.bin: artifact path leaves the repository (through a symlink)"),
+        (lambda m: os.mkfifo(m / "a.bin"), "a.bin: artifact path is not a regular file (device, FIFO or socket)"),
+        (lambda m: os.mkdir(m / "a.bin"), "a.bin: artifact path is a directory; list each file as an artifact"),
+        (lambda m: None, "a.bin: artifact file is missing"),
+    ],
+    ids=["symlink-dev-zero", "symlink-outside", "fifo", "directory", "missing"],
+)
+def test_file_system_cases(repo: Repo, make: Any, message: str) -> None:
+    (repo.root / "m").mkdir()
+    make(repo.root / "m")
+    _manifest_with(repo, "a.bin")
+    proc, report = run_case(repo)
+    assert proc.returncode == 1
+    assert f"modelgate.yaml:8:6: {message}" in located(report)
+
+
+def test_artifact_growing_while_hashed(repo: Repo) -> None:
+    (repo.root / "m").mkdir()
+    big = repo.root / "m" / "a.bin"
+    with big.open("wb") as out:
+        out.truncate(256 * 1024 * 1024)
+    _manifest_with(repo, "a.bin", size=256 * 1024 * 1024)
+    stop = threading.Event()
+
+    def grow() -> None:
+        with big.open("ab") as out:
+            while not stop.is_set():
+                out.write(b"x" * 4096)
+                out.flush()
+                time.sleep(0.001)
+
+    writer = threading.Thread(target=grow)
+    writer.start()
+    try:
+        proc, report = run_case(repo, "--select", "MG102")
+    finally:
+        stop.set()
+        writer.join()
+    assert proc.returncode == 1
+    messages = located(report)
+    assert any("changed while it was being hashed" in m or "sha256 mismatch" in m for m in messages), messages
