@@ -6,9 +6,10 @@ import re
 import unicodedata
 
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-# A runner parses "::cmd ..." and "##[cmd]" as workflow commands; a zero-width space
-# inside breaks the token without changing what a reader sees.
-_COMMAND = re.compile(r"::|##\[")
+# A runner parses "::cmd ..." and "##[cmd]" as workflow commands; a zero-width space after
+# every ':' that precedes another ':' (and inside '##[') breaks each token, overlapping
+# ones included (":::"), without changing what a reader sees.
+_COMMAND = re.compile(r":(?=:)|#(?=#\[)")
 
 
 def _visible(char: str) -> str:
@@ -22,4 +23,4 @@ def terminal(text: str) -> str:
     """One line of plain text: control and bidi characters shown as escapes, and no
     workflow-command token left intact (CI logs are terminals too)."""
     shown = "".join(_visible(c) if not c.isprintable() or c in _BIDI else c for c in text)
-    return _COMMAND.sub(lambda m: m.group(0)[0] + "\u200b" + m.group(0)[1:], shown)
+    return _COMMAND.sub(lambda m: m.group(0) + "\u200b", shown)

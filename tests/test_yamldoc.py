@@ -100,3 +100,27 @@ def test_accepted_scalars(raw: bytes, value: object) -> None:
 
 def test_version_literal_keeps_source_text() -> None:
     assert parse(b"version: 1.10\n", "m.yaml").literals[("version",)] == "1.10"
+
+
+# -- properties ---------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+YAMLISH = st.lists(
+    st.sampled_from([b"a", b":", b" ", b"\n", b"-", b"[", b"]", b"{", b"}", b"&x", b"*x", b"!!", b"<<",
+                     b"'", b'"', b"\\", b"#", b"---", b"?", b"|", b">", b"yes", b".nan", b"0x1", b"\t",
+                     b"\xff", b"\xef\xbb\xbf", b"\x00", b"1.10", b"~", b"%YAML 1.1"]),
+    max_size=40,
+).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=200), YAMLISH))
+def test_loader_raises_only_input_error(raw: bytes) -> None:
+    try:
+        doc = parse(raw, "m.yaml")
+    except InputError as exc:
+        assert exc.problems and all(p.line >= 1 and p.column >= 1 for p in exc.problems)
+        return
+    assert doc.path == "m.yaml"
