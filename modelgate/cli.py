@@ -7,6 +7,7 @@ Exit codes follow pytest: 0 passed, 1 failed, 2 interrupted, 3 internal error,
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import sys
@@ -87,7 +88,7 @@ def _run(args: list[str]) -> int:
         "explain": _cmd_explain,
         "schema": _cmd_schema,
         "plugins": _cmd_plugins,
-        "version": lambda pm, options: _cmd_version(),
+        "version": _cmd_version,
     }[options.command]
     return int(handler(pm, options))
 
@@ -155,7 +156,7 @@ def _cmd_check(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     sys.stdout.flush()
     for reporter in reporters:
         if reporter.path is not None:
-            write_atomically(reporter.path, lambda stream, r=reporter: r.write(summary, stream))
+            write_atomically(reporter.path, functools.partial(reporter.write, summary))
     return summary.exit_code
 
 
@@ -212,6 +213,6 @@ def _cmd_plugins(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _cmd_version() -> int:
+def _cmd_version(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     print(f"modelgate {__version__}")
     return ExitCode.OK

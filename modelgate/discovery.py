@@ -96,7 +96,7 @@ def _files_under(root: str, folders: list[str]) -> list[str]:
             and not _SKIP_DIRS.intersection(relpath(root, f).split("/"))
             and not any(f.startswith(v + os.sep) for v in venvs)
         ]
-    found = []
+    found: list[str] = []
     for folder in folders:
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = sorted(

@@ -12,9 +12,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
-
-from typing_extensions import TypeAliasType
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 
 from pydantic import (
     BaseModel,
@@ -24,6 +22,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from typing_extensions import TypeAliasType
 
 from modelgate import yamldoc
 from modelgate.errors import InputError, Problem
@@ -36,10 +35,13 @@ REF_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}@[^@\s]+$"
 Sha256 = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 # Recursive JSON-like values for free-form params.
-Param = TypeAliasType(
-    "Param",
-    Union[str, int, float, bool, None, list["Param"], dict[str, "Param"]],  # noqa: UP007
-)
+if TYPE_CHECKING:  # mypy does not follow recursive TypeAliasType
+    Param: TypeAlias = Any
+else:
+    Param = TypeAliasType(
+        "Param",
+        Union[str, int, float, bool, list["Param"], dict[str, "Param"], None],  # noqa: UP007
+    )
 
 
 class _Strict(BaseModel):

@@ -214,7 +214,7 @@ def _resolve(
     policy = Policy(
         spec.name, info.path, match, stages, transitions, exclusive, branches,
         tuple(rules), tuple(waivers),
-        tuple(f for parent in parents for f in parent.files) + (info,),
+        (*(f for parent in parents for f in parent.files), info),
     )
     _validate_stage_names(policy, doc)
     return policy

@@ -23,8 +23,8 @@ from modelgate.errors import UsageError
 from modelgate.hashing import Digest, Hasher
 from modelgate.manifest import ManifestDoc
 from modelgate.policy import Policy, PolicyLoader, Rule
-from modelgate.results import ManifestInfo, Outcome, PolicyInfo, Result, Summary
 from modelgate.results import Location as Loc
+from modelgate.results import ManifestInfo, Outcome, PolicyInfo, Result, Summary
 from modelgate.results import Waiver as WaiverInfo
 from modelgate.yamldoc import read_limited
 
@@ -93,7 +93,7 @@ def worktree_reader(root: str) -> Any:
 
 def load_policies(refs: Iterable[str], root: str) -> list[Policy]:
     loader = PolicyLoader(worktree_reader(root), "worktree")
-    policies = []
+    policies: list[Policy] = []
     for ref in refs:
         folder = os.path.join(root, ref)
         if not ref.startswith("builtin:") and os.path.isdir(folder):
@@ -129,10 +129,10 @@ class Session:
         infos: list[ManifestInfo] = []
         used: dict[str, PolicyInfo] = {}
         for doc in docs:
-            policy = self._governing(doc, policies)
-            if policy is not None:
-                used.update((f.path, f) for f in policy.files)
-            results.extend(self._check(doc, policy))
+            governing = self._governing(doc, policies)
+            if governing is not None:
+                used.update((f.path, f) for f in governing.files)
+            results.extend(self._check(doc, governing))
             model = doc.model
             infos.append(
                 ManifestInfo(doc.path, model.name if model else None, model.version if model else None,
@@ -182,8 +182,9 @@ class Session:
             if policy.governs(doc.model.name):
                 return policy
         if self._default is None:
-            self._default = load_policies(["builtin:default"], self.root)[0]
-            self._validate_rules(self._default)
+            default = load_policies(["builtin:default"], self.root)[0]
+            self._validate_rules(default)
+            self._default = default
         return self._default
 
     def _validate_rules(self, policy: Policy) -> None:

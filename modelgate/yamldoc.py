@@ -38,7 +38,8 @@ _AMBIGUOUS_NUMBER = re.compile(
     r"|[0-9][0-9_]*_[0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?)"
 )
 _YAML11_BOOL = frozenset(
-    "y Y yes Yes YES n N no No NO True TRUE False FALSE on On ON off Off OFF".split()
+    ("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "True", "TRUE", "False", "FALSE",
+     "on", "On", "ON", "off", "Off", "OFF")
 )
 _NULL = frozenset(["", "~", "null", "Null", "NULL"])
 # Bidi controls can make text read differently from what it is (CVE-2021-42574).
@@ -154,6 +155,11 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+def _mark(event: Any) -> tuple[int, int]:
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
 class _Abort(Exception):
     """Stop composing: the rest of the stream cannot be trusted (depth, documents)."""
 
@@ -167,8 +173,8 @@ class _Composer:
         self.complete = False
 
     def problem(self, event: Any, message: str) -> None:
-        mark = event.start_mark
-        self.problems.append(Problem(self.display, mark.line + 1, mark.column + 1, message))
+        line, column = _mark(event)
+        self.problems.append(Problem(self.display, line, column, message))
 
     def compose(self, events: Iterator[Any]) -> Any:
         self.events = events
@@ -208,11 +214,11 @@ class _Composer:
                 if isinstance(item, yaml.SequenceEndEvent):
                     break
                 sub = (*path, index)
-                self.locations[sub] = (item.start_mark.line + 1, item.start_mark.column + 1)
+                self.locations[sub] = _mark(item)
                 items.append(self.node(item, sub, depth + 1))
             return items
         if isinstance(event, yaml.MappingStartEvent):
-            self.locations.setdefault(path, (event.start_mark.line + 1, event.start_mark.column + 1))
+            self.locations.setdefault(path, _mark(event))
             return self.mapping(path, depth)
         raise _Abort  # pragma: no cover - libyaml emits only the events above here
 
@@ -230,7 +236,7 @@ class _Composer:
             sub = (*path, key)
             if key in result:
                 self.problem(key_event, f"duplicate key {key!r}; each key may appear once")
-            self.locations.setdefault(sub, (key_event.start_mark.line + 1, key_event.start_mark.column + 1))
+            self.locations.setdefault(sub, _mark(key_event))
             result[key] = self.node(value_event, sub, depth + 1)
 
     def key(self, event: Any, depth: int) -> str | None:

@@ -47,7 +47,9 @@ def test_production_needs_a_lockfile(repo: Repo, capsys: pytest.CaptureFixture[s
          "data 'train' revision 'main' moves; pin an immutable one"),
     ],
 )
-def test_unpinned_data_fails(repo: Repo, capsys: pytest.CaptureFixture[str], entry: dict[str, str], message: str) -> None:
+def test_unpinned_data_fails(
+    repo: Repo, capsys: pytest.CaptureFixture[str], entry: dict[str, str], message: str
+) -> None:
     repo.manifest("m", lineage={"data": [entry]})
     assert check_in_process(repo, capsys=capsys).messages("MG202") == [message]
 

@@ -35,7 +35,9 @@ def run_case(repo: Repo, *args: str) -> tuple[subprocess.CompletedProcess[str], 
 def located(report: dict[str, Any] | None) -> list[str]:
     assert report is not None
     return [
-        f"{os.path.basename(r['location']['path'])}:{r['location']['line']}:{r['location']['column']}: {r['message']}"
+        "{}:{}:{}: {}".format(
+            os.path.basename(r["location"]["path"]), r["location"]["line"], r["location"]["column"], r["message"]
+        )
         for r in report["results"] if r["outcome"] in ("failed", "error")
     ]
 
@@ -71,15 +73,19 @@ def test_two_mib_manifest(repo: Repo) -> None:
 def _manifest_with(repo: Repo, path: str, size: int = 1) -> None:
     repo.write("m/modelgate.yaml", (
         'apiVersion: modelgate/v1\nkind: Model\nname: fraud-detector\nversion: "1.0.0"\n'
-        f'owners: ["@acme/fraud"]\nstage: none\nartifacts:\n  - {{path: "{path}", sha256: \"{"0" * 64}\", size: {size}}}\n'
+        'owners: ["@acme/fraud"]\nstage: none\nartifacts:\n'
+        f'  - {{path: "{path}", sha256: "{"0" * 64}", size: {size}}}\n'
     ))
+
+
+LEAVES = "artifact path leaves the repository (through a symlink)"
 
 
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda m: os.symlink("/dev/zero", m / "a.bin"), "a.bin: artifact path leaves the repository (through a symlink)"),
-        (lambda m: os.symlink("/etc/passwd", m / "a.bin"), "a.bin: artifact path leaves the repository (through a symlink)"),
+        (lambda m: os.symlink("/dev/zero", m / "a.bin"), f"a.bin: {LEAVES}"),
+        (lambda m: os.symlink("/etc/passwd", m / "a.bin"), f"a.bin: {LEAVES}"),
         (lambda m: os.mkfifo(m / "a.bin"), "a.bin: artifact path is not a regular file (device, FIFO or socket)"),
         (lambda m: os.mkdir(m / "a.bin"), "a.bin: artifact path is a directory; list each file as an artifact"),
         (lambda m: None, "a.bin: artifact file is missing"),

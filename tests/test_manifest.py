@@ -35,7 +35,7 @@ def test_invalid_examples_report_expected_problems(path: Path) -> None:
     assert doc.model is None
     found = [(p.line, p.column, p.message) for p in doc.problems]
     for line, column, message in expected:
-        assert any((l, c) == (int(line), int(column)) and m.startswith(message) for l, c, m in found), (
+        assert any((ln, c) == (int(line), int(column)) and m.startswith(message) for ln, c, m in found), (
             f"expected {line}:{column}: {message!r}; got {found}"
         )
 

@@ -79,11 +79,11 @@ def test_broken_policy_names_file_and_line(tmp_path: Path, text: str, message: s
 
 
 def test_missing_and_cyclic_and_unknown_builtin(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="policy file nope.yaml not found"):
+    with pytest.raises(ConfigError, match=r"policy file nope\.yaml not found"):
         loader(tmp_path).load("nope.yaml")
     (tmp_path / "a.yaml").write_text("apiVersion: modelgate/v1\nkind: Policy\nname: a\nextends: [b.yaml]\n")
     (tmp_path / "b.yaml").write_text("apiVersion: modelgate/v1\nkind: Policy\nname: b\nextends: [a.yaml]\n")
-    with pytest.raises(ConfigError, match="extends itself"):
+    with pytest.raises(ConfigError, match=r"extends itself"):
         loader(tmp_path).load("a.yaml")
-    with pytest.raises(ConfigError, match="unknown built-in policy builtin:strictest; available: builtin:default"):
+    with pytest.raises(ConfigError, match=r"unknown built-in policy builtin:strictest; available: builtin:default"):
         loader(tmp_path).load("builtin:strictest")

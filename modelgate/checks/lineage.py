@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from modelgate.session import Context
 
 # Names that move: a "revision" like these pins nothing.
-MOVING_REVISIONS = frozenset({"head", "main", "master", "latest", "dev", "develop", "trunk", "current", "stable", "default"})
+MOVING_REVISIONS = frozenset(
+    {"head", "main", "master", "latest", "dev", "develop", "trunk", "current", "stable", "default"}
+)
 
 
 @check("MG201", name="required-fields", needs_rule=True,

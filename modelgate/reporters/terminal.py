@@ -94,7 +94,8 @@ class TerminalReporter:
             line: Line = [(esc(info.path) + " ", None)]
             line += [(MARKS[r.outcome] if not r.is_warning else "w", STYLES[r.outcome]) for r in results]
             if info.name:
-                stage = f"{info.base_stage} -> {info.stage}" if info.base_stage and info.base_stage != info.stage else info.stage
+                moved = info.base_stage and info.base_stage != info.stage
+                stage = f"{info.base_stage} -> {info.stage}" if moved else info.stage
                 line.append((esc(f"  [{info.name}@{info.version} {stage}]"), "dim"))
             yield line
 
