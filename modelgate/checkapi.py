@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+Scope = Literal["manifest", "removed"]
 
 ARGUMENTS = ("manifest", "doc", "base_manifest", "base_doc", "context", "policy", "params")
 _ID = re.compile(r"^[A-Z][A-Z0-9]{1,15}[0-9]{3}$")
@@ -63,6 +64,7 @@ class Check:
     waivable: bool = True
     hint: str | None = None
     params: Any = None  # a pydantic model class validating the rule's ``with:``, or None
+    scope: Scope = "manifest"
     plugin: str = ""
 
     @property
@@ -93,6 +95,7 @@ def check(
     waivable: bool = True,
     hint: str | None = None,
     params: Any = None,
+    scope: Scope = "manifest",
 ) -> Callable[[Callable[..., Any]], Check]:
     """Declare a check.
 
@@ -102,6 +105,8 @@ def check(
     ``waivable``: whether a policy waiver may turn its failure into ``waived``.
     ``params``: a pydantic model for the rule's ``with:``; a rule that does not validate is a
     configuration error (exit 4), and the check receives the model instance as ``params``.
+    ``scope``: ``"manifest"`` runs once per manifest; ``"removed"`` runs once per manifest that
+    existed at the base and is gone (it gets ``base_manifest``/``base_doc``, no ``manifest``).
     """
     if not _ID.match(id):
         raise ValueError(f"check id {id!r} must look like MG301 or ACME001")
@@ -119,7 +124,7 @@ def check(
             )
         return Check(
             id, name, func, tuple(stages) if stages is not None else None, severity,
-            needs_rule, required, waivable, hint, params,
+            needs_rule, required, waivable, hint, params, scope,
         )
 
     return decorate

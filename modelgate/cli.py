@@ -10,6 +10,7 @@ import argparse
 import functools
 import os
 import platform
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -88,6 +89,7 @@ def _run(args: list[str]) -> int:
         "explain": _cmd_explain,
         "schema": _cmd_schema,
         "plugins": _cmd_plugins,
+        "history": _cmd_history,
         "version": _cmd_version,
     }[options.command]
     return int(handler(pm, options))
@@ -109,6 +111,11 @@ def _build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
                        help="skip these checks (same syntax as --select)")
     check.add_argument("--policy", action="append", default=None, metavar="REF",
                        help="policy file, folder or builtin:NAME (repeatable; overrides config)")
+    check.add_argument("--base", metavar="REF",
+                       help="compare with REF (through its merge-base with HEAD); default: the pull"
+                            " request's base (GITHUB_BASE_REF), else config `base`, else none")
+    check.add_argument("--changed", action="store_true",
+                       help="only manifests whose file or artifacts changed vs the base (or vs HEAD)")
     check.add_argument("--strict", action="store_true", help="warnings fail too")
     check.add_argument("--traceback", action="store_true", help="show tracebacks of crashes")
     check.add_argument("-p", dest="plugins_disabled", action="append", default=[], metavar="no:NAME",
@@ -121,6 +128,11 @@ def _build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of a manifest or a policy")
     schema.add_argument("kind", nargs="?", choices=["manifest", "policy"], default="manifest")
     sub.add_parser("plugins", help="list plugins with their versions, checks and hooks")
+    history = sub.add_parser("history", help="a model's version and stage timeline from git history")
+    history.add_argument("name", metavar="NAME", help="the model name")
+    history.add_argument("--ref", default="HEAD", help="whose history (default: HEAD)")
+    history.add_argument("--at", metavar="YYYY-MM-DD", help="also say which version was in which stage that day")
+    history.add_argument("--json", action="store_true", help="print JSON")
     sub.add_parser("version", help="print the version")
     return parser
 
@@ -130,25 +142,24 @@ def _split(values: list[str]) -> tuple[str, ...]:
 
 
 def _cmd_check(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
-    from modelgate import config as configuration
     from modelgate.discovery import find_root
     from modelgate.plugins import collect_checks
     from modelgate.reporters import Reporter, write_atomically
-    from modelgate.session import Options, Session, worktree_reader
+    from modelgate.session import Options, Session
 
     checks = collect_checks(pm)
-    root = find_root(options.paths)
-    settings = configuration.load(
-        worktree_reader(root), os.environ, {"policies": options.policy}
-    )
     session_options = Options(
         paths=tuple(options.paths),
         select=_split(options.select),
         ignore=_split(options.ignore),
         strict=options.strict,
         traceback=options.traceback,
+        policies=tuple(options.policy) if options.policy else None,
+        base=options.base,
+        changed=options.changed,
+        env=dict(os.environ),
     )
-    summary = Session(session_options, checks, settings, root).run()
+    summary = Session(session_options, checks, find_root(options.paths)).run()
     reporters: list[Reporter] = [r for found in pm.hook.modelgate_reporters(options=options) for r in found or ()]
     for reporter in reporters:
         if reporter.path is None:
@@ -210,6 +221,45 @@ def _cmd_plugins(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         print(f"{name} {plugin_version(plugin)}")
         print(f"  checks: {', '.join(provided) or '-'}")
         print(f"  hooks:  {', '.join(hooks) or '-'}")
+    return ExitCode.OK
+
+
+def _cmd_history(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
+    import json
+
+    from modelgate import config as configuration
+    from modelgate.base import read_history
+    from modelgate.discovery import find_root
+    from modelgate.escaping import terminal as esc
+    from modelgate.gitrepo import GitRepo
+    from modelgate.timeline import state_on, steps
+    from modelgate.trees import WorkTree
+
+    root = find_root([])
+    repo = GitRepo.find(root)
+    if repo is None:
+        raise UsageError("history needs a git repository")
+    if options.at is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", options.at):
+        raise UsageError(f"--at {options.at!r}: use YYYY-MM-DD")
+    settings = configuration.load(WorkTree(repo.root).read, os.environ, {})
+    try:
+        found = steps(read_history(repo, repo.verify(options.ref, "ref"), repo.root, settings.manifests),
+                      options.name)
+    finally:
+        repo.close()
+    on = state_on(found, options.at) if options.at else None
+    if options.json:
+        print(json.dumps({"model": options.name, "steps": [s.to_json() for s in found],
+                          **({"at": {"date": options.at, "stages": on}} if on is not None else {})}, indent=2))
+        return ExitCode.OK
+    if not found:
+        print(f"no history for model {esc(options.name)!r} in {esc(options.ref)}")
+        return ExitCode.OK
+    for s in found:
+        print(esc(f"{s.date[:19].replace('T', ' ')}  {s.commit[:12]}  {s.version:<12} {s.from_stage:>11} -> "
+                  f"{s.to_stage:<11} {s.author}"))
+    if on is not None:
+        print(esc(f"on {options.at}: " + (", ".join(f"{v} {st}" for v, st in sorted(on.items())) or "no versions")))
     return ExitCode.OK
 
 

@@ -215,6 +215,11 @@ def load(abspath: str, display: str) -> ManifestDoc:
         raw = yamldoc.read_limited(abspath, display)
     except InputError as exc:
         return ManifestDoc(display, abspath, "", None, tuple(exc.problems), None)
+    return from_bytes(raw, display, abspath)
+
+
+def from_bytes(raw: bytes, display: str, abspath: str) -> ManifestDoc:
+    """A manifest from its bytes (a blob at the base commit, say); ``abspath`` locates its folder."""
     digest = hashlib.sha256(raw).hexdigest()
     try:
         doc = yamldoc.parse(raw, display)

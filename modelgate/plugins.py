@@ -28,6 +28,7 @@ BUILTINS = {
     "lifecycle": "modelgate.checks.lifecycle",
     "versioning": "modelgate.checks.versioning",
     "governance": "modelgate.checks.governance",
+    "changes": "modelgate.checks.changes",
     "terminal": "modelgate.reporters.terminal",
     "json": "modelgate.reporters.json",
 }

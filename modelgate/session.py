@@ -1,12 +1,12 @@
-"""One ``modelgate check`` run: discover -> load -> policy -> rules -> checks -> summary.
+"""One ``modelgate check`` run: discover -> load -> base -> policy -> rules -> checks -> summary.
 
 Data flows one way. The session owns the plumbing; what is checked lives in plugins.
+With a base, config and policies are read from the base commit (never from the change
+under review), and every manifest is paired with its version at the merge-base.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import linecache
 import os
 import sys
 import time
@@ -15,18 +15,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelgate import __version__, discovery, manifest
-from modelgate.artifacts import ArtifactPathError, resolve
+from modelgate import __version__, assertion, config, discovery
+from modelgate.artifacts import ArtifactPathError
+from modelgate.base import Base, base_ref
 from modelgate.checkapi import Check, Fail, Skip
-from modelgate.config import Config
-from modelgate.errors import UsageError
-from modelgate.hashing import Digest, Hasher
+from modelgate.context import Context
+from modelgate.errors import InputError, UsageError
+from modelgate.gitrepo import GitRepo
 from modelgate.manifest import ManifestDoc
 from modelgate.policy import Policy, PolicyLoader, Rule
+from modelgate.results import GitInfo, ManifestInfo, Outcome, PolicyInfo, Result, Summary
 from modelgate.results import Location as Loc
-from modelgate.results import ManifestInfo, Outcome, PolicyInfo, Result, Summary
 from modelgate.results import Waiver as WaiverInfo
-from modelgate.yamldoc import read_limited
+from modelgate.trees import Tree, WorkTree
 
 
 @dataclass(frozen=True)
@@ -37,83 +38,49 @@ class Options:
     strict: bool = False
     traceback: bool = False
     policies: tuple[str, ...] | None = None
+    base: str | None = None
+    changed: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
 
 
-class Context:
-    """What checks may ask about the run beyond their own manifest (``context``)."""
+@dataclass(frozen=True)
+class Finding:
+    """What one call of a check found, before it becomes a located Result."""
 
-    def __init__(self, root: str, config: Config, checks: Mapping[str, Check]) -> None:
-        self.root = root
-        self.config = config
-        self.checks = checks
-        self.hasher = Hasher()
-        self.today = dt.datetime.now(dt.UTC).date()
-        self._docs: dict[str, ManifestDoc] = {}
-        self._registry: list[ManifestDoc] | None = None
+    outcome: Outcome
+    message: str
+    at: str | tuple[str | int, ...] | None = None
+    hint: str | None = None
+    position: tuple[int, int] | None = None
 
-    def load(self, abspath: str) -> ManifestDoc:
-        doc = self._docs.get(abspath)
-        if doc is None:
-            doc = manifest.load(abspath, discovery.relpath(self.root, abspath))
-            self._docs[abspath] = doc
-        return doc
-
-    def registry(self) -> list[ManifestDoc]:
-        """Every manifest in the repository, loaded once on first use.
-
-        Cross-manifest rules (unique versions, exclusive stages, aliases) look at all of
-        them, even when only some are checked (pre-commit passes just the changed files).
-        """
-        if self._registry is None:
-            found = discovery.discover(self.root, [], self.config.manifests)
-            self._registry = [self.load(path) for path in found.manifests]
-        return self._registry
-
-    def versions_of(self, name: str) -> list[ManifestDoc]:
-        return [d for d in self.registry() if d.model is not None and d.model.name == name]
-
-    def artifact_path(self, doc: ManifestDoc, path: str) -> str:
-        """The artifact's real path; raises ``ArtifactPathError`` when unacceptable."""
-        return resolve(self.root, doc.folder, path)
-
-    def digest(self, abspath: str) -> Digest:
-        return self.hasher.digest(abspath)
+    @staticmethod
+    def of(item: Fail | str) -> Finding:
+        if isinstance(item, Fail):
+            return Finding("failed", item.message, item.at, item.hint, item.position)
+        return Finding("failed", str(item))
 
 
-def worktree_reader(root: str) -> Any:
-    def read(rel: str) -> bytes:
-        path = os.path.join(root, rel)
-        if not os.path.exists(path):
-            raise FileNotFoundError(rel)
-        return read_limited(path, rel)
-
-    return read
-
-
-def load_policies(refs: Iterable[str], root: str) -> list[Policy]:
-    loader = PolicyLoader(worktree_reader(root), "worktree")
+def load_policies(refs: Iterable[str], tree: Tree) -> list[Policy]:
+    loader = PolicyLoader(tree.read, tree.source)
     policies: list[Policy] = []
     for ref in refs:
-        folder = os.path.join(root, ref)
-        if not ref.startswith("builtin:") and os.path.isdir(folder):
-            names = sorted(n for n in os.listdir(folder) if n.endswith((".yaml", ".yml")))
-            policies.extend(loader.load(discovery.relpath(root, os.path.join(folder, n))) for n in names)
+        folder = None if ref.startswith("builtin:") else tree.files_in(ref)
+        if folder is not None:
+            policies.extend(loader.load(p) for p in folder if p.endswith((".yaml", ".yml")))
         else:
             policies.append(loader.load(ref))
     return policies
 
 
 class Session:
-    def __init__(self, options: Options, checks: Mapping[str, Check], config: Config, root: str) -> None:
+    def __init__(self, options: Options, checks: Mapping[str, Check], root: str) -> None:
         self.options = options
         self.checks = checks
-        self.config = config
         self.root = root
-        self.context = Context(root, config, checks)
         self._by_name = {c.name: c for c in checks.values()}
         self._default: Policy | None = None
         self._params: dict[tuple[str, str], Any] = {}
+        self.notices: list[str] = []
 
     def find_check(self, ref: str) -> Check | None:
         return self.checks.get(ref) or self._by_name.get(ref)
@@ -121,23 +88,50 @@ class Session:
     def run(self) -> Summary:
         started = time.perf_counter()
         self._validate_selectors()
-        policies = load_policies(self.config.policies, self.root)
+        git = GitRepo(self.root) if os.path.exists(os.path.join(self.root, ".git")) else None
+        try:
+            return self._run(git, started)
+        finally:
+            if git is not None:
+                git.close()
+
+    def _run(self, git: GitRepo | None, started: float) -> Summary:
+        env = self.options.env
+        worktree = WorkTree(self.root)
+        flags = {"policies": list(self.options.policies) if self.options.policies else None}
+        local = config.load(worktree.read, env, flags)
+        ref = base_ref(self.options.base, env, local.base)
+        base = None
+        if ref is not None:
+            if git is None:
+                raise UsageError(f"a base ({ref}) needs a git repository; {self.root} is not one")
+            base = Base(git, ref, self.root, local.manifests)
+        tree: Tree = base.tree if base is not None else worktree
+        settings = config.load(tree.read, env, flags) if base is not None else local
+        policies = load_policies(settings.policies, tree)
+        self.tree = tree
         for policy in policies:
             self._validate_rules(policy)
-        docs = self._collect()
+        if base is not None:
+            self._notice_trusted_edits(settings, policies, worktree, tree)
+        self.context = Context(self.root, settings, self.checks, git, base, env)
+
+        docs = self._collect(git, base)
         results: list[Result] = []
         infos: list[ManifestInfo] = []
         used: dict[str, PolicyInfo] = {}
         for doc in docs:
-            governing = self._governing(doc, policies)
+            governing = self._governing(doc.model.name if doc.model else None, policies)
             if governing is not None:
                 used.update((f.path, f) for f in governing.files)
-            results.extend(self._check(doc, governing))
-            model = doc.model
-            infos.append(
-                ManifestInfo(doc.path, model.name if model else None, model.version if model else None,
-                             model.stage if model else None, None, doc.sha256)
-            )
+            base_doc = base.match(doc) if base is not None else None
+            results.extend(self._check(doc, governing, base_doc))
+            infos.append(_info(doc, base_doc))
+        if base is not None:
+            for gone in self._removed(base):
+                assert gone.model is not None
+                governing = self._governing(gone.model.name, policies)
+                results.extend(self._check(gone, governing, gone, removed=True))
         for policy in policies:
             used.update((f.path, f) for f in policy.files)
         return Summary(
@@ -145,23 +139,49 @@ class Session:
             results=tuple(results),
             manifests=tuple(infos),
             policies=tuple(used.values()),
+            git=GitInfo(
+                head=git.head() if git is not None else None,
+                base=base.commit if base else None,
+                merge_base=base.merge_base if base else None,
+            ),
             duration=time.perf_counter() - started,
             strict=self.options.strict,
+            changed_only=self.options.changed,
+            notices=tuple(self.notices),
         )
 
     # -- collection ---------------------------------------------------------------
 
-    def _collect(self) -> list[ManifestDoc]:
-        found = discovery.discover(self.root, list(self.options.paths), self.config.manifests)
-        docs = [self.context.load(path) for path in found.manifests]
+    def _collect(self, git: GitRepo | None, base: Base | None) -> list[ManifestDoc]:
+        found = discovery.discover(self.root, list(self.options.paths), self.context.config.manifests)
+        docs = {path: self.context.load(path) for path in found.manifests}
         if found.others:
             wanted = {os.path.realpath(p) for p in found.others}
-            seen = {d.abspath for d in docs}
             for doc in self.context.registry():
-                if doc.abspath not in seen and wanted.intersection(self._artifact_paths(doc)):
-                    docs.append(doc)
-                    seen.add(doc.abspath)
-        return sorted(docs, key=lambda d: d.path)
+                if doc.abspath not in docs and wanted.intersection(self._artifact_paths(doc)):
+                    docs[doc.abspath] = doc
+        if self.options.changed:
+            docs = self._only_changed(docs, git, base)
+        return sorted(docs.values(), key=lambda d: d.path)
+
+    def _only_changed(
+        self, docs: dict[str, ManifestDoc], git: GitRepo | None, base: Base | None
+    ) -> dict[str, ManifestDoc]:
+        """Manifests whose file or artifacts changed, plus the other versions of their models
+        (exclusive stages and aliases span versions)."""
+        if git is None:
+            raise UsageError("--changed needs a git repository")
+        changed = {os.path.realpath(os.path.join(self.root, p))
+                   for p in git.changed_paths(base.merge_base if base else None)}
+        kept = {
+            path: doc for path, doc in docs.items()
+            if os.path.realpath(path) in changed or changed.intersection(self._artifact_paths(doc))
+        }
+        names = {d.model.name for d in kept.values() if d.model is not None}
+        for doc in self.context.registry():
+            if doc.model is not None and doc.model.name in names:
+                kept.setdefault(doc.abspath, doc)
+        return kept
 
     def _artifact_paths(self, doc: ManifestDoc) -> set[str]:
         paths = set()
@@ -172,17 +192,46 @@ class Session:
                 continue
         return paths
 
+    def _removed(self, base: Base) -> list[ManifestDoc]:
+        """Base manifests with no counterpart anywhere in the work tree."""
+        head = self.context.registry()
+        refs = {(d.model.name, d.model.version) for d in head if d.model is not None}
+        paths = {d.path for d in head}
+        return [
+            d for d in base.manifests()
+            if d.model is not None and (d.model.name, d.model.version) not in refs and d.path not in paths
+        ]
+
+    def _notice_trusted_edits(self, settings: config.Config, policies: list[Policy],
+                              worktree: WorkTree, tree: Tree) -> None:
+        paths = [settings.path or config.CONFIG_FILE]
+        paths += [f.path for p in policies for f in p.files if f.source == "base"]
+        for path in dict.fromkeys(paths):
+            try:
+                mine: bytes | None = worktree.read(path)
+            except (FileNotFoundError, InputError):
+                mine = None
+            try:
+                theirs = tree.read(path)
+            except FileNotFoundError:
+                theirs = None
+            if mine != theirs:
+                self.notices.append(
+                    f"policy-changed: {path} differs from the base; this check used the base version,"
+                    " the edit takes effect after merge"
+                )
+
     # -- policy and rules ---------------------------------------------------------
 
-    def _governing(self, doc: ManifestDoc, policies: list[Policy]) -> Policy | None:
+    def _governing(self, name: str | None, policies: list[Policy]) -> Policy | None:
         """The first listed policy whose ``match`` covers the model, else builtin:default."""
-        if doc.model is None:
+        if name is None:
             return None
         for policy in policies:
-            if policy.governs(doc.model.name):
+            if policy.governs(name):
                 return policy
         if self._default is None:
-            default = load_policies(["builtin:default"], self.root)[0]
+            default = load_policies(["builtin:default"], self.tree)[0]
             self._validate_rules(default)
             self._default = default
         return self._default
@@ -228,12 +277,11 @@ class Session:
             return False
         return not any(check.matches(s) for s in self.options.ignore)
 
-    def _rules_for(self, doc: ManifestDoc, policy: Policy | None) -> list[tuple[Check, Rule]]:
+    def _rules_for(self, doc: ManifestDoc, policy: Policy | None, removed: bool) -> list[tuple[Check, Rule]]:
         stage = doc.model.stage if doc.model else None
         pairs: list[tuple[Check, Rule]] = []
-        explicit = policy.rules if policy else ()
         mentioned = set()
-        for rule in explicit:
+        for rule in policy.rules if policy else ():
             found = self.find_check(rule.check)
             assert found is not None  # validated when the policy was loaded
             mentioned.add(found.id)
@@ -244,9 +292,9 @@ class Session:
         pairs.sort(key=lambda pair: pair[0].id)
         runnable = []
         for check, rule in pairs:
-            if not self._selected(check):
+            if (check.scope == "removed") != removed or not self._selected(check):
                 continue
-            needs_model = "manifest" in check.argnames or "policy" in check.argnames
+            needs_model = bool({"manifest", "policy"} & set(check.argnames))
             if doc.model is None and needs_model:
                 continue
             if doc.model is not None and not rule.applies_to(stage):
@@ -256,11 +304,12 @@ class Session:
 
     # -- running ------------------------------------------------------------------
 
-    def _check(self, doc: ManifestDoc, policy: Policy | None) -> list[Result]:
+    def _check(self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
+               removed: bool = False) -> list[Result]:
         results = []
-        for check, rule in self._rules_for(doc, policy):
+        for check, rule in self._rules_for(doc, policy, removed):
             severity = rule.severity or check.severity
-            for finding in self._call(check, doc, policy, rule):
+            for finding in self._call(check, doc, policy, rule, base_doc, removed):
                 line, column = finding.position or doc.location(finding.at)
                 hint = finding.hint or (check.hint if finding.outcome == "failed" else None)
                 result = Result(
@@ -270,12 +319,13 @@ class Session:
                 results.append(self._waive(result, check, doc, policy))
         return results
 
-    def _call(self, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule) -> list[Finding]:
+    def _call(self, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule,
+              base_doc: ManifestDoc | None, removed: bool) -> list[Finding]:
         available = {
-            "manifest": doc.model,
-            "doc": doc,
-            "base_manifest": None,
-            "base_doc": None,
+            "manifest": None if removed else doc.model,
+            "doc": None if removed else doc,
+            "base_manifest": base_doc.model if base_doc else None,
+            "base_doc": base_doc,
             "context": self.context,
             "policy": policy,
             "params": self._validated_params(check, rule),
@@ -291,7 +341,7 @@ class Session:
         except Skip as exc:
             return [Finding("skipped", str(exc) or "skipped")]
         except AssertionError as exc:
-            findings.append(Finding("failed", _assertion_message(exc, check)))
+            findings.append(Finding("failed", assertion.explain(exc, check.func)))
         except Exception as exc:  # a crashing plugin is an error result, never a pass
             if self.options.traceback:
                 traceback.print_exc(file=sys.stderr)
@@ -314,37 +364,14 @@ class Session:
         return result
 
 
-@dataclass(frozen=True)
-class Finding:
-    """What one call of a check found, before it becomes a located Result."""
-
-    outcome: Outcome
-    message: str
-    at: str | tuple[str | int, ...] | None = None
-    hint: str | None = None
-    position: tuple[int, int] | None = None
-
-    @staticmethod
-    def of(item: Fail | str) -> Finding:
-        if isinstance(item, Fail):
-            return Finding("failed", item.message, item.at, item.hint, item.position)
-        return Finding("failed", str(item))
-
-
-def _assertion_message(exc: AssertionError, check: Check) -> str:
-    """The assertion's own message, else its source line and the local values it names."""
-    if exc.args and str(exc):
-        return str(exc)
-    tb = exc.__traceback__
-    frame_line = None
-    while tb is not None:
-        if tb.tb_frame.f_code is check.func.__code__:
-            frame_line = tb
-        tb = tb.tb_next
-    if frame_line is None:
-        return "assertion failed"
-    code = frame_line.tb_frame.f_code
-    source = linecache.getline(code.co_filename, frame_line.tb_lineno).strip()
-    names = [n for n in frame_line.tb_frame.f_locals if n in source.replace("assert", "", 1)]
-    values = ", ".join(f"{n} = {frame_line.tb_frame.f_locals[n]!r}" for n in names)
-    return f"{source}" + (f"  (where {values})" if values else "")
+def _info(doc: ManifestDoc, base_doc: ManifestDoc | None) -> ManifestInfo:
+    model = doc.model
+    base_model = base_doc.model if base_doc else None
+    return ManifestInfo(
+        doc.path,
+        model.name if model else None,
+        model.version if model else None,
+        model.stage if model else None,
+        base_model.stage if base_model else None,
+        doc.sha256,
+    )

@@ -52,8 +52,9 @@ class Repo:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def git(self, *args: str) -> str:
-        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True, check=True)
+    def git(self, *args: str, env: dict[str, str] | None = None) -> str:
+        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True, check=True,
+                              env={**os.environ, **(env or {})})
         return proc.stdout.strip()
 
     def write(self, rel: str, content: str | bytes) -> Path:
@@ -81,12 +82,19 @@ class Repo:
             "artifacts": [self.artifact(f"{folder}/model.bin", content)],
         }
         data.update(fields)
+        if "requirements.lock" in json.dumps(data.get("lineage", {})):
+            self.write(f"{folder}/requirements.lock", LOCK)
         # JSON is YAML: exact control over what the loader sees.
         return self.write(f"{folder}/modelgate.yaml", json.dumps(data, indent=2) + "\n")
 
-    def commit(self, message: str = "change") -> str:
+    def commit(self, message: str = "change", date: str | None = None, author: str | None = None) -> str:
+        """Commit everything; ``date`` (ISO 8601) and ``author`` ("Name <email>") when given."""
+        env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date} if date else {}
+        if author:
+            name, email = author.rstrip(">").split(" <")
+            env |= {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
         self.git("add", "-A")
-        self.git("commit", "-q", "--allow-empty", "-m", message)
+        self.git("commit", "-q", "--allow-empty", "-m", message, env=env)
         return self.git("rev-parse", "HEAD")
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -160,3 +168,16 @@ def check_in_process(repo: Repo, *args: str, capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     data = json.loads(out_file.read_text()) if out_file.exists() else {}
     return Report(code, data, out)
+
+
+LOCK = b"numpy==2.1.2\n"
+
+
+def production_fields(**extra: Any) -> dict[str, Any]:
+    """Fields builtin:default requires at production: staging's plus a pinned lockfile
+    (``Repo.manifest`` writes ``requirements.lock`` next to the manifest)."""
+    fields = staging_fields(stage="production")
+    lockfile = {"path": "requirements.lock", "sha256": sha256(LOCK)}
+    fields["lineage"] = {**fields["lineage"], "environment": {"lockfile": lockfile}}
+    fields.update(extra)
+    return fields

@@ -50,6 +50,7 @@ rules:
     assert rules == [
         ("required-metrics", ("staging", "production", "archived"), {"min": 1}),
         ("required-fields", ("production",), {"fields": ["lineage.environment.lockfile"]}),
+        ("no-metric-regression", ("production",), {"tolerance": 0}),
         ("required-fields", ("staging", "production", "archived"), {"fields": ["license"]}),
         ("metric-threshold", ("production",), {"metric": "auc", "min": 0.9}),
     ]

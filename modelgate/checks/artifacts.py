@@ -10,8 +10,8 @@ from modelgate.checkapi import Fail, check
 from modelgate.hashing import HashError
 
 if TYPE_CHECKING:
+    from modelgate.context import Context
     from modelgate.manifest import Manifest, ManifestDoc
-    from modelgate.session import Context
 
 
 @check("MG101", name="artifact-path", waivable=False,

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from modelgate.checkapi import Fail, check
 
 if TYPE_CHECKING:
+    from modelgate.context import Context
     from modelgate.manifest import Manifest
     from modelgate.policy import Policy
-    from modelgate.session import Context
 
 _OWNER = re.compile(
     r"^(@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]{1,100})?"

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from modelgate.checkapi import Fail, check
 
 if TYPE_CHECKING:
+    from modelgate.context import Context
     from modelgate.manifest import Manifest, ManifestDoc
     from modelgate.policy import Policy
-    from modelgate.session import Context
 
 
 @check("MG401", name="stage-valid", waivable=False,

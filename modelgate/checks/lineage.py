@@ -10,8 +10,8 @@ from modelgate.checkapi import Fail, Skip, check
 from modelgate.hashing import HashError
 
 if TYPE_CHECKING:
+    from modelgate.context import Context
     from modelgate.manifest import Manifest, ManifestDoc
-    from modelgate.session import Context
 
 # Names that move: a "revision" like these pins nothing.
 MOVING_REVISIONS = frozenset(

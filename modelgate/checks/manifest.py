@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from modelgate.checkapi import Fail, check
 
 if TYPE_CHECKING:
+    from modelgate.context import Context
     from modelgate.manifest import Manifest, ManifestDoc
-    from modelgate.session import Context
 
 
 @check("MG001", name="manifest-valid", required=True, waivable=False,

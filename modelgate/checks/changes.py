@@ -1,0 +1,277 @@
+"""Rules about change: what a pull request may do to a manifest, judged against its base.
+
+Each rule needs a base (``--base``, or the pull request's base in CI); without one it is
+skipped with "no base". A manifest without a counterpart at the base is new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import semver
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelgate.checkapi import Fail, Skip, check
+
+if TYPE_CHECKING:
+    from modelgate.base import Base
+    from modelgate.context import Context
+    from modelgate.manifest import Manifest, ManifestDoc, Metric
+    from modelgate.policy import Policy
+
+MAY_CHANGE_ON_PROMOTION = frozenset({"stage", "aliases", "tags"})
+
+
+def _base(context: Context) -> Base:
+    if context.base is None:
+        raise Skip("no base: run with --base REF (CI uses the pull request's base)")
+    return context.base
+
+
+@check("MG404", name="stage-transition", waivable=False,
+       hint="move one stage at a time, along the policy's transitions")
+def stage_transition(manifest: Manifest, base_manifest: Manifest | None, policy: Policy,
+                     context: Context) -> Iterator[Fail]:
+    """The stage change from base to head is one the policy's ``transitions`` allow.
+
+    A new manifest enters at the policy's first stage, or at a stage the first stage may
+    move to (``none -> staging``): registering a model straight into production skips the
+    stages where it would have been validated.
+    """
+    _base(context)
+    entry = policy.stages[0]
+    if base_manifest is None:
+        allowed = (entry, *policy.transitions.get(entry, ()))
+        if manifest.stage not in allowed:
+            yield Fail(f"a new manifest cannot enter at {manifest.stage!r}; it enters at"
+                       f" {' or '.join(map(repr, allowed))} (policy {policy.name})", at="stage")
+        return
+    source, target = base_manifest.stage, manifest.stage
+    if source == target:
+        return
+    allowed = policy.transitions.get(source, ())
+    if target not in allowed:
+        options = ", ".join(map(repr, allowed)) or "nothing"
+        yield Fail(f"stage {source!r} -> {target!r} is not allowed; from {source!r} a model may move to"
+                   f" {options} (policy {policy.name})", at="stage")
+
+
+@check("MG405", name="promotion-immutable", waivable=False,
+       hint="promote the exact bytes that were validated: change the stage in a pull request of its own")
+def promotion_immutable(manifest: Manifest, base_manifest: Manifest | None, context: Context) -> Iterator[Fail]:
+    """A promotion changes the stage, and nothing the stage was granted for.
+
+    When the stage changes, everything else (artifacts, lineage, metrics, signature,
+    version...) must be exactly what the base had: the binary promoted is the binary that was
+    validated. Only stage, aliases and tags may change alongside.
+    """
+    _base(context)
+    if base_manifest is None or base_manifest.stage == manifest.stage:
+        return
+    for name, info in type(manifest).model_fields.items():
+        if name not in MAY_CHANGE_ON_PROMOTION and getattr(manifest, name) != getattr(base_manifest, name):
+            key = info.alias or name
+            yield Fail(f"{key} changed in a promotion {base_manifest.stage!r} -> {manifest.stage!r};"
+                       " only stage, aliases and tags may change", at=key)
+
+
+@check("MG502", name="version-bump", waivable=False,
+       hint="new bytes are a new version: raise the version (MAJOR for an incompatible signature)")
+def version_bump(manifest: Manifest, base_manifest: Manifest | None, context: Context) -> Iterator[Fail]:
+    """Versions move forward with the bytes.
+
+    Changed artifact hashes need a higher SemVer than the base; an incompatible signature
+    change (an input removed or retyped, an output changed) needs a higher MAJOR version;
+    a version never decreases.
+    """
+    _base(context)
+    if base_manifest is None:
+        return
+    try:
+        head, before = semver.Version.parse(manifest.version), semver.Version.parse(base_manifest.version)
+    except ValueError:
+        raise Skip("version is not SemVer (see MG501)") from None
+    if head < before:
+        yield Fail(f"version decreased from {before} to {head}", at="version")
+        return
+    if _hashes(manifest) != _hashes(base_manifest) and head <= before:
+        yield Fail(f"artifacts changed but the version stayed {head}; bump it above {before}", at="version")
+    breaking = _incompatible(base_manifest, manifest)
+    if breaking and head.major <= before.major and before.major > 0:
+        yield Fail(f"incompatible signature change ({breaking}) needs a major version above {before.major}",
+                   at="signature")
+
+
+def _hashes(model: Manifest) -> list[str]:
+    return sorted(a.sha256 for a in model.artifacts)
+
+
+def _incompatible(before: Manifest, after: Manifest) -> str | None:
+    if before.signature is None or after.signature is None:
+        return None if before.signature is None else "signature removed"
+    old_in = {f.name: f.type for f in before.signature.inputs}
+    new_in = {f.name: f.type for f in after.signature.inputs}
+    for name, kind in old_in.items():
+        if name not in new_in:
+            return f"input {name!r} removed"
+        if new_in[name] != kind:
+            return f"input {name!r} retyped {kind} -> {new_in[name]}"
+    added = [n for n in new_in if n not in old_in]
+    if added:
+        return f"input {added[0]!r} added"
+    old_out = [(f.name, f.type) for f in before.signature.outputs]
+    new_out = [(f.name, f.type) for f in after.signature.outputs]
+    return "outputs changed" if old_out != new_out else None
+
+
+@check("MG503", name="version-immutable", waivable=False,
+       hint="one version, one artifact: give these bytes a new version")
+def version_immutable(manifest: Manifest, context: Context) -> Iterator[Fail]:
+    """A name@version that ever existed on the base branch never reappears with other bytes.
+
+    The base branch's history is searched for every state of this name@version; if any
+    listed other artifact hashes, reusing the version now would make it mean two things.
+    """
+    base = _base(context)
+    mine = _hashes(manifest)
+    for event in base.history().versions(manifest.name, manifest.version):
+        assert event.model is not None
+        if _hashes(event.model) != mine:
+            when = dt.datetime.fromtimestamp(event.timestamp, dt.UTC).date().isoformat()
+            yield Fail(f"{manifest.ref} had other artifacts in {event.commit[:12]} ({when},"
+                       f" {event.path}); a version's bytes never change", at="version")
+            return
+
+
+@check("MG406", name="rollback", waivable=False,
+       hint="roll back only to a version that was in production; anything else is a new promotion")
+def rollback(manifest: Manifest, base_manifest: Manifest | None, policy: Policy, context: Context) -> Iterator[Fail]:
+    """Moving back into an exclusive stage (archived -> production) is only for a version
+    that stood there before, as the base branch's history shows."""
+    base = _base(context)
+    if base_manifest is None or base_manifest.stage == manifest.stage:
+        return
+    targets = set(policy.exclusive) | {"production"}
+    if manifest.stage not in targets or base_manifest.stage not in ("archived",):
+        return
+    for event in base.history().versions(manifest.name, manifest.version):
+        if event.model is not None and event.model.stage == manifest.stage:
+            return
+    yield Fail(f"{manifest.ref} was never in {manifest.stage!r} on the base branch; it cannot be rolled back"
+               " to", at="stage")
+
+
+@check("MG407", name="branch-stage", waivable=False,
+       hint="on this branch every model must be in the stage the policy maps it to")
+def branch_stage(manifest: Manifest, policy: Policy, context: Context) -> Iterator[Fail]:
+    """With policy ``branches`` (``{release: production}``), every manifest on that branch
+    is in the mapped stage: merging into ``release`` is the promotion."""
+    branch = context.target_branch
+    wanted = policy.branches.get(branch) if branch else None
+    if wanted is not None and manifest.stage != wanted:
+        yield Fail(f"on branch {branch!r} every manifest must be in {wanted!r}, not {manifest.stage!r}",
+                   at="stage")
+
+
+@check("MG408", name="manifest-removed", scope="removed", waivable=False,
+       hint="archive a model version (stage: archived) instead of deleting its manifest")
+def manifest_removed(base_manifest: Manifest, policy: Policy) -> Iterator[Fail]:
+    """A manifest whose model stood in an exclusive or production stage is not deleted.
+
+    Deleting the manifest of the production model removes the record of what is serving;
+    move it to ``archived`` instead. Manifests in other stages may be deleted.
+    """
+    if base_manifest.stage in set(policy.exclusive) | {"production"}:
+        yield Fail(f"{base_manifest.ref} was in {base_manifest.stage!r} and its manifest was deleted")
+
+
+class RegressionParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    metric: str | None = Field(default=None, description="One metric; default: every metric with a goal.")
+    tolerance: float = Field(default=0.0, ge=0)
+
+
+@check("MG303", name="no-metric-regression", needs_rule=True, params=RegressionParams,
+       hint="improve the model, or accept the regression with a waiver that says why")
+def no_metric_regression(manifest: Manifest, doc: ManifestDoc, base_manifest: Manifest | None,
+                         params: RegressionParams, policy: Policy, context: Context) -> Iterator[Fail]:
+    """Metrics do not get worse than the base, goal-aware, within the policy's tolerance.
+
+    Compared with the base version of the same manifest, and, when the model moves into an
+    exclusive stage, with the version currently in that stage on the base (the model it
+    replaces). ``with: {metric: auc, tolerance: 0.005}``; without ``metric``, every metric
+    with a ``goal`` on both sides. A named metric that is missing or has no goal fails.
+    """
+    base = _base(context)
+    rivals: list[tuple[str, Manifest]] = []
+    if base_manifest is not None:
+        rivals.append((f"the base ({base_manifest.ref})", base_manifest))
+    moving_in = base_manifest is None or base_manifest.stage != manifest.stage
+    if manifest.stage in policy.exclusive and moving_in:
+        for other in base.manifests():
+            model = other.model
+            if model and model.name == manifest.name and model.stage == manifest.stage \
+                    and model.version != manifest.version:
+                rivals.append((f"{model.ref}, in {model.stage} on the base", model))
+    if not rivals:
+        raise Skip("nothing to compare with at the base")
+    for label, rival in rivals:
+        names = [params.metric] if params.metric else sorted(set(manifest.metrics) & set(rival.metrics))
+        for name in names:
+            yield from _compare(name, manifest.metrics.get(name), rival.metrics.get(name), label, params)
+
+
+def _compare(name: str, mine: Metric | None, theirs: Metric | None, label: str,
+             params: RegressionParams) -> Iterator[Fail]:
+    at = f"metrics.{name}"
+    if mine is None:
+        yield Fail(f"metric {name!r} is missing, so it cannot be compared with {label}", at="metrics")
+        return
+    if theirs is None:
+        return
+    goal = mine.goal or theirs.goal
+    if goal is None:
+        if params.metric:
+            yield Fail(f"metric {name!r} has no goal (maximize|minimize) to compare by", at=at)
+        return
+    worse = theirs.value - mine.value if goal == "maximize" else mine.value - theirs.value
+    if worse > params.tolerance:
+        yield Fail(f"{name} regressed: {mine.value:g} vs {theirs.value:g} in {label}"
+                   f" ({goal}, tolerance {params.tolerance:g})", at=at)
+
+
+@check("MG204", name="code-commit", needs_rule=True,
+       hint="record the commit the model was trained from, and make sure it is pushed to this repository")
+def code_commit(manifest: Manifest, context: Context) -> Iterator[Fail]:
+    """``lineage.code.commit`` exists in this repository and is an ancestor of HEAD.
+
+    A model trained from code nobody can check out cannot be reproduced. Skipped when
+    ``lineage.code.repo`` names another repository than this one's ``origin``.
+    """
+    code = manifest.lineage.code if manifest.lineage else None
+    if code is None:
+        raise Skip("no lineage.code")
+    git = context.git
+    if git is None:
+        raise Skip("not a git repository")
+    origin = git.origin_url()
+    if code.repo and origin and _normal(code.repo) != _normal(origin):
+        raise Skip(f"the code lives in {code.repo}, not in this repository")
+    head = git.head()
+    if not git.has_commit(code.commit):
+        if git.is_shallow():
+            yield Fail(f"commit {code.commit[:12]} is not in this shallow clone; history too shallow to tell"
+                       " (actions/checkout: fetch-depth: 0)", at="lineage.code.commit")
+        else:
+            yield Fail(f"commit {code.commit[:12]} does not exist in this repository", at="lineage.code.commit")
+    elif head is not None and not git.is_ancestor(code.commit, head):
+        yield Fail(f"commit {code.commit[:12]} is not an ancestor of HEAD", at="lineage.code.commit")
+
+
+def _normal(url: str) -> str:
+    url = url.strip().removesuffix("/").removesuffix(".git")
+    for prefix in ("https://", "http://", "ssh://git@", "git@"):
+        url = url.removeprefix(prefix)
+    return url.replace(":", "/").lower()

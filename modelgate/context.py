@@ -1,0 +1,78 @@
+"""``context``: what a check may ask about the run beyond its own manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from modelgate import discovery, manifest
+from modelgate.artifacts import resolve
+from modelgate.hashing import Digest, Hasher
+from modelgate.manifest import ManifestDoc
+
+if TYPE_CHECKING:
+    from modelgate.base import Base
+    from modelgate.checkapi import Check
+    from modelgate.config import Config
+    from modelgate.gitrepo import GitRepo
+
+
+class Context:
+    def __init__(
+        self,
+        root: str,
+        config: Config,
+        checks: Mapping[str, Check],
+        git: GitRepo | None = None,
+        base: Base | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.root = root
+        self.config = config
+        self.checks = checks
+        self.git = git
+        self.base = base
+        self.env = env or {}
+        self.hasher = Hasher()
+        self.today = dt.datetime.now(dt.UTC).date()
+        self._docs: dict[str, ManifestDoc] = {}
+        self._registry: list[ManifestDoc] | None = None
+
+    def load(self, abspath: str) -> ManifestDoc:
+        doc = self._docs.get(abspath)
+        if doc is None:
+            doc = manifest.load(abspath, discovery.relpath(self.root, abspath))
+            self._docs[abspath] = doc
+        return doc
+
+    def registry(self) -> list[ManifestDoc]:
+        """Every manifest in the repository, loaded once on first use.
+
+        Cross-manifest rules (unique versions, exclusive stages, aliases) look at all of
+        them, even when only some are checked (pre-commit passes just the changed files).
+        """
+        if self._registry is None:
+            found = discovery.discover(self.root, [], self.config.manifests)
+            self._registry = [self.load(path) for path in found.manifests]
+        return self._registry
+
+    def versions_of(self, name: str) -> list[ManifestDoc]:
+        return [d for d in self.registry() if d.model is not None and d.model.name == name]
+
+    def artifact_path(self, doc: ManifestDoc, path: str) -> str:
+        """The artifact's real path; raises ``ArtifactPathError`` when unacceptable."""
+        return resolve(self.root, doc.folder, path)
+
+    def digest(self, abspath: str) -> Digest:
+        return self.hasher.digest(abspath)
+
+    @property
+    def target_branch(self) -> str | None:
+        """The branch this change lands on: the pull request's base, else the current branch."""
+        if self.env.get("GITHUB_BASE_REF"):
+            return self.env["GITHUB_BASE_REF"]
+        if self.base is not None:
+            ref = self.base.ref
+            return ref.split("/", 1)[1] if ref.startswith("origin/") else ref
+        return self.git.current_branch() if self.git else None
