@@ -65,6 +65,7 @@ class Check:
     hint: str | None = None
     params: Any = None  # a pydantic model class validating the rule's ``with:``, or None
     scope: Scope = "manifest"
+    argnames: tuple[str, ...] = ()  # what the function asks for, read once at declaration
     plugin: str = ""
 
     @property
@@ -74,10 +75,6 @@ class Check:
     @property
     def summary(self) -> str:
         return self.explain.split("\n\n")[0].replace("\n", " ")
-
-    @property
-    def argnames(self) -> tuple[str, ...]:
-        return tuple(inspect.signature(self.func).parameters)
 
     def matches(self, selector: str) -> bool:
         """``--select``/``--ignore`` match an id prefix (``MG3``) or a name."""
@@ -116,7 +113,8 @@ def check(
         raise ValueError(f"check {id}: severity must be 'error' or 'warning'")
 
     def decorate(func: Callable[..., Any]) -> Check:
-        unknown = [p for p in inspect.signature(func).parameters if p not in ARGUMENTS]
+        argnames = tuple(inspect.signature(func).parameters)
+        unknown = [p for p in argnames if p not in ARGUMENTS]
         if unknown:
             raise TypeError(
                 f"check {id} asks for unknown argument(s) {', '.join(unknown)};"
@@ -124,7 +122,7 @@ def check(
             )
         return Check(
             id, name, func, tuple(stages) if stages is not None else None, severity,
-            needs_rule, required, waivable, hint, params, scope,
+            needs_rule, required, waivable, hint, params, scope, argnames,
         )
 
     return decorate

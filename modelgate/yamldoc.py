@@ -14,7 +14,6 @@ import math
 import os
 import re
 import stat
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,8 +41,9 @@ _YAML11_BOOL = frozenset(
      "on", "On", "ON", "off", "Off", "OFF")
 )
 _NULL = frozenset(["", "~", "null", "Null", "NULL"])
-# Bidi controls can make text read differently from what it is (CVE-2021-42574).
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Control characters (tab and newline aside), surrogates, and the bidi controls that make
+# text read differently from what it is (CVE-2021-42574).
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -288,13 +288,7 @@ class _Composer:
         return self.text(event, value)
 
     def text(self, event: Any, value: str) -> str:
-        for char in value:
-            if char in "\t\n":
-                continue
-            category = unicodedata.category(char)
-            if category in ("Cc", "Cs") or char in _BIDI:
-                self.problem(
-                    event, f"control or bidi character U+{ord(char):04X} is not allowed in text"
-                )
-                break
+        found = _FORBIDDEN.search(value)
+        if found:
+            self.problem(event, f"control or bidi character U+{ord(found.group()):04X} is not allowed in text")
         return value
