@@ -90,6 +90,7 @@ def _run(args: list[str]) -> int:
         "schema": _cmd_schema,
         "plugins": _cmd_plugins,
         "history": _cmd_history,
+        "audit": _cmd_audit,
         "version": _cmd_version,
     }[options.command]
     return int(handler(pm, options))
@@ -134,6 +135,10 @@ def _build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     history.add_argument("--at", metavar="YYYY-MM-DD", help="also say which version was in which stage that day")
     history.add_argument("--json", action="store_true", help="print JSON")
     sub.add_parser("version", help="print the version")
+    audit = sub.add_parser("audit", help="work with audit records")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=_Parser, required=True)
+    verify = audit_sub.add_parser("verify", help="recompute record_sha256 of an audit record; exit 1 if modified")
+    verify.add_argument("file", metavar="FILE")
     return parser
 
 
@@ -261,6 +266,15 @@ def _cmd_history(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     if on is not None:
         print(esc(f"on {options.at}: " + (", ".join(f"{v} {st}" for v, st in sorted(on.items())) or "no versions")))
     return ExitCode.OK
+
+
+def _cmd_audit(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
+    from modelgate.escaping import terminal as esc
+    from modelgate.reporters.audit import verify
+
+    intact, message = verify(options.file)
+    print(esc(message))
+    return ExitCode.OK if intact else ExitCode.FAILED
 
 
 def _cmd_version(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:

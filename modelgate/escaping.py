@@ -24,3 +24,50 @@ def terminal(text: str) -> str:
     workflow-command token left intact (CI logs are terminals too)."""
     shown = "".join(_visible(c) if not c.isprintable() or c in _BIDI else c for c in text)
     return _COMMAND.sub(lambda m: m.group(0) + "\u200b", shown)
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> str:
+    """Drop control characters (tab, LF and CR aside), surrogates and bidi controls."""
+    return _CONTROL.sub("", text)
+
+
+def _runner_safe(text: str) -> str:
+    # "##[" starts a legacy command anywhere the runner looks; break it like terminal() does.
+    return re.sub(r"#(?=#\[)", "#\u200b", strip_controls(text))
+
+
+def github_data(text: str) -> str:
+    """The message part of ``::error ...::MESSAGE`` (the runner's own escaping rules)."""
+    return _runner_safe(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def github_property(text: str) -> str:
+    """A ``key=value`` property of a workflow command: data rules plus ``:`` and ``,``."""
+    return github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# Characters CommonMark/GFM give meaning to; a backslash makes each literal.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def markdown(text: str) -> str:
+    """Inline Markdown (also safe inside a table cell): no HTML, links, mentions or breaks."""
+    text = strip_controls(text).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    # No @mentions, #references or autolinked URLs: a zero-width space breaks each.
+    text = re.sub(r"@(?=\w)", "@\u200b", text)
+    text = re.sub(r"(?i)(https?|ftp|www|mailto)(?=:|\\\.)", lambda m: m.group(1)[0] + "\u200b" + m.group(1)[1:], text)
+    return text
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml(text: str) -> str:
+    """Text XML 1.0 can carry: characters it forbids removed, line ends normalised to LF as
+    a parser would (the writer escapes <, &, quotes)."""
+    return _XML_INVALID.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))

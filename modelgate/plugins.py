@@ -31,6 +31,11 @@ BUILTINS = {
     "changes": "modelgate.checks.changes",
     "terminal": "modelgate.reporters.terminal",
     "json": "modelgate.reporters.json",
+    "junitxml": "modelgate.reporters.junit",
+    "sarif": "modelgate.reporters.sarif",
+    "markdown": "modelgate.reporters.markdown",
+    "audit": "modelgate.reporters.audit",
+    "github": "modelgate.reporters.github",
 }
 # Disabling these would let an invalid manifest pass; fail closed.
 ESSENTIAL = frozenset({"collector", "manifest"})

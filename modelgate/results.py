@@ -51,6 +51,16 @@ class Result:
 
 
 @dataclass(frozen=True)
+class MetricRow:
+    """One metric of a manifest next to its value at the base, for comparison tables."""
+
+    name: str
+    value: float | None
+    base_value: float | None
+    goal: Literal["maximize", "minimize"] | None
+
+
+@dataclass(frozen=True)
 class ManifestInfo:
     path: str
     name: str | None
@@ -58,6 +68,24 @@ class ManifestInfo:
     stage: str | None
     base_stage: str | None
     sha256: str
+    metrics: tuple[MetricRow, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "name": self.name, "version": self.version, "stage": self.stage,
+                "base_stage": self.base_stage, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """What a report needs to describe a check that ran (SARIF rules, say)."""
+
+    id: str
+    name: str
+    summary: str
+    explain: str
+    hint: str | None
+    severity: Literal["error", "warning"]
+    plugin: str
 
 
 @dataclass(frozen=True)
@@ -85,6 +113,9 @@ class Summary:
     strict: bool = False
     changed_only: bool = False
     notices: tuple[str, ...] = field(default=())
+    checks: tuple[CheckInfo, ...] = ()
+    started_at: str = ""  # UTC, ISO 8601
+    ci: tuple[tuple[str, str], ...] = ()  # GITHUB_* context, for the audit record
 
     @property
     def counts(self) -> dict[str, int]:
@@ -114,7 +145,7 @@ class Summary:
             "summary": self.counts,
             "git": {"head": self.git.head, "base": self.git.base, "merge_base": self.git.merge_base},
             "policies": [vars(p).copy() for p in self.policies],
-            "manifests": [vars(m).copy() for m in self.manifests],
+            "manifests": [m.to_json() for m in self.manifests],
             "results": [
                 {
                     "check": r.check,

@@ -7,6 +7,7 @@ under review), and every manifest is paired with its version at the merge-base.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import time
@@ -24,7 +25,7 @@ from modelgate.errors import InputError, UsageError
 from modelgate.gitrepo import GitRepo
 from modelgate.manifest import ManifestDoc
 from modelgate.policy import Policy, PolicyLoader, Rule
-from modelgate.results import GitInfo, ManifestInfo, Outcome, PolicyInfo, Result, Summary
+from modelgate.results import CheckInfo, GitInfo, ManifestInfo, MetricRow, Outcome, PolicyInfo, Result, Summary
 from modelgate.results import Location as Loc
 from modelgate.results import Waiver as WaiverInfo
 from modelgate.trees import Tree, WorkTree
@@ -87,6 +88,7 @@ class Session:
 
     def run(self) -> Summary:
         started = time.perf_counter()
+        self.started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         self._validate_selectors()
         git = GitRepo(self.root) if os.path.exists(os.path.join(self.root, ".git")) else None
         try:
@@ -148,6 +150,9 @@ class Session:
             strict=self.options.strict,
             changed_only=self.options.changed,
             notices=tuple(self.notices),
+            checks=check_infos(self.checks.values(), results),
+            started_at=self.started_at,
+            ci=tuple((k, env[k]) for k in CI_VARIABLES if env.get(k)),
         )
 
     # -- collection ---------------------------------------------------------------
@@ -367,6 +372,13 @@ class Session:
 def _info(doc: ManifestDoc, base_doc: ManifestDoc | None) -> ManifestInfo:
     model = doc.model
     base_model = base_doc.model if base_doc else None
+    rows = []
+    if model is not None:
+        before = base_model.metrics if base_model else {}
+        for name in sorted(set(model.metrics) | set(before)):
+            mine, theirs = model.metrics.get(name), before.get(name)
+            goal = (mine.goal if mine else None) or (theirs.goal if theirs else None)
+            rows.append(MetricRow(name, mine.value if mine else None, theirs.value if theirs else None, goal))
     return ManifestInfo(
         doc.path,
         model.name if model else None,
@@ -374,4 +386,17 @@ def _info(doc: ManifestDoc, base_doc: ManifestDoc | None) -> ManifestInfo:
         model.stage if model else None,
         base_model.stage if base_model else None,
         doc.sha256,
+        tuple(rows),
+    )
+
+
+CI_VARIABLES = ("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GITHUB_ACTOR",
+                "GITHUB_EVENT_NAME", "GITHUB_SHA", "GITHUB_REF", "GITHUB_WORKFLOW", "GITHUB_SERVER_URL")
+
+
+def check_infos(checks: Iterable[Check], results: Iterable[Result]) -> tuple[CheckInfo, ...]:
+    ran = {r.check for r in results}
+    return tuple(
+        CheckInfo(c.id, c.name, c.summary, c.explain, c.hint, c.severity, c.plugin)
+        for c in sorted(checks, key=lambda c: c.id) if c.id in ran
     )

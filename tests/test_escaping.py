@@ -31,3 +31,79 @@ def test_examples() -> None:
     assert terminal("::error::x") == ":\u200b:error:\u200b:x"
     assert terminal("##[group]") == "#\u200b#[group]"
     assert terminal(":::") == ":\u200b:\u200b:"
+
+
+# -- GitHub workflow commands, Markdown, XML ------------------------------------------
+
+import html  # noqa: E402
+import re  # noqa: E402
+import xml.etree.ElementTree as ET  # noqa: E402
+
+from markdown_it import MarkdownIt  # noqa: E402
+
+from modelgate.escaping import github_data, github_property, markdown, strip_controls, xml  # noqa: E402
+from modelgate.reporters.github import annotation  # noqa: E402
+from modelgate.results import Location, Result  # noqa: E402
+
+ANY = st.one_of(st.text(max_size=80), TRICKY, DENSE,
+                st.text(alphabet=st.sampled_from(list("%:,\r\n#[@<>&|`*_()!hwtps./\\")), max_size=40))
+
+
+def runner_decode(data: str) -> str:
+    """How the Actions runner unescapes command data."""
+    return data.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+
+
+def runner_decode_property(value: str) -> str:
+    return runner_decode(value.replace("%3A", ":").replace("%2C", ","))
+
+
+@settings(max_examples=400)
+@given(ANY, ANY)
+def test_annotation_is_one_command_whose_data_round_trips(message: str, path: str) -> None:
+    r = Result("MG001", "manifest-valid", "failed", "error", path, "m@1", message, Location(path, 3, 1))
+    line = annotation(r)
+    assert "\n" not in line and "\r" not in line
+    assert line.startswith("::error file=")
+    props, data = line[len("::error "):].split("::", 1)
+    assert "::" not in props
+    fields = dict(part.split("=", 1) for part in props.split(","))
+    assert runner_decode_property(fields["file"]) == strip_controls(path).replace("##[", "#\u200b#[")
+    assert runner_decode(data) == strip_controls(message).replace("##[", "#\u200b#[")
+
+
+@given(ANY)
+def test_github_escapes_round_trip(text: str) -> None:
+    expected = re.sub(r"#(?=#\[)", "#\u200b", strip_controls(text))
+    assert runner_decode(github_data(text)) == expected
+    assert runner_decode_property(github_property(text)) == expected
+    assert "\n" not in github_data(text) and "," not in github_property(text)
+
+
+RENDER = MarkdownIt("commonmark").enable("table")
+
+
+@settings(max_examples=400)
+@given(ANY)
+def test_markdown_renders_as_exactly_the_text(text: str) -> None:
+    cell = markdown(text)
+    rendered = RENDER.render(f"| a |\n|---|\n| {cell} |\n")
+    body = rendered.split("<tbody>")[1]
+    assert body.count("<td>") == 1  # no table breakage
+    inner = body.split("<td>")[1].split("</td>")[0]
+    assert not re.search(r"<(?!/?(em|strong|code)>)", inner), inner  # no raw HTML, links or images
+    assert "<" not in inner  # not even emphasis: every special character was literal
+    shown = html.unescape(inner).replace("\u200b", "")
+    expected = strip_controls(text).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    assert shown == expected.strip()
+
+
+@given(st.text(max_size=80))
+def test_xml_text_round_trips(text: str) -> None:
+    element = ET.Element("x", {"message": xml(text)})
+    element.text = xml(text)
+    back = ET.fromstring(ET.tostring(element, encoding="unicode"))
+    lf = text.replace("\r\n", "\n").replace("\r", "\n")
+    expected = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", "", lf)
+    assert back.text == (expected or None)
+    assert back.get("message") == expected

@@ -1,0 +1,102 @@
+"""``--audit FILE``: the audit record of a run, and ``modelgate audit verify``.
+
+Who asked to promote what, under which policy (each file's sha256 and where it was read
+from), against which commits, with which results and waivers, and the verdict. The record
+carries ``record_sha256`` over its canonical JSON (sorted keys, compact, no NaN), so an
+edited record no longer verifies. (Anyone can recompute the hash of a forged record: keep
+records where the change's author cannot rewrite them, e.g. as CI artifacts.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from typing import Any, TextIO
+
+from modelgate.errors import InputError, Problem
+from modelgate.escaping import markdown as md
+from modelgate.hookspecs import hookimpl
+from modelgate.reporters import Reporter
+from modelgate.results import Summary
+
+KIND = "modelgate/audit-v1"
+
+
+def canonical(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def record(summary: Summary) -> dict[str, Any]:
+    report = summary.to_json()
+    body: dict[str, Any] = {
+        "kind": KIND,
+        "tool": report["tool"],
+        "time": summary.started_at,
+        "ci": dict(summary.ci),
+        "git": report["git"],
+        "policies": report["policies"],
+        "manifests": [
+            {**m.to_json(), "transition": f"{m.base_stage or 'new'} -> {m.stage}"} for m in summary.manifests
+        ],
+        "results": report["results"],
+        "waivers": [r["waiver"] | {"check": r["check"], "model": r["model"]}
+                    for r in report["results"] if r["waiver"] is not None],
+        "verdict": report["verdict"],
+        "exit_code": report["exit_code"],
+    }
+    return {**body, "record_sha256": hashlib.sha256(canonical(body)).hexdigest()}
+
+
+def write(summary: Summary, stream: TextIO) -> None:
+    json.dump(record(summary), stream, indent=2, sort_keys=True, allow_nan=False, ensure_ascii=True)
+    stream.write("\n")
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    """The audit record as a Markdown section (for the step summary)."""
+    git = data.get("git", {})
+    lines = ["### Audit record", "",
+             f"- verdict: **{md(str(data.get('verdict')))}** at {md(str(data.get('time')))}",
+             f"- head `{md(str(git.get('head')))}` · base `{md(str(git.get('base')))}`"
+             f" · merge-base `{md(str(git.get('merge_base')))}`"]
+    ci = data.get("ci", {})
+    if ci:
+        lines.append("- " + " · ".join(f"{md(k)}={md(str(v))}" for k, v in sorted(ci.items())))
+    for policy in data.get("policies", []):
+        lines.append(f"- policy {md(policy['path'])} ({md(policy['source'])}) sha256 `{md(policy['sha256'][:16])}…`")
+    for m in data.get("manifests", []):
+        lines.append(f"- {md(str(m['name']))}@{md(str(m['version']))}: {md(m['transition'])}")
+    lines.append(f"- record_sha256 `{md(str(data.get('record_sha256')))}`")
+    return "\n".join(lines) + "\n"
+
+
+def verify(path: str) -> tuple[bool, str]:
+    """(matches, message) for an audit record file; InputError if it is not one."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            data = json.load(stream, parse_constant=_no_constants)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError([Problem(path, 1, 1, f"not a readable audit record: {exc}")]) from None
+    if not isinstance(data, dict) or data.get("kind") != KIND or "record_sha256" not in data:
+        raise InputError([Problem(path, 1, 1, f"not a {KIND} record")])
+    claimed = data.pop("record_sha256")
+    actual = hashlib.sha256(canonical(data)).hexdigest()
+    if actual == claimed:
+        return True, f"{path}: audit record intact (record_sha256 {actual})"
+    return False, f"{path}: audit record was modified: record_sha256 says {claimed}, content hashes to {actual}"
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid in an audit record")
+
+
+@hookimpl
+def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--audit", metavar="FILE", dest="audit_report", help="write the audit record (JSON) to FILE")
+
+
+@hookimpl
+def modelgate_reporters(options: argparse.Namespace) -> list[Reporter]:
+    return [Reporter("audit", write, options.audit_report)] if options.audit_report else []

@@ -1,0 +1,194 @@
+"""SARIF, JUnit, Markdown, GitHub annotations and the audit record, from a summary built
+by hand; SARIF and JUnit validated against the official schemas."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import xmlschema
+
+from modelgate.reporters import audit, github, junit, markdown, sarif
+from modelgate.results import (
+    CheckInfo,
+    GitInfo,
+    Location,
+    ManifestInfo,
+    MetricRow,
+    PolicyInfo,
+    Result,
+    Summary,
+    Waiver,
+)
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
+M = "models/fraud/modelgate.yaml"
+
+
+def result(check: str, name: str, outcome: str, message: str, severity: str = "error", line: int = 7,
+           hint: str | None = None, waiver: Waiver | None = None) -> Result:
+    return Result(check, name, outcome, severity, M, "fraud-detector@1.4.0", message,  # type: ignore[arg-type]
+                  Location(M, line, 3), waiver, hint)
+
+
+WAIVER = Waiver("MG303", "fraud-detector", "1.4.0", "3x lower latency (RISK-118)", "2026-12-31", "ana@acme.io",
+                "policy.yaml:12:5")
+SUMMARY = Summary(
+    tool_version="0.1.0",
+    results=(
+        result("MG001", "manifest-valid", "passed", "ok", line=1),
+        result("MG102", "artifact-hash", "failed", "model.onnx: sha256 mismatch", line=12, hint="update sha256"),
+        result("MG203", "lockfile-hash", "skipped", "no lockfile declared", line=1),
+        result("MG303", "no-metric-regression", "waived", "auc regressed: 0.929 vs 0.931", waiver=WAIVER),
+        result("MG601", "owners", "failed", "owner 'x' is not @user", severity="warning", line=5),
+        result("ACME001", "model-card", "error", "check crashed in plugin 'acme': KeyError: 'x'", line=1),
+    ),
+    manifests=(ManifestInfo(M, "fraud-detector", "1.4.0", "production", "staging", "ab" * 32, (
+        MetricRow("auc", 0.929, 0.931, "maximize"),
+        MetricRow("latency_p95_ms", 12.5, 31.0, "minimize"),
+        MetricRow("f1", 0.88, None, None),
+    )),),
+    policies=(PolicyInfo("builtin:default", "cd" * 32, "builtin"), PolicyInfo("policy.yaml", "ef" * 32, "base")),
+    git=GitInfo("1" * 40, "2" * 40, "3" * 40),
+    duration=0.5,
+    notices=("policy-changed: policy.yaml differs from the base",),
+    checks=tuple(CheckInfo(i, n, f"{n} summary", f"{n} explained", "a hint", "error", "builtin")
+                 for i, n in (("MG001", "manifest-valid"), ("MG102", "artifact-hash"), ("MG203", "lockfile-hash"),
+                              ("MG303", "no-metric-regression"), ("MG601", "owners"), ("ACME001", "model-card"))),
+    started_at="2026-11-22T12:00:00Z",
+    ci=(("GITHUB_REPOSITORY", "acme/models"), ("GITHUB_RUN_ID", "42")),
+)
+
+
+def render(write: object, summary: Summary = SUMMARY) -> str:
+    stream = io.StringIO()
+    write(summary, stream)  # type: ignore[operator]
+    return stream.getvalue()
+
+
+def test_sarif_is_valid_and_complete() -> None:
+    doc = json.loads(render(sarif.write))
+    schema = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validate(doc, schema)
+    run = doc["runs"][0]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [c.id for c in SUMMARY.checks]
+    assert [(r["ruleId"], r["level"]) for r in run["results"]] == [
+        ("MG102", "error"), ("MG303", "error"), ("MG601", "warning"), ("ACME001", "error")]
+    first = run["results"][0]
+    assert first["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": M, "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 12, "startColumn": 3}}
+    assert first["partialFingerprints"] == {"modelgate/v1": sarif.fingerprint(SUMMARY.results[1])}
+    assert run["results"][1]["suppressions"][0]["justification"].startswith("3x lower latency")
+    again = json.loads(render(sarif.write))
+    assert again == doc  # stable
+
+
+def test_junit_is_valid_against_the_xsd() -> None:
+    text = render(junit.write)
+    schema = xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd"))
+    schema.validate(text)
+    assert '<testsuite name="models/fraud/modelgate.yaml" tests="6" failures="2" errors="1" skipped="2"' in text
+    assert '<failure message="model.onnx: sha256 mismatch" type="error">' in text
+    reason = "waived until 2026-12-31 by ana@acme.io: 3x lower latency (RISK-118)"
+    assert f'<skipped message="{reason}" type="waived" />' in text
+
+
+def test_junit_strips_characters_xml_cannot_carry() -> None:
+    evil = Summary("0.1.0", (result("MG001", "manifest-valid", "failed", "a\x00b\x1bc\ufffe]]><x/>"),), (), ())
+    text = render(junit.write, evil)
+    xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd")).validate(text)
+    assert 'message="abc]]&gt;&lt;x/&gt;"' in text
+
+
+def test_markdown_exact() -> None:
+    assert render(markdown.write) == """\
+## modelgate: ❌ fail
+
+1 passed, 2 failed, 1 waived, 1 skipped, 1 error · base `222222222222` · 1 manifest(s)
+
+| model | version | stage | result |
+|---|---|---|---|
+| fraud\\-detector | 1\\.4\\.0 | staging → production | ❌ 3 failed |
+
+### Metrics: base → head
+
+| model | metric | base | head | Δ | |
+|---|---|---|---|---|---|
+| fraud\\-detector@\u200b1\\.4\\.0 | auc (maximize) | 0.931 | 0.929 | -0.002 ↓ | 🔴 worse |
+| fraud\\-detector@\u200b1\\.4\\.0 | latency\\_p95\\_ms (minimize) | 31 | 12.5 | -18.5 ↓ | 🟢 better |
+| fraud\\-detector@\u200b1\\.4\\.0 | f1 | — | 0.88 |   |  |
+
+### Failures
+
+- **MG102 artifact\\-hash** · fraud\\-detector@\u200b1\\.4\\.0 · models/fraud/modelgate\\.yaml:12:3\\
+  model\\.onnx: sha256 mismatch\\
+  _hint:_ update sha256
+- **MG601 owners** (warning) · fraud\\-detector@\u200b1\\.4\\.0 · models/fraud/modelgate\\.yaml:5:3\\
+  owner 'x' is not @\u200buser
+- **ACME001 model\\-card** (crashed) · fraud\\-detector@\u200b1\\.4\\.0 · models/fraud/modelgate\\.yaml:1:3\\
+  check crashed in plugin 'acme': KeyError: 'x'
+
+### Waived
+
+- **MG303 no\\-metric\\-regression** · fraud\\-detector@\u200b1\\.4\\.0: auc regressed: 0\\.929 vs 0\\.931\\
+  waived until 2026\\-12\\-31 by ana@\u200bacme\\.io: 3x lower latency \\(RISK\\-118\\)
+
+### Notices
+
+- policy\\-changed: policy\\.yaml differs from the base
+
+"""
+
+
+def test_markdown_stays_under_githubs_limit() -> None:
+    many = tuple(result("MG102", "artifact-hash", "failed", "x" * 2000) for _ in range(800))
+    text = render(markdown.write, Summary("0.1.0", many, SUMMARY.manifests, ()))
+    assert len(text.encode()) <= markdown.LIMIT
+    assert text.endswith("the JSON, SARIF and audit reports are complete._\n")
+
+
+def test_github_annotations_exact_and_limited() -> None:
+    lines = render(github.write).splitlines()
+    assert lines == [
+        "::error file=models/fraud/modelgate.yaml,line=12,col=3,title=MG102 artifact-hash (fraud-detector@1.4.0)"
+        "::model.onnx: sha256 mismatch%0Ahint: update sha256",
+        "::warning file=models/fraud/modelgate.yaml,line=5,col=3,title=MG601 owners (fraud-detector@1.4.0)"
+        "::owner 'x' is not @user",
+        "::error file=models/fraud/modelgate.yaml,line=1,col=3,title=ACME001 model-card (fraud-detector@1.4.0)"
+        "::check crashed in plugin 'acme': KeyError: 'x'",
+    ]
+    many = tuple(result("MG102", "artifact-hash", "failed", f"n{i}") for i in range(25))
+    out = render(github.write, Summary("0.1.0", many, (), ())).splitlines()
+    assert len(out) == 11 and out[-1].startswith("::notice title=modelgate::15 more finding(s) not annotated")
+
+
+def test_audit_record_verifies_and_detects_tampering(tmp_path: Path) -> None:
+    path = tmp_path / "audit.json"
+    path.write_text(render(audit.write))
+    data = json.loads(path.read_text())
+    assert data["kind"] == "modelgate/audit-v1"
+    assert data["ci"] == {"GITHUB_REPOSITORY": "acme/models", "GITHUB_RUN_ID": "42"}
+    assert data["manifests"][0]["transition"] == "staging -> production"
+    assert data["waivers"][0]["owner"] == "ana@acme.io"
+    assert audit.verify(str(path))[0] is True
+    data["verdict"] = "pass"
+    path.write_text(json.dumps(data))
+    intact, message = audit.verify(str(path))
+    assert not intact and "was modified" in message
+    assert "record_sha256" in audit.render_markdown(json.loads(render(audit.write)))
+
+
+def test_audit_verify_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from modelgate.cli import main
+
+    path = tmp_path / "a.json"
+    path.write_text(render(audit.write))
+    assert main(["audit", "verify", str(path)]) == 0
+    path.write_text(path.read_text().replace('"fail"', '"pass"'))
+    assert main(["audit", "verify", str(path)]) == 1
+    path.write_text('{"kind": "modelgate/audit-v1", "x": NaN, "record_sha256": "0"}')
+    assert main(["audit", "verify", str(path)]) == 4
+    assert "NaN is not valid" in capsys.readouterr().err
