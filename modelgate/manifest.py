@@ -45,7 +45,7 @@ else:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=False, defer_build=True)
 
 
 class Artifact(_Strict):

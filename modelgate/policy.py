@@ -31,7 +31,7 @@ Reader = Callable[[str], bytes]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
 
 
 class RuleSpec(_Strict):

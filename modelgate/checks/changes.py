@@ -188,7 +188,7 @@ def manifest_removed(base_manifest: Manifest, policy: Policy) -> Iterator[Fail]:
 
 
 class RegressionParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
     metric: str | None = Field(default=None, description="One metric; default: every metric with a goal.")
     tolerance: float = Field(default=0.0, ge=0)
 

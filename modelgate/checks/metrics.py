@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class ThresholdParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
     metric: str
     min: float | None = None
     max: float | None = None
@@ -30,7 +30,7 @@ class ThresholdParams(BaseModel):
 
 
 class RequiredMetricsParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
     metrics: list[str] = Field(default_factory=list)
     min: int = Field(default=0, ge=0)
 
