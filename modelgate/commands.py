@@ -116,11 +116,10 @@ def _split(values: list[str]) -> tuple[str, ...]:
 
 def _cmd_check(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate.discovery import find_root
-    from modelgate.plugins import collect_checks
+    from modelgate.plugins import collect_checks, load_configured
     from modelgate.reporters import Reporter, write_atomically
-    from modelgate.session import Options, Session
+    from modelgate.session import Options, Session, prepare
 
-    checks = collect_checks(pm)
     session_options = Options(
         paths=tuple(options.paths),
         select=_split(options.select),
@@ -132,7 +131,12 @@ def _cmd_check(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         changed=options.changed,
         env=dict(os.environ),
     )
-    summary = Session(session_options, checks, find_root(options.paths)).run()
+    setup = prepare(session_options, find_root(options.paths))
+    try:
+        load_configured(pm, setup.config.plugins, setup.tree, set(options.plugins_disabled))
+        summary = Session(session_options, collect_checks(pm), setup).run()
+    finally:
+        setup.close()
     reporters: list[Reporter] = [r for found in pm.hook.modelgate_reporters(options=options) for r in found or ()]
     for reporter in reporters:
         if reporter.path is None:

@@ -8,16 +8,22 @@ Built-in plugins are registered exactly like third-party ones, under short names
 from __future__ import annotations
 
 import importlib
+import linecache
 import os
+import re
+import types
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from modelgate import hookspecs
 from modelgate.checkapi import Check
 from modelgate.errors import PluginError
+
+if TYPE_CHECKING:
+    from modelgate.trees import Tree
 
 BUILTINS = {
     "collector": "modelgate.collector",
@@ -66,14 +72,59 @@ def _load_entry_points(pm: pluggy.PluginManager, disabled: set[str]) -> None:
     for ep in entry_points(group=GROUP):
         if ep.name in disabled or pm.get_plugin(ep.name) is not None:
             continue
-        try:
-            plugin = ep.load()
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc};"
-                f" fix or uninstall it, or disable it with -p no:{ep.name}"
-            ) from None
-        pm.register(plugin, name=ep.name)
+        _register_entry_point(pm, ep)
+
+
+def _register_entry_point(pm: pluggy.PluginManager, ep: Any) -> None:
+    try:
+        plugin = ep.load()
+    except Exception as exc:
+        raise PluginError(
+            f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc};"
+            f" fix or uninstall it, or disable it with -p no:{ep.name}"
+        ) from None
+    pm.register(plugin, name=ep.name)
+
+
+def load_configured(pm: pluggy.PluginManager, names: Iterable[str], tree: Tree, disabled: set[str]) -> None:
+    """Plugins named in config ``plugins:``: repo-relative ``.py`` modules, or entry-point names.
+
+    A module is compiled from the bytes ``tree`` gives, the base commit when there is a
+    base: code in the change under review is never imported or executed.
+    """
+    for name in names:
+        if name in disabled or pm.get_plugin(name) is not None:
+            continue
+        if name.endswith(".py"):
+            pm.register(_module_from(tree, name), name=name)
+            continue
+        from importlib.metadata import entry_points
+
+        found = [ep for ep in entry_points(group=GROUP) if ep.name == name]
+        if not found:
+            raise PluginError(f"config plugins: no installed plugin named {name!r} (entry-point group {GROUP!r})")
+        _register_entry_point(pm, found[0])
+
+
+def _module_from(tree: Tree, rel: str) -> types.ModuleType:
+    if rel.startswith("/") or ".." in rel.split("/"):
+        raise PluginError(f"config plugins: {rel!r} must be a path inside the repository")
+    try:
+        source = tree.read(rel)
+    except FileNotFoundError:
+        where = "in the base commit" if tree.source == "base" else "in the repository"
+        raise PluginError(f"config plugins: local plugin {rel} not found {where}") from None
+    filename = f"<{tree.source}>/{rel}"
+    module = types.ModuleType("modelgate_local_" + re.sub(r"\W", "_", rel.removesuffix(".py")))
+    module.__file__ = filename
+    # Assertion explanations read source lines through linecache: give it these bytes.
+    text = source.decode("utf-8", "replace")
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    try:
+        exec(compile(source, filename, "exec"), module.__dict__)
+    except Exception as exc:
+        raise PluginError(f"local plugin {rel} failed to load: {type(exc).__name__}: {exc}") from None
+    return module
 
 
 def collect_checks(pm: pluggy.PluginManager) -> dict[str, Check]:

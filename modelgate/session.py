@@ -61,6 +61,37 @@ class Finding:
         return Finding("failed", str(item))
 
 
+@dataclass
+class Setup:
+    """Where this run reads from: the repository, the verified base, and the trusted tree
+    (the base commit when there is a base, else the work tree) with its configuration."""
+
+    root: str
+    git: GitRepo | None
+    base: Base | None
+    tree: Tree
+    config: config.Config
+
+    def close(self) -> None:
+        if self.git is not None:
+            self.git.close()
+
+
+def prepare(options: Options, root: str) -> Setup:
+    """Resolve the base and read the configuration from the trusted tree."""
+    git = GitRepo(root) if os.path.exists(os.path.join(root, ".git")) else None
+    worktree = WorkTree(root)
+    flags = {"policies": list(options.policies) if options.policies else None}
+    local = config.load(worktree.read, options.env, flags)
+    ref = base_ref(options.base, options.env, local.base)
+    if ref is None:
+        return Setup(root, git, None, worktree, local)
+    if git is None:
+        raise UsageError(f"a base ({ref}) needs a git repository; {root} is not one")
+    base = Base(git, ref, root, local.manifests)
+    return Setup(root, git, base, base.tree, config.load(base.tree.read, options.env, flags))
+
+
 def load_policies(refs: Iterable[str], tree: Tree) -> list[Policy]:
     loader = PolicyLoader(tree.read, tree.source)
     policies: list[Policy] = []
@@ -74,10 +105,11 @@ def load_policies(refs: Iterable[str], tree: Tree) -> list[Policy]:
 
 
 class Session:
-    def __init__(self, options: Options, checks: Mapping[str, Check], root: str) -> None:
+    def __init__(self, options: Options, checks: Mapping[str, Check], setup: Setup) -> None:
         self.options = options
         self.checks = checks
-        self.root = root
+        self.setup = setup
+        self.root = setup.root
         self._by_name = {c.name: c for c in checks.values()}
         self._default: Policy | None = None
         self._params: dict[tuple[str, str], Any] = {}
@@ -90,32 +122,14 @@ class Session:
         started = time.perf_counter()
         self.started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         self._validate_selectors()
-        git = GitRepo(self.root) if os.path.exists(os.path.join(self.root, ".git")) else None
-        try:
-            return self._run(git, started)
-        finally:
-            if git is not None:
-                git.close()
-
-    def _run(self, git: GitRepo | None, started: float) -> Summary:
         env = self.options.env
-        worktree = WorkTree(self.root)
-        flags = {"policies": list(self.options.policies) if self.options.policies else None}
-        local = config.load(worktree.read, env, flags)
-        ref = base_ref(self.options.base, env, local.base)
-        base = None
-        if ref is not None:
-            if git is None:
-                raise UsageError(f"a base ({ref}) needs a git repository; {self.root} is not one")
-            base = Base(git, ref, self.root, local.manifests)
-        tree: Tree = base.tree if base is not None else worktree
-        settings = config.load(tree.read, env, flags) if base is not None else local
+        git, base, tree, settings = self.setup.git, self.setup.base, self.setup.tree, self.setup.config
         policies = load_policies(settings.policies, tree)
         self.tree = tree
         for policy in policies:
             self._validate_rules(policy)
         if base is not None:
-            self._notice_trusted_edits(settings, policies, worktree, tree)
+            self._notice_trusted_edits(settings, policies, WorkTree(self.root), tree)
         self.context = Context(self.root, settings, self.checks, git, base, env)
 
         docs = self._collect(git, base)
@@ -211,6 +225,7 @@ class Session:
                               worktree: WorkTree, tree: Tree) -> None:
         paths = [settings.path or config.CONFIG_FILE]
         paths += [f.path for p in policies for f in p.files if f.source == "base"]
+        paths += [p for p in settings.plugins if p.endswith(".py")]
         for path in dict.fromkeys(paths):
             try:
                 mine: bytes | None = worktree.read(path)
