@@ -2,9 +2,10 @@
 
 A check is a plain function decorated with :func:`check`. It asks for what it needs by
 parameter name, like a pytest fixture: ``manifest``, ``doc``, ``base_manifest``,
-``context``, ``policy`` and ``params`` (the rule's ``with:``). It passes by returning,
-and fails by ``assert``, by raising :class:`Fail`, or by yielding several :class:`Fail`
-(or plain strings). Raising :class:`Skip` skips it. The docstring is its ``explain`` text.
+``context``, ``policy`` and ``params`` (the rule's ``with:``). It passes by returning (a
+string it returns, also from a generator, says how it passed), and fails by ``assert``, by
+raising :class:`Fail`, or by yielding several :class:`Fail` (or plain strings). Raising
+:class:`Skip` skips it. The docstring is its ``explain`` text.
 """
 
 from __future__ import annotations

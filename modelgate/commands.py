@@ -86,6 +86,12 @@ def _build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     check.add_argument("--changed", action="store_true",
                        help="only manifests whose file or artifacts changed vs the base (or vs HEAD)")
     check.add_argument("--strict", action="store_true", help="warnings fail too")
+    check.add_argument("--cache", action=argparse.BooleanOptionalAction, default=None,
+                       help="use the per-clone hash cache (default: yes, except when CI=true)")
+    check.add_argument("--deep", action="store_true",
+                       help="for Git LFS pointers, hash the content (from the local LFS store) too")
+    check.add_argument("--shard", metavar="K/N", type=_shard,
+                       help="check only the K-th of N deterministic parts of the manifests (CI matrices)")
     check.add_argument("--traceback", action="store_true", help="show tracebacks of crashes")
     check.add_argument("-p", dest="plugins_disabled", action="append", default=[], metavar="no:NAME",
                        help="disable a plugin by name")
@@ -110,6 +116,13 @@ def _build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     return parser
 
 
+def _shard(value: str) -> tuple[int, int]:
+    match = re.fullmatch(r"([1-9][0-9]*)/([1-9][0-9]*)", value)
+    if match is None or int(match.group(1)) > int(match.group(2)):
+        raise argparse.ArgumentTypeError(f"{value!r}: use K/N with 1 <= K <= N, e.g. 2/4")
+    return int(match.group(1)), int(match.group(2))
+
+
 def _split(values: list[str]) -> tuple[str, ...]:
     return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
 
@@ -129,6 +142,9 @@ def _cmd_check(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         policies=tuple(options.policy) if options.policy else None,
         base=options.base,
         changed=options.changed,
+        cache=options.cache,
+        deep=options.deep,
+        shard=options.shard,
         env=dict(os.environ),
     )
     setup = prepare(session_options, find_root(options.paths))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ class Context:
         git: GitRepo | None = None,
         base: Base | None = None,
         env: Mapping[str, str] | None = None,
+        hasher: Hasher | None = None,
     ) -> None:
         self.root = root
         self.config = config
@@ -34,7 +36,8 @@ class Context:
         self.git = git
         self.base = base
         self.env = env or {}
-        self.hasher = Hasher()
+        self.hasher = hasher or Hasher()
+        self.deep = False  # --deep: hash LFS content instead of trusting pointers
         self.today = dt.datetime.now(dt.UTC).date()
         self._docs: dict[str, ManifestDoc] = {}
         self._registry: list[ManifestDoc] | None = None
@@ -66,6 +69,15 @@ class Context:
 
     def digest(self, abspath: str) -> Digest:
         return self.hasher.digest(abspath)
+
+    def lfs_object(self, oid: str) -> str | None:
+        """The local Git LFS content of ``oid``, if this clone has it."""
+        if self.git is None:
+            return None
+        from modelgate.lfs import object_path
+
+        path = object_path(self.git.common_dir(), oid)
+        return path if os.path.isfile(path) else None
 
     @property
     def target_branch(self) -> str | None:

@@ -113,6 +113,11 @@ class GitRepo:
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         return self._ok("merge-base", "--is-ancestor", ancestor, descendant)
 
+    def common_dir(self) -> str:
+        """The git directory shared by all worktrees (``.git`` of the main one)."""
+        out = self.run("rev-parse", "--git-common-dir").strip().decode()
+        return os.path.normpath(os.path.join(self.root, out))
+
     def current_branch(self) -> str | None:
         out = self.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False).strip()
         return out.decode() if out else None

@@ -8,6 +8,7 @@ under review), and every manifest is paired with its version at the merge-base.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import sys
 import time
@@ -23,8 +24,11 @@ from modelgate.checkapi import Check, Fail, Skip
 from modelgate.context import Context
 from modelgate.errors import InputError, UsageError
 from modelgate.gitrepo import GitRepo
+from modelgate.hashcache import HashCache
+from modelgate.hashing import Hasher
 from modelgate.manifest import ManifestDoc
 from modelgate.policy import Policy, PolicyLoader, Rule
+from modelgate.progress import ProgressBars
 from modelgate.results import CheckInfo, GitInfo, ManifestInfo, MetricRow, Outcome, PolicyInfo, Result, Summary
 from modelgate.results import Location as Loc
 from modelgate.results import Waiver as WaiverInfo
@@ -41,6 +45,9 @@ class Options:
     policies: tuple[str, ...] | None = None
     base: str | None = None
     changed: bool = False
+    cache: bool | None = None  # None: use the hash cache unless CI=true
+    deep: bool = False
+    shard: tuple[int, int] | None = None  # (k, n): the k-th of n deterministic parts, 1-based
     env: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -130,9 +137,31 @@ class Session:
             self._validate_rules(policy)
         if base is not None:
             self._notice_trusted_edits(settings, policies, WorkTree(self.root), tree)
-        self.context = Context(self.root, settings, self.checks, git, base, env)
+        self.context = Context(self.root, settings, self.checks, git, base, env, self._hasher(git))
+        self.context.deep = self.options.deep
+        try:
+            return self._judge(policies, started)
+        finally:
+            cache = self.context.hasher.cache
+            if cache is not None:
+                self.notices.extend(cache.warnings)
+                cache.close()
 
+    def _hasher(self, git: GitRepo | None) -> Hasher:
+        use = self.options.cache
+        if use is None:
+            use = self.options.env.get("CI", "").lower() not in ("true", "1")
+        cache = HashCache(os.path.join(git.common_dir(), "modelgate", "hashes.sqlite")) if use and git else None
+        hasher = Hasher(cache)
+        if sys.stderr.isatty():
+            hasher.progress = ProgressBars()
+        return hasher
+
+    def _judge(self, policies: list[Policy], started: float) -> Summary:
+        env, git, base = self.options.env, self.setup.git, self.setup.base
         docs = self._collect(git, base)
+        if any(c.name == "artifact-hash" and self._selected(c) for c in self.checks.values()):
+            self.context.hasher.prefetch(p for d in docs for p in self._artifact_paths(d))
         results: list[Result] = []
         infos: list[ManifestInfo] = []
         used: dict[str, PolicyInfo] = {}
@@ -143,6 +172,8 @@ class Session:
             base_doc = base.match(doc) if base is not None else None
             results.extend(self._check(doc, governing, base_doc))
             infos.append(_info(doc, base_doc))
+        if isinstance(self.context.hasher.progress, ProgressBars):
+            self.context.hasher.progress.close()
         if base is not None:
             for gone in self._removed(base):
                 assert gone.model is not None
@@ -181,7 +212,14 @@ class Session:
                     docs[doc.abspath] = doc
         if self.options.changed:
             docs = self._only_changed(docs, git, base)
-        return sorted(docs.values(), key=lambda d: d.path)
+        return sorted((d for d in docs.values() if self._in_shard(d.path)), key=lambda d: d.path)
+
+    def _in_shard(self, path: str) -> bool:
+        """Deterministic partition by path, so a CI matrix covers each manifest exactly once."""
+        if self.options.shard is None:
+            return True
+        k, n = self.options.shard
+        return int(hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest(), 16) % n == k - 1
 
     def _only_changed(
         self, docs: dict[str, ManifestDoc], git: GitRepo | None, base: Base | None
@@ -219,6 +257,7 @@ class Session:
         return [
             d for d in base.manifests()
             if d.model is not None and (d.model.name, d.model.version) not in refs and d.path not in paths
+            and self._in_shard(d.path)
         ]
 
     def _notice_trusted_edits(self, settings: config.Config, policies: list[Policy],
@@ -352,10 +391,18 @@ class Session:
         }
         kwargs = {name: available[name] for name in check.argnames}
         findings: list[Finding] = []
+        note = None
         try:
             returned = check.func(**kwargs)
-            if returned is not None and hasattr(returned, "__next__"):
-                findings.extend(Finding.of(item) for item in returned)
+            if isinstance(returned, str):
+                note = returned
+            elif returned is not None and hasattr(returned, "__next__"):
+                while True:
+                    try:
+                        findings.append(Finding.of(next(returned)))
+                    except StopIteration as stop:
+                        note = stop.value if isinstance(stop.value, str) else None
+                        break
         except Fail as exc:
             findings.append(Finding.of(exc))
         except Skip as exc:
@@ -368,7 +415,7 @@ class Session:
             where = f"plugin {check.plugin!r}" if check.plugin else "its plugin"
             return [Finding("error", f"check crashed in {where}: {type(exc).__name__}: {exc}",
                             hint="report this to the plugin's authors; run with --traceback for details")]
-        return findings or [Finding("passed", "ok")]
+        return findings or [Finding("passed", note or "ok")]
 
     def _waive(self, result: Result, check: Check, doc: ManifestDoc, policy: Policy | None) -> Result:
         if result.outcome != "failed" or policy is None or doc.model is None or not check.waivable:

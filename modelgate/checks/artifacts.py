@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
 from modelgate.artifacts import ArtifactPathError
 from modelgate.checkapi import Fail, check
 from modelgate.hashing import HashError
+from modelgate.lfs import LfsError, Pointer, read_pointer
 
 if TYPE_CHECKING:
     from modelgate.context import Context
-    from modelgate.manifest import Manifest, ManifestDoc
+    from modelgate.manifest import Artifact, Manifest, ManifestDoc
 
 
 @check("MG101", name="artifact-path", waivable=False,
@@ -33,20 +34,32 @@ def artifact_path(manifest: Manifest, doc: ManifestDoc, context: Context) -> Ite
 
 @check("MG102", name="artifact-hash", waivable=False,
        hint="if the new bytes are intended, update sha256 and size (and bump the version)")
-def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
+def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Generator[Fail, None, str | None]:
     """Every artifact's size and sha256 match the manifest.
 
     The file is hashed as a stream from one file descriptor; a file that changes while it
-    is read is an error. A mismatch names the artifact, the expected and actual sha256 and
-    size, and points at the manifest line. An artifact that cannot be located or read is
-    never a pass.
+    is read is an error. A Git LFS pointer (a clone without ``git lfs pull``) is checked
+    against the pointer's ``oid sha256:`` and ``size`` without downloading the content;
+    ``--deep`` hashes the content from the local LFS store instead. A mismatch names the
+    artifact, the expected and actual sha256 and size, and points at the manifest line. An
+    artifact that cannot be located or read is never a pass.
     """
+    by_pointer = []
     for index, artifact in enumerate(manifest.artifacts):
         at = f"artifacts[{index}]"
         try:
-            actual = context.digest(context.artifact_path(doc, artifact.path))
-        except (ArtifactPathError, HashError) as exc:
+            path = context.artifact_path(doc, artifact.path)
+            actual = context.digest(path)
+            pointer = read_pointer(path) if actual.sha256 != artifact.sha256 else None
+        except (ArtifactPathError, HashError, LfsError) as exc:
             yield Fail(f"{artifact.path}: not verified: {exc}", at=f"{at}.path")
+            continue
+        if pointer is not None:
+            problem = _against_pointer(artifact, pointer, context)
+            if problem:
+                yield Fail(f"{artifact.path}: {problem}", at=f"{at}.sha256")
+            else:
+                by_pointer.append(artifact.path)
             continue
         if actual.sha256 != artifact.sha256:
             yield Fail(
@@ -57,3 +70,23 @@ def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Ite
         elif actual.size != artifact.size:
             yield Fail(f"{artifact.path}: size is {actual.size} bytes, manifest says {artifact.size}",
                        at=f"{at}.size")
+    if by_pointer:
+        return f"verified by Git LFS pointer, content not downloaded: {', '.join(by_pointer)}"
+    return None
+
+
+def _against_pointer(artifact: Artifact, pointer: Pointer, context: Context) -> str | None:
+    """Why the LFS pointer (or, with --deep, its content) disagrees with the manifest."""
+    if context.deep:
+        content = context.lfs_object(pointer.oid)
+        if content is None:
+            return "--deep: the LFS content is not in this clone; run `git lfs pull` first"
+        actual = context.digest(content)
+        if (actual.sha256, actual.size) != (artifact.sha256, artifact.size):
+            return (f"LFS content has sha256 {actual.sha256} ({actual.size} bytes), manifest says"
+                    f" {artifact.sha256} ({artifact.size} bytes)")
+    if pointer.oid != artifact.sha256:
+        return f"LFS pointer oid sha256:{pointer.oid} differs from the manifest's sha256 {artifact.sha256}"
+    if pointer.size != artifact.size:
+        return f"LFS pointer size {pointer.size} differs from the manifest's size {artifact.size}"
+    return None

@@ -1,0 +1,99 @@
+"""A per-clone cache of artifact digests, so an unchanged 10 GB file is never hashed twice.
+
+SQLite in WAL mode under ``<git dir>/modelgate/`` (never committed, shared by worktrees).
+An entry is keyed by (st_dev, st_ino) and valid only while size, mtime_ns and ctime_ns are
+unchanged. Like git's racy-clean rule, an entry is not trusted when the file's timestamps
+are within the filesystem's timestamp granularity of when it was hashed: a write in the
+same tick would not have moved them. Concurrent runs share it safely (WAL, a busy
+timeout, one statement per write); a corrupt database is rebuilt with a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+
+# Coarse filesystems (FAT: 2 s, ext3/HFS+: 1 s) keep the same timestamp for writes this
+# close together; anything hashed within this window of its last change is re-hashed.
+RACY_NS = 2_000_000_000
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS digests (
+    dev INTEGER NOT NULL, ino INTEGER NOT NULL,
+    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, hashed_at_ns INTEGER NOT NULL,
+    PRIMARY KEY (dev, ino)
+)
+"""
+
+
+class HashCache:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.warnings: list[str] = []
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            self._rebuild(exc)
+
+    def _open(self) -> sqlite3.Connection:
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(SCHEMA)
+        db.execute("SELECT count(*) FROM digests").fetchone()
+        return db
+
+    def _rebuild(self, exc: Exception) -> None:
+        self.warnings.append(f"hash cache {self.path} was unreadable ({exc}); rebuilt it")
+        if self._db is not None:
+            self._db.close()
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path + suffix)
+        try:
+            self._db = self._open()
+        except (sqlite3.DatabaseError, OSError) as again:
+            self.warnings.append(f"hash cache disabled: {again}")
+            self._db = None
+
+    def get(self, st: os.stat_result) -> str | None:
+        """The cached sha256 of the file ``st`` describes, if it can be trusted."""
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute(
+                "SELECT size, mtime_ns, ctime_ns, sha256, hashed_at_ns FROM digests WHERE dev=? AND ino=?",
+                (st.st_dev, st.st_ino),
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._rebuild(exc)
+            return None
+        if row is None:
+            return None
+        size, mtime_ns, ctime_ns, sha256, hashed_at_ns = row
+        if (size, mtime_ns, ctime_ns) != (st.st_size, st.st_mtime_ns, st.st_ctime_ns):
+            return None
+        if hashed_at_ns - max(mtime_ns, ctime_ns) < RACY_NS:
+            return None  # racy: hashed in the same tick as a write could have happened
+        return str(sha256)
+
+    def put(self, st: os.stat_result, sha256: str, hashed_at_ns: int) -> None:
+        if self._db is None:
+            return
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, sha256, hashed_at_ns),
+            )
+        except sqlite3.OperationalError as exc:
+            self.warnings.append(f"hash cache not updated: {exc}")
+        except sqlite3.DatabaseError as exc:
+            self._rebuild(exc)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
