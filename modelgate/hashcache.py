@@ -35,6 +35,8 @@ class HashCache:
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as exc:
+            if not _corrupt(exc):
+                raise
             self._rebuild(exc)
 
     def _open(self) -> sqlite3.Connection:
@@ -68,7 +70,12 @@ class HashCache:
                 "SELECT size, mtime_ns, ctime_ns, sha256, hashed_at_ns FROM digests WHERE dev=? AND ino=?",
                 (st.st_dev, st.st_ino),
             ).fetchone()
+        except sqlite3.OperationalError as exc:
+            self.warnings.append(f"hash cache not read: {exc}")
+            return None
         except sqlite3.DatabaseError as exc:
+            if not _corrupt(exc):
+                raise
             self._rebuild(exc)
             return None
         if row is None:
@@ -91,9 +98,20 @@ class HashCache:
         except sqlite3.OperationalError as exc:
             self.warnings.append(f"hash cache not updated: {exc}")
         except sqlite3.DatabaseError as exc:
+            if not _corrupt(exc):
+                raise
             self._rebuild(exc)
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """Damage to the file (rebuild it), as opposed to a bug in how we use it (raise).
+
+    sqlite3 raises the base class itself for "file is not a database" and "database disk
+    image is malformed"; subclasses (IntegrityError...) mean something else.
+    """
+    return type(exc) is sqlite3.DatabaseError

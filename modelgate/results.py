@@ -111,7 +111,7 @@ class Summary:
     git: GitInfo = GitInfo()
     duration: float = 0.0
     strict: bool = False
-    changed_only: bool = False
+    selection_may_be_empty: bool = False
     notices: tuple[str, ...] = field(default=())
     checks: tuple[CheckInfo, ...] = ()
     started_at: str = ""  # UTC, ISO 8601
@@ -129,7 +129,7 @@ class Summary:
         if any(r.fails or (self.strict and r.is_warning) for r in self.results):
             return 1
         if not self.manifests:
-            return 0 if self.changed_only else 5
+            return 0 if self.selection_may_be_empty else 5
         return 0
 
     @property

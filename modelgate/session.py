@@ -142,10 +142,8 @@ class Session:
         try:
             return self._judge(policies, started)
         finally:
-            cache = self.context.hasher.cache
-            if cache is not None:
-                self.notices.extend(cache.warnings)
-                cache.close()
+            if self.context.hasher.cache is not None:
+                self.context.hasher.cache.close()
 
     def _hasher(self, git: GitRepo | None) -> Hasher:
         use = self.options.cache
@@ -181,6 +179,8 @@ class Session:
                 results.extend(self._check(gone, governing, gone, removed=True))
         for policy in policies:
             used.update((f.path, f) for f in policy.files)
+        if self.context.hasher.cache is not None:
+            self.notices.extend(self.context.hasher.cache.warnings)
         return Summary(
             tool_version=__version__,
             results=tuple(results),
@@ -193,7 +193,8 @@ class Session:
             ),
             duration=time.perf_counter() - started,
             strict=self.options.strict,
-            changed_only=self.options.changed,
+            # --changed and --shard may legitimately select nothing: nothing to gate is a pass.
+            selection_may_be_empty=self.options.changed or self.options.shard is not None,
             notices=tuple(self.notices),
             checks=check_infos(self.checks.values(), results),
             started_at=self.started_at,

@@ -35,9 +35,9 @@ def test_strict_is_never_more_lenient(results: list[Result]) -> None:
     assert strict.exit_code >= lenient.exit_code
 
 
-def test_no_manifests_is_five_unless_changed_only() -> None:
+def test_no_manifests_is_five_unless_selection_may_be_empty() -> None:
     assert Summary("0", (), (), ()).exit_code == 5
-    assert Summary("0", (), (), (), changed_only=True).exit_code == 0
+    assert Summary("0", (), (), (), selection_may_be_empty=True).exit_code == 0
 
 
 def test_counts_cover_every_outcome() -> None:

@@ -1,0 +1,122 @@
+"""The hash cache: never a stale digest, never a corrupt database, safe under concurrency."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from modelgate.hashcache import RACY_NS, HashCache
+from modelgate.hashing import Hasher
+from tests.conftest import Repo, sha256
+
+
+def _age(path: Path, seconds: float = 10) -> None:
+    """Make a file look older than the racy window, as a file untouched for a while is."""
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def test_hit_after_first_hash_and_miss_after_change(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"weights-1")
+    cache = HashCache(str(tmp_path / "db" / "hashes.sqlite"))
+    st = os.stat(path)
+    cache.put(st, sha256(b"weights-1"), st.st_ctime_ns + RACY_NS + 1)
+    assert cache.get(os.stat(path)) == sha256(b"weights-1")
+    # Same size, mtime restored: ctime still moved, so the entry no longer matches.
+    mtime = st.st_mtime_ns
+    path.write_bytes(b"weights-2")
+    os.utime(path, ns=(mtime, mtime))
+    assert os.stat(path).st_size == st.st_size and os.stat(path).st_mtime_ns == mtime
+    assert cache.get(os.stat(path)) is None
+
+
+def test_racy_entry_is_not_trusted(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"x")
+    cache = HashCache(str(tmp_path / "hashes.sqlite"))
+    st = os.stat(path)
+    cache.put(st, sha256(b"x"), max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS // 2)
+    assert cache.get(st) is None
+
+
+def test_hasher_uses_the_cache_across_runs(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"y" * 1000)
+    db = str(tmp_path / "hashes.sqlite")
+    first = Hasher(HashCache(db))
+    first.digest(str(path))
+    assert first.hashed == 1
+    second = Hasher(HashCache(db))
+    second.digest(str(path))
+    assert second.hashed == 1  # written seconds ago: racy, hashed again
+    # After the racy window has passed for the stored entry, a new run trusts it.
+    third_cache = HashCache(db)
+    st = os.stat(path)
+    third_cache.put(st, sha256(b"y" * 1000), max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS + 1)
+    third = Hasher(third_cache)
+    assert third.digest(str(path)).sha256 == sha256(b"y" * 1000)
+    assert third.hashed == 0
+
+
+def _writer(db: str, offset: int) -> None:
+    cache = HashCache(db)
+    for ino in range(offset, offset + 300):
+        st = SimpleNamespace(st_dev=1, st_ino=ino, st_size=10, st_mtime_ns=0, st_ctime_ns=0)
+        cache.put(st, f"{ino:064x}", 10**18)  # type: ignore[arg-type]
+    assert cache.warnings == [], cache.warnings
+    cache.close()
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    db = str(tmp_path / "hashes.sqlite")
+    HashCache(db).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(db, offset)) for offset in (0, 1000)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    count = sqlite3.connect(db).execute("SELECT count(*) FROM digests").fetchone()[0]
+    assert count == 600
+
+
+def test_corrupt_database_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
+    db = tmp_path / "hashes.sqlite"
+    db.write_bytes(b"this is not a sqlite database" * 100)
+    cache = HashCache(str(db))
+    assert cache.warnings and "rebuilt" in cache.warnings[0]
+    st = os.stat(db)
+    cache.put(st, "a" * 64, max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS + 1)
+    assert cache.get(st) == "a" * 64
+
+
+def test_check_uses_the_cache_in_git_and_reports_corruption(repo: Repo) -> None:
+    repo.manifest("m")
+    _age(repo.root / "m" / "model.bin")
+    assert repo.run("check").returncode == 0
+    db = repo.root / ".git" / "modelgate" / "hashes.sqlite"
+    assert db.exists()
+    assert repo.git("status", "--porcelain") == "?? m/"  # the cache lives in .git, never committed
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{db}{suffix}").exists():
+            Path(f"{db}{suffix}").write_bytes(b"garbage" * 50)
+    proc = repo.run("check")
+    assert proc.returncode == 0
+    assert "notice: hash cache" in proc.stdout and "rebuilt it" in proc.stdout
+
+
+def test_ci_bypasses_the_cache_by_default(repo: Repo) -> None:
+    repo.manifest("m")
+    assert repo.run("check", env={"CI": "true"}).returncode == 0
+    assert not (repo.root / ".git" / "modelgate").exists()
+    assert repo.run("check", "--cache", env={"CI": "true"}).returncode == 0
+    assert (repo.root / ".git" / "modelgate" / "hashes.sqlite").exists()
+    (repo.root / ".git" / "modelgate" / "hashes.sqlite").unlink()
+    assert repo.run("check", "--no-cache").returncode == 0
+    assert not (repo.root / ".git" / "modelgate" / "hashes.sqlite").exists()
