@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from modelgate import discovery, manifest
-from modelgate.artifacts import resolve
+from modelgate.artifacts import ArtifactPathError, resolve
 from modelgate.hashing import Digest, Hasher
 from modelgate.manifest import ManifestDoc
 
@@ -41,6 +42,8 @@ class Context:
         self.today = dt.datetime.now(dt.UTC).date()
         self._docs: dict[str, ManifestDoc] = {}
         self._registry: list[ManifestDoc] | None = None
+        self._by_name: dict[str, list[ManifestDoc]] | None = None
+        self._resolved: dict[tuple[str, str], str | ArtifactPathError] = {}
 
     def load(self, abspath: str) -> ManifestDoc:
         doc = self._docs.get(abspath)
@@ -61,11 +64,27 @@ class Context:
         return self._registry
 
     def versions_of(self, name: str) -> list[ManifestDoc]:
-        return [d for d in self.registry() if d.model is not None and d.model.name == name]
+        """Every manifest of model ``name`` in the repository."""
+        if self._by_name is None:
+            self._by_name = {}
+            for doc in self.registry():
+                if doc.model is not None:
+                    self._by_name.setdefault(doc.model.name, []).append(doc)
+        return self._by_name.get(name, [])
 
     def artifact_path(self, doc: ManifestDoc, path: str) -> str:
         """The artifact's real path; raises ``ArtifactPathError`` when unacceptable."""
-        return resolve(self.root, doc.folder, path)
+        key = (doc.folder, path)
+        found = self._resolved.get(key)
+        if found is None:
+            try:
+                found = resolve(self.root, doc.folder, path)
+            except ArtifactPathError as exc:
+                found = exc
+            self._resolved[key] = found
+        if isinstance(found, ArtifactPathError):
+            raise found
+        return found
 
     def digest(self, abspath: str) -> Digest:
         return self.hasher.digest(abspath)
@@ -79,7 +98,7 @@ class Context:
         path = object_path(self.git.common_dir(), oid)
         return path if os.path.isfile(path) else None
 
-    @property
+    @functools.cached_property
     def target_branch(self) -> str | None:
         """The branch this change lands on: the pull request's base, else the current branch."""
         if self.env.get("GITHUB_BASE_REF"):

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from modelgate.hashcache import HashCache
 
-CHUNK = 4 << 20
-DEPTH = 4  # buffers in flight: the reader stays ahead without using much memory
+CHUNK = 1 << 20  # fits in L2 between the read and the hash; measured best here
+DEPTH = 8  # buffers in flight: the reader stays ahead without using much memory
 PIPELINE_FROM = 16 << 20  # below this a thread costs more than it saves
 
 

@@ -120,6 +120,8 @@ class Session:
         self._by_name = {c.name: c for c in checks.values()}
         self._default: Policy | None = None
         self._params: dict[tuple[str, str], Any] = {}
+        # Rules depend on the policy, the stage and validity only: work them out once each.
+        self._rule_cache: dict[tuple[int, str | None, bool, bool], list[tuple[Check, Rule]]] = {}
         self.notices: list[str] = []
 
     def find_check(self, ref: str) -> Check | None:
@@ -338,6 +340,12 @@ class Session:
         return not any(check.matches(s) for s in self.options.ignore)
 
     def _rules_for(self, doc: ManifestDoc, policy: Policy | None, removed: bool) -> list[tuple[Check, Rule]]:
+        key = (id(policy), doc.model.stage if doc.model else None, doc.model is None, removed)
+        if key not in self._rule_cache:
+            self._rule_cache[key] = self._select_rules(doc, policy, removed)
+        return self._rule_cache[key]
+
+    def _select_rules(self, doc: ManifestDoc, policy: Policy | None, removed: bool) -> list[tuple[Check, Rule]]:
         stage = doc.model.stage if doc.model else None
         pairs: list[tuple[Check, Rule]] = []
         mentioned = set()

@@ -1,0 +1,242 @@
+"""Measure modelgate against the targets of DESIGN.md section 6, each as a ratio against a
+reference measured in the same run on the same machine.
+
+    python benchmarks/run.py [--quick]
+
+Builds its own data in a temporary directory (a 1 GiB artifact, a 10 GiB sparse one, 1000
+manifests, a git repository with 200 commits) and prints one line per target. --quick uses
+smaller data for a smoke run; its numbers are not the ones to quote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from modelgate.hashcache import HashCache  # noqa: E402
+from modelgate.hashing import Hasher, hash_file  # noqa: E402
+
+BIN = Path(sys.executable).parent
+MODELGATE = str(BIN / "modelgate")
+GiB = 1 << 30
+ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "CI")}
+ENV["NO_COLOR"] = "1"
+
+
+def best(fn: Callable[[], object], repeat: int = 3) -> float:
+    """Fastest of ``repeat`` runs, in seconds (the least disturbed by the rest of the machine)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def median_run(cmd: list[str], cwd: Path, repeat: int = 11) -> float:
+    subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True)  # warm: bytecode, page cache
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def evict(path: Path) -> None:
+    """Drop the file from the page cache, so the next read comes from disk (cold)."""
+    with open(path, "rb") as stream:
+        os.fsync(stream.fileno())
+        os.posix_fadvise(stream.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+def plain_hashlib(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb", buffering=0) as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_random(path: Path, size: int) -> None:
+    block = os.urandom(64 << 20)
+    with open(path, "wb") as out:
+        left = size
+        while left > 0:
+            out.write(block[: min(left, len(block))])
+            left -= len(block)
+
+
+def line(what: str, measured: str, target: str, ok: bool) -> None:
+    print(f"{'PASS' if ok else 'MISS'}  {what:<46} {measured:<44} target {target}")
+
+
+def hashing(work: Path, size: int) -> None:
+    big = work / "model.bin"
+    write_random(big, size)
+    gb = size / 1e9
+    plain_hashlib(big)  # warm the page cache
+    ours_warm = best(lambda: hash_file(str(big)))
+    plain = best(lambda: plain_hashlib(big))
+    coreutils = best(lambda: subprocess.run(["sha256sum", str(big)], capture_output=True, check=True))
+
+    def cold() -> object:
+        evict(big)
+        start = time.perf_counter()
+        hash_file(str(big))
+        return time.perf_counter() - start
+
+    ours_cold = min(cold() for _ in range(3))  # type: ignore[type-var]
+    print(f"      sha256 of {size / GiB:.0f} GiB: modelgate {gb / ours_warm:.2f} GB/s warm, {gb / ours_cold:.2f} GB/s"
+          f" cold; hashlib single thread {gb / plain:.2f} GB/s; sha256sum {gb / coreutils:.2f} GB/s")
+    line("sha256, one large artifact, warm", f"{gb / ours_warm:.2f} GB/s ({plain / ours_warm:.2f}x hashlib)",
+         ">= 1.2 GB/s", gb / ours_warm >= 1.2)
+    line("sha256, one large artifact, cold", f"{gb / ours_cold:.2f} GB/s ({plain / ours_cold:.2f}x hashlib warm)",
+         ">= 1.2 GB/s", gb / ours_cold >= 1.2)
+    line("  vs coreutils sha256sum", f"{coreutils / ours_warm:.1f}x faster", "(reference)", True)
+
+    halves = [work / "a.bin", work / "b.bin"]
+    for half in halves:
+        write_random(half, size // 2)
+        plain_hashlib(half)
+    single = best(lambda: [hash_file(str(h)) for h in halves])
+
+    def parallel() -> None:
+        Hasher(workers=2).prefetch(str(h) for h in halves)
+
+    both = best(parallel)
+    line("several artifacts in parallel", f"{single / both:.2f}x the single-stream rate", ">= 1.8x",
+         single / both >= 1.8)
+
+
+def cached_recheck(work: Path, size: int) -> None:
+    sparse = work / "huge.bin"
+    with open(sparse, "wb") as out:
+        out.truncate(size)
+    past = time.time() - 60  # untouched for a minute: outside the racy window
+    os.utime(sparse, (past, past))
+    time.sleep(2.1)  # ctime (set by utime) must also be older than the racy window
+    db = str(work / "cache" / "hashes.sqlite")
+    first = time.perf_counter()
+    Hasher(HashCache(db)).digest(str(sparse))
+    first = time.perf_counter() - first
+
+    def again() -> None:
+        hasher = Hasher(HashCache(db))
+        hasher.digest(str(sparse))
+        assert hasher.hashed == 0, "cache miss"
+
+    cached = best(again, repeat=5)
+    line(f"re-verify a {size / GiB:.0f} GiB artifact, cached", f"{cached * 1000:.2f} ms (first hash {first:.1f} s)",
+         "< 5 ms", cached < 0.005)
+
+
+def manifest(folder: Path, name: str, content: bytes, **extra: object) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.bin").write_bytes(content)
+    data = {"apiVersion": "modelgate/v1", "kind": "Model", "name": name, "version": "1.0.0", "stage": "none",
+            "owners": ["@acme/ml"], "description": "benchmark model " * 4,
+            "artifacts": [{"path": "model.bin", "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)}],
+            "metrics": {"auc": {"value": 0.9, "goal": "maximize"}}, "tags": {"team": "ml"}, **extra}
+    (folder / "modelgate.yaml").write_text(json.dumps(data, indent=2))
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
+                   env={**ENV, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b",
+                        "GIT_COMMITTER_EMAIL": "b@x"})
+
+
+def startup(work: Path) -> None:
+    one = work / "one"
+    one.mkdir()
+    git(one, "init", "-q")
+    manifest(one / "m", "one", b"w" * 1000)
+    python = median_run([sys.executable, "-c", "pass"], one)
+    version = median_run([MODELGATE, "--version"], one)
+    check = median_run([MODELGATE, "check"], one)
+    line("modelgate --version", f"{version * 1000:.0f} ms = {version / python:.2f}x python -c pass "
+         f"({python * 1000:.0f} ms)", "<= 2x", version <= 2 * python)
+    line("check of one manifest, hashes cached", f"{check * 1000:.0f} ms", "<= 250 ms", check <= 0.25)
+
+
+def lfs_pointer(work: Path) -> None:
+    repo = work / "lfs"
+    oid = hashlib.sha256(b"pretend this is 10 GB").hexdigest()
+    folder = repo / "m"
+    folder.mkdir(parents=True)
+    git(repo, "init", "-q")
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 10737418240\n"
+    (folder / "model.bin").write_text(pointer)
+    data = {"apiVersion": "modelgate/v1", "kind": "Model", "name": "lfs", "version": "1.0.0", "stage": "none",
+            "owners": ["@acme/ml"], "artifacts": [{"path": "model.bin", "sha256": oid, "size": 10737418240}]}
+    (folder / "modelgate.yaml").write_text(json.dumps(data))
+    proc = subprocess.run([MODELGATE, "check", "-v"], cwd=repo, env=ENV, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+    seconds = median_run([MODELGATE, "check", "--no-cache"], repo, repeat=5)
+    line("CI clone with an LFS pointer (10 GB object)", f"verified by pointer in {seconds * 1000:.0f} ms, no download",
+         "no download", True)
+
+
+def many(work: Path, count: int) -> None:
+    repo = work / "many"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    for index in range(count):
+        manifest(repo / "models" / f"m{index:04d}", f"model-{index:04d}", f"weights {index}".encode())
+    parse = (
+        "import glob, yaml\n"
+        "for p in sorted(glob.glob('models/*/modelgate.yaml')):\n"
+        "    yaml.load(open(p, 'rb'), Loader=yaml.CSafeLoader)\n"
+    )
+    parsed = median_run([sys.executable, "-c", parse], repo, repeat=5)
+    checked = median_run([MODELGATE, "check"], repo, repeat=5)
+    line(f"check of {count} manifests vs CSafeLoader parse", f"{checked:.2f} s vs {parsed:.2f} s ="
+         f" {checked / parsed:.2f}x", "<= 2x", checked <= 2 * parsed)
+
+    # History: 200 commits touching manifests, then a change compared with the base.
+    for commit in range(200):
+        index = commit % count
+        manifest(repo / "models" / f"m{index:04d}", f"model-{index:04d}", f"weights {index} v{commit}".encode(),
+                 version=f"1.{commit + 1}.0")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", f"c{commit}")
+    git(repo, "branch", "-M", "main")
+    git(repo, "checkout", "-q", "-b", "change")
+    manifest(repo / "models" / "m0001", "model-0001", b"weights 1 v201", version="1.300.0")
+    based = median_run([MODELGATE, "check", "--base", "main"], repo, repeat=3)
+    print(f"      check --base main on {count} manifests with 200 commits of history: {based:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small data, for a smoke run")
+    options = parser.parse_args()
+    big, huge, count = (64 << 20, 1 * GiB, 100) if options.quick else (1 * GiB, 10 * GiB, 1000)
+    print(f"modelgate benchmarks on {os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}")
+    work = Path(tempfile.mkdtemp(prefix="modelgate-bench-"))
+    try:
+        hashing(work, big)
+        cached_recheck(work, huge)
+        lfs_pointer(work)
+        startup(work)
+        many(work, count)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
