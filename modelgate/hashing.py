@@ -43,8 +43,12 @@ class Digest:
 Progress = Callable[[int], None]
 
 
-def hash_file(path: str, progress: Progress | None = None) -> tuple[Digest, os.stat_result]:
-    """The file's digest, and the ``fstat`` it was taken under (for the cache)."""
+def hash_file(path: str, progress: Progress | None = None, pipeline: bool = True) -> tuple[Digest, os.stat_result]:
+    """The file's digest, and the ``fstat`` it was taken under (for the cache).
+
+    ``pipeline=False`` reads and hashes on the calling thread: right when a pool already
+    hashes several files at once, since a reader thread per file would compete for cores.
+    """
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
@@ -55,7 +59,7 @@ def hash_file(path: str, progress: Progress | None = None) -> tuple[Digest, os.s
         if not stat.S_ISREG(before.st_mode):
             raise HashError("not a regular file")
         digest = hashlib.sha256()
-        pipelined = before.st_size >= PIPELINE_FROM
+        pipelined = pipeline and before.st_size >= PIPELINE_FROM
         total = (_pipelined if pipelined else _simple)(fd, digest, progress)
         after = os.fstat(fd)
     except OSError as exc:
@@ -133,6 +137,7 @@ class Hasher:
         self.progress: Callable[[str, int], Progress | None] | None = None
         self._done: dict[str, Digest | HashError] = {}
         self._lock = threading.Lock()
+        self._in_pool = threading.local()
         self.hashed = 0  # files actually read this run (the rest came from the cache)
 
     def digest(self, path: str) -> Digest:
@@ -157,7 +162,7 @@ class Hasher:
                 return Digest(cached, st.st_size)
         try:
             progress = self.progress(path, st.st_size) if self.progress else None
-            digest, seen = hash_file(path, progress)
+            digest, seen = hash_file(path, progress, pipeline=not getattr(self._in_pool, "active", False))
         except HashError as exc:
             return exc
         with self._lock:
@@ -175,5 +180,6 @@ class Hasher:
             list(pool.map(self._fill, todo))
 
     def _fill(self, path: str) -> None:
+        self._in_pool.active = True
         with contextlib.suppress(HashError):  # recorded; the check that asks reports it
             self.digest(path)
