@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from modelgate import discovery, manifest
 from modelgate.artifacts import ArtifactPathError, resolve
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from modelgate.checkapi import Check
     from modelgate.config import Config
     from modelgate.gitrepo import GitRepo
+    from modelgate.trees import Tree
 
 
 class Context:
@@ -44,6 +46,8 @@ class Context:
         self._registry: list[ManifestDoc] | None = None
         self._by_name: dict[str, list[ManifestDoc]] | None = None
         self._resolved: dict[tuple[str, str], str | ArtifactPathError] = {}
+        self._validators: dict[str, Any] = {}
+        self.tree: Tree | None = None  # the trusted tree (base commit or work tree)
 
     def load(self, abspath: str) -> ManifestDoc:
         doc = self._docs.get(abspath)
@@ -97,6 +101,32 @@ class Context:
 
         path = object_path(self.git.common_dir(), oid)
         return path if os.path.isfile(path) else None
+
+    def schema_validator(self, schema: dict[str, Any] | None, file: str | None) -> Any:
+        """A compiled JSON Schema validator, built once per schema (jsonschema, lazily imported)."""
+        key = file or json.dumps(schema, sort_keys=True)
+        if key not in self._validators:
+            import jsonschema
+
+            from modelgate.errors import ConfigError
+
+            if file is not None:
+                if self.tree is None:
+                    raise ConfigError(f"schema file {file}: no trusted tree to read it from")
+                try:
+                    schema = json.loads(self.tree.read(file))
+                except FileNotFoundError:
+                    raise ConfigError(f"schema file {file} not found") from None
+                except ValueError as exc:
+                    raise ConfigError(f"schema file {file}: not JSON: {exc}") from None
+            assert schema is not None
+            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+            try:
+                cls.check_schema(schema)
+            except jsonschema.SchemaError as exc:
+                raise ConfigError(f"schema {file or '(inline)'} is not a valid JSON Schema: {exc.message}") from None
+            self._validators[key] = cls(schema)
+        return self._validators[key]
 
     @functools.cached_property
     def target_branch(self) -> str | None:

@@ -35,6 +35,7 @@ BUILTINS = {
     "versioning": "modelgate.checks.versioning",
     "governance": "modelgate.checks.governance",
     "changes": "modelgate.checks.changes",
+    "schema": "modelgate.checks.schema",
     "terminal": "modelgate.reporters.terminal",
     "json": "modelgate.reporters.json",
     "junitxml": "modelgate.reporters.junit",

@@ -22,7 +22,7 @@ from modelgate.artifacts import ArtifactPathError
 from modelgate.base import Base, base_ref
 from modelgate.checkapi import Check, Fail, Skip
 from modelgate.context import Context
-from modelgate.errors import InputError, UsageError
+from modelgate.errors import InputError, ModelgateError, UsageError
 from modelgate.gitrepo import GitRepo
 from modelgate.hashcache import HashCache
 from modelgate.hashing import Hasher
@@ -141,6 +141,7 @@ class Session:
             self._notice_trusted_edits(settings, policies, WorkTree(self.root), tree)
         self.context = Context(self.root, settings, self.checks, git, base, env, self._hasher(git))
         self.context.deep = self.options.deep
+        self.context.tree = tree
         try:
             return self._judge(policies, started)
         finally:
@@ -418,6 +419,8 @@ class Session:
             return [Finding("skipped", str(exc) or "skipped")]
         except AssertionError as exc:
             findings.append(Finding("failed", assertion.explain(exc, check.func)))
+        except ModelgateError:
+            raise  # a configuration problem found while checking (a broken schema file): exit 4
         except Exception as exc:  # a crashing plugin is an error result, never a pass
             if self.options.traceback:
                 traceback.print_exc(file=sys.stderr)
