@@ -418,7 +418,8 @@ class Session:
         except Skip as exc:
             return [Finding("skipped", str(exc) or "skipped")]
         except AssertionError as exc:
-            findings.append(Finding("failed", assertion.explain(exc, check.func)))
+            message, at = assertion.explain(exc, check.func)
+            findings.append(Finding("failed", message, at))
         except ModelgateError:
             raise  # a configuration problem found while checking (a broken schema file): exit 4
         except Exception as exc:  # a crashing plugin is an error result, never a pass
