@@ -2,6 +2,9 @@
 
 The public API (``check``, ``Fail``, ``Skip``, ``hookimpl``) is loaded lazily so that
 ``import modelgate`` and ``modelgate --version`` stay as cheap as starting Python.
+
+PYTEST_DONT_REWRITE: modelgate ships a pytest plugin, and pytest would otherwise rewrite
+the asserts of the whole package; they are invariants, not test assertions.
 """
 
 from __future__ import annotations

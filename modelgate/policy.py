@@ -192,18 +192,21 @@ def _resolve(
     branches = dict(spec.branches) if spec.branches is not None else inherited("branches", {})
     match = tuple(spec.match.names) if spec.match is not None else inherited("match", ("*",))
 
-    rules: list[Rule] = [rule for parent in parents for rule in parent.rules]
+    inherited_rules: list[Rule] = [rule for parent in parents for rule in parent.rules]
+    own: list[Rule] = []
     for index, rule_spec in enumerate(spec.rules):
         line, column = doc.location(("rules", index))
-        rule = Rule(
+        own.append(Rule(
             rule_spec.check,
             tuple(rule_spec.stages) if rule_spec.stages is not None else None,
             rule_spec.severity,
             dict(rule_spec.with_),
             f"{info.path}:{line}:{column}",
-        )
-        rules = [r for r in rules if (r.check, r.stages) != (rule.check, rule.stages)]
-        rules.append(rule)
+        ))
+    # An own rule replaces inherited rules for the same check and stages; own rules all stay
+    # (two thresholds on two metrics are two rules).
+    replaced = {(r.check, r.stages) for r in own}
+    rules = [r for r in inherited_rules if (r.check, r.stages) not in replaced] + own
     waivers = [w for parent in parents for w in parent.waivers]
     for index, w in enumerate(spec.waivers):
         line, column = doc.location(("waivers", index))

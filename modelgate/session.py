@@ -129,24 +129,52 @@ class Session:
 
     def run(self) -> Summary:
         started = time.perf_counter()
+        self.begin()
+        try:
+            return self._judge(self.policies, started)
+        finally:
+            self.end()
+
+    def begin(self) -> None:
+        """Load and validate the policies and build the context; before plan/run_one."""
         self.started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         self._validate_selectors()
-        env = self.options.env
         git, base, tree, settings = self.setup.git, self.setup.base, self.setup.tree, self.setup.config
-        policies = load_policies(settings.policies, tree)
+        self.policies = load_policies(settings.policies, tree)
         self.tree = tree
-        for policy in policies:
+        for policy in self.policies:
             self._validate_rules(policy)
         if base is not None:
-            self._notice_trusted_edits(settings, policies, WorkTree(self.root), tree)
-        self.context = Context(self.root, settings, self.checks, git, base, env, self._hasher(git))
+            self._notice_trusted_edits(settings, self.policies, WorkTree(self.root), tree)
+        self.context = Context(self.root, settings, self.checks, git, base, self.options.env, self._hasher(git))
         self.context.deep = self.options.deep
         self.context.tree = tree
-        try:
-            return self._judge(policies, started)
-        finally:
-            if self.context.hasher.cache is not None:
-                self.context.hasher.cache.close()
+
+    def end(self) -> None:
+        if self.context.hasher.cache is not None:
+            self.context.hasher.cache.close()
+
+    def plan(self, doc: ManifestDoc) -> tuple[Policy | None, ManifestDoc | None, list[tuple[Check, Rule]]]:
+        """What one manifest is checked against: its policy, its base version, its rules."""
+        policy = self._governing(doc.model.name if doc.model else None, self.policies)
+        base = self.setup.base
+        base_doc = base.match(doc) if base is not None else None
+        return policy, base_doc, self._rules_for(doc, policy, removed=False)
+
+    def run_one(self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
+                check: Check, rule: Rule, removed: bool = False) -> list[Result]:
+        """The results of one check under one rule on one manifest, waivers applied."""
+        severity = rule.severity or check.severity
+        results = []
+        for finding in self._call(check, doc, policy, rule, base_doc, removed):
+            line, column = finding.position or doc.location(finding.at)
+            hint = finding.hint or (check.hint if finding.outcome == "failed" else None)
+            result = Result(
+                check.id, check.name, finding.outcome, severity, doc.path, doc.label,
+                finding.message, Loc(doc.path, line, column), None, hint,
+            )
+            results.append(self._waive(result, check, doc, policy))
+        return results
 
     def _hasher(self, git: GitRepo | None) -> Hasher:
         use = self.options.cache
@@ -377,15 +405,7 @@ class Session:
                removed: bool = False) -> list[Result]:
         results = []
         for check, rule in self._rules_for(doc, policy, removed):
-            severity = rule.severity or check.severity
-            for finding in self._call(check, doc, policy, rule, base_doc, removed):
-                line, column = finding.position or doc.location(finding.at)
-                hint = finding.hint or (check.hint if finding.outcome == "failed" else None)
-                result = Result(
-                    check.id, check.name, finding.outcome, severity, doc.path, doc.label,
-                    finding.message, Loc(doc.path, line, column), None, hint,
-                )
-                results.append(self._waive(result, check, doc, policy))
+            results.extend(self.run_one(doc, policy, base_doc, check, rule, removed))
         return results
 
     def _call(self, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule,

@@ -88,3 +88,20 @@ def test_missing_and_cyclic_and_unknown_builtin(tmp_path: Path) -> None:
         loader(tmp_path).load("a.yaml")
     with pytest.raises(ConfigError, match=r"unknown built-in policy builtin:strictest; available: builtin:default"):
         loader(tmp_path).load("builtin:strictest")
+
+
+def test_rules_in_one_file_never_replace_each_other(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text("""\
+apiVersion: modelgate/v1
+kind: Policy
+name: p
+extends: [builtin:default]
+rules:
+  - {check: metric-threshold, stages: [staging], with: {metric: auc, min: 0.9}}
+  - {check: metric-threshold, stages: [staging], with: {metric: f1, min: 0.8}}
+  - {check: required-metrics, stages: [staging, production, archived], with: {min: 2}}
+""")
+    rules = [(r.check, r.params) for r in loader(tmp_path).load("p.yaml").rules]
+    assert ("metric-threshold", {"metric": "auc", "min": 0.9}) in rules
+    assert ("metric-threshold", {"metric": "f1", "min": 0.8}) in rules
+    assert ("required-metrics", {"min": 2}) in rules and ("required-metrics", {"min": 1}) not in rules
