@@ -23,14 +23,17 @@ MAX_VALUE = 200
 def explain(exc: AssertionError, func: Callable[..., Any]) -> tuple[str, tuple[str | int, ...] | None]:
     """(message, key path in the manifest or None) for a failed assert in ``func``."""
     frame_tb = _frame_of(exc.__traceback__, func)
-    statement = _assert_at(func, frame_tb.tb_lineno) if frame_tb is not None else None
+    found = _assert_at(func, frame_tb.tb_lineno) if frame_tb is not None else None
+    statement, text = found if found is not None else (None, "")
     at = _keypath(statement.test) if statement is not None else None
     if exc.args and str(exc):
         return str(exc), at
     if frame_tb is None or statement is None:
         return "assertion failed", at
-    source = " ".join(ast.unparse(statement).split())
-    values = _values(statement.test, frame_tb.tb_frame)
+    # The statement as written (one line), not as ast.unparse would re-spell it.
+    source = " ".join((ast.get_source_segment(text, statement) or ast.unparse(statement)).split())
+    source = source.replace("( ", "(").replace(" )", ")")
+    values = _values(statement.test, frame_tb.tb_frame, text)
     return source + (f"  (where {', '.join(values)})" if values else ""), at
 
 
@@ -61,26 +64,27 @@ def _frame_of(tb: TracebackType | None, func: Callable[..., Any]) -> TracebackTy
     return found
 
 
-def _assert_at(func: Callable[..., Any], lineno: int) -> ast.Assert | None:
+def _assert_at(func: Callable[..., Any], lineno: int) -> tuple[ast.Assert, str] | None:
+    """The ``assert`` statement at ``lineno`` in ``func``, with the source it was parsed from."""
     try:
         lines, start = inspect.getsourcelines(func)
     except (OSError, TypeError):
         return None
-    tree = ast.parse(textwrap.dedent("".join(lines)))
-    for node in ast.walk(tree):
+    text = textwrap.dedent("".join(lines))
+    for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.Assert):
             first, last = node.lineno + start - 1, (node.end_lineno or node.lineno) + start - 1
             if first <= lineno <= last:
-                return node
+                return node, text
     return None
 
 
-def _values(test: ast.expr, frame: FrameType) -> list[str]:
+def _values(test: ast.expr, frame: FrameType, source: str) -> list[str]:
     shown: dict[str, str] = {}
     for node in ast.walk(test):
         if not isinstance(node, ast.expr) or not _readable(node) or isinstance(node, ast.Constant):
             continue
-        text = ast.unparse(node)
+        text = " ".join((ast.get_source_segment(source, node) or ast.unparse(node)).split())
         if text in shown:
             continue
         try:

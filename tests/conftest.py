@@ -181,3 +181,40 @@ def production_fields(**extra: Any) -> dict[str, Any]:
     fields["lineage"] = {**fields["lineage"], "environment": {"lockfile": lockfile}}
     fields.update(extra)
     return fields
+
+
+class Venv:
+    """A throw-away virtual environment that sees this project's own environment (modelgate
+    and its dependencies), for installing a package with pip as a user would, offline."""
+
+    def __init__(self, root: Path) -> None:
+        import sysconfig
+
+        # --without-pip: creating one with pip costs seconds; our pip installs into it.
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+        self.root = root
+        self.python = root / "bin" / "python"
+        site = subprocess.run([self.python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        # addsitedir, not a plain path: it also runs the .pth of modelgate's editable install.
+        parent = sysconfig.get_path("purelib")
+        Path(site, "_parent_env.pth").write_text(f"import site; site.addsitedir({parent!r})\n")
+        script = root / "bin" / "modelgate"  # what pip writes for the console script
+        script.write_text(f"#!{self.python}\nimport sys\nfrom modelgate.cli import main\nsys.exit(main())\n")
+        script.chmod(0o755)
+
+    def pip_install(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "--python", str(self.python), "install", "-q", "--no-deps",
+             "--no-build-isolation", "--no-index", "--no-cache-dir", *args],
+            check=True, capture_output=True, text=True,
+        )
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "VIRTUAL_ENV": str(self.root),
+                "PATH": f"{self.root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def modelgate(self, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([self.root / "bin" / "modelgate", *args], cwd=cwd, capture_output=True,
+                              text=True, env=self.env, timeout=120)
