@@ -113,3 +113,12 @@ def test_governance_tests_with_fixtures(models: pytest.Pytester) -> None:
     result = models.runpytest("-p", "no:cacheprovider", "test_governance.py", "-v")
     result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(["*test_auc_is_high_enough[[]weak/modelgate.yaml[]] FAILED*"])
+
+
+def test_pytest_xdist_distributes_the_items(models: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    serial = models.runpytest("--modelgate", "-p", "no:cacheprovider")
+    parallel = models.runpytest_subprocess("--modelgate", "-n", "2", "-p", "no:cacheprovider")
+    assert parallel.ret == pytest.ExitCode.TESTS_FAILED
+    assert serial.parseoutcomes() == parallel.parseoutcomes()
+    parallel.stdout.fnmatch_lines(["*2 workers*", "FAILED weak/modelgate.yaml::MG301[[]auc[]]*"])
