@@ -149,7 +149,7 @@ def _cmd_check(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     )
     setup = prepare(session_options, find_root(options.paths))
     try:
-        load_configured(pm, setup.config.plugins, setup.tree, set(options.plugins_disabled))
+        load_configured(pm, setup.config.plugins, setup.tree, set(_split_disabled(options)))
         summary = Session(session_options, collect_checks(pm), setup).run()
     finally:
         setup.close()
@@ -164,9 +164,28 @@ def _cmd_check(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     return summary.exit_code
 
 
+def _load_configured(pm: pluggy.PluginManager, options: argparse.Namespace) -> None:
+    """The plugins config ``plugins:`` names, read as ``check`` reads them (the base commit
+    when a base is configured), so the listing commands show local checks too."""
+    from modelgate.discovery import find_root
+    from modelgate.plugins import load_configured
+    from modelgate.session import Options, prepare
+
+    setup = prepare(Options(env=dict(os.environ)), find_root([]))
+    try:
+        load_configured(pm, setup.config.plugins, setup.tree, set(_split_disabled(options)))
+    finally:
+        setup.close()
+
+
+def _split_disabled(options: argparse.Namespace) -> list[str]:
+    return [name.removeprefix("no:") for name in options.plugins_disabled]
+
+
 def _cmd_list_checks(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate.plugins import collect_checks
 
+    _load_configured(pm, options)
     checks = collect_checks(pm)
     for check in sorted(checks.values(), key=lambda c: c.id):
         stages = ",".join(check.stages) if check.stages else "all"
@@ -178,6 +197,7 @@ def _cmd_list_checks(pm: pluggy.PluginManager, options: argparse.Namespace) -> i
 def _cmd_explain(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate.plugins import collect_checks
 
+    _load_configured(pm, options)
     checks = collect_checks(pm)
     wanted = options.check_id
     found = checks.get(wanted.upper()) or next((c for c in checks.values() if c.name == wanted), None)
@@ -205,6 +225,7 @@ def _cmd_schema(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
 def _cmd_plugins(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate.plugins import collect_checks, plugin_version
 
+    _load_configured(pm, options)
     checks = collect_checks(pm)
     for name, plugin in pm.list_name_plugin():
         if plugin is None:

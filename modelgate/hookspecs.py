@@ -25,7 +25,8 @@ hookimpl = pluggy.HookimplMarker("modelgate")
 def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
     """Add command-line options to ``modelgate check``.
 
-    Called once per run, before the command line is parsed. Returns nothing.
+    Called once per run, before the command line is parsed; every implementation runs
+    (not firstresult). Returns nothing.
     Built-in reporters add their ``--json FILE``-style options here.
     """
 

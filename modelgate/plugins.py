@@ -47,6 +47,7 @@ BUILTINS = {
 # Disabling these would let an invalid manifest pass; fail closed.
 ESSENTIAL = frozenset({"collector", "manifest"})
 GROUP = "modelgate"
+LOCAL_PREFIX = "modelgate_local_"  # module names of local plugins (never importable by that name)
 
 
 def make_plugin_manager(disabled: Iterable[str] = (), autoload: bool | None = None) -> pluggy.PluginManager:
@@ -116,16 +117,30 @@ def _module_from(tree: Tree, rel: str) -> types.ModuleType:
         where = "in the base commit" if tree.source == "base" else "in the repository"
         raise PluginError(f"config plugins: local plugin {rel} not found {where}") from None
     filename = f"<{tree.source}>/{rel}"
-    module = types.ModuleType("modelgate_local_" + re.sub(r"\W", "_", rel.removesuffix(".py")))
+    module = types.ModuleType(LOCAL_PREFIX + re.sub(r"\W", "_", rel.removesuffix(".py")))
     module.__file__ = filename
     # Assertion explanations read source lines through linecache: give it these bytes.
     text = source.decode("utf-8", "replace")
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
     try:
         exec(compile(source, filename, "exec"), module.__dict__)
+    except SyntaxError as exc:
+        raise PluginError(f"local plugin {rel}:{exc.lineno or 1}: {exc.msg}") from None
     except Exception as exc:
-        raise PluginError(f"local plugin {rel} failed to load: {type(exc).__name__}: {exc}") from None
+        line = _line_in(exc.__traceback__, filename)
+        where = f"{rel}:{line}" if line else rel
+        raise PluginError(f"local plugin {where} failed to load: {type(exc).__name__}: {exc}") from None
     return module
+
+
+def _line_in(tb: types.TracebackType | None, filename: str) -> int | None:
+    """The deepest line of ``filename`` in a traceback: where the module's own code failed."""
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def collect_checks(pm: pluggy.PluginManager) -> dict[str, Check]:
@@ -150,6 +165,8 @@ def collect_checks(pm: pluggy.PluginManager) -> dict[str, Check]:
 
 def plugin_version(plugin: Any) -> str:
     module = getattr(plugin, "__name__", type(plugin).__module__).split(".")[0]
+    if module.startswith(LOCAL_PREFIX):
+        return "(local module, from the base commit)" if plugin.__file__.startswith("<base>") else "(local module)"
     if module == "modelgate":
         from modelgate import __version__
 
@@ -159,4 +176,7 @@ def plugin_version(plugin: Any) -> str:
 
         return version(module)
     except (PackageNotFoundError, ValueError):
-        return getattr(importlib.import_module(module), "__version__", "unknown")
+        try:
+            return str(getattr(importlib.import_module(module), "__version__", "unknown"))
+        except ImportError:
+            return "unknown"

@@ -126,3 +126,20 @@ def test_artifact_growing_while_hashed(repo: Repo) -> None:
     assert proc.returncode == 1
     messages = located(report)
     assert any("changed while it was being hashed" in m or "sha256 mismatch" in m for m in messages), messages
+
+
+def test_non_utf8_file_name_through_every_report(repo: Repo) -> None:
+    folder = os.fsencode(repo.root) + b"/models/bad\xff"
+    os.makedirs(folder)
+    with open(folder + b"/model.bin", "wb") as out:
+        out.write(b"w")
+    with open(folder + b"/modelgate.yaml", "w") as out:
+        out.write('{"apiVersion": "modelgate/v1", "kind": "Model", "name": "bad", "version": "1.0.0",'
+                  ' "stage": "none", "owners": ["@a"], "artifacts": [{"path": "model.bin", "size": 1,'
+                  ' "sha256": "50e721e49c013f00c62cf59f2163542a9d8df02464efeb615d31051b0fddc326"}]}')
+    reports = ["--audit", "a.json", "--markdown", "m.md", "--sarif", "s.json", "--junit-xml", "j.xml"]
+    proc, report = run_case(repo, *reports)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "models/bad\\udcff/modelgate.yaml" in proc.stdout  # shown as an escape, never raw
+    assert report is not None and report["manifests"][0]["path"] == "models/bad\udcff/modelgate.yaml"
+    assert repo.run("audit", "verify", "a.json").returncode == 0

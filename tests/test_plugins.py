@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 
 import pytest
@@ -164,4 +165,124 @@ def test_local_plugin_comes_from_the_base_never_from_the_change(repo: Repo, tmp_
     proc = repo.run("check", "--base", "main")
     assert not pwned.exists(), "code from the change under review was executed"
     assert "policy-changed: governance/checks.py differs from the base" in proc.stdout
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_local_plugins_are_listed_and_explained(repo: Repo) -> None:
+    repo.write("governance/checks.py", ACME)
+    repo.write(".modelgate.yaml", "plugins: [governance/checks.py]\n")
+    plugins = repo.run("plugins")
+    assert "governance/checks.py (local module)\n  checks: ACME001\n  hooks:  -\n" in plugins.stdout
+    explained = repo.run("explain", "model-card-linked")
+    assert explained.stdout.startswith("ACME001 model-card-linked (error; plugin governance/checks.py)\n")
+    assert "A model card is linked from the manifest's tags." in explained.stdout
+    assert "ACME001 " in repo.run("list-checks").stdout
+    assert "ACME001 " not in repo.run("-p", "no:governance/checks.py", "list-checks").stdout
+
+
+@pytest.mark.parametrize(("source", "error"), [
+    ("import modelgate\n\nraise RuntimeError('no network here')\n",
+     "local plugin governance/checks.py:3 failed to load: RuntimeError: no network here"),
+    ("def broken(:\n", "local plugin governance/checks.py:1: invalid syntax"),
+])
+def test_local_plugin_that_fails_to_load_is_exit_4_naming_the_line(repo: Repo, source: str, error: str) -> None:
+    repo.write("governance/checks.py", source)
+    repo.write(".modelgate.yaml", "plugins: [governance/checks.py]\n")
+    repo.manifest("m")
+    proc = repo.run("check")
+    assert (proc.returncode, proc.stderr) == (4, f"modelgate: error: {error}\n")
+
+
+def test_crashing_local_check_is_an_error_result_and_exit_1(repo: Repo) -> None:
+    repo.write("governance/checks.py", '''\
+import modelgate
+
+@modelgate.check("REPO001", name="crashes")
+def crashes(manifest):
+    """Reads a tag that is not there."""
+    return manifest.tags["team"].upper()
+''')
+    repo.write(".modelgate.yaml", "plugins: [governance/checks.py]\n")
+    repo.manifest("m")
+    proc = repo.run("check")
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    at = lines.index("REPO001 crashes (crashed) · fraud-detector@1.0.0")
+    assert lines[at + 2] == "  check crashed in plugin 'governance/checks.py': KeyError: 'team'"
+    assert re.search(r" 0 failed, 0 waived, \d+ skipped, 1 error in [0-9.]+s =+$", lines[-1]), lines[-1]
+    traceback = repo.run("check", "--traceback").stderr
+    assert 'File "<worktree>/governance/checks.py", line 6, in crashes' in traceback
+    assert 'return manifest.tags["team"].upper()' in traceback
+
+
+# -- a real package, installed with pip into a fresh virtual environment ---------------
+
+import shutil  # noqa: E402
+
+from tests.conftest import REPO, Venv  # noqa: E402
+
+CREDIT_POLICY = """\
+apiVersion: modelgate/v1
+kind: Policy
+name: credit
+extends: [builtin:default]
+rules:
+  - {check: fairness-metric, stages: [production], with: {metric: demographic_parity_gap, max: 0.05}}
+"""
+
+
+@pytest.fixture(scope="module")
+def acme(tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    """tests/plugins/modelgate_acme, pip-installed (built from a copy: pip builds in the tree)."""
+    work = tmp_path_factory.mktemp("acme")
+    shutil.copytree(REPO / "tests" / "plugins" / "modelgate_acme", work / "src")
+    venv = Venv(work / "venv")
+    venv.pip_install(str(work / "src"))
+    return venv
+
+
+def test_installed_package_is_listed_with_its_version_checks_and_hooks(acme: Venv, repo: Repo) -> None:
+    proc = acme.modelgate(repo.root, "plugins")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.endswith(
+        "acme 0.3.0\n  checks: ACME001, ACME002, ACME003\n  hooks:  modelgate_addoption, modelgate_reporters\n")
+    explained = acme.modelgate(repo.root, "explain", "ACME002").stdout
+    assert explained.startswith("ACME002 pickle-banned (error; plugin acme)\nruns: production\n")
+    assert "hint: export the model as safetensors or ONNX" in explained
+
+
+def test_installed_package_checks_fail_at_the_yaml_line_and_report(acme: Venv, repo: Repo) -> None:
+    repo.manifest("m", **production_fields(artifacts=[repo.artifact("m/model.pkl")]))
+    proc = acme.modelgate(repo.root, "check", "--acme-report", "acme.txt")
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    card = lines.index("ACME001 model-card-linked (failed) · fraud-detector@1.0.0")
+    assert lines[card + 2] == "  link the model card in tags.model_card"
+    pickle = lines.index("ACME002 pickle-banned (failed) · fraud-detector@1.0.0")
+    location = lines[pickle + 1].strip()
+    line = int(location.split(":")[1])
+    assert (repo.root / "m" / "modelgate.yaml").read_text().splitlines()[line - 1].strip() == '"path": "model.pkl",'
+    assert lines[pickle + 2:pickle + 4] == [
+        "  model.pkl is a pickle", "  hint: export the model as safetensors or ONNX"]
+    assert (repo.root / "acme.txt").read_text().splitlines() == [
+        "ACME001 m/modelgate.yaml:1", f"ACME002 m/modelgate.yaml:{line}"]
+
+
+def test_installed_package_rule_and_assert_explanation(acme: Venv, repo: Repo) -> None:
+    repo.write("policy.yaml", CREDIT_POLICY)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    metrics = {"auc": 0.93, "demographic_parity_gap": 0.08}
+    repo.manifest("m", **production_fields(name="credit-scorer", tags={"model_card": "card.md"}, metrics=metrics))
+    proc = acme.modelgate(repo.root, "check")
+    assert proc.returncode == 1
+    assert "  assert gap <= bound  (where gap = 0.08, bound = 0.05)" in proc.stdout
+    # Without the plugin the rule names a check no plugin provides: a configuration error.
+    proc = acme.modelgate(repo.root, "check", "-p", "no:acme")
+    assert proc.returncode == 4
+    assert proc.stderr == (
+        "modelgate: error: policy.yaml:6:5: rule names check 'fairness-metric', which no plugin provides;"
+        " see `modelgate list-checks`, or install the plugin that provides it\n")
+    repo.manifest("m", **production_fields(name="credit-scorer", tags={"model_card": "card.md"},
+                                           metrics={**metrics, "demographic_parity_gap": 0.01}))
+    proc = acme.modelgate(repo.root, "check", "-v")
     assert proc.returncode == 0, proc.stdout

@@ -122,3 +122,21 @@ def test_pytest_xdist_distributes_the_items(models: pytest.Pytester) -> None:
     assert parallel.ret == pytest.ExitCode.TESTS_FAILED
     assert serial.parseoutcomes() == parallel.parseoutcomes()
     parallel.stdout.fnmatch_lines(["*2 workers*", "FAILED weak/modelgate.yaml::MG301[[]auc[]]*"])
+
+
+def test_base_option_compares_with_the_base_branch(models: pytest.Pytester) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=models.path, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "base")
+    git("checkout", "-q", "-b", "feature")
+    path = models.path / "good" / "modelgate.yaml"
+    path.write_text(path.read_text().replace('"stage": "staging"', '"stage": "archived"'))
+    # Without a base there is no transition to judge; with one, staging -> archived is refused.
+    models.runpytest("--modelgate", "-k", "good and MG404", "-p", "no:cacheprovider").assert_outcomes(skipped=1)
+    result = models.runpytest("--modelgate", "--modelgate-base", "main", "-k", "good and MG404",
+                              "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["good/modelgate.yaml:*: MG404 stage-transition (error): *staging*archived*"])

@@ -192,3 +192,42 @@ def test_audit_verify_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     path.write_text('{"kind": "modelgate/audit-v1", "x": NaN, "record_sha256": "0"}')
     assert main(["audit", "verify", str(path)]) == 4
     assert "NaN is not valid" in capsys.readouterr().err
+
+
+# -- every format stays valid for any text ---------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from modelgate.reporters import json as json_reporter  # noqa: E402
+
+SARIF = jsonschema.Draft4Validator(json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text()))
+JUNIT_SCHEMA = xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd"))
+TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=60) | st.sampled_from(
+    ["\x00\x1b[2J", "\ud800", "]]>", "\n::add-mask::x", "%0A", "|<img src=x>|", "NaN", "\u202e", "&#0;"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(message=TEXT, path=TEXT, model=TEXT, hint=st.none() | TEXT, reason=TEXT)
+def test_every_report_stays_valid_for_any_text(message: str, path: str, model: str, hint: str | None,
+                                               reason: str) -> None:
+    waiver = Waiver("MG301", model, None, reason, "2099-01-01", reason, "p.yaml:1:1")
+    results = (
+        Result("MG102", "artifact-hash", "failed", "error", path, model, message, Location(path, 3, 1), None, hint),
+        Result("MG301", "metric-threshold", "waived", "warning", path, model, message, Location(path, 4, 2), waiver),
+        Result("MG203", "lockfile-hash", "skipped", "error", path, model, message, Location(path, 1, 1)),
+        Result("ACME001", "x", "error", "error", path, model, message, Location(path, 1, 1)),
+    )
+    summary = Summary("0.1.0", results, (ManifestInfo(path, model, message, message, None, "0" * 64,
+                                                      (MetricRow(message, 1.0, 2.0, "maximize"),)),),
+                      (PolicyInfo(path, "0" * 64, "base"),), checks=SUMMARY.checks)
+    report = json.loads(render(json_reporter.write, summary), parse_constant=lambda c: pytest.fail(c))
+    assert report["results"][0]["message"] == message
+    SARIF.validate(json.loads(render(sarif.write, summary)))
+    JUNIT_SCHEMA.validate(render(junit.write, summary))
+    record = json.loads(render(audit.write, summary))
+    assert audit.canonical({k: v for k, v in record.items() if k != "record_sha256"})
+    text = render(markdown.write, summary)
+    assert "<img" not in text and "\x1b" not in text
+    for line in render(github.write, summary).splitlines():
+        assert line.startswith(("::error ", "::warning ", "::notice ")) and "\r" not in line

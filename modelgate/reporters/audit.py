@@ -24,8 +24,9 @@ KIND = "modelgate/audit-v1"
 
 
 def canonical(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    """Sorted keys, no whitespace, ASCII (file names may carry lone surrogates), no NaN."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False).encode("ascii")
 
 
 def record(summary: Summary) -> dict[str, Any]:
