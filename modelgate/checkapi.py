@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
-Scope = Literal["manifest", "removed"]
+Scope = Literal["manifest", "removed", "after"]
 
-ARGUMENTS = ("manifest", "doc", "base_manifest", "base_doc", "context", "policy", "params")
+ARGUMENTS = ("manifest", "doc", "base_manifest", "base_doc", "context", "policy", "params", "results")
 _ID = re.compile(r"^[A-Z][A-Z0-9]{1,15}[0-9]{3}$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
 
@@ -104,7 +104,8 @@ def check(
     ``params``: a pydantic model for the rule's ``with:``; a rule that does not validate is a
     configuration error (exit 4), and the check receives the model instance as ``params``.
     ``scope``: ``"manifest"`` runs once per manifest; ``"removed"`` runs once per manifest that
-    existed at the base and is gone (it gets ``base_manifest``/``base_doc``, no ``manifest``).
+    existed at the base and is gone (it gets ``base_manifest``/``base_doc``, no ``manifest``);
+    ``"after"`` runs once per manifest after all the others, and may ask for their ``results``.
     """
     if not _ID.match(id):
         raise ValueError(f"check id {id!r} must look like MG301 or ACME001")

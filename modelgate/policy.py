@@ -67,6 +67,9 @@ class PolicyFile(_Strict):
     branches: dict[Text, StageName] | None = None
     rules: list[RuleSpec] = Field(default_factory=list)
     waivers: list[WaiverSpec] = Field(default_factory=list)
+    waivable: list[Text] | None = Field(
+        default=None, description="Checks that may be waived although they normally cannot be."
+    )
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class Policy:
     rules: tuple[Rule, ...]
     waivers: tuple[Waiver, ...]
     files: tuple[PolicyInfo, ...]
+    waivable: tuple[str, ...] = ()
 
     def governs(self, model_name: str) -> bool:
         return any(fnmatch.fnmatchcase(model_name, pattern) for pattern in self.match)
@@ -214,10 +218,12 @@ def _resolve(
             Waiver(w.check, w.model, w.version, w.reason, w.expires, w.owner,
                    f"{info.path}:{line}:{column}")
         )
+    waivable = tuple(spec.waivable) if spec.waivable is not None else inherited("waivable", ())
     policy = Policy(
         spec.name, info.path, match, stages, transitions, exclusive, branches,
         tuple(rules), tuple(waivers),
         (*(f for parent in parents for f in parent.files), info),
+        waivable,
     )
     _validate_stage_names(policy, doc)
     return policy

@@ -122,6 +122,7 @@ class Session:
         self._params: dict[tuple[str, str], Any] = {}
         # Rules depend on the policy, the stage and validity only: work them out once each.
         self._rule_cache: dict[tuple[int, str | None, bool, bool], list[tuple[Check, Rule]]] = {}
+        self._results_so_far: tuple[Result, ...] = ()
         self.notices: list[str] = []
 
     def find_check(self, ref: str) -> Check | None:
@@ -154,12 +155,36 @@ class Session:
         if self.context.hasher.cache is not None:
             self.context.hasher.cache.close()
 
-    def plan(self, doc: ManifestDoc) -> tuple[Policy | None, ManifestDoc | None, list[tuple[Check, Rule]]]:
-        """What one manifest is checked against: its policy, its base version, its rules."""
+    def plan(self, doc: ManifestDoc, removed: bool = False
+             ) -> tuple[Policy | None, ManifestDoc | None, list[tuple[Check, Rule]]]:
+        """What one manifest is checked against: its policy, its base version, its rules.
+        ``removed``: ``doc`` is a base manifest gone from the work tree (see :meth:`removed`)."""
         policy = self._governing(doc.model.name if doc.model else None, self.policies)
         base = self.setup.base
-        base_doc = base.match(doc) if base is not None else None
-        return policy, base_doc, self._rules_for(doc, policy, removed=False)
+        base_doc = doc if removed else base.match(doc) if base is not None else None
+        return policy, base_doc, self._rules_for(doc, policy, removed=removed)
+
+    def removed(self) -> list[ManifestDoc]:
+        """Manifests of the base that the change deletes (none without a base)."""
+        return self._removed(self.setup.base) if self.setup.base is not None else []
+
+    def after(self, doc: ManifestDoc) -> list[tuple[Check, Rule]]:
+        """The ``scope="after"`` checks for ``doc``: they run once its other checks have."""
+        if doc.model is None:
+            return []
+        found = []
+        for check in sorted(self.checks.values(), key=lambda c: c.id):
+            if check.scope == "after" and self._selected(check):
+                rule = Rule(check.id, check.stages, None, {}, "default")
+                if rule.applies_to(doc.model.stage):
+                    found.append((check, rule))
+        return found
+
+    def run_after(self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
+                  check: Check, rule: Rule, results: Iterable[Result]) -> list[Result]:
+        """Run one ``scope="after"`` check, given the results of the manifest's other checks."""
+        self._results_so_far = tuple(results)
+        return self.run_one(doc, policy, base_doc, check, rule)
 
     def run_one(self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
                 check: Check, rule: Rule, removed: bool = False) -> list[Result]:
@@ -389,7 +414,7 @@ class Session:
         pairs.sort(key=lambda pair: pair[0].id)
         runnable = []
         for check, rule in pairs:
-            if (check.scope == "removed") != removed or not self._selected(check):
+            if check.scope == "after" or (check.scope == "removed") != removed or not self._selected(check):
                 continue
             needs_model = bool({"manifest", "policy"} & set(check.argnames))
             if doc.model is None and needs_model:
@@ -406,6 +431,13 @@ class Session:
         results = []
         for check, rule in self._rules_for(doc, policy, removed):
             results.extend(self.run_one(doc, policy, base_doc, check, rule, removed))
+        if not removed and doc.model is not None:
+            self._results_so_far = tuple(results)
+            for check in sorted(self.checks.values(), key=lambda c: c.id):
+                if check.scope == "after" and self._selected(check):
+                    rule = Rule(check.id, check.stages, None, {}, "default")
+                    if rule.applies_to(doc.model.stage):
+                        results.extend(self.run_one(doc, policy, base_doc, check, rule))
         return results
 
     def _call(self, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule,
@@ -418,6 +450,7 @@ class Session:
             "context": self.context,
             "policy": policy,
             "params": self._validated_params(check, rule),
+            "results": self._results_so_far,
         }
         kwargs = {name: available[name] for name in check.argnames}
         findings: list[Finding] = []
@@ -451,7 +484,9 @@ class Session:
         return findings or [Finding("passed", note or "ok")]
 
     def _waive(self, result: Result, check: Check, doc: ManifestDoc, policy: Policy | None) -> Result:
-        if result.outcome != "failed" or policy is None or doc.model is None or not check.waivable:
+        if result.outcome != "failed" or policy is None or doc.model is None:
+            return result
+        if not (check.waivable or check.id in policy.waivable or check.name in policy.waivable):
             return result
         for waiver in policy.waivers:
             if waiver.expires >= self.context.today and waiver.covers(

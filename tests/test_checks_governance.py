@@ -89,3 +89,39 @@ def test_non_waivable_check_is_not_waived(repo: Repo, capsys: pytest.CaptureFixt
     report = check_in_process(repo, capsys=capsys)
     assert report.code == 1
     assert report.outcomes("MG102") == ["failed"]
+
+
+def test_stale_waiver_is_a_warning(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    _waiver_policy(repo, "2099-12-31")
+    repo.manifest("m", **staging_fields(metrics={"auc": 0.99}))  # passes: nothing to waive
+    report = check_in_process(repo, capsys=capsys)
+    assert report.code == 0
+    stale = report.result("MG604")
+    assert (stale["outcome"], stale["severity"]) == ("failed", "warning")
+    assert stale["message"] == "waiver for metric-threshold on fraud-detector@1.0.0 (policy.yaml:8:5) waived nothing"
+    assert check_in_process(repo, "--strict", capsys=capsys).code == 1
+
+
+def test_used_waiver_is_not_stale(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    _waiver_policy(repo, "2099-12-31")
+    repo.manifest("m", **staging_fields())
+    assert check_in_process(repo, capsys=capsys).outcomes("MG604") == ["passed"]
+
+
+def test_policy_may_opt_in_to_waive_a_non_waivable_check(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.write("policy.yaml", """\
+        apiVersion: modelgate/v1
+        kind: Policy
+        name: acme
+        extends: [builtin:default]
+        waivable: [artifact-hash]
+        waivers:
+          - {check: artifact-hash, model: fraud-detector, reason: "re-export pending (OPS-7)",
+             expires: 2099-01-01, owner: "@ops"}
+        """)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.manifest("m")
+    (repo.root / "m" / "model.bin").write_bytes(b"other")
+    report = check_in_process(repo, capsys=capsys)
+    assert report.code == 0, report.out
+    assert report.result("MG102")["waiver"]["reason"] == "re-export pending (OPS-7)"

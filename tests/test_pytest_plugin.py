@@ -41,7 +41,9 @@ def manifest(pytester: pytest.Pytester, folder: str, auc: float, content: bytes 
 
 
 @pytest.fixture
-def models(pytester: pytest.Pytester) -> pytest.Pytester:
+def models(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    # Each in-process run re-imports its plugins; hypothesis's takes seconds and is not needed.
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest")
     (pytester.path / "policy.yaml").write_text(POLICY)
     (pytester.path / ".modelgate.yaml").write_text("policies: [policy.yaml]\n")
     manifest(pytester, "good", 0.95)
@@ -140,3 +142,68 @@ def test_base_option_compares_with_the_base_branch(models: pytest.Pytester) -> N
                               "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["good/modelgate.yaml:*: MG404 stage-transition (error): *staging*archived*"])
+
+
+def git(where: pytest.Pytester, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=where.path, check=True, capture_output=True)
+
+
+def test_deleting_a_production_manifest_is_a_failing_item(models: pytest.Pytester) -> None:
+    manifest(models, "old", 0.95)
+    path = models.path / "old" / "modelgate.yaml"
+    path.write_text(path.read_text().replace('"stage": "staging"', '"stage": "production"'))
+    git(models, "init", "-q", "-b", "main")
+    git(models, "add", "-A")
+    git(models, "commit", "-q", "-m", "base")
+    git(models, "rm", "-q", "-r", "old")
+    result = models.runpytest("--modelgate", "--modelgate-base", "main", "-k", "old", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "collected * items / * deselected / 1 selected",
+        "old/modelgate.yaml:1:1: MG408 manifest-removed (error): old@1.0.0 was in 'production'*",
+        "FAILED old/modelgate.yaml::MG408 - *"])
+    # Only where pytest was asked to look.
+    models.runpytest("--modelgate", "--modelgate-base", "main", "good", "-k", "MG408",
+                     "-p", "no:cacheprovider").assert_outcomes()
+
+
+def test_configuration_error_is_exit_4_with_one_line(models: pytest.Pytester) -> None:
+    (models.path / "policy.yaml").write_text(POLICY + "  - {check: model-card-linked}\n")
+    result = models.runpytest("--modelgate", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        "ERROR: modelgate: error: policy.yaml:8:5: rule names check 'model-card-linked', which no plugin provides;*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    # Governance tests using the fixtures fail with the same line.
+    models.makepyfile(test_governance="""
+        def test_registry(modelgate_manifests):
+            assert modelgate_manifests
+
+        def test_each(modelgate_manifest):
+            assert modelgate_manifest
+    """)
+    result = models.runpytest("-p", "no:cacheprovider", "test_governance.py")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["modelgate: error: policy.yaml:8:5: rule names check 'model-card-linked'*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_warnings_pass_and_can_be_made_to_fail(models: pytest.Pytester) -> None:
+    (models.path / "policy.yaml").write_text(
+        POLICY + "  - {check: metric-threshold, stages: [staging], severity: warning, with: {metric: f1, min: 0.9}}\n")
+    result = models.runpytest("--modelgate", "-k", "good and MG301", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, warnings=1)
+    result.stdout.fnmatch_lines(["*ModelgateWarning: good/modelgate.yaml:*: MG301 metric-threshold (warning):*"])
+    result = models.runpytest("--modelgate", "-k", "good and MG301", "-p", "no:cacheprovider",
+                              "-W", "error::modelgate.pytest_plugin.ModelgateWarning")
+    result.assert_outcomes(passed=2, failed=1)
+
+
+def test_only_the_manifests_modelgate_check_would_find(models: pytest.Pytester) -> None:
+    manifest(models, "elsewhere/fixture", 0.5)
+    (models.path / ".modelgate.yaml").write_text("policies: [policy.yaml]\nmanifests: ['good/**', 'weak/**']\n")
+    result = models.runpytest("--modelgate", "--collect-only", "-q", "-p", "no:cacheprovider")
+    assert not [line for line in result.outlines if line.startswith("elsewhere/")]
+    result = models.runpytest("--modelgate", "--collect-only", "-q", "-p", "no:cacheprovider",
+                              "elsewhere/fixture/modelgate.yaml")  # named on the command line: collected
+    assert "elsewhere/fixture/modelgate.yaml::MG001" in result.outlines

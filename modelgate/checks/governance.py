@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from modelgate.context import Context
     from modelgate.manifest import Manifest
     from modelgate.policy import Policy
+    from modelgate.results import Result
 
 _OWNER = re.compile(
     r"^(@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]{1,100})?"
@@ -49,3 +50,18 @@ def waiver_expired(manifest: Manifest, policy: Policy, context: Context) -> Iter
                 f" ({waiver.origin}, owner {waiver.owner})",
                 at="version",
             )
+
+
+@check("MG604", name="waiver-stale", scope="after", severity="warning", waivable=False,
+       hint="remove the waiver from the policy: what it excused no longer fails")
+def waiver_stale(manifest: Manifest, policy: Policy, context: Context, results: tuple[Result, ...]) -> Iterator[Fail]:
+    """A waiver for this model version waived nothing in this run.
+
+    A waiver that outlives its reason hides the next, different failure of the same check;
+    remove it once what it excused is fixed. Reported as a warning (``--strict`` fails).
+    """
+    waived = {(r.waiver.check, r.waiver.policy) for r in results if r.waiver is not None}
+    for waiver in policy.waivers:
+        if waiver.model == manifest.name and waiver.version in (None, manifest.version) \
+                and waiver.expires >= context.today and (waiver.check, waiver.origin) not in waived:
+            yield Fail(f"waiver for {waiver.check} on {manifest.ref} ({waiver.origin}) waived nothing", at="version")
