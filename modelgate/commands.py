@@ -90,6 +90,8 @@ def _build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
                        help="use the per-clone hash cache (default: yes, except when CI=true)")
     check.add_argument("--deep", action="store_true",
                        help="for Git LFS pointers, hash the content (from the local LFS store) too")
+    check.add_argument("--ci", action=argparse.BooleanOptionalAction, default=None,
+                       help="judge as CI does: unverifiable approvals fail (default: when CI or GITHUB_ACTIONS is set)")
     check.add_argument("--shard", metavar="K/N", type=_shard,
                        help="check only the K-th of N deterministic parts of the manifests (CI matrices)")
     check.add_argument("--traceback", action="store_true", help="show tracebacks of crashes")
@@ -145,12 +147,13 @@ def _cmd_check(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         cache=options.cache,
         deep=options.deep,
         shard=options.shard,
+        ci=options.ci,
         env=dict(os.environ),
     )
     setup = prepare(session_options, find_root(options.paths))
     try:
         load_configured(pm, setup.config.plugins, setup.tree, set(_split_disabled(options)))
-        summary = Session(session_options, collect_checks(pm), setup).run()
+        summary = Session(session_options, collect_checks(pm), setup, pm.hook).run()
     finally:
         setup.close()
     reporters: list[Reporter] = [r for found in pm.hook.modelgate_reporters(options=options) for r in found or ()]

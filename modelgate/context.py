@@ -15,6 +15,7 @@ from modelgate.hashing import Digest, Hasher
 from modelgate.manifest import ManifestDoc
 
 if TYPE_CHECKING:
+    from modelgate.approvals import Approval, Approvals
     from modelgate.base import Base
     from modelgate.checkapi import Check
     from modelgate.config import Config
@@ -47,6 +48,10 @@ class Context:
         self._by_name: dict[str, list[ManifestDoc]] | None = None
         self._resolved: dict[tuple[str, str], str | ArtifactPathError] = {}
         self._validators: dict[str, Any] = {}
+        self._approvals: Approvals | None = None
+        self.approvals_provider: str | None = None
+        self.in_ci = False  # inside CI an unverifiable approval fails; on a laptop it is skipped
+        self.hook: Any = None  # the plugin manager's hook relay, for provider hooks
         self.tree: Tree | None = None  # the trusted tree (base commit or work tree)
 
     def load(self, abspath: str) -> ManifestDoc:
@@ -127,6 +132,28 @@ class Context:
                 raise ConfigError(f"schema {file or '(inline)'} is not a valid JSON Schema: {exc.message}") from None
             self._validators[key] = cls(schema)
         return self._validators[key]
+
+    def approvals(self) -> Approvals | None:
+        """The verified approvals of this change (asked of the provider once), or None when
+        no provider is configured."""
+        if self._approvals is None and self.approvals_provider is not None:
+            from modelgate.approvals import ApprovalRequest, Approvals
+
+            assert self.tree is not None  # set by the session before any check runs
+            settings = self.config.approvals
+            request = ApprovalRequest(
+                str(self.approvals_provider), settings, self.git,
+                self.base.merge_base if self.base else None, self.git.head() if self.git else None,
+                self.tree, self.env,
+            )
+            answer = self.hook.modelgate_collect_approvals(request=request) if self.hook else None
+            self._approvals = answer or Approvals(str(self.approvals_provider),
+                                                  error=f"no plugin provides approvals {self.approvals_provider!r}")
+        return self._approvals
+
+    def verified_approvals(self) -> tuple[Approval, ...]:
+        """The approvals a provider accepted in this run, if any rule asked for them."""
+        return self._approvals.accepted if self._approvals is not None else ()
 
     @functools.cached_property
     def target_branch(self) -> str | None:

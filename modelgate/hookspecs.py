@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from modelgate.approvals import ApprovalRequest, Approvals
     from modelgate.checkapi import Check
     from modelgate.reporters import Reporter
 
@@ -48,4 +49,15 @@ def modelgate_reporters(options: argparse.Namespace) -> list[Reporter] | None:
     Called once per run after the checks ran; every non-None list is used (not firstresult).
     A reporter with ``path=None`` writes to standard output; one with a path is written
     atomically (temporary file, then rename).
+    """
+
+
+@hookspec(firstresult=True)
+def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
+    """Return the approvals of this change that the provider ``request.provider`` verified.
+
+    firstresult: the plugin implementing the requested provider answers, every other plugin
+    returns None. Called at most once per run, when an ``approvals`` rule needs it. A
+    provider that cannot verify (no token, an API error, no allowed-signers file) returns
+    ``Approvals(provider, error=...)``: fail closed, never an empty success.
     """

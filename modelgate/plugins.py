@@ -36,6 +36,7 @@ BUILTINS = {
     "governance": "modelgate.checks.governance",
     "changes": "modelgate.checks.changes",
     "schema": "modelgate.checks.schema",
+    "signed-commits": "modelgate.providers.signed_commits",
     "terminal": "modelgate.reporters.terminal",
     "json": "modelgate.reporters.json",
     "junitxml": "modelgate.reporters.junit",
@@ -94,9 +95,11 @@ def load_configured(pm: pluggy.PluginManager, names: Iterable[str], tree: Tree, 
     A module is compiled from the bytes ``tree`` gives, the base commit when there is a
     base: code in the change under review is never imported or executed.
     """
+    added = []
     for name in names:
         if name in disabled or pm.get_plugin(name) is not None:
             continue
+        added.append(name)
         if name.endswith(".py"):
             pm.register(_module_from(tree, name), name=name)
             continue
@@ -106,6 +109,15 @@ def load_configured(pm: pluggy.PluginManager, names: Iterable[str], tree: Tree, 
         if not found:
             raise PluginError(f"config plugins: no installed plugin named {name!r} (entry-point group {GROUP!r})")
         _register_entry_point(pm, found[0])
+    for name in added:
+        plugin = pm.get_plugin(name)
+        callers = pm.get_hookcallers(plugin) if plugin is not None else None
+        if any(caller.name == "modelgate_addoption" for caller in callers or ()):
+            # The command line was parsed before the configuration was read: fail loudly
+            # rather than run with an option that silently does not exist.
+            raise PluginError(f"config plugins: {name} implements modelgate_addoption, but plugins from"
+                              " the configuration load after the command line is parsed; install it as a"
+                              " package with a 'modelgate' entry point instead")
 
 
 def _module_from(tree: Tree, rel: str) -> types.ModuleType:

@@ -39,7 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--modelgate", action="store_true", default=False,
                     help="collect model manifests as tests, one per manifest and check")
     group.addoption("--modelgate-base", metavar="REF", default=None,
-                    help="compare with REF, like `modelgate check --base`")
+                    help="compare with REF, like `modelgate check --base` (default: as modelgate check:"
+                         " the pull request's base, else config `base`)")
     parser.addini("modelgate", type="bool", default=False, help="collect model manifests as tests (--modelgate)")
 
 
@@ -76,7 +77,7 @@ def _build(config: pytest.Config) -> Session:
     config.add_cleanup(setup.close)
     pm = make_plugin_manager()
     load_configured(pm, setup.config.plugins, setup.tree, set())
-    session = Session(options, collect_checks(pm), setup)
+    session = Session(options, collect_checks(pm), setup, pm.hook)
     session.begin()
     config.add_cleanup(session.end)
     return session
@@ -113,7 +114,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Manifests the change deletes have no file to collect; their checks (a production
     model must not be deleted) become items of the session, as in ``modelgate check``."""
-    if not _enabled(config) or config.getoption("modelgate_base") is None:
+    if not _enabled(config):
         return
     run = _session(config)
     roots = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]

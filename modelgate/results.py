@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from modelgate.approvals import Approval
 
 Outcome = Literal["passed", "failed", "waived", "skipped", "error"]
 OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "waived", "skipped", "error")
@@ -116,6 +119,7 @@ class Summary:
     checks: tuple[CheckInfo, ...] = ()
     started_at: str = ""  # UTC, ISO 8601
     ci: tuple[tuple[str, str], ...] = ()  # GITHUB_* context, for the audit record
+    approvals: tuple[Approval, ...] = ()  # verified approvals, for the audit record
 
     @property
     def counts(self) -> dict[str, int]:

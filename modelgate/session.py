@@ -48,6 +48,7 @@ class Options:
     cache: bool | None = None  # None: use the hash cache unless CI=true
     deep: bool = False
     shard: tuple[int, int] | None = None  # (k, n): the k-th of n deterministic parts, 1-based
+    ci: bool | None = None  # None: CI=true or GITHUB_ACTIONS=true
     env: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -112,7 +113,8 @@ def load_policies(refs: Iterable[str], tree: Tree) -> list[Policy]:
 
 
 class Session:
-    def __init__(self, options: Options, checks: Mapping[str, Check], setup: Setup) -> None:
+    def __init__(self, options: Options, checks: Mapping[str, Check], setup: Setup, hook: Any = None) -> None:
+        self.hook = hook
         self.options = options
         self.checks = checks
         self.setup = setup
@@ -150,6 +152,12 @@ class Session:
         self.context = Context(self.root, settings, self.checks, git, base, self.options.env, self._hasher(git))
         self.context.deep = self.options.deep
         self.context.tree = tree
+        self.context.hook = self.hook
+        provider = settings.approvals.get("provider")
+        self.context.approvals_provider = str(provider) if provider else None
+        env = self.options.env
+        self.context.in_ci = self.options.ci if self.options.ci is not None else (
+            env.get("CI", "").lower() in ("true", "1") or env.get("GITHUB_ACTIONS") == "true")
 
     def end(self) -> None:
         if self.context.hasher.cache is not None:
@@ -255,6 +263,7 @@ class Session:
             checks=check_infos(self.checks.values(), results),
             started_at=self.started_at,
             ci=tuple((k, env[k]) for k in CI_VARIABLES if env.get(k)),
+            approvals=self.context.verified_approvals(),
         )
 
     # -- collection ---------------------------------------------------------------

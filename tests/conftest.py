@@ -206,7 +206,7 @@ class Venv:
     def pip_install(self, *args: str) -> None:
         subprocess.run(
             [sys.executable, "-m", "pip", "--python", str(self.python), "install", "-q", "--no-deps",
-             "--no-build-isolation", "--no-index", "--no-cache-dir", *args],
+             "--no-build-isolation", "--no-index", "--no-cache-dir", "--disable-pip-version-check", *args],
             check=True, capture_output=True, text=True,
         )
 

@@ -286,3 +286,19 @@ def test_installed_package_rule_and_assert_explanation(acme: Venv, repo: Repo) -
                                            metrics={**metrics, "demographic_parity_gap": 0.01}))
     proc = acme.modelgate(repo.root, "check", "-v")
     assert proc.returncode == 0, proc.stdout
+
+
+def test_local_plugin_cannot_add_options(repo: Repo) -> None:
+    repo.write("governance/checks.py", '''\
+import modelgate
+
+@modelgate.hookimpl
+def modelgate_addoption(parser):
+    parser.add_argument("--acme-strict", action="store_true")
+''')
+    repo.write(".modelgate.yaml", "plugins: [governance/checks.py]\n")
+    repo.manifest("m")
+    proc = repo.run("check")
+    assert proc.returncode == 4
+    assert proc.stderr.startswith("modelgate: error: config plugins: governance/checks.py implements"
+                                  " modelgate_addoption, but plugins from the configuration load after")

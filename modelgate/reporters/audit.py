@@ -44,6 +44,7 @@ def record(summary: Summary) -> dict[str, Any]:
         "results": report["results"],
         "waivers": [r["waiver"] | {"check": r["check"], "model": r["model"]}
                     for r in report["results"] if r["waiver"] is not None],
+        "approvals": [vars(a).copy() for a in summary.approvals],
         "verdict": report["verdict"],
         "exit_code": report["exit_code"],
     }
