@@ -176,19 +176,22 @@ def test_report_to_unwritable_place_is_exit_4_and_leaves_nothing(repo: Repo) -> 
     assert not (repo.root / "no").exists()
 
 
-def test_internal_error_is_exit_3_with_report_line(repo: Repo, monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_internal_error_is_exit_3_with_report_line(repo: Repo, tmp_path: Path) -> None:
+    # A real installed plugin whose hook raises: an unexpected exception in the run.
+    site = tmp_path / "site"
+    (site / "broken_hook-1.0.dist-info").mkdir(parents=True)
+    info = site / "broken_hook-1.0.dist-info"
+    (site / "broken_hook.py").write_text("import modelgate\n\n@modelgate.hookimpl\n"
+                                         "def modelgate_reporters(options):\n    raise ZeroDivisionError('boom')\n")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-hook\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[modelgate]\nbroken = broken_hook\n")
     repo.manifest("m")
-    from modelgate import session
-
-    def boom(self: object) -> None:
-        raise ZeroDivisionError("boom")
-
-    monkeypatch.setattr(session.Session, "run", boom)
-    assert main(["check", str(repo.root)]) == 3
-    err = capsys.readouterr().err
-    assert "modelgate: internal error: ZeroDivisionError: boom" in err
-    assert "please report this" in err and "Traceback" not in err
+    proc = repo.run("check", env={"PYTHONPATH": str(site)})
+    assert proc.returncode == 3
+    assert "modelgate: internal error: ZeroDivisionError: boom" in proc.stderr
+    assert "please report this" in proc.stderr and "Traceback" not in proc.stderr
+    traced = repo.run("check", "--traceback", env={"PYTHONPATH": str(site)})
+    assert traced.returncode == 3 and "Traceback" in traced.stderr
 
 
 def test_help_is_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
