@@ -1,6 +1,6 @@
 """modelgate: model governance as code.
 
-The public API (``check``, ``Fail``, ``Skip``, ``hookimpl``) is loaded lazily so that
+The public API (``check``, ``Fail``, ``Skip``, ``hookimpl``, ``resolve``) is loaded lazily so that
 ``import modelgate`` and ``modelgate --version`` stay as cheap as starting Python.
 
 PYTEST_DONT_REWRITE: modelgate ships a pytest plugin, and pytest would otherwise rewrite
@@ -17,15 +17,17 @@ if TYPE_CHECKING:
 
     from modelgate.checkapi import Fail, Skip, check
     from modelgate.hookspecs import hookimpl
+    from modelgate.registry import resolve
 
 _LAZY = {
     "check": "modelgate.checkapi",
     "Fail": "modelgate.checkapi",
     "Skip": "modelgate.checkapi",
     "hookimpl": "modelgate.hookspecs",
+    "resolve": "modelgate.registry",
 }
 
-__all__ = ["Fail", "Skip", "__version__", "check", "hookimpl"]
+__all__ = ["Fail", "Skip", "__version__", "check", "hookimpl", "resolve"]
 
 
 def __getattr__(name: str) -> Any:

@@ -17,6 +17,7 @@ import tempfile
 import uuid
 from collections.abc import Mapping
 
+from modelgate.escaping import github_data
 from modelgate.reporters.audit import render_markdown
 from modelgate.reporters.markdown import LIMIT, TRUNCATED
 
@@ -76,17 +77,18 @@ def main(env: Mapping[str, str] | None = None) -> int:
     branch = env.get("GITHUB_BASE_REF") or None
     base = env.get("INPUT_BASE", "").strip() or (f"origin/{branch}" if branch else "")
     command = [sys.executable, "-m", "modelgate", "check"]
+    fail_on = env.get("INPUT_FAIL_ON", "error").strip() or "error"
+    if fail_on not in ("error", "warning"):
+        print(f"::error title=modelgate::fail-on must be 'error' or 'warning', not {github_data(fail_on)}", flush=True)
+        _set_outputs(env.get("GITHUB_OUTPUT"), {**outputs, "verdict": "error", "exit-code": "4"})
+        return 4
     if base:
         problem = ensure_base(base, None if env.get("INPUT_BASE", "").strip() else branch)
         if problem is not None:
-            print(f"::error title=modelgate::{problem}", flush=True)
+            print(f"::error title=modelgate::{github_data(problem)}", flush=True)
             _set_outputs(env.get("GITHUB_OUTPUT"), {**outputs, "verdict": "error", "exit-code": "4"})
             return 4
         command += ["--base", base]
-    fail_on = env.get("INPUT_FAIL_ON", "error").strip() or "error"
-    if fail_on not in ("error", "warning"):
-        print(f"::error title=modelgate::fail-on must be 'error' or 'warning', not {fail_on!r}", flush=True)
-        return 4
     if fail_on == "warning":
         command.append("--strict")
     command += ["--json", reports["report.json"], "--audit", reports["audit.json"], "--markdown", reports["summary.md"]]

@@ -19,8 +19,13 @@ class ArtifactPathError(Exception):
     """The artifact path is unacceptable; the message says why and what to do."""
 
 
-def resolve(root: str, manifest_dir: str, path: str) -> str:
-    """The real absolute path of the artifact, or raise :class:`ArtifactPathError`."""
+def resolve(root: str, manifest_dir: str, path: str, real_root: str | None = None,
+            real_dir: str | None = None) -> str:
+    """The real absolute path of the artifact, or raise :class:`ArtifactPathError`.
+
+    ``real_root`` and ``real_dir``, the real paths of ``root`` and ``manifest_dir`` when a
+    caller resolving many artifacts has them already, save a ``realpath`` walk of each.
+    """
     if "\0" in path:
         raise ArtifactPathError("artifact path contains a NUL character")
     if "\\" in path:
@@ -29,10 +34,10 @@ def resolve(root: str, manifest_dir: str, path: str) -> str:
         raise ArtifactPathError("artifact path is absolute; make it relative to the manifest's folder")
     if ".." in path.split("/"):
         raise ArtifactPathError("artifact path contains '..'; keep artifacts at or below the manifest's folder")
-    joined = os.path.join(manifest_dir, *[p for p in path.split("/") if p not in ("", ".")])
-    real = os.path.realpath(joined)
-    real_root = os.path.realpath(root)
-    if os.path.commonpath([real_root, real]) != real_root:
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    real = real_below(real_dir, parts) if real_dir is not None else os.path.realpath(os.path.join(manifest_dir, *parts))
+    real_root = real_root or os.path.realpath(root)
+    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):  # both are real paths
         raise ArtifactPathError("artifact path leaves the repository (through a symlink)")
     try:
         st = os.stat(real)
@@ -45,3 +50,17 @@ def resolve(root: str, manifest_dir: str, path: str) -> str:
     if not stat.S_ISREG(st.st_mode):
         raise ArtifactPathError("artifact path is not a regular file (device, FIFO or socket)")
     return real
+
+
+def real_below(real_dir: str, parts: list[str]) -> str:
+    """``realpath(real_dir/parts...)`` for a ``real_dir`` without symlinks: one ``lstat`` per
+    part instead of one per component from ``/``; any symlink goes the long way."""
+    path = real_dir
+    for part in parts:
+        path = os.path.join(path, part)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return os.path.realpath(os.path.join(real_dir, *parts))
+        except OSError:
+            return os.path.realpath(os.path.join(real_dir, *parts))
+    return path

@@ -13,8 +13,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from modelgate import discovery, manifest
-from modelgate.gitrepo import ZERO, Change, GitRepo
+from modelgate import discovery, manifest, yamldoc
+from modelgate.gitrepo import ZERO, GitRepo
 from modelgate.manifest import Manifest, ManifestDoc
 from modelgate.trees import CommitTree
 
@@ -56,26 +56,26 @@ class History:
         return [e for e in self.of(name) if e.model is not None and e.model.version == version]
 
 
-def read_history(repo: GitRepo, rev: str, root: str, globs: tuple[str, ...] = ()) -> History:
-    """Manifest states in ``rev``'s history, through one ``git log`` and the blob reader."""
-    parsed: dict[str, Manifest | None] = {}
+def read_history(repo: GitRepo, rev: str, root: str, globs: tuple[str, ...] = (),
+                 known: Mapping[str, Manifest | None] | None = None) -> History:
+    """Manifest states in ``rev``'s history, through one ``git log`` and one batch of blob
+    reads; ``known`` (blob SHA -> model) spares parsing blobs already read."""
+    changes = [c for c in repo.changes(rev, MANIFEST_PATHSPECS) if _wanted(c.path, globs)]
+    parsed: dict[str, Manifest | None] = dict(known or {})
+    wanted = {c.blob: c.path for c in changes if c.blob != ZERO and c.blob not in parsed}
+    raws = repo.blobs(list(wanted), limit=yamldoc.MAX_BYTES)
+    for (sha, path), raw in zip(wanted.items(), raws, strict=True):
+        parsed[sha] = manifest.from_bytes(raw, path, os.path.join(root, path)).model
     history = History()
-    for change in repo.changes(rev, MANIFEST_PATHSPECS):
-        if not _wanted(change, globs):
-            continue
-        model = None
-        if change.blob != ZERO:
-            if change.blob not in parsed:
-                raw = repo.blob(change.blob)
-                parsed[change.blob] = manifest.from_bytes(raw, change.path, os.path.join(root, change.path)).model
-            model = parsed[change.blob]
+    for change in changes:
+        model = parsed.get(change.blob)
         history.events.append(Event(change.commit, change.timestamp, change.author, change.path, model))
     return history
 
 
-def _wanted(change: Change, globs: tuple[str, ...]) -> bool:
-    return discovery.is_manifest_name(os.path.basename(change.path)) and (
-        not globs or any(fnmatch.fnmatchcase(change.path, g) for g in globs)
+def _wanted(path: str, globs: tuple[str, ...]) -> bool:
+    return discovery.is_manifest_name(os.path.basename(path)) and (
+        not globs or any(fnmatch.fnmatchcase(path, g) for g in globs)
     )
 
 
@@ -98,36 +98,36 @@ class Base:
         self.tree = CommitTree(repo, self.commit)
         self._docs: list[ManifestDoc] | None = None
         self._history: History | None = None
+        # (name, version) and (name, "@" + path) -> base manifest: a SemVer never starts with @.
+        self._index: dict[tuple[str, str], ManifestDoc] | None = None
+        self._models: dict[str, Manifest | None] = {}  # blob SHA -> model, at the merge-base
 
     def manifests(self) -> list[ManifestDoc]:
         """Manifests at the merge-base (what this change started from)."""
         if self._docs is None:
-            files = self.repo.tree(self.merge_base)
-            docs = []
-            for path, sha in sorted(files.items()):
-                if discovery.is_manifest_name(os.path.basename(path)) and (
-                    not self.globs or any(fnmatch.fnmatchcase(path, g) for g in self.globs)
-                ):
-                    docs.append(manifest.from_bytes(self.repo.blob(sha), path, os.path.join(self.root, path)))
-            self._docs = docs
+            files = sorted((p, sha) for p, sha in self.repo.tree(self.merge_base).items() if _wanted(p, self.globs))
+            raws = self.repo.blobs([sha for _, sha in files], limit=yamldoc.MAX_BYTES)
+            self._docs = [manifest.from_bytes(raw, path, os.path.join(self.root, path))
+                          for (path, _), raw in zip(files, raws, strict=True)]
+            self._models = {sha: doc.model for (_, sha), doc in zip(files, self._docs, strict=True)}
         return self._docs
 
     def match(self, doc: ManifestDoc) -> ManifestDoc | None:
         """The base version of a head manifest: same name@version, else same path and name."""
         if doc.model is None:
             return None
-        same_path = None
-        for base in self.manifests():
-            if base.model is None:
-                continue
-            if (base.model.name, base.model.version) == (doc.model.name, doc.model.version):
-                return base
-            if base.path == doc.path and base.model.name == doc.model.name:
-                same_path = base
-        return same_path
+        if self._index is None:
+            self._index = {}
+            for base in self.manifests():
+                if base.model is not None:
+                    self._index.setdefault((base.model.name, base.model.version), base)
+                    self._index[(base.model.name, "@" + base.path)] = base
+        key = doc.model.name
+        return self._index.get((key, doc.model.version)) or self._index.get((key, "@" + doc.path))
 
     def history(self) -> History:
         """The base branch's manifest history (for version-immutable and rollback)."""
         if self._history is None:
-            self._history = read_history(self.repo, self.commit, self.root, self.globs)
+            self.manifests()  # the merge-base's blobs are in the history: parse them once
+            self._history = read_history(self.repo, self.commit, self.root, self.globs, self._models)
         return self._history

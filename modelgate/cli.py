@@ -26,9 +26,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _funnel(args: list[str]) -> int:
     """Run a command; the one place exceptions become messages and exit codes."""
-    import platform
-    import traceback
-
     from modelgate.errors import ExitCode, ModelgateError
 
     try:
@@ -49,6 +46,9 @@ def _funnel(args: list[str]) -> int:
               file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except Exception as exc:
+        import platform  # here, not above: ~8 ms that only a crash needs
+        import traceback
+
         if "--traceback" in args:
             traceback.print_exc()
         print(f"modelgate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -43,6 +43,7 @@ def _disabled_plugins(args: list[str]) -> list[str]:
 
 def run(args: list[str]) -> int:
     """Parse ``args`` and run the command; errors propagate to the funnel in cli.py."""
+    from modelgate import authoring_commands
     from modelgate.plugins import make_plugin_manager
 
     pm = make_plugin_manager(_disabled_plugins(args))
@@ -60,6 +61,7 @@ def run(args: list[str]) -> int:
         "history": _cmd_history,
         "audit": _cmd_audit,
         "version": _cmd_version,
+        **authoring_commands.HANDLERS,
     }[options.command]
     return int(handler(pm, options))
 
@@ -111,6 +113,9 @@ def _build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     history.add_argument("--at", metavar="YYYY-MM-DD", help="also say which version was in which stage that day")
     history.add_argument("--json", action="store_true", help="print JSON")
     sub.add_parser("version", help="print the version")
+    from modelgate.authoring_commands import add_parsers
+
+    add_parsers(sub)
     audit = sub.add_parser("audit", help="work with audit records")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=_Parser, required=True)
     verify = audit_sub.add_parser("verify", help="recompute record_sha256 of an audit record; exit 1 if modified")

@@ -6,16 +6,16 @@ import datetime as dt
 import functools
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from modelgate import discovery, manifest
-from modelgate.artifacts import ArtifactPathError, resolve
+from modelgate.artifacts import ArtifactPathError, real_below, resolve
 from modelgate.hashing import Digest, Hasher
 from modelgate.manifest import ManifestDoc
 
 if TYPE_CHECKING:
-    from modelgate.approvals import Approval, Approvals
+    from modelgate.approvals import Approval, Approvals, Rejection
     from modelgate.base import Base
     from modelgate.checkapi import Check
     from modelgate.config import Config
@@ -47,17 +47,23 @@ class Context:
         self._registry: list[ManifestDoc] | None = None
         self._by_name: dict[str, list[ManifestDoc]] | None = None
         self._resolved: dict[tuple[str, str], str | ArtifactPathError] = {}
+        self._realpaths: dict[str, str] = {}
         self._validators: dict[str, Any] = {}
-        self._approvals: Approvals | None = None
+        self._approvals: dict[str, Approvals] = {}  # provider -> its answer
+        self._counted: dict[Approval, None] = {}  # insertion-ordered sets, for the audit record
+        self._refused: dict[Rejection, None] = {}
         self.approvals_provider: str | None = None
         self.in_ci = False  # inside CI an unverifiable approval fails; on a laptop it is skipped
         self.hook: Any = None  # the plugin manager's hook relay, for provider hooks
         self.tree: Tree | None = None  # the trusted tree (base commit or work tree)
+        self.overlay: dict[str, bytes] = {}  # abspath -> bytes checked instead of the file
 
     def load(self, abspath: str) -> ManifestDoc:
         doc = self._docs.get(abspath)
         if doc is None:
-            doc = manifest.load(abspath, discovery.relpath(self.root, abspath))
+            display = discovery.relpath(self.root, abspath)
+            raw = self.overlay.get(abspath)
+            doc = manifest.load(abspath, display) if raw is None else manifest.from_bytes(raw, display, abspath)
             self._docs[abspath] = doc
         return doc
 
@@ -87,12 +93,26 @@ class Context:
         found = self._resolved.get(key)
         if found is None:
             try:
-                found = resolve(self.root, doc.folder, path)
+                found = resolve(self.root, doc.folder, path, self._real(self.root), self._real(doc.folder))
             except ArtifactPathError as exc:
                 found = exc
             self._resolved[key] = found
         if isinstance(found, ArtifactPathError):
             raise found
+        return found
+
+    def _real(self, folder: str) -> str:
+        """``os.path.realpath(folder)``, once per folder and run."""
+        found = self._realpaths.get(folder)
+        if found is None:
+            # From the parent's, so that a thousand manifest folders cost a thousand lstats,
+            # not a realpath walk from / each.
+            parent, name = os.path.split(folder)
+            if parent == folder or name in ("", ".", ".."):
+                found = os.path.realpath(folder)
+            else:
+                found = real_below(self._real(parent), [name])
+            self._realpaths[folder] = found
         return found
 
     def digest(self, abspath: str) -> Digest:
@@ -133,27 +153,41 @@ class Context:
             self._validators[key] = cls(schema)
         return self._validators[key]
 
-    def approvals(self) -> Approvals | None:
-        """The verified approvals of this change (asked of the provider once), or None when
-        no provider is configured."""
-        if self._approvals is None and self.approvals_provider is not None:
+    def approvals(self, provider: str | None = None) -> Approvals | None:
+        """The verified approvals of this change from ``provider`` (default: the configured
+        one), asked of the provider once per run; None when no provider is configured."""
+        name = provider or self.approvals_provider
+        if name is None:
+            return None
+        found = self._approvals.get(name)
+        if found is None:
             from modelgate.approvals import ApprovalRequest, Approvals
 
             assert self.tree is not None  # set by the session before any check runs
-            settings = self.config.approvals
             request = ApprovalRequest(
-                str(self.approvals_provider), settings, self.git,
+                name, self.config.approvals, self.git,
                 self.base.merge_base if self.base else None, self.git.head() if self.git else None,
                 self.tree, self.env,
             )
             answer = self.hook.modelgate_collect_approvals(request=request) if self.hook else None
-            self._approvals = answer or Approvals(str(self.approvals_provider),
-                                                  error=f"no plugin provides approvals {self.approvals_provider!r}")
-        return self._approvals
+            found = answer or Approvals(name, error=f"no plugin provides approvals {name!r}")
+            self._approvals[name] = found
+        return found
+
+    def record_approvals(self, counted: Iterable[Approval], rejected: Iterable[Rejection]) -> None:
+        """Keep what an ``approvals`` rule counted and refused, for the audit record."""
+        for approval in counted:
+            self._counted.setdefault(approval, None)
+        for rejection in rejected:
+            self._refused.setdefault(rejection, None)
 
     def verified_approvals(self) -> tuple[Approval, ...]:
-        """The approvals a provider accepted in this run, if any rule asked for them."""
-        return self._approvals.accepted if self._approvals is not None else ()
+        """The approvals that counted for a rule in this run."""
+        return tuple(self._counted)
+
+    def rejected_approvals(self) -> tuple[Rejection, ...]:
+        """The approvals a provider or a rule refused in this run, with the reason."""
+        return tuple(self._refused)
 
     @functools.cached_property
     def target_branch(self) -> str | None:

@@ -44,6 +44,21 @@ class ReportError(ModelgateError):
     """A report file could not be written."""
 
 
+class GitHubError(ModelgateError):
+    """The GitHub API answered with an error (``status``), or not at all (approvals fail closed)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RegistryError(ModelgateError):
+    """A registry question with no single answer (``resolve``), or artifacts that do not
+    verify against their manifest: the answer a serving script must not proceed with."""
+
+    exit_code = ExitCode.FAILED
+
+
 class Problem(tuple[str, int, int, str]):
     """One problem in an input file, at a 1-based line and column.
 

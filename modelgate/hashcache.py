@@ -102,6 +102,23 @@ class HashCache:
                 raise
             self._rebuild(exc)
 
+    def put_many(self, rows: list[tuple[os.stat_result, str, int]]) -> None:
+        """:meth:`put` for many files, in one transaction: one commit instead of one per file."""
+        if self._db is None:
+            return
+        values = [(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, sha256, hashed_at_ns)
+                  for st, sha256, hashed_at_ns in rows]
+        try:
+            with self._db:  # BEGIN ... COMMIT, or ROLLBACK on an exception
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+        except sqlite3.OperationalError as exc:
+            self.warnings.append(f"hash cache not updated: {exc}")
+        except sqlite3.DatabaseError as exc:
+            if not _corrupt(exc):
+                raise
+            self._rebuild(exc)
+
     def close(self) -> None:
         if self._db is not None:
             self._db.close()

@@ -57,7 +57,7 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     """Return the approvals of this change that the provider ``request.provider`` verified.
 
     firstresult: the plugin implementing the requested provider answers, every other plugin
-    returns None. Called at most once per run, when an ``approvals`` rule needs it. A
+    returns None. Called at most once per provider and run, when an ``approvals`` rule needs it. A
     provider that cannot verify (no token, an API error, no allowed-signers file) returns
     ``Approvals(provider, error=...)``: fail closed, never an empty success.
     """

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from modelgate.approvals import Approval
+    from modelgate.approvals import Approval, Rejection
 
 Outcome = Literal["passed", "failed", "waived", "skipped", "error"]
 OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "waived", "skipped", "error")
@@ -119,7 +119,8 @@ class Summary:
     checks: tuple[CheckInfo, ...] = ()
     started_at: str = ""  # UTC, ISO 8601
     ci: tuple[tuple[str, str], ...] = ()  # GITHUB_* context, for the audit record
-    approvals: tuple[Approval, ...] = ()  # verified approvals, for the audit record
+    approvals: tuple[Approval, ...] = ()  # approvals that counted for a rule, for the audit record
+    rejected_approvals: tuple[Rejection, ...] = ()  # refused by a provider or a rule, and why
 
     @property
     def counts(self) -> dict[str, int]:

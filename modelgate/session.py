@@ -12,17 +12,16 @@ import hashlib
 import os
 import sys
 import time
-import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelgate import __version__, assertion, config, discovery
+from modelgate import __version__, assertion, config, discovery, trust
 from modelgate.artifacts import ArtifactPathError
 from modelgate.base import Base, base_ref
 from modelgate.checkapi import Check, Fail, Skip
 from modelgate.context import Context
-from modelgate.errors import InputError, ModelgateError, UsageError
+from modelgate.errors import ModelgateError, UsageError
 from modelgate.gitrepo import GitRepo
 from modelgate.hashcache import HashCache
 from modelgate.hashing import Hasher
@@ -50,6 +49,9 @@ class Options:
     shard: tuple[int, int] | None = None  # (k, n): the k-th of n deterministic parts, 1-based
     ci: bool | None = None  # None: CI=true or GITHUB_ACTIONS=true
     env: Mapping[str, str] = field(default_factory=dict)
+    # Manifest bytes to check in place of the file at that absolute path: `promote --dry-run`
+    # checks the promoted manifest without writing it.
+    overlay: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,9 @@ class Finding:
         if isinstance(item, Fail):
             return Finding("failed", item.message, item.at, item.hint, item.position)
         return Finding("failed", str(item))
+
+
+_PASSED = Finding("passed", "ok")  # shared: frozen, and most calls of most checks end here
 
 
 @dataclass
@@ -125,6 +130,7 @@ class Session:
         # Rules depend on the policy, the stage and validity only: work them out once each.
         self._rule_cache: dict[tuple[int, str | None, bool, bool], list[tuple[Check, Rule]]] = {}
         self._results_so_far: tuple[Result, ...] = ()
+        self._top: Loc | None = None
         self.notices: list[str] = []
 
     def find_check(self, ref: str) -> Check | None:
@@ -148,14 +154,18 @@ class Session:
         for policy in self.policies:
             self._validate_rules(policy)
         if base is not None:
-            self._notice_trusted_edits(settings, self.policies, WorkTree(self.root), tree)
+            edited = trust.edited(settings, self.policies, WorkTree(self.root), tree)
+            self.notices += [trust.notice(path) for path in edited]
         self.context = Context(self.root, settings, self.checks, git, base, self.options.env, self._hasher(git))
         self.context.deep = self.options.deep
         self.context.tree = tree
+        self.context.overlay = dict(self.options.overlay)
         self.context.hook = self.hook
-        provider = settings.approvals.get("provider")
-        self.context.approvals_provider = str(provider) if provider else None
         env = self.options.env
+        provider = settings.approvals.get("provider")
+        if not provider and env.get("GITHUB_ACTIONS") == "true":
+            provider = "github"  # pull-request reviews: what a workflow has to verify with
+        self.context.approvals_provider = str(provider) if provider else None
         self.context.in_ci = self.options.ci if self.options.ci is not None else (
             env.get("CI", "").lower() in ("true", "1") or env.get("GITHUB_ACTIONS") == "true")
 
@@ -199,15 +209,26 @@ class Session:
         """The results of one check under one rule on one manifest, waivers applied."""
         severity = rule.severity or check.severity
         results = []
+        label = doc.label
         for finding in self._call(check, doc, policy, rule, base_doc, removed):
-            line, column = finding.position or doc.location(finding.at)
+            if finding.position is None and finding.at is None:
+                where = self._top_of(doc)
+            else:
+                line, column = finding.position or doc.location(finding.at)
+                where = Loc(doc.path, line, column)
             hint = finding.hint or (check.hint if finding.outcome == "failed" else None)
-            result = Result(
-                check.id, check.name, finding.outcome, severity, doc.path, doc.label,
-                finding.message, Loc(doc.path, line, column), None, hint,
-            )
-            results.append(self._waive(result, check, doc, policy))
+            result = Result(check.id, check.name, finding.outcome, severity, doc.path, label, finding.message,
+                            where, None, hint)
+            results.append(self._waive(result, check, doc, policy) if finding.outcome == "failed" else result)
         return results
+
+    def _top_of(self, doc: ManifestDoc) -> Loc:
+        """The location of results about the whole file (most of them: every pass), made once
+        per manifest: at 19 checks a manifest, building it each time showed in profiles."""
+        if self._top is None or self._top.path != doc.path:
+            line, column = doc.location(None)
+            self._top = Loc(doc.path, line, column)
+        return self._top
 
     def _hasher(self, git: GitRepo | None) -> Hasher:
         use = self.options.cache
@@ -223,6 +244,12 @@ class Session:
         env, git, base = self.options.env, self.setup.git, self.setup.base
         docs = self._collect(git, base)
         if any(c.name == "artifact-hash" and self._selected(c) for c in self.checks.values()):
+            # DVC records md5: where a dvc-artifact rule applies, one read gives both digests.
+            self.context.hasher.md5_paths.update(
+                p for d in docs if d.model is not None and any(
+                    c.name == "dvc-artifact" for c, _ in self._rules_for(d, self._governing(d.model.name, policies),
+                                                                           removed=False))
+                for p in self._artifact_paths(d))
             self.context.hasher.prefetch(p for d in docs for p in self._artifact_paths(d))
         results: list[Result] = []
         infos: list[ManifestInfo] = []
@@ -264,18 +291,22 @@ class Session:
             started_at=self.started_at,
             ci=tuple((k, env[k]) for k in CI_VARIABLES if env.get(k)),
             approvals=self.context.verified_approvals(),
+            rejected_approvals=self.context.rejected_approvals(),
         )
 
     # -- collection ---------------------------------------------------------------
 
     def _collect(self, git: GitRepo | None, base: Base | None) -> list[ManifestDoc]:
-        found = discovery.discover(self.root, list(self.options.paths), self.context.config.manifests)
-        docs = {path: self.context.load(path) for path in found.manifests}
-        if found.others:
-            wanted = {os.path.realpath(p) for p in found.others}
-            for doc in self.context.registry():
-                if doc.abspath not in docs and wanted.intersection(self._artifact_paths(doc)):
-                    docs[doc.abspath] = doc
+        if not self.options.paths:  # the whole repository: the registry, so it is listed once
+            docs = {d.abspath: d for d in self.context.registry()}
+        else:
+            found = discovery.discover(self.root, list(self.options.paths), self.context.config.manifests)
+            docs = {path: self.context.load(path) for path in found.manifests}
+            if found.others:
+                wanted = {os.path.realpath(p) for p in found.others}
+                for doc in self.context.registry():
+                    if doc.abspath not in docs and wanted.intersection(self._artifact_paths(doc)):
+                        docs[doc.abspath] = doc
         if self.options.changed:
             docs = self._only_changed(docs, git, base)
         return sorted((d for d in docs.values() if self._in_shard(d.path)), key=lambda d: d.path)
@@ -316,35 +347,17 @@ class Session:
         return paths
 
     def _removed(self, base: Base) -> list[ManifestDoc]:
-        """Base manifests with no counterpart anywhere in the work tree."""
+        """Base manifests whose name@version is gone from the work tree. A manifest edited in
+        place to another version removes the old one; one that no longer loads is reported
+        as invalid, not as removed."""
         head = self.context.registry()
         refs = {(d.model.name, d.model.version) for d in head if d.model is not None}
-        paths = {d.path for d in head}
+        paths = {d.path for d in head if d.model is None}
         return [
             d for d in base.manifests()
             if d.model is not None and (d.model.name, d.model.version) not in refs and d.path not in paths
             and self._in_shard(d.path)
         ]
-
-    def _notice_trusted_edits(self, settings: config.Config, policies: list[Policy],
-                              worktree: WorkTree, tree: Tree) -> None:
-        paths = [settings.path or config.CONFIG_FILE]
-        paths += [f.path for p in policies for f in p.files if f.source == "base"]
-        paths += [p for p in settings.plugins if p.endswith(".py")]
-        for path in dict.fromkeys(paths):
-            try:
-                mine: bytes | None = worktree.read(path)
-            except (FileNotFoundError, InputError):
-                mine = None
-            try:
-                theirs = tree.read(path)
-            except FileNotFoundError:
-                theirs = None
-            if mine != theirs:
-                self.notices.append(
-                    f"policy-changed: {path} differs from the base; this check used the base version,"
-                    " the edit takes effect after merge"
-                )
 
     # -- policy and rules ---------------------------------------------------------
 
@@ -451,17 +464,7 @@ class Session:
 
     def _call(self, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule,
               base_doc: ManifestDoc | None, removed: bool) -> list[Finding]:
-        available = {
-            "manifest": None if removed else doc.model,
-            "doc": None if removed else doc,
-            "base_manifest": base_doc.model if base_doc else None,
-            "base_doc": base_doc,
-            "context": self.context,
-            "policy": policy,
-            "params": self._validated_params(check, rule),
-            "results": self._results_so_far,
-        }
-        kwargs = {name: available[name] for name in check.argnames}
+        kwargs = {name: self._argument(name, check, doc, policy, rule, base_doc, removed) for name in check.argnames}
         findings: list[Finding] = []
         note = None
         try:
@@ -486,11 +489,34 @@ class Session:
             raise  # a configuration problem found while checking (a broken schema file): exit 4
         except Exception as exc:  # a crashing plugin is an error result, never a pass
             if self.options.traceback:
+                import traceback
+
                 traceback.print_exc(file=sys.stderr)
             where = f"plugin {check.plugin!r}" if check.plugin else "its plugin"
             return [Finding("error", f"check crashed in {where}: {type(exc).__name__}: {exc}",
                             hint="report this to the plugin's authors; run with --traceback for details")]
-        return findings or [Finding("passed", note or "ok")]
+        return findings or [Finding("passed", note) if note else _PASSED]
+
+    def _argument(self, name: str, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule,
+                  base_doc: ManifestDoc | None, removed: bool) -> Any:
+        """The value of the check's parameter ``name`` (see checkapi.ARGUMENTS)."""
+        if name == "manifest":
+            return None if removed else doc.model
+        if name == "doc":
+            return None if removed else doc
+        if name == "base_manifest":
+            return base_doc.model if base_doc else None
+        if name == "base_doc":
+            return base_doc
+        if name == "context":
+            return self.context
+        if name == "policy":
+            return policy
+        if name == "params":
+            return self._validated_params(check, rule)
+        if name == "results":
+            return self._results_so_far
+        raise KeyError(name)  # checkapi refuses other names when the check is declared
 
     def _waive(self, result: Result, check: Check, doc: ManifestDoc, policy: Policy | None) -> Result:
         if result.outcome != "failed" or policy is None or doc.model is None:

@@ -7,9 +7,10 @@ that added a version, moved it between stages, or deleted its manifest.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import asdict, dataclass
 
-from modelgate.base import History
+from modelgate.base import Event, History
 
 NEW, DELETED = "(new)", "(deleted)"
 
@@ -33,22 +34,36 @@ def steps(history: History, name: str) -> list[Step]:
     at_path: dict[str, tuple[str, str]] = {}  # path -> (version, stage) of `name` there now
     stage_of: dict[str, str] = {}  # version -> stage
     found: list[Step] = []
-    for event in history.events:
-        when = dt.datetime.fromtimestamp(event.timestamp, dt.UTC).isoformat().replace("+00:00", "Z")
-        previous = at_path.pop(event.path, None)
-        model = event.model
-        if model is None or model.name != name:
-            if previous is not None and previous[0] not in {v for v, _ in at_path.values()}:
-                version, stage = previous
-                found.append(Step(event.commit, when, event.author, version, stage, DELETED, event.path))
-                stage_of.pop(version, None)
-            continue
-        at_path[event.path] = (model.version, model.stage)
-        before = stage_of.get(model.version, NEW)
-        if before != model.stage:
-            found.append(Step(event.commit, when, event.author, model.version, before, model.stage, event.path))
-        stage_of[model.version] = model.stage
+    for commit, group in itertools.groupby(history.events, key=lambda e: e.commit):
+        events = list(group)
+        # A whole commit at once: a rename is a deletion and an addition in one commit, and
+        # a version is gone only if no path holds it once the commit is applied.
+        left: list[tuple[str, Event]] = []
+        for event in events:
+            previous = at_path.pop(event.path, None)
+            if _ours(event, name):
+                assert event.model is not None
+                at_path[event.path] = (event.model.version, event.model.stage)
+            if previous is not None:
+                left.append((previous[0], event))
+        when = dt.datetime.fromtimestamp(events[0].timestamp, dt.UTC).isoformat().replace("+00:00", "Z")
+        author = events[0].author
+        for event in events:
+            model = event.model
+            if model is not None and _ours(event, name):
+                before = stage_of.get(model.version, NEW)
+                if before != model.stage:
+                    found.append(Step(commit, when, author, model.version, before, model.stage, event.path))
+                stage_of[model.version] = model.stage
+        live = {version for version, _ in at_path.values()}
+        for version, event in left:
+            if version not in live and version in stage_of:
+                found.append(Step(commit, when, author, version, stage_of.pop(version), DELETED, event.path))
     return found
+
+
+def _ours(event: Event, name: str) -> bool:
+    return event.model is not None and event.model.name == name
 
 
 def state_on(found: list[Step], date: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ import os
 from typing import Literal, Protocol
 
 from modelgate import yamldoc
+from modelgate.errors import InputError, Problem
 from modelgate.gitrepo import GitRepo
 
 
@@ -57,7 +58,11 @@ class CommitTree:
         sha = self.blobs.get(os.path.normpath(rel).replace(os.sep, "/"))
         if sha is None:
             raise FileNotFoundError(rel)
-        return self.repo.blob(sha)
+        raw = self.repo.blob(sha, limit=yamldoc.MAX_BYTES)
+        if len(raw) > yamldoc.MAX_BYTES:
+            raise InputError([Problem(rel, 1, 1, f"file is larger than {yamldoc.MAX_BYTES // 1024} KiB"
+                                                 f" at the base commit {self.commit[:12]}")])
+        return raw
 
     def files_in(self, rel: str) -> list[str] | None:
         prefix = os.path.normpath(rel).replace(os.sep, "/").rstrip("/") + "/"

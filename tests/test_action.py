@@ -110,3 +110,9 @@ def test_fail_on_warning_and_summary_off(repo: Repo, tmp_path: Path) -> None:
     assert (code, outputs["verdict"], summary) == (0, "pass", "")
     code, outputs, _, _ = _run_action(clone, tmp_path, **{"fail_on": "warning", "summary": "false"})
     assert (code, outputs["verdict"]) == (1, "fail")
+
+
+def test_unknown_fail_on_is_a_usage_error_with_outputs(tmp_path: Path) -> None:
+    code, outputs, summary, log = _run_action(tmp_path, tmp_path, fail_on="sometimes%0A::warning::x")
+    assert (code, outputs["verdict"], outputs["exit-code"], summary) == (4, "error", "4", "")
+    assert log == "::error title=modelgate::fail-on must be 'error' or 'warning', not sometimes%250A::warning::x\n"

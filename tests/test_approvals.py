@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from modelgate.approvals import Approval, Approvals, tally
 from tests.conftest import Repo, production_fields
 
 POLICY = """\
@@ -103,7 +104,7 @@ def test_no_provider_skips_on_a_laptop_and_fails_in_ci(repo: Repo) -> None:
 @pytest.mark.parametrize(
     ("signer", "key", "reason"),
     [
-        ("author@acme.io", "author", "author@acme.io: the signer authored this change"),
+        ("author@acme.io", "author", "author@acme.io: authored this change (commit "),
         ("reviewer@acme.io", None, "reviewer@acme.io (commit author; no allowed signer): not signed"),
         ("stranger@acme.io", "stranger", "signature not verified by the base's .github/allowed_signers"),
     ],
@@ -131,3 +132,101 @@ def test_allowed_signers_edited_in_the_change_do_not_count(promotion: dict[str, 
     assert code == 1
     assert ("stranger@acme.io (commit author; no allowed signer): signature not verified by the base's"
             " .github/allowed_signers") in result["message"]
+
+
+def test_the_rule_may_name_its_provider_and_allow_authors(repo: Repo, tmp_path: Path) -> None:
+    """``with: {provider: signed-commits, distinct_from_author: false}``: no provider in the
+    config, and a one-person project's own signed approval counts."""
+    key, public = keypair(tmp_path, "solo")
+    repo.write("policy.yaml", POLICY.replace(
+        "with: {min: 1}", "with: {min: 1, provider: signed-commits, distinct_from_author: false}"))
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.write(".github/allowed_signers", f"solo@acme.io {public}\n")
+    repo.manifest("m", **production_fields(stage="staging"))
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.manifest("m", **production_fields())
+    repo.git("add", "-A")
+    signed_commit(repo, None, "solo@acme.io", "promote")
+    sha = signed_commit(repo, key, "solo@acme.io", f"approve\n\n{TRAILER}")
+    code, result, out = check(repo, "--ci", "--audit", "../audit.json")
+    assert code == 0, out
+    assert result["message"].startswith(f"approved by solo@acme.io (commit {sha} signed with SHA256:")
+
+
+def test_rejections_are_in_the_audit_record(promotion: dict[str, Any]) -> None:
+    repo, keys = promotion["repo"], promotion["keys"]
+    sha = signed_commit(repo, keys["stranger"][0], "stranger@acme.io", f"approve\n\n{TRAILER}")
+    code, _, _ = check(repo, "--ci", "--audit", "../audit.json")
+    assert code == 1
+    record = json.loads((repo.root.parent / "audit.json").read_text())
+    assert record["approvals"] == []
+    [rejection] = record["approvals_rejected"]
+    assert rejection["who"] == "stranger@acme.io (commit author; no allowed signer)"
+    assert rejection["evidence"].startswith(f"commit {sha}")
+    assert (rejection["model"], rejection["stage"]) == ("fraud-detector@1.0.0", "production")
+
+
+def test_teams_cannot_be_resolved_offline(promotion: dict[str, Any]) -> None:
+    repo, keys = promotion["repo"], promotion["keys"]
+    repo.git("checkout", "-q", "main")
+    repo.write("policy.yaml", POLICY.replace("with: {min: 1}", 'with: {min: 1, from: ["@acme/leads"]}'))
+    repo.commit("only leads approve")
+    repo.git("checkout", "-q", "feature")
+    repo.git("merge", "-q", "main")
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"approve\n\n{TRAILER}")
+    code, result, _ = check(repo, "--ci")
+    assert code == 1
+    assert ("reviewer@acme.io: not one of ['@acme/leads']; team @acme/leads cannot be resolved by"
+            " signed-commits") in result["message"]
+
+
+def test_tally_counts_each_approver_once_and_matches_identities_loosely() -> None:
+    found = Approvals(
+        "github",
+        accepted=(Approval("@Lead", None, None, "t", "github", "review 1"),
+                  Approval("@lead", None, None, "t", "github", "review 2"),
+                  Approval("@other", "other-model@1.0.0", "production", "t", "github", "review 3")),
+        change_authors=("@author",),
+        members=lambda team: frozenset({"@LEAD"}) if team == "@acme/leads" else frozenset(),
+    )
+    result = tally(found, "fraud-detector@1.0.0", "production", ["@acme/leads"])
+    assert [(a.who, a.model, a.stage, a.evidence) for a in result.counted] == [
+        ("@Lead", "fraud-detector@1.0.0", "production", "review 1")]
+    assert result.rejected == () and result.missing_owner is None
+    assert tally(found, "fraud-detector@1.0.0", "production", owners=[]).missing_owner == (
+        "no CODEOWNERS entry of the base commit owns this manifest")
+
+
+@pytest.mark.parametrize(("waivable", "outcome", "code"), [("", "failed", 1), ("waivable: [approvals]\n", "waived", 0)])
+def test_approvals_are_waived_only_where_the_policy_allows_it(repo: Repo, waivable: str, outcome: str,
+                                                              code: int) -> None:
+    waiver = ("waivers:\n  - {check: approvals, model: fraud-detector, reason: 'break-glass INC-7',"
+              " expires: 2099-01-01, owner: ana@acme.io}\n")
+    repo.write("policy.yaml", POLICY + waiver + waivable)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.manifest("m", **production_fields())
+    repo.commit("promote")
+    proc = repo.run("check", "--ci", "--json", "../r.json")
+    report = json.loads((repo.root.parent / "r.json").read_text())
+    [result] = [r for r in report["results"] if r["name"] == "approvals"]
+    assert (proc.returncode, result["outcome"]) == (code, outcome), proc.stdout
+    if outcome == "waived":
+        assert result["waiver"]["reason"] == "break-glass INC-7" and result["waiver"]["owner"] == "ana@acme.io"
+
+
+def test_a_manifest_the_change_leaves_alone_needs_no_new_approval(repo: Repo) -> None:
+    repo.write("policy.yaml", POLICY)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\napprovals: {provider: signed-commits}\n")
+    repo.write(".github/allowed_signers", "")
+    repo.manifest("m", **production_fields())
+    repo.commit("base: a model in production")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.manifest("other", **production_fields(stage="staging", name="churn"))
+    repo.commit("another model, to staging")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"], result["message"]) == (0, "passed", "unchanged since the base"), out
+    repo.manifest("m", **production_fields(tags={"team": "risk"}))  # touching it reopens it
+    repo.commit("retag")
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")

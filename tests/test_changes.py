@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Repo, production_fields, staging_fields
+from tests.conftest import Repo, Report, check_in_process, production_fields, staging_fields
 
 
 def feature(repo: Repo) -> None:
@@ -285,3 +285,259 @@ def test_base_without_git_is_a_usage_error(tmp_path: Any) -> None:
     proc = Repo(tmp_path).run("check", "--base", "main")
     assert proc.returncode == 4
     assert "needs a git repository" in proc.stderr
+
+
+# -- in-process: the passing side of every rule, code-commit, base resolution ------------
+
+POLICY = """\
+    apiVersion: modelgate/v1
+    kind: Policy
+    name: p
+    extends: [builtin:default]
+    rules:
+    """
+
+
+def policy(repo: Repo, *rules: str) -> None:
+    repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
+    repo.write("p.yaml", POLICY + "".join(f"  - {r}\n" for r in rules))
+
+
+def test_promotion_may_change_aliases_and_tags(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.manifest("m", **production_fields(stage="staging"))
+    feature(repo)
+    repo.manifest("m", aliases=["champion"], tags={"ticket": "RISK-1"}, **production_fields())
+    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    assert report.code == 0, report.out
+    assert report.outcomes("promotion-immutable") == ["passed"]
+    assert report.outcomes("stage-transition") == ["passed"]
+
+
+def test_retraining_with_a_version_bump_keeps_the_stage(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.manifest("m", **staging_fields())
+    feature(repo)
+    repo.manifest("m", version="1.0.1", artifact_bytes=b"retrained", **staging_fields())
+    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    assert report.code == 0, report.out
+    assert [report.outcomes(c) for c in ("version-bump", "version-immutable", "promotion-immutable")] == [
+        ["passed"], ["passed"], ["passed"]]
+
+
+def test_the_same_version_with_the_same_bytes_may_reappear(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.manifest("m", artifact_bytes=b"first")
+    repo.commit("1.0.0")
+    (repo.root / "m" / "modelgate.yaml").unlink()
+    feature(repo)
+    repo.manifest("m", artifact_bytes=b"first")
+    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    assert report.outcomes("version-immutable") == ["passed"]
+
+
+def test_deleting_a_manifest_outside_production_passes(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.manifest("m", **staging_fields())
+    repo.manifest("n", name="other", **staging_fields())
+    feature(repo)
+    (repo.root / "m" / "modelgate.yaml").unlink()
+    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    assert report.code == 0, report.out
+    assert report.outcomes("manifest-removed") == ["passed"]
+
+
+def test_regression_against_the_base_version_of_the_same_manifest(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy(repo, "{check: no-metric-regression, stages: [staging], with: {tolerance: 0.01}}")
+    metrics = {"auc": {"value": 0.93, "goal": "maximize"}, "latency_ms": {"value": 10, "goal": "minimize"}}
+    repo.manifest("m", **staging_fields(metrics=metrics))
+    feature(repo)
+
+    def retrain(auc: float, latency: float) -> Report:
+        retrained = {"auc": {"value": auc, "goal": "maximize"}, "latency_ms": {"value": latency, "goal": "minimize"}}
+        repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **staging_fields(metrics=retrained))
+        return check_in_process(repo, "--base", "main", capsys=capsys)
+
+    within = retrain(0.925, 10.005)
+    assert (within.code, within.outcomes("no-metric-regression")) == (0, ["passed"])
+    worse = retrain(0.91, 12)
+    assert worse.code == 1
+    assert worse.messages("no-metric-regression") == [
+        "auc regressed: 0.91 vs 0.93 in the base (fraud-detector@1.0.0) (maximize, tolerance 0.01)",
+        "latency_ms regressed: 12 vs 10 in the base (fraud-detector@1.0.0) (minimize, tolerance 0.01)",
+    ]
+    assert [r["location"]["line"] for r in worse.data["results"]
+            if r["name"] == "no-metric-regression"] == [34, 38]
+
+
+def test_a_named_metric_missing_from_the_change_fails(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    policy(repo, "{check: no-metric-regression, stages: [staging], with: {metric: auc}}")
+    repo.manifest("m", **staging_fields())
+    feature(repo)
+    repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **staging_fields(metrics={"f1": 0.9}))
+    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    assert report.messages("no-metric-regression") == [
+        "metric 'auc' is missing, so it cannot be compared with the base (fraud-detector@1.0.0)"]
+
+
+def test_a_better_model_replacing_production_passes(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.manifest("v1", **production_fields())
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
+                  **production_fields(stage="staging", metrics={"auc": {"value": 0.95, "goal": "maximize"}}))
+    feature(repo)
+    repo.manifest("v1", **production_fields(stage="archived"))
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
+                  **production_fields(metrics={"auc": {"value": 0.95, "goal": "maximize"}}))
+    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    assert report.code == 0, report.out
+    assert report.outcomes("no-metric-regression", "v2/modelgate.yaml") == ["passed"]
+
+
+def code_repo(repo: Repo) -> tuple[str, str]:
+    """A policy with ``code-commit`` at staging; returns (a commit on main, one on a side branch)."""
+    policy(repo, "{check: code-commit, stages: [staging]}")
+    repo.write("train.py", "print('train')\n")
+    trained = repo.commit("training code", "2026-01-01T00:00:00Z")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write("train.py", "print('experiment')\n")
+    side = repo.commit("unmerged experiment", "2026-01-02T00:00:00Z")
+    repo.git("checkout", "-q", "main")
+    return trained, side
+
+
+def code_manifest(repo: Repo, commit: str, url: str | None = None) -> None:
+    fields = staging_fields()
+    code = {"commit": commit, **({"repo": url} if url else {})}
+    fields["lineage"] = {**fields["lineage"], "code": code}
+    repo.manifest("m", **fields)
+
+
+def test_code_commit_in_history_passes(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    trained, _ = code_repo(repo)
+    code_manifest(repo, trained)
+    report = check_in_process(repo, capsys=capsys)
+    assert (report.code, report.outcomes("code-commit")) == (0, ["passed"])
+
+
+def test_code_commit_that_does_not_exist_or_is_not_merged_fails(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, side = code_repo(repo)
+    code_manifest(repo, "b" * 40)
+    report = check_in_process(repo, capsys=capsys)
+    assert report.code == 1
+    assert report.messages("code-commit") == ["commit bbbbbbbbbbbb does not exist in this repository"]
+    assert report.result("code-commit")["location"]["line"] == 20
+    code_manifest(repo, side)
+    assert check_in_process(repo, capsys=capsys).messages("code-commit") == [
+        f"commit {side[:12]} is not an ancestor of HEAD"]
+
+
+def test_code_commit_in_another_repository_is_skipped(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    code_repo(repo)
+    repo.git("remote", "add", "origin", "git@github.com:acme/models.git")
+    code_manifest(repo, "b" * 40, "https://github.com/acme/training")
+    report = check_in_process(repo, capsys=capsys)
+    assert (report.outcomes("code-commit"), report.messages("code-commit")) == (
+        ["skipped"], ["the code lives in https://github.com/acme/training, not in this repository"])
+    code_manifest(repo, "b" * 40, "https://github.com/acme/models")  # the same repository, spelled otherwise
+    assert check_in_process(repo, capsys=capsys).outcomes("code-commit") == ["failed"]
+
+
+def test_code_commit_beyond_a_shallow_clone_says_so(
+    repo: Repo, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trained, _ = code_repo(repo)
+    code_manifest(repo, trained)
+    repo.commit("manifest")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone)], check=True)
+    report = check_in_process(Repo(clone), capsys=capsys)
+    assert report.code == 1
+    assert report.messages("code-commit") == [
+        f"commit {trained[:12]} is not in this shallow clone; history too shallow to tell"
+        " (actions/checkout: fetch-depth: 0)"]
+
+
+def test_compares_with_the_merge_base_and_reads_policy_from_the_base_tip(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.manifest("m", **production_fields(stage="staging"))
+    repo.commit("fork point")
+    repo.git("branch", "feature")
+    # main moves on after the branch was made: m is promoted and the policy tightened.
+    repo.manifest("m", **production_fields())
+    policy(repo, "{check: metric-threshold, stages: [staging], with: {metric: auc, min: 0.99}}")
+    repo.commit("main moves on")
+    repo.git("checkout", "-q", "feature")
+    repo.manifest("n", name="other", **staging_fields())
+    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    assert report.data["git"]["merge_base"] == repo.git("rev-parse", "main~1")
+    # m is unchanged by this branch: judged against the merge-base, it did not move.
+    assert [(m["path"], m["stage"], m["base_stage"]) for m in report.data["manifests"]] == [
+        ("m/modelgate.yaml", "staging", "staging"), ("n/modelgate.yaml", "staging", None)]
+    assert report.messages("stage-transition") == []
+    # ...and the policy that applies is the base branch's newest one.
+    assert report.messages("metric-threshold") == [
+        "auc = 0.93 is below the minimum 0.99", "auc = 0.93 is below the minimum 0.99"]
+
+
+def test_base_resolution_order(repo: Repo, capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.manifest("m")
+    first = repo.commit("first")
+    repo.git("update-ref", "refs/remotes/origin/pr-base", first)
+    repo.manifest("m", **staging_fields(stage="none"))
+    second = repo.commit("second")
+    repo.write(".modelgate.yaml", f"base: {first}\n")
+
+    def base() -> str | None:
+        value: str | None = check_in_process(repo, capsys=capsys).data["git"]["base"]
+        return value
+
+    assert base() == first  # config
+    monkeypatch.setenv("GITHUB_BASE_REF", "pr-base")
+    repo.write(".modelgate.yaml", f"base: {second}\n")
+    assert base() == first  # the pull request's base beats config
+    monkeypatch.setenv("MODELGATE_BASE", second)
+    monkeypatch.setenv("GITHUB_BASE_REF", "no-such-branch")
+    assert base() == second  # MODELGATE_BASE beats the pull request's base
+    assert check_in_process(repo, "--base", first, capsys=capsys).data["git"]["base"] == first
+
+
+def test_changed_without_base_and_nothing_changed_is_nothing_to_gate(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.manifest("m")
+    repo.commit("clean")
+    report = check_in_process(repo, "--changed", capsys=capsys)
+    assert (report.code, report.data["manifests"]) == (0, [])
+    repo.manifest("m", version="1.0.1", artifact_bytes=b"staged")
+    repo.git("add", "m")
+    report = check_in_process(repo, "--changed", capsys=capsys)
+    assert (report.code, [m["version"] for m in report.data["manifests"]]) == (0, ["1.0.1"])
+
+
+def test_production_manifest_edited_in_place_to_a_new_version_fails(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.manifest("m", **production_fields())
+    feature(repo)
+    # Retrained and relabelled in place: the new bytes would reach production without staging.
+    repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **production_fields())
+    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    assert report.code == 1
+    assert report.messages("stage-transition") == [
+        "a new version (fraud-detector@1.1.0) cannot enter at 'production'; it enters at 'none' or"
+        " 'staging' or 'rejected' (policy default)"]
+    assert report.messages("manifest-removed") == [
+        "fraud-detector@1.0.0 was in 'production' and its manifest was deleted"]
+    assert report.outcomes("version-bump") == ["passed"]
+
+
+def test_an_unreadable_manifest_is_invalid_not_removed(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.manifest("m", **production_fields())
+    feature(repo)
+    repo.write("m/modelgate.yaml", "apiVersion: modelgate/v1\nkind: [\n")
+    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    assert report.code == 1
+    assert report.outcomes("manifest-removed") == []
+    assert report.outcomes("manifest-valid") == ["failed"]

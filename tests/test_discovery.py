@@ -61,3 +61,14 @@ def test_explicit_paths_and_globs(repo: Repo) -> None:
 def test_root_is_the_git_toplevel(repo: Repo) -> None:
     repo.write("deep/er/modelgate.yaml", "x: 1\n")
     assert find_root([str(repo.root / "deep" / "er")]) == str(repo.root)
+
+
+@pytest.mark.parametrize(
+    ("root", "path"),
+    [("/r", "/r/a/b.yaml"), ("/r", "/r"), ("/r", "/rx/a"), ("/r", "/r/a/../b"), ("/r", "/r/./a"),
+     ("/r", "/r//a"), ("/r", "/r/a/"), ("/r/", "/r/a"), ("/", "/a/b"), ("/r/s", "/r/t/u")],
+)
+def test_relpath_agrees_with_os_path_relpath(root: str, path: str) -> None:
+    from modelgate.discovery import relpath
+
+    assert relpath(root, path) == os.path.relpath(path, root)

@@ -6,8 +6,11 @@ import multiprocessing
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+
+import pytest
 
 from modelgate.hashcache import RACY_NS, HashCache
 from modelgate.hashing import Hasher
@@ -72,18 +75,55 @@ def _writer(db: str, offset: int) -> None:
     cache.close()
 
 
-def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+def _batch_writer(db: str, offset: int) -> None:
+    cache = HashCache(db)
+    for start in range(offset, offset + 300, 30):  # as a prefetch writes: one transaction per batch
+        rows = [(SimpleNamespace(st_dev=1, st_ino=ino, st_size=10, st_mtime_ns=0, st_ctime_ns=0), f"{ino:064x}", 10**18)
+                for ino in range(start, start + 30)]
+        cache.put_many(rows)  # type: ignore[arg-type]
+    assert cache.warnings == [], cache.warnings
+    cache.close()
+
+
+@pytest.mark.parametrize("writer", [_writer, _batch_writer])
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path, writer: Callable[[str, int], None]) -> None:
     db = str(tmp_path / "hashes.sqlite")
     HashCache(db).close()
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_writer, args=(db, offset)) for offset in (0, 1000)]
+    workers = [context.Process(target=writer, args=(db, offset)) for offset in (0, 1000, 2000)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(60)
         assert worker.exitcode == 0
-    count = sqlite3.connect(db).execute("SELECT count(*) FROM digests").fetchone()[0]
-    assert count == 600
+    rows = sqlite3.connect(db).execute("SELECT ino, sha256 FROM digests").fetchall()
+    assert sorted(rows) == [(ino, f"{ino:064x}") for offset in (0, 1000, 2000) for ino in range(offset, offset + 300)]
+
+
+def test_prefetch_stores_every_digest_and_later_runs_hash_nothing(tmp_path: Path) -> None:
+    db = str(tmp_path / "hashes.sqlite")
+    paths = []
+    for index in range(5):
+        path = tmp_path / f"{index}.bin"
+        path.write_bytes(bytes([index]) * (1000 + index))
+        paths.append(str(path))
+    first = Hasher(HashCache(db), workers=2)
+    first.prefetch(paths)
+    assert first.hashed == 5
+    assert first.cache is not None
+    first.cache.close()
+    stored = dict(sqlite3.connect(db).execute("SELECT ino, sha256 FROM digests").fetchall())
+    assert stored == {os.stat(p).st_ino: sha256(bytes([i]) * (1000 + i)) for i, p in enumerate(paths)}
+    # Those entries are racy (the files were just written); entries past the window are
+    # served by the next run's prefetch without reading a byte.
+    cache = HashCache(db)
+    for index, name in enumerate(paths):
+        st = os.stat(name)
+        cache.put(st, sha256(bytes([index]) * (1000 + index)), max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS + 1)
+    second = Hasher(cache, workers=2)
+    second.prefetch(paths)
+    assert [second.digest(p).sha256 for p in paths] == [sha256(bytes([i]) * (1000 + i)) for i in range(5)]
+    assert second.hashed == 0
 
 
 def test_corrupt_database_is_rebuilt_with_a_warning(tmp_path: Path) -> None:

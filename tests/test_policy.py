@@ -51,6 +51,7 @@ rules:
         ("required-metrics", ("staging", "production", "archived"), {"min": 1}),
         ("required-fields", ("production",), {"fields": ["lineage.environment.lockfile"]}),
         ("no-metric-regression", ("production",), {"tolerance": 0}),
+        ("approvals", ("production",), {"min": 1}),
         ("required-fields", ("staging", "production", "archived"), {"fields": ["license"]}),
         ("metric-threshold", ("production",), {"metric": "auc", "min": 0.9}),
     ]

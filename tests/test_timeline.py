@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import Repo, production_fields
 
 
@@ -59,3 +61,35 @@ def test_deleted_manifest_and_unknown_model(repo: Repo) -> None:
     assert [(s["from_stage"], s["to_stage"]) for s in data["steps"]] == [("(new)", "none"), ("none", "(deleted)")]
     assert repo.run("history", "nobody").stdout == "no history for model 'nobody' in HEAD\n"
     assert repo.run("history", "x", "--ref", "--output=/tmp/x").returncode == 4
+
+
+def history_json(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                 *args: str) -> list[tuple[str, str, str]]:
+    from modelgate.cli import main
+
+    monkeypatch.chdir(repo.root)
+    assert main(["history", "fraud-detector", "--json", *args]) == 0
+    data = json.loads(capsys.readouterr().out)
+    return [(s["version"], s["from_stage"], s["to_stage"]) for s in data["steps"]]
+
+
+def test_a_rename_is_not_a_deletion(repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    repo.manifest("a", **production_fields(stage="staging"))
+    repo.commit("add")
+    repo.git("mv", "a", "z")
+    repo.commit("rename")
+    repo.manifest("z", **production_fields())
+    repo.commit("promote")
+    assert history_json(repo, monkeypatch, capsys) == [("1.0.0", "(new)", "staging"),
+                                                        ("1.0.0", "staging", "production")]
+
+
+def test_a_version_edited_in_place_replaces_the_old_one(repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    repo.manifest("m", version="1.0.0")
+    repo.commit("add", "2026-01-01T00:00:00Z")
+    repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained")
+    repo.commit("retrain in place", "2026-01-02T00:00:00Z")
+    assert history_json(repo, monkeypatch, capsys) == [
+        ("1.0.0", "(new)", "none"), ("1.1.0", "(new)", "none"), ("1.0.0", "none", "(deleted)")]

@@ -36,16 +36,20 @@ def stage_transition(manifest: Manifest, base_manifest: Manifest | None, policy:
                      context: Context) -> Iterator[Fail]:
     """The stage change from base to head is one the policy's ``transitions`` allow.
 
-    A new manifest enters at the policy's first stage, or at a stage the first stage may
-    move to (``none -> staging``): registering a model straight into production skips the
-    stages where it would have been validated.
+    A new manifest, or a manifest edited in place to another version, enters at the
+    policy's first stage, or at a stage the first stage may move to (``none -> staging``):
+    registering a model straight into production skips the stages where it would have been
+    validated.
     """
     _base(context)
     entry = policy.stages[0]
-    if base_manifest is None:
+    if base_manifest is None or base_manifest.version != manifest.version:
+        # A manifest edited in place to another version holds a new version: it starts at
+        # the beginning too, or retraining in place would skip staging.
         allowed = (entry, *policy.transitions.get(entry, ()))
         if manifest.stage not in allowed:
-            yield Fail(f"a new manifest cannot enter at {manifest.stage!r}; it enters at"
+            what = "a new manifest" if base_manifest is None else f"a new version ({manifest.ref})"
+            yield Fail(f"{what} cannot enter at {manifest.stage!r}; it enters at"
                        f" {' or '.join(map(repr, allowed))} (policy {policy.name})", at="stage")
         return
     source, target = base_manifest.stage, manifest.stage
@@ -259,14 +263,14 @@ def code_commit(manifest: Manifest, context: Context) -> Iterator[Fail]:
     origin = git.origin_url()
     if code.repo and origin and _normal(code.repo) != _normal(origin):
         raise Skip(f"the code lives in {code.repo}, not in this repository")
-    head = git.head()
-    if not git.has_commit(code.commit):
+    reached = git.reaches(code.commit)
+    if reached is None:
         if git.is_shallow():
             yield Fail(f"commit {code.commit[:12]} is not in this shallow clone; history too shallow to tell"
                        " (actions/checkout: fetch-depth: 0)", at="lineage.code.commit")
         else:
             yield Fail(f"commit {code.commit[:12]} does not exist in this repository", at="lineage.code.commit")
-    elif head is not None and not git.is_ancestor(code.commit, head):
+    elif not reached:
         yield Fail(f"commit {code.commit[:12]} is not an ancestor of HEAD", at="lineage.code.commit")
 
 

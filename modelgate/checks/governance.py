@@ -1,4 +1,4 @@
-"""MG6xx: accountability (owners, waivers)."""
+"""MG6xx: accountability (owners, waivers, approvals)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from modelgate.checkapi import Fail, Skip, check
 
 if TYPE_CHECKING:
-    from modelgate.approvals import Approval
     from modelgate.context import Context
-    from modelgate.manifest import Manifest
+    from modelgate.manifest import Manifest, ManifestDoc
     from modelgate.policy import Policy
     from modelgate.results import Result
 
@@ -75,21 +74,33 @@ class ApprovalParams(BaseModel):
     min: int = Field(default=1, ge=1)
     from_: list[str] = Field(default_factory=list, alias="from")
     distinct_from_author: bool = True
+    codeowners: bool = False
+    provider: str | None = Field(default=None, min_length=1)
 
 
 @check("MG603", name="approvals", needs_rule=True, params=ApprovalParams, waivable=False,
        hint="ask the required reviewers to approve this promotion")
-def approvals(manifest: Manifest, params: ApprovalParams, context: Context) -> Generator[Fail, None, str | None]:
+def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None, params: ApprovalParams,
+              context: Context) -> Generator[Fail, None, str | None]:
     """Enough verified approvals for this model version to stand at this stage.
 
-    ``with: {min: 2, from: [ana@acme.io, bo@acme.io], distinct_from_author: true}``.
-    Approvals come from the configured provider (``approvals: {provider: signed-commits}``),
-    never from the manifest. On a laptop without a provider the rule is skipped ("verified
-    in CI"); in CI (``--ci``, ``CI=true`` or GitHub Actions) an approval that cannot be
-    verified fails. The result lists who approved, with the evidence, and which approvals
-    were rejected and why.
+    ``with: {min: 2, from: ["@acme/ml-leads", ana@acme.io], distinct_from_author: true,
+    codeowners: false, provider: github}``. Approvals come from a provider (config
+    ``approvals: {provider: github}``, or the rule's ``provider``), never from the manifest:
+    ``github`` counts pull-request reviews approving the head commit, ``signed-commits``
+    counts signed ``Approved-by: <name>@<version> -> <stage>`` commit trailers. ``from``
+    lists who may approve (users, emails, ``@org/team``); approvals by the change's authors
+    never count unless ``distinct_from_author: false``; ``codeowners: true`` also needs one
+    approval from an owner of the manifest in the base commit's CODEOWNERS. On a laptop
+    without a provider the rule is skipped ("verified in CI"); in CI (``--ci``, ``CI=true``
+    or GitHub Actions) an approval that cannot be verified fails. The result lists who
+    approved, with the evidence, and which approvals were rejected and why. A manifest the
+    change leaves byte for byte as it was at the base passes: it was approved when it got
+    there, and a change to another model does not reopen it.
     """
-    found = context.approvals()
+    if base_doc is not None and base_doc.sha256 == doc.sha256:
+        return "unchanged since the base"
+    found = context.approvals(params.provider)
     problem = "no approvals provider is configured (config: approvals.provider)" if found is None else found.error
     if problem is not None:
         if context.in_ci:
@@ -97,22 +108,26 @@ def approvals(manifest: Manifest, params: ApprovalParams, context: Context) -> G
             return None
         raise Skip(f"verified in CI ({problem})")
     assert found is not None
-    wanted = (manifest.ref, manifest.stage)
-    accepted = [a for a in found.accepted if (a.model, a.stage) == wanted]
-    rejected = [f"{r.who}: {r.reason} ({r.evidence})" for r in found.rejected if (r.model, r.stage) == wanted]
-    counted: dict[str, Approval] = {}
-    for approval in accepted:
-        if params.from_ and approval.who not in params.from_:
-            rejected.append(f"{approval.who}: not one of {params.from_}")
-        elif params.distinct_from_author and approval.who in found.change_authors:
-            rejected.append(f"{approval.who}: authored this change")
-        else:
-            counted.setdefault(approval.who, approval)
-    evidence = "; ".join(f"{who} ({a.evidence})" for who, a in sorted(counted.items()))
-    refused = f"; rejected: {'; '.join(rejected)}" if rejected else ""
-    if len(counted) < params.min:
+    from modelgate.approvals import tally
+
+    owners = _code_owners(doc.path, context) if params.codeowners else None
+    result = tally(found, manifest.ref, manifest.stage, params.from_, params.distinct_from_author, owners)
+    context.record_approvals(result.counted, result.rejected)
+    evidence = "; ".join(f"{a.who} ({a.evidence})" for a in result.counted)
+    refused = f"; rejected: {'; '.join(map(str, result.rejected))}" if result.rejected else ""
+    if len(result.counted) < params.min or result.missing_owner:
         who = f" from {params.from_}" if params.from_ else ""
+        owner = f" ({result.missing_owner})" if result.missing_owner else ""
         yield Fail(f"needs {params.min} verified approval(s){who} for {manifest.ref} -> {manifest.stage},"
-                   f" has {len(counted)}" + (f": {evidence}" if evidence else "") + refused, at="stage")
+                   f" has {len(result.counted)}{owner}" + (f": {evidence}" if evidence else "") + refused,
+                   at="stage")
         return None
     return f"approved by {evidence}{refused}"
+
+
+def _code_owners(path: str, context: Context) -> list[str]:
+    """The owners of ``path`` in the CODEOWNERS of the trusted tree (the base commit)."""
+    from modelgate.codeowners import owners_in
+
+    assert context.tree is not None
+    return owners_in(context.tree.read, path)

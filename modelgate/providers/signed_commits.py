@@ -3,7 +3,8 @@
 A commit in merge_base..HEAD whose message carries ``Approved-by: <name>@<version> ->
 <stage>`` counts as its signer's approval when git verifies its signature (``gpg.format
 ssh``) against an allowed-signers file read from the base commit, never from the change.
-The signer must not have authored any commit of the change.
+The provider also reports the change's authors: the ``approvals`` rule refuses their
+approvals (``distinct_from_author``, on by default).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import tempfile
 
 from modelgate.approvals import TRAILER, Approval, ApprovalRequest, Approvals, Rejection
 from modelgate.hookspecs import hookimpl
@@ -39,6 +39,8 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     authors = tuple(sorted({line for line in changed.split() if line}))
     accepted: list[Approval] = []
     rejected: list[Rejection] = []
+    import tempfile
+
     with tempfile.NamedTemporaryFile("wb", prefix="modelgate-signers-", delete=False) as handle:
         handle.write(signers)
     try:
@@ -56,9 +58,7 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
                     reason = "not signed" if status == "N" else unverified
                     who = signer or f"{author} (commit author; no allowed signer)"
                     rejected.append(Rejection(who, model, stage, reason, evidence))
-                elif signer in authors:
-                    rejected.append(Rejection(signer, model, stage, "the signer authored this change", evidence))
-                else:
+                else:  # whether the signer authored the change is the rule's call (tally)
                     accepted.append(Approval(signer, model, stage, when, NAME, evidence))
     finally:
         os.unlink(handle.name)

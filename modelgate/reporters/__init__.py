@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
@@ -26,6 +25,8 @@ def write_atomically(path: str, render: Callable[[TextIO], None]) -> None:
 
     A reader never sees half a report, and a failure leaves no file behind.
     """
+    import tempfile  # here: only a report written to a file needs it
+
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".modelgate-", suffix=".tmp", dir=folder)

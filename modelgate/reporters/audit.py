@@ -45,6 +45,7 @@ def record(summary: Summary) -> dict[str, Any]:
         "waivers": [r["waiver"] | {"check": r["check"], "model": r["model"]}
                     for r in report["results"] if r["waiver"] is not None],
         "approvals": [vars(a).copy() for a in summary.approvals],
+        "approvals_rejected": [vars(r).copy() for r in summary.rejected_approvals],
         "verdict": report["verdict"],
         "exit_code": report["exit_code"],
     }
@@ -70,6 +71,9 @@ def render_markdown(data: dict[str, Any]) -> str:
         lines.append(f"- policy {md(policy['path'])} ({md(policy['source'])}) sha256 `{md(policy['sha256'][:16])}…`")
     for m in data.get("manifests", []):
         lines.append(f"- {md(str(m['name']))}@{md(str(m['version']))}: {md(m['transition'])}")
+    for a in data.get("approvals", []):
+        lines.append(f"- approved by {md(str(a['who']))} for {md(str(a['model']))} -> {md(str(a['stage']))}"
+                     f" ({md(str(a['provider']))}: {md(str(a['evidence']))}, {md(str(a['when']))})")
     lines.append(f"- record_sha256 `{md(str(data.get('record_sha256')))}`")
     return "\n".join(lines) + "\n"
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import xml.etree.ElementTree as ET
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from modelgate.escaping import xml
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter
 from modelgate.results import Result, Summary
 
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
 
 def tree(summary: Summary) -> ET.Element:
+    import xml.etree.ElementTree as ET  # here: a run without --junit-xml never needs it
+
     by_manifest: dict[str, list[Result]] = {}
     for result in summary.results:
         by_manifest.setdefault(result.manifest, []).append(result)
@@ -50,6 +54,8 @@ def tree(summary: Summary) -> ET.Element:
 
 
 def write(summary: Summary, stream: TextIO) -> None:
+    import xml.etree.ElementTree as ET
+
     element = tree(summary)
     ET.indent(element)
     stream.write('<?xml version="1.0" encoding="utf-8"?>\n')

@@ -1,0 +1,105 @@
+"""Hugging Face model cards: the YAML front matter of a ``README.md``.
+
+The Hub's card metadata gives ``license`` (lowercase ids such as ``apache-2.0``),
+``datasets``, ``base_model``, ``pipeline_tag`` and ``model-index``: per result a ``task``,
+a ``dataset`` (``name``, ``type``, ``split``, ``revision``) and ``metrics`` (``type``,
+``value``, ``name``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from modelgate.errors import UsageError
+from modelgate.interop import Imported, mapping, parse_yaml
+
+# The Hub's license ids -> SPDX identifiers (the ones models use most).
+SPDX = {
+    "apache-2.0": "Apache-2.0", "mit": "MIT", "bsd-3-clause": "BSD-3-Clause", "bsd-2-clause": "BSD-2-Clause",
+    "gpl-3.0": "GPL-3.0-only", "gpl-2.0": "GPL-2.0-only", "lgpl-3.0": "LGPL-3.0-only", "agpl-3.0": "AGPL-3.0-only",
+    "mpl-2.0": "MPL-2.0", "cc-by-4.0": "CC-BY-4.0", "cc-by-sa-4.0": "CC-BY-SA-4.0", "cc-by-nc-4.0": "CC-BY-NC-4.0",
+    "cc-by-nc-sa-4.0": "CC-BY-NC-SA-4.0", "cc0-1.0": "CC0-1.0", "openrail": "LicenseRef-OpenRAIL",
+    "bigscience-openrail-m": "LicenseRef-BigScience-OpenRAIL-M", "llama2": "LicenseRef-Llama2",
+    "llama3": "LicenseRef-Llama3", "unlicense": "Unlicense", "other": "LicenseRef-other",
+}
+# Which way is better, for the metric types model cards use most.
+MAXIMIZE = frozenset({"accuracy", "f1", "precision", "recall", "auc", "roc_auc", "bleu", "rouge", "rouge1",
+                      "rouge2", "rougel", "exact_match", "matthews_correlation", "map", "ndcg", "spearmanr",
+                      "pearsonr", "sacrebleu", "chrf", "meteor", "squad"})
+MINIMIZE = frozenset({"loss", "wer", "cer", "perplexity", "mae", "mse", "rmse", "log_loss", "ter"})
+
+
+def front_matter(raw: bytes, display: str) -> dict[str, Any]:
+    text = raw.decode("utf-8-sig", "replace")
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise UsageError(f"{display}: no YAML front matter (a model card starts with a `---` line)")
+    for index, line in enumerate(lines[1:], start=1):
+        if line.strip() == "---":
+            data = parse_yaml("".join(lines[1:index]).encode(), display) if index > 1 else None
+            if not isinstance(data, dict):
+                raise UsageError(f"{display}: the front matter is not a YAML mapping")
+            return data
+    raise UsageError(f"{display}: the front matter has no closing `---` line")
+
+
+def import_card(path: str) -> Imported:
+    if not os.path.isfile(path) or os.path.getsize(path) > 1 << 20:
+        raise UsageError(f"{path}: not a model card file (README.md, at most 1 MiB)")
+    with open(path, "rb") as stream:
+        card = front_matter(stream.read(), path)
+    imported = Imported(source=path)
+    license_id = card.get("license")
+    if isinstance(license_id, str):
+        imported.license = SPDX.get(license_id.lower(), license_id)
+    for key in ("base_model", "pipeline_tag", "library_name"):
+        value = card.get(key)
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        if isinstance(value, str) and value:
+            imported.tags[key] = value
+    datasets = card.get("datasets")
+    for name in datasets if isinstance(datasets, list) else [datasets] if isinstance(datasets, str) else []:
+        if isinstance(name, str):
+            imported.data.append({"name": name, "uri": f"hf://datasets/{name}"})
+    index = card.get("model-index")
+    for model in index if isinstance(index, list) else ():
+        if not isinstance(model, dict):
+            continue
+        for result in model.get("results") or ():
+            _result(result, imported)
+    return imported
+
+
+def _result(result: Any, imported: Imported) -> None:
+    if not isinstance(result, dict):
+        return
+    dataset = mapping(result.get("dataset"))
+    dataset_id = dataset.get("type") or dataset.get("name")
+    label = str(dataset.get("name") or dataset_id or "")
+    if dataset.get("split"):
+        label = f"{label}/{dataset['split']}" if label else str(dataset["split"])
+    if isinstance(dataset_id, str) and dataset.get("revision"):
+        for entry in imported.data:
+            if entry["name"] == dataset_id:
+                entry["revision"] = str(dataset["revision"])
+                break
+        else:
+            imported.data.append({"name": dataset_id, "uri": f"hf://datasets/{dataset_id}",
+                                  "revision": str(dataset["revision"])})
+    for metric in result.get("metrics") or ():
+        if not isinstance(metric, dict) or isinstance(metric.get("value"), bool):
+            continue
+        value = metric.get("value")
+        if not isinstance(value, int | float):
+            continue
+        kind = str(metric.get("type") or metric.get("name") or "metric")
+        key = kind if kind not in imported.metrics else f"{kind}/{label}"
+        item: dict[str, Any] = {"value": float(value)}
+        goal = "maximize" if kind.lower() in MAXIMIZE else "minimize" if kind.lower() in MINIMIZE else None
+        if goal:
+            item["goal"] = goal
+        if label:
+            item["dataset"] = label
+        imported.metrics[key] = item

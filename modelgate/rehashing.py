@@ -1,0 +1,112 @@
+"""``modelgate hash``: recompute the hashes a manifest records, and with ``--update``
+rewrite only the values that changed (see ``editing``: every other byte is kept).
+
+Covered: each artifact's ``sha256`` and ``size``, the environment lockfile's ``sha256``,
+and the ``sha256`` of each ``lineage.data`` entry whose ``uri`` is a file in the repository.
+A manifest with placeholder hashes (``sha256: TODO``) is fine to update; YAML that the
+strict loader refuses (anchors, tags, duplicate keys...) is not edited.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from modelgate import yamldoc
+from modelgate.artifacts import ArtifactPathError, resolve
+from modelgate.authoring import file_digest
+from modelgate.editing import Edit, EditError, KeyPath, apply, read_text, write_text
+from modelgate.errors import ModelgateError
+from modelgate.hashing import Hasher
+from modelgate.interop import mapping
+from modelgate.manifest import format_keypath
+
+
+@dataclass(frozen=True)
+class Stale:
+    """One recorded value that differs from the file."""
+
+    at: KeyPath
+    recorded: Any
+    actual: str | int
+
+    def describe(self) -> str:
+        return f"{format_keypath(self.at)}: {self.recorded!r} -> {self.actual!r}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: str  # repo-relative
+    stale: tuple[Stale, ...]
+    problems: tuple[str, ...]  # files that could not be hashed
+    hashed: int
+
+
+def inspect(root: str, abspath: str, display: str, hasher: Hasher) -> Outcome:
+    """Compare what the manifest records with the files it names."""
+    # Strict YAML (hostile files are refused), but no schema: placeholders are what this fixes.
+    data = yamldoc.parse(yamldoc.read_limited(abspath, display), display).data
+    if not isinstance(data, dict):
+        raise EditError(f"{display}: not a YAML mapping; nothing to hash")
+    folder = os.path.dirname(abspath)
+    stale: list[Stale] = []
+    problems: list[str] = []
+    hashed = 0
+
+    def compare(rel: Any, at: KeyPath, entry: dict[str, Any], with_size: bool) -> None:
+        nonlocal hashed
+        if not isinstance(rel, str):
+            problems.append(f"{format_keypath(at)}: no path")
+            return
+        try:
+            digest = file_digest(resolve(root, folder, rel), hasher)
+        except (ArtifactPathError, ModelgateError) as exc:
+            problems.append(f"{format_keypath(at)} {rel}: {exc}")
+            return
+        hashed += 1
+        if entry.get("sha256") != digest.sha256:
+            stale.append(Stale((*at, "sha256"), entry.get("sha256"), digest.sha256))
+        if with_size and entry.get("size") != digest.size:
+            stale.append(Stale((*at, "size"), entry.get("size"), digest.size))
+
+    for index, artifact in enumerate(_list(data.get("artifacts"))):
+        if isinstance(artifact, dict):
+            compare(artifact.get("path"), ("artifacts", index), artifact, True)
+    lineage = mapping(data.get("lineage"))
+    environment = mapping(lineage.get("environment"))
+    lockfile = environment.get("lockfile")
+    if isinstance(lockfile, dict):
+        compare(lockfile.get("path"), ("lineage", "environment", "lockfile"), lockfile, False)
+    for index, entry in enumerate(_list(lineage.get("data"))):
+        uri = entry.get("uri") if isinstance(entry, dict) else None
+        if isinstance(entry, dict) and isinstance(uri, str) and _local(root, folder, uri):
+            compare(uri, ("lineage", "data", index), entry, False)
+    return Outcome(display, tuple(stale), tuple(problems), hashed)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _local(root: str, folder: str, uri: str) -> bool:
+    """A data ``uri`` that names a file in the repository (not ``s3://``, not a folder)."""
+    if "://" in uri or uri.startswith("/"):
+        return False
+    try:
+        resolve(root, folder, uri)
+    except ArtifactPathError:
+        return False
+    return True
+
+
+def update(abspath: str, outcome: Outcome) -> bool:
+    """Write the actual values in place of the stale ones; True when the file changed."""
+    if not outcome.stale:
+        return False
+    text, bom = read_text(abspath, outcome.path)
+    new = apply(text, [Edit(s.at, s.actual) for s in outcome.stale], outcome.path)
+    if new == text:
+        return False
+    write_text(abspath, new, bom)
+    return True

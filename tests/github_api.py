@@ -1,0 +1,132 @@
+"""A local stand-in for the GitHub REST API: a real HTTP server on 127.0.0.1 in a thread,
+answering GET requests with the JSON shapes GitHub documents (pulls, commits, reviews,
+team members), paginated with ``Link`` headers, and refusing requests without the token.
+
+Only GitHub is replaced; modelgate's own client talks to it over real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+TOKEN = "ghs_test0123456789"
+DOCS = "https://docs.github.com/rest"
+
+
+class FakeGitHub:
+    def __init__(self) -> None:
+        # (path, page) -> (status, body, extra headers)
+        self.routes: dict[tuple[str, int], tuple[int, Any, dict[str, str]]] = {}
+        self.requests: list[str] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        # A short poll: shutdown() waits for it, once per test.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+
+    def answer(self, path: str, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.routes[(path, 1)] = (status, body, headers or {})
+
+    def pages(self, path: str, items: list[Any], per_page: int) -> None:
+        """``items`` served ``per_page`` at a time, with GitHub's ``Link`` header."""
+        chunks = [items[i:i + per_page] for i in range(0, len(items), per_page)] or [[]]
+        for number, chunk in enumerate(chunks, 1):
+            links = []
+            if number < len(chunks):
+                links.append(f'<{self.url}{path}?per_page=100&page={number + 1}>; rel="next"')
+                links.append(f'<{self.url}{path}?per_page=100&page={len(chunks)}>; rel="last"')
+            if number > 1:
+                links.append(f'<{self.url}{path}?per_page=100&page=1>; rel="first"')
+                links.append(f'<{self.url}{path}?per_page=100&page={number - 1}>; rel="prev"')
+            self.routes[(path, number)] = (200, chunk, {"Link": ", ".join(links)} if links else {})
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                url = urllib.parse.urlsplit(self.path)
+                page = int(urllib.parse.parse_qs(url.query).get("page", ["1"])[0])
+                fake.requests.append(self.path)
+                headers: dict[str, str]
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                    status, body, headers = 401, {"message": "Bad credentials", "documentation_url": DOCS}, {}
+                else:
+                    status, body, headers = fake.routes.get(
+                        (url.path, page), (404, {"message": "Not Found", "documentation_url": DOCS}, {}))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("X-GitHub-Media-Type", "github.v3; format=json")
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    fake = FakeGitHub()
+    fake.thread.start()
+    try:
+        yield fake
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
+
+
+# The shapes below follow GitHub's REST API reference (fields a client may read; GitHub
+# sends more).
+
+def user(login: str, id: int = 1) -> dict[str, Any]:
+    return {"login": login, "id": id, "node_id": f"U_{id}", "avatar_url": f"https://avatars.example/{id}",
+            "url": f"https://api.github.com/users/{login}", "html_url": f"https://github.com/{login}",
+            "type": "User", "site_admin": False}
+
+
+def pull(number: int, author: str, head: str, base: str, repo: str = "acme/fraud") -> dict[str, Any]:
+    return {
+        "url": f"https://api.github.com/repos/{repo}/pulls/{number}", "id": 1000 + number, "number": number,
+        "state": "open", "locked": False, "title": "Promote fraud-detector 1.0.0 to production",
+        "user": user(author, 11), "body": "", "draft": False, "merged": False,
+        "head": {"label": f"{author}:promote", "ref": "promote", "sha": head, "user": user(author, 11)},
+        "base": {"label": "acme:main", "ref": "main", "sha": base},
+        "author_association": "MEMBER", "created_at": "2026-11-01T10:00:00Z", "updated_at": "2026-11-01T12:00:00Z",
+    }
+
+
+def commit(sha: str, login: str | None, email: str, repo: str = "acme/fraud") -> dict[str, Any]:
+    person = {"name": email.split("@")[0], "email": email, "date": "2026-11-01T11:00:00Z"}
+    return {
+        "url": f"https://api.github.com/repos/{repo}/commits/{sha}", "sha": sha, "node_id": f"C_{sha[:8]}",
+        "html_url": f"https://github.com/{repo}/commit/{sha}",
+        "commit": {"author": person, "committer": person, "message": "promote", "comment_count": 0,
+                   "tree": {"sha": "f" * 40, "url": "https://api.github.com/tree"},
+                   "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None}},
+        "author": user(login, 20) if login else None,
+        "committer": user(login, 20) if login else None,
+        "parents": [{"sha": "0" * 40, "url": "https://api.github.com/parent"}],
+    }
+
+
+def review(id: int, login: str, state: str, commit_id: str, repo: str = "acme/fraud",
+           number: int = 7) -> dict[str, Any]:
+    return {
+        "id": id, "node_id": f"PRR_{id}", "user": user(login, 30 + id % 50), "body": "", "state": state,
+        "html_url": f"https://github.com/{repo}/pull/{number}#pullrequestreview-{id}",
+        "pull_request_url": f"https://api.github.com/repos/{repo}/pulls/{number}",
+        "author_association": "MEMBER", "submitted_at": "2026-11-01T12:30:00Z", "commit_id": commit_id,
+        "_links": {"html": {"href": "https://github.com/"}, "pull_request": {"href": "https://api.github.com/"}},
+    }

@@ -1,0 +1,269 @@
+"""The ``github`` approvals provider: a real repository with a promotion on a branch, the
+GitHub REST API played by a local HTTP server with GitHub's JSON shapes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelgate.reporters.audit import render_markdown
+from tests.conftest import Repo, check_in_process, production_fields
+from tests.github_api import TOKEN, FakeGitHub, commit, github, pull, review, user
+
+__all__ = ["github"]  # the fixture, imported for pytest
+
+PULLS = "/repos/acme/fraud/pulls/7"
+RULE = "{check: approvals, stages: [production], with: {min: 1}}"
+
+
+class PullRequest:
+    """main: a staging model and the policy; branch `promote`: the promotion, by @author."""
+
+    def __init__(self, repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 rule: str = RULE, config: str = "policies: [policy.yaml]\napprovals: {provider: github}\n") -> None:
+        self.repo, self.github = repo, github
+        repo.write("policy.yaml", f"""\
+            apiVersion: modelgate/v1
+            kind: Policy
+            name: acme
+            extends: [builtin:default]
+            rules:
+              - {rule}
+            """)
+        repo.write(".modelgate.yaml", config)
+        repo.write("CODEOWNERS", "*  @acme/platform\n/m/  @acme/ml-leads\n")
+        repo.manifest("m", **production_fields(stage="staging"))
+        self.base = repo.commit("base")
+        repo.git("checkout", "-q", "-b", "promote")
+        repo.manifest("m", **production_fields())
+        self.head = repo.commit("promote fraud-detector to production")
+        github.answer(PULLS, pull(7, "author", self.head, self.base))
+        github.pages(f"{PULLS}/commits", [commit(self.head, "author", "author@example.com")], per_page=30)
+        github.pages(f"{PULLS}/reviews", [], per_page=30)
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"action": "submitted", "review": review(1, "reviewer", "APPROVED", self.head),
+                                     "pull_request": pull(7, "author", self.head, self.base)}))
+        for name, value in {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "acme/fraud", "GITHUB_API_URL": github.url,
+                            "GITHUB_EVENT_PATH": str(event), "GITHUB_EVENT_NAME": "pull_request_review"}.items():
+            monkeypatch.setenv(name, value)
+
+    def reviews(self, *reviews: dict[str, Any], per_page: int = 30) -> None:
+        self.github.pages(f"{PULLS}/reviews", list(reviews), per_page)
+
+    def members(self, team: str, *logins: str) -> None:
+        org, slug = team.lstrip("@").split("/")
+        self.github.pages(f"/orgs/{org}/teams/{slug}/members", [user(login) for login in logins], per_page=30)
+
+    def check(self, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+        report = check_in_process(self.repo, "--base", "main", "--ci", *args, capsys=capsys)
+        return report.code, report.result("approvals")
+
+
+@pytest.fixture
+def pr(repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PullRequest:
+    return PullRequest(repo, github, tmp_path, monkeypatch)
+
+
+def test_approval_of_the_head_by_another_person_passes(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
+    code, result = pr.check(capsys, "--audit", str(pr.repo.root.parent / "audit.json"))
+    assert (code, result["outcome"]) == (0, "passed")
+    assert result["message"] == f"approved by @reviewer (review 80 of pull request #7 on {pr.head})"
+    audit = json.loads((pr.repo.root.parent / "audit.json").read_text())
+    assert audit["approvals"] == [{
+        "who": "@reviewer", "model": "fraud-detector@1.0.0", "stage": "production", "when": "2026-11-01T12:30:00Z",
+        "provider": "github", "evidence": f"review 80 of pull request #7 on {pr.head}",
+    }]
+    # Escaped for Markdown: no @mention, no HTML.
+    assert ("- approved by @\u200breviewer for fraud\\-detector@\u200b1\\.0\\.0 -> production (github: review 80"
+            f" of pull request \\#7 on {pr.head}, 2026\\-11\\-01T12:30:00Z)") in render_markdown(audit)
+
+
+def test_the_gate_checks_githubs_merge_commit_too(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    # actions/checkout of a pull_request event checks out refs/pull/7/merge: main + the head.
+    pr.repo.git("checkout", "-q", "--detach", "main")
+    pr.repo.git("merge", "-q", "--no-ff", "-m", "Merge 7 into main", "promote")
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (0, "passed")
+
+
+def test_stale_approval_of_an_older_commit_fails(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    old = pr.base
+    pr.reviews(review(80, "reviewer", "APPROVED", old))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert result["message"] == (
+        "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production, has 0; rejected: @reviewer:"
+        f" approved {old[:12]}, not the head {pr.head[:12]} (stale) (review 80 of pull request #7 on {old})")
+
+
+def test_self_review_by_the_pull_requests_author_fails(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    pr.reviews(review(80, "Author", "APPROVED", pr.head))  # logins compare case-insensitively
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert "; rejected: @Author: authored this change (review 80 " in result["message"]
+
+
+def test_approval_by_a_commit_author_fails(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    pr.github.pages(f"{PULLS}/commits", [commit(pr.base, "author", "author@example.com"),
+                                         commit(pr.head, "helper", "helper@example.com")], per_page=30)
+    pr.reviews(review(80, "helper", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert "rejected: @helper: authored this change" in result["message"]
+
+
+def test_commit_author_without_a_github_account_blocks_approvals(pr: PullRequest,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    pr.github.pages(f"{PULLS}/commits", [commit(pr.head, None, "ghost@example.com")], per_page=30)
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert ("@reviewer: cannot tell whether they authored this change: commits by ghost@example.com have no"
+            " github account to compare with") in result["message"]
+
+
+def test_dismissed_review_fails(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    pr.reviews(review(80, "reviewer", "DISMISSED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert "rejected: @reviewer: the review was dismissed (review 80 " in result["message"]
+
+
+def test_changes_requested_after_approving_withdraws_the_approval(pr: PullRequest,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head), review(81, "reviewer", "CHANGES_REQUESTED", pr.head),
+               review(82, "reviewer", "COMMENTED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert "rejected: @reviewer: requested changes after approving (review 81 " in result["message"]
+
+
+def test_reviews_on_a_later_page_count(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    comments = [review(n, f"user{n}", "COMMENTED", pr.head) for n in range(1, 6)]
+    pr.reviews(*comments, review(80, "reviewer", "APPROVED", pr.head), per_page=2)
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (0, "passed")
+    assert f"{PULLS}/reviews?per_page=100&page=3" in pr.github.requests
+
+
+@pytest.mark.parametrize(("status", "body", "expected"), [
+    (500, {"message": "Server Error"}, f"GET {PULLS}/reviews: 500 Internal Server Error (Server Error)"),
+    (404, {"message": "Not Found"}, f"GET {PULLS}/reviews: 404 Not Found (Not Found)"),
+])
+def test_api_error_fails_closed_in_ci_and_skips_on_a_laptop(pr: PullRequest, capsys: pytest.CaptureFixture[str],
+                                                           status: int, body: dict[str, str], expected: str) -> None:
+    pr.github.answer(f"{PULLS}/reviews", body, status=status)
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert result["message"] == f"approvals for fraud-detector@1.0.0 -> production cannot be verified: {expected}"
+    code, result = pr.check(capsys, "--no-ci")
+    assert (code, result["outcome"]) == (0, "skipped")
+    assert result["message"] == f"verified in CI ({expected})"
+
+
+def test_no_token_fails_in_ci(pr: PullRequest, capsys: pytest.CaptureFixture[str],
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN")
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert result["message"].endswith("cannot be verified: no GITHUB_TOKEN in the environment to read the"
+                                      " pull request's reviews with")
+
+
+def test_a_push_event_is_not_a_pull_request(pr: PullRequest, capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "push.json").write_text(json.dumps({"ref": "refs/heads/promote", "after": pr.head}))
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(tmp_path / "push.json"))
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "push")
+    code, result = pr.check(capsys)
+    assert code == 1
+    assert result["message"].endswith("the push event is not about a pull request; approvals are verified on"
+                                      " pull requests (on: pull_request, pull_request_review)")
+
+
+def test_a_checkout_other_than_the_pull_requests_head_fails(pr: PullRequest,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
+    pr.repo.manifest("m", **production_fields(description="pushed after the approval"))
+    pr.repo.commit("after the approval")  # the API still says the head is the approved commit
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert "nor a merge of it (the pull request moved on?)" in result["message"]
+
+
+def test_team_requirement_resolved_through_the_api(repo: Repo, github: FakeGitHub, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    pr = PullRequest(repo, github, tmp_path, monkeypatch,
+                     rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}')
+    pr.members("@acme/ml-leads", "lead")
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head), review(81, "lead", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (0, "passed")
+    assert result["message"] == (
+        f"approved by @lead (review 81 of pull request #7 on {pr.head}); rejected:"
+        f" @reviewer: not one of ['@acme/ml-leads'] (review 80 of pull request #7 on {pr.head})")
+
+
+def test_unreadable_team_fails_with_the_token_hint(repo: Repo, github: FakeGitHub, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    pr = PullRequest(repo, github, tmp_path, monkeypatch,
+                     rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}')
+    pr.reviews(review(81, "lead", "APPROVED", pr.head))  # no members route: GitHub's 404
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert ("@lead: not one of ['@acme/ml-leads']; team @acme/ml-leads could not be resolved: GET"
+            " /orgs/acme/teams/ml-leads/members: 404 Not Found (Not Found); reading teams needs a token with"
+            " read:org (config approvals.token_env)") in result["message"]
+
+
+def test_codeowners_from_the_base_commit(repo: Repo, github: FakeGitHub, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    pr = PullRequest(repo, github, tmp_path, monkeypatch,
+                     rule="{check: approvals, stages: [production], with: {min: 1, codeowners: true}}")
+    # The change makes its author's friend an owner; the base's CODEOWNERS still decides.
+    repo.write("CODEOWNERS", "/m/  @friend\n")
+    pr.head = repo.commit("own it")
+    github.answer(PULLS, pull(7, "author", pr.head, pr.base))
+    github.pages(f"{PULLS}/commits", [commit(pr.head, "author", "author@example.com")], per_page=30)
+    pr.members("@acme/ml-leads", "lead")
+    pr.reviews(review(80, "friend", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert result["message"].startswith("needs 1 verified approval(s) for fraud-detector@1.0.0 -> production,"
+                                        " has 1 (none of the code owners ['@acme/ml-leads'] approved): @friend")
+    pr.reviews(review(80, "friend", "APPROVED", pr.head), review(81, "lead", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (0, "passed")
+
+
+def test_end_to_end_in_github_actions(pr: PullRequest) -> None:
+    """The installed command as the Action runs it (GITHUB_ACTIONS=true: annotations on stdout)."""
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.base))
+    proc = pr.repo.run("check", "--base", "main", env={"GITHUB_ACTIONS": "true"})
+    assert proc.returncode == 1, proc.stderr
+    assert "MG603 approvals" in proc.stdout
+    assert f"@reviewer: approved {pr.base[:12]}, not the head {pr.head[:12]} (stale)" in proc.stdout
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.base), review(81, "reviewer", "APPROVED", pr.head))
+    proc = pr.repo.run("check", "--base", "main", env={"GITHUB_ACTIONS": "true"})
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_github_actions_default_to_the_github_provider(repo: Repo, github: FakeGitHub, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """No provider configured: in GitHub Actions, reviews are what there is to verify."""
+    pr = PullRequest(repo, github, tmp_path, monkeypatch, config="policies: [policy.yaml]\n")
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
+    proc = pr.repo.run("check", "--base", "main", "--json", "../r.json", env={"GITHUB_ACTIONS": "true"})
+    assert proc.returncode == 0, proc.stdout
+    [result] = [r for r in json.loads((repo.root.parent / "r.json").read_text())["results"] if r["name"] == "approvals"]
+    assert result["message"] == f"approved by @reviewer (review 80 of pull request #7 on {pr.head})"
+    proc = pr.repo.run("check", "--base", "main", "--ci")  # CI, but not GitHub Actions: no provider
+    assert proc.returncode == 1
+    assert "cannot be verified: no approvals provider is configured (config: approvals.provider)" in proc.stdout

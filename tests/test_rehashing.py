@@ -1,0 +1,86 @@
+"""``modelgate hash [--update]``: stale hashes are reported, and rewritten in place."""
+
+from __future__ import annotations
+
+from tests.conftest import Repo, sha256
+
+MANIFEST = """\
+# churn model: retrained weekly (keep this comment)
+apiVersion: modelgate/v1
+kind: Model
+name: churn
+version: "1.0.0"
+stage: none
+owners: ["@acme/growth"]
+artifacts:
+  - path: model.bin          # the weights
+    sha256: TODO
+    size: 0
+  - {path: vocab.txt, sha256: "%(vocab)s", size: 5}
+lineage:
+  data:
+    - {name: train, uri: data/train.csv, sha256: "%(old)s"}
+    - {name: remote, uri: "s3://bucket/x.parquet", revision: "2026-10-01"}
+  environment:
+    lockfile: {path: requirements.lock, sha256: "%(lock)s"}
+"""
+TRAIN = b"x,y\n1,2\n"
+
+
+def _write(repo: Repo) -> str:
+    repo.write("m/model.bin", b"new weights")
+    repo.write("m/vocab.txt", b"a b c")
+    repo.write("m/data/train.csv", TRAIN)
+    repo.write("m/requirements.lock", b"numpy==2.1.2\n")
+    text = MANIFEST % {"vocab": sha256(b"a b c"), "old": "0" * 64, "lock": sha256(b"numpy==2.1.2\n")}
+    repo.write("m/modelgate.yaml", text)
+    return text
+
+
+def test_hash_reports_stale_values_and_fails(repo: Repo) -> None:
+    text = _write(repo)
+    result = repo.run("hash")
+    assert result.returncode == 1
+    assert result.stdout == (
+        "m/modelgate.yaml: stale\n"
+        f"  artifacts[0].sha256: 'TODO' -> '{sha256(b'new weights')}'\n"
+        "  artifacts[0].size: 0 -> 11\n"
+        f"  lineage.data[0].sha256: '{'0' * 64}' -> '{sha256(TRAIN)}'\n"
+        "1 manifest, 4 files hashed: 3 values stale, 0 not hashable\n"
+        "run `modelgate hash --update` to write the new values\n"
+    )
+    assert (repo.root / "m/modelgate.yaml").read_text() == text
+
+
+def test_hash_update_rewrites_only_the_stale_values(repo: Repo) -> None:
+    text = _write(repo)
+    result = repo.run("hash", "--update", "m/modelgate.yaml")
+    assert result.returncode == 0, result.stdout
+    assert "1 manifest, 4 files hashed: 3 values updated, 0 not hashable\n" in result.stdout
+    expected = text.replace("sha256: TODO", f"sha256: {sha256(b'new weights')}").replace(
+        "size: 0", "size: 11").replace("0" * 64, sha256(TRAIN))
+    assert (repo.root / "m/modelgate.yaml").read_text() == expected  # comments and layout kept
+    assert repo.run("check").returncode == 0
+    again = repo.run("hash")
+    assert again.returncode == 0
+    assert again.stdout == "1 manifest, 4 files hashed: 0 values stale, 0 not hashable\n"
+
+
+def test_a_missing_artifact_cannot_be_hashed(repo: Repo) -> None:
+    _write(repo)
+    (repo.root / "m/vocab.txt").unlink()
+    result = repo.run("hash", "--update")
+    assert result.returncode == 1
+    assert "m/modelgate.yaml: artifacts[1] vocab.txt: artifact file is missing\n" in result.stdout
+
+
+def test_hostile_yaml_is_refused_with_its_location(repo: Repo) -> None:
+    repo.write("m/modelgate.yaml", "apiVersion: modelgate/v1\nowners: &o [a]\ntags: {x: *o}\n")
+    result = repo.run("hash", "--update")
+    assert result.returncode == 4
+    assert "m/modelgate.yaml:2:9: anchor &o is not allowed" in result.stderr
+
+
+def test_no_manifests(repo: Repo) -> None:
+    result = repo.run("hash")
+    assert (result.returncode, result.stdout) == (5, "no manifests found\n")
