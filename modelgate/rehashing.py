@@ -78,9 +78,13 @@ def inspect(root: str, abspath: str, display: str, hasher: Hasher) -> Outcome:
     lockfile = environment.get("lockfile")
     if isinstance(lockfile, dict):
         compare(lockfile.get("path"), ("lineage", "environment", "lockfile"), lockfile, False)
+    elif lockfile is not None:  # a value this command cannot hash must not read as "all match"
+        problems.append("lineage.environment.lockfile: not a mapping with path and sha256")
     for index, entry in enumerate(_list(lineage.get("data"))):
         uri = entry.get("uri") if isinstance(entry, dict) else None
-        if isinstance(entry, dict) and isinstance(uri, str) and _local(root, folder, uri):
+        if not isinstance(uri, str):
+            problems.append(f"{format_keypath(('lineage', 'data', index))}: no uri")
+        elif isinstance(entry, dict) and _local(root, folder, uri):
             compare(uri, ("lineage", "data", index), entry, False)
     return Outcome(display, tuple(stale), tuple(problems), hashed)
 

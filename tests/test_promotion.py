@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from tests.conftest import Repo, production_fields, staging_fields
 
-CI_ONLY = '''\
-from modelgate import Skip, check
-
-
-@check("ACME601", name="release-approvals", stages=["production"])
-def release_approvals(manifest):
-    """Two approvals from @acme/ml-leads, verified by the CI provider."""
-    raise Skip("verified in CI: needs 2 verified approvals from @acme/ml-leads")
-'''
+POLICY = """\
+apiVersion: modelgate/v1
+kind: Policy
+name: acme
+extends: [builtin:default]
+rules:
+  - {check: approvals, stages: [production], with: {min: 2, from: ["@acme/ml-leads"]}}
+"""
 
 
 def _registry(repo: Repo) -> None:
-    repo.write(".modelgate.yaml", "plugins: [governance/ci_checks.py]\n")
-    repo.write("governance/ci_checks.py", CI_ONLY)
+    repo.write(".modelgate.yaml", "policies: [governance/policy.yaml]\n")
+    repo.write("governance/policy.yaml", POLICY)
     repo.manifest("models/fraud/1.0.0", **production_fields(), artifact_bytes=b"weights 1.0.0")
     repo.manifest("models/fraud/1.1.0", **staging_fields(version="1.1.0"), artifact_bytes=b"weights 1.1.0")
     repo.commit("1.0.0 in production, 1.1.0 in staging")
@@ -41,7 +40,8 @@ def test_dry_run_prints_what_is_still_missing(repo: Repo) -> None:
     assert ("  - MG402 exclusive-stage: fraud-detector@1.0.0 (models/fraud/1.0.0/modelgate.yaml) is also in"
             " exclusive stage 'production' (models/fraud/1.1.0/modelgate.yaml:6)") in lines
     assert "verified in CI on the pull request (cannot be checked here):" in lines
-    assert "  - ACME601 release-approvals: verified in CI: needs 2 verified approvals from @acme/ml-leads" in lines
+    assert ("  - MG603 approvals: verified in CI: needs 2 verified approval(s) from @acme/ml-leads"
+            " (no approvals provider is configured (config: approvals.provider))") in lines
     assert lines[-1] == "dry run: models/fraud/1.1.0/modelgate.yaml was not changed"
     assert path.read_bytes() == before
 

@@ -160,10 +160,11 @@ def test_api_error_fails_closed_in_ci_and_skips_on_a_laptop(pr: PullRequest, cap
     pr.github.answer(f"{PULLS}/reviews", body, status=status)
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (1, "failed")
-    assert result["message"] == f"approvals for fraud-detector@1.0.0 -> production cannot be verified: {expected}"
+    assert result["message"] == ("needs 1 verified approval(s) for fraud-detector@1.0.0 -> production;"
+                                 f" they cannot be verified: {expected}")
     code, result = pr.check(capsys, "--no-ci")
     assert (code, result["outcome"]) == (0, "skipped")
-    assert result["message"] == f"verified in CI ({expected})"
+    assert result["message"] == f"verified in CI: needs 1 verified approval(s) ({expected})"
 
 
 def test_no_token_fails_in_ci(pr: PullRequest, capsys: pytest.CaptureFixture[str],

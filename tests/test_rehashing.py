@@ -84,3 +84,15 @@ def test_hostile_yaml_is_refused_with_its_location(repo: Repo) -> None:
 def test_no_manifests(repo: Repo) -> None:
     result = repo.run("hash")
     assert (result.returncode, result.stdout) == (5, "no manifests found\n")
+
+
+def test_entries_it_cannot_read_are_not_hashable_rather_than_matching(repo: Repo) -> None:
+    _write(repo)
+    path = repo.root / "m/modelgate.yaml"
+    text = path.read_text().replace("{name: train, uri: data/train.csv,", "{name: train, path: data/train.csv,")
+    path.write_text(text.replace("lockfile: {path: requirements.lock,", "lockfile: requirements.lock\n    x: {"))
+    result = repo.run("hash")
+    assert result.returncode == 1
+    assert "m/modelgate.yaml: lineage.environment.lockfile: not a mapping with path and sha256\n" in result.stdout
+    assert "m/modelgate.yaml: lineage.data[0]: no uri\n" in result.stdout
+    assert "2 not hashable" in result.stdout

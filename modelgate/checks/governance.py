@@ -102,11 +102,14 @@ def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None
         return "unchanged since the base"
     found = context.approvals(params.provider)
     problem = "no approvals provider is configured (config: approvals.provider)" if found is None else found.error
+    who = f" from {', '.join(params.from_)}" if params.from_ else ""
+    needs = f"needs {params.min} verified approval(s){who}"
     if problem is not None:
         if context.in_ci:
-            yield Fail(f"approvals for {manifest.ref} -> {manifest.stage} cannot be verified: {problem}", at="stage")
+            yield Fail(f"{needs} for {manifest.ref} -> {manifest.stage}; they cannot be verified: {problem}",
+                       at="stage")
             return None
-        raise Skip(f"verified in CI ({problem})")
+        raise Skip(f"verified in CI: {needs} ({problem})")
     assert found is not None
     from modelgate.approvals import tally
 
@@ -116,9 +119,8 @@ def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None
     evidence = "; ".join(f"{a.who} ({a.evidence})" for a in result.counted)
     refused = f"; rejected: {'; '.join(map(str, result.rejected))}" if result.rejected else ""
     if len(result.counted) < params.min or result.missing_owner:
-        who = f" from {params.from_}" if params.from_ else ""
         owner = f" ({result.missing_owner})" if result.missing_owner else ""
-        yield Fail(f"needs {params.min} verified approval(s){who} for {manifest.ref} -> {manifest.stage},"
+        yield Fail(f"{needs} for {manifest.ref} -> {manifest.stage},"
                    f" has {len(result.counted)}{owner}" + (f": {evidence}" if evidence else "") + refused,
                    at="stage")
         return None
