@@ -9,8 +9,9 @@ ever in production? did this version ever have other bytes?) walk the base's his
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from modelgate import discovery, manifest, yamldoc
@@ -48,9 +49,16 @@ class History:
     """Every state of every manifest along a history, oldest first."""
 
     events: list[Event] = field(default_factory=list)
+    # name -> its events: checks ask once per manifest, and a registry has thousands.
+    _by_name: dict[str, list[Event]] | None = field(default=None, repr=False, compare=False)
 
     def of(self, name: str) -> list[Event]:
-        return [e for e in self.events if e.model is not None and e.model.name == name]
+        if self._by_name is None:
+            self._by_name = {}
+            for event in self.events:
+                if event.model is not None:
+                    self._by_name.setdefault(event.model.name, []).append(event)
+        return list(self._by_name.get(name, ()))
 
     def versions(self, name: str, version: str) -> list[Event]:
         return [e for e in self.of(name) if e.model is not None and e.model.version == version]
@@ -101,16 +109,28 @@ class Base:
         # (name, version) and (name, "@" + path) -> base manifest: a SemVer never starts with @.
         self._index: dict[tuple[str, str], ManifestDoc] | None = None
         self._models: dict[str, Manifest | None] = {}  # blob SHA -> model, at the merge-base
+        self._known: dict[str, ManifestDoc] = {}  # path -> the head's parsed manifest
+
+    def reuse(self, docs: Iterable[ManifestDoc]) -> None:
+        """Head manifests already parsed: a base blob with the same path and bytes is the
+        same document, so most of a large registry is parsed once, not twice."""
+        self._known.update((doc.path, doc) for doc in docs)
 
     def manifests(self) -> list[ManifestDoc]:
         """Manifests at the merge-base (what this change started from)."""
         if self._docs is None:
             files = sorted((p, sha) for p, sha in self.repo.tree(self.merge_base).items() if _wanted(p, self.globs))
             raws = self.repo.blobs([sha for _, sha in files], limit=yamldoc.MAX_BYTES)
-            self._docs = [manifest.from_bytes(raw, path, os.path.join(self.root, path))
-                          for (path, _), raw in zip(files, raws, strict=True)]
+            self._docs = [self._doc(path, raw) for (path, _), raw in zip(files, raws, strict=True)]
             self._models = {sha: doc.model for (_, sha), doc in zip(files, self._docs, strict=True)}
         return self._docs
+
+    def _doc(self, path: str, raw: bytes) -> ManifestDoc:
+        abspath = os.path.join(self.root, path)
+        known = self._known.get(path)
+        if known is not None and known.abspath == abspath and known.sha256 == hashlib.sha256(raw).hexdigest():
+            return known
+        return manifest.from_bytes(raw, path, abspath)
 
     def match(self, doc: ManifestDoc) -> ManifestDoc | None:
         """The base version of a head manifest: same name@version, else same path and name."""

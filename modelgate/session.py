@@ -243,6 +243,8 @@ class Session:
     def _judge(self, policies: list[Policy], started: float) -> Summary:
         env, git, base = self.options.env, self.setup.git, self.setup.base
         docs = self._collect(git, base)
+        if base is not None:
+            base.reuse(docs)
         if any(c.name == "artifact-hash" and self._selected(c) for c in self.checks.values()):
             # DVC records md5: where a dvc-artifact rule applies, one read gives both digests.
             self.context.hasher.md5_paths.update(

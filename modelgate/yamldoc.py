@@ -41,6 +41,9 @@ _YAML11_BOOL = frozenset(
      "on", "On", "ON", "off", "Off", "OFF")
 )
 _NULL = frozenset(["", "~", "null", "Null", "NULL"])
+_WORDS = _YAML11_BOOL | {"true", "false"}
+# The first characters of anything _INT, _FLOAT, _NONFINITE or _AMBIGUOUS_NUMBER match.
+_NUMBER_STARTS = frozenset("0123456789+-.")
 # Control characters (tab and newline aside), surrogates, and the bidi controls that make
 # text read differently from what it is (CVE-2021-42574).
 _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -123,8 +126,10 @@ def parse(raw: bytes, display: str) -> YamlDoc:
     if text.startswith("\ufeff"):
         text = text[1:]
     composer = _Composer(display)
+    parser = yaml.CSafeLoader(text)
     try:
-        data = composer.compose(yaml.parse(text, Loader=yaml.CSafeLoader))
+        # get_event returns None after the stream's end: no generator between us and libyaml.
+        data = composer.compose(iter(parser.get_event, None))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -142,6 +147,8 @@ def parse(raw: bytes, display: str) -> YamlDoc:
     except (RecursionError, MemoryError):
         composer.problems.append(Problem(display, 1, 1, "document too complex to parse"))
         data = None
+    finally:
+        parser.dispose()
     doc = YamlDoc(display, data, composer.locations, composer.literals)
     if composer.problems:
         # The partial document lets a caller validate what did parse, so that one bad
@@ -256,6 +263,8 @@ class _Composer:
         value: str = event.value
         if event.style != "":
             return self.text(event, value)
+        if value[:1] not in _NUMBER_STARTS and value not in _NULL and value not in _WORDS:
+            return self.text(event, value)  # the common case, a plain word: no number can start so
         if value in _NULL:
             return None
         if value in ("true", "false"):
@@ -288,6 +297,8 @@ class _Composer:
         return self.text(event, value)
 
     def text(self, event: Any, value: str) -> str:
+        if value.isascii() and value.isprintable():
+            return value
         found = _FORBIDDEN.search(value)
         if found:
             self.problem(event, f"control or bidi character U+{ord(found.group()):04X} is not allowed in text")
