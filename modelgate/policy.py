@@ -123,6 +123,17 @@ class Policy:
     def governs(self, model_name: str) -> bool:
         return any(fnmatch.fnmatchcase(model_name, pattern) for pattern in self.match)
 
+    def waiver_for(self, check_id: str, check_name: str, waivable: bool, model: str, version: str,
+                   today: dt.date) -> Waiver | None:
+        """The unexpired waiver that covers a failure of this check, if the check may be waived
+        (``waivable``: by its own declaration; a policy's ``waivable:`` list can add more)."""
+        if not (waivable or check_id in self.waivable or check_name in self.waivable):
+            return None
+        for waiver in self.waivers:
+            if waiver.expires >= today and waiver.covers(check_id, check_name, model, version):
+                return waiver
+        return None
+
 
 BUILTIN_PREFIX = "builtin:"
 

@@ -13,24 +13,26 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from modelgate import __version__, assertion, config, discovery, trust
+from modelgate import __version__, config, discovery, trust
 from modelgate.artifacts import ArtifactPathError
 from modelgate.base import Base, base_ref
-from modelgate.checkapi import Check, Fail, Skip
+from modelgate.checkapi import Check
 from modelgate.context import Context
-from modelgate.errors import ModelgateError, UsageError
+from modelgate.errors import UsageError
 from modelgate.gitrepo import GitRepo
 from modelgate.hashcache import HashCache
 from modelgate.hashing import Hasher
+from modelgate.invocation import Finding, invoke
 from modelgate.manifest import ManifestDoc
-from modelgate.policy import Policy, PolicyLoader, Rule
+from modelgate.policy import Policy, Rule
 from modelgate.progress import ProgressBars
-from modelgate.results import CheckInfo, GitInfo, ManifestInfo, MetricRow, Outcome, PolicyInfo, Result, Summary
+from modelgate.results import CheckInfo, GitInfo, ManifestInfo, MetricRow, PolicyInfo, Result, Summary
 from modelgate.results import Location as Loc
 from modelgate.results import Waiver as WaiverInfo
+from modelgate.ruleset import RuleSet, load_policies
 from modelgate.trees import Tree, WorkTree
 
 
@@ -52,26 +54,6 @@ class Options:
     # Manifest bytes to check in place of the file at that absolute path: `promote --dry-run`
     # checks the promoted manifest without writing it.
     overlay: Mapping[str, bytes] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """What one call of a check found, before it becomes a located Result."""
-
-    outcome: Outcome
-    message: str
-    at: str | tuple[str | int, ...] | None = None
-    hint: str | None = None
-    position: tuple[int, int] | None = None
-
-    @staticmethod
-    def of(item: Fail | str) -> Finding:
-        if isinstance(item, Fail):
-            return Finding("failed", item.message, item.at, item.hint, item.position)
-        return Finding("failed", str(item))
-
-
-_PASSED = Finding("passed", "ok")  # shared: frozen, and most calls of most checks end here
 
 
 @dataclass
@@ -105,18 +87,6 @@ def prepare(options: Options, root: str) -> Setup:
     return Setup(root, git, base, base.tree, config.load(base.tree.read, options.env, flags))
 
 
-def load_policies(refs: Iterable[str], tree: Tree) -> list[Policy]:
-    loader = PolicyLoader(tree.read, tree.source)
-    policies: list[Policy] = []
-    for ref in refs:
-        folder = None if ref.startswith("builtin:") else tree.files_in(ref)
-        if folder is not None:
-            policies.extend(loader.load(p) for p in folder if p.endswith((".yaml", ".yml")))
-        else:
-            policies.append(loader.load(ref))
-    return policies
-
-
 class Session:
     def __init__(self, options: Options, checks: Mapping[str, Check], setup: Setup, hook: Any = None) -> None:
         self.hook = hook
@@ -124,17 +94,9 @@ class Session:
         self.checks = checks
         self.setup = setup
         self.root = setup.root
-        self._by_name = {c.name: c for c in checks.values()}
-        self._default: Policy | None = None
-        self._params: dict[tuple[str, str], Any] = {}
-        # Rules depend on the policy, the stage and validity only: work them out once each.
-        self._rule_cache: dict[tuple[int, str | None, bool, bool], list[tuple[Check, Rule]]] = {}
         self._results_so_far: tuple[Result, ...] = ()
         self._top: Loc | None = None
         self.notices: list[str] = []
-
-    def find_check(self, ref: str) -> Check | None:
-        return self.checks.get(ref) or self._by_name.get(ref)
 
     def run(self) -> Summary:
         started = time.perf_counter()
@@ -147,12 +109,12 @@ class Session:
     def begin(self) -> None:
         """Load and validate the policies and build the context; before plan/run_one."""
         self.started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-        self._validate_selectors()
         git, base, tree, settings = self.setup.git, self.setup.base, self.setup.tree, self.setup.config
+        self.rules = RuleSet(self.checks, self.options.select, self.options.ignore, tree)
         self.policies = load_policies(settings.policies, tree)
         self.tree = tree
         for policy in self.policies:
-            self._validate_rules(policy)
+            self.rules.validate(policy)
         if base is not None:
             edited = trust.edited(settings, self.policies, WorkTree(self.root), tree)
             self.notices += [trust.notice(path) for path in edited]
@@ -177,10 +139,10 @@ class Session:
              ) -> tuple[Policy | None, ManifestDoc | None, list[tuple[Check, Rule]]]:
         """What one manifest is checked against: its policy, its base version, its rules.
         ``removed``: ``doc`` is a base manifest gone from the work tree (see :meth:`removed`)."""
-        policy = self._governing(doc.model.name if doc.model else None, self.policies)
+        policy = self.rules.governing(doc.model.name if doc.model else None, self.policies)
         base = self.setup.base
         base_doc = doc if removed else base.match(doc) if base is not None else None
-        return policy, base_doc, self._rules_for(doc, policy, removed=removed)
+        return policy, base_doc, self.rules.for_doc(doc, policy, removed=removed)
 
     def removed(self) -> list[ManifestDoc]:
         """Manifests of the base that the change deletes (none without a base)."""
@@ -188,15 +150,7 @@ class Session:
 
     def after(self, doc: ManifestDoc) -> list[tuple[Check, Rule]]:
         """The ``scope="after"`` checks for ``doc``: they run once its other checks have."""
-        if doc.model is None:
-            return []
-        found = []
-        for check in sorted(self.checks.values(), key=lambda c: c.id):
-            if check.scope == "after" and self._selected(check):
-                rule = Rule(check.id, check.stages, None, {}, "default")
-                if rule.applies_to(doc.model.stage):
-                    found.append((check, rule))
-        return found
+        return self.rules.after(doc)
 
     def run_after(self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
                   check: Check, rule: Rule, results: Iterable[Result]) -> list[Result]:
@@ -245,19 +199,16 @@ class Session:
         docs = self._collect(git, base)
         if base is not None:
             base.reuse(docs)
-        if any(c.name == "artifact-hash" and self._selected(c) for c in self.checks.values()):
+        if any(c.name == "artifact-hash" and self.rules.selected(c) for c in self.checks.values()):
             # DVC records md5: where a dvc-artifact rule applies, one read gives both digests.
-            self.context.hasher.md5_paths.update(
-                p for d in docs if d.model is not None and any(
-                    c.name == "dvc-artifact" for c, _ in self._rules_for(d, self._governing(d.model.name, policies),
-                                                                           removed=False))
-                for p in self._artifact_paths(d))
+            self.context.hasher.md5_paths.update(p for d in docs if self._under_dvc_rule(d, policies)
+                                                 for p in self._artifact_paths(d))
             self.context.hasher.prefetch(p for d in docs for p in self._artifact_paths(d))
         results: list[Result] = []
         infos: list[ManifestInfo] = []
         used: dict[str, PolicyInfo] = {}
         for doc in docs:
-            governing = self._governing(doc.model.name if doc.model else None, policies)
+            governing = self.rules.governing(doc.model.name if doc.model else None, policies)
             if governing is not None:
                 used.update((f.path, f) for f in governing.files)
             base_doc = base.match(doc) if base is not None else None
@@ -268,7 +219,7 @@ class Session:
         if base is not None:
             for gone in self._removed(base):
                 assert gone.model is not None
-                governing = self._governing(gone.model.name, policies)
+                governing = self.rules.governing(gone.model.name, policies)
                 results.extend(self._check(gone, governing, gone, removed=True))
         for policy in policies:
             used.update((f.path, f) for f in policy.files)
@@ -312,6 +263,12 @@ class Session:
         if self.options.changed:
             docs = self._only_changed(docs, git, base)
         return sorted((d for d in docs.values() if self._in_shard(d.path)), key=lambda d: d.path)
+
+    def _under_dvc_rule(self, doc: ManifestDoc, policies: list[Policy]) -> bool:
+        if doc.model is None:
+            return False
+        policy = self.rules.governing(doc.model.name, policies)
+        return any(c.name == "dvc-artifact" for c, _ in self.rules.for_doc(doc, policy, removed=False))
 
     def _in_shard(self, path: str) -> bool:
         """Deterministic partition by path, so a CI matrix covers each manifest exactly once."""
@@ -361,143 +318,23 @@ class Session:
             and self._in_shard(d.path)
         ]
 
-    # -- policy and rules ---------------------------------------------------------
-
-    def _governing(self, name: str | None, policies: list[Policy]) -> Policy | None:
-        """The first listed policy whose ``match`` covers the model, else builtin:default."""
-        if name is None:
-            return None
-        for policy in policies:
-            if policy.governs(name):
-                return policy
-        if self._default is None:
-            default = load_policies(["builtin:default"], self.tree)[0]
-            self._validate_rules(default)
-            self._default = default
-        return self._default
-
-    def _validate_rules(self, policy: Policy) -> None:
-        for rule in policy.rules:
-            found = self.find_check(rule.check)
-            if found is None:
-                raise UsageError(
-                    f"{rule.origin}: rule names check {rule.check!r}, which no plugin provides;"
-                    " see `modelgate list-checks`, or install the plugin that provides it"
-                )
-            self._validated_params(found, rule)
-        for waiver in policy.waivers:
-            if self.find_check(waiver.check) is None:
-                raise UsageError(f"{waiver.origin}: waiver names unknown check {waiver.check!r}")
-
-    def _validated_params(self, check: Check, rule: Rule) -> Any:
-        if check.params is None:
-            return rule.params
-        key = (rule.origin, rule.check)
-        if key not in self._params:
-            from pydantic import ValidationError
-
-            try:
-                self._params[key] = check.params.model_validate(rule.params)
-            except ValidationError as exc:
-                detail = "; ".join(
-                    f"{'.'.join(map(str, e['loc'])) or 'with'}: {e['msg']}" for e in exc.errors()
-                )
-                raise UsageError(f"{rule.origin}: invalid `with:` for {check.name}: {detail}") from None
-        return self._params[key]
-
-    def _validate_selectors(self) -> None:
-        for selector in (*self.options.select, *self.options.ignore):
-            if not any(c.matches(selector) for c in self.checks.values()):
-                raise UsageError(f"--select/--ignore {selector!r} matches no check; see `modelgate list-checks`")
-
-    def _selected(self, check: Check) -> bool:
-        if check.required:
-            return True
-        if self.options.select and not any(check.matches(s) for s in self.options.select):
-            return False
-        return not any(check.matches(s) for s in self.options.ignore)
-
-    def _rules_for(self, doc: ManifestDoc, policy: Policy | None, removed: bool) -> list[tuple[Check, Rule]]:
-        key = (id(policy), doc.model.stage if doc.model else None, doc.model is None, removed)
-        if key not in self._rule_cache:
-            self._rule_cache[key] = self._select_rules(doc, policy, removed)
-        return self._rule_cache[key]
-
-    def _select_rules(self, doc: ManifestDoc, policy: Policy | None, removed: bool) -> list[tuple[Check, Rule]]:
-        stage = doc.model.stage if doc.model else None
-        pairs: list[tuple[Check, Rule]] = []
-        mentioned = set()
-        for rule in policy.rules if policy else ():
-            found = self.find_check(rule.check)
-            assert found is not None  # validated when the policy was loaded
-            mentioned.add(found.id)
-            pairs.append((found, rule))
-        for check in self.checks.values():
-            if check.id not in mentioned and not check.needs_rule:
-                pairs.append((check, Rule(check.id, check.stages, None, {}, "default")))
-        pairs.sort(key=lambda pair: pair[0].id)
-        runnable = []
-        for check, rule in pairs:
-            if check.scope == "after" or (check.scope == "removed") != removed or not self._selected(check):
-                continue
-            needs_model = bool({"manifest", "policy"} & set(check.argnames))
-            if doc.model is None and needs_model:
-                continue
-            if doc.model is not None and not rule.applies_to(stage):
-                continue
-            runnable.append((check, rule))
-        return runnable
-
     # -- running ------------------------------------------------------------------
 
     def _check(self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
                removed: bool = False) -> list[Result]:
         results = []
-        for check, rule in self._rules_for(doc, policy, removed):
+        for check, rule in self.rules.for_doc(doc, policy, removed):
             results.extend(self.run_one(doc, policy, base_doc, check, rule, removed))
         if not removed and doc.model is not None:
             self._results_so_far = tuple(results)
-            for check in sorted(self.checks.values(), key=lambda c: c.id):
-                if check.scope == "after" and self._selected(check):
-                    rule = Rule(check.id, check.stages, None, {}, "default")
-                    if rule.applies_to(doc.model.stage):
-                        results.extend(self.run_one(doc, policy, base_doc, check, rule))
+            for check, rule in self.rules.after(doc):
+                results.extend(self.run_one(doc, policy, base_doc, check, rule))
         return results
 
     def _call(self, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule,
               base_doc: ManifestDoc | None, removed: bool) -> list[Finding]:
         kwargs = {name: self._argument(name, check, doc, policy, rule, base_doc, removed) for name in check.argnames}
-        findings: list[Finding] = []
-        note = None
-        try:
-            returned = check.func(**kwargs)
-            if isinstance(returned, str):
-                note = returned
-            elif returned is not None and hasattr(returned, "__next__"):
-                while True:
-                    try:
-                        findings.append(Finding.of(next(returned)))
-                    except StopIteration as stop:
-                        note = stop.value if isinstance(stop.value, str) else None
-                        break
-        except Fail as exc:
-            findings.append(Finding.of(exc))
-        except Skip as exc:
-            return [Finding("skipped", str(exc) or "skipped")]
-        except AssertionError as exc:
-            message, at = assertion.explain(exc, check.func)
-            findings.append(Finding("failed", message, at))
-        except ModelgateError:
-            raise  # a configuration problem found while checking (a broken schema file): exit 4
-        except Exception as exc:  # a crashing plugin is an error result, never a pass
-            if self.options.traceback:
-                import traceback
-
-                traceback.print_exc(file=sys.stderr)
-            where = f"plugin {check.plugin!r}" if check.plugin else "its plugin"
-            return [Finding("error", f"check crashed in {where}: {type(exc).__name__}: {exc}",
-                            hint="report this to the plugin's authors; run with --traceback for details")]
-        return findings or [Finding("passed", note) if note else _PASSED]
+        return invoke(check, kwargs, self.options.traceback)
 
     def _argument(self, name: str, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule,
                   base_doc: ManifestDoc | None, removed: bool) -> Any:
@@ -515,7 +352,7 @@ class Session:
         if name == "policy":
             return policy
         if name == "params":
-            return self._validated_params(check, rule)
+            return self.rules.params(check, rule)
         if name == "results":
             return self._results_so_far
         raise KeyError(name)  # checkapi refuses other names when the check is declared
@@ -523,18 +360,13 @@ class Session:
     def _waive(self, result: Result, check: Check, doc: ManifestDoc, policy: Policy | None) -> Result:
         if result.outcome != "failed" or policy is None or doc.model is None:
             return result
-        if not (check.waivable or check.id in policy.waivable or check.name in policy.waivable):
+        waiver = policy.waiver_for(check.id, check.name, check.waivable, doc.model.name, doc.model.version,
+                                   self.context.today)
+        if waiver is None:
             return result
-        for waiver in policy.waivers:
-            if waiver.expires >= self.context.today and waiver.covers(
-                check.id, check.name, doc.model.name, doc.model.version
-            ):
-                info = WaiverInfo(waiver.check, waiver.model, waiver.version, waiver.reason,
-                                  waiver.expires.isoformat(), waiver.owner, waiver.origin)
-                return Result(result.check, result.name, "waived", result.severity, result.manifest,
-                              result.model, result.message, result.location, info, result.hint)
-        return result
-
+        info = WaiverInfo(waiver.check, waiver.model, waiver.version, waiver.reason, waiver.expires.isoformat(),
+                          waiver.owner, waiver.origin)
+        return replace(result, outcome="waived", waiver=info)
 
 def _info(doc: ManifestDoc, base_doc: ManifestDoc | None) -> ManifestInfo:
     model = doc.model
