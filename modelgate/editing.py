@@ -11,14 +11,11 @@ as one line in a block mapping, or as ``, key: value`` at the end of a flow mapp
 from __future__ import annotations
 
 import json
-import os
-import stat
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from modelgate import yamldoc
+from modelgate import atomicfile, yamldoc
 from modelgate.errors import InputError, ModelgateError
 
 KeyPath = tuple[str | int, ...]
@@ -174,27 +171,10 @@ def read_text(path: str, display: str) -> tuple[str, bool]:
 
 def write_text(path: str, text: str, bom: bool = False) -> None:
     """Replace the file atomically, keeping its permissions."""
-    folder = os.path.dirname(os.path.abspath(path))
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mode = 0o644
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".modelgate-", suffix=".tmp", dir=folder)
+        atomicfile.replace(path, lambda stream: stream.write(("\ufeff" if bom else "") + text))
     except OSError as exc:
         raise EditError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write((("\ufeff" if bom else "") + text).encode("utf-8"))
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        os.unlink(tmp)
-        raise EditError(f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
 
 def edit_file(path: str, edits: Sequence[Edit], display: str) -> bool:
     """Apply ``edits`` to the file; True when its content changed."""

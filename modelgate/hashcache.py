@@ -88,19 +88,7 @@ class HashCache:
         return str(sha256)
 
     def put(self, st: os.stat_result, sha256: str, hashed_at_ns: int) -> None:
-        if self._db is None:
-            return
-        try:
-            self._db.execute(
-                "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, sha256, hashed_at_ns),
-            )
-        except sqlite3.OperationalError as exc:
-            self.warnings.append(f"hash cache not updated: {exc}")
-        except sqlite3.DatabaseError as exc:
-            if not _corrupt(exc):
-                raise
-            self._rebuild(exc)
+        self.put_many([(st, sha256, hashed_at_ns)])
 
     def put_many(self, rows: list[tuple[os.stat_result, str, int]]) -> None:
         """:meth:`put` for many files, in one transaction: one commit instead of one per file."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
@@ -25,20 +24,9 @@ def write_atomically(path: str, render: Callable[[TextIO], None]) -> None:
 
     A reader never sees half a report, and a failure leaves no file behind.
     """
-    import tempfile  # here: only a report written to a file needs it
+    from modelgate import atomicfile
 
-    folder = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".modelgate-", suffix=".tmp", dir=folder)
+        atomicfile.replace(path, render)
     except OSError as exc:
         raise ReportError(f"cannot write report {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-            render(stream)
-        os.replace(tmp, path)
-    except OSError as exc:
-        os.unlink(tmp)
-        raise ReportError(f"cannot write report {path}: {exc.strerror}") from None
-    except BaseException:
-        os.unlink(tmp)
-        raise
