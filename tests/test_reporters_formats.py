@@ -150,11 +150,14 @@ def test_markdown_stays_under_githubs_limit() -> None:
     assert text.endswith("the JSON, SARIF and audit reports are complete._\n")
 
 
-def test_github_annotations_exact_and_limited() -> None:
+def test_github_annotations_exact_and_limited_and_waivers_are_notices() -> None:
     lines = render(github.write).splitlines()
     assert lines == [
         "::error file=models/fraud/modelgate.yaml,line=12,col=3,title=MG102 artifact-hash (fraud-detector@1.4.0)"
         "::model.onnx: sha256 mismatch%0Ahint: update sha256",
+        "::notice file=models/fraud/modelgate.yaml,line=7,col=3,title=MG303 no-metric-regression"
+        " (fraud-detector@1.4.0) waived::auc regressed: 0.929 vs 0.931%0Awaived until 2026-12-31 by ana@acme.io:"
+        " 3x lower latency (RISK-118)",
         "::warning file=models/fraud/modelgate.yaml,line=5,col=3,title=MG601 owners (fraud-detector@1.4.0)"
         "::owner 'x' is not @user",
         "::error file=models/fraud/modelgate.yaml,line=1,col=3,title=ACME001 model-card (fraud-detector@1.4.0)"
