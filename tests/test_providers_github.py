@@ -252,8 +252,16 @@ def test_end_to_end_in_github_actions(pr: PullRequest) -> None:
     assert "MG603 approvals" in proc.stdout
     assert f"@reviewer: approved {pr.base[:12]}, not the head {pr.head[:12]} (stale)" in proc.stdout
     pr.reviews(review(80, "reviewer", "APPROVED", pr.base), review(81, "reviewer", "APPROVED", pr.head))
-    proc = pr.repo.run("check", "--base", "main", env={"GITHUB_ACTIONS": "true"})
+    audit = pr.repo.root.parent / "audit.json"
+    proc = pr.repo.run("check", "--base", "main", "--audit", str(audit), env={"GITHUB_ACTIONS": "true"})
     assert proc.returncode == 0, proc.stdout
+    record = json.loads(audit.read_text())
+    [approval] = record["approvals"]
+    assert (approval["who"], approval["provider"], approval["model"], approval["stage"]) == (
+        "@reviewer", "github", "fraud-detector@1.0.0", "production")
+    assert approval["evidence"] == f"review 81 of pull request #7 on {pr.head}"
+    assert approval["when"]
+    assert pr.repo.run("audit", "verify", str(audit)).returncode == 0
 
 
 def test_github_actions_default_to_the_github_provider(repo: Repo, github: FakeGitHub, tmp_path: Path,
