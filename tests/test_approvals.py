@@ -134,6 +134,35 @@ def test_allowed_signers_edited_in_the_change_do_not_count(promotion: dict[str, 
             " .github/allowed_signers") in result["message"]
 
 
+def test_approval_in_the_commit_that_changes_the_model_is_its_authors(promotion: dict[str, Any]) -> None:
+    """The author signs the promotion itself with an approval trailer and a borrowed author
+    email: the signer of a commit that changes files authored the change."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    repo.manifest("m", **production_fields(tags={"team": "risk"}))
+    repo.git("add", "-A")
+    sha = signed_commit(repo, keys["author"][0], "reviewer@acme.io", f"tweak\n\n{TRAILER}")
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")
+    assert f"rejected: author@acme.io: authored this change (commit {sha} signed with SHA256:" in result["message"]
+
+
+def test_approval_followed_by_a_change_is_stale(promotion: dict[str, Any]) -> None:
+    repo, keys = promotion["repo"], promotion["keys"]
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    repo.manifest("m", **production_fields(tags={"reviewed": "no"}))
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "one more thing")
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")
+    assert ("rejected: reviewer@acme.io: stale: m/modelgate.yaml changed after this approval; approve the head"
+            " again (commit ") in result["message"]
+    # Approving the head again counts; a later empty commit changes nothing.
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM again\n\n{TRAILER}")
+    signed_commit(repo, None, "author@acme.io", "empty")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (0, "passed"), out
+
+
 def test_the_rule_may_name_its_provider_and_allow_authors(repo: Repo, tmp_path: Path) -> None:
     """``with: {provider: signed-commits, distinct_from_author: false}``: no provider in the
     config, and a one-person project's own signed approval counts."""

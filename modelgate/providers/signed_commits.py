@@ -3,21 +3,44 @@
 A commit in merge_base..HEAD whose message carries ``Approved-by: <name>@<version> ->
 <stage>`` counts as its signer's approval when git verifies its signature (``gpg.format
 ssh``) against an allowed-signers file read from the base commit, never from the change.
-The provider also reports the change's authors: the ``approvals`` rule refuses their
-approvals (``distinct_from_author``, on by default).
+An approval is of the change as it stood at that commit: if a file the change touches is
+different at the head, the approval is stale, as a review of an older commit is on GitHub.
+The provider also reports the change's authors (the ``approvals`` rule refuses their
+approvals, ``distinct_from_author``, on by default): the author and committer emails of
+every commit in the range that changes files, and the verified signer of any such commit,
+so an approval trailer in a commit that also edits files is its own author's approval.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
+import tempfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from modelgate.approvals import TRAILER, Approval, ApprovalRequest, Approvals, Rejection
 from modelgate.hookspecs import hookimpl
 
+if TYPE_CHECKING:
+    from modelgate.gitrepo import GitRepo
+
 NAME = "signed-commits"
 DEFAULT_SIGNERS = ".github/allowed_signers"
+# One record per commit: fields split by NUL, records by SOH. %G? verifies the signature.
+_FORMAT = "%H%x00%ae%x00%ce%x00%ct%x00%G?%x00%GS%x00%GF%x00%B%x01"
+
+
+@dataclass(frozen=True)
+class _Commit:
+    sha: str
+    author: str
+    committer: str
+    timestamp: int
+    status: str  # git's %G?: G good, N none, B bad, U/X/Y/R/E not verified here
+    signer: str
+    key: str
+    body: str
 
 
 @hookimpl
@@ -33,44 +56,54 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
         return Approvals(NAME, error=f"no allowed-signers file {path} in the base commit")
     git = request.git
     span = f"{request.merge_base}..{request.head}"
-    log = git.run("log", "--format=%H%x00%ae%x00%ct%x00%B%x01", span).decode("utf-8", "replace")
-    # The change's authors: of commits that change files (an approval is an empty commit).
-    changed = git.run("log", "--format=%ae", span, "--", ".").decode()
-    authors = tuple(sorted({line for line in changed.split() if line}))
-    accepted: list[Approval] = []
-    rejected: list[Rejection] = []
-    import tempfile
-
     with tempfile.NamedTemporaryFile("wb", prefix="modelgate-signers-", delete=False) as handle:
         handle.write(signers)
     try:
-        for record in log.split("\x01"):
-            if not record.strip():
-                continue
-            sha, author, timestamp, body = record.strip("\n").split("\x00", 3)
-            for name, version, stage in TRAILER.findall(body):
-                model = f"{name}@{version}"
-                status, signer, key = _verify(git.root, sha, handle.name)
-                when = dt.datetime.fromtimestamp(int(timestamp), dt.UTC).isoformat().replace("+00:00", "Z")
-                evidence = f"commit {sha}" + (f" signed with {key}" if key else "")
-                if status != "G" or not signer:
-                    unverified = f"signature not verified by the base's {path} ({status})"
-                    reason = "not signed" if status == "N" else unverified
-                    who = signer or f"{author} (commit author; no allowed signer)"
-                    rejected.append(Rejection(who, model, stage, reason, evidence))
-                else:  # whether the signer authored the change is the rule's call (tally)
-                    accepted.append(Approval(signer, model, stage, when, NAME, evidence))
+        log = git.run("-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={handle.name}",
+                      "log", f"--format={_FORMAT}", span).decode("utf-8", "replace")
     finally:
         os.unlink(handle.name)
-    return Approvals(NAME, tuple(accepted), tuple(rejected), authors)
+    commits = [_parse(record) for record in log.split("\x01") if record.strip()]
+    # Commits that change files (an approval is an empty commit); merges count when they
+    # differ from every parent, as git log shows them.
+    changing = set(git.run("log", "--format=%H", span, "--", ".").decode().split())
+    authors: set[str] = set()
+    for c in (c for c in commits if c.sha in changing):
+        authors.update(x for x in (c.author, c.committer) if x)
+        if c.status == "G" and c.signer:
+            authors.add(c.signer)
+    touched = _changed(git, request.merge_base, request.head)
+    accepted: list[Approval] = []
+    rejected: list[Rejection] = []
+    for c in commits:
+        for name, version, stage in TRAILER.findall(c.body):
+            model = f"{name}@{version}"
+            evidence = f"commit {c.sha}" + (f" signed with {c.key}" if c.key else "")
+            if c.status != "G" or not c.signer:
+                unverified = f"signature not verified by the base's {path} ({c.status})"
+                reason = "not signed" if c.status == "N" else unverified
+                who = c.signer or f"{c.author} (commit author; no allowed signer)"
+                rejected.append(Rejection(who, model, stage, reason, evidence))
+                continue
+            later = sorted(touched & _changed(git, c.sha, request.head))
+            if later:
+                shown = ", ".join(later[:3]) + (f" and {len(later) - 3} more" if len(later) > 3 else "")
+                rejected.append(Rejection(c.signer, model, stage,
+                                          f"stale: {shown} changed after this approval; approve the head again",
+                                          evidence))
+                continue
+            when = dt.datetime.fromtimestamp(c.timestamp, dt.UTC).isoformat().replace("+00:00", "Z")
+            # Whether the signer authored the change is the rule's call (tally).
+            accepted.append(Approval(c.signer, model, stage, when, NAME, evidence))
+    return Approvals(NAME, tuple(accepted), tuple(rejected), tuple(sorted(authors)))
 
 
-def _verify(root: str, sha: str, signers: str) -> tuple[str, str, str]:
-    """(%G? status, signer principal, key fingerprint) as git reports them."""
-    proc = subprocess.run(
-        ["git", "-C", root, "-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={signers}",
-         "log", "-1", "--format=%G?%x00%GS%x00%GF", sha],
-        capture_output=True, text=True, check=False,
-    )
-    parts = [*proc.stdout.strip().split("\x00"), "", "", ""][:3]
-    return parts[0] or "E", parts[1], parts[2]
+def _parse(record: str) -> _Commit:
+    sha, author, committer, timestamp, status, signer, key, body = record.strip("\n").split("\x00", 7)
+    return _Commit(sha, author, committer, int(timestamp), status or "E", signer, key, body)
+
+
+def _changed(git: GitRepo, old: str, new: str) -> set[str]:
+    """The paths whose content differs between two commits."""
+    out = git.run("diff", "--no-renames", "--name-only", "-z", old, new, "--")
+    return {p for p in out.decode("utf-8", "surrogateescape").split("\x00") if p}
