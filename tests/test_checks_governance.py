@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from xml.etree import ElementTree
+
 import pytest
 
+from modelgate.reporters.audit import render_markdown
 from tests.conftest import Repo, check_in_process, staging_fields
 
 
@@ -125,3 +129,75 @@ def test_policy_may_opt_in_to_waive_a_non_waivable_check(repo: Repo, capsys: pyt
     report = check_in_process(repo, capsys=capsys)
     assert report.code == 0, report.out
     assert report.result("MG102")["waiver"]["reason"] == "re-export pending (OPS-7)"
+
+
+def test_waived_result_shows_as_waived_with_reason_and_owner_in_every_report(repo: Repo) -> None:
+    """The installed command, every format at once (GitHub annotations as in Actions)."""
+    _waiver_policy(repo, "2099-12-31")
+    repo.manifest("m", **staging_fields())
+    repo.commit("staging")
+    files = {fmt: repo.root.parent / f"r.{fmt}" for fmt in ("json", "junit", "sarif", "markdown", "audit")}
+    args = [a for fmt, path in files.items() for a in (f"--{'junit-xml' if fmt == 'junit' else fmt}", str(path))]
+    proc = repo.run("check", *args, env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": ""})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    reason, owner = "accepted for 3x lower latency (RISK-118)", "ana@acme.io"
+    # Terminal (the annotations share stdout in Actions).
+    assert f"waived until 2099-12-31 by {owner}: {reason}" in proc.stdout
+    assert "1 waived" in proc.stdout
+    # GitHub annotation: a notice titled waived.
+    [notice] = [line for line in proc.stdout.splitlines() if line.startswith("::notice ") and "MG301" in line]
+    assert "waived::" in notice and owner in notice and reason in notice
+    # JSON.
+    [result] = [r for r in json.loads(files["json"].read_text())["results"] if r["check"] == "MG301"]
+    assert (result["outcome"], result["waiver"]["reason"], result["waiver"]["owner"]) == ("waived", reason, owner)
+    # JUnit: a skipped test case of type waived.
+    junit = ElementTree.parse(files["junit"]).getroot()
+    [skipped] = [c.find("skipped") for c in junit.iter("testcase") if "MG301" in c.get("name", "")]
+    assert skipped is not None and skipped.get("type") == "waived"
+    assert owner in skipped.get("message", "") and reason in skipped.get("message", "")
+    # SARIF: outcome waived, suppressed with the waiver's reason and owner.
+    [sarif] = [r for r in json.loads(files["sarif"].read_text())["runs"][0]["results"] if r["ruleId"] == "MG301"]
+    assert sarif["properties"]["outcome"] == "waived"
+    assert reason in sarif["suppressions"][0]["justification"] and owner in sarif["suppressions"][0]["justification"]
+    # Markdown (escaped for GitHub: '@' gets a zero-width space so it mentions nobody).
+    markdown = files["markdown"].read_text()
+    assert "### Waived" in markdown and "RISK\\-118" in markdown and "ana@\u200bacme\\.io" in markdown
+    # Audit record: the waiver applied, and the result waived; the record verifies.
+    record = json.loads(files["audit"].read_text())
+    [waiver] = record["waivers"]
+    assert (waiver["check"], waiver["model"], waiver["reason"], waiver["owner"], waiver["expires"]) == (
+        "MG301", "fraud-detector@1.0.0", reason, owner, "2099-12-31")
+    assert [r["outcome"] for r in record["results"] if r["check"] == "MG301"] == ["waived"]
+    assert "waived MG301 for fraud\\-detector@\u200b1\\.0\\.0 until 2099\\-12\\-31 by ana@\u200bacme\\.io" in \
+        render_markdown(record)
+    assert repo.run("audit", "verify", str(files["audit"])).returncode == 0
+
+
+@pytest.mark.parametrize("missing", ["reason", "expires", "owner"])
+def test_a_waiver_without_reason_expiry_or_owner_is_refused(repo: Repo, missing: str) -> None:
+    fields = {"check": "metric-threshold", "model": "fraud-detector", "reason": "RISK-118", "expires": "2099-01-01",
+              "owner": "ana@acme.io"}
+    del fields[missing]
+    repo.write("policy.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: acme\nextends: [builtin:default]\n"
+               f"waivers:\n  - {json.dumps(fields)}\n")
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.manifest("m", **staging_fields())
+    proc = repo.run("check")
+    assert proc.returncode == 4, proc.stdout  # a broken policy is no verdict
+    assert f"policy.yaml:6:5: missing required key 'waivers[0].{missing}'" in proc.stderr
+
+
+def test_manifest_valid_is_not_waived(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.write("policy.yaml", """\
+        apiVersion: modelgate/v1
+        kind: Policy
+        name: acme
+        extends: [builtin:default]
+        waivers:
+          - {check: manifest-valid, model: fraud-detector, reason: "trust me", expires: 2099-01-01, owner: "@x"}
+        """)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.manifest("m", owners=[])
+    report = check_in_process(repo, capsys=capsys)
+    assert report.code == 1
+    assert report.outcomes("MG001") == ["failed"]

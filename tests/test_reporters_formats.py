@@ -81,7 +81,9 @@ def test_sarif_is_valid_and_complete() -> None:
     assert first["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": M, "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 12, "startColumn": 3}}
     assert first["partialFingerprints"] == {"modelgate/v1": sarif.fingerprint(SUMMARY.results[1])}
-    assert run["results"][1]["suppressions"][0]["justification"].startswith("3x lower latency")
+    assert run["results"][1]["properties"]["outcome"] == "waived"
+    assert run["results"][1]["suppressions"][0]["justification"] == (
+        "3x lower latency (RISK-118) (owner ana@acme.io, until 2026-12-31)")
     again = json.loads(render(sarif.write))
     assert again == doc  # stable
 
@@ -181,7 +183,10 @@ def test_audit_record_verifies_and_detects_tampering(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     intact, message = audit.verify(str(path))
     assert not intact and "was modified" in message
-    assert "record_sha256" in audit.render_markdown(json.loads(render(audit.write)))
+    shown = audit.render_markdown(json.loads(render(audit.write)))
+    assert "record_sha256" in shown
+    assert ("- waived MG303 for fraud\\-detector@\u200b1\\.4\\.0 until 2026\\-12\\-31 by ana@\u200bacme\\.io:"
+            " 3x lower latency \\(RISK\\-118\\) (policy\\.yaml:12:5)") in shown
 
 
 def test_audit_verify_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -74,6 +74,12 @@ def render_markdown(data: dict[str, Any]) -> str:
     for a in data.get("approvals", []):
         lines.append(f"- approved by {md(str(a['who']))} for {md(str(a['model']))} -> {md(str(a['stage']))}"
                      f" ({md(str(a['provider']))}: {md(str(a['evidence']))}, {md(str(a['when']))})")
+    for r in data.get("approvals_rejected", []):
+        lines.append(f"- approval rejected: {md(str(r['who']))} for {md(str(r['model']))} -> {md(str(r['stage']))}:"
+                     f" {md(str(r['reason']))} ({md(str(r['evidence']))})")
+    for w in data.get("waivers", []):
+        lines.append(f"- waived {md(str(w['check']))} for {md(str(w['model']))} until {md(str(w['expires']))}"
+                     f" by {md(str(w['owner']))}: {md(str(w['reason']))} ({md(str(w['policy']))})")
     lines.append(f"- record_sha256 `{md(str(data.get('record_sha256')))}`")
     return "\n".join(lines) + "\n"
 
