@@ -91,19 +91,40 @@ def github() -> Iterator[FakeGitHub]:
 # sends more).
 
 def user(login: str, id: int = 1) -> dict[str, Any]:
+    """A "simple user", as reviews, pulls, commits and team members carry it."""
+    api = f"https://api.github.com/users/{login}"
     return {"login": login, "id": id, "node_id": f"U_{id}", "avatar_url": f"https://avatars.example/{id}",
-            "url": f"https://api.github.com/users/{login}", "html_url": f"https://github.com/{login}",
-            "type": "User", "site_admin": False}
+            "gravatar_id": "", "url": api, "html_url": f"https://github.com/{login}",
+            "followers_url": f"{api}/followers", "following_url": f"{api}/following{{/other_user}}",
+            "organizations_url": f"{api}/orgs", "repos_url": f"{api}/repos", "events_url": f"{api}/events{{/privacy}}",
+            "type": "User", "user_view_type": "public", "site_admin": False}
+
+
+def repository(full_name: str) -> dict[str, Any]:
+    owner, name = full_name.split("/")
+    return {"id": 4242, "node_id": "R_4242", "name": name, "full_name": full_name, "private": True,
+            "owner": user(owner, 2), "html_url": f"https://github.com/{full_name}",
+            "url": f"https://api.github.com/repos/{full_name}", "default_branch": "main", "fork": False}
 
 
 def pull(number: int, author: str, head: str, base: str, repo: str = "acme/fraud") -> dict[str, Any]:
+    api = f"https://api.github.com/repos/{repo}"
     return {
-        "url": f"https://api.github.com/repos/{repo}/pulls/{number}", "id": 1000 + number, "number": number,
+        "url": f"{api}/pulls/{number}", "id": 1000 + number, "node_id": f"PR_{number}",
+        "html_url": f"https://github.com/{repo}/pull/{number}", "number": number,
+        "commits_url": f"{api}/pulls/{number}/commits", "review_comments_url": f"{api}/pulls/{number}/comments",
         "state": "open", "locked": False, "title": "Promote fraud-detector 1.0.0 to production",
-        "user": user(author, 11), "body": "", "draft": False, "merged": False,
-        "head": {"label": f"{author}:promote", "ref": "promote", "sha": head, "user": user(author, 11)},
-        "base": {"label": "acme:main", "ref": "main", "sha": base},
-        "author_association": "MEMBER", "created_at": "2026-11-01T10:00:00Z", "updated_at": "2026-11-01T12:00:00Z",
+        "user": user(author, 11), "body": "", "labels": [], "milestone": None, "draft": False,
+        "created_at": "2026-11-01T10:00:00Z", "updated_at": "2026-11-01T12:00:00Z", "closed_at": None,
+        "merged_at": None, "merge_commit_sha": "e" * 40, "assignees": [], "requested_reviewers": [],
+        "requested_teams": [],
+        "head": {"label": f"{author}:promote", "ref": "promote", "sha": head, "user": user(author, 11),
+                 "repo": repository(repo)},
+        "base": {"label": f"{repo.split('/')[0]}:main", "ref": "main", "sha": base, "user": user(repo.split("/")[0], 2),
+                 "repo": repository(repo)},
+        "author_association": "MEMBER", "auto_merge": None, "merged": False, "mergeable": True,
+        "mergeable_state": "blocked", "comments": 0, "review_comments": 0, "commits": 1, "additions": 3,
+        "deletions": 1, "changed_files": 1,
     }
 
 
@@ -112,7 +133,9 @@ def commit(sha: str, login: str | None, email: str, repo: str = "acme/fraud") ->
     return {
         "url": f"https://api.github.com/repos/{repo}/commits/{sha}", "sha": sha, "node_id": f"C_{sha[:8]}",
         "html_url": f"https://github.com/{repo}/commit/{sha}",
-        "commit": {"author": person, "committer": person, "message": "promote", "comment_count": 0,
+        "comments_url": f"https://api.github.com/repos/{repo}/commits/{sha}/comments",
+        "commit": {"url": f"https://api.github.com/repos/{repo}/git/commits/{sha}",
+                   "author": person, "committer": person, "message": "promote", "comment_count": 0,
                    "tree": {"sha": "f" * 40, "url": "https://api.github.com/tree"},
                    "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None}},
         "author": user(login, 20) if login else None,

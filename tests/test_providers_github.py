@@ -151,6 +151,26 @@ def test_reviews_on_a_later_page_count(pr: PullRequest, capsys: pytest.CaptureFi
     assert f"{PULLS}/reviews?per_page=100&page=3" in pr.github.requests
 
 
+def test_commit_authors_and_team_members_on_later_pages_count(repo: Repo, github: FakeGitHub, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    pr = PullRequest(repo, github, tmp_path, monkeypatch,
+                     rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}')
+    commits = [commit(pr.head, f"dev{n}", f"dev{n}@example.com") for n in range(4)]
+    github.pages(f"{PULLS}/commits", [*commits, commit(pr.head, "lead", "lead@example.com")], per_page=2)
+    github.pages("/orgs/acme/teams/ml-leads/members", [user(f"m{n}") for n in range(5)] + [user("lead"), user("boss")],
+                 per_page=3)
+    pr.reviews(review(80, "lead", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert "rejected: @lead: authored this change" in result["message"]  # the commit on page 3
+    pr.reviews(review(80, "lead", "APPROVED", pr.head), review(81, "boss", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (0, "passed")  # a member on page 3
+    assert result["message"].startswith(f"approved by @boss (review 81 of pull request #7 on {pr.head})")
+    assert "/orgs/acme/teams/ml-leads/members?per_page=100&page=3" in github.requests
+
+
 @pytest.mark.parametrize(("status", "body", "expected"), [
     (500, {"message": "Server Error"}, f"GET {PULLS}/reviews: 500 Internal Server Error (Server Error)"),
     (404, {"message": "Not Found"}, f"GET {PULLS}/reviews: 404 Not Found (Not Found)"),
@@ -262,6 +282,45 @@ def test_end_to_end_in_github_actions(pr: PullRequest) -> None:
     assert approval["evidence"] == f"review 81 of pull request #7 on {pr.head}"
     assert approval["when"]
     assert pr.repo.run("audit", "verify", str(audit)).returncode == 0
+
+
+def test_promotion_to_production_passes_only_with_a_verified_approval(repo: Repo, github: FakeGitHub,
+                                                                     tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The contract end to end: builtin:default (no policy of the repository's own), the
+    installed command in CI, the github provider against the local API."""
+    pr = PullRequest(repo, github, tmp_path, monkeypatch, config="approvals: {provider: github}\n")
+    audit = repo.root.parent / "audit.json"
+    needs = "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production, has 0"
+    # No review yet.
+    proc = repo.run("check", "--base", "main", "--ci", "--audit", str(audit))
+    assert proc.returncode == 1, proc.stdout
+    assert "policy builtin:default ·" in proc.stdout and "MG603 approvals (failed)" in proc.stdout
+    assert needs in proc.stdout
+    assert json.loads(audit.read_text())["approvals"] == []
+    # Spoofing attempts, each refused with its reason.
+    for spoof, why in [
+        (review(70, "author", "APPROVED", pr.head), "@author: authored this change"),
+        (review(71, "reviewer", "APPROVED", pr.base), f"@reviewer: approved {pr.base[:12]}, not the head"),
+        (review(72, "reviewer", "DISMISSED", pr.head), "@reviewer: the review was dismissed"),
+    ]:
+        pr.reviews(spoof)
+        proc = repo.run("check", "--base", "main", "--ci")
+        assert proc.returncode == 1, proc.stdout
+        assert f"{needs}; rejected: {why}" in proc.stdout
+    # A review approving the head, by someone who wrote none of it.
+    pr.reviews(review(70, "author", "APPROVED", pr.head), review(80, "reviewer", "APPROVED", pr.head))
+    proc = repo.run("check", "--base", "main", "--ci", "--audit", str(audit))
+    assert proc.returncode == 0, proc.stdout
+    record = json.loads(audit.read_text())
+    assert record["verdict"] == "pass"
+    assert record["approvals"] == [{
+        "who": "@reviewer", "model": "fraud-detector@1.0.0", "stage": "production", "when": "2026-11-01T12:30:00Z",
+        "provider": "github", "evidence": f"review 80 of pull request #7 on {pr.head}",
+    }]
+    assert [(r["who"], r["reason"]) for r in record["approvals_rejected"]] == [("@author", "authored this change")]
+    verified = repo.run("audit", "verify", str(audit))
+    assert verified.returncode == 0 and "audit record intact" in verified.stdout
 
 
 def test_github_actions_default_to_the_github_provider(repo: Repo, github: FakeGitHub, tmp_path: Path,
