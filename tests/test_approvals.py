@@ -120,6 +120,19 @@ def test_spoofed_approvals_are_rejected_with_the_reason(promotion: dict[str, Any
     assert reason in result["message"]
 
 
+@pytest.mark.parametrize("trailer", [
+    "Approved-by: fraud-detector@1.0.0 -> staging",  # another stage
+    "Approved-by: fraud-detector@0.9.0 -> production",  # another version
+    "Approved-by: churn@1.0.0 -> production",  # another model
+])
+def test_an_approval_counts_only_for_its_model_version_and_stage(promotion: dict[str, Any], trailer: str) -> None:
+    repo, keys = promotion["repo"], promotion["keys"]
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{trailer}")
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")
+    assert result["message"] == "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production, has 0"
+
+
 def test_allowed_signers_edited_in_the_change_do_not_count(promotion: dict[str, Any]) -> None:
     repo, keys = promotion["repo"], promotion["keys"]
     # The change adds the stranger's key, then the stranger approves: the base's file decides.

@@ -201,3 +201,23 @@ def test_manifest_valid_is_not_waived(repo: Repo, capsys: pytest.CaptureFixture[
     report = check_in_process(repo, capsys=capsys)
     assert report.code == 1
     assert report.outcomes("MG001") == ["failed"]
+
+
+def test_a_waiver_the_change_adds_waives_nothing_until_merged(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    """Waivers are policy: read from the base commit, never from the change under review."""
+    _waiver_policy(repo, "2099-12-31")
+    policy = (repo.root / "policy.yaml").read_text()
+    (repo.root / "policy.yaml").write_text(policy.split("waivers:")[0])  # the base: no waiver
+    repo.manifest("m", **staging_fields(metrics={"auc": {"value": 0.96, "goal": "maximize"}}))
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    (repo.root / "policy.yaml").write_text(policy.replace("version: 1.0.0", "version: 1.0.1"))  # its own waiver
+    repo.manifest("m", **staging_fields(version="1.0.1"))
+    repo.commit("worse model, and a waiver for it")
+    proc = repo.run("check", "--base", "main", "--json", "../r.json")
+    assert proc.returncode == 1, proc.stdout
+    [result] = [r for r in json.loads((repo.root.parent / "r.json").read_text())["results"] if r["check"] == "MG301"]
+    assert (result["outcome"], result["waiver"]) == ("failed", None)
+    assert "policy.yaml" in proc.stdout and "after merge" in proc.stdout
+    # Once merged (no base to distrust), the same waiver applies.
+    assert repo.run("check", "--json", "../r.json").returncode == 0
