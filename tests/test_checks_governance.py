@@ -221,3 +221,30 @@ def test_a_waiver_the_change_adds_waives_nothing_until_merged(repo: Repo, capsys
     assert "policy.yaml" in proc.stdout and "after merge" in proc.stdout
     # Once merged (no base to distrust), the same waiver applies.
     assert repo.run("check", "--json", "../r.json").returncode == 0
+
+
+@pytest.mark.parametrize(("model", "version", "message"), [
+    ("fraud-detectr", "", "waiver for metric-threshold on fraud-detectr (policy.yaml:6:5) matches no manifest:"
+                          " no model 'fraud-detectr' in the repository"),
+    ("fraud-detector", "0.9.0", "waiver for metric-threshold on fraud-detector@0.9.0 (policy.yaml:6:5) matches no"
+                                " manifest: no version 0.9.0 of 'fraud-detector' in the repository (it has 1.0.0)"),
+])
+def test_a_waiver_that_matches_no_manifest_is_stale(repo: Repo, capsys: pytest.CaptureFixture[str], model: str,
+                                                    version: str, message: str) -> None:
+    pinned = f", version: {version}" if version else ""
+    repo.write("policy.yaml", f"""\
+        apiVersion: modelgate/v1
+        kind: Policy
+        name: acme
+        extends: [builtin:default]
+        waivers:
+          - {{check: metric-threshold, model: {model}{pinned}, reason: RISK-1, expires: 2099-01-01, owner: "@x"}}
+        """)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.manifest("a", **staging_fields())
+    repo.manifest("b", **staging_fields(name="churn"))
+    report = check_in_process(repo, capsys=capsys)
+    assert report.code == 0
+    stale = [r for r in report.data["results"] if r["check"] == "MG604" and r["outcome"] == "failed"]
+    assert [(r["severity"], r["message"]) for r in stale] == [("warning", message)]  # once, not per manifest
+    assert check_in_process(repo, "--strict", capsys=capsys).code == 1

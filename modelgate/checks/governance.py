@@ -56,8 +56,11 @@ def waiver_expired(manifest: Manifest, policy: Policy, context: Context) -> Iter
 
 @check("MG604", name="waiver-stale", scope="after", severity="warning", waivable=False,
        hint="remove the waiver from the policy: what it excused no longer fails")
-def waiver_stale(manifest: Manifest, policy: Policy, context: Context, results: tuple[Result, ...]) -> Iterator[Fail]:
-    """A waiver for this model version waived nothing in this run.
+def waiver_stale(manifest: Manifest, doc: ManifestDoc, policy: Policy, context: Context,
+                 results: tuple[Result, ...]) -> Iterator[Fail]:
+    """A waiver for this model version waived nothing, or a waiver matches no manifest.
+
+    A waiver that matches no manifest names a model or version the repository does not have.
 
     A waiver that outlives its reason hides the next, different failure of the same check;
     remove it once what it excused is fixed. Reported as a warning (``--strict`` fails).
@@ -67,6 +70,27 @@ def waiver_stale(manifest: Manifest, policy: Policy, context: Context, results: 
         if waiver.model == manifest.name and waiver.version in (None, manifest.version) \
                 and waiver.expires >= context.today and (waiver.check, waiver.origin) not in waived:
             yield Fail(f"waiver for {waiver.check} on {manifest.ref} ({waiver.origin}) waived nothing", at="version")
+    if policy.waivers:
+        yield from _unmatched_waivers(doc, policy, context)
+
+
+def _unmatched_waivers(doc: ManifestDoc, policy: Policy, context: Context) -> Iterator[Fail]:
+    """Waivers naming a model or version absent from the repository (a typo, a model long
+    gone) match no manifest, so no manifest's run reports them: the first manifest the
+    policy governs does, once per run."""
+    governed = [d for d in context.registry() if d.model is not None and policy.governs(d.model.name)]
+    if not governed or governed[0].path != doc.path:
+        return
+    for waiver in policy.waivers:
+        versions = {d.model.version for d in context.versions_of(waiver.model) if d.model is not None}
+        if waiver.version is None and not versions:
+            yield Fail(f"waiver for {waiver.check} on {waiver.model} ({waiver.origin}) matches no manifest:"
+                       f" no model {waiver.model!r} in the repository", at="version")
+        elif waiver.version is not None and waiver.version not in versions:
+            have = f" (it has {', '.join(sorted(versions))})" if versions else ""
+            yield Fail(f"waiver for {waiver.check} on {waiver.model}@{waiver.version} ({waiver.origin}) matches no"
+                       f" manifest: no version {waiver.version} of {waiver.model!r} in the repository{have}",
+                       at="version")
 
 
 class ApprovalParams(BaseModel):
