@@ -90,14 +90,14 @@ def github() -> Iterator[FakeGitHub]:
 # The shapes below follow GitHub's REST API reference (fields a client may read; GitHub
 # sends more).
 
-def user(login: str, id: int = 1) -> dict[str, Any]:
+def user(login: str, id: int = 1, type: str = "User") -> dict[str, Any]:
     """A "simple user", as reviews, pulls, commits and team members carry it."""
     api = f"https://api.github.com/users/{login}"
     return {"login": login, "id": id, "node_id": f"U_{id}", "avatar_url": f"https://avatars.example/{id}",
             "gravatar_id": "", "url": api, "html_url": f"https://github.com/{login}",
             "followers_url": f"{api}/followers", "following_url": f"{api}/following{{/other_user}}",
             "organizations_url": f"{api}/orgs", "repos_url": f"{api}/repos", "events_url": f"{api}/events{{/privacy}}",
-            "type": "User", "user_view_type": "public", "site_admin": False}
+            "type": type, "user_view_type": "public", "site_admin": False}
 
 
 def repository(full_name: str) -> dict[str, Any]:

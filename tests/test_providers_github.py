@@ -134,6 +134,16 @@ def test_dismissed_review_fails(pr: PullRequest, capsys: pytest.CaptureFixture[s
     assert "rejected: @reviewer: the review was dismissed (review 80 " in result["message"]
 
 
+def test_approval_by_a_bot_fails(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    """A workflow in the change could make github-actions[bot] approve the pull request."""
+    bot = review(80, "github-actions[bot]", "APPROVED", pr.head) | {"user": user("github-actions[bot]", 41898282,
+                                                                              type="Bot")}
+    pr.reviews(bot)
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert "rejected: @github-actions[bot]: an approval by a Bot account, not a person (review 80 " in result["message"]
+
+
 def test_changes_requested_after_approving_withdraws_the_approval(pr: PullRequest,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     pr.reviews(review(80, "reviewer", "APPROVED", pr.head), review(81, "reviewer", "CHANGES_REQUESTED", pr.head),

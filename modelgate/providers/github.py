@@ -5,8 +5,10 @@ the pull request's current head commit; a dismissed review, an approval of an ol
 commit, or one withdrawn by a later "request changes" is reported as rejected with the
 reason. The pull request's author and the authors of its commits are reported as the
 change's authors, whose approvals the ``approvals`` rule refuses. ``@org/team`` entries
-of a rule are resolved through the teams API. Anything the API does not answer is an
-error: the rule fails in CI rather than guess (fail closed).
+of a rule are resolved through the teams API. Only people approve: a review by a bot
+account (``github-actions[bot]``, which a workflow in the change could drive) is rejected.
+Anything the API does not answer is an error: the rule fails in CI rather than guess (fail
+closed).
 
 Settings (config ``approvals:``): ``provider: github``, ``token_env`` (the environment
 variable holding the token, default ``GITHUB_TOKEN``; reading team members needs a token
@@ -154,7 +156,11 @@ def _judge(reviews: list[Any], head: str, number: int) -> tuple[list[Approval], 
         who = f"@{review['user']['login']}"
         state, commit = review.get("state"), str(review.get("commit_id"))
         evidence = _evidence(review, number)
-        if state == "APPROVED" and commit == head:
+        if state == "APPROVED" and review["user"].get("type") != "User":
+            # A workflow the change edits can make github-actions[bot] approve it.
+            kind = str(review["user"].get("type"))[:40]
+            rejected.append(Rejection(who, None, None, f"an approval by a {kind} account, not a person", evidence))
+        elif state == "APPROVED" and commit == head:
             when = str(review.get("submitted_at") or "")
             accepted.append(Approval(who, None, None, when, NAME, evidence))
         elif state == "APPROVED":
