@@ -18,6 +18,7 @@ from modelgate import discovery, manifest, yamldoc
 from modelgate.gitrepo import ZERO, GitRepo
 from modelgate.manifest import Manifest, ManifestDoc
 from modelgate.trees import CommitTree
+from modelgate.validation import Verdicts
 
 MANIFEST_PATHSPECS = [":(glob)**/modelgate.yaml", ":(glob)**/*.modelgate.yaml"]
 
@@ -65,7 +66,7 @@ class History:
 
 
 def read_history(repo: GitRepo, rev: str, root: str, globs: tuple[str, ...] = (),
-                 known: Mapping[str, Manifest | None] | None = None) -> History:
+                 known: Mapping[str, Manifest | None] | None = None, verdicts: Verdicts | None = None) -> History:
     """Manifest states in ``rev``'s history, through one ``git log`` and one batch of blob
     reads; ``known`` (blob SHA -> model) spares parsing blobs already read."""
     changes = [c for c in repo.changes(rev, MANIFEST_PATHSPECS) if _wanted(c.path, globs)]
@@ -73,7 +74,7 @@ def read_history(repo: GitRepo, rev: str, root: str, globs: tuple[str, ...] = ()
     wanted = {c.blob: c.path for c in changes if c.blob != ZERO and c.blob not in parsed}
     raws = repo.blobs(list(wanted), limit=yamldoc.MAX_BYTES)
     for (sha, path), raw in zip(wanted.items(), raws, strict=True):
-        parsed[sha] = manifest.from_bytes(raw, path, os.path.join(root, path)).model
+        parsed[sha] = manifest.from_bytes(raw, path, os.path.join(root, path), verdicts).model
     history = History()
     for change in changes:
         model = parsed.get(change.blob)
@@ -110,6 +111,7 @@ class Base:
         self._index: dict[tuple[str, str], ManifestDoc] | None = None
         self._models: dict[str, Manifest | None] = {}  # blob SHA -> model, at the merge-base
         self._known: dict[str, ManifestDoc] = {}  # path -> the head's parsed manifest
+        self.verdicts: Verdicts | None = None  # manifests validated before (the run's hash cache)
 
     def reuse(self, docs: Iterable[ManifestDoc]) -> None:
         """Head manifests already parsed: a base blob with the same path and bytes is the
@@ -130,7 +132,7 @@ class Base:
         known = self._known.get(path)
         if known is not None and known.abspath == abspath and known.sha256 == hashlib.sha256(raw).hexdigest():
             return known
-        return manifest.from_bytes(raw, path, abspath)
+        return manifest.from_bytes(raw, path, abspath, self.verdicts)
 
     def match(self, doc: ManifestDoc) -> ManifestDoc | None:
         """The base version of a head manifest: same name@version, else same path and name."""
@@ -149,5 +151,6 @@ class Base:
         """The base branch's manifest history (for version-immutable and rollback)."""
         if self._history is None:
             self.manifests()  # the merge-base's blobs are in the history: parse them once
-            self._history = read_history(self.repo, self.commit, self.root, self.globs, self._models)
+            self._history = read_history(self.repo, self.commit, self.root, self.globs, self._models,
+                                         self.verdicts)
         return self._history

@@ -64,7 +64,7 @@ class Check:
     required: bool = False
     waivable: bool = True
     hint: str | None = None
-    params: Any = None  # a pydantic model class validating the rule's ``with:``, or None
+    params: Any = None  # the class of the rule's ``with:`` (pydantic model or Strict dataclass), or None
     scope: Scope = "manifest"
     argnames: tuple[str, ...] = ()  # what the function asks for, read once at declaration
     plugin: str = ""
@@ -101,8 +101,9 @@ def check(
     ``needs_rule``: runs only where a policy rule names it (it needs the rule's ``with:``).
     ``required``: always runs, even when deselected (e.g. manifest validity; fail closed).
     ``waivable``: whether a policy waiver may turn its failure into ``waived``.
-    ``params``: a pydantic model for the rule's ``with:``; a rule that does not validate is a
-    configuration error (exit 4), and the check receives the model instance as ``params``.
+    ``params``: the class of the rule's ``with:``, a pydantic model or a frozen dataclass
+    deriving from :class:`modelgate.validation.Strict`; a rule that does not validate is a
+    configuration error (exit 4), and the check receives the instance as ``params``.
     ``scope``: ``"manifest"`` runs once per manifest; ``"removed"`` runs once per manifest that
     existed at the base and is gone (it gets ``base_manifest``/``base_doc``, no ``manifest``);
     ``"after"`` runs once per manifest after all the others, and may ask for their ``results``.

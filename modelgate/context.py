@@ -63,7 +63,9 @@ class Context:
         if doc is None:
             display = discovery.relpath(self.root, abspath)
             raw = self.overlay.get(abspath)
-            doc = manifest.load(abspath, display) if raw is None else manifest.from_bytes(raw, display, abspath)
+            verdicts = self.hasher.cache
+            doc = (manifest.load(abspath, display, verdicts) if raw is None
+                   else manifest.from_bytes(raw, display, abspath, verdicts))
             self._docs[abspath] = doc
         return doc
 

@@ -102,8 +102,8 @@ def _previous(model: Manifest, olds: list[ManifestDoc]) -> ManifestDoc | None:
 
 def compare(old: Manifest | None, new: Manifest) -> Iterable[Change]:
     """Field-level changes from ``old`` (None: nothing before) to ``new``."""
-    before = old.model_dump(by_alias=True, exclude_none=True) if old else {}
-    after = new.model_dump(by_alias=True, exclude_none=True)
+    before = old.to_dict(exclude_none=True) if old else {}
+    after = new.to_dict(exclude_none=True)
     for key in ("version", "stage", "description", "license", "owners", "aliases"):
         if before.get(key) != after.get(key):
             yield Change(key, before.get(key), after.get(key))

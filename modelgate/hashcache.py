@@ -6,6 +6,9 @@ unchanged. Like git's racy-clean rule, an entry is not trusted when the file's t
 are within the filesystem's timestamp granularity of when it was hashed: a write in the
 same tick would not have moved them. Concurrent runs share it safely (WAL, a busy
 timeout, one statement per write); a corrupt database is rebuilt with a warning.
+
+It also remembers verdicts: content keys of documents (manifest, policy, rule params) that
+validated, so that unchanged bytes skip pydantic (see :mod:`modelgate.validation`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import Sequence
 
 # Coarse filesystems (FAT: 2 s, ext3/HFS+: 1 s) keep the same timestamp for writes this
 # close together; anything hashed within this window of its last change is re-hashed.
@@ -23,7 +27,8 @@ CREATE TABLE IF NOT EXISTS digests (
     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL, hashed_at_ns INTEGER NOT NULL,
     PRIMARY KEY (dev, ino)
-)
+);
+CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
@@ -32,6 +37,7 @@ class HashCache:
         self.path = path
         self.warnings: list[str] = []
         self._db: sqlite3.Connection | None = None
+        self._valid: list[str] = []  # verdicts to write on close, in one transaction
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as exc:
@@ -44,7 +50,7 @@ class HashCache:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute(SCHEMA)
+        db.executescript(SCHEMA)
         db.execute("SELECT count(*) FROM digests").fetchone()
         return db
 
@@ -96,10 +102,14 @@ class HashCache:
             return
         values = [(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, sha256, hashed_at_ns)
                   for st, sha256, hashed_at_ns in rows]
+        self._write("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+
+    def _write(self, statement: str, values: Sequence[tuple[object, ...]]) -> None:
+        assert self._db is not None
         try:
             with self._db:  # BEGIN ... COMMIT, or ROLLBACK on an exception
                 self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+                self._db.executemany(statement, values)
         except sqlite3.OperationalError as exc:
             self.warnings.append(f"hash cache not updated: {exc}")
         except sqlite3.DatabaseError as exc:
@@ -107,7 +117,28 @@ class HashCache:
                 raise
             self._rebuild(exc)
 
+    def known_valid(self, key: str) -> bool:
+        """Whether the content ``key`` names was validated valid before."""
+        if self._db is None:
+            return False
+        try:
+            return self._db.execute("SELECT 1 FROM verdicts WHERE key=?", (key,)).fetchone() is not None
+        except sqlite3.OperationalError as exc:
+            self.warnings.append(f"hash cache not read: {exc}")
+            return False
+        except sqlite3.DatabaseError as exc:
+            if not _corrupt(exc):
+                raise
+            self._rebuild(exc)
+            return False
+
+    def add_valid(self, key: str) -> None:
+        self._valid.append(key)
+
     def close(self) -> None:
+        if self._db is not None and self._valid:
+            self._write("INSERT OR IGNORE INTO verdicts VALUES (?)", [(key,) for key in self._valid])
+            self._valid = []
         if self._db is not None:
             self._db.close()
             self._db = None

@@ -1,8 +1,9 @@
-"""Manifest v1: the pydantic models, and loading a manifest file into them.
+"""Manifest v1: the frozen dataclasses checks receive, and loading a manifest file into them.
 
-The models are frozen and strict (no coercion: a number is not a string, ``"0.95"`` is
-not a number) and forbid unknown keys. The committed JSON Schema in
-``modelgate/schemas/manifest.json`` is generated from them (``modelgate schema manifest``).
+Validation is strict (no coercion: a number is not a string, ``"0.95"`` is not a number) and
+forbids unknown keys; it is pydantic's, run only on bytes not validated before (see
+:mod:`modelgate.validation`). The committed JSON Schema in ``modelgate/schemas/manifest.json``
+is generated from these classes (``python -m modelgate.schemas``).
 """
 
 from __future__ import annotations
@@ -11,29 +12,22 @@ import difflib
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
 from typing_extensions import TypeAliasType
 
-from modelgate import yamldoc
+from modelgate import validation, yamldoc
 from modelgate.errors import InputError, Problem
+from modelgate.validation import Constraint, Invalid, Strict, Verdicts
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 COMMIT_PATTERN = r"^[0-9a-f]{40}$"
 REF_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}@[^@\s]+$"
 
-Sha256 = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+Sha256 = Annotated[str, Constraint(pattern=SHA256_PATTERN, description="64 lowercase hex characters.")]
+Text = Annotated[str, Constraint(min_length=1, max_length=4096)]
 # Recursive JSON-like values for free-form params.
 if TYPE_CHECKING:  # mypy does not follow recursive TypeAliasType
     Param: TypeAlias = Any
@@ -44,121 +38,122 @@ else:
     )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=False, defer_build=True)
+@dataclass(frozen=True, kw_only=True)
+class Artifact(Strict):
+    path: Annotated[str, Constraint(min_length=1, max_length=4096, description=(
+        "Path relative to the manifest's folder; must stay inside the repo."))]
+    sha256: Sha256
+    size: Annotated[int, Constraint(ge=0, description="Size in bytes.")]
 
 
-class Artifact(_Strict):
-    path: Text = Field(description="Path relative to the manifest's folder; must stay inside the repo.")
-    sha256: Sha256 = Field(description="64 lowercase hex characters.")
-    size: int = Field(ge=0, description="Size in bytes.")
-
-
-class CodeLineage(_Strict):
-    commit: Annotated[str, StringConstraints(pattern=COMMIT_PATTERN)] = Field(
-        description="Full 40-hex git commit of the training code."
-    )
+@dataclass(frozen=True, kw_only=True)
+class CodeLineage(Strict):
+    commit: Annotated[str, Constraint(pattern=COMMIT_PATTERN,
+                                      description="Full 40-hex git commit of the training code.")]
     repo: Text | None = None
-    paths: list[Text] = Field(default_factory=list)
+    paths: list[Text] = field(default_factory=list)
 
 
-class DataLineage(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class DataLineage(Strict):
     name: Text
     uri: Text
     sha256: Sha256 | None = None
-    revision: Text | None = Field(default=None, description="An immutable revision or snapshot id.")
+    revision: Annotated[str | None, Constraint(min_length=1, max_length=4096,
+                                               description="An immutable revision or snapshot id.")] = None
 
 
-class Framework(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Framework(Strict):
     name: Text
     version: Text
 
 
-class Lockfile(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Lockfile(Strict):
     path: Text
     sha256: Sha256
 
 
-class Environment(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Environment(Strict):
     python: Text | None = None
     framework: Framework | None = None
     lockfile: Lockfile | None = None
 
 
-class RunRef(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class RunRef(Strict):
     tracker: Text
     id: Text
     url: Text | None = None
 
 
-class Lineage(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Lineage(Strict):
     code: CodeLineage | None = None
-    data: list[DataLineage] = Field(default_factory=list)
+    data: list[DataLineage] = field(default_factory=list)
     params: dict[str, Param] | None = None
     environment: Environment | None = None
-    parent: Annotated[str, StringConstraints(pattern=REF_PATTERN)] | None = Field(
-        default=None, description="The model version this one was derived from, name@version."
-    )
+    parent: Annotated[str | None, Constraint(pattern=REF_PATTERN, description=(
+        "The model version this one was derived from, name@version."))] = None
     run: RunRef | None = None
 
 
-class IOField(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class IOField(Strict):
     name: Text
     type: Text
     shape: list[int] | None = None
 
 
-class Signature(_Strict):
-    inputs: list[IOField] = Field(default_factory=list)
-    outputs: list[IOField] = Field(default_factory=list)
+@dataclass(frozen=True, kw_only=True)
+class Signature(Strict):
+    inputs: list[IOField] = field(default_factory=list)
+    outputs: list[IOField] = field(default_factory=list)
 
 
-class Metric(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Metric(Strict):
     value: float
     goal: Literal["maximize", "minimize"] | None = None
     dataset: Text | None = None
 
-    @model_validator(mode="before")
     @classmethod
-    def _shorthand(cls, data: Any) -> Any:
-        # ``auc: 0.93`` is shorthand for ``auc: {value: 0.93}``.
+    def from_shorthand(cls, data: Any) -> Any:
+        """``auc: 0.93`` is shorthand for ``auc: {value: 0.93}``."""
         if isinstance(data, int | float) and not isinstance(data, bool):
             return {"value": float(data)}
         return data
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        return {"anyOf": [{"type": "number"}, handler(core_schema)]}
 
-def _metric_shorthand(schema: dict[str, Any]) -> None:
-    # The validator accepts ``auc: 0.93``; say so in the published schema too.
-    schema["additionalProperties"] = {"anyOf": [{"type": "number"}, schema["additionalProperties"]]}
 
-
-class Manifest(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Manifest(Strict):
     """One model version: what it is, where its bytes are, and how it was made."""
 
-    api_version: Literal["modelgate/v1"] = Field(alias="apiVersion")
+    __pydantic_config__ = Strict.renamed(api_version="apiVersion")
+
+    api_version: Literal["modelgate/v1"]
     kind: Literal["Model"]
-    name: Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
-    version: Annotated[str, StringConstraints(min_length=1, max_length=256)] = Field(
-        description="A SemVer 2.0.0 string; quote it in YAML."
-    )
-    stage: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
-        description="One of the governing policy's stages."
-    )
+    name: Annotated[str, Constraint(pattern=NAME_PATTERN)]
+    version: Annotated[str, Constraint(min_length=1, max_length=256,
+                                       description="A SemVer 2.0.0 string; quote it in YAML.")]
+    stage: Annotated[str, Constraint(min_length=1, max_length=64,
+                                     description="One of the governing policy's stages.")]
     description: Text | None = None
-    owners: Annotated[list[Text], Field(min_length=1)]
-    license: Annotated[str, StringConstraints(max_length=256)] | None = Field(
-        default=None, description='An SPDX license expression, or "proprietary".'
-    )
-    artifacts: Annotated[list[Artifact], Field(min_length=1)]
+    owners: Annotated[list[Text], Constraint(min_length=1)]
+    license: Annotated[str | None, Constraint(max_length=256,
+                                              description='An SPDX license expression, or "proprietary".')] = None
+    artifacts: Annotated[list[Artifact], Constraint(min_length=1)]
     lineage: Lineage | None = None
     signature: Signature | None = None
-    metrics: dict[str, Metric] = Field(default_factory=dict, json_schema_extra=_metric_shorthand)
-    aliases: list[Annotated[str, StringConstraints(pattern=NAME_PATTERN)]] = Field(
-        default_factory=list
-    )
-    tags: dict[str, Annotated[str, StringConstraints(max_length=4096)]] = Field(
-        default_factory=dict
-    )
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    aliases: list[Annotated[str, Constraint(pattern=NAME_PATTERN)]] = field(default_factory=list)
+    tags: dict[str, Annotated[str, Constraint(max_length=4096)]] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -209,16 +204,16 @@ def format_keypath(keypath: tuple[Any, ...]) -> str:
     return out
 
 
-def load(abspath: str, display: str) -> ManifestDoc:
+def load(abspath: str, display: str, verdicts: Verdicts | None = None) -> ManifestDoc:
     """Load one manifest file. Never raises for bad content: problems go into the result."""
     try:
         raw = yamldoc.read_limited(abspath, display)
     except InputError as exc:
         return ManifestDoc(display, abspath, "", None, tuple(exc.problems), None)
-    return from_bytes(raw, display, abspath)
+    return from_bytes(raw, display, abspath, verdicts)
 
 
-def from_bytes(raw: bytes, display: str, abspath: str) -> ManifestDoc:
+def from_bytes(raw: bytes, display: str, abspath: str, verdicts: Verdicts | None = None) -> ManifestDoc:
     """A manifest from its bytes (a blob at the base commit, say); ``abspath`` locates its folder."""
     digest = hashlib.sha256(raw).hexdigest()
     try:
@@ -230,7 +225,7 @@ def from_bytes(raw: bytes, display: str, abspath: str) -> ManifestDoc:
         problems.sort(key=lambda p: (p.line, p.column))
         return ManifestDoc(display, abspath, digest, None, tuple(problems), exc.partial)
     try:
-        model = validate(doc)
+        model = validate(doc, verdicts, digest)
     except InputError as exc:
         return ManifestDoc(display, abspath, digest, None, tuple(exc.problems), doc)
     return ManifestDoc(display, abspath, digest, model, (), doc)
@@ -247,13 +242,15 @@ def _schema_problems_beside(partial: yamldoc.YamlDoc, known: list[Problem]) -> l
     return []
 
 
-def validate(doc: yamldoc.YamlDoc) -> Manifest:
+def validate(doc: yamldoc.YamlDoc, verdicts: Verdicts | None = None, digest: str | None = None) -> Manifest:
+    """The document as a :class:`Manifest`; ``digest`` (of its bytes) lets ``verdicts`` skip
+    validating bytes already found valid."""
     if not isinstance(doc.data, dict):
         raise InputError([Problem(doc.path, 1, 1, "a manifest must be a YAML mapping")])
     try:
-        return Manifest.model_validate(doc.data)
-    except ValidationError as exc:
-        raise InputError(problems_from(exc, doc, Manifest)) from None
+        return validation.load(Manifest, doc.data, verdicts, digest)
+    except Invalid as exc:
+        raise InputError(problems_from(exc.errors, doc, Manifest)) from None
 
 
 _PATTERN_HINTS = {
@@ -262,28 +259,28 @@ _PATTERN_HINTS = {
     "name": "must match ^[a-z0-9][a-z0-9._-]{0,127}$ (lowercase, digits, . _ -)",
     "parent": "must be name@version",
 }
+_UNKNOWN_KEY = ("extra_forbidden", "unexpected_keyword_argument")
+_NOT_A_MAPPING = ("model_type", "model_attributes_type", "dataclass_type", "dataclass_args_type")
 
 
-def problems_from(
-    exc: ValidationError, doc: yamldoc.YamlDoc, model: type[BaseModel]
-) -> list[Problem]:
-    """Turn pydantic errors into ``path:line:col`` problems, in file order."""
+def problems_from(errors: list[dict[str, Any]], doc: yamldoc.YamlDoc, root: type) -> list[Problem]:
+    """Turn pydantic's errors into ``path:line:col`` problems, in file order."""
     problems = []
-    for error in exc.errors(include_url=False):
+    for error in errors:
         loc = tuple(error["loc"])
         line, column = doc.location(loc)
-        problems.append(Problem(doc.path, line, column, _describe(error, loc, doc, model)))
+        problems.append(Problem(doc.path, line, column, _describe(error, loc, doc, root)))
     return sorted(set(problems), key=lambda p: (p.line, p.column, p.message))
 
 
-def _describe(error: Any, loc: tuple[Any, ...], doc: yamldoc.YamlDoc, model: type[BaseModel]) -> str:
+def _describe(error: Any, loc: tuple[Any, ...], doc: yamldoc.YamlDoc, root: type) -> str:
     kind = error["type"]
     where = format_keypath(loc) or "document"
     last = str(loc[-1]) if loc else ""
-    if kind == "missing":
+    if kind in ("missing", "missing_argument"):
         return f"missing required key {where!r}"
-    if kind == "extra_forbidden":
-        known = _known_keys(model, loc[:-1])
+    if kind in _UNKNOWN_KEY:
+        known = _known_keys(root, loc[:-1])
         close = difflib.get_close_matches(last, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown key {where!r}{hint}"
@@ -292,7 +289,7 @@ def _describe(error: Any, loc: tuple[Any, ...], doc: yamldoc.YamlDoc, model: typ
         return f"{where} must be a string, got {literal}; quote it: \"{literal}\""
     if kind == "string_pattern_mismatch":
         return f"{where} {_PATTERN_HINTS.get(last, error['msg'].lower())}"
-    if kind in ("model_type", "model_attributes_type"):
+    if kind in _NOT_A_MAPPING:
         if len(loc) == 2 and loc[0] == "metrics":
             return f"{where} must be a number or a mapping {{value, goal, dataset}}"
         return f"{where} must be a mapping"
@@ -301,31 +298,23 @@ def _describe(error: Any, loc: tuple[Any, ...], doc: yamldoc.YamlDoc, model: typ
     return f"{where}: {error['msg']}"
 
 
-def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    current: type[BaseModel] | None = model
+def _known_keys(root: type, loc: tuple[Any, ...]) -> list[str]:
+    """The keys the mapping at ``loc`` may have (for "did you mean")."""
+    current: type | None = root
     for part in loc:
         assert current is not None
-        fields = {f.alias or name: f for name, f in current.model_fields.items()}
-        if part in fields:  # otherwise a list index or a dict key: same model below
-            current = _model_in(fields[part].annotation)
+        fields = validation.field_hints(current)
+        if part in fields:  # otherwise a list index or a dict key: same class below
+            found = validation.dataclasses_in(fields[part])
+            current = found[0] if found else None
         if current is None:
             return []
     assert current is not None
-    return [f.alias or name for name, f in current.model_fields.items()]
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
+    return list(validation.field_hints(current))
 
 
 def json_schema() -> dict[str, Any]:
-    schema = Manifest.model_json_schema(by_alias=True)
+    schema = validation.json_schema(Manifest)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://modelgate.dev/schemas/manifest-v1.json"
     return schema

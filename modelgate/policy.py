@@ -12,64 +12,66 @@ import datetime as dt
 import fnmatch
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-
-from modelgate import yamldoc
+from modelgate import validation, yamldoc
 from modelgate.errors import ConfigError, InputError, Problem
 from modelgate.manifest import problems_from
 from modelgate.results import PolicyInfo
+from modelgate.validation import Constraint, Strict, Verdicts
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
-StageName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+Text = Annotated[str, Constraint(min_length=1, max_length=4096)]
+StageName = Annotated[str, Constraint(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 
 # (repo-relative path) -> file bytes, from the work tree or from the base commit.
 Reader = Callable[[str], bytes]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
+@dataclass(frozen=True, kw_only=True)
+class RuleSpec(Strict):
+    __pydantic_config__ = Strict.renamed(with_="with")
 
-
-class RuleSpec(_Strict):
     check: Text
     stages: list[StageName] | None = None
     severity: Literal["error", "warning"] | None = None
-    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    with_: dict[str, Any] = field(default_factory=dict)
 
 
-class WaiverSpec(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class WaiverSpec(Strict):
     check: Text
     model: Text
     version: Text | None = None
     reason: Text
-    expires: Annotated[dt.date, Field(strict=False)]
+    expires: dt.date
     owner: Text
 
 
-class MatchSpec(_Strict):
-    names: list[Text] = Field(default_factory=lambda: ["*"])
+@dataclass(frozen=True, kw_only=True)
+class MatchSpec(Strict):
+    names: list[Text] = field(default_factory=lambda: ["*"])
 
 
-class PolicyFile(_Strict):
-    api_version: Literal["modelgate/v1"] = Field(alias="apiVersion")
+@dataclass(frozen=True, kw_only=True)
+class PolicyFile(Strict):
+    __pydantic_config__ = Strict.renamed(api_version="apiVersion")
+
+    api_version: Literal["modelgate/v1"]
     kind: Literal["Policy"]
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,127}$")]
+    name: Annotated[str, Constraint(pattern=r"^[a-z0-9][a-z0-9._-]{0,127}$")]
     description: Text | None = None
-    extends: list[Text] = Field(default_factory=list)
+    extends: list[Text] = field(default_factory=list)
     match: MatchSpec | None = None
-    stages: Annotated[list[StageName], Field(min_length=1)] | None = None
+    stages: Annotated[list[StageName] | None, Constraint(min_length=1)] = None
     transitions: dict[StageName, list[StageName]] | None = None
     exclusive: list[StageName] | None = None
     branches: dict[Text, StageName] | None = None
-    rules: list[RuleSpec] = Field(default_factory=list)
-    waivers: list[WaiverSpec] = Field(default_factory=list)
-    waivable: list[Text] | None = Field(
-        default=None, description="Checks that may be waived although they normally cannot be."
-    )
+    rules: list[RuleSpec] = field(default_factory=list)
+    waivers: list[WaiverSpec] = field(default_factory=list)
+    waivable: Annotated[list[Text] | None, Constraint(
+        description="Checks that may be waived although they normally cannot be.")] = None
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,11 @@ def _read_builtin(name: str) -> bytes:
 class PolicyLoader:
     """Loads policies through ``reader`` and records where each file came from."""
 
-    def __init__(self, reader: Reader, source: Literal["base", "worktree"]) -> None:
+    def __init__(self, reader: Reader, source: Literal["base", "worktree"], verdicts: Verdicts | None = None
+                 ) -> None:
         self.reader = reader
         self.source = source
+        self.verdicts = verdicts
 
     def load(self, ref: str, referrer: str | None = None) -> Policy:
         return self._load(ref, referrer, ())
@@ -165,13 +169,13 @@ class PolicyLoader:
         if ref in seen:
             raise ConfigError(f"{ref}: policy extends itself through {' -> '.join(seen)}")
         raw, info = self._fetch(ref, referrer)
+        doc = yamldoc.parse(raw, ref)
+        if not isinstance(doc.data, dict):
+            raise InputError([Problem(ref, 1, 1, "a policy must be a YAML mapping")])
         try:
-            doc = yamldoc.parse(raw, ref)
-            if not isinstance(doc.data, dict):
-                raise InputError([Problem(ref, 1, 1, "a policy must be a YAML mapping")])
-            spec = PolicyFile.model_validate(doc.data)
-        except ValidationError as exc:
-            raise InputError(problems_from(exc, doc, PolicyFile)) from None
+            spec = validation.load(PolicyFile, doc.data, self.verdicts, info.sha256)
+        except validation.Invalid as exc:
+            raise InputError(problems_from(exc.errors, doc, PolicyFile)) from None
         parents = [self._load(parent, ref, (*seen, ref)) for parent in spec.extends]
         return _resolve(spec, doc, info, parents)
 

@@ -7,21 +7,25 @@ so each combination is worked out once per run, not once per manifest.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from modelgate import validation
 from modelgate.checkapi import Check
 from modelgate.errors import UsageError
 from modelgate.manifest import ManifestDoc
 from modelgate.policy import Policy, PolicyLoader, Rule
 from modelgate.trees import Tree
+from modelgate.validation import Verdicts
 
 Pairs = list[tuple[Check, Rule]]
 
 
-def load_policies(refs: Iterable[str], tree: Tree) -> list[Policy]:
+def load_policies(refs: Iterable[str], tree: Tree, verdicts: Verdicts | None = None) -> list[Policy]:
     """The policies ``refs`` name (files, folders of them, ``builtin:NAME``), read from ``tree``."""
-    loader = PolicyLoader(tree.read, tree.source)
+    loader = PolicyLoader(tree.read, tree.source, verdicts)
     policies: list[Policy] = []
     for ref in refs:
         folder = None if ref.startswith("builtin:") else tree.files_in(ref)
@@ -39,8 +43,9 @@ def default_rule(check: Check) -> Rule:
 
 class RuleSet:
     def __init__(self, checks: Mapping[str, Check], select: tuple[str, ...], ignore: tuple[str, ...],
-                 tree: Tree) -> None:
+                 tree: Tree, verdicts: Verdicts | None = None) -> None:
         self.checks = checks
+        self.verdicts = verdicts
         self.select = select
         self.ignore = ignore
         self.tree = tree
@@ -64,7 +69,7 @@ class RuleSet:
             if policy.governs(name):
                 return policy
         if self._default is None:
-            default = load_policies(["builtin:default"], self.tree)[0]
+            default = load_policies(["builtin:default"], self.tree, self.verdicts)[0]
             self.validate(default)
             self._default = default
         return self._default
@@ -84,21 +89,31 @@ class RuleSet:
                 raise UsageError(f"{waiver.origin}: waiver names unknown check {waiver.check!r}")
 
     def params(self, check: Check, rule: Rule) -> Any:
-        """The rule's ``with:`` as the check's params model (validated once per rule)."""
+        """The rule's ``with:`` as the check's params class (validated once per rule)."""
         if check.params is None:
             return rule.params
         key = (rule.origin, rule.check)
         if key not in self._params:
-            from pydantic import ValidationError
-
             try:
-                self._params[key] = check.params.model_validate(rule.params)
-            except ValidationError as exc:
+                self._params[key] = self._validated(check.params, rule.params)
+            except validation.Invalid as exc:
                 detail = "; ".join(
-                    f"{'.'.join(map(str, e['loc'])) or 'with'}: {e['msg']}" for e in exc.errors()
+                    f"{'.'.join(map(str, e['loc'])) or 'with'}: {e['msg']}" for e in exc.errors
                 )
                 raise UsageError(f"{rule.origin}: invalid `with:` for {check.name}: {detail}") from None
         return self._params[key]
+
+    def _validated(self, cls: Any, params: dict[str, Any]) -> Any:
+        # Built-in checks declare dataclasses: no pydantic when the verdict is known.
+        if isinstance(cls, type) and dataclasses.is_dataclass(cls):
+            content = json.dumps(params, sort_keys=True, default=repr)
+            return validation.load(cls, params, self.verdicts, content)
+        from pydantic import ValidationError  # a plugin's own pydantic model
+
+        try:
+            return cls.model_validate(params)
+        except ValidationError as exc:
+            raise validation.Invalid(list(exc.errors())) from None  # type: ignore[arg-type]
 
     def selected(self, check: Check) -> bool:
         """Whether ``--select``/``--ignore`` let the check run (required checks always run)."""

@@ -110,15 +110,18 @@ class Session:
         """Load and validate the policies and build the context; before plan/run_one."""
         self.started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         git, base, tree, settings = self.setup.git, self.setup.base, self.setup.tree, self.setup.config
-        self.rules = RuleSet(self.checks, self.options.select, self.options.ignore, tree)
-        self.policies = load_policies(settings.policies, tree)
+        hasher = self._hasher(git)
+        if base is not None:
+            base.verdicts = hasher.cache
+        self.rules = RuleSet(self.checks, self.options.select, self.options.ignore, tree, hasher.cache)
+        self.policies = load_policies(settings.policies, tree, hasher.cache)
         self.tree = tree
         for policy in self.policies:
             self.rules.validate(policy)
         if base is not None:
             edited = trust.edited(settings, self.policies, WorkTree(self.root), tree)
             self.notices += [trust.notice(path) for path in edited]
-        self.context = Context(self.root, settings, self.checks, git, base, self.options.env, self._hasher(git))
+        self.context = Context(self.root, settings, self.checks, git, base, self.options.env, hasher)
         self.context.deep = self.options.deep
         self.context.tree = tree
         self.context.overlay = dict(self.options.overlay)

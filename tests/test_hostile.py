@@ -55,7 +55,9 @@ def test_corpus_case(repo: Repo, name: str) -> None:
         assert expected["message"] in proc.stdout
         return
     found = located(report)
-    assert any(line.startswith(expected["message"]) for line in found), found
+    # A list: the same input is refused with either message, depending on the library version.
+    messages = expected["message"] if isinstance(expected["message"], list) else [expected["message"]]
+    assert any(line.startswith(tuple(messages)) for line in found), found
     if expected.get("no_command_lines"):
         for line in proc.stdout.splitlines():
             assert not line.lstrip().startswith("::"), line

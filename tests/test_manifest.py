@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -66,8 +67,10 @@ def test_models_are_frozen() -> None:
     path = EXAMPLES / "valid" / "minimal.modelgate.yaml"
     model = manifest.load(str(path), "m").model
     assert model is not None
-    with pytest.raises(Exception, match="frozen"):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         model.stage = "production"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        model.artifacts[0].sha256 = "0" * 64  # type: ignore[misc]
 
 
 def test_location_of_nested_key() -> None:

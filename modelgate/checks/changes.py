@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
 import semver
-from pydantic import BaseModel, ConfigDict, Field
 
 from modelgate.checkapi import Fail, Skip, check
+from modelgate.validation import Constraint, Strict
 
 if TYPE_CHECKING:
     from modelgate.base import Base
@@ -74,9 +75,9 @@ def promotion_immutable(manifest: Manifest, base_manifest: Manifest | None, cont
     _base(context)
     if base_manifest is None or base_manifest.stage == manifest.stage:
         return
-    for name, info in type(manifest).model_fields.items():
-        if name not in MAY_CHANGE_ON_PROMOTION and getattr(manifest, name) != getattr(base_manifest, name):
-            key = info.alias or name
+    before = base_manifest.to_dict()
+    for key, value in manifest.to_dict().items():
+        if key not in MAY_CHANGE_ON_PROMOTION and value != before[key]:
             yield Fail(f"{key} changed in a promotion {base_manifest.stage!r} -> {manifest.stage!r};"
                        " only stage, aliases and tags may change", at=key)
 
@@ -191,10 +192,10 @@ def manifest_removed(base_manifest: Manifest, policy: Policy) -> Iterator[Fail]:
         yield Fail(f"{base_manifest.ref} was in {base_manifest.stage!r} and its manifest was deleted")
 
 
-class RegressionParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
-    metric: str | None = Field(default=None, description="One metric; default: every metric with a goal.")
-    tolerance: float = Field(default=0.0, ge=0)
+@dataclass(frozen=True, kw_only=True)
+class RegressionParams(Strict):
+    metric: Annotated[str | None, Constraint(description="One metric; default: every metric with a goal.")] = None
+    tolerance: Annotated[float, Constraint(ge=0)] = 0.0
 
 
 @check("MG303", name="no-metric-regression", needs_rule=True, params=RegressionParams,

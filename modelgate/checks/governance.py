@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING
-
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated
 
 from modelgate.checkapi import Fail, Skip, check
+from modelgate.validation import Constraint, Strict
 
 if TYPE_CHECKING:
     from modelgate.context import Context
@@ -93,13 +93,15 @@ def _unmatched_waivers(doc: ManifestDoc, policy: Policy, context: Context) -> It
                        at="version")
 
 
-class ApprovalParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True, populate_by_name=False)
-    min: int = Field(default=1, ge=1)
-    from_: list[str] = Field(default_factory=list, alias="from")
+@dataclass(frozen=True, kw_only=True)
+class ApprovalParams(Strict):
+    __pydantic_config__ = Strict.renamed(from_="from")
+
+    min: Annotated[int, Constraint(ge=1)] = 1
+    from_: list[str] = field(default_factory=list)
     distinct_from_author: bool = True
     codeowners: bool = False
-    provider: str | None = Field(default=None, min_length=1)
+    provider: Annotated[str | None, Constraint(min_length=1)] = None
 
 
 @check("MG603", name="approvals", needs_rule=True, params=ApprovalParams, waivable=False,

@@ -9,14 +9,14 @@ file that cannot be read fails the check.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel, ConfigDict
 
 from modelgate.artifacts import ArtifactPathError
 from modelgate.checkapi import Fail, Skip, check
 from modelgate.errors import ModelgateError
 from modelgate.hashing import HashError
+from modelgate.validation import Strict
 
 if TYPE_CHECKING:
     from modelgate.context import Context
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from modelgate.manifest import Manifest, ManifestDoc
 
 
-class DvcArtifactParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+@dataclass(frozen=True, kw_only=True)
+class DvcArtifactParams(Strict):
     required: bool = False  # every artifact must be tracked by DVC
 
 

@@ -33,7 +33,7 @@ def required_fields(manifest: Manifest, params: dict[str, Any]) -> Iterator[Fail
     fields = params.get("fields")
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
         raise Fail("rule misconfigured: with.fields must be a list of dotted field names")
-    data = manifest.model_dump(by_alias=True)
+    data = manifest.to_dict()
     for dotted in fields:
         value: Any = data
         parent = []

@@ -3,36 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated
 
 from modelgate.checkapi import Fail, check
+from modelgate.validation import Constraint, Strict
 
 if TYPE_CHECKING:
     from modelgate.manifest import Manifest
 
 
-class ThresholdParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+@dataclass(frozen=True, kw_only=True)
+class ThresholdParams(Strict):
     metric: str
     min: float | None = None
     max: float | None = None
-    threshold: float | None = Field(
-        default=None, description="Compared in the metric's goal direction."
-    )
+    threshold: Annotated[float | None, Constraint(description="Compared in the metric's goal direction.")] = None
 
-    @model_validator(mode="after")
-    def _one_bound(self) -> ThresholdParams:
+    def __post_init__(self) -> None:
         if self.min is None and self.max is None and self.threshold is None:
             raise ValueError("give min, max, or threshold")
-        return self
 
 
-class RequiredMetricsParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
-    metrics: list[str] = Field(default_factory=list)
-    min: int = Field(default=0, ge=0)
+@dataclass(frozen=True, kw_only=True)
+class RequiredMetricsParams(Strict):
+    metrics: list[str] = field(default_factory=list)
+    min: Annotated[int, Constraint(ge=0)] = 0
 
 
 @check("MG301", name="metric-threshold", needs_rule=True, params=ThresholdParams,

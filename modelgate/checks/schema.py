@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from modelgate.checkapi import Fail, check
+from modelgate.validation import Strict
 
 if TYPE_CHECKING:
     from modelgate.context import Context
     from modelgate.manifest import Manifest
 
 
-class SchemaParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
-    # `schema` in YAML; another attribute name, since BaseModel.schema exists.
-    json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
+@dataclass(frozen=True, kw_only=True)
+class SchemaParams(Strict):
+    schema: dict[str, Any] | None = None
     file: str | None = None
     message: str | None = None
 
-    @model_validator(mode="after")
-    def _one_source(self) -> SchemaParams:
-        if (self.json_schema is None) == (self.file is None):
+    def __post_init__(self) -> None:
+        if (self.schema is None) == (self.file is None):
             raise ValueError("give exactly one of `schema` (inline) or `file` (a repo-relative JSON Schema)")
-        return self
 
 
 @check("MG010", name="schema", needs_rule=True, params=SchemaParams,
@@ -39,8 +36,8 @@ def schema(manifest: Manifest, params: SchemaParams, context: Context) -> Iterat
     the base commit when there is one). Validated with jsonschema (draft 2020-12 unless
     the schema says otherwise), compiled once per rule; each violation points at its key.
     """
-    validator = context.schema_validator(params.json_schema, params.file)
-    data = manifest.model_dump(by_alias=True, exclude_none=True)
+    validator = context.schema_validator(params.schema, params.file)
+    data = manifest.to_dict(exclude_none=True)
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         keypath = tuple(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, dict):

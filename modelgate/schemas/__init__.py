@@ -1,4 +1,4 @@
-"""JSON Schemas generated from the pydantic models, committed next to this file.
+"""JSON Schemas that pydantic generates from the manifest and policy classes, committed next to this file.
 
 Editors and other tools read the committed files; ``python -m modelgate.schemas``
 regenerates them, and a test fails when they drift from the models.
@@ -12,9 +12,9 @@ from typing import Any
 
 
 def generate() -> dict[str, dict[str, Any]]:
-    from modelgate import manifest, policy
+    from modelgate import manifest, policy, validation
 
-    policy_schema = policy.PolicyFile.model_json_schema(by_alias=True)
+    policy_schema = validation.json_schema(policy.PolicyFile)
     policy_schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     policy_schema["$id"] = "https://modelgate.dev/schemas/policy-v1.json"
     return {"manifest": manifest.json_schema(), "policy": policy_schema}

@@ -1,0 +1,291 @@
+"""Plain frozen data, validated by pydantic only when the same bytes were never validated.
+
+Manifests, policies and built-in check params are stdlib frozen dataclasses deriving from
+:class:`Strict`. Their constraints are :class:`Constraint` annotations, which pydantic
+reads through its public ``__get_pydantic_core_schema__`` hook; nothing here imports
+pydantic until a document has to be validated. :func:`load` is the one way in:
+
+* a *miss*: pydantic validates the data (strict, unknown keys forbidden), then
+  :func:`structure` builds the dataclasses and the verdict is remembered;
+* a *hit* (a verdict store knows these exact bytes were valid, under this modelgate
+  version and this schema): :func:`structure` alone, without importing pydantic.
+
+``import pydantic`` plus building a model costs about as much as the rest of a
+``modelgate check`` of one manifest, so start-up depends on skipping it. A verdict store
+is the per-clone hash cache; CI and ``--no-cache`` run without one and always validate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import hashlib
+import json
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol, TypeVar
+
+T = TypeVar("T")
+Convert = Callable[[Any], Any]
+_MISSING = dataclasses.MISSING
+
+
+class Verdicts(Protocol):
+    """Remembers which content keys were validated valid (the per-clone hash cache)."""
+
+    def known_valid(self, key: str) -> bool: ...
+
+    def add_valid(self, key: str) -> None: ...
+
+
+class Invalid(Exception):
+    """Validation failed; ``errors`` are pydantic's error dicts (``loc``, ``type``, ``msg``...)."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(errors)} validation error(s)")
+        self.errors = errors
+
+
+class Strict:
+    """Base of validated plain data: strict types (``"0.9"`` is not a number) and no unknown keys.
+
+    A subclass may set ``__pydantic_config__ = Strict.renamed(api_version="apiVersion")``
+    for YAML keys that are not Python names, and define ``from_shorthand`` (a classmethod:
+    raw value -> mapping) to accept a short form such as ``auc: 0.93``.
+    """
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"strict": True, "extra": "forbid"}
+
+    @staticmethod
+    def renamed(**keys: str) -> dict[str, Any]:
+        """The pydantic config for a class whose fields ``keys`` has are spelled so in YAML."""
+        return {**Strict.__pydantic_config__, "alias_generator": lambda name: keys.get(name, name)}
+
+    def to_dict(self, exclude_none: bool = False) -> dict[str, Any]:
+        """The data as plain dicts and lists, keyed as in YAML (``apiVersion``, ``with``)."""
+        result = unstructure(self, exclude_none)
+        assert isinstance(result, dict)
+        return result
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        shorthand = getattr(cls, "from_shorthand", None)
+        if shorthand is None:
+            return schema
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_before_validator_function(shorthand, schema)
+
+
+@dataclasses.dataclass(frozen=True)
+class Constraint:
+    """Bounds on a value, as ``Annotated[str, Constraint(pattern=...)]``; applied by pydantic
+    when validating and written into the published JSON Schema."""
+
+    pattern: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    ge: float | None = None
+    description: str | None = None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        target = schema["schema"] if schema.get("type") == "nullable" else schema
+        for key in ("pattern", "min_length", "max_length", "ge"):
+            value = getattr(self, key)
+            if value is not None:
+                target[key] = value
+        return schema
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        schema = handler(core_schema)
+        if self.description is not None:
+            schema["description"] = self.description
+        return schema
+
+
+def load(cls: type[T], data: Any, verdicts: Verdicts | None = None, content: str | None = None) -> T:
+    """``data`` as an instance of ``cls``; raises :class:`Invalid`.
+
+    ``content`` names the exact input (the sha256 of a file's bytes, say); with a verdict
+    store, input once found valid is not validated again.
+    """
+    key = verdict_key(cls, content) if verdicts is not None and content is not None else None
+    if key is not None and verdicts is not None and verdicts.known_valid(key):
+        try:
+            return structure(cls, data)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            pass  # the store says valid but the data does not fit: validate it properly
+    errors = pydantic_errors(cls, data)
+    if errors:
+        raise Invalid(errors)
+    try:
+        result = structure(cls, data)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        # pydantic accepted what this module cannot build: a bug here, never a pass.
+        raise Invalid([{"loc": (), "type": "value_error", "msg": f"cannot be read: {exc}", "input": data}]) from None
+    if key is not None and verdicts is not None:
+        verdicts.add_valid(key)
+    return result
+
+
+def verdict_key(cls: type, content: str) -> str:
+    from modelgate import __version__
+
+    return hashlib.sha256(f"{__version__}\0{signature(cls)}\0{content}".encode()).hexdigest()
+
+
+def pydantic_errors(cls: type, data: Any) -> list[dict[str, Any]]:
+    """What pydantic finds wrong with ``data`` as ``cls`` (empty: valid).
+
+    Validated in pydantic's JSON mode, where strict still refuses ``"1"`` for a number but
+    accepts a mapping for a dataclass. The data came from YAML, so it is JSON already.
+    """
+    from pydantic import ValidationError
+
+    try:
+        text = json.dumps(data, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        return [{"loc": (), "type": "value_error", "msg": f"not plain data: {exc}", "input": data}]
+    try:
+        _adapter(cls).validate_json(text)
+    except ValidationError as exc:
+        return list(exc.errors(include_url=False))  # type: ignore[arg-type]
+    return []
+
+
+@functools.cache
+def _adapter(cls: type) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(cls)
+
+
+def json_schema(cls: type) -> dict[str, Any]:
+    """The JSON Schema pydantic derives from ``cls`` (keys by alias)."""
+    schema: dict[str, Any] = _adapter(cls).json_schema(by_alias=True)
+    return schema
+
+
+# -- building the dataclasses from valid data ------------------------------------------
+
+
+def structure(cls: type[T], data: Any) -> T:
+    """An instance of the dataclass ``cls`` built from valid plain data, no validation."""
+    shorthand = getattr(cls, "from_shorthand", None)
+    if shorthand is not None:
+        data = shorthand(data)
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__}: expected a mapping")
+    kwargs = {}
+    for name, key, convert in _plan(cls):  # type: ignore[arg-type]  # a class is hashable
+        if key in data:
+            value = data[key]
+            kwargs[name] = value if convert is None or value is None else convert(value)
+    return cls(**kwargs)
+
+
+@functools.cache
+def _plan(cls: type) -> tuple[tuple[str, str, Convert | None], ...]:
+    """(attribute, YAML key, converter) per field of ``cls``, worked out once per class."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    return tuple((f.name, _key(cls, f.name), _converter(hints[f.name])) for f in dataclasses.fields(cls))
+
+
+def _key(cls: type, name: str) -> str:
+    alias = getattr(cls, "__pydantic_config__", {}).get("alias_generator")
+    return alias(name) if alias is not None else name
+
+
+def field_hints(cls: type) -> dict[str, Any]:
+    """YAML key -> type hint, for each field of the dataclass ``cls``."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    return {_key(cls, f.name): hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _converter(hint: Any) -> Convert | None:
+    """How to turn a valid plain value into ``hint``'s type; None: use it as it is."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Annotated:
+        return _converter(args[0])
+    if origin in (typing.Union, types.UnionType):
+        arms = [a for a in args if a is not type(None)]
+        return _converter(arms[0]) if len(arms) == 1 else None
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return functools.partial(structure, hint)
+    if origin is list:
+        item = _converter(args[0])
+        if item is None:
+            return _list
+        return lambda v: [item(x) for x in _list(v)]
+    if origin is dict:
+        value = _converter(args[1])
+        if value is None:
+            return _dict
+        return lambda v: {k: value(x) for k, x in _dict(v).items()}
+    if hint is float:
+        return float  # strict validation lets an integer through as a number
+    if hint is dt.date:
+        return lambda v: v if isinstance(v, dt.date) else dt.date.fromisoformat(v)
+    return None
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return value
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("expected a mapping")
+    return value
+
+
+@functools.cache
+def signature(cls: type) -> str:
+    """A text that changes when the schema of ``cls`` (or of a dataclass inside it) does."""
+    seen: dict[type, str] = {}
+
+    def visit(klass: type) -> None:
+        if klass in seen:
+            return
+        seen[klass] = ""
+        hints = typing.get_type_hints(klass, include_extras=True)
+        seen[klass] = repr([(f.name, hints[f.name], f.default if f.default is not _MISSING else None,
+                             f.default_factory is not _MISSING) for f in dataclasses.fields(klass)])
+        for hint in hints.values():
+            for inner in dataclasses_in(hint):
+                visit(inner)
+
+    visit(cls)
+    lines = sorted(f"{klass.__module__}.{klass.__qualname__}={text}" for klass, text in seen.items())
+    return "\n".join(lines)
+
+
+def dataclasses_in(hint: Any) -> list[type]:
+    """The dataclasses a type hint mentions (``list[Artifact] | None`` -> ``[Artifact]``)."""
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return [hint]
+    return [found for arg in typing.get_args(hint) for found in dataclasses_in(arg)]
+
+
+def unstructure(value: Any, exclude_none: bool = False) -> Any:
+    """Dataclasses back to plain dicts keyed by YAML key; lists and dicts copied."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for name, key, _ in _plan(type(value)):
+            item = getattr(value, name)
+            if item is None and exclude_none:
+                continue
+            out[key] = unstructure(item, exclude_none)
+        return out
+    if isinstance(value, list | tuple):
+        return [unstructure(v, exclude_none) for v in value]
+    if isinstance(value, dict):
+        return {k: unstructure(v, exclude_none) for k, v in value.items()}
+    return value
