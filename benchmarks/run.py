@@ -226,17 +226,32 @@ def git(repo: Path, *args: str) -> None:
                         "GIT_COMMITTER_EMAIL": "b@x"})
 
 
+PYDANTIC_REFERENCE = "from pydantic import BaseModel\nclass M(BaseModel):\n    x: int\nM(x=1)\n"
+
+
 def startup(work: Path) -> None:
     one = work / "one"
     one.mkdir()
     git(one, "init", "-q")
     full_manifest(one / "m", "one", b"w" * 1000)
+    for path in one.rglob("*"):  # hashes cached: written long enough ago to be trusted (racy-clean rule)
+        os.utime(path, (time.time() - 60, time.time() - 60))
+    time.sleep(2.1)  # utime moved ctime: let it age past the racy window too
+    subprocess.run([MODELGATE, "check"], cwd=one, env=ENV, capture_output=True, check=True)
     python = median_run([sys.executable, "-c", "pass"], one)
     version = median_run([MODELGATE, "--version"], one)
     check = median_run([MODELGATE, "check"], one)
+    # 250 ms is for the reference machine, where `import pydantic` plus one model took ~225 ms
+    # (the figure): measured here in the same run, that reference scales the target.
+    pydantic = median_run([sys.executable, "-c", PYDANTIC_REFERENCE], one)
+    scaled = 0.25 * pydantic / 0.225
     line("modelgate --version", f"{version * 1000:.0f} ms = {version / python:.2f}x python -c pass "
          f"({python * 1000:.0f} ms)", "<= 2x", version <= 2 * python)
-    line("check of one manifest, hashes cached", f"{check * 1000:.0f} ms", "<= 250 ms", check <= 0.25)
+    line("check of one manifest, hashes cached", f"{check * 1000:.0f} ms = {check / pydantic:.2f}x import pydantic"
+         f" + a model ({pydantic * 1000:.0f} ms)", f"<= 1.11x: 250 of 225 ms ({scaled * 1000:.0f} ms here)",
+         check <= scaled and check <= 0.25)
+    print(f"      {check / pydantic * 225:.0f} ms on the reference machine, by that ratio;"
+          f" python -c pass here: {python * 1000:.0f} ms")
 
 
 def lfs_pointer(work: Path) -> None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any
+
+from modelgate.records import record
 
 if TYPE_CHECKING:
     from modelgate.gitrepo import GitRepo
@@ -26,7 +28,7 @@ TRAILER = re.compile(r"^Approved-by:\s*([a-z0-9][a-z0-9._-]{0,127})@(\S+)\s*->\s
 Members = Callable[[str], frozenset[str]]
 
 
-@dataclass(frozen=True)
+@record
 class ApprovalRequest:
     """What a provider needs to find the approvals of this change."""
 
@@ -39,7 +41,7 @@ class ApprovalRequest:
     env: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class Approval:
     who: str  # "@login" (github) or a signer principal such as "ana@acme.io"
     model: str | None  # name@version; None: the whole change (a pull-request review)
@@ -52,7 +54,7 @@ class Approval:
         return self.model in (None, model) and self.stage in (None, stage)
 
 
-@dataclass(frozen=True)
+@record
 class Rejection:
     who: str
     model: str | None
@@ -67,7 +69,7 @@ class Rejection:
         return f"{self.who}: {self.reason}" + (f" ({self.evidence})" if self.evidence else "")
 
 
-@dataclass(frozen=True)
+@record
 class Approvals:
     """A provider's answer: verified approvals, rejected ones with the reason, and the
     authors of the change (who may not approve it)."""
@@ -83,7 +85,7 @@ class Approvals:
     members: Members | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@record
 class Tally:
     counted: tuple[Approval, ...]  # one per approver, pinned to the model and stage
     rejected: tuple[Rejection, ...]

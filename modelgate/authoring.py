@@ -20,6 +20,7 @@ from modelgate.errors import GitError, InputError, UsageError
 from modelgate.gitrepo import GitRepo
 from modelgate.hashing import Digest, Hasher, HashError
 from modelgate.interop import Imported
+from modelgate.records import record
 
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 
@@ -40,7 +41,7 @@ class InitRequest:
     hf: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Written:
     path: str  # as given or found, for messages
     model: manifest.Manifest

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from modelgate import discovery, manifest, yamldoc
 from modelgate.gitrepo import ZERO, GitRepo
 from modelgate.manifest import Manifest, ManifestDoc
+from modelgate.records import record
 from modelgate.trees import CommitTree
 from modelgate.validation import Verdicts
 
@@ -34,7 +35,7 @@ def base_ref(flag: str | None, env: Mapping[str, str], configured: str | None) -
     return configured
 
 
-@dataclass(frozen=True)
+@record
 class Event:
     """A manifest as one commit left it (``model`` None: deleted or unreadable)."""
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
+
+from modelgate.records import record
 
 Severity = Literal["error", "warning"]
 Scope = Literal["manifest", "removed", "after"]
@@ -51,7 +53,7 @@ class Skip(Exception):
     """The check does not apply here; the message says why."""
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     """A registered check. ``plugin`` is filled in when the plugin manager collects it."""
 

@@ -6,13 +6,13 @@ The config file is ``.modelgate.yaml`` at the repository root, or ``[tool.modelg
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from modelgate import yamldoc
 from modelgate.errors import ConfigError, InputError, Problem
+from modelgate.records import record
 
 CONFIG_FILE = ".modelgate.yaml"
 _KEYS = {"manifests", "policies", "plugins", "base", "approvals"}
@@ -22,7 +22,7 @@ _LISTS = ("manifests", "policies", "plugins")
 Reader = Callable[[str], bytes]
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     manifests: tuple[str, ...] = ()
     policies: tuple[str, ...] = ("builtin:default",)
@@ -88,6 +88,8 @@ def _from_yaml(raw: bytes) -> dict[str, Any]:
 
 
 def _from_pyproject(raw: bytes) -> dict[str, Any] | None:
+    import tomllib  # here: only repositories with a pyproject.toml pay for it
+
     try:
         table = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

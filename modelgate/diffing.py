@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from modelgate.escaping import markdown as md
 from modelgate.escaping import terminal as esc
 from modelgate.interop import flatten
 from modelgate.manifest import Manifest, ManifestDoc
+from modelgate.records import record
 
 Status = Literal["new", "changed", "removed"]
 
 
-@dataclass(frozen=True)
+@record
 class Change:
     field: str  # "stage", "artifacts[model.onnx].sha256", "metrics.auc", ...
     before: Any
@@ -29,7 +29,7 @@ class Change:
     note: str = ""  # for metrics: "+0.0040 better"
 
 
-@dataclass(frozen=True)
+@record
 class ModelDiff:
     name: str
     version: str

@@ -10,10 +10,10 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from modelgate.errors import UsageError
 from modelgate.gitrepo import GitRepo
+from modelgate.records import record
 
 MANIFEST_NAME = "modelgate.yaml"
 MANIFEST_SUFFIX = ".modelgate.yaml"
@@ -44,7 +44,7 @@ def find_root(paths: list[str]) -> str:
         folder = parent
 
 
-@dataclass(frozen=True)
+@record
 class Found:
     manifests: tuple[str, ...]  # absolute paths
     others: tuple[str, ...]  # explicitly named files that are not manifests (maybe artifacts)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from modelgate import atomicfile, yamldoc
 from modelgate.errors import InputError, ModelgateError
+from modelgate.records import record
 
 KeyPath = tuple[str | int, ...]
 Scalar = str | int | float | bool
@@ -26,7 +26,7 @@ class EditError(ModelgateError):
     """The file cannot be edited safely; the message names the file and the key."""
 
 
-@dataclass(frozen=True)
+@record
 class Edit:
     """Set the scalar at ``at`` (keys and list indexes) to ``value``; a missing last key is added."""
 

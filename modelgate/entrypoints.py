@@ -16,14 +16,15 @@ import importlib
 import os
 import re
 import sys
-from dataclasses import dataclass
 from typing import Any
+
+from modelgate.records import record
 
 _SUFFIXES = (".dist-info", ".egg-info")
 _NAME = re.compile(r"[-_.]+")
 
 
-@dataclass(frozen=True)
+@record
 class EntryPoint:
     name: str
     value: str  # "module" or "module:attribute.path", maybe followed by "[extras]"

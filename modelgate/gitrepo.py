@@ -12,10 +12,10 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import IO
 
 from modelgate.errors import GitError
+from modelgate.records import record
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 ZERO = "0" * 40
@@ -25,7 +25,7 @@ _BATCH = 512
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
+@record
 class Change:
     """One file touched by one commit, from ``git log --raw``."""
 
@@ -204,8 +204,8 @@ class GitRepo:
             "log", "--reverse", "--format=%x01%H%x00%ct%x00%an <%ae>", "--raw", "--no-abbrev",
             "--no-renames", "-z", rev, "--", *pathspecs,
         )
-        for record in out.decode("utf-8", "surrogateescape").split("\x01")[1:]:
-            fields = record.split("\0")
+        for entry in out.decode("utf-8", "surrogateescape").split("\x01")[1:]:
+            fields = entry.split("\0")
             commit, timestamp, author = fields[0], int(fields[1]), fields[2]
             rest = [f for f in fields[3:] if f]
             for meta, path in zip(rest[::2], rest[1::2], strict=False):

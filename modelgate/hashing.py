@@ -13,13 +13,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import queue
 import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from modelgate.records import record
 
 if TYPE_CHECKING:
     from modelgate.hashcache import HashCache
@@ -33,7 +33,7 @@ class HashError(Exception):
     """The file could not be hashed as a stable regular file."""
 
 
-@dataclass(frozen=True)
+@record
 class Digest:
     sha256: str
     size: int
@@ -105,6 +105,8 @@ def _simple(fd: int, digest: _Sink, progress: Progress | None) -> int:
 
 
 def _pipelined(fd: int, digest: _Sink, progress: Progress | None) -> int:
+    import queue  # here: a re-check with cached digests never reads a file
+
     free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
     full: queue.SimpleQueue[tuple[bytearray, int] | OSError] = queue.SimpleQueue()
     for _ in range(DEPTH):

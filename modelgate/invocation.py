@@ -7,16 +7,15 @@ A check may return a string (how it passed), yield or raise ``Fail``, raise ``Sk
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import Any
 
-from modelgate import assertion
 from modelgate.checkapi import Check, Fail, Skip
 from modelgate.errors import ModelgateError
+from modelgate.records import record
 from modelgate.results import Outcome
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """What one call of a check found, before it becomes a located Result."""
 
@@ -56,6 +55,8 @@ def invoke(check: Check, kwargs: dict[str, Any], traceback: bool = False) -> lis
     except Skip as exc:
         return [Finding("skipped", str(exc) or "skipped")]
     except AssertionError as exc:
+        from modelgate import assertion  # reads source and parses it: only for a failed assert
+
         message, at = assertion.explain(exc, check.func)
         findings.append(Finding("failed", message, at))
     except ModelgateError:

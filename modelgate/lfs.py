@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+
+from modelgate.records import record
 
 VERSION = b"version https://git-lfs.github.com/spec/v1\n"
 MAX_POINTER = 1024
@@ -26,7 +27,7 @@ class LfsError(Exception):
     """A file that starts like an LFS pointer but is not a valid one."""
 
 
-@dataclass(frozen=True)
+@record
 class Pointer:
     oid: str
     size: int

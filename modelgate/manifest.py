@@ -8,17 +8,15 @@ is generated from these classes (``python -m modelgate.schemas``).
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
-
-from typing_extensions import TypeAliasType
+from dataclasses import field
+from typing import Annotated, Any, Literal
 
 from modelgate import validation, yamldoc
 from modelgate.errors import InputError, Problem
+from modelgate.records import record
 from modelgate.validation import Constraint, Invalid, Strict, Verdicts
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
@@ -28,17 +26,11 @@ REF_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}@[^@\s]+$"
 
 Sha256 = Annotated[str, Constraint(pattern=SHA256_PATTERN, description="64 lowercase hex characters.")]
 Text = Annotated[str, Constraint(min_length=1, max_length=4096)]
-# Recursive JSON-like values for free-form params.
-if TYPE_CHECKING:  # mypy does not follow recursive TypeAliasType
-    Param: TypeAlias = Any
-else:
-    Param = TypeAliasType(
-        "Param",
-        Union[str, int, float, bool, list["Param"], dict[str, "Param"], None],  # noqa: UP007
-    )
+# A free-form param: any JSON value, which is anything the strict YAML loader can produce.
+Param = Any
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Artifact(Strict):
     path: Annotated[str, Constraint(min_length=1, max_length=4096, description=(
         "Path relative to the manifest's folder; must stay inside the repo."))]
@@ -46,7 +38,7 @@ class Artifact(Strict):
     size: Annotated[int, Constraint(ge=0, description="Size in bytes.")]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CodeLineage(Strict):
     commit: Annotated[str, Constraint(pattern=COMMIT_PATTERN,
                                       description="Full 40-hex git commit of the training code.")]
@@ -54,7 +46,7 @@ class CodeLineage(Strict):
     paths: list[Text] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class DataLineage(Strict):
     name: Text
     uri: Text
@@ -63,33 +55,33 @@ class DataLineage(Strict):
                                                description="An immutable revision or snapshot id.")] = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Framework(Strict):
     name: Text
     version: Text
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Lockfile(Strict):
     path: Text
     sha256: Sha256
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Environment(Strict):
     python: Text | None = None
     framework: Framework | None = None
     lockfile: Lockfile | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RunRef(Strict):
     tracker: Text
     id: Text
     url: Text | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Lineage(Strict):
     code: CodeLineage | None = None
     data: list[DataLineage] = field(default_factory=list)
@@ -100,20 +92,20 @@ class Lineage(Strict):
     run: RunRef | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class IOField(Strict):
     name: Text
     type: Text
     shape: list[int] | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Signature(Strict):
     inputs: list[IOField] = field(default_factory=list)
     outputs: list[IOField] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Metric(Strict):
     value: float
     goal: Literal["maximize", "minimize"] | None = None
@@ -131,7 +123,7 @@ class Metric(Strict):
         return {"anyOf": [{"type": "number"}, handler(core_schema)]}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Manifest(Strict):
     """One model version: what it is, where its bytes are, and how it was made."""
 
@@ -160,7 +152,7 @@ class Manifest(Strict):
         return f"{self.name}@{self.version}"
 
 
-@dataclass(frozen=True)
+@record
 class ManifestDoc:
     """A manifest file as found: its repo-relative path, bytes digest, and parsed model.
 
@@ -280,6 +272,8 @@ def _describe(error: Any, loc: tuple[Any, ...], doc: yamldoc.YamlDoc, root: type
     if kind in ("missing", "missing_argument"):
         return f"missing required key {where!r}"
     if kind in _UNKNOWN_KEY:
+        import difflib  # here: only an unknown key needs a suggestion
+
         known = _known_keys(root, loc[:-1])
         close = difflib.get_close_matches(last, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
+import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import field
 from typing import Annotated, Any, Literal
 
 from modelgate import validation, yamldoc
 from modelgate.errors import ConfigError, InputError, Problem
 from modelgate.manifest import problems_from
+from modelgate.records import record
 from modelgate.results import PolicyInfo
 from modelgate.validation import Constraint, Strict, Verdicts
 
@@ -29,7 +30,7 @@ StageName = Annotated[str, Constraint(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 Reader = Callable[[str], bytes]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RuleSpec(Strict):
     __pydantic_config__ = Strict.renamed(with_="with")
 
@@ -39,7 +40,7 @@ class RuleSpec(Strict):
     with_: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class WaiverSpec(Strict):
     check: Text
     model: Text
@@ -49,12 +50,12 @@ class WaiverSpec(Strict):
     owner: Text
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class MatchSpec(Strict):
     names: list[Text] = field(default_factory=lambda: ["*"])
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class PolicyFile(Strict):
     __pydantic_config__ = Strict.renamed(api_version="apiVersion")
 
@@ -74,7 +75,7 @@ class PolicyFile(Strict):
         description="Checks that may be waived although they normally cannot be.")] = None
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """A rule as it applies: which check, where, how severe, with which parameters."""
 
@@ -88,7 +89,7 @@ class Rule:
         return self.stages is None or stage in self.stages
 
 
-@dataclass(frozen=True)
+@record
 class Waiver:
     check: str
     model: str
@@ -106,7 +107,7 @@ class Waiver:
         )
 
 
-@dataclass(frozen=True)
+@record
 class Policy:
     """A policy with its ``extends`` chain resolved."""
 
@@ -140,17 +141,25 @@ class Policy:
 BUILTIN_PREFIX = "builtin:"
 
 
+def _builtin_folder() -> str:
+    # The package's own files (pip installs it unzipped): importlib.resources would cost
+    # six more imports on every start.
+    from modelgate import policies
+
+    return os.path.dirname(os.path.abspath(policies.__file__ or ""))
+
+
 def builtin_names() -> list[str]:
-    folder = resources.files("modelgate.policies")
-    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(name[: -len(".yaml")] for name in os.listdir(_builtin_folder()) if name.endswith(".yaml"))
 
 
 def _read_builtin(name: str) -> bytes:
-    target = resources.files("modelgate.policies").joinpath(f"{name}.yaml")
-    if not target.is_file():
-        known = ", ".join(BUILTIN_PREFIX + n for n in builtin_names())
-        raise ConfigError(f"unknown built-in policy {BUILTIN_PREFIX}{name}; available: {known}")
-    return target.read_bytes()
+    known = builtin_names()
+    if name not in known:
+        available = ", ".join(BUILTIN_PREFIX + n for n in known)
+        raise ConfigError(f"unknown built-in policy {BUILTIN_PREFIX}{name}; available: {available}")
+    with open(os.path.join(_builtin_folder(), f"{name}.yaml"), "rb") as handle:
+        return handle.read()
 
 
 class PolicyLoader:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from modelgate import discovery, manifest
 from modelgate.editing import Edit, apply, read_text, write_text
 from modelgate.errors import InputError, UsageError
 from modelgate.escaping import terminal as esc
+from modelgate.records import record
 from modelgate.results import Result, Summary
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 DEFAULT_BASES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
 
 
-@dataclass(frozen=True)
+@record
 class Promotion:
     path: str  # repo-relative manifest
     model: str  # name@version

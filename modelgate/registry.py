@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from modelgate import config, discovery, manifest
 from modelgate.errors import RegistryError, UsageError
 from modelgate.manifest import Manifest, ManifestDoc
+from modelgate.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Artifact:
     path: str  # absolute, in the work tree
     relpath: str  # repo-relative
@@ -28,7 +28,7 @@ class Artifact:
     size: int
 
 
-@dataclass(frozen=True)
+@record
 class Resolved:
     """One model version, as the registry knows it."""
 

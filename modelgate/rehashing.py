@@ -10,7 +10,6 @@ strict loader refuses (anchors, tags, duplicate keys...) is not edited.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from modelgate import yamldoc
@@ -21,9 +20,10 @@ from modelgate.errors import ModelgateError
 from modelgate.hashing import Hasher
 from modelgate.interop import mapping
 from modelgate.manifest import format_keypath
+from modelgate.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Stale:
     """One recorded value that differs from the file."""
 
@@ -35,7 +35,7 @@ class Stale:
         return f"{format_keypath(self.at)}: {self.recorded!r} -> {self.actual!r}"
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     path: str  # repo-relative
     stale: tuple[Stale, ...]

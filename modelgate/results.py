@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal
+
+from modelgate.records import record
 
 if TYPE_CHECKING:
     from modelgate.approvals import Approval, Rejection
@@ -12,14 +14,14 @@ Outcome = Literal["passed", "failed", "waived", "skipped", "error"]
 OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "waived", "skipped", "error")
 
 
-@dataclass(frozen=True)
+@record
 class Location:
     path: str
     line: int
     column: int
 
 
-@dataclass(frozen=True)
+@record
 class Waiver:
     check: str
     model: str
@@ -30,7 +32,7 @@ class Waiver:
     policy: str
 
 
-@dataclass(frozen=True)
+@record
 class Result:
     check: str
     name: str
@@ -53,7 +55,7 @@ class Result:
         return self.outcome == "failed" and self.severity == "warning"
 
 
-@dataclass(frozen=True)
+@record
 class MetricRow:
     """One metric of a manifest next to its value at the base, for comparison tables."""
 
@@ -63,7 +65,7 @@ class MetricRow:
     goal: Literal["maximize", "minimize"] | None
 
 
-@dataclass(frozen=True)
+@record
 class ManifestInfo:
     path: str
     name: str | None
@@ -78,7 +80,7 @@ class ManifestInfo:
                 "base_stage": self.base_stage, "sha256": self.sha256}
 
 
-@dataclass(frozen=True)
+@record
 class CheckInfo:
     """What a report needs to describe a check that ran (SARIF rules, say)."""
 
@@ -91,21 +93,21 @@ class CheckInfo:
     plugin: str
 
 
-@dataclass(frozen=True)
+@record
 class PolicyInfo:
     path: str
     sha256: str
     source: Literal["base", "worktree", "builtin"]
 
 
-@dataclass(frozen=True)
+@record
 class GitInfo:
     head: str | None = None
     base: str | None = None
     merge_base: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Summary:
     tool_version: str
     results: tuple[Result, ...]

@@ -29,6 +29,7 @@ from modelgate.invocation import Finding, invoke
 from modelgate.manifest import ManifestDoc
 from modelgate.policy import Policy, Rule
 from modelgate.progress import ProgressBars
+from modelgate.records import record
 from modelgate.results import CheckInfo, GitInfo, ManifestInfo, MetricRow, PolicyInfo, Result, Summary
 from modelgate.results import Location as Loc
 from modelgate.results import Waiver as WaiverInfo
@@ -36,7 +37,7 @@ from modelgate.ruleset import RuleSet, load_policies
 from modelgate.trees import Tree, WorkTree
 
 
-@dataclass(frozen=True)
+@record
 class Options:
     paths: tuple[str, ...] = ()
     select: tuple[str, ...] = ()

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from modelgate.base import Event, History
+from modelgate.records import record
 
 NEW, DELETED = "(new)", "(deleted)"
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     commit: str
     date: str  # UTC, ISO 8601

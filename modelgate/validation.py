@@ -27,6 +27,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from modelgate.records import record
+
 T = TypeVar("T")
 Convert = Callable[[Any], Any]
 _MISSING = dataclasses.MISSING
@@ -80,7 +82,7 @@ class Strict:
         return core_schema.no_info_before_validator_function(shorthand, schema)
 
 
-@dataclasses.dataclass(frozen=True)
+@record
 class Constraint:
     """Bounds on a value, as ``Annotated[str, Constraint(pattern=...)]``; applied by pydantic
     when validating and written into the published JSON Schema."""

@@ -15,12 +15,13 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import yaml
 
 from modelgate.errors import InputError, Problem
+from modelgate.records import record
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -49,7 +50,7 @@ _NUMBER_STARTS = frozenset("0123456789+-.")
 _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-@dataclass(frozen=True)
+@record
 class YamlDoc:
     """A parsed YAML document: ``data`` and a 1-based (line, column) per key path."""
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-import semver
-
 from modelgate.checkapi import Fail, Skip, check
+from modelgate.records import record
 from modelgate.validation import Constraint, Strict
 
 if TYPE_CHECKING:
@@ -94,6 +92,8 @@ def version_bump(manifest: Manifest, base_manifest: Manifest | None, context: Co
     _base(context)
     if base_manifest is None:
         return
+    import semver  # here: most runs have no base to compare with
+
     try:
         head, before = semver.Version.parse(manifest.version), semver.Version.parse(base_manifest.version)
     except ValueError:
@@ -192,7 +192,7 @@ def manifest_removed(base_manifest: Manifest, policy: Policy) -> Iterator[Fail]:
         yield Fail(f"{base_manifest.ref} was in {base_manifest.stage!r} and its manifest was deleted")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RegressionParams(Strict):
     metric: Annotated[str | None, Constraint(description="One metric; default: every metric with a goal.")] = None
     tolerance: Annotated[float, Constraint(ge=0)] = 0.0

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Annotated
 
 from modelgate.checkapi import Fail, Skip, check
+from modelgate.records import record
 from modelgate.validation import Constraint, Strict
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def _unmatched_waivers(doc: ManifestDoc, policy: Policy, context: Context) -> It
                        at="version")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ApprovalParams(Strict):
     __pydantic_config__ = Strict.renamed(from_="from")
 

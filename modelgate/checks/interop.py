@@ -9,13 +9,13 @@ file that cannot be read fails the check.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modelgate.artifacts import ArtifactPathError
 from modelgate.checkapi import Fail, Skip, check
 from modelgate.errors import ModelgateError
 from modelgate.hashing import HashError
+from modelgate.records import record
 from modelgate.validation import Strict
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from modelgate.manifest import Manifest, ManifestDoc
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class DvcArtifactParams(Strict):
     required: bool = False  # every artifact must be tracked by DVC
 
@@ -65,10 +65,10 @@ def dvc_artifact(manifest: Manifest, doc: ManifestDoc, context: Context, params:
                 yield Fail(f"{artifact.path} is not tracked by DVC (no .dvc file, no dvc.lock out)", at=f"{at}.path")
             continue
         tracked += 1
-        for record in records:
-            out = record.out
+        for entry in records:
+            out = entry.out
             if out.size is not None and out.size != artifact.size:
-                yield Fail(f"{artifact.path}: {record.source} records size {out.size}, manifest says {artifact.size}",
+                yield Fail(f"{artifact.path}: {entry.source} records size {out.size}, manifest says {artifact.size}",
                            at=f"{at}.size")
             if out.md5 is None:
                 continue
@@ -80,7 +80,7 @@ def dvc_artifact(manifest: Manifest, doc: ManifestDoc, context: Context, params:
             if digest.md5 != out.md5:
                 legacy = (" (written by DVC 2, which hashed text files with CRLF as LF: `dvc commit` with DVC 3"
                           " rewrites it)") if out.legacy else ""
-                yield Fail(f"{artifact.path}: {record.source} records md5 {out.md5}, the file has md5"
+                yield Fail(f"{artifact.path}: {entry.source} records md5 {out.md5}, the file has md5"
                            f" {digest.md5}{legacy}", at=f"{at}.sha256")
     if not tracked and not params.required:
         raise Skip("no artifact is tracked by DVC")
@@ -109,9 +109,9 @@ def dvc_params(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterat
 
     stages = {}
     for _index, _path, records in _records(manifest, doc, context):
-        for record in records:
-            if record.stage is not None:
-                stages[record.source] = record.stage
+        for entry in records:
+            if entry.stage is not None:
+                stages[entry.source] = entry.stage
     if not stages:
         raise Skip("no dvc.lock stage outputs these artifacts")
     mine = flatten(manifest.lineage.params or {}) if manifest.lineage else {}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -25,6 +23,9 @@ def stage_valid(manifest: Manifest, policy: Policy) -> Iterator[Fail]:
     """
     if manifest.stage in policy.stages:
         return
+    import difflib  # here: only a stage that is not in the policy needs them
+    import unicodedata
+
     folded = unicodedata.normalize("NFKC", manifest.stage).strip().lower()
     close = [s for s in policy.stages if s == folded] or difflib.get_close_matches(
         folded, policy.stages, n=1, cutoff=0.6

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Annotated
 
 from modelgate.checkapi import Fail, check
+from modelgate.records import record
 from modelgate.validation import Constraint, Strict
 
 if TYPE_CHECKING:
     from modelgate.manifest import Manifest
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ThresholdParams(Strict):
     metric: str
     min: float | None = None
@@ -25,7 +26,7 @@ class ThresholdParams(Strict):
             raise ValueError("give min, max, or threshold")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RequiredMetricsParams(Strict):
     metrics: list[str] = field(default_factory=list)
     min: Annotated[int, Constraint(ge=0)] = 0

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modelgate.checkapi import Fail, check
+from modelgate.records import record
 from modelgate.validation import Strict
 
 if TYPE_CHECKING:
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from modelgate.manifest import Manifest
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class SchemaParams(Strict):
     schema: dict[str, Any] | None = None
     file: str | None = None

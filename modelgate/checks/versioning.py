@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-import semver
-
 from modelgate.checkapi import Fail, check
 
 if TYPE_CHECKING:
@@ -21,6 +19,8 @@ def semver_valid(manifest: Manifest) -> Iterator[Fail]:
     ``1.4.0``, ``2.0.0-rc.1`` and ``1.0.0+build.7`` are versions; ``v1.4``, ``1.4`` and
     ``latest`` are not. Version order drives the version-bump rules, so it must be exact.
     """
+    import semver  # here: checks are imported on every start, and run only on valid manifests
+
     if not semver.Version.is_valid(manifest.version):
         yield Fail(f"version {manifest.version!r} is not SemVer 2.0.0", at="version")
     parent = manifest.lineage.parent if manifest.lineage else None

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from modelgate.discovery import relpath
 from modelgate.errors import UsageError
 from modelgate.interop import Imported, flatten, read_yaml, unflatten
+from modelgate.records import record
 
 LOCK = "dvc.lock"
 # Dependencies that are code, not data: the code is pinned by lineage.code.commit.
 _CODE = frozenset({".py", ".ipynb", ".sh", ".r", ".jl", ".scala", ".java", ".go", ".rs", ".js", ".ts", ".sql"})
 
 
-@dataclass(frozen=True)
+@record
 class Out:
     """One path DVC recorded, resolved to an absolute path."""
 
@@ -37,7 +38,7 @@ class Out:
         return bool(self.md5 and self.md5.endswith(".dir"))
 
 
-@dataclass(frozen=True)
+@record
 class Stage:
     name: str
     deps: tuple[Out, ...]
@@ -45,7 +46,7 @@ class Stage:
     params: dict[str, Any] = field(default_factory=dict)  # flattened, across params files
 
 
-@dataclass(frozen=True)
+@record
 class Record:
     """Where DVC says something about an artifact: the file (and stage) that says it."""
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from modelgate.errors import UsageError
 from modelgate.interop import Imported, mapping, read_yaml, scalar
+from modelgate.records import record
 
 MLMODEL = "MLmodel"
 # MLflow's column types -> the manifest's (numpy-style) names.
@@ -27,7 +27,7 @@ TYPES = {"double": "float64", "float": "float32", "long": "int64", "integer": "i
 _LIMIT = 1 << 20
 
 
-@dataclass(frozen=True)
+@record
 class MLmodel:
     path: str
     run_id: str | None

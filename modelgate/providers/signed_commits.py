@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from modelgate.approvals import TRAILER, Approval, ApprovalRequest, Approvals, Rejection
 from modelgate.hookspecs import hookimpl
+from modelgate.records import record
 
 if TYPE_CHECKING:
     from modelgate.gitrepo import GitRepo
@@ -31,7 +30,7 @@ DEFAULT_SIGNERS = ".github/allowed_signers"
 _FORMAT = "%H%x00%ae%x00%ce%x00%ct%x00%G?%x00%GS%x00%GF%x00%B%x01"
 
 
-@dataclass(frozen=True)
+@record
 class _Commit:
     sha: str
     author: str
@@ -56,6 +55,8 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
         return Approvals(NAME, error=f"no allowed-signers file {path} in the base commit")
     git = request.git
     span = f"{request.merge_base}..{request.head}"
+    import tempfile  # here: a costly import, and most runs never verify signatures
+
     with tempfile.NamedTemporaryFile("wb", prefix="modelgate-signers-", delete=False) as handle:
         handle.write(signers)
     try:

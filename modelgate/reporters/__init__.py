@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TextIO
 
 from modelgate.errors import ReportError
+from modelgate.records import record
 from modelgate.results import Summary
 
 
-@dataclass(frozen=True)
+@record
 class Reporter:
     """``write(summary, stream)``; ``path`` None means standard output."""
 
