@@ -1,11 +1,12 @@
-"""``@record``: a frozen dataclass whose ``__eq__``, ``__hash__`` and ``__repr__`` are shared.
+"""``@record``: a frozen dataclass that is cheap to declare.
 
-``dataclasses`` writes and compiles every generated method on its own, about 0.1 ms each;
-with some fifty frozen dataclasses imported on every start, their equality, hash and repr
-methods were a seventh of a ``modelgate check``. A record generates only ``__init__`` and
-the frozen ``__setattr__``/``__delattr__``, and takes the other three from here: the same
-behaviour (compare and hash by the fields that ``compare``, show the fields that ``repr``),
-one implementation.
+``dataclasses`` writes and compiles every generated method on its own, and a frozen class
+has six of them; some fifty are declared on every start, and declaring them was a fifth of
+a ``modelgate check``. A record lets ``dataclasses`` generate only ``__init__`` and takes
+the rest from here, one implementation for all: ``__eq__`` and ``__hash__`` by the fields
+that ``compare``, ``__repr__`` of the fields that ``repr``, and immutability: a field is
+set once, by ``__init__``, and never again (``FrozenInstanceError``, as for a frozen
+dataclass).
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ def record(cls: type[T] | None = None, /, *, kw_only: bool = False) -> Any:
     """``@record`` or ``@record(kw_only=True)`` on a class, as ``@dataclass(frozen=True)``."""
 
     def wrap(klass: type[T]) -> type[T]:
-        made = dataclasses.dataclass(frozen=True, kw_only=kw_only, repr=False, eq=False)(klass)
+        made = dataclasses.dataclass(kw_only=kw_only, repr=False, eq=False)(klass)
         made.__eq__ = _eq  # type: ignore[method-assign]
         made.__hash__ = _hash  # type: ignore[method-assign]
         made.__repr__ = _repr  # type: ignore[method-assign]
+        made.__setattr__ = _set_once  # type: ignore[method-assign]
+        made.__delattr__ = _no_delete  # type: ignore[method-assign]
         return made
 
     return wrap if cls is None else wrap(cls)
@@ -56,3 +59,13 @@ def _hash(self: Any) -> int:
 def _repr(self: Any) -> str:
     shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
     return f"{self.__class__.__qualname__}({shown})"
+
+
+def _set_once(self: Any, name: str, value: Any) -> None:
+    if name in self.__dict__ or name not in self.__dataclass_fields__:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+    object.__setattr__(self, name, value)
+
+
+def _no_delete(self: Any, name: str) -> None:
+    raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")

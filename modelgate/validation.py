@@ -8,7 +8,7 @@ pydantic until a document has to be validated. :func:`load` is the one way in:
 * a *miss*: pydantic validates the data (strict, unknown keys forbidden), then
   :func:`structure` builds the dataclasses and the verdict is remembered;
 * a *hit* (a verdict store knows these exact bytes were valid, under this modelgate
-  version and this schema): :func:`structure` alone, without importing pydantic.
+  version and this code): :func:`structure` alone, without importing pydantic.
 
 ``import pydantic`` plus building a model costs about as much as the rest of a
 ``modelgate check`` of one manifest, so start-up depends on skipping it. A verdict store
@@ -22,6 +22,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import sys
 import types
 import typing
 from collections.abc import Callable
@@ -134,10 +135,30 @@ def load(cls: type[T], data: Any, verdicts: Verdicts | None = None, content: str
     return result
 
 
-def verdict_key(cls: type, content: str) -> str:
+def verdict_key(cls: type, content: str) -> str | None:
+    """What a verdict on ``content`` as ``cls`` is remembered under; None: not rememberable."""
+    code = _code_digest(cls)
+    return hashlib.sha256(f"{code}\0{cls.__qualname__}\0{content}".encode()).hexdigest() if code else None
+
+
+@functools.cache
+def _code_digest(cls: type) -> str | None:
+    """A digest of the code that decides what is valid as ``cls``: the modelgate version, the
+    source of the module defining ``cls`` (its fields, bounds, ``__post_init__``) and of this
+    one. Reading two files costs less than describing the classes field by field."""
     from modelgate import __version__
 
-    return hashlib.sha256(f"{__version__}\0{signature(cls)}\0{content}".encode()).hexdigest()
+    digest = hashlib.sha256(__version__.encode())
+    for module in (sys.modules.get(cls.__module__), sys.modules[__name__]):
+        path = getattr(module, "__file__", None)
+        if not path:
+            return None
+        try:
+            with open(path, "rb") as source:
+                digest.update(source.read())
+        except OSError:
+            return None
+    return digest.hexdigest()
 
 
 def pydantic_errors(cls: type, data: Any) -> list[dict[str, Any]]:
@@ -246,27 +267,6 @@ def _dict(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError("expected a mapping")
     return value
-
-
-@functools.cache
-def signature(cls: type) -> str:
-    """A text that changes when the schema of ``cls`` (or of a dataclass inside it) does."""
-    seen: dict[type, str] = {}
-
-    def visit(klass: type) -> None:
-        if klass in seen:
-            return
-        seen[klass] = ""
-        hints = typing.get_type_hints(klass, include_extras=True)
-        seen[klass] = repr([(f.name, hints[f.name], f.default if f.default is not _MISSING else None,
-                             f.default_factory is not _MISSING) for f in dataclasses.fields(klass)])
-        for hint in hints.values():
-            for inner in dataclasses_in(hint):
-                visit(inner)
-
-    visit(cls)
-    lines = sorted(f"{klass.__module__}.{klass.__qualname__}={text}" for klass, text in seen.items())
-    return "\n".join(lines)
 
 
 def dataclasses_in(hint: Any) -> list[type]:

@@ -39,8 +39,25 @@ def test_same_behaviour_as_a_frozen_dataclass(make: Callable[..., object]) -> No
     assert a != (1, 2) and (a == object()) is False
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.x = 5  # type: ignore[attr-defined]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.note = "set after __init__"  # type: ignore[attr-defined]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.extra = 1  # type: ignore[attr-defined]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del a.y  # type: ignore[attr-defined]
     assert dataclasses.replace(a, y=9) == make(1, 9)  # type: ignore[type-var]
     assert dataclasses.asdict(a) == {"x": 1, "y": 2, "note": "one"}  # type: ignore[call-overload]
+
+
+def test_copies_and_pickles_stay_frozen() -> None:
+    import copy
+    import pickle
+
+    point = Point(1, 2, "n")
+    for twin in (copy.copy(point), copy.deepcopy(point), pickle.loads(pickle.dumps(point))):
+        assert twin == point and twin.note == "n"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            twin.x = 3  # type: ignore[misc]
 
 
 def test_a_record_of_another_class_is_not_equal() -> None:

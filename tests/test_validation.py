@@ -124,24 +124,38 @@ def test_data_that_does_not_fit_its_verdict_is_validated_again() -> None:
     assert "give min, max, or threshold" in caught.value.errors[0]["msg"]
 
 
-def test_verdict_keys_name_content_version_and_schema() -> None:
+def test_verdict_keys_name_content_class_and_code() -> None:
     key = validation.verdict_key(Point, "content")
-    assert key == validation.verdict_key(Point, "content")
+    assert key is not None and key == validation.verdict_key(Point, "content")
     assert key != validation.verdict_key(Point, "other")
-    assert key != validation.verdict_key(ThresholdParams, "content")
-
-    @dataclasses.dataclass(frozen=True, kw_only=True)
-    class Point2(Strict):  # same fields but a tighter bound: a different schema
-        x_: Annotated[float, Constraint(ge=0)]
-
-    assert "ge=0" in validation.signature(Point2) and "ge=0" not in validation.signature(Point)
+    assert key != validation.verdict_key(ThresholdParams, "content")  # other class, other module
 
 
-def test_signature_is_stable_across_processes() -> None:
-    code = "from modelgate import validation, manifest; print(validation.signature(manifest.Manifest))"
-    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-            for _ in range(2)}
-    assert len(runs) == 1 and "0x" not in runs.pop()
+def test_editing_the_code_forgets_the_verdicts(tmp_path: Path) -> None:
+    """A verdict is for the code that gave it: a changed bound in the source changes the key."""
+    module = tmp_path / "edited_schema.py"
+    code = (
+        "from __future__ import annotations\n"
+        "import dataclasses\n"
+        "from typing import Annotated\n"
+        "from modelgate.validation import Constraint, Strict\n"
+        "@dataclasses.dataclass(frozen=True, kw_only=True)\n"
+        "class Bounded(Strict):\n"
+        "    x: Annotated[int, Constraint(ge=0)]\n"
+    )
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from edited_schema import Bounded\n"
+        "from modelgate import validation\n"
+        "print(validation.verdict_key(Bounded, 'same bytes'))\n"
+    )
+    keys = []
+    for bound in ("0", "0", "1"):
+        module.write_text(code.replace("ge=0", f"ge={bound}"))
+        keys.append(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                   check=True).stdout.strip())
+    assert keys[0] == keys[1] != keys[2]
 
 
 def test_to_dict_uses_yaml_keys_and_can_drop_nulls() -> None:
