@@ -66,6 +66,13 @@ class Strict:
         """The pydantic config for a class whose fields ``keys`` has are spelled so in YAML."""
         return {**Strict.__pydantic_config__, "alias_generator": lambda name: keys.get(name, name)}
 
+    def get(self, key: str) -> Any:
+        """The value of the field spelled ``key`` in YAML (``apiVersion``), or None."""
+        for name, spelled, _, _ in _plan(type(self)):  # type: ignore[arg-type]
+            if spelled == key:
+                return getattr(self, name)
+        return None
+
     def to_dict(self, exclude_none: bool = False) -> dict[str, Any]:
         """The data as plain dicts and lists, keyed as in YAML (``apiVersion``, ``with``)."""
         result = unstructure(self, exclude_none)
@@ -197,25 +204,56 @@ def json_schema(cls: type) -> dict[str, Any]:
 
 
 def structure(cls: type[T], data: Any) -> T:
-    """An instance of the dataclass ``cls`` built from valid plain data, no validation."""
+    """An instance of the dataclass ``cls`` built from valid plain data, no validation.
+
+    Like pickle, it fills the instance's ``__dict__`` instead of calling ``__init__``: a
+    large registry builds tens of thousands of these, and the data is valid already. A
+    ``__post_init__`` still runs, so a class's own rules hold on this path too.
+    """
     shorthand = getattr(cls, "from_shorthand", None)
     if shorthand is not None:
         data = shorthand(data)
     if not isinstance(data, dict):
         raise TypeError(f"{cls.__name__}: expected a mapping")
-    kwargs = {}
-    for name, key, convert in _plan(cls):  # type: ignore[arg-type]  # a class is hashable
+    values = {}
+    for name, key, convert, default in _plan(cls):  # type: ignore[arg-type]  # a class is hashable
         if key in data:
             value = data[key]
-            kwargs[name] = value if convert is None or value is None else convert(value)
-    return cls(**kwargs)
+            values[name] = value if convert is None or value is None else convert(value)
+        elif default is None:
+            raise TypeError(f"{cls.__name__}: {key!r} is missing")
+        else:
+            values[name] = default()
+    made = object.__new__(cls)
+    slots = getattr(made, "__dict__", None)
+    if slots is None:  # a class with __slots__: build it the ordinary way
+        return cls(**values)
+    slots.update(values)
+    post_init = getattr(made, "__post_init__", None)
+    if post_init is not None:
+        post_init()
+    return made
 
 
 @functools.cache
-def _plan(cls: type) -> tuple[tuple[str, str, Convert | None], ...]:
-    """(attribute, YAML key, converter) per field of ``cls``, worked out once per class."""
+def _plan(cls: type) -> tuple[tuple[str, str, Convert | None, Callable[[], Any] | None], ...]:
+    """(attribute, YAML key, converter, default) per field of ``cls``, worked out once per class;
+    the default is a function giving the value for a missing key, None for a required one."""
     hints = typing.get_type_hints(cls, include_extras=True)
-    return tuple((f.name, _key(cls, f.name), _converter(hints[f.name])) for f in dataclasses.fields(cls))
+    return tuple((f.name, _key(cls, f.name), _converter(hints[f.name]), _default(f))
+                 for f in dataclasses.fields(cls))
+
+
+def _default(f: dataclasses.Field[Any]) -> Callable[[], Any] | None:
+    if f.default_factory is not _MISSING:
+        return f.default_factory
+    if f.default is not _MISSING:
+        return functools.partial(_constant, f.default)
+    return None
+
+
+def _constant(value: T) -> T:
+    return value
 
 
 def _key(cls: type, name: str) -> str:
@@ -280,7 +318,7 @@ def unstructure(value: Any, exclude_none: bool = False) -> Any:
     """Dataclasses back to plain dicts keyed by YAML key; lists and dicts copied."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {}
-        for name, key, _ in _plan(type(value)):
+        for name, key, _, _ in _plan(type(value)):
             item = getattr(value, name)
             if item is None and exclude_none:
                 continue

@@ -213,3 +213,10 @@ def _env() -> dict[str, str]:
     import os
 
     return dict(os.environ)
+
+
+def test_get_reads_a_field_by_its_yaml_key() -> None:
+    point = validation.load(Point, {"x": 2})
+    assert point.get("x") == 2.0 and point.get("label") == "origin" and point.get("x_") is None
+    doc = manifest.from_bytes((EXAMPLES[0]).read_bytes(), "m.yaml", "/r/m.yaml")
+    assert doc.model is not None and doc.model.get("apiVersion") == "modelgate/v1"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from modelgate.artifacts import ArtifactPathError
 from modelgate.checkapi import Fail, Skip, check
 from modelgate.hashing import HashError
+from modelgate.validation import Strict
 
 if TYPE_CHECKING:
     from modelgate.context import Context
@@ -33,12 +34,11 @@ def required_fields(manifest: Manifest, params: dict[str, Any]) -> Iterator[Fail
     fields = params.get("fields")
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
         raise Fail("rule misconfigured: with.fields must be a list of dotted field names")
-    data = manifest.to_dict()
     for dotted in fields:
-        value: Any = data
+        value: Any = manifest
         parent = []
         for part in dotted.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+            value = value.get(part) if isinstance(value, dict | Strict) else None
             if value is None:
                 break
             parent.append(part)
