@@ -46,6 +46,18 @@ def best(fn: Callable[[], object], repeat: int = 3) -> float:
     return min(times)
 
 
+def interleaved(fns: dict[str, Callable[[], object]], rounds: int = 5) -> dict[str, float]:
+    """The fastest time of each function over ``rounds`` rounds that run them in turn: on a
+    shared machine, a slow spell then hits every side of a ratio, not just one."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(found) for name, found in times.items()}
+
+
 def median_run(cmd: list[str], cwd: Path, repeat: int = 11) -> float:
     subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True)  # warm: bytecode, page cache
     times = []
@@ -88,14 +100,28 @@ def hashing(work: Path, size: int) -> None:
     big = work / "model.bin"
     write_random(big, size)
     gb = size / 1e9
-    # The CPU limit: hashlib on bytes already in memory (DESIGN.md: ~1.45 GB/s there, target 1.2).
-    block = os.urandom(256 << 20)
-    limit = (len(block) / 1e9) / best(lambda: hashlib.sha256(block).digest())
-    wanted = 1.2 / 1.45 * limit
+    # The reference is what DESIGN.md calls the CPU limit, "~1.45 GB/s" for hashlib per
+    # stream: a plain read-and-hash loop over the warm file, measured here; the target (1.2
+    # of 1.45) scales with it. Hashing a buffer that stays in the CPU cache is printed too:
+    # the ceiling with no memory traffic at all.
+    block = os.urandom(1 << 20)
+
+    def in_cache() -> None:
+        digest = hashlib.sha256()
+        for _ in range(256):
+            digest.update(block)
+
     plain_hashlib(big)  # warm the page cache
-    ours_warm = best(lambda: hash_file(str(big)))
-    plain = best(lambda: plain_hashlib(big))
-    coreutils = best(lambda: subprocess.run(["sha256sum", str(big)], capture_output=True, check=True))
+    timed = interleaved({
+        "in_cache": in_cache,
+        "ours": lambda: hash_file(str(big)),
+        "plain": lambda: plain_hashlib(big),
+        "coreutils": lambda: subprocess.run(["sha256sum", str(big)], capture_output=True, check=True),
+    })
+    ceiling = (256 * len(block) / 1e9) / timed["in_cache"]
+    ours_warm, plain, coreutils = timed["ours"], timed["plain"], timed["coreutils"]
+    limit = gb / plain
+    wanted = max(1.2, 1.2 / 1.45 * limit)
 
     def cold() -> float:
         evict(big)
@@ -105,25 +131,28 @@ def hashing(work: Path, size: int) -> None:
 
     ours_cold = min(cold() for _ in range(3))
     print(f"      sha256 of {size / GiB:.0f} GiB: modelgate {gb / ours_warm:.2f} GB/s warm, {gb / ours_cold:.2f} GB/s"
-          f" cold; hashlib single thread {gb / plain:.2f} GB/s; sha256sum {gb / coreutils:.2f} GB/s")
-    print(f"      CPU limit here (hashlib on bytes in memory): {limit:.2f} GB/s; the 1.2 GB/s target of a"
-          f" 1.45 GB/s machine scales to {wanted:.2f} GB/s")
-    line("sha256, one large artifact, warm", f"{gb / ours_warm:.2f} GB/s ({gb / ours_warm / limit:.0%} of CPU limit)",
-         f">= {wanted:.2f} GB/s (83%)", gb / ours_warm >= wanted)
-    line("sha256, one large artifact, cold", f"{gb / ours_cold:.2f} GB/s ({gb / ours_cold / limit:.0%} of CPU limit)",
-         f">= {wanted:.2f} GB/s (83%)", gb / ours_cold >= wanted)
+          f" cold; hashlib per stream (plain loop, warm) {limit:.2f} GB/s; sha256sum {gb / coreutils:.2f} GB/s;"
+          f" hashlib on a buffer in the CPU cache {ceiling:.2f} GB/s")
+    print(f"      the target: 1.2 GB/s where hashlib per stream does 1.45, so {wanted:.2f} GB/s here"
+          " (and never below 1.2)")
+    line("sha256, one large artifact, warm", f"{gb / ours_warm:.2f} GB/s ({gb / ours_warm / limit:.0%} of hashlib)",
+         f">= {wanted:.2f} GB/s", gb / ours_warm >= wanted)
+    line("sha256, one large artifact, cold", f"{gb / ours_cold:.2f} GB/s ({gb / ours_cold / limit:.0%} of hashlib)",
+         f">= {wanted:.2f} GB/s", gb / ours_cold >= wanted)
     line("  vs coreutils sha256sum", f"{coreutils / ours_warm:.1f}x faster", "(reference)", True)
 
     halves = [work / "a.bin", work / "b.bin"]
     for half in halves:
         write_random(half, size // 2)
         plain_hashlib(half)
-    single = best(lambda: [hash_file(str(h)) for h in halves])
 
     def parallel() -> None:
         Hasher(workers=2).prefetch(str(h) for h in halves)
 
-    both = best(parallel)
+    # The single-stream rate: the faster of modelgate's and a plain read-and-hash loop.
+    pair = interleaved({"ours": lambda: [hash_file(str(h)) for h in halves],
+                        "plain": lambda: [plain_hashlib(h) for h in halves], "both": parallel})
+    single, both = min(pair["ours"], pair["plain"]), pair["both"]
     line("several artifacts in parallel", f"{single / both:.2f}x the single-stream rate", ">= 1.8x",
          single / both >= 1.8)
 
