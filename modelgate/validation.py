@@ -1,7 +1,7 @@
 """Plain frozen data, validated by pydantic only when the same bytes were never validated.
 
-Manifests, policies and built-in check params are stdlib frozen dataclasses deriving from
-:class:`Strict`. Their constraints are :class:`Constraint` annotations, which pydantic
+Manifests, policies and built-in check params are frozen dataclasses (``@record``) deriving
+from :class:`Strict`. Their constraints are :class:`Constraint` annotations, which pydantic
 reads through its public ``__get_pydantic_core_schema__`` hook; nothing here imports
 pydantic until a document has to be validated. :func:`load` is the one way in:
 

@@ -22,11 +22,11 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from modelgate.approvals import Approval, ApprovalRequest, Approvals, Rejection
 from modelgate.errors import GitHubError
 from modelgate.hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from modelgate.approvals import Approval, ApprovalRequest, Approvals, Rejection
     from modelgate.githubapi import Client
 
 NAME = "github"
@@ -42,6 +42,9 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     if request.provider != NAME:
         return None
+    # Here, not at the top: this module loads on every start, and most runs ask no provider.
+    from modelgate.approvals import Approvals
+
     try:
         return _collect(request)
     except GitHubError as exc:
@@ -49,6 +52,7 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
 
 
 def _collect(request: ApprovalRequest) -> Approvals:
+    from modelgate.approvals import Approvals
     from modelgate.githubapi import DEFAULT_API, Client, check_api_url
 
     env = request.env
@@ -132,6 +136,8 @@ def _authors(opener: str, commits: list[Any]) -> tuple[tuple[str, ...], tuple[st
 
 def _judge(reviews: list[Any], head: str, number: int) -> tuple[list[Approval], list[Rejection]]:
     """Each reviewer's latest decision: an approval of the head counts, the rest say why not."""
+    from modelgate.approvals import Approval, Rejection
+
     accepted: list[Approval] = []
     rejected: list[Rejection] = []
     latest: dict[str, dict[str, Any]] = {}

@@ -17,11 +17,11 @@ import datetime as dt
 import os
 from typing import TYPE_CHECKING
 
-from modelgate.approvals import TRAILER, Approval, ApprovalRequest, Approvals, Rejection
 from modelgate.hookspecs import hookimpl
 from modelgate.records import record
 
 if TYPE_CHECKING:
+    from modelgate.approvals import ApprovalRequest, Approvals
     from modelgate.gitrepo import GitRepo
 
 NAME = "signed-commits"
@@ -46,6 +46,9 @@ class _Commit:
 def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     if request.provider != NAME:
         return None
+    # Here, not at the top: this module loads on every start, and most runs ask no provider.
+    from modelgate.approvals import TRAILER, Approval, Approvals, Rejection
+
     if request.git is None or request.merge_base is None or request.head is None:
         return Approvals(NAME, error="signed-commits needs a base to compare with (--base, or a pull request)")
     path = str(request.settings.get("allowed_signers", DEFAULT_SIGNERS))
