@@ -47,9 +47,7 @@ def test_corpus_case(repo: Repo, name: str) -> None:
     expected = EXPECTED[name]
     repo.write("m/model.bin", b"model")
     shutil.copyfile(CORPUS / name, repo.root / "m" / "modelgate.yaml")
-    started = time.monotonic()
-    proc, report = run_case(repo)
-    assert time.monotonic() - started < 30, "took too long: a hang in the making"
+    proc, report = run_case(repo)  # Repo.run's timeout turns a hang into a failure
     assert proc.returncode == expected["exit"], proc.stdout + proc.stderr
     if expected["exit"] == 0:
         assert expected["message"] in proc.stdout
