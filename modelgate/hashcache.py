@@ -17,6 +17,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 # Coarse filesystems (FAT: 2 s, ext3/HFS+: 1 s) keep the same timestamp for writes this
 # close together; anything hashed within this window of its last change is re-hashed.
@@ -69,21 +70,8 @@ class HashCache:
 
     def get(self, st: os.stat_result) -> str | None:
         """The cached sha256 of the file ``st`` describes, if it can be trusted."""
-        if self._db is None:
-            return None
-        try:
-            row = self._db.execute(
-                "SELECT size, mtime_ns, ctime_ns, sha256, hashed_at_ns FROM digests WHERE dev=? AND ino=?",
-                (st.st_dev, st.st_ino),
-            ).fetchone()
-        except sqlite3.OperationalError as exc:
-            self.warnings.append(f"hash cache not read: {exc}")
-            return None
-        except sqlite3.DatabaseError as exc:
-            if not _corrupt(exc):
-                raise
-            self._rebuild(exc)
-            return None
+        row = self._read("SELECT size, mtime_ns, ctime_ns, sha256, hashed_at_ns FROM digests WHERE dev=? AND ino=?",
+                         (st.st_dev, st.st_ino))
         if row is None:
             return None
         size, mtime_ns, ctime_ns, sha256, hashed_at_ns = row
@@ -119,18 +107,23 @@ class HashCache:
 
     def known_valid(self, key: str) -> bool:
         """Whether the content ``key`` names was validated valid before."""
+        return self._read("SELECT 1 FROM verdicts WHERE key=?", (key,)) is not None
+
+    def _read(self, query: str, values: tuple[object, ...]) -> tuple[Any, ...] | None:
+        """The first row the query finds; None when there is none or the cache cannot be read."""
         if self._db is None:
-            return False
+            return None
         try:
-            return self._db.execute("SELECT 1 FROM verdicts WHERE key=?", (key,)).fetchone() is not None
+            row: tuple[Any, ...] | None = self._db.execute(query, values).fetchone()
         except sqlite3.OperationalError as exc:
             self.warnings.append(f"hash cache not read: {exc}")
-            return False
+            return None
         except sqlite3.DatabaseError as exc:
             if not _corrupt(exc):
                 raise
             self._rebuild(exc)
-            return False
+            return None
+        return row
 
     def add_valid(self, key: str) -> None:
         self._valid.append(key)
