@@ -105,6 +105,12 @@ class Repo:
         )
 
 
+def extending_default(*rules: str) -> str:
+    """Policy ``acme``: builtin:default plus ``rules``, each a flow mapping (``{check: ...}``)."""
+    header = "apiVersion: modelgate/v1\nkind: Policy\nname: acme\nextends: [builtin:default]\nrules:\n"
+    return header + "".join(f"  - {rule}\n" for rule in rules)
+
+
 def staging_fields(**extra: Any) -> dict[str, Any]:
     """Fields builtin:default requires from staging on."""
     fields: dict[str, Any] = {

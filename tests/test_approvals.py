@@ -11,16 +11,9 @@ from typing import Any
 import pytest
 
 from modelgate.approvals import Approval, Approvals, tally
-from tests.conftest import Repo, production_fields
+from tests.conftest import Repo, extending_default, production_fields
 
-POLICY = """\
-apiVersion: modelgate/v1
-kind: Policy
-name: acme
-extends: [builtin:default]
-rules:
-  - {check: approvals, stages: [production], with: {min: 1}}
-"""
+POLICY = extending_default("{check: approvals, stages: [production], with: {min: 1}}")
 TRAILER = "Approved-by: fraud-detector@1.0.0 -> production"
 
 

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Repo, check_in_process, staging_fields
-
-POLICY = """\
-apiVersion: modelgate/v1
-kind: Policy
-name: acme
-extends: [builtin:default]
-rules:
-  - {{check: metric-threshold, stages: [staging], with: {with_}}}
-"""
+from tests.conftest import Repo, check_in_process, extending_default, staging_fields
 
 
 def _policy(repo: Repo, with_: str) -> None:
-    repo.write("policy.yaml", POLICY.format(with_=with_))
+    repo.write("policy.yaml", extending_default(f"{{check: metric-threshold, stages: [staging], with: {with_}}}"))
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
 
 

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Repo, check_in_process
+from tests.conftest import Repo, check_in_process, extending_default
 
-POLICY = """\
-apiVersion: modelgate/v1
-kind: Policy
-name: acme
-extends: [builtin:default]
-rules:
-  - check: schema
-    with: {with_}
-"""
 COST_CENTER = "{schema: {required: [tags], properties: {tags: {required: [cost_center]}}}}"
 
 
 def policy(repo: Repo, with_: str) -> None:
-    repo.write("policy.yaml", POLICY.format(with_=with_))
+    repo.write("policy.yaml", extending_default(f"{{check: schema, with: {with_}}}"))
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
 
 

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import Repo, production_fields, staging_fields
+from tests.conftest import Repo, extending_default, production_fields, staging_fields
 
-POLICY = """\
-apiVersion: modelgate/v1
-kind: Policy
-name: acme
-extends: [builtin:default]
-rules:
-  - {check: approvals, stages: [production], with: {min: 2, from: ["@acme/ml-leads"]}}
-"""
+POLICY = extending_default('{check: approvals, stages: [production], with: {min: 2, from: ["@acme/ml-leads"]}}')
 
 
 def _registry(repo: Repo) -> None:

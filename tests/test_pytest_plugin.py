@@ -10,19 +10,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.conftest import MODELGATE
+from tests.conftest import MODELGATE, extending_default
 
 pytest_plugins = ["pytester"]
 
-POLICY = """\
-apiVersion: modelgate/v1
-kind: Policy
-name: acme
-extends: [builtin:default]
-rules:
-  - {check: metric-threshold, stages: [staging], with: {metric: auc, min: 0.9}}
-  - {check: metric-threshold, stages: [staging], with: {metric: f1, min: 0.8}}
-"""
+POLICY = extending_default("{check: metric-threshold, stages: [staging], with: {metric: auc, min: 0.9}}",
+                           "{check: metric-threshold, stages: [staging], with: {metric: f1, min: 0.8}}")
 
 
 def manifest(pytester: pytest.Pytester, folder: str, auc: float, content: bytes = b"weights") -> None:
