@@ -117,6 +117,20 @@ class Constraint:
         return schema
 
 
+def _pydantic_releases() -> str:
+    """``pydantic-2.14.4.dist-info pydantic_core-2.50.5.dist-info``, read from the directory
+    listing rather than from importlib.metadata, which is slow to import and to query."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("pydantic")
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    site = os.path.dirname(next(iter(spec.submodule_search_locations)))
+    return " ".join(sorted(name for name in os.listdir(site)
+                           if name.startswith(("pydantic-", "pydantic_core-")) and name.endswith(".dist-info")))
+
+
 def load(cls: type[T], data: Any, verdicts: Verdicts | None = None, content: str | None = None) -> T:
     """``data`` as an instance of ``cls``; raises :class:`Invalid`.
 
@@ -151,11 +165,12 @@ def verdict_key(cls: type, content: str) -> str | None:
 @functools.cache
 def _code_digest(cls: type) -> str | None:
     """A digest of the code that decides what is valid as ``cls``: the modelgate version, the
-    source of the module defining ``cls`` (its fields, bounds, ``__post_init__``) and of this
-    one. Reading two files costs less than describing the classes field by field."""
+    installed pydantic and pydantic-core releases, the source of the module defining ``cls``
+    (its fields, bounds, ``__post_init__``) and of this one. Reading two files costs less
+    than describing the classes field by field."""
     from modelgate import __version__
 
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(f"{__version__}\0{_pydantic_releases()}".encode())
     for module in (sys.modules.get(cls.__module__), sys.modules[__name__]):
         path = getattr(module, "__file__", None)
         if not path:

@@ -220,3 +220,12 @@ def test_get_reads_a_field_by_its_yaml_key() -> None:
     assert point.get("x") == 2.0 and point.get("label") == "origin" and point.get("x_") is None
     doc = manifest.from_bytes((EXAMPLES[0]).read_bytes(), "m.yaml", "/r/m.yaml")
     assert doc.model is not None and doc.model.get("apiVersion") == "modelgate/v1"
+
+
+def test_verdicts_name_the_installed_pydantic() -> None:
+    """Upgrading pydantic or pydantic-core forgets the verdicts the old ones gave."""
+    from importlib.metadata import version
+
+    releases = validation._pydantic_releases()
+    assert f"pydantic-{version('pydantic')}.dist-info" in releases
+    assert f"pydantic_core-{version('pydantic_core')}.dist-info" in releases
