@@ -10,7 +10,7 @@ change; :func:`tally` applies a rule (who may approve, not the change's authors)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -161,3 +161,15 @@ def _member(who: str, entries: Sequence[str], found: Approvals) -> tuple[bool, l
         if any(same(who, m) for m in members):
             return True, []
     return False, unresolved
+
+
+def require_installed(named: Iterable[tuple[str, str]], answers: Iterable[list[str] | None]) -> None:
+    """Raise ``ConfigError`` for a provider (``(where, name)``) that no plugin provides;
+    ``answers`` are the plugins' ``modelgate_approval_providers`` lists."""
+    from modelgate.errors import ConfigError
+
+    installed = sorted({name for names in answers for name in names or ()})
+    for where, name in named:
+        if name not in installed:
+            raise ConfigError(f"{where}: no plugin provides approvals {name!r};"
+                              f" installed providers: {', '.join(installed) or 'none'}")

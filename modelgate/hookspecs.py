@@ -52,6 +52,16 @@ def modelgate_reporters(options: argparse.Namespace) -> list[Reporter] | None:
     """
 
 
+@hookspec
+def modelgate_approval_providers() -> list[str] | None:
+    """Return the names of the approvals providers this plugin implements.
+
+    Called once per run, when the configuration or an ``approvals`` rule names a provider;
+    every non-None list is used (not firstresult). A name no plugin returns is a
+    configuration error (exit 4), not an approval that silently never comes.
+    """
+
+
 @hookspec(firstresult=True)
 def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     """Return the approvals of this change that the provider ``request.provider`` verified.

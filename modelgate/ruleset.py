@@ -88,6 +88,18 @@ class RuleSet:
             if self.find_check(waiver.check) is None:
                 raise UsageError(f"{waiver.origin}: waiver names unknown check {waiver.check!r}")
 
+    def providers_named(self, policies: Iterable[Policy]) -> list[tuple[str, str]]:
+        """(where, provider) for each ``approvals`` rule that names its provider."""
+        approvals = self.find_check("approvals")
+        named = []
+        for policy in policies:
+            for rule in policy.rules:
+                if approvals is not None and self.find_check(rule.check) is approvals:
+                    provider = getattr(self.params(approvals, rule), "provider", None)
+                    if provider:
+                        named.append((rule.origin, str(provider)))
+        return named
+
     def params(self, check: Check, rule: Rule) -> Any:
         """The rule's ``with:`` as the check's params class (validated once per rule)."""
         if check.params is None:

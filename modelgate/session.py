@@ -119,6 +119,13 @@ class Session:
         self.tree = tree
         for policy in self.policies:
             self.rules.validate(policy)
+        named = self.rules.providers_named(self.policies)
+        if settings.approvals.get("provider"):
+            named.insert(0, ("configuration approvals.provider", str(settings.approvals["provider"])))
+        if named and self.hook is not None:
+            from modelgate.approvals import require_installed
+
+            require_installed(named, self.hook.modelgate_approval_providers())
         if base is not None:
             edited = trust.edited(settings, self.policies, WorkTree(self.root), tree)
             self.notices += [trust.notice(path) for path in edited]

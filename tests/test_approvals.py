@@ -265,3 +265,30 @@ def test_a_manifest_the_change_leaves_alone_needs_no_new_approval(repo: Repo) ->
     repo.commit("retag")
     code, result, _ = check(repo, "--ci")
     assert (code, result["outcome"]) == (1, "failed")
+
+
+def test_a_provider_no_plugin_provides_is_a_configuration_error(repo: Repo) -> None:
+    """A misspelt provider would otherwise be an approval that never comes (skipped on a
+    laptop, failed in CI): it is refused up front, naming what is installed."""
+    repo.manifest("m", **production_fields())
+    repo.write("policy.yaml", POLICY)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\napprovals: {provider: signed-comits}\n")
+    proc = repo.run("check")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert ("configuration approvals.provider: no plugin provides approvals 'signed-comits';"
+            " installed providers: github, signed-commits") in proc.stderr
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\napprovals: {provider: signed-commits}\n")
+    assert repo.run("check").returncode != 4
+    disabled = repo.run("check", "-p", "no:signed-commits")
+    assert disabled.returncode == 4
+    assert "no plugin provides approvals 'signed-commits'; installed providers: github" in disabled.stderr
+
+
+def test_a_rule_naming_an_unknown_provider_is_a_configuration_error(repo: Repo) -> None:
+    repo.manifest("m", **production_fields())
+    repo.write("policy.yaml", POLICY.replace("with: {min: 1}", "with: {min: 1, provider: gitlab}"))
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    proc = repo.run("check")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "policy.yaml:6:5: no plugin provides approvals 'gitlab'; installed providers: github, signed-commits" \
+        in proc.stderr

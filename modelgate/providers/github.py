@@ -39,6 +39,11 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 @hookimpl
+def modelgate_approval_providers() -> list[str]:
+    return [NAME]
+
+
+@hookimpl
 def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     if request.provider != NAME:
         return None

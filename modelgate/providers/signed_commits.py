@@ -43,6 +43,11 @@ class _Commit:
 
 
 @hookimpl
+def modelgate_approval_providers() -> list[str]:
+    return [NAME]
+
+
+@hookimpl
 def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     if request.provider != NAME:
         return None
