@@ -136,9 +136,10 @@ def _split(values: list[str]) -> tuple[str, ...]:
 
 def _cmd_check(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate.discovery import find_root
+    from modelgate.options import Options, prepare
     from modelgate.plugins import collect_checks, load_configured
     from modelgate.reporters import Reporter, write_atomically
-    from modelgate.session import Options, Session, prepare
+    from modelgate.session import Session
 
     session_options = Options(
         paths=tuple(options.paths),
@@ -176,8 +177,8 @@ def _load_configured(pm: pluggy.PluginManager, options: argparse.Namespace) -> N
     """The plugins config ``plugins:`` names, read as ``check`` reads them (the base commit
     when a base is configured), so the listing commands show local checks too."""
     from modelgate.discovery import find_root
+    from modelgate.options import Options, prepare
     from modelgate.plugins import load_configured
-    from modelgate.session import Options, prepare
 
     setup = prepare(Options(env=dict(os.environ)), find_root([]))
     try:

@@ -69,9 +69,10 @@ def default_base(root: str, env: Mapping[str, str], configured: str | None) -> s
 def promote(pm: pluggy.PluginManager, path: str, to: str, *, dry_run: bool, base: str | None,
             env: Mapping[str, str], disabled: set[str]) -> Promotion:
     from modelgate import config
+    from modelgate.options import Options, prepare
     from modelgate.plugins import collect_checks, load_configured
     from modelgate.registry import Registry
-    from modelgate.session import Options, Session, prepare
+    from modelgate.session import Session
     from modelgate.trees import WorkTree
 
     abspath = os.path.abspath(path)

@@ -69,8 +69,9 @@ def _session(config: pytest.Config) -> Session:
 
 def _build(config: pytest.Config) -> Session:
     from modelgate.discovery import find_root
+    from modelgate.options import Options, prepare
     from modelgate.plugins import collect_checks, load_configured, make_plugin_manager
-    from modelgate.session import Options, Session, prepare
+    from modelgate.session import Session
 
     options = Options(base=config.getoption("modelgate_base"), env=dict(os.environ))
     setup = prepare(options, find_root([str(config.rootpath)]))

@@ -13,12 +13,12 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-from modelgate import __version__, config, discovery, trust
+from modelgate import __version__, discovery, trust
 from modelgate.artifacts import ArtifactPathError
-from modelgate.base import Base, base_ref
+from modelgate.base import Base
 from modelgate.checkapi import Check
 from modelgate.context import Context
 from modelgate.errors import UsageError
@@ -27,65 +27,14 @@ from modelgate.hashcache import HashCache
 from modelgate.hashing import Hasher
 from modelgate.invocation import Finding, invoke
 from modelgate.manifest import ManifestDoc
+from modelgate.options import Options, Setup
 from modelgate.policy import Policy, Rule
 from modelgate.progress import ProgressBars
-from modelgate.records import record
 from modelgate.results import CheckInfo, GitInfo, ManifestInfo, MetricRow, PolicyInfo, Result, Summary
 from modelgate.results import Location as Loc
 from modelgate.results import Waiver as WaiverInfo
 from modelgate.ruleset import RuleSet, load_policies
-from modelgate.trees import Tree, WorkTree
-
-
-@record
-class Options:
-    paths: tuple[str, ...] = ()
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    strict: bool = False
-    traceback: bool = False
-    policies: tuple[str, ...] | None = None
-    base: str | None = None
-    changed: bool = False
-    cache: bool | None = None  # None: use the hash cache unless CI=true
-    deep: bool = False
-    shard: tuple[int, int] | None = None  # (k, n): the k-th of n deterministic parts, 1-based
-    ci: bool | None = None  # None: CI=true or GITHUB_ACTIONS=true
-    env: Mapping[str, str] = field(default_factory=dict)
-    # Manifest bytes to check in place of the file at that absolute path: `promote --dry-run`
-    # checks the promoted manifest without writing it.
-    overlay: Mapping[str, bytes] = field(default_factory=dict)
-
-
-@dataclass
-class Setup:
-    """Where this run reads from: the repository, the verified base, and the trusted tree
-    (the base commit when there is a base, else the work tree) with its configuration."""
-
-    root: str
-    git: GitRepo | None
-    base: Base | None
-    tree: Tree
-    config: config.Config
-
-    def close(self) -> None:
-        if self.git is not None:
-            self.git.close()
-
-
-def prepare(options: Options, root: str) -> Setup:
-    """Resolve the base and read the configuration from the trusted tree."""
-    git = GitRepo(root) if os.path.exists(os.path.join(root, ".git")) else None
-    worktree = WorkTree(root)
-    flags = {"policies": list(options.policies) if options.policies else None}
-    local = config.load(worktree.read, options.env, flags)
-    ref = base_ref(options.base, options.env, local.base)
-    if ref is None:
-        return Setup(root, git, None, worktree, local)
-    if git is None:
-        raise UsageError(f"a base ({ref}) needs a git repository; {root} is not one")
-    base = Base(git, ref, root, local.manifests)
-    return Setup(root, git, base, base.tree, config.load(base.tree.read, options.env, flags))
+from modelgate.trees import WorkTree
 
 
 class Session:
