@@ -165,13 +165,14 @@ def verdict_key(cls: type, content: str) -> str | None:
 @functools.cache
 def _code_digest(cls: type) -> str | None:
     """A digest of the code that decides what is valid as ``cls``: the modelgate version, the
-    installed pydantic and pydantic-core releases, the source of the module defining ``cls``
-    (its fields, bounds, ``__post_init__``) and of this one. Reading two files costs less
-    than describing the classes field by field."""
-    from modelgate import __version__
+    installed pydantic and pydantic-core releases, and the source of the module defining
+    ``cls`` (its fields, bounds, ``__post_init__``), of this one, and of the strict YAML
+    loader that turns the bytes into the data validated. Reading three files costs less than
+    describing the classes field by field."""
+    from modelgate import __version__, yamldoc
 
     digest = hashlib.sha256(f"{__version__}\0{_pydantic_releases()}".encode())
-    for module in (sys.modules.get(cls.__module__), sys.modules[__name__]):
+    for module in (sys.modules.get(cls.__module__), sys.modules[__name__], yamldoc):
         path = getattr(module, "__file__", None)
         if not path:
             return None
