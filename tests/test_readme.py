@@ -1,10 +1,13 @@
-"""README promises: the two commands at the top, .ci/run running the test one, the checks table."""
+"""README promises: the two commands at the top, .ci/run running the test one, the checks table,
+and the terminal output it shows."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import MODELGATE, REPO
 
@@ -44,6 +47,30 @@ def test_checks_table_matches_list_checks() -> None:
     text = README.read_text()
     current = text[text.index(START) + len(START):text.index(END)].strip()
     assert current == checks_table(), "README checks table is stale: run `python -m tests.test_readme`"
+
+
+def _shown() -> list[str]:
+    """The README's ```text blocks, with durations blanked."""
+    return [_timeless(block) for block in re.findall(r"```text\n(.+?)\n```", README.read_text(), re.S)]
+
+
+def _timeless(text: str) -> str:
+    return re.sub(r" in \d+\.\d+s ", " in 0.00s ", text)
+
+
+def test_the_output_shown_is_the_output_given(tmp_path: Path) -> None:
+    first, swapped = _shown()[:2]
+    command, _, shown = first.partition("\n")
+    assert command == "$ modelgate check examples/"
+    proc = subprocess.run([MODELGATE, "check", "--no-cache", "examples/"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0 and _timeless(proc.stdout.rstrip("\n")) == shown
+    # "After someone swaps the churn model's weights (modelgate check in a copy of examples/)"
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    (tmp_path / "examples" / "models" / "churn" / "model.json").write_text('{"weights": "swapped after review"}\n')
+    proc = subprocess.run([MODELGATE, "check", "--no-cache"], cwd=tmp_path / "examples", capture_output=True,
+                          text=True)
+    assert proc.returncode == 1
+    assert _timeless(proc.stdout.rstrip("\n")).endswith(swapped)
 
 
 if __name__ == "__main__":
