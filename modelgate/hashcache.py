@@ -42,9 +42,15 @@ class HashCache:
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as exc:
-            if not _corrupt(exc):
+            if _corrupt(exc):
+                self._rebuild(exc)
+            elif isinstance(exc, sqlite3.OperationalError):  # cannot open or lock it at all
+                self.warnings.append(f"hash cache disabled ({exc}): fix or remove {self.path} to cache again")
+            else:
                 raise
-            self._rebuild(exc)
+        except OSError as exc:  # its folder cannot be made: a cache is a speed-up, not a verdict
+            where = exc.filename or self.path
+            self.warnings.append(f"hash cache disabled ({exc.strerror}): fix or remove {where} to cache again")
 
     def _open(self) -> sqlite3.Connection:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)

@@ -160,3 +160,19 @@ def test_ci_bypasses_the_cache_by_default(repo: Repo) -> None:
     (repo.root / ".git" / "modelgate" / "hashes.sqlite").unlink()
     assert repo.run("check", "--no-cache").returncode == 0
     assert not (repo.root / ".git" / "modelgate" / "hashes.sqlite").exists()
+
+
+@pytest.mark.parametrize("blocker", ["file-for-folder", "folder-for-database"])
+def test_a_cache_that_cannot_be_opened_is_skipped_with_a_notice(repo: Repo, blocker: str) -> None:
+    """A cache is a speed-up: when it cannot be made, every artifact is hashed and every
+    document validated, and the run says why it was slower."""
+    repo.manifest("m")
+    if blocker == "file-for-folder":
+        (repo.root / ".git" / "modelgate").write_text("not a folder")
+    else:
+        (repo.root / ".git" / "modelgate" / "hashes.sqlite").mkdir(parents=True)
+    proc = repo.run("check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "notice: hash cache disabled (" in proc.stdout and "to cache again" in proc.stdout
+    (repo.root / "m" / "model.bin").write_bytes(b"swapped")
+    assert repo.run("check").returncode == 1  # still hashed: the swap is found
