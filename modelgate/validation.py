@@ -117,18 +117,23 @@ class Constraint:
         return schema
 
 
-def _pydantic_releases() -> str:
+def _pydantic_releases() -> str | None:
     """``pydantic-2.14.4.dist-info pydantic_core-2.50.5.dist-info``, read from the directory
-    listing rather than from importlib.metadata, which is slow to import and to query."""
+    listing rather than from importlib.metadata, which is slow to import and to query; None
+    when they cannot be told (then nothing is remembered)."""
     import importlib.util
     import os
 
     spec = importlib.util.find_spec("pydantic")
     if spec is None or not spec.submodule_search_locations:
-        return ""
+        return None
     site = os.path.dirname(next(iter(spec.submodule_search_locations)))
-    return " ".join(sorted(name for name in os.listdir(site)
-                           if name.startswith(("pydantic-", "pydantic_core-")) and name.endswith(".dist-info")))
+    try:
+        found = sorted(name for name in os.listdir(site)
+                       if name.startswith(("pydantic-", "pydantic_core-")) and name.endswith(".dist-info"))
+    except OSError:
+        return None
+    return " ".join(found) if len(found) == 2 else None
 
 
 def load(cls: type[T], data: Any, verdicts: Verdicts | None = None, content: str | None = None) -> T:
@@ -171,7 +176,10 @@ def _code_digest(cls: type) -> str | None:
     describing the classes field by field."""
     from modelgate import __version__, yamldoc
 
-    digest = hashlib.sha256(f"{__version__}\0{_pydantic_releases()}".encode())
+    releases = _pydantic_releases()
+    if releases is None:
+        return None
+    digest = hashlib.sha256(f"{__version__}\0{releases}".encode())
     for module in (sys.modules.get(cls.__module__), sys.modules[__name__], yamldoc):
         path = getattr(module, "__file__", None)
         if not path:
