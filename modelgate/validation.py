@@ -32,6 +32,8 @@ from modelgate.records import record
 
 T = TypeVar("T")
 Convert = Callable[[Any], Any]
+# What building from data that does not match the class raises (and __post_init__'s ValueError).
+DOES_NOT_FIT = (TypeError, ValueError, KeyError, AttributeError)
 _MISSING = dataclasses.MISSING
 
 
@@ -146,14 +148,14 @@ def load(cls: type[T], data: Any, verdicts: Verdicts | None = None, content: str
     if key is not None and verdicts is not None and verdicts.known_valid(key):
         try:
             return structure(cls, data)
-        except (TypeError, ValueError, KeyError, AttributeError):
+        except DOES_NOT_FIT:
             pass  # the store says valid but the data does not fit: validate it properly
     errors = pydantic_errors(cls, data)
     if errors:
         raise Invalid(errors)
     try:
         result = structure(cls, data)
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+    except DOES_NOT_FIT as exc:
         # pydantic accepted what this module cannot build: a bug here, never a pass.
         raise Invalid([{"loc": (), "type": "value_error", "msg": f"cannot be read: {exc}", "input": data}]) from None
     if key is not None and verdicts is not None:
@@ -263,9 +265,14 @@ def structure(cls: type[T], data: Any) -> T:
 def _plan(cls: type) -> tuple[tuple[str, str, Convert | None, Callable[[], Any] | None], ...]:
     """(attribute, YAML key, converter, default) per field of ``cls``, worked out once per class;
     the default is a function giving the value for a missing key, None for a required one."""
+    return tuple((f.name, key, _converter(hint), _default(f)) for f, key, hint in _fields(cls))
+
+
+def _fields(cls: type) -> list[tuple[dataclasses.Field[Any], str, Any]]:
+    """(field, YAML key, type hint) per field of the dataclass ``cls``."""
     hints = typing.get_type_hints(cls, include_extras=True)
-    return tuple((f.name, _key(cls, f.name), _converter(hints[f.name]), _default(f))
-                 for f in dataclasses.fields(cls))
+    alias = getattr(cls, "__pydantic_config__", {}).get("alias_generator") or (lambda name: name)
+    return [(f, alias(f.name), hints[f.name]) for f in dataclasses.fields(cls)]
 
 
 def _default(f: dataclasses.Field[Any]) -> Callable[[], Any] | None:
@@ -280,15 +287,9 @@ def _constant(value: T) -> T:
     return value
 
 
-def _key(cls: type, name: str) -> str:
-    alias = getattr(cls, "__pydantic_config__", {}).get("alias_generator")
-    return alias(name) if alias is not None else name
-
-
 def field_hints(cls: type) -> dict[str, Any]:
     """YAML key -> type hint, for each field of the dataclass ``cls``."""
-    hints = typing.get_type_hints(cls, include_extras=True)
-    return {_key(cls, f.name): hints[f.name] for f in dataclasses.fields(cls)}
+    return {key: hint for _, key, hint in _fields(cls)}
 
 
 def _converter(hint: Any) -> Convert | None:

@@ -229,3 +229,22 @@ def test_verdicts_name_the_installed_pydantic() -> None:
     releases = validation._pydantic_releases()
     assert f"pydantic-{version('pydantic')}.dist-info" in releases
     assert f"pydantic_core-{version('pydantic_core')}.dist-info" in releases
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Slotted:
+    """A plugin's nested class with __slots__: no __dict__ to fill, so it is built by __init__."""
+
+    n: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Holder(Strict):
+    inner: Slotted
+
+
+def test_nested_classes_with_slots_are_built_too() -> None:
+    store = Memory()
+    first = validation.load(Holder, {"inner": {"n": 3}}, store, "s")
+    assert first == validation.load(Holder, {"inner": {"n": 3}}, store, "s") == Holder(inner=Slotted(3))
+    assert not hasattr(first.inner, "__dict__")
