@@ -134,10 +134,14 @@ class HashCache:
     def add_valid(self, key: str) -> None:
         self._valid.append(key)
 
-    def close(self) -> None:
+    def flush(self) -> None:
+        """Write the verdicts added since the last flush, in one transaction."""
         if self._db is not None and self._valid:
             self._write("INSERT OR IGNORE INTO verdicts VALUES (?)", [(key,) for key in self._valid])
-            self._valid = []
+        self._valid = []
+
+    def close(self) -> None:
+        self.flush()
         if self._db is not None:
             self._db.close()
             self._db = None

@@ -184,6 +184,7 @@ class Session:
         for policy in policies:
             used.update((f.path, f) for f in policy.files)
         if self.context.hasher.cache is not None:
+            self.context.hasher.cache.flush()  # now, so that a failed write is in the notices
             self.notices.extend(self.context.hasher.cache.warnings)
         return Summary(
             tool_version=__version__,

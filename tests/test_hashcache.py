@@ -176,3 +176,16 @@ def test_a_cache_that_cannot_be_opened_is_skipped_with_a_notice(repo: Repo, bloc
     assert "notice: hash cache disabled (" in proc.stdout and "to cache again" in proc.stdout
     (repo.root / "m" / "model.bin").write_bytes(b"swapped")
     assert repo.run("check").returncode == 1  # still hashed: the swap is found
+
+
+def test_a_verdict_that_cannot_be_written_is_a_warning_not_a_crash(tmp_path: Path) -> None:
+    db = str(tmp_path / "hashes.sqlite")
+    cache = HashCache(db)
+    other = sqlite3.connect(db)
+    other.execute("DROP TABLE verdicts")  # what a newer or broken writer might leave
+    other.commit()
+    other.close()
+    cache.add_valid("k")
+    cache.flush()
+    assert any(w.startswith("hash cache not updated: no such table") for w in cache.warnings), cache.warnings
+    cache.close()
