@@ -24,7 +24,7 @@ from modelgate.results import (
     Waiver,
 )
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
+SCHEMAS = Path(__file__).resolve().parent / "data"
 M = "models/fraud/modelgate.yaml"
 
 
