@@ -153,3 +153,19 @@ def review(id: int, login: str, state: str, commit_id: str, repo: str = "acme/fr
         "author_association": "MEMBER", "submitted_at": "2026-11-01T12:30:00Z", "commit_id": commit_id,
         "_links": {"html": {"href": "https://github.com/"}, "pull_request": {"href": "https://api.github.com/"}},
     }
+
+
+# The legacy `permission` GitHub reports beside each built-in role (maintain maps to write,
+# triage to read).
+LEGACY_PERMISSION = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read",
+                     "none": "none"}
+
+
+def permission(login: str, role: str, legacy: str | None = None) -> dict[str, Any]:
+    """GET /repos/{owner}/{repo}/collaborators/{username}/permission: the legacy
+    ``permission``, the full ``role_name`` (custom roles included) and the collaborator."""
+    legacy = legacy or LEGACY_PERMISSION[role]
+    ranks = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
+    rank = ranks.get(role, ranks[legacy])  # a custom role grants at least its base role
+    flags = {name: rank >= level for level, name in enumerate(["pull", "triage", "push", "maintain", "admin"], 1)}
+    return {"permission": legacy, "role_name": role, "user": {**user(login), "permissions": flags, "role_name": role}}

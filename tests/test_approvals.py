@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from modelgate.approvals import Approval, Approvals, tally
-from tests.conftest import Repo, extending_default, production_fields
+from tests.conftest import Repo, extending_default, production_fields, staging_fields
 
 POLICY = extending_default("{check: approvals, stages: [production], with: {min: 1}}")
 TRAILER = "Approved-by: fraud-detector@1.0.0 -> production"
@@ -292,3 +292,66 @@ def test_a_rule_naming_an_unknown_provider_is_a_configuration_error(repo: Repo) 
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert "policy.yaml:6:5: no plugin provides approvals 'gitlab'; installed providers: github, signed-commits" \
         in proc.stderr
+
+
+def test_approval_signed_on_a_side_branch_and_merged_in_counts_for_nothing(promotion: dict[str, Any]) -> None:
+    """The approval must be on the change's own line (first parents): one signed on another
+    branch, even of the same bytes, approved that branch, not this change."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    repo.git("checkout", "-q", "-b", "side")
+    sha = signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    repo.git("checkout", "-q", "feature")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge the approval", "side")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed"), out
+    assert (f"rejected: reviewer@acme.io: not on the change's first-parent line (merged in from another branch)"
+            f" (commit {sha} signed with SHA256:") in result["message"]
+
+
+@pytest.mark.parametrize("changed", ["manifest", "artifact", "lockfile"])
+def test_approval_followed_by_a_change_to_the_model_counts_for_nothing(promotion: dict[str, Any],
+                                                                       changed: str) -> None:
+    """An approval certifies exact bytes: the manifest and every file it pins (artifacts,
+    lockfile) must be the head's, blob for blob."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    path = {"manifest": "m/modelgate.yaml", "artifact": "m/model.bin", "lockfile": "m/requirements.lock"}[changed]
+    if changed == "manifest":
+        repo.manifest("m", **production_fields(description="edited after the approval"))
+    else:
+        repo.write(path, b"other bytes\n")
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "one more thing")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed"), out
+    assert f"rejected: reviewer@acme.io: stale: {path} changed after this approval; approve the head again" \
+        in result["message"]
+
+
+def test_approval_followed_by_a_change_to_another_file_still_counts(promotion: dict[str, Any]) -> None:
+    """Only the approved model's bytes matter: a later edit of the README or of another
+    model does not undo the approval of this one."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    sha = signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    repo.write("README.md", "# models\n")
+    repo.manifest("other", **staging_fields(name="churn"))
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "docs and another model")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (0, "passed"), out
+    assert result["message"].startswith(f"approved by reviewer@acme.io (commit {sha} signed with SHA256:")
+
+
+def test_approval_counts_in_githubs_merge_of_the_pull_request(promotion: dict[str, Any]) -> None:
+    """CI checks out GitHub's merge of the pull request into its base (first parent: the
+    base, second: the pull request's head): the change's line is the second parent's, and
+    its approval is compared with the merge's bytes."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    repo.git("checkout", "-q", "main")
+    repo.write("README.md", "# models\n")
+    repo.commit("main moves on")
+    repo.git("checkout", "-q", "--detach", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge feature into main", "feature")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (0, "passed"), out

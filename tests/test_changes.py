@@ -541,3 +541,122 @@ def test_an_unreadable_manifest_is_invalid_not_removed(repo: Repo, capsys: pytes
     assert report.code == 1
     assert report.outcomes("manifest-removed") == []
     assert report.outcomes("manifest-valid") == ["failed"]
+
+
+def auc(value: float, goal: str | None = "maximize", name: str = "auc") -> dict[str, Any]:
+    return {name: {"value": value, **({"goal": goal} if goal else {})}}
+
+
+def promote_v2(repo: Repo, metrics: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
+    """On a branch of main: v1 leaves production, v2 (with ``metrics``) replaces it."""
+    repo.git("checkout", "-q", "-b", "promote")
+    repo.manifest("v1", **production_fields(stage="archived"))
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2", **production_fields(metrics=metrics))
+    repo.commit("promote v2")
+    return check(repo, "--base", "main")
+
+
+def test_a_goal_flipped_in_an_earlier_change_does_not_open_the_way_for_a_regression(repo: Repo) -> None:
+    """PR 1 registers v2 in staging with auc's goal flipped (no regression rule at staging);
+    PR 2 promotes it over production v1: auc is compared by v1's goal, so 0.80 is worse."""
+    repo.manifest("v1", **production_fields(metrics=auc(0.93)))
+    repo.commit("v1 in production")
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
+                  **production_fields(stage="staging", metrics=auc(0.80, "minimize")))
+    repo.commit("PR 1: v2 to staging")
+    code, report, out = promote_v2(repo, auc(0.80, "minimize"))
+    assert code == 1, out
+    assert messages(report, "no-metric-regression") == [
+        "auc regressed: 0.8 vs 0.93 in fraud-detector@1.0.0, in production on the base (maximize, tolerance 0);"
+        " its goal is minimize here but maximize there, and the version compared with sets the terms"]
+
+
+def test_a_metric_renamed_in_an_earlier_change_fails_the_comparison(repo: Repo) -> None:
+    repo.manifest("v1", **production_fields(metrics=auc(0.93)))
+    repo.commit("v1 in production")
+    renamed = auc(0.80, name="auc_holdout")
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2", **production_fields(stage="staging", metrics=renamed))
+    repo.commit("PR 1: v2 to staging, auc renamed")
+    code, report, out = promote_v2(repo, renamed)
+    assert code == 1, out
+    assert messages(report, "no-metric-regression") == [
+        "metric 'auc' is missing, so it cannot be compared with fraud-detector@1.0.0, in production on the base"]
+
+
+@pytest.mark.parametrize(("edited", "expected"), [
+    (auc(0.93, "minimize"), "auc: its goal is minimize here but maximize in the base (fraud-detector@1.0.0), and the"
+                            " version compared with sets the terms"),
+    (auc(0.93, None), "auc: its goal is none here but maximize in the base (fraud-detector@1.0.0), and the version"
+                      " compared with sets the terms"),
+    (auc(0.93, name="roc_auc"), "metric 'auc' is missing, so it cannot be compared with the base"
+                                " (fraud-detector@1.0.0)"),
+], ids=["goal-flipped", "goal-dropped", "renamed"])
+def test_changing_the_terms_of_the_version_in_production_fails(repo: Repo, edited: dict[str, Any],
+                                                              expected: str) -> None:
+    """Flipping, dropping or renaming in place is itself caught: otherwise the version in
+    production would carry the new terms into every later comparison."""
+    repo.manifest("v1", **production_fields(metrics=auc(0.93)))
+    feature(repo)
+    repo.manifest("v1", **production_fields(metrics=edited))
+    repo.commit("PR 1: edit the production version's metrics")
+    code, report, out = check(repo, "--base", "main")
+    assert code == 1, out
+    assert messages(report, "no-metric-regression") == [expected]
+
+
+def test_the_policy_may_name_the_goal(repo: Repo) -> None:
+    """``with: {metric: auc, goal: maximize}``: neither version's goal matters, not even
+    when the version compared with declares none."""
+    policy(repo, "{check: no-metric-regression, stages: [production], with: {metric: auc, goal: maximize}}")
+    repo.manifest("v1", **production_fields(metrics={"auc": 0.93}))
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
+                  **production_fields(stage="staging", metrics=auc(0.80, "minimize")))
+    repo.commit("v1 in production, v2 in staging")
+    code, report, out = promote_v2(repo, auc(0.80, "minimize"))
+    assert code == 1, out
+    assert messages(report, "no-metric-regression") == [
+        "auc regressed: 0.8 vs 0.93 in fraud-detector@1.0.0, in production on the base (maximize, tolerance 0)"]
+
+
+def test_a_named_metric_is_compared_only_by_a_goal_the_candidate_did_not_set(repo: Repo) -> None:
+    """The version compared with declares no goal: the candidate cannot supply one."""
+    policy(repo, "{check: no-metric-regression, stages: [production], with: {metric: auc}}")
+    repo.manifest("v1", **production_fields(metrics={"auc": 0.93}))
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
+                  **production_fields(stage="staging", metrics=auc(0.80, "minimize")))
+    repo.commit("v1 in production, v2 in staging")
+    code, report, out = promote_v2(repo, auc(0.80, "minimize"))
+    assert code == 1, out
+    assert messages(report, "no-metric-regression") == [
+        "metric 'auc' has no goal (maximize|minimize) in fraud-detector@1.0.0, in production on the base to compare"
+        " by; name it in the policy (with: {metric: auc, goal: ...})"]
+
+
+def test_a_goal_without_a_metric_is_a_policy_error(repo: Repo) -> None:
+    policy(repo, "{check: no-metric-regression, stages: [production], with: {goal: maximize}}")
+    repo.manifest("v1", **production_fields())
+    repo.commit("v1")
+    code, _, out = check(repo)
+    assert code == 4, out
+    assert "goal needs metric" in out
+
+
+def test_compare_metrics_lists_each_comparison_on_the_rivals_terms() -> None:
+    """One function says what the rule compared (for reports to show), goal included."""
+    from modelgate.checks.changes import Comparison, compare_metrics
+    from modelgate.manifest import Manifest
+    from modelgate.validation import load
+
+    def model(metrics: dict[str, Any]) -> Manifest:
+        return load(Manifest, {"apiVersion": "modelgate/v1", "kind": "Model", "name": "m", "version": "1.0.0",
+                                "stage": "production", "owners": ["@a"], "metrics": metrics,
+                                "artifacts": [{"path": "m.bin", "sha256": "0" * 64, "size": 1}]})
+
+    rival = model({"auc": {"value": 0.9, "goal": "maximize"}, "lat": {"value": 10, "goal": "minimize"}, "f1": 0.5})
+    mine = model({"auc": {"value": 0.95, "goal": "minimize"}, "f1": {"value": 0.1, "goal": "maximize"}})
+    assert compare_metrics(mine, rival, "v1") == [
+        Comparison("auc", "v1", "maximize", 0.95, 0.9, 0.0,
+                   "auc: its goal is minimize here but maximize in v1, and the version compared with sets the terms"),
+        Comparison("lat", "v1", "minimize", None, 10.0, 0.0,
+                   "metric 'lat' is missing, so it cannot be compared with v1"),
+    ]

@@ -11,7 +11,7 @@ import pytest
 
 from modelgate.reporters.audit import render_markdown
 from tests.conftest import Repo, check_in_process, production_fields
-from tests.github_api import TOKEN, FakeGitHub, commit, github, pull, review, user
+from tests.github_api import TOKEN, FakeGitHub, commit, github, permission, pull, review, user
 
 __all__ = ["github"]  # the fixture, imported for pytest
 
@@ -43,6 +43,8 @@ class PullRequest:
         github.answer(PULLS, pull(7, "author", self.head, self.base))
         github.pages(f"{PULLS}/commits", [commit(self.head, "author", "author@example.com")], per_page=30)
         github.pages(f"{PULLS}/reviews", [], per_page=30)
+        # Everyone these tests name may push, unless a test says otherwise.
+        self.grant("reviewer", "lead", "boss", "friend", "helper", "author", "Author")
         event = tmp_path / "event.json"
         event.write_text(json.dumps({"action": "submitted", "review": review(1, "reviewer", "APPROVED", self.head),
                                      "pull_request": pull(7, "author", self.head, self.base)}))
@@ -52,6 +54,10 @@ class PullRequest:
 
     def reviews(self, *reviews: dict[str, Any], per_page: int = 30) -> None:
         self.github.pages(f"{PULLS}/reviews", list(reviews), per_page)
+
+    def grant(self, *logins: str, role: str = "write") -> None:
+        for login in logins:
+            self.github.answer(f"/repos/acme/fraud/collaborators/{login}/permission", permission(login, role))
 
     def members(self, team: str, *logins: str) -> None:
         org, slug = team.lstrip("@").split("/")
@@ -345,3 +351,72 @@ def test_github_actions_default_to_the_github_provider(repo: Repo, github: FakeG
     proc = pr.repo.run("check", "--base", "main", "--ci")  # CI, but not GitHub Actions: no provider
     assert proc.returncode == 1
     assert "cannot be verified: no approvals provider is configured (config: approvals.provider)" in proc.stdout
+
+
+def installed_check(pr: PullRequest) -> tuple[int, dict[str, Any], str]:
+    """The installed command in CI against the local API; the approvals result."""
+    report = pr.repo.root.parent / "permission.json"
+    proc = pr.repo.run("check", "--base", "main", "--ci", "--json", str(report))
+    [result] = [r for r in json.loads(report.read_text())["results"] if r["name"] == "approvals"]
+    return proc.returncode, result, proc.stdout + proc.stderr
+
+
+PERMISSION = "/repos/acme/fraud/collaborators/reviewer/permission"
+
+
+@pytest.mark.parametrize("role", ["write", "maintain", "admin"])
+def test_an_approval_counts_from_write_maintain_or_admin(pr: PullRequest, role: str) -> None:
+    pr.grant("reviewer", role=role)
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
+    code, result, out = installed_check(pr)
+    assert (code, result["outcome"]) == (0, "passed"), out
+    assert result["message"] == f"approved by @reviewer (review 80 of pull request #7 on {pr.head})"
+
+
+@pytest.mark.parametrize(("status", "answer", "reason"), [
+    (200, permission("reviewer", "read"),
+     "has the 'read' role on acme/fraud (permission 'read'); only write, maintain and admin approve"),
+    (200, permission("reviewer", "triage"),
+     "has the 'triage' role on acme/fraud (permission 'read'); only write, maintain and admin approve"),
+    (200, permission("reviewer", "none"),
+     "has the 'none' role on acme/fraud (permission 'none'); only write, maintain and admin approve"),
+    # A custom role may be built on write, or on read with extras: it is not taken on trust.
+    (200, permission("reviewer", "release-manager", legacy="write"),
+     "has the 'release-manager' role on acme/fraud (permission 'write'); only write, maintain and admin approve"),
+    # A role and a permission that do not belong together are not an answer to trust.
+    (200, permission("reviewer", "write", legacy="read"),
+     "has the 'write' role on acme/fraud (permission 'read'); only write, maintain and admin approve"),
+    (200, {"permission": "write"},
+     f"their role on acme/fraud could not be verified: GET {PERMISSION}: unexpected answer shape"),
+    (404, {"message": "Not Found"},
+     f"their role on acme/fraud could not be verified: GET {PERMISSION}: 404 Not Found (Not Found)"),
+    (403, {"message": "Resource not accessible by integration"},
+     f"their role on acme/fraud could not be verified: GET {PERMISSION}: 403 Forbidden (Resource not accessible"
+     " by integration)"),
+    (500, {"message": "Server Error"},
+     f"their role on acme/fraud could not be verified: GET {PERMISSION}: 500 Internal Server Error (Server Error)"),
+], ids=["read", "triage", "none", "custom-role", "inconsistent", "no-role", "404", "403", "500"])
+def test_an_approval_without_write_access_counts_for_nothing(pr: PullRequest, status: int, answer: dict[str, Any],
+                                                            reason: str) -> None:
+    """Anyone who can see a pull request may approve it on GitHub; only someone who could
+    push the change themselves approves it for the gate. Unknown is not counted, and the
+    report says why."""
+    pr.github.answer(PERMISSION, answer, status=status)
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
+    code, result, out = installed_check(pr)
+    assert (code, result["outcome"]) == (1, "failed"), out
+    assert result["message"] == (
+        "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production, has 0; rejected:"
+        f" @reviewer: {reason} (review 80 of pull request #7 on {pr.head})")
+    assert "Traceback" not in out
+
+
+def test_the_role_is_asked_once_and_only_of_reviewers_whose_approval_would_count(pr: PullRequest) -> None:
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.base), review(81, "reviewer", "APPROVED", pr.head),
+               review(82, "lead", "APPROVED", pr.base),  # stale
+               review(83, "boss", "APPROVED", pr.head), review(84, "boss", "DISMISSED", pr.head),
+               review(85, "helper", "COMMENTED", pr.head))
+    code, result, out = installed_check(pr)
+    assert (code, result["outcome"]) == (0, "passed"), out
+    asked = sorted(r for r in pr.github.requests if "/collaborators/" in r)
+    assert asked == [PERMISSION]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from modelgate.checkapi import Fail, Skip, check
 from modelgate.records import record
@@ -17,7 +17,7 @@ from modelgate.validation import Constraint, Strict
 if TYPE_CHECKING:
     from modelgate.base import Base
     from modelgate.context import Context
-    from modelgate.manifest import Manifest, ManifestDoc, Metric
+    from modelgate.manifest import Manifest, ManifestDoc
     from modelgate.policy import Policy
 
 MAY_CHANGE_ON_PROMOTION = frozenset({"stage", "aliases", "tags"})
@@ -196,18 +196,29 @@ def manifest_removed(base_manifest: Manifest, policy: Policy) -> Iterator[Fail]:
 class RegressionParams(Strict):
     metric: Annotated[str | None, Constraint(description="One metric; default: every metric with a goal.")] = None
     tolerance: Annotated[float, Constraint(ge=0)] = 0.0
+    goal: Annotated[Literal["maximize", "minimize"] | None, Constraint(description=(
+        "The goal of `metric`, instead of the goal the compared version declares; needs `metric`."))] = None
+
+    def __post_init__(self) -> None:
+        if self.goal is not None and self.metric is None:
+            raise ValueError("goal needs metric: the policy names the goal of one metric")
 
 
 @check("MG303", name="no-metric-regression", needs_rule=True, params=RegressionParams,
        hint="improve the model, or accept the regression with a waiver that says why")
 def no_metric_regression(manifest: Manifest, doc: ManifestDoc, base_manifest: Manifest | None,
                          params: RegressionParams, policy: Policy, context: Context) -> Iterator[Fail]:
-    """Metrics do not get worse than the base, goal-aware, within the policy's tolerance.
+    """Metrics do not get worse than the version compared with, on that version's terms.
 
     Compared with the base version of the same manifest, and, when the model moves into an
     exclusive stage, with the version currently in that stage on the base (the model it
     replaces). ``with: {metric: auc, tolerance: 0.005}``; without ``metric``, every metric
-    with a ``goal`` on both sides. A named metric that is missing or has no goal fails.
+    the compared version declares with a ``goal``. The goal is the compared version's (or
+    the policy's, ``with: {metric: auc, goal: maximize}``), never the candidate's: a metric
+    the compared version has and the candidate lacks (or renamed) fails, and so does a
+    candidate whose goal for it differs, so that changing the terms in one change cannot
+    open the way for a regression in the next. A named metric that is missing, or that has
+    no goal to compare by, fails.
     """
     base = _base(context)
     rivals: list[tuple[str, Manifest]] = []
@@ -223,28 +234,61 @@ def no_metric_regression(manifest: Manifest, doc: ManifestDoc, base_manifest: Ma
     if not rivals:
         raise Skip("nothing to compare with at the base")
     for label, rival in rivals:
-        names = [params.metric] if params.metric else sorted(set(manifest.metrics) & set(rival.metrics))
-        for name in names:
-            yield from _compare(name, manifest.metrics.get(name), rival.metrics.get(name), label, params)
+        for found in compare_metrics(manifest, rival, label, params.metric, params.goal, params.tolerance):
+            if found.problem is not None:
+                yield Fail(found.problem, at=f"metrics.{found.metric}" if found.mine is not None else "metrics")
 
 
-def _compare(name: str, mine: Metric | None, theirs: Metric | None, label: str,
-             params: RegressionParams) -> Iterator[Fail]:
-    at = f"metrics.{name}"
-    if mine is None:
-        yield Fail(f"metric {name!r} is missing, so it cannot be compared with {label}", at="metrics")
-        return
-    if theirs is None:
-        return
-    goal = mine.goal or theirs.goal
-    if goal is None:
-        if params.metric:
-            yield Fail(f"metric {name!r} has no goal (maximize|minimize) to compare by", at=at)
-        return
-    worse = theirs.value - mine.value if goal == "maximize" else mine.value - theirs.value
-    if worse > params.tolerance:
-        yield Fail(f"{name} regressed: {mine.value:g} vs {theirs.value:g} in {label}"
-                   f" ({goal}, tolerance {params.tolerance:g})", at=at)
+@record
+class Comparison:
+    """One metric of a candidate compared with one version, on that version's terms."""
+
+    metric: str
+    rival: str  # how the version compared with is named, "the base (fraud-detector@1.4.0)"
+    goal: str | None  # what it was compared by: the policy's goal, else the rival's
+    mine: float | None  # None: the candidate lacks the metric
+    theirs: float | None
+    tolerance: float
+    problem: str | None  # why the rule fails on it; None: it passes
+
+
+def compare_metrics(candidate: Manifest, rival: Manifest, label: str, metric: str | None = None,
+                    goal: str | None = None, tolerance: float = 0.0) -> list[Comparison]:
+    """Every comparison ``no-metric-regression`` makes between ``candidate`` and ``rival``.
+
+    The rival sets the terms: which metrics (``metric``, else each of the rival's with a
+    goal) and each one's goal (``goal`` from the policy, else the rival's). The candidate's
+    goals only count against it: a goal that differs from the rival's is a problem, since
+    the rival's goal would otherwise change in the next comparison with this version.
+    """
+    names = [metric] if metric is not None else sorted(n for n, m in rival.metrics.items() if m.goal is not None)
+    found = []
+    for name in names:
+        mine, theirs = candidate.metrics.get(name), rival.metrics.get(name)
+        by = goal or (theirs.goal if theirs else None)
+        problem = None
+        if mine is None:
+            problem = f"metric {name!r} is missing, so it cannot be compared with {label}"
+        elif theirs is None:
+            pass  # the rival never measured it: nothing to regress from
+        elif by is None:
+            problem = (f"metric {name!r} has no goal (maximize|minimize) in {label} to compare by;"
+                       f" name it in the policy (with: {{metric: {name}, goal: ...}})")
+        else:
+            worse = theirs.value - mine.value if by == "maximize" else mine.value - theirs.value
+            problems = []
+            if worse > tolerance:
+                problems.append(f"{name} regressed: {mine.value:g} vs {theirs.value:g} in {label}"
+                                f" ({by}, tolerance {tolerance:g})")
+            if goal is None and mine.goal != theirs.goal:
+                # Said even when the values pass: once merged, these terms would be the rival's.
+                subject, where = ("its", "there") if problems else (f"{name}: its", f"in {label}")
+                problems.append(f"{subject} goal is {mine.goal or 'none'} here but {theirs.goal} {where},"
+                                " and the version compared with sets the terms")
+            problem = "; ".join(problems) or None
+        found.append(Comparison(name, label, by, mine.value if mine else None, theirs.value if theirs else None,
+                                tolerance, problem))
+    return found
 
 
 @check("MG204", name="code-commit", needs_rule=True,

@@ -1,14 +1,16 @@
 """The ``github`` approval provider: pull-request reviews, read from the GitHub REST API.
 
-A review counts when its reviewer's latest decision is ``APPROVED`` and it was given on
-the pull request's current head commit; a dismissed review, an approval of an older
-commit, or one withdrawn by a later "request changes" is reported as rejected with the
-reason. The pull request's author and the authors of its commits are reported as the
-change's authors, whose approvals the ``approvals`` rule refuses. ``@org/team`` entries
-of a rule are resolved through the teams API. Only people approve: a review by a bot
-account (``github-actions[bot]``, which a workflow in the change could drive) is rejected.
-Anything the API does not answer is an error: the rule fails in CI rather than guess (fail
-closed).
+A review counts when its reviewer's latest decision is ``APPROVED``, it was given on the
+pull request's current head commit, and the reviewer has the write, maintain or admin role
+on the repository (asked of the API once per such reviewer). A dismissed review, an
+approval of an older commit, one withdrawn by a later "request changes", and one whose
+reviewer's role is another (a custom role included) or cannot be read are reported as
+rejected with the reason. The pull request's author and the authors of its commits are
+reported as the change's authors, whose approvals the ``approvals`` rule refuses.
+``@org/team`` entries of a rule are resolved through the teams API. Only people approve: a
+review by a bot account (``github-actions[bot]``, which a workflow in the change could
+drive) is rejected. Anything else the API does not answer is an error: the rule fails in
+CI rather than guess (fail closed).
 
 Settings (config ``approvals:``): ``provider: github``, ``token_env`` (the environment
 variable holding the token, default ``GITHUB_TOKEN``; reading team members needs a token
@@ -36,6 +38,9 @@ _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
 _ORG = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _SLUG = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+# The roles that may approve, with the legacy permission GitHub reports beside each (it
+# maps maintain to write). A custom role is not counted: what it grants cannot be told here.
+PUSHING_ROLES = {"admin": "admin", "maintain": "write", "write": "write"}
 
 
 @hookimpl
@@ -57,7 +62,7 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
 
 
 def _collect(request: ApprovalRequest) -> Approvals:
-    from modelgate.approvals import Approvals
+    from modelgate.approvals import Approvals, Rejection
     from modelgate.githubapi import DEFAULT_API, Client, check_api_url
 
     env = request.env
@@ -87,7 +92,34 @@ def _collect(request: ApprovalRequest) -> Approvals:
     authors, unmatched = _authors(_text(pull, "user", "login"), commits)
     reviews = client.get_all(f"{path}/reviews")
     accepted, rejected = _judge(reviews, head, number)
-    return Approvals(NAME, tuple(accepted), tuple(rejected), authors, unmatched, members=_Teams(client))
+    # Anyone may review a pull request; only those who could push the change themselves approve it.
+    kept = []
+    for approval in accepted:  # one per reviewer: _judge keeps each reviewer's latest decision
+        why = _cannot_push(client, repository, approval.who.lstrip("@"))
+        if why is None:
+            kept.append(approval)
+        else:
+            rejected.append(Rejection(approval.who, None, None, why, approval.evidence))
+    return Approvals(NAME, tuple(kept), tuple(rejected), authors, unmatched, members=_Teams(client))
+
+
+def _cannot_push(client: Client, repository: str, login: str) -> str | None:
+    """Why ``login``'s approval does not count for lack of a role on ``repository``, or None
+    when their role is write, maintain or admin."""
+    if not _ORG.match(login):  # GitHub logins and organisation names share one syntax
+        return "not a GitHub login whose role on the repository can be asked"
+    path = f"/repos/{repository}/collaborators/{login}/permission"
+    try:
+        answer = client.get(path)
+    except GitHubError as exc:
+        return f"their role on {repository} could not be verified: {exc}"
+    role, permission = _dig(answer, "role_name"), _dig(answer, "permission")
+    if not isinstance(role, str) or not isinstance(permission, str):
+        return f"their role on {repository} could not be verified: GET {path}: unexpected answer shape"
+    if PUSHING_ROLES.get(role) == permission:
+        return None
+    return (f"has the {role[:60]!r} role on {repository} (permission {permission[:20]!r});"
+            " only write, maintain and admin approve")
 
 
 def _pull_number(env: Mapping[str, str]) -> int:
