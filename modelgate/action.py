@@ -1,9 +1,17 @@
-"""The GitHub Action's run step (``python -m modelgate.action``), testable as a script.
+"""The GitHub Action's run step (``python -I -m modelgate.action``), testable as a script.
 
-Reads the action's inputs from ``INPUT_*`` variables, makes sure the base commit is in
-the (usually shallow) clone, runs ``modelgate check`` with every report, appends the
-Markdown report and audit record to the job summary, and sets the step's outputs with a
-random heredoc delimiter. Exits with modelgate's exit code.
+Reads the action's inputs from ``INPUT_*`` variables, takes the base from the event
+payload (:mod:`modelgate.ci`), makes sure the base commit is in the (usually shallow)
+clone, runs ``modelgate check`` with every report, appends the Markdown report and audit
+record to the job summary, and sets the step's outputs with a random heredoc delimiter.
+Exits with modelgate's exit code.
+
+The working directory is the checkout of the change under review. Python puts the
+working directory first on ``sys.path`` for ``-m``, and ``PYTHONPATH``, ``sitecustomize``
+and ``usercustomize`` run code before ours: a change adding a ``modelgate/`` package would
+replace the gate. So this module and the check it starts run isolated (``-I``: no working
+directory or script folder on the path, no ``PYTHON*`` variables, no user site-packages),
+importing only the installed modelgate.
 """
 
 from __future__ import annotations
@@ -17,33 +25,34 @@ import tempfile
 import uuid
 from collections.abc import Mapping
 
+from modelgate.base import NONE, choose_base
+from modelgate.ci import COMMIT
+from modelgate.errors import ModelgateError
 from modelgate.escaping import github_data
 from modelgate.reporters.audit import render_markdown
 from modelgate.reporters.markdown import LIMIT, TRUNCATED
 
-_BRANCH_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
+# The interpreter, isolated from the checkout (see the module's docstring).
+PYTHON = [sys.executable, "-I"]
 
 
 def _git(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], capture_output=True, text=True, check=False)
 
 
-def ensure_base(base: str, branch: str | None) -> str | None:
-    """Fetch what the comparison needs from a shallow clone; an error message if impossible."""
+def ensure_base(base: str, commit: str | None) -> str | None:
+    """Fetch what the comparison needs from a shallow clone; an error message if impossible.
+    ``commit``: the base as a full commit id (hex digits only), fetched by id when missing."""
     def present() -> bool:
         verified = _git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}")
         return verified.returncode == 0 and _git("merge-base", base, "HEAD").returncode == 0
 
     if present():
         return None
-    if branch is not None and not set(branch) <= _BRANCH_OK:
-        return f"refusing to fetch a base branch named {branch!r}"
-    shallow = _git("rev-parse", "--is-shallow-repository").stdout.strip() == "true"
-    fetch = ["fetch", "--quiet", "--no-tags", "origin"]
-    if shallow:
-        _git(*fetch[:-1], "--unshallow", "origin")
-    if branch is not None:
-        _git(*fetch, f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
+    if _git("rev-parse", "--is-shallow-repository").stdout.strip() == "true":
+        _git("fetch", "--quiet", "--no-tags", "--unshallow", "origin")
+    if commit is not None:
+        _git("fetch", "--quiet", "--no-tags", "origin", commit)  # hex digits only: never an option
     if present():
         return None
     return (f"the base {base} is not in this clone and could not be fetched; use actions/checkout with"
@@ -68,27 +77,33 @@ def _append_summary(path: str, parts: list[str]) -> None:
         stream.write(text)
 
 
+def _usage_error(env: Mapping[str, str], outputs: dict[str, str], message: str) -> int:
+    print(f"::error title=modelgate::{github_data(message)}", flush=True)
+    _set_outputs(env.get("GITHUB_OUTPUT"), {**outputs, "verdict": "error", "exit-code": "4"})
+    return 4
+
+
 def main(env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     out_dir = tempfile.mkdtemp(prefix="modelgate-", dir=env.get("RUNNER_TEMP") or None)
     reports = {name: os.path.join(out_dir, name) for name in ("report.json", "audit.json", "summary.md")}
     outputs = {"json-report": reports["report.json"], "audit-report": reports["audit.json"]}
 
-    branch = env.get("GITHUB_BASE_REF") or None
-    base = env.get("INPUT_BASE", "").strip() or (f"origin/{branch}" if branch else "")
-    command = [sys.executable, "-m", "modelgate", "check"]
+    command = [*PYTHON, "-m", "modelgate", "check"]
     fail_on = env.get("INPUT_FAIL_ON", "error").strip() or "error"
     if fail_on not in ("error", "warning"):
-        print(f"::error title=modelgate::fail-on must be 'error' or 'warning', not {github_data(fail_on)}", flush=True)
-        _set_outputs(env.get("GITHUB_OUTPUT"), {**outputs, "verdict": "error", "exit-code": "4"})
-        return 4
-    if base:
-        problem = ensure_base(base, None if env.get("INPUT_BASE", "").strip() else branch)
+        return _usage_error(env, outputs, f"fail-on must be 'error' or 'warning', not {fail_on}")
+    given = env.get("INPUT_BASE", "").strip() or None
+    try:
+        # The same choice as `modelgate check` makes in CI: the input, else the event's base.
+        base = choose_base(given, env, None, ci=True).ref
+    except ModelgateError as exc:
+        return _usage_error(env, outputs, str(exc))
+    if base is not None:
+        problem = ensure_base(base, base if COMMIT.fullmatch(base) else None)
         if problem is not None:
-            print(f"::error title=modelgate::{github_data(problem)}", flush=True)
-            _set_outputs(env.get("GITHUB_OUTPUT"), {**outputs, "verdict": "error", "exit-code": "4"})
-            return 4
-        command += ["--base", base]
+            return _usage_error(env, outputs, problem)
+    command += ["--base", base or NONE]
     if fail_on == "warning":
         command.append("--strict")
     command += ["--json", reports["report.json"], "--audit", reports["audit.json"], "--markdown", reports["summary.md"]]

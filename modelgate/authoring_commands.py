@@ -153,6 +153,7 @@ def _cmd_promote(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
 def _cmd_diff(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate import config, discovery, manifest
     from modelgate.base import Base, base_ref
+    from modelgate.ci import in_ci
     from modelgate.diffing import diff, render_markdown, render_text
     from modelgate.gitrepo import GitRepo
     from modelgate.trees import WorkTree
@@ -166,7 +167,7 @@ def _cmd_diff(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     try:
         settings = config.load(WorkTree(root).read, os.environ, {})
         ref, name = _ref_and_name(repo, options.args)
-        ref = ref or base_ref(None, os.environ, settings.base) or "HEAD"
+        ref = ref or base_ref(None, os.environ, settings.base, ci=in_ci(None, os.environ)) or "HEAD"
         base = Base(repo, ref, root, settings.manifests)
         found = discovery.discover(root, [], settings.manifests)
         head = [manifest.load(p, discovery.relpath(root, p)) for p in found.manifests]

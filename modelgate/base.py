@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from modelgate import discovery, manifest, yamldoc
+from modelgate.errors import UsageError
 from modelgate.gitrepo import ZERO, GitRepo
 from modelgate.manifest import Manifest, ManifestDoc
 from modelgate.records import record
@@ -24,15 +25,50 @@ from modelgate.validation import Verdicts
 MANIFEST_PATHSPECS = [":(glob)**/modelgate.yaml", ":(glob)**/*.modelgate.yaml"]
 
 
-def base_ref(flag: str | None, env: Mapping[str, str], configured: str | None) -> str | None:
-    """``--base`` > MODELGATE_BASE > the pull request's base (GITHUB_BASE_REF) > config."""
-    if flag:
-        return flag
-    if env.get("MODELGATE_BASE"):
-        return env["MODELGATE_BASE"]
-    if env.get("GITHUB_BASE_REF"):
-        return f"origin/{env['GITHUB_BASE_REF']}"
-    return configured
+NONE = "none"  # `--base none`: no base, the checkout is checked as it stands
+
+
+@record
+class BaseChoice:
+    """Which commit a run compares with (``ref`` None: none), and the branch it stands for
+    when the CI event says (the ``branch-stage`` rule's branch)."""
+
+    ref: str | None
+    branch: str | None = None
+
+
+def choose_base(flag: str | None, env: Mapping[str, str], configured: str | None, *, ci: bool) -> BaseChoice:
+    """The base of a run: ``--base`` > MODELGATE_BASE > (in CI) the event payload,
+    (elsewhere) config ``base``; ``none`` names no base.
+
+    In CI the work tree's config never chooses: it belongs to the change under review.
+    There an event that checks a change under review must yield a base (exit 4 otherwise,
+    and ``--base none`` is refused for it), and without any event information the base
+    must be named.
+    """
+    named = flag or env.get("MODELGATE_BASE") or None
+    if not ci:
+        ref = named or configured
+        return BaseChoice(None if ref in (None, "", NONE) else ref)
+    from modelgate import ci as ci_events
+
+    name = ci_events.event_name(env)
+    if named is not None:
+        if named == NONE and name in ci_events.UNDER_REVIEW:
+            raise UsageError(f"--base none: the {name} event checks a change under review, which is judged"
+                             " against its base (by the base's configuration and policy), never as it stands")
+        return BaseChoice(None if named == NONE else named)
+    event = ci_events.event_base(env)
+    if event is None:
+        raise UsageError("in CI the base must be named: --base REF (or MODELGATE_BASE) to compare with REF, or"
+                         " --base none to check the checkout as it stands (no GITHUB_EVENT_NAME or"
+                         " GITHUB_EVENT_PATH says which; the work tree's config `base` is not used in CI)")
+    return BaseChoice(event.base, event.branch)
+
+
+def base_ref(flag: str | None, env: Mapping[str, str], configured: str | None, *, ci: bool) -> str | None:
+    """:func:`choose_base`'s commit alone."""
+    return choose_base(flag, env, configured, ci=ci).ref
 
 
 @record
@@ -102,6 +138,7 @@ class Base:
         self.ref = ref
         self.root = root
         self.globs = globs
+        self.branch: str | None = None  # the branch the base stands for, when the CI event says
         self.commit = repo.verify(ref)
         self.head = head
         self.merge_base = repo.merge_base(self.commit, head)

@@ -83,17 +83,21 @@ def _build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     check.add_argument("--policy", action="append", default=None, metavar="REF",
                        help="policy file, folder or builtin:NAME (repeatable; overrides config)")
     check.add_argument("--base", metavar="REF",
-                       help="compare with REF (through its merge-base with HEAD); default: the pull"
-                            " request's base (GITHUB_BASE_REF), else config `base`, else none")
+                       help="compare with REF (through its merge-base with HEAD); --base none: no base, check"
+                            " as it stands. Default: MODELGATE_BASE, else config `base`, else none; in CI"
+                            " (CI, GITHUB_ACTIONS, --ci) MODELGATE_BASE, else the base the event payload"
+                            " names (GITHUB_EVENT_PATH), never config: without an event the base must be"
+                            " named")
     check.add_argument("--changed", action="store_true",
                        help="only manifests whose file or artifacts changed vs the base (or vs HEAD)")
     check.add_argument("--strict", action="store_true", help="warnings fail too")
     check.add_argument("--cache", action=argparse.BooleanOptionalAction, default=None,
-                       help="use the per-clone hash cache (default: yes, except when CI=true)")
+                       help="use the per-clone hash cache (default: yes; never in CI)")
     check.add_argument("--deep", action="store_true",
                        help="for Git LFS pointers, hash the content (from the local LFS store) too")
     check.add_argument("--ci", action=argparse.BooleanOptionalAction, default=None,
-                       help="judge as CI does: unverifiable approvals fail (default: when CI or GITHUB_ACTIONS is set)")
+                       help="judge as CI does: unverifiable approvals fail, no hash cache, the base from the event"
+                            " or named (default: when CI or GITHUB_ACTIONS is set)")
     check.add_argument("--shard", metavar="K/N", type=_shard,
                        help="check only the K-th of N deterministic parts of the manifests (CI matrices)")
     check.add_argument("--traceback", action="store_true", help="show tracebacks of crashes")

@@ -193,7 +193,10 @@ class Context:
 
     @functools.cached_property
     def target_branch(self) -> str | None:
-        """The branch this change lands on: the pull request's base, else the current branch."""
+        """The branch this change lands on: the CI event's, the pull request's base, else the
+        current branch."""
+        if self.base is not None and self.base.branch:
+            return self.base.branch
         if self.env.get("GITHUB_BASE_REF"):
             return self.env["GITHUB_BASE_REF"]
         if self.base is not None:

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from modelgate import config
-from modelgate.base import Base, base_ref
+from modelgate.base import Base, choose_base
+from modelgate.ci import in_ci
 from modelgate.errors import UsageError
 from modelgate.gitrepo import GitRepo
 from modelgate.records import record
@@ -28,10 +29,10 @@ class Options:
     policies: tuple[str, ...] | None = None
     base: str | None = None
     changed: bool = False
-    cache: bool | None = None  # None: use the hash cache unless CI=true
+    cache: bool | None = None  # None: use the hash cache outside CI (never in CI)
     deep: bool = False
     shard: tuple[int, int] | None = None  # (k, n): the k-th of n deterministic parts, 1-based
-    ci: bool | None = None  # None: CI=true or GITHUB_ACTIONS=true
+    ci: bool | None = None  # None: CI=true or GITHUB_ACTIONS=true (modelgate.ci.in_ci)
     env: Mapping[str, str] = field(default_factory=dict)
     # Manifest bytes to check in place of the file at that absolute path: `promote --dry-run`
     # checks the promoted manifest without writing it.
@@ -59,11 +60,20 @@ def prepare(options: Options, root: str) -> Setup:
     git = GitRepo(root) if os.path.exists(os.path.join(root, ".git")) else None
     worktree = WorkTree(root)
     flags = {"policies": list(options.policies) if options.policies else None}
-    local = config.load(worktree.read, options.env, flags)
-    ref = base_ref(options.base, options.env, local.base)
-    if ref is None:
-        return Setup(root, git, None, worktree, local)
+    if in_ci(options.ci, options.env):
+        # The work tree is the change under review: its config `base` must not say what it
+        # is compared with, and nothing of it is read before the base is known.
+        local = None
+        choice = choose_base(options.base, options.env, None, ci=True)
+    else:
+        local = config.load(worktree.read, options.env, flags)
+        choice = choose_base(options.base, options.env, local.base, ci=False)
+    if choice.ref is None:
+        return Setup(root, git, None, worktree, local or config.load(worktree.read, options.env, flags))
     if git is None:
-        raise UsageError(f"a base ({ref}) needs a git repository; {root} is not one")
-    base = Base(git, ref, root, local.manifests)
-    return Setup(root, git, base, base.tree, config.load(base.tree.read, options.env, flags))
+        raise UsageError(f"a base ({choice.ref}) needs a git repository; {root} is not one")
+    base = Base(git, choice.ref, root)
+    base.branch = choice.branch
+    trusted = config.load(base.tree.read, options.env, flags)
+    base.globs = trusted.manifests  # the base's manifests are found by the base's globs, not the change's
+    return Setup(root, git, base, base.tree, trusted)

@@ -50,11 +50,12 @@ class Promotion:
 
 
 def default_base(root: str, env: Mapping[str, str], configured: str | None) -> str | None:
-    """The base CI will use (pull request base, MODELGATE_BASE, config), else the usual main branch."""
+    """The base a check uses (MODELGATE_BASE, config; in CI the event's), else the usual main branch."""
     from modelgate.base import base_ref
+    from modelgate.ci import in_ci
     from modelgate.gitrepo import GitRepo
 
-    ref = base_ref(None, env, configured)
+    ref = base_ref(None, env, configured, ci=in_ci(None, env))
     if ref is not None or not os.path.exists(os.path.join(root, ".git")):
         return ref
     repo = GitRepo(root)

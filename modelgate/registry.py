@@ -216,8 +216,10 @@ def verify_artifacts(entry: Resolved, root: str) -> Resolved:
 
 
 def _cache(root: str) -> Any:
-    """The clone's hash cache, so re-verifying an unchanged 10 GB file costs a stat."""
-    if os.environ.get("CI", "").lower() in ("true", "1") or not os.path.exists(os.path.join(root, ".git")):
+    """The clone's hash cache, so re-verifying an unchanged 10 GB file costs a stat (never in CI)."""
+    from modelgate.ci import in_ci
+
+    if in_ci(None, os.environ) or not os.path.exists(os.path.join(root, ".git")):
         return None
     from modelgate.gitrepo import GitRepo
     from modelgate.hashcache import HashCache

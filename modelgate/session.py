@@ -20,6 +20,7 @@ from modelgate import __version__, discovery, trust
 from modelgate.artifacts import ArtifactPathError
 from modelgate.base import Base
 from modelgate.checkapi import Check
+from modelgate.ci import in_ci
 from modelgate.context import Context
 from modelgate.errors import UsageError
 from modelgate.gitrepo import GitRepo
@@ -88,8 +89,7 @@ class Session:
         if not provider and env.get("GITHUB_ACTIONS") == "true":
             provider = "github"  # pull-request reviews: what a workflow has to verify with
         self.context.approvals_provider = str(provider) if provider else None
-        self.context.in_ci = self.options.ci if self.options.ci is not None else (
-            env.get("CI", "").lower() in ("true", "1") or env.get("GITHUB_ACTIONS") == "true")
+        self.context.in_ci = in_ci(self.options.ci, env)
 
     def end(self) -> None:
         if self.context.hasher.cache is not None:
@@ -145,9 +145,17 @@ class Session:
         return self._top
 
     def _hasher(self, git: GitRepo | None) -> Hasher:
+        # CI never opens the cache, whatever asks: in CI the checkout (and possibly what ran
+        # before the gate) is the change under review, and a remembered digest or verdict
+        # is one it could have planted. Every artifact is hashed, every document validated.
         use = self.options.cache
-        if use is None:
-            use = self.options.env.get("CI", "").lower() not in ("true", "1")
+        if in_ci(self.options.ci, self.options.env):
+            if use:
+                raise UsageError("--cache: the hash cache is never used in CI (CI, GITHUB_ACTIONS or --ci);"
+                                 " drop --cache")
+            use = False
+        elif use is None:
+            use = True
         cache = HashCache(os.path.join(git.common_dir(), "modelgate", "hashes.sqlite")) if use and git else None
         hasher = Hasher(cache)
         if sys.stderr.isatty():

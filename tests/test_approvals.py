@@ -242,7 +242,7 @@ def test_approvals_are_waived_only_where_the_policy_allows_it(repo: Repo, waivab
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     repo.manifest("m", **production_fields())
     repo.commit("promote")
-    proc = repo.run("check", "--ci", "--json", "../r.json")
+    proc = repo.run("check", "--ci", "--base", "none", "--json", "../r.json")
     report = json.loads((repo.root.parent / "r.json").read_text())
     [result] = [r for r in report["results"] if r["name"] == "approvals"]
     assert (proc.returncode, result["outcome"]) == (code, outcome), proc.stdout

@@ -183,6 +183,21 @@ def test_deleting_the_production_manifest_fails(repo: Repo) -> None:
     assert [r["manifest"] for r in report["results"] if r["name"] == "manifest-removed"] == ["m/modelgate.yaml"]
 
 
+def test_the_changes_manifest_globs_do_not_hide_the_bases_manifests(repo: Repo) -> None:
+    """The base's manifests are found by the base's config: a change that narrows `manifests:`
+    to elsewhere still has its deletion of the production manifest seen."""
+    repo.manifest("m", **production_fields())
+    repo.manifest("s", name="other", **staging_fields())
+    feature(repo)
+    (repo.root / "m" / "modelgate.yaml").unlink()
+    repo.write(".modelgate.yaml", "manifests: [\"s/**\"]\n")
+    code, report, _ = check(repo, "--base", "main")
+    assert code == 1
+    assert messages(report, "manifest-removed") == [
+        "fraud-detector@1.0.0 was in 'production' and its manifest was deleted"
+    ]
+
+
 def test_rollback_only_to_a_former_production_version(repo: Repo) -> None:
     repo.manifest("m", **production_fields())
     repo.commit("in production")
@@ -216,13 +231,16 @@ def test_branch_stage(repo: Repo) -> None:
     assert messages(check(repo, "--base", "release")[1], "branch-stage") == []
 
 
-def test_github_base_ref_is_used_inside_a_pull_request(repo: Repo) -> None:
+def test_the_pull_requests_base_comes_from_the_event_payload(repo: Repo) -> None:
     repo.manifest("m")
     repo.commit("base")
-    repo.git("update-ref", "refs/remotes/origin/main", "HEAD")
     repo.git("checkout", "-q", "-b", "feature")
     repo.manifest("m", **production_fields())
-    code, report, _ = check(repo, env={"GITHUB_BASE_REF": "main"})
+    event = repo.root.parent / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7, "base": {"ref": "main",
+                                                                        "sha": repo.git("rev-parse", "main")}}}))
+    code, report, _ = check(repo, env={"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request",
+                                       "GITHUB_EVENT_PATH": str(event)})
     assert code == 1
     assert report["git"]["base"] == repo.git("rev-parse", "main")
     assert messages(report, "stage-transition")
@@ -482,25 +500,35 @@ def test_compares_with_the_merge_base_and_reads_policy_from_the_base_tip(
 
 def test_base_resolution_order(repo: Repo, capsys: pytest.CaptureFixture[str],
                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a laptop: --base > MODELGATE_BASE > config `base`. In CI: --base > MODELGATE_BASE
+    > the event payload; the work tree's config never chooses (it is the change's)."""
     repo.manifest("m")
     first = repo.commit("first")
-    repo.git("update-ref", "refs/remotes/origin/pr-base", first)
     repo.manifest("m", **staging_fields(stage="none"))
     second = repo.commit("second")
     repo.write(".modelgate.yaml", f"base: {first}\n")
 
-    def base() -> str | None:
-        value: str | None = check_in_process(repo, capsys=capsys).data["git"]["base"]
+    def base(*args: str) -> str | None:
+        value: str | None = check_in_process(repo, *args, capsys=capsys).data["git"]["base"]
         return value
 
     assert base() == first  # config
-    monkeypatch.setenv("GITHUB_BASE_REF", "pr-base")
-    repo.write(".modelgate.yaml", f"base: {second}\n")
-    assert base() == first  # the pull request's base beats config
+    monkeypatch.setenv("GITHUB_BASE_REF", "no-such-branch")  # not a source: only two events set it
+    assert base() == first
     monkeypatch.setenv("MODELGATE_BASE", second)
-    monkeypatch.setenv("GITHUB_BASE_REF", "no-such-branch")
-    assert base() == second  # MODELGATE_BASE beats the pull request's base
-    assert check_in_process(repo, "--base", first, capsys=capsys).data["git"]["base"] == first
+    assert base() == second  # MODELGATE_BASE beats config
+    assert base("--base", first) == first  # --base beats both
+    assert base("--base", "none") is None
+    monkeypatch.delenv("MODELGATE_BASE")
+    event = repo.root.parent / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7, "base": {"ref": "main", "sha": second}}}))
+    for name, value in {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request_review",
+                        "GITHUB_EVENT_PATH": str(event)}.items():
+        monkeypatch.setenv(name, value)
+    assert base() == second  # in CI the event, never the work tree's config
+    monkeypatch.setenv("MODELGATE_BASE", first)
+    assert base() == first
+    assert base("--base", second) == second
 
 
 def test_changed_without_base_and_nothing_changed_is_nothing_to_gate(

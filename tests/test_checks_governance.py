@@ -138,7 +138,7 @@ def test_waived_result_shows_as_waived_with_reason_and_owner_in_every_report(rep
     repo.commit("staging")
     files = {fmt: repo.root.parent / f"r.{fmt}" for fmt in ("json", "junit", "sarif", "markdown", "audit")}
     args = [a for fmt, path in files.items() for a in (f"--{'junit-xml' if fmt == 'junit' else fmt}", str(path))]
-    proc = repo.run("check", *args, env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": ""})
+    proc = repo.run("check", "--base", "none", *args, env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": ""})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     reason, owner = "accepted for 3x lower latency (RISK-118)", "ana@acme.io"
     # Terminal (the annotations share stdout in Actions).

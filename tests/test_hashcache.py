@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import sqlite3
@@ -152,14 +153,47 @@ def test_check_uses_the_cache_in_git_and_reports_corruption(repo: Repo) -> None:
 
 
 def test_ci_bypasses_the_cache_by_default(repo: Repo) -> None:
+    """CI is told apart as for approvals (CI, GITHUB_ACTIONS, --ci): there no cache is made
+    or read, and --cache cannot turn it on; on a laptop it is used unless --no-cache."""
     repo.manifest("m")
-    assert repo.run("check", env={"CI": "true"}).returncode == 0
-    assert not (repo.root / ".git" / "modelgate").exists()
-    assert repo.run("check", "--cache", env={"CI": "true"}).returncode == 0
-    assert (repo.root / ".git" / "modelgate" / "hashes.sqlite").exists()
-    (repo.root / ".git" / "modelgate" / "hashes.sqlite").unlink()
+    db = repo.root / ".git" / "modelgate" / "hashes.sqlite"
+    for args, env in [((), {"CI": "true"}), ((), {"GITHUB_ACTIONS": "true"}), (("--ci",), {})]:
+        assert repo.run("check", "--base", "none", *args, env=env).returncode == 0
+        assert not db.parent.exists(), (args, env)
+        proc = repo.run("check", "--base", "none", "--cache", *args, env=env)
+        assert proc.returncode == 4 and not db.parent.exists(), (args, env)
+        assert proc.stderr == ("modelgate: error: --cache: the hash cache is never used in CI (CI, GITHUB_ACTIONS"
+                               " or --ci); drop --cache\n")
     assert repo.run("check", "--no-cache").returncode == 0
-    assert not (repo.root / ".git" / "modelgate" / "hashes.sqlite").exists()
+    assert not db.exists()
+    assert repo.run("check").returncode == 0
+    assert db.exists()
+
+
+@pytest.mark.parametrize(("args", "env"), [((), {"CI": "true"}), ((), {"GITHUB_ACTIONS": "true"}),
+                                           (("--ci",), {})], ids=["CI", "GITHUB_ACTIONS", "--ci"])
+def test_a_planted_digest_is_never_read_in_ci(repo: Repo, args: tuple[str, ...], env: dict[str, str]) -> None:
+    """Whatever ran in the clone before the gate (the change's own test suite, say) may have
+    written the cache: in CI a digest planted there for swapped bytes is never believed."""
+    reviewed, swapped = b"reviewed weights", b"swapped! weights"
+    repo.manifest("m", artifact_bytes=reviewed)
+    artifact = repo.root / "m" / "model.bin"
+    artifact.write_bytes(swapped)  # same size, other bytes
+    _age(artifact)
+    repo.commit("swapped artifact")
+    db = repo.root / ".git" / "modelgate" / "hashes.sqlite"
+    st = os.stat(artifact)
+    cache = HashCache(str(db))
+    cache.put(st, sha256(reviewed), max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS + 1)
+    cache.close()
+    # Where a cache is used, the planted digest is believed: the plant is a real one.
+    assert repo.run("check", "--base", "none").returncode == 0
+    planted = {p.name: p.read_bytes() for p in db.parent.iterdir()}
+    proc = repo.run("check", "--base", "none", "--json", "../r.json", *args, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads((repo.root.parent / "r.json").read_text())
+    assert [r["outcome"] for r in report["results"] if r["name"] == "artifact-hash"] == ["failed"]
+    assert {p.name: p.read_bytes() for p in db.parent.iterdir()} == planted  # not even opened
 
 
 @pytest.mark.parametrize("blocker", ["file-for-folder", "folder-for-database"])

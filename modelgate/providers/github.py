@@ -19,7 +19,6 @@ with ``read:org``, which the workflow's own token does not have).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 
 NAME = "github"
 MAX_COMMITS = 250  # the pull-request commits API lists no more than this
-MAX_EVENT_BYTES = 32 << 20
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
 _ORG = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _SLUG = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
@@ -124,16 +122,17 @@ def _cannot_push(client: Client, repository: str, login: str) -> str | None:
 
 def _pull_number(env: Mapping[str, str]) -> int:
     """The pull request's number, from the event payload GitHub Actions writes."""
-    path = env.get("GITHUB_EVENT_PATH")
+    from modelgate.ci import read_event
+    from modelgate.errors import UsageError
+
     name = env.get("GITHUB_EVENT_NAME", "?")
-    if not path:
+    if not env.get("GITHUB_EVENT_PATH"):
         raise GitHubError("no GITHUB_EVENT_PATH: not running in GitHub Actions")
     try:
-        with open(path, "rb") as stream:
-            event = json.loads(stream.read(MAX_EVENT_BYTES))
-    except (OSError, ValueError) as exc:
-        raise GitHubError(f"GITHUB_EVENT_PATH {path}: not a readable event payload: {exc}") from None
-    pull = event.get("pull_request") if isinstance(event, dict) else None
+        event = read_event(env)
+    except UsageError as exc:
+        raise GitHubError(str(exc)) from None
+    pull = event.get("pull_request")
     number = pull.get("number") if isinstance(pull, dict) else None
     if not isinstance(number, int) or isinstance(number, bool) or number < 1:
         raise GitHubError(f"the {name} event is not about a pull request; approvals are verified on pull requests"
