@@ -81,9 +81,9 @@ def test_a_changed_local_data_file_selects_its_manifest(repo: Repo) -> None:
 def test_a_data_uri_with_a_scheme_is_not_a_repository_path(repo: Repo) -> None:
     lineage = {"code": {"commit": "a" * 40}, "params": {"lr": 0.1},
                "data": [{"name": "train", "uri": "s3://bucket/data/train.parquet", "revision": "2026-10-01"}]}
-    repo.write("s3/bucket/data/train.parquet", "rows\n")
+    repo.write("s3:/bucket/data/train.parquet", "rows\n")  # what the uri would name as a path
     two_models(repo, **staging_fields(lineage=lineage))
-    repo.write("s3/bucket/data/train.parquet", "other rows\n")
+    repo.write("s3:/bucket/data/train.parquet", "other rows\n")
     repo.commit("a file that only looks like the uri")
     code, report, out = check(repo, "--changed", "--base", "main")
     assert (code, selected(report)) == (0, []), out
@@ -117,12 +117,12 @@ def test_a_changed_config_selects_every_manifest(repo: Repo) -> None:
 
 def test_a_config_edit_without_a_base_is_judged_on_every_manifest(repo: Repo) -> None:
     repo.write("policies/fraud.yaml", POLICY.format(name="fraud", min=0.9))
+    repo.write("policies/strict.yaml", POLICY.format(name="churn", min=0.99))
     repo.write(".modelgate.yaml", "policies: [policies/fraud.yaml]\n")
     repo.manifest("fraud", name="fraud", **staging_fields())
     repo.manifest("churn", name="churn", **staging_fields())
     repo.commit("base")
     # No base: the work tree's configuration applies, so the edit decides verdicts now.
-    repo.write("policies/strict.yaml", POLICY.format(name="churn", min=0.99))
     repo.write(".modelgate.yaml", "policies: [policies/fraud.yaml, policies/strict.yaml]\n")
     code, report, out = check(repo, "--changed")
     assert code == 1, out
@@ -270,8 +270,11 @@ def test_changed_keeps_the_files_named_on_the_command_line(repo: Repo) -> None:
     code, report, out = check(repo, "--changed", "churn/modelgate.yaml")
     assert (code, selected(report)) == (0, ["churn/modelgate.yaml"]), out
     # A named folder limits git's changes to it: nothing under churn/ changed.
+    repo.write("fraud/model.bin", b"edited again, not committed")
     code, report, out = check(repo, "--changed", "churn")
     assert (code, selected(report)) == (0, []), out
+    code, report, out = check(repo, "--changed", "fraud")
+    assert (code, selected(report)) == (1, ["fraud/modelgate.yaml"]), out
 
 
 def test_pre_commits_range_selects_what_it_deleted(repo: Repo) -> None:
