@@ -86,7 +86,8 @@ def _build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
                        help="compare with REF (through its merge-base with HEAD); default: the pull"
                             " request's base (GITHUB_BASE_REF), else config `base`, else none")
     check.add_argument("--changed", action="store_true",
-                       help="only manifests whose file or artifacts changed vs the base (or vs HEAD)")
+                       help="only manifests the change affects (their file, artifacts, lockfile, data, policy,"
+                            " config...) vs the base (or vs HEAD); named files count as changed")
     check.add_argument("--strict", action="store_true", help="warnings fail too")
     check.add_argument("--cache", action=argparse.BooleanOptionalAction, default=None,
                        help="use the per-clone hash cache (default: yes, except when CI=true)")
