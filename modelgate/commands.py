@@ -89,7 +89,8 @@ def _build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
                             " names (GITHUB_EVENT_PATH), never config: without an event the base must be"
                             " named")
     check.add_argument("--changed", action="store_true",
-                       help="only manifests whose file or artifacts changed vs the base (or vs HEAD)")
+                       help="only manifests the change affects (their file, artifacts, lockfile, data, policy,"
+                            " config...) vs the base (or vs HEAD); named files count as changed")
     check.add_argument("--strict", action="store_true", help="warnings fail too")
     check.add_argument("--cache", action=argparse.BooleanOptionalAction, default=None,
                        help="use the per-clone hash cache (default: yes; never in CI)")

@@ -212,15 +212,27 @@ class GitRepo:
                 parts = meta.lstrip("\n:").split()
                 yield Change(commit, timestamp, author, path, parts[3], parts[4])
 
-    def changed_paths(self, since: str | None) -> set[str]:
-        """Paths differing between ``since`` (or HEAD) and the work tree, untracked included."""
+    def changed_paths(self, since: str | None, until: str | None = None) -> set[str]:
+        """Repo-relative paths that differ between commit ``since`` (default HEAD) and the
+        work tree, or commit ``until`` when given.
+
+        This answers "which paths changed" for ``check --changed``; which manifests those
+        paths affect is :mod:`modelgate.selection`'s question. A rename is listed as its two
+        paths (``--no-renames``: the old one is deleted, the new one added), a deletion as
+        the deleted path. Against the work tree, staged and unstaged changes count, and so do
+        untracked files git does not ignore. With no commit at all, every file is new.
+        """
         ref = since or self.head()
         if ref is None:
             return set(self.list_files(["."]))
-        out = self.run("diff", "--name-only", "--no-renames", "-z", ref, "--")
-        untracked = self.run("ls-files", "-z", "--others", "--exclude-standard")
-        text = (out + b"\0" + untracked).decode("utf-8", "surrogateescape")
-        return {p for p in text.split("\0") if p}
+        diff = ("diff", "--name-only", "--no-renames", "--no-ext-diff", "-z")
+        if until is not None:
+            out = self.run(*diff, ref, until, "--")
+        else:
+            # The index too: a staged change the work tree has since undone is still in the commit.
+            out = (self.run(*diff, ref, "--") + b"\0" + self.run(*diff, "--cached", ref, "--") + b"\0"
+                   + self.run("ls-files", "-z", "--others", "--exclude-standard"))
+        return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
 class CatFile:

@@ -22,7 +22,7 @@ from modelgate.base import Base
 from modelgate.checkapi import Check
 from modelgate.ci import in_ci
 from modelgate.context import Context
-from modelgate.errors import UsageError
+from modelgate.errors import GitError, UsageError
 from modelgate.gitrepo import GitRepo
 from modelgate.hashcache import HashCache
 from modelgate.hashing import Hasher
@@ -35,6 +35,7 @@ from modelgate.results import CheckInfo, GitInfo, ManifestInfo, MetricRow, Polic
 from modelgate.results import Location as Loc
 from modelgate.results import Waiver as WaiverInfo
 from modelgate.ruleset import RuleSet, load_policies
+from modelgate.selection import Selector
 from modelgate.trees import WorkTree
 
 
@@ -219,7 +220,9 @@ class Session:
     # -- collection ---------------------------------------------------------------
 
     def _collect(self, git: GitRepo | None, base: Base | None) -> list[ManifestDoc]:
-        if not self.options.paths:  # the whole repository: the registry, so it is listed once
+        if self.options.changed:
+            docs = self._changed(git, base)
+        elif not self.options.paths:  # the whole repository: the registry, so it is listed once
             docs = {d.abspath: d for d in self.context.registry()}
         else:
             found = discovery.discover(self.root, list(self.options.paths), self.context.config.manifests)
@@ -229,8 +232,6 @@ class Session:
                 for doc in self.context.registry():
                     if doc.abspath not in docs and wanted.intersection(self._artifact_paths(doc)):
                         docs[doc.abspath] = doc
-        if self.options.changed:
-            docs = self._only_changed(docs, git, base)
         return sorted((d for d in docs.values() if self._in_shard(d.path)), key=lambda d: d.path)
 
     def _under_dvc_rule(self, doc: ManifestDoc, policies: list[Policy]) -> bool:
@@ -246,24 +247,75 @@ class Session:
         k, n = self.options.shard
         return int(hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest(), 16) % n == k - 1
 
-    def _only_changed(
-        self, docs: dict[str, ManifestDoc], git: GitRepo | None, base: Base | None
-    ) -> dict[str, ManifestDoc]:
-        """Manifests whose file or artifacts changed, plus the other versions of their models
-        (exclusive stages and aliases span versions)."""
+    def _changed(self, git: GitRepo | None, base: Base | None) -> dict[str, ManifestDoc]:
+        """``--changed``: the manifests the change affects, plus the other versions of their
+        models (exclusive stages and aliases span versions).
+
+        With no PATH, the change is what git says changed (:meth:`_ranges`). With PATHs,
+        it is every file named (pre-commit names the files of the change it gates, even
+        when they differ from nothing: ``--all-files``, a range already committed; a named
+        file is never dropped), git's changes below a named folder, and git's changes that
+        no longer exist: what the change deleted or renamed away, which no one can name.
+        Which manifests the changed paths affect is :mod:`modelgate.selection`'s answer.
+        """
         if git is None:
             raise UsageError("--changed needs a git repository")
-        changed = {os.path.realpath(os.path.join(self.root, p))
-                   for p in git.changed_paths(base.merge_base if base else None)}
-        kept = {
-            path: doc for path, doc in docs.items()
-            if os.path.realpath(path) in changed or changed.intersection(self._artifact_paths(doc))
-        }
-        names = {d.model.name for d in kept.values() if d.model is not None}
-        for doc in self.context.registry():
+        named = [p for p in self.options.paths if not os.path.isdir(p)]
+        folders = []
+        for path in self.options.paths:
+            if os.path.isdir(path):
+                full = os.path.abspath(path)
+                if os.path.commonpath([self.root, full]) != self.root:
+                    raise UsageError(f"{path}: outside the repository {self.root}")
+                folders.append(discovery.relpath(self.root, full))
+        found = discovery.discover(self.root, named, self.context.config.manifests) if named else None
+        ranges = self._ranges(git, base)
+        changed = set().union(*(git.changed_paths(since, until) for since, until in ranges))
+        if self.options.paths and "" not in folders:
+            changed = {p for p in changed if any(p.startswith(f"{f}/") for f in folders)
+                       or not os.path.lexists(os.path.join(self.root, p))}
+        real_root = os.path.realpath(self.root)
+        for path in named:
+            changed.add(discovery.relpath(self.root, os.path.abspath(path)))
+            real = os.path.realpath(path)
+            if real.startswith(real_root + os.sep):
+                changed.add(os.path.relpath(real, real_root).replace(os.sep, "/"))
+        head = git.head()
+        since = [start for start in (s or head for s, _ in ranges) if start is not None]
+        selector = Selector(self.root, self.context.config, self.policies,
+                            lambda name: self.rules.governing(name, self.policies), self.context.artifact_path,
+                            git, since, [end for _, end in ranges if end])
+        registry = self.context.registry()
+        chosen, names = selector.affected(changed, registry)
+        kept = {doc.abspath: doc for doc in chosen}
+        for path in found.manifests if found else ():
+            kept.setdefault(path, self.context.load(path))
+        names |= {d.model.name for d in kept.values() if d.model is not None}
+        for doc in registry:
             if doc.model is not None and doc.model.name in names:
                 kept.setdefault(doc.abspath, doc)
         return kept
+
+    def _ranges(self, git: GitRepo, base: Base | None) -> list[tuple[str | None, str | None]]:
+        """The (since, until) commits whose differences are the change (None: HEAD, and the
+        work tree): the base's merge-base; pre-commit's range when it gives one
+        (``PRE_COMMIT_FROM_REF``/``PRE_COMMIT_TO_REF``, set for ``--from-ref``/``--to-ref``
+        and the pre-push stage: it names only the files that still exist, and what the
+        range deleted or renamed away must count too); else HEAD."""
+        ranges: list[tuple[str | None, str | None]] = []
+        if base is not None:
+            ranges.append((base.merge_base, None))
+        env = self.options.env
+        start, end = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
+        if start and end:
+            first = git.verify(start, "PRE_COMMIT_FROM_REF")
+            last = git.verify(end, "PRE_COMMIT_TO_REF")
+            try:
+                since = git.merge_base(first, last)
+            except GitError:
+                since = first  # unrelated histories: pre-commit then diffs the two commits too
+            ranges.append((since, last))
+        return ranges or [(None, None)]
 
     def _artifact_paths(self, doc: ManifestDoc) -> set[str]:
         paths = set()

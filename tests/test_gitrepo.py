@@ -186,6 +186,27 @@ def test_changed_paths_against_a_commit_and_against_head(repo: Repo) -> None:
     assert git.changed_paths(None) == {"b.txt", "new.txt"}  # staged counts too
 
 
+def test_changed_paths_name_both_sides_of_a_rename_deletions_and_the_index(repo: Repo) -> None:
+    repo.write("a.txt", "a\n")
+    repo.write("b.txt", "b\n")
+    repo.write("c.txt", "c\n")
+    base = repo.commit("base")
+    repo.git("mv", "a.txt", "moved.txt")
+    repo.git("rm", "-q", "b.txt")
+    head = repo.commit("rename and delete")
+    repo.write("c.txt", "edited, not committed\n")
+    repo.write("new.txt", "untracked\n")
+    git = GitRepo(str(repo.root))
+    assert git.changed_paths(base) == {"a.txt", "moved.txt", "b.txt", "c.txt", "new.txt"}
+    assert git.changed_paths(base, head) == {"a.txt", "moved.txt", "b.txt"}  # the commits only
+    assert git.changed_paths(head, head) == set()
+    (repo.root / "new.txt").unlink()
+    repo.write("c.txt", "staged\n")
+    repo.git("add", "c.txt")
+    repo.write("c.txt", "c\n")  # the work tree undoes it; the commit would still carry it
+    assert git.changed_paths(None) == {"c.txt"}
+
+
 def test_list_files_includes_untracked_but_not_ignored(repo: Repo) -> None:
     repo.write(".gitignore", "*.tmp\n")
     repo.write("x/modelgate.yaml", "x\n")
