@@ -101,6 +101,8 @@ def _pull_number(env: Mapping[str, str]) -> int:
             event = json.loads(stream.read(MAX_EVENT_BYTES))
     except (OSError, ValueError) as exc:
         raise GitHubError(f"GITHUB_EVENT_PATH {path}: not a readable event payload: {exc}") from None
+    except RecursionError:
+        raise GitHubError(f"GITHUB_EVENT_PATH {path}: not a readable event payload: nested too deeply") from None
     pull = event.get("pull_request") if isinstance(event, dict) else None
     number = pull.get("number") if isinstance(pull, dict) else None
     if not isinstance(number, int) or isinstance(number, bool) or number < 1:
