@@ -83,6 +83,7 @@ def _from_yaml(raw: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError([Problem(CONFIG_FILE, 1, 1, "config must be a YAML mapping")])
     problems = _check(data, doc.location, CONFIG_FILE, "")
+    problems += _text_problems(data, (), doc.location, CONFIG_FILE, "")
     if problems:
         raise InputError(problems)
     return data
@@ -116,7 +117,7 @@ def _from_pyproject(raw: bytes) -> dict[str, Any] | None:
     if not isinstance(section, dict):
         raise InputError([Problem("pyproject.toml", *where(()), "[tool.modelgate] must be a table")])
     problems = _check(section, where, "pyproject.toml", "tool.modelgate.")
-    problems += _text_problems(section, (), where)
+    problems += _text_problems(section, (), where, "pyproject.toml", "tool.modelgate.")
     if problems:
         raise InputError(problems)
     return section
@@ -156,6 +157,7 @@ def _check_approvals(settings: dict[str, Any], where: Callable[[tuple[str, ...]]
     (a plugin) may take settings of its own."""
     problems = []
     provider = settings.get("provider")
+    builtin = provider is None or (isinstance(provider, str) and provider in _BUILTIN_PROVIDERS)
     for key, value in settings.items():
         line, column = where(("approvals", key))
         name = f"{prefix}approvals.{key}"
@@ -166,17 +168,18 @@ def _check_approvals(settings: dict[str, Any], where: Callable[[tuple[str, ...]]
             problem = f"{name} must be the name of an environment variable, such as GITHUB_TOKEN"
         elif key == "allowed_signers" and not (isinstance(value, str) and _repo_path(value)):
             problem = f"{name} must be a repository-relative path without '..', such as .github/allowed_signers"
-        elif key not in _APPROVAL_KEYS and (provider is None or provider in _BUILTIN_PROVIDERS):
+        elif key not in _APPROVAL_KEYS and builtin:
             problem = f"unknown key {name!r}; known: {sorted(_APPROVAL_KEYS)}"
         if problem is not None:
             problems.append(Problem(path, line, column, problem))
     return problems
 
 
-def _text_problems(value: Any, keys: tuple[str, ...], where: Callable[[tuple[str, ...]], tuple[int, int]]
-                   ) -> list[Problem]:
-    """Control and bidi characters in keys and strings, refused as the YAML loader refuses
-    them (TOML's escapes can write any character)."""
+def _text_problems(value: Any, keys: tuple[str, ...], where: Callable[[tuple[str, ...]], tuple[int, int]],
+                   path: str, prefix: str) -> list[Problem]:
+    """Control and bidi characters in keys and strings (TOML's escapes can write any
+    character), and line breaks or tabs: no setting (a glob, a path, a ref, a name) is
+    more than one line, and messages quote them."""
     if isinstance(value, dict):
         items = [((*keys, str(key)), key, item) for key, item in value.items()]
     elif isinstance(value, list):
@@ -185,11 +188,14 @@ def _text_problems(value: Any, keys: tuple[str, ...], where: Callable[[tuple[str
         return []
     found = []
     for inner, key, item in items:
-        problem = next(filter(None, (yamldoc.forbidden(t) for t in (key, item) if isinstance(t, str))), None)
+        texts = [t for t in (key, item) if isinstance(t, str)]
+        problem = next(filter(None, (yamldoc.forbidden(t) for t in texts)), None)
+        if problem is None and any(c in t for t in texts for c in "\t\n\r"):
+            problem = "line breaks and tabs are not allowed in a setting"
         if problem is not None:
-            found.append(Problem("pyproject.toml", *where(inner), f"tool.modelgate.{'.'.join(inner)}: {problem}"))
+            found.append(Problem(path, *where(inner), f"{prefix}{'.'.join(inner)}: {problem}"))
         else:
-            found += _text_problems(item, inner, where)
+            found += _text_problems(item, inner, where, path, prefix)
     return found
 
 
@@ -200,16 +206,26 @@ def _repo_path(value: str) -> bool:
 
 
 # One part of a TOML key: bare, "basic" or 'literal'; a key is parts joined by dots.
-_PART = r"""[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*'"""
+_PART = r"""[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'"""
 _KEY = rf"""(?:{_PART})(?:\s*\.\s*(?:{_PART}))*"""
 _HEADER = re.compile(rf"""\[\[?\s*({_KEY})\s*\]""")
 _ASSIGNMENT = re.compile(rf"""({_KEY})\s*=""")
 
 
 def _dotted(key: str) -> tuple[str, ...]:
-    """``a."b.c".d`` -> ("a", "b.c", "d"); escapes in quoted parts stay as written (only
-    messages use this, for a line number)."""
-    return tuple(m.group(0)[1:-1] if m.group(0)[0] in "\"'" else m.group(0) for m in re.finditer(_PART, key))
+    """The parts of a TOML key as written (``a."b.c"`` -> ("a", "b.c")), decoded by tomllib
+    itself, so that escapes in quoted parts compare with the parsed keys."""
+    import tomllib
+
+    try:
+        table: Any = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        return ()
+    parts = []
+    while isinstance(table, dict) and len(table) == 1:
+        [(part, table)] = table.items()
+        parts.append(part)
+    return tuple(parts)
 
 
 def _toml_locations(text: str) -> Callable[[tuple[str, ...]], tuple[int, int]]:

@@ -32,17 +32,14 @@ def terminal(text: str) -> str:
 
 
 def error_lines(exc: ModelgateError) -> list[str]:
-    """The lines of an error message, each escaped by :func:`terminal`.
-
-    A message quotes what the change controls (file names, config values, refs), so a
-    line break inside a quoted value is shown as an escape rather than starting a line of
-    its own; only the breaks between an input error's problems stay.
-    """
+    """An error message as lines, each escaped by :func:`terminal`: one per problem of an
+    input error, else one. A message quotes what the change controls (file names, config
+    values, refs), so a line break inside it is shown as an escape, never starts a line."""
     from modelgate.errors import InputError
 
     if isinstance(exc, InputError) and exc.problems:
         return [terminal(str(problem)) for problem in exc.problems]
-    return [terminal(line) for line in str(exc).split("\n")] if str(exc) else [type(exc).__name__]
+    return [terminal(str(exc) or type(exc).__name__)]
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
