@@ -28,12 +28,16 @@ def _funnel(args: list[str]) -> int:
     """Run a command; the one place exceptions become messages and exit codes."""
     from modelgate.errors import ExitCode, ModelgateError
 
+    # Messages quote what the change controls (file names, config values, refs): every line
+    # is escaped for the terminal, so none can carry ANSI, bidi or a workflow command.
     try:
         from modelgate.commands import run
 
         return run(args)
     except ModelgateError as exc:
-        for line in str(exc).splitlines() or [type(exc).__name__]:
+        from modelgate.escaping import error_lines
+
+        for line in error_lines(exc):
             print(f"modelgate: error: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -49,9 +53,11 @@ def _funnel(args: list[str]) -> int:
         import platform  # here, not above: ~8 ms that only a crash needs
         import traceback
 
+        from modelgate.escaping import terminal
+
         if "--traceback" in args:
             traceback.print_exc()
-        print(f"modelgate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"modelgate: internal error: {type(exc).__name__}: {terminal(str(exc))}", file=sys.stderr)
         print(f"modelgate: please report this at https://github.com/modelgate/modelgate/issues with"
               f" modelgate {__version__}, Python {platform.python_version()}, {platform.platform()}"
               " (run with --traceback for details)", file=sys.stderr)

@@ -6,6 +6,7 @@ The config file is ``.modelgate.yaml`` at the repository root, or ``[tool.modelg
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import field
 from typing import Any
@@ -81,7 +82,8 @@ def _from_yaml(raw: bytes) -> dict[str, Any]:
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
         raise InputError([Problem(CONFIG_FILE, 1, 1, "config must be a YAML mapping")])
-    problems = _check(data, lambda key: doc.location((key,)), CONFIG_FILE)
+    problems = _check(data, doc.location, CONFIG_FILE, "")
+    problems += _text_problems(data, (), doc.location, CONFIG_FILE, "")
     if problems:
         raise InputError(problems)
     return data
@@ -91,32 +93,167 @@ def _from_pyproject(raw: bytes) -> dict[str, Any] | None:
     import tomllib  # here: only repositories with a pyproject.toml pay for it
 
     try:
-        table = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"pyproject.toml: {exc}") from None
-    section = table.get("tool", {}).get("modelgate")
+        text = raw.decode("utf-8")
+        table = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem("pyproject.toml", 1, 1, f"invalid UTF-8 at byte {exc.start}; save the"
+                                                          " file as UTF-8")]) from None
+    except RecursionError:
+        raise InputError([Problem("pyproject.toml", 1, 1, "nested too deeply")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        at = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", str(exc), re.S)
+        if at is None:
+            raise ConfigError(f"pyproject.toml: {exc}") from None
+        raise InputError([Problem("pyproject.toml", int(at[2]), int(at[3]), f"invalid TOML: {at[1]}")]) from None
+    where = _toml_locations(text)
+    tool = table.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise InputError([Problem("pyproject.toml", *where(()), "tool must be a table ([tool])")])
+    section = tool.get("modelgate")
     if section is None:
         return None
     if not isinstance(section, dict):
-        raise ConfigError("pyproject.toml: [tool.modelgate] must be a table")
-    problems = _check(section, lambda key: (1, 1), "pyproject.toml [tool.modelgate]")
+        raise InputError([Problem("pyproject.toml", *where(()), "[tool.modelgate] must be a table")])
+    problems = _check(section, where, "pyproject.toml", "tool.modelgate.")
+    problems += _text_problems(section, (), where, "pyproject.toml", "tool.modelgate.")
     if problems:
         raise InputError(problems)
     return section
 
 
-def _check(data: dict[str, Any], where: Callable[[str], tuple[int, int]], path: str) -> list[Problem]:
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# The settings the built-in approvals providers read; another provider's settings are its own.
+_BUILTIN_PROVIDERS = {"github": {"token_env"}, "signed-commits": {"allowed_signers"}}
+_APPROVAL_KEYS = {"provider", *(key for keys in _BUILTIN_PROVIDERS.values() for key in keys)}
+
+
+def _check(data: dict[str, Any], where: Callable[[tuple[str, ...]], tuple[int, int]], path: str,
+           prefix: str) -> list[Problem]:
+    """Every key known and of the right shape; ``prefix`` names the table in messages."""
     problems = []
     for key, value in data.items():
-        line, column = where(key)
+        line, column = where((key,))
         if key not in _KEYS:
-            problems.append(Problem(path, line, column, f"unknown key {key!r}; known: {sorted(_KEYS)}"))
+            problems.append(Problem(path, line, column, f"unknown key {prefix + key!r}; known: {sorted(_KEYS)}"))
         elif key in _LISTS and not (
             isinstance(value, list) and all(isinstance(v, str) and v for v in value)
         ):
-            problems.append(Problem(path, line, column, f"{key} must be a list of strings"))
-        elif key == "base" and not isinstance(value, str):
-            problems.append(Problem(path, line, column, "base must be a string (a git ref)"))
+            problems.append(Problem(path, line, column, f"{prefix}{key} must be a list of strings"))
+        elif key == "base" and not (isinstance(value, str) and value):
+            problems.append(Problem(path, line, column, f"{prefix}base must be a string (a git ref)"))
         elif key == "approvals" and not isinstance(value, dict):
-            problems.append(Problem(path, line, column, "approvals must be a mapping"))
+            problems.append(Problem(path, line, column, f"{prefix}approvals must be a mapping"))
+        elif key == "approvals":
+            problems += _check_approvals(value, where, path, prefix)
     return problems
+
+
+def _check_approvals(settings: dict[str, Any], where: Callable[[tuple[str, ...]], tuple[int, int]], path: str,
+                     prefix: str) -> list[Problem]:
+    """The settings the built-in providers read must have their shape; another provider
+    (a plugin) may take settings of its own."""
+    problems = []
+    provider = settings.get("provider")
+    builtin = provider is None or (isinstance(provider, str) and provider in _BUILTIN_PROVIDERS)
+    for key, value in settings.items():
+        line, column = where(("approvals", key))
+        name = f"{prefix}approvals.{key}"
+        problem = None
+        if key == "provider" and not (isinstance(value, str) and _NAME.match(value)):
+            problem = f"{name} must be a provider name such as github or signed-commits"
+        elif key == "token_env" and not (isinstance(value, str) and _ENV_NAME.match(value)):
+            problem = f"{name} must be the name of an environment variable, such as GITHUB_TOKEN"
+        elif key == "allowed_signers" and not (isinstance(value, str) and _repo_path(value)):
+            problem = f"{name} must be a repository-relative path without '..', such as .github/allowed_signers"
+        elif key not in _APPROVAL_KEYS and builtin:
+            problem = f"unknown key {name!r}; known: {sorted(_APPROVAL_KEYS)}"
+        if problem is not None:
+            problems.append(Problem(path, line, column, problem))
+    return problems
+
+
+def _text_problems(value: Any, keys: tuple[str, ...], where: Callable[[tuple[str, ...]], tuple[int, int]],
+                   path: str, prefix: str) -> list[Problem]:
+    """Control and bidi characters in keys and strings (TOML's escapes can write any
+    character), and line breaks or tabs: no setting (a glob, a path, a ref, a name) is
+    more than one line, and messages quote them."""
+    if isinstance(value, dict):
+        items = [((*keys, str(key)), key, item) for key, item in value.items()]
+    elif isinstance(value, list):
+        items = [(keys, None, item) for item in value]
+    else:
+        return []
+    found = []
+    for inner, key, item in items:
+        texts = [t for t in (key, item) if isinstance(t, str)]
+        problem = next(filter(None, (yamldoc.forbidden(t) for t in texts)), None)
+        if problem is None and any(c in t for t in texts for c in "\t\n\r"):
+            problem = "line breaks and tabs are not allowed in a setting"
+        if problem is not None:
+            found.append(Problem(path, *where(inner), f"{prefix}{'.'.join(inner)}: {problem}"))
+        else:
+            found += _text_problems(item, inner, where, path, prefix)
+    return found
+
+
+def _repo_path(value: str) -> bool:
+    parts = value.split("/")
+    return bool(value) and not value.startswith("/") and "\\" not in value and ".." not in parts \
+        and not any(c < " " or c == "\x7f" for c in value)
+
+
+# One part of a TOML key: bare, "basic" or 'literal'; a key is parts joined by dots.
+_PART = r"""[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'"""
+_KEY = rf"""(?:{_PART})(?:\s*\.\s*(?:{_PART}))*"""
+_HEADER = re.compile(rf"""\[\[?\s*({_KEY})\s*\]""")
+_ASSIGNMENT = re.compile(rf"""({_KEY})\s*=""")
+
+
+def _dotted(key: str) -> tuple[str, ...]:
+    """The parts of a TOML key as written (``a."b.c"`` -> ("a", "b.c")), decoded by tomllib
+    itself, so that escapes in quoted parts compare with the parsed keys."""
+    import tomllib
+
+    try:
+        table: Any = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        return ()
+    parts = []
+    while isinstance(table, dict) and len(table) == 1:
+        [(part, table)] = table.items()
+        parts.append(part)
+    return tuple(parts)
+
+
+def _toml_locations(text: str) -> Callable[[tuple[str, ...]], tuple[int, int]]:
+    """Where a key of ``[tool.modelgate]`` is written: the 1-based (line, column) of the
+    first table header or key line whose full key starts with ``tool.modelgate.<keys>``,
+    else of the nearest enclosing one. tomllib gives values, not positions; this reading of
+    the text is only for messages."""
+    table: tuple[str, ...] = ()
+    lines: list[tuple[tuple[str, ...], int, int]] = []
+    # Only "\n" ends a TOML line (str.splitlines would also split at U+2028 in a string).
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.lstrip()
+        column = len(line) - len(stripped) + 1
+        header = _HEADER.match(stripped)
+        if header:
+            table = _dotted(header.group(1))
+            lines.append((table, number, column))
+            continue
+        key = _ASSIGNMENT.match(stripped)
+        if key:
+            lines.append(((*table, *_dotted(key.group(1))), number, column))
+
+    def where(keys: tuple[str, ...]) -> tuple[int, int]:
+        wanted = ("tool", "modelgate", *keys)
+        for size in range(len(wanted), 0, -1):
+            for full, number, column in lines:
+                if full[:size] == wanted[:size]:
+                    return number, column
+        return 1, 1
+
+    return where

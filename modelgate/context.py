@@ -146,10 +146,14 @@ class Context:
                     raise ConfigError(f"schema file {file} not found") from None
                 except ValueError as exc:
                     raise ConfigError(f"schema file {file}: not JSON: {exc}") from None
+                except RecursionError:
+                    raise ConfigError(f"schema file {file}: nested too deeply") from None
             assert schema is not None
             cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
             try:
                 cls.check_schema(schema)
+            except RecursionError:
+                raise ConfigError(f"schema {file or '(inline)'}: nested too deeply") from None
             except jsonschema.SchemaError as exc:
                 raise ConfigError(f"schema {file or '(inline)'} is not a valid JSON Schema: {exc.message}") from None
             self._validators[key] = cls(schema)

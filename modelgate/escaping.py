@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the error funnel imports this module
+if TYPE_CHECKING:
+    from modelgate.errors import ModelgateError
+
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # A runner parses "::cmd ..." and "##[cmd]" as workflow commands; a zero-width space after
 # every ':' that precedes another ':' (and inside '##[') breaks each token, overlapping
@@ -13,7 +17,8 @@ _COMMAND = re.compile(r":(?=:)|#(?=#\[)")
 
 
 def _visible(char: str) -> str:
-    if char in _BIDI or unicodedata.category(char) in ("Cc", "Cs"):
+    # Zl and Zp (U+2028, U+2029) break lines in some viewers and in str.splitlines.
+    if char in _BIDI or unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
         code = ord(char)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     return char
@@ -24,6 +29,17 @@ def terminal(text: str) -> str:
     workflow-command token left intact (CI logs are terminals too)."""
     shown = "".join(_visible(c) if not c.isprintable() or c in _BIDI else c for c in text)
     return _COMMAND.sub(lambda m: m.group(0) + "\u200b", shown)
+
+
+def error_lines(exc: ModelgateError) -> list[str]:
+    """An error message as lines, each escaped by :func:`terminal`: one per problem of an
+    input error, else one. A message quotes what the change controls (file names, config
+    values, refs), so a line break inside it is shown as an escape, never starts a line."""
+    from modelgate.errors import InputError
+
+    if isinstance(exc, InputError) and exc.problems:
+        return [terminal(str(problem)) for problem in exc.problems]
+    return [terminal(str(exc) or type(exc).__name__)]
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -62,6 +78,26 @@ def markdown(text: str) -> str:
     text = re.sub(r"@(?=\w)", "@\u200b", text)
     text = re.sub(r"(?i)(https?|ftp|www|mailto)(?=:|\\\.)", lambda m: m.group(1)[0] + "\u200b" + m.group(1)[1:], text)
     return text
+
+
+def uri_path(path: str) -> str:
+    """A repository-relative path as a relative URI reference (RFC 3986): each segment
+    percent-encoded from its bytes (UTF-8; a file name that is not UTF-8 keeps its own
+    bytes), never absolute, never a scheme, and with no "." or ".." segment, so no viewer
+    resolves it outside the source root (such segments, which a repo-relative path never
+    has, are dropped)."""
+    from urllib.parse import quote  # here: only the SARIF report needs it
+
+    segments = []
+    for segment in path.split("/"):
+        if segment in ("", ".", ".."):
+            continue
+        try:
+            raw = segment.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+            raw = segment.encode("utf-8", "surrogatepass")
+        segments.append(quote(raw, safe=""))
+    return "/".join(segments)
 
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

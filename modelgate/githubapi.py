@@ -79,8 +79,8 @@ class Client:
             raise GitHubError(f"GET {shown}: answer larger than {MAX_BYTES >> 20} MiB")
         try:
             return json.loads(body), link
-        except ValueError:
-            raise GitHubError(f"GET {shown}: the answer is not JSON") from None
+        except (ValueError, RecursionError):
+            raise GitHubError(f"GET {shown}: the answer is not JSON (or nested too deeply)") from None
 
 
 def check_api_url(url: str) -> str | None:

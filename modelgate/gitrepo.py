@@ -199,18 +199,33 @@ class GitRepo:
     # -- history -------------------------------------------------------------------
 
     def changes(self, rev: str, pathspecs: list[str]) -> Iterator[Change]:
-        """Files matching ``pathspecs`` changed by each commit reachable from ``rev``, oldest first."""
+        """Files matching ``pathspecs`` changed by each commit reachable from ``rev``, oldest first.
+
+        Read with ``-z``: every field ends with a NUL, which git never prints inside an
+        author name (it accepts any other control character there, SOH and ESC included),
+        so the fields are read by position: a commit's three, then ``:meta`` and path pairs
+        until the next commit's SHA. Output of any other shape is an error, never a guess.
+        """
         out = self.run(
-            "log", "--reverse", "--format=%x01%H%x00%ct%x00%an <%ae>", "--raw", "--no-abbrev",
+            "log", "--reverse", "--format=%H%x00%ct%x00%an <%ae>", "--raw", "--no-abbrev",
             "--no-renames", "-z", rev, "--", *pathspecs,
         )
-        for entry in out.decode("utf-8", "surrogateescape").split("\x01")[1:]:
-            fields = entry.split("\0")
-            commit, timestamp, author = fields[0], int(fields[1]), fields[2]
-            rest = [f for f in fields[3:] if f]
-            for meta, path in zip(rest[::2], rest[1::2], strict=False):
-                parts = meta.lstrip("\n:").split()
-                yield Change(commit, timestamp, author, path, parts[3], parts[4])
+        fields = out.decode("utf-8", "surrogateescape").split("\0")
+        if fields and fields[-1] == "":
+            fields.pop()
+        index = 0
+        while index < len(fields):
+            if index + 3 > len(fields) or not _SHA.match(fields[index]) or not fields[index + 1].isdigit():
+                raise GitError(f"git log printed something unexpected at field {index}; cannot read the history")
+            commit, timestamp, author = fields[index], int(fields[index + 1]), fields[index + 2]
+            index += 3
+            # --raw output begins on a new line: "\n:100644 100644 <old> <new> M".
+            while index + 1 < len(fields) and fields[index].startswith(("\n:", ":")):
+                parts = fields[index].lstrip("\n").lstrip(":").split()
+                if len(parts) != 5 or not _SHA.match(parts[3]):
+                    raise GitError(f"git log printed an unexpected change line {fields[index][:80]!r}")
+                yield Change(commit, timestamp, author, fields[index + 1], parts[3], parts[4])
+                index += 2
 
     def changed_paths(self, since: str | None, until: str | None = None) -> set[str]:
         """Repo-relative paths that differ between commit ``since`` (default HEAD) and the

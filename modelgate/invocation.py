@@ -53,7 +53,8 @@ def invoke(check: Check, kwargs: dict[str, Any], traceback: bool = False) -> lis
     except Fail as exc:
         findings.append(Finding.of(exc))
     except Skip as exc:
-        return [Finding("skipped", str(exc) or "skipped")]
+        # A skip after a yielded failure does not take the failure back (fail closed).
+        return findings or [Finding("skipped", str(exc) or "skipped")]
     except AssertionError as exc:
         from modelgate import assertion  # reads source and parses it: only for a failed assert
 

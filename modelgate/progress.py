@@ -30,10 +30,13 @@ class ProgressBars:
                 self._bars = Progress("hashing {task.description}", BarColumn(), DownloadColumn(),
                                       TransferSpeedColumn(), console=Console(stderr=True), transient=True)
                 self._bars.start()
-            # rich renders markup in descriptions: the file name must not carry any.
+            # rich renders markup in descriptions, and passes ESC through: the file name must
+            # carry neither.
             from rich.markup import escape
 
-            task = self._bars.add_task(escape(os.path.basename(path)), total=size)
+            from modelgate.escaping import terminal
+
+            task = self._bars.add_task(escape(terminal(os.path.basename(path))), total=size)
         return _Advance(self._bars, task)
 
     def close(self) -> None:

@@ -62,7 +62,9 @@ def _session(config: pytest.Config) -> Session:
         try:
             config.stash[_RUN] = _build(config)
         except ModelgateError as exc:
-            config.stash[_BROKEN] = f"modelgate: error: {exc}"
+            from modelgate.escaping import error_lines
+
+            config.stash[_BROKEN] = "\n".join(f"modelgate: error: {line}" for line in error_lines(exc))
             pytest.fail(config.stash[_BROKEN], pytrace=False)
     return config.stash[_RUN]
 

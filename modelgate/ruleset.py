@@ -14,7 +14,7 @@ from typing import Any
 
 from modelgate import validation
 from modelgate.checkapi import Check
-from modelgate.errors import UsageError
+from modelgate.errors import ConfigError, UsageError
 from modelgate.manifest import ManifestDoc
 from modelgate.policy import Policy, PolicyLoader, Rule
 from modelgate.trees import Tree
@@ -30,7 +30,11 @@ def load_policies(refs: Iterable[str], tree: Tree, verdicts: Verdicts | None = N
     for ref in refs:
         folder = None if ref.startswith("builtin:") else tree.files_in(ref)
         if folder is not None:
-            policies.extend(loader.load(p) for p in folder if p.endswith((".yaml", ".yml")))
+            files = [p for p in folder if p.endswith((".yaml", ".yml"))]
+            if not files:
+                # A folder that holds no policy would quietly leave builtin:default in charge.
+                raise ConfigError(f"policies: folder {ref} holds no .yaml or .yml policy file")
+            policies.extend(loader.load(p) for p in files)
         else:
             policies.append(loader.load(ref))
     return policies

@@ -300,7 +300,13 @@ class _Composer:
     def text(self, event: Any, value: str) -> str:
         if value.isascii() and value.isprintable():
             return value
-        found = _FORBIDDEN.search(value)
-        if found:
-            self.problem(event, f"control or bidi character U+{ord(found.group()):04X} is not allowed in text")
+        problem = forbidden(value)
+        if problem is not None:
+            self.problem(event, problem)
         return value
+
+
+def forbidden(value: str) -> str | None:
+    """Why ``value`` may not be text in an input file (a control or bidi character), or None."""
+    found = _FORBIDDEN.search(value)
+    return None if found is None else f"control or bidi character U+{ord(found.group()):04X} is not allowed in text"

@@ -68,6 +68,17 @@ def test_valid_signed_approval_passes(promotion: dict[str, Any]) -> None:
     assert approval["when"] == "2026-11-01T12:00:00Z"
 
 
+def test_messages_and_emails_holding_control_characters_do_not_break_the_log(promotion: dict[str, Any]) -> None:
+    # SOH was the record separator of the log this provider reads; git keeps it (and ESC) in
+    # a message and in an email.
+    repo, keys = promotion["repo"], promotion["keys"]
+    signed_commit(repo, None, "author\x01@acme.io", "note \x01\x1b[2J\x01 more")
+    sha = signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM \x01\x1b[31m\n\n{TRAILER}")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (0, "passed"), out
+    assert result["message"].startswith(f"approved by reviewer@acme.io (commit {sha} signed with SHA256:")
+
+
 def test_missing_approval_fails_in_ci_and_is_skipped_on_a_laptop(promotion: dict[str, Any]) -> None:
     repo = promotion["repo"]
     code, result, _ = check(repo, "--ci")

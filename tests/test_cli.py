@@ -194,6 +194,23 @@ def test_internal_error_is_exit_3_with_report_line(repo: Repo, tmp_path: Path) -
     assert traced.returncode == 3 and "Traceback" in traced.stderr
 
 
+def test_internal_error_line_is_escaped(repo: Repo, tmp_path: Path) -> None:
+    # An exception's text may quote input (a ValueError the bad value): it is escaped like
+    # every other message, one line, no ANSI, bidi or workflow command.
+    site = tmp_path / "site"
+    info = site / "broken_hook-1.0.dist-info"
+    info.mkdir(parents=True)
+    (site / "broken_hook.py").write_text("import modelgate\n\n@modelgate.hookimpl\ndef modelgate_reporters(options):\n"
+                                         "    raise ValueError('k\\x1b[2J\\u202e\\n::error::forged')\n")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-hook\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[modelgate]\nbroken = broken_hook\n")
+    repo.manifest("m")
+    proc = repo.run("check", env={"PYTHONPATH": str(site)})
+    assert proc.returncode == 3
+    first = proc.stderr.splitlines()[0]
+    assert first == "modelgate: internal error: ValueError: k\\x1b[2J\\u202e\\x0a:\u200b:error:\u200b:forged"
+
+
 def test_help_is_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--help"]) == 0
     assert "--select IDS" in capsys.readouterr().out

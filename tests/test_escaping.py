@@ -107,3 +107,45 @@ def test_xml_text_round_trips(text: str) -> None:
     expected = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", "", lf)
     assert back.text == (expected or None)
     assert back.get("message") == expected
+
+
+# -- SARIF artifact URIs, error lines ----------------------------------------------------
+
+import urllib.parse  # noqa: E402
+
+from modelgate.errors import ConfigError, InputError, Problem  # noqa: E402
+from modelgate.escaping import error_lines, uri_path  # noqa: E402
+
+# RFC 3986: a relative-path reference built from unreserved characters and percent-escapes only.
+URI_PATH = re.compile(r"(?:[A-Za-z0-9._~-]|%[0-9A-F]{2})+(?:/(?:[A-Za-z0-9._~-]|%[0-9A-F]{2})+)*")
+PATHS = st.one_of(st.text(max_size=60), st.text(alphabet=st.sampled_from(list("/.\\%#?: a\x1b\u202e\u00e9\udcff")),
+                                                max_size=30))
+
+
+@settings(max_examples=500)
+@given(PATHS)
+def test_uri_path_is_a_relative_reference_that_stays_inside(path: str) -> None:
+    uri = uri_path(path)
+    assert uri == "" or URI_PATH.fullmatch(uri), uri
+    segments = [urllib.parse.unquote(s, errors="surrogateescape") for s in uri.split("/")] if uri else []
+    assert not any(s in ("", ".", "..") for s in segments)
+    clean = [s for s in path.split("/") if s not in ("", ".", "..")]
+    if all(not ("\ud800" <= c <= "\udc7f" or "\udd00" <= c <= "\udfff") for c in path):
+        assert segments == clean  # every byte kept: the viewer finds the file
+
+
+def test_uri_path_examples() -> None:
+    assert uri_path("models/a b/modelgate.yaml") == "models/a%20b/modelgate.yaml"
+    assert uri_path("a%#?\\\u00e9/m.yaml") == "a%25%23%3F%5C%C3%A9/m.yaml"
+    assert uri_path("bad\udcff/m.yaml") == "bad%FF/m.yaml"  # a file name that is not UTF-8: its byte
+    assert uri_path("/etc/../passwd") == "etc/passwd"
+    assert uri_path("C:/x") == "C%3A/x"  # no scheme
+
+
+@given(ANY)
+def test_an_error_is_lines_that_are_each_harmless(text: str) -> None:
+    for lines, count in ((error_lines(ConfigError(text)), 1),
+                         (error_lines(InputError([Problem(text, 1, 2, text), Problem("p", 3, 4, text)])), 2)):
+        assert len(lines) == count
+        for line in lines:
+            assert not set(line) & {"\n", "\r", "\x1b", "\u202e", "\u2028"} and "::" not in line

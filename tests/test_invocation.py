@@ -43,6 +43,12 @@ def passes() -> None:
     return None
 
 
+@check("TST008", name="fails-then-skips")
+def fails_then_skips() -> Iterator[Fail]:
+    yield Fail("this file cannot be read")
+    raise Skip("nothing else to compare")
+
+
 @check("TST007", name="config-problem")
 def config_problem() -> None:
     raise UsageError("schema file is broken")
@@ -62,6 +68,10 @@ def test_every_yielded_fail_is_a_finding() -> None:
 
 def test_skip() -> None:
     assert invoke(raises_skip, {}) == [Finding("skipped", "verified in CI")]
+
+
+def test_a_skip_after_a_failure_does_not_take_the_failure_back() -> None:
+    assert invoke(fails_then_skips, {}) == [Finding("failed", "this file cannot be read")]
 
 
 def test_a_failed_assert_shows_the_values() -> None:

@@ -106,3 +106,45 @@ rules:
     assert ("metric-threshold", {"metric": "auc", "min": 0.9}) in rules
     assert ("metric-threshold", {"metric": "f1", "min": 0.8}) in rules
     assert ("required-metrics", {"min": 2}) in rules and ("required-metrics", {"min": 1}) not in rules
+
+
+# -- any shape: loading and validating raises only modelgate's own errors --------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from modelgate.errors import UsageError  # noqa: E402
+from modelgate.plugins import collect_checks, make_plugin_manager  # noqa: E402
+from modelgate.ruleset import RuleSet  # noqa: E402
+from modelgate.trees import WorkTree  # noqa: E402
+from tests.shapes import POLICIES, yaml_text  # noqa: E402
+
+CHECKS = collect_checks(make_plugin_manager(autoload=False))
+
+
+def _load_and_validate(files: dict[str, bytes]) -> None:
+    def read(rel: str) -> bytes:
+        if rel not in files:
+            raise FileNotFoundError(rel)
+        return files[rel]
+
+    rules = RuleSet(CHECKS, (), (), WorkTree("/nonexistent"))
+    try:
+        policy = PolicyLoader(read, "worktree").load("policy.yaml")
+        rules.validate(policy)
+        rules.providers_named([policy])
+    except (InputError, ConfigError, UsageError) as exc:
+        assert str(exc), "an error without a message"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=POLICIES, other=POLICIES)
+def test_policy_loader_raises_only_config_errors_for_any_shape(data: dict[str, object],
+                                                               other: dict[str, object]) -> None:
+    _load_and_validate({"policy.yaml": yaml_text(data), "other.yaml": yaml_text(other)})
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=300))
+def test_policy_loader_raises_only_config_errors_for_any_bytes(raw: bytes) -> None:
+    _load_and_validate({"policy.yaml": raw})

@@ -203,6 +203,18 @@ def test_api_error_fails_closed_in_ci_and_skips_on_a_laptop(pr: PullRequest, cap
     assert result["message"] == f"verified in CI: needs 1 verified approval(s) ({expected})"
 
 
+def test_an_event_payload_nested_too_deeply_fails_closed_with_a_message(pr: PullRequest, tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    proc = pr.repo.run("check", "--base", "main", "--ci", "--json", "../r.json",
+                       env={"GITHUB_EVENT_PATH": str(tmp_path / "deep.json")})
+    assert proc.returncode == 1, proc.stderr
+    [result] = [r for r in json.loads((pr.repo.root.parent / "r.json").read_text())["results"]
+                if r["name"] == "approvals"]
+    assert result["outcome"] == "failed"  # not an "error" result: a crash of the provider
+    assert result["message"].endswith(f"cannot be verified: GITHUB_EVENT_PATH {tmp_path / 'deep.json'}: not a"
+                                      " readable event payload: nested too deeply")
+
+
 def test_no_token_fails_in_ci(pr: PullRequest, capsys: pytest.CaptureFixture[str],
                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_TOKEN")

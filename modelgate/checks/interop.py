@@ -145,13 +145,15 @@ def mlflow_model(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iter
         if artifact.path.rsplit("/", 1)[-1] != MLMODEL:
             continue
         try:
-            mlmodel = read_mlmodel(context.artifact_path(doc, artifact.path), artifact.path)
+            path = context.artifact_path(doc, artifact.path)
         except ArtifactPathError:
             continue  # artifact-path (MG101) reports it
+        found += 1  # before reading it: an MLmodel that cannot be read fails, it is not "none found"
+        try:
+            mlmodel = read_mlmodel(path, artifact.path)
         except ModelgateError as exc:
             yield Fail(f"{artifact.path}: cannot be read as an MLmodel: {exc}", at=f"artifacts[{index}].path")
             continue
-        found += 1
         run = manifest.lineage.run if manifest.lineage else None
         if mlmodel.run_id is not None:
             if run is None:

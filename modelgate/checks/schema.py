@@ -36,9 +36,21 @@ def schema(manifest: Manifest, params: SchemaParams, context: Context) -> Iterat
     the base commit when there is one). Validated with jsonschema (draft 2020-12 unless
     the schema says otherwise), compiled once per rule; each violation points at its key.
     """
+    from referencing.exceptions import Unresolvable  # jsonschema's own dependency; imported with it
+
+    from modelgate.errors import ConfigError
+
     validator = context.schema_validator(params.schema, params.file)
     data = manifest.to_dict(exclude_none=True)
-    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+    try:
+        errors = list(validator.iter_errors(data))
+    except Unresolvable as exc:
+        # Nothing is fetched: a $ref to anything outside the schema is the policy's mistake.
+        raise ConfigError(f"schema {params.file or '(inline)'}: {exc}; a $ref may point only inside"
+                          " the schema (#/...)") from None
+    except RecursionError:
+        raise ConfigError(f"schema {params.file or '(inline)'}: refers to itself without end") from None
+    for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
         keypath = tuple(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, dict):
             missing = [k for k in error.validator_value if k not in error.instance]

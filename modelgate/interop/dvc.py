@@ -87,7 +87,10 @@ def read_lock(path: str, display: str) -> list[Stage]:
             raise UsageError(f"{display}: stage {name!r} is not a mapping")
         base = os.path.join(folder, body["wdir"]) if isinstance(body.get("wdir"), str) else folder
         params: dict[str, Any] = {}
-        for values in (body.get("params") or {}).values():
+        files = body.get("params") or {}
+        if not isinstance(files, dict):
+            raise UsageError(f"{display}: stage {name!r}: params must map each params file to its values")
+        for values in files.values():
             params.update(flatten(values) if isinstance(values, dict) else {})
         where = f"{display}: stage {name}"
         stages.append(Stage(str(name), _outs(body.get("deps"), base, where), _outs(body.get("outs"), base, where),
@@ -179,7 +182,7 @@ def _metrics(dvc_yaml: str, stage_names: set[str]) -> dict[str, Any]:
                 raw = stream.read()
             try:
                 values = json.loads(raw) if full.endswith(".json") else read_yaml(full)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             for key, value in flatten(values).items():
                 if isinstance(value, int | float) and not isinstance(value, bool):

@@ -39,8 +39,13 @@ class MLmodel:
 def read_mlmodel(path: str, display: str | None = None) -> MLmodel:
     shown = display or path
     data = read_yaml(path, shown)
-    if not isinstance(data, dict) or "flavors" not in data:
-        raise UsageError(f"{shown}: not an MLflow MLmodel file (no `flavors:`)")
+    if not isinstance(data, dict) or not isinstance(data.get("flavors"), dict):
+        raise UsageError(f"{shown}: not an MLflow MLmodel file (no `flavors:` mapping)")
+    # What the mlflow-model check compares must have MLflow's shape: a run id of another
+    # type, or a signature that is not a mapping, would otherwise be read as "none".
+    for key, kind, what in (("run_id", str, "a string"), ("signature", dict, "a mapping")):
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            raise UsageError(f"{shown}: {key} must be {what}, not {type(data[key]).__name__}")
     flavors = mapping(data.get("flavors"))
     pyfunc = mapping(flavors.get("python_function"))
     python = pyfunc.get("python_version")
@@ -63,12 +68,14 @@ def _signature(raw: Any, display: str) -> dict[str, Any] | None:
     signature: dict[str, Any] = {}
     for side in ("inputs", "outputs"):
         text = raw.get(side)
-        if not isinstance(text, str):
+        if text is None:
             continue
+        if not isinstance(text, str):
+            raise UsageError(f"{display}: signature.{side} must be a JSON string, as MLflow writes it")
         try:
             specs = json.loads(text)
-        except ValueError:
-            raise UsageError(f"{display}: signature.{side} is not valid JSON") from None
+        except (ValueError, RecursionError):
+            raise UsageError(f"{display}: signature.{side} is not valid JSON (or nested too deeply)") from None
         signature[side] = [_field(spec, index, side) for index, spec in enumerate(specs if isinstance(specs, list)
                                                                                    else [])]
     return signature or None

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import posixpath
+import re
 from typing import TYPE_CHECKING
 
 from modelgate.hookspecs import hookimpl
@@ -38,8 +39,12 @@ if TYPE_CHECKING:
 
 NAME = "signed-commits"
 DEFAULT_SIGNERS = ".github/allowed_signers"
-# One record per commit: fields split by NUL, records by SOH. %G? verifies the signature.
-_FORMAT = "%H%x00%ae%x00%ce%x00%ct%x00%G?%x00%GS%x00%GF%x00%B%x01"
+# Eight fields per commit, each ended by a NUL (-z ends the last one): git never prints a
+# NUL inside a field, while a message or an email may hold any other control character
+# (SOH, the old record separator, included). %G? verifies the signature.
+_FORMAT = "%H%x00%ae%x00%ce%x00%ct%x00%G?%x00%GS%x00%GF%x00%B"
+_FIELDS = 8
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
 @record
@@ -81,10 +86,10 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
         handle.write(signers)
     try:
         log = git.run("-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={handle.name}",
-                      "log", f"--format={_FORMAT}", span).decode("utf-8", "replace")
+                      "log", "-z", f"--format={_FORMAT}", span).decode("utf-8", "replace")
     finally:
         os.unlink(handle.name)
-    commits = [_parse(record) for record in log.split("\x01") if record.strip()]
+    commits = _parse(log)
     # Commits that change files (an approval is an empty commit); merges count when they
     # differ from every parent, as git log shows them.
     changing = set(git.run("log", "--format=%H", span, "--", ".").decode().split())
@@ -121,9 +126,22 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     return Approvals(NAME, tuple(accepted), tuple(rejected), tuple(sorted(authors)))
 
 
-def _parse(record: str) -> _Commit:
-    sha, author, committer, timestamp, status, signer, key, body = record.strip("\n").split("\x00", 7)
-    return _Commit(sha, author, committer, int(timestamp), status or "E", signer, key, body)
+def _parse(log: str) -> list[_Commit]:
+    """The commits of ``git log -z --format=_FORMAT``, read by position."""
+    from modelgate.errors import GitError
+
+    fields = log.split("\x00")
+    if fields and fields[-1] == "":
+        fields.pop()
+    if len(fields) % _FIELDS:
+        raise GitError(f"git log printed {len(fields)} fields, not {_FIELDS} per commit; cannot read approvals")
+    commits = []
+    for start in range(0, len(fields), _FIELDS):
+        sha, author, committer, timestamp, status, signer, key, body = fields[start:start + _FIELDS]
+        if not _SHA.match(sha) or not timestamp.isdigit():
+            raise GitError(f"git log printed an unexpected commit {sha[:80]!r}; cannot read approvals")
+        commits.append(_Commit(sha, author, committer, int(timestamp), status or "E", signer, key, body))
+    return commits
 
 
 def _first_parents(git: GitRepo, merge_base: str, head: str) -> set[str]:

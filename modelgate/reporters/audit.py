@@ -91,6 +91,8 @@ def verify(path: str) -> tuple[bool, str]:
             data = json.load(stream, parse_constant=_no_constants)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError([Problem(path, 1, 1, f"not a readable audit record: {exc}")]) from None
+    except RecursionError:
+        raise InputError([Problem(path, 1, 1, "not a readable audit record: nested too deeply")]) from None
     if not isinstance(data, dict) or data.get("kind") != KIND or "record_sha256" not in data:
         raise InputError([Problem(path, 1, 1, f"not a {KIND} record")])
     claimed = data.pop("record_sha256")

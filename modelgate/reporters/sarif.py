@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any, TextIO
 
-from modelgate.escaping import strip_controls
+from modelgate.escaping import strip_controls, uri_path
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter
 from modelgate.results import Result, Summary
@@ -51,7 +51,7 @@ def document(summary: Summary) -> dict[str, Any]:
             "message": {"text": strip_controls(r.message + (f" (hint: {r.hint})" if r.hint else ""))},
             "locations": [{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": r.location.path, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {"uri": uri_path(r.location.path), "uriBaseId": "%SRCROOT%"},
                     "region": {"startLine": max(1, r.location.line), "startColumn": max(1, r.location.column)},
                 }
             }],
