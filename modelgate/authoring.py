@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from modelgate import __version__, discovery, manifest
-from modelgate.codeowners import owners_of
+from modelgate import __version__, codeowners, discovery, manifest
 from modelgate.editing import emit, write_text
 from modelgate.errors import GitError, InputError, UsageError
 from modelgate.gitrepo import GitRepo
@@ -126,7 +125,13 @@ def _build(request: InitRequest, files: list[str], folder: str, root: str,
     def first(attr: str) -> Any:
         return next((getattr(i, attr) for i in imports if getattr(i, attr)), None)
 
-    owners = list(request.owners) or owners_of(root, discovery.relpath(root, folder) + "/" + discovery.MANIFEST_NAME)
+    owners = list(request.owners)
+    if not owners:
+        found = codeowners.in_work_tree(root)
+        if found.problems:
+            # GitHub skips these lines; guessing what they meant would name the wrong owners.
+            raise UsageError(f"{found.problems[0]}: pass --owner @org/team (or an email), or fix CODEOWNERS")
+        owners = found.owners(discovery.relpath(root, folder) + "/" + discovery.MANIFEST_NAME)
     if not owners:
         raise UsageError("no owners: pass --owner @org/team (or an email), or add a CODEOWNERS file")
     data: dict[str, Any] = {

@@ -31,7 +31,7 @@ def add_parsers(sub: Any) -> None:
     init.add_argument("--stage", default="none", help="initial stage (default: none)")
     init.add_argument("--owner", action="append", default=[], dest="owners", metavar="OWNER",
                       help="@org/team, @user or email (repeatable; default: from CODEOWNERS)")
-    init.add_argument("--license", help='SPDX license id, or "proprietary"')
+    init.add_argument("--license", help='SPDX license expression, "proprietary" or LicenseRef-<name>')
     init.add_argument("--description")
     init.add_argument("-o", "--output", metavar="PATH",
                       help="manifest file or folder (default: modelgate.yaml beside the artifacts)")

@@ -8,13 +8,13 @@ ever in production? did this version ever have other bytes?) walk the base's his
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from modelgate import discovery, manifest, yamldoc
+from modelgate import globs as manifest_globs
 from modelgate.errors import UsageError
 from modelgate.gitrepo import ZERO, GitRepo
 from modelgate.manifest import Manifest, ManifestDoc
@@ -121,7 +121,7 @@ def read_history(repo: GitRepo, rev: str, root: str, globs: tuple[str, ...] = ()
 
 def _wanted(path: str, globs: tuple[str, ...]) -> bool:
     return discovery.is_manifest_name(os.path.basename(path)) and (
-        not globs or any(fnmatch.fnmatchcase(path, g) for g in globs)
+        manifest_globs.matches(path, globs)
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import field
 from typing import Any
 
-from modelgate import yamldoc
+from modelgate import globs, yamldoc
 from modelgate.errors import ConfigError, InputError, Problem
 from modelgate.records import record
 
@@ -142,6 +142,8 @@ def _check(data: dict[str, Any], where: Callable[[tuple[str, ...]], tuple[int, i
             isinstance(value, list) and all(isinstance(v, str) and v for v in value)
         ):
             problems.append(Problem(path, line, column, f"{prefix}{key} must be a list of strings"))
+        elif key == "manifests" and (bad := next(filter(None, map(globs.problem, value)), None)):
+            problems.append(Problem(path, line, column, f"{prefix}{bad}"))
         elif key == "base" and not (isinstance(value, str) and value):
             problems.append(Problem(path, line, column, f"{prefix}base must be a string (a git ref)"))
         elif key == "approvals" and not isinstance(value, dict):

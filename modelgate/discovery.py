@@ -7,10 +7,10 @@ walk that skips ``.git``, ``node_modules`` and virtual environments.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Callable
 
+from modelgate import globs as manifest_globs
 from modelgate.errors import UsageError
 from modelgate.gitrepo import GitRepo
 from modelgate.records import record
@@ -81,7 +81,7 @@ def discover(root: str, paths: list[str], globs: tuple[str, ...] = ()) -> Found:
     if not paths:
         folders.append(root)
     for path in _files_under(root, folders, wanted=is_manifest_name):
-        if not globs or any(fnmatch.fnmatchcase(relpath(root, path), g) for g in globs):
+        if manifest_globs.matches(relpath(root, path), globs):
             manifests.add(path)
     return Found(tuple(sorted(manifests)), tuple(others))
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import field
 from typing import Annotated, Any, Literal
 
-from modelgate import validation, yamldoc
+from modelgate import licenses, validation, yamldoc
 from modelgate.errors import InputError, Problem
 from modelgate.records import record
 from modelgate.validation import Constraint, Invalid, Strict, Verdicts
@@ -128,6 +128,9 @@ class Manifest(Strict):
     """One model version: what it is, where its bytes are, and how it was made."""
 
     __pydantic_config__ = Strict.renamed(api_version="apiVersion")
+    # The licence check's code and its SPDX License List decide validity too.
+    __verdict_modules__ = ("modelgate.licenses",)
+    __verdict_releases__ = ("license_expression",)
 
     api_version: Literal["modelgate/v1"]
     kind: Literal["Model"]
@@ -138,8 +141,8 @@ class Manifest(Strict):
                                      description="One of the governing policy's stages.")]
     description: Text | None = None
     owners: Annotated[list[Text], Constraint(min_length=1)]
-    license: Annotated[str | None, Constraint(max_length=256,
-                                              description='An SPDX license expression, or "proprietary".')] = None
+    license: Annotated[str | None, Constraint(max_length=256, description=licenses.DESCRIPTION),
+                       licenses.SpdxLicense()] = None
     artifacts: Annotated[list[Artifact], Constraint(min_length=1)]
     lineage: Lineage | None = None
     signature: Signature | None = None

@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from modelgate import config, discovery, manifest
+from modelgate import config, discovery, globs, manifest
 from modelgate.errors import RegistryError, UsageError
 from modelgate.manifest import Manifest, ManifestDoc
 from modelgate.records import record
@@ -93,7 +93,7 @@ class Registry:
             docs = []
             for path, sha in sorted(tree.blobs.items()):
                 if discovery.is_manifest_name(posixpath.basename(path)) and (
-                    not settings.manifests or any(_glob(path, g) for g in settings.manifests)
+                    globs.matches(path, settings.manifests)
                 ):
                     docs.append(manifest.from_bytes(repo.blob(sha), path, os.path.join(self.root, path)))
             return docs
@@ -180,12 +180,6 @@ class Registry:
         if any(which in e.aliases for e in versions):
             return self.resolve(name, alias=which)
         return self.resolve(name, stage=which)
-
-
-def _glob(path: str, pattern: str) -> bool:
-    import fnmatch
-
-    return fnmatch.fnmatchcase(path, pattern)
 
 
 def verify_artifacts(entry: Resolved, root: str) -> Resolved:

@@ -62,6 +62,11 @@ class Strict:
     """
 
     __pydantic_config__: ClassVar[dict[str, Any]] = {"strict": True, "extra": "forbid"}
+    # What else decides validity, so that a remembered verdict is keyed by it too: modules
+    # whose source is read into the key, and installed packages (import names) whose
+    # release is (a bundled data file, say).
+    __verdict_modules__: ClassVar[tuple[str, ...]] = ()
+    __verdict_releases__: ClassVar[tuple[str, ...]] = ()
 
     @staticmethod
     def renamed(**keys: str) -> dict[str, Any]:
@@ -119,23 +124,35 @@ class Constraint:
         return schema
 
 
-def _pydantic_releases() -> str | None:
-    """``pydantic-2.14.4.dist-info pydantic_core-2.50.5.dist-info``, read from the directory
-    listing rather than from importlib.metadata, which is slow to import and to query; None
-    when they cannot be told (then nothing is remembered)."""
+def _releases(*packages: str) -> str | None:
+    """``pydantic-2.14.4.dist-info pydantic_core-2.50.5.dist-info`` for the installed
+    ``packages`` (import names), read from the directory listing rather than from
+    importlib.metadata, which is slow to import and to query; None when one cannot be told
+    (then nothing is remembered)."""
     import importlib.util
     import os
 
-    spec = importlib.util.find_spec("pydantic")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    site = os.path.dirname(next(iter(spec.submodule_search_locations)))
-    try:
-        found = sorted(name for name in os.listdir(site)
-                       if name.startswith(("pydantic-", "pydantic_core-")) and name.endswith(".dist-info"))
-    except OSError:
-        return None
-    return " ".join(found) if len(found) == 2 else None
+    found = []
+    for package in packages:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        site = os.path.dirname(next(iter(spec.submodule_search_locations)))
+        try:
+            names = [n for n in _listing(site) if n.startswith(f"{package}-") and n.endswith(".dist-info")]
+        except OSError:
+            return None
+        if len(names) != 1:
+            return None
+        found += names
+    return " ".join(sorted(found))
+
+
+@functools.cache
+def _listing(folder: str) -> tuple[str, ...]:
+    import os
+
+    return tuple(os.listdir(folder))
 
 
 def load(cls: type[T], data: Any, verdicts: Verdicts | None = None, content: str | None = None) -> T:
@@ -174,15 +191,19 @@ def _code_digest(cls: type) -> str | None:
     """A digest of the code that decides what is valid as ``cls``: the modelgate version, the
     installed pydantic and pydantic-core releases, and the source of the module defining
     ``cls`` (its fields, bounds, ``__post_init__``), of this one, and of the strict YAML
-    loader that turns the bytes into the data validated. Reading three files costs less than
-    describing the classes field by field."""
+    loader that turns the bytes into the data validated, plus what ``cls`` names in
+    ``__verdict_modules__`` and ``__verdict_releases__``. Reading a few files costs less
+    than describing the classes field by field."""
+    import importlib
+
     from modelgate import __version__, yamldoc
 
-    releases = _pydantic_releases()
+    releases = _releases("pydantic", "pydantic_core", *getattr(cls, "__verdict_releases__", ()))
     if releases is None:
         return None
     digest = hashlib.sha256(f"{__version__}\0{releases}".encode())
-    for module in (sys.modules.get(cls.__module__), sys.modules[__name__], yamldoc):
+    extra = [importlib.import_module(name) for name in getattr(cls, "__verdict_modules__", ())]
+    for module in (sys.modules.get(cls.__module__), sys.modules[__name__], yamldoc, *extra):
         path = getattr(module, "__file__", None)
         if not path:
             return None

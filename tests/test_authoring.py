@@ -187,11 +187,24 @@ def test_init_records_the_content_digest_of_a_git_lfs_pointer(repo: Repo) -> Non
 
 
 def test_codeowners_patterns() -> None:
-    from modelgate.codeowners import _match
+    from modelgate.codeowners import parse
 
-    text = "# comment\n*  @all\n*.yaml @yaml-owners\n/models/ @models\ndocs/ @docs # trailing\n"
-    assert _match(text, "x/y.txt") == ["@all"]
-    assert _match(text, "models/a/modelgate.yaml") == ["@models"]
-    assert _match(text, "src/modelgate.yaml") == ["@yaml-owners"]
-    assert _match(text, "a/docs/modelgate.yaml") == ["@docs"]  # the last matching line wins
-    assert json.dumps(_match("", "x")) == "[]"
+    found = parse("# comment\n*  @all\n*.yaml @yaml-owners\n/models/ @models\ndocs/ @docs # trailing\n")
+    assert found.owners("x/y.txt") == ["@all"]
+    assert found.owners("models/a/modelgate.yaml") == ["@models"]
+    assert found.owners("src/modelgate.yaml") == ["@yaml-owners"]
+    assert found.owners("a/docs/modelgate.yaml") == ["@docs"]  # the last matching line wins
+    assert json.dumps(parse("").owners("x")) == "[]"
+
+
+def test_init_does_not_guess_owners_from_a_line_github_skips(repo: Repo) -> None:
+    repo.write("CODEOWNERS", "*  @acme/ml\n!models/fraud/  @acme/fraud\n")
+    repo.write("models/fraud/model.onnx", b"w")
+    proc = repo.run("init", "models/fraud/model.onnx", "--name", "fraud-detector", "--version", "1.0.0")
+    assert proc.returncode == 4
+    assert proc.stderr.strip().endswith(
+        "CODEOWNERS:2: '!models/fraud/': negation with ! is not supported by GitHub; GitHub skips this line:"
+        " pass --owner @org/team (or an email), or fix CODEOWNERS")
+    assert not (repo.root / "models/fraud/modelgate.yaml").exists()
+    args = ("init", "models/fraud/model.onnx", "--name", "fraud-detector", "--version", "1.0.0", "--owner", "@a/b")
+    assert repo.run(*args).returncode == 0

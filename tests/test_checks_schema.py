@@ -30,7 +30,7 @@ def test_inline_schema_requires_a_tag(repo: Repo, capsys: pytest.CaptureFixture[
 def test_schema_from_a_file_and_custom_message(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     repo.write("policies/prod.schema.json", '{"properties": {"license": {"enum": ["Apache-2.0", "proprietary"]}}}')
     policy(repo, "{file: policies/prod.schema.json, message: 'license must be approved by legal'}")
-    repo.manifest("m", license="GPL-3.0")
+    repo.manifest("m", license="GPL-3.0-only")
     assert check_in_process(repo, capsys=capsys).messages("MG010") == ["license must be approved by legal"]
     repo.manifest("m", license="proprietary")
     assert check_in_process(repo, capsys=capsys).code == 0

@@ -292,6 +292,29 @@ def test_codeowners_from_the_base_commit(repo: Repo, github: FakeGitHub, tmp_pat
     assert (code, result["outcome"]) == (0, "passed")
 
 
+def test_a_codeowners_line_github_skips_fails_the_rule(repo: Repo, github: FakeGitHub, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """GitHub skips a negation line; reading it any other way would pick owners nobody chose,
+    so the rule fails and names the line instead."""
+    pr = PullRequest(repo, github, tmp_path, monkeypatch,
+                     rule="{check: approvals, stages: [production], with: {min: 1, codeowners: true}}")
+    repo.git("checkout", "-q", "main")
+    repo.write("CODEOWNERS", "*  @acme/platform\n/m/  @acme/ml-leads\n!/m/experimental/  @acme/interns\n")
+    pr.base = repo.commit("owners")
+    repo.git("checkout", "-q", "promote")
+    github.answer(PULLS, pull(7, "author", pr.head, pr.base))
+    github.pages(f"{PULLS}/commits", [commit(pr.head, "author", "author@example.com")], per_page=30)
+    pr.members("@acme/ml-leads", "lead")
+    pr.reviews(review(81, "lead", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (1, "failed")
+    assert result["message"] == (
+        "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production including a code owner, but the base"
+        " commit's CODEOWNERS has lines GitHub skips: CODEOWNERS:3: '!/m/experimental/': negation with ! is not"
+        " supported by GitHub; GitHub skips this line; fix them on the base branch")
+
+
 def test_end_to_end_in_github_actions(pr: PullRequest) -> None:
     """The installed command as the Action runs it (GITHUB_ACTIONS=true: annotations on stdout)."""
     pr.reviews(review(80, "reviewer", "APPROVED", pr.base))

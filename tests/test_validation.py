@@ -226,7 +226,8 @@ def test_verdicts_name_the_installed_pydantic() -> None:
     """Upgrading pydantic or pydantic-core forgets the verdicts the old ones gave."""
     from importlib.metadata import version
 
-    releases = validation._pydantic_releases()
+    releases = validation._releases("pydantic", "pydantic_core")
+    assert releases is not None
     assert f"pydantic-{version('pydantic')}.dist-info" in releases
     assert f"pydantic_core-{version('pydantic_core')}.dist-info" in releases
 

@@ -12,6 +12,7 @@ from modelgate.records import record
 from modelgate.validation import Constraint, Strict
 
 if TYPE_CHECKING:
+    from modelgate.codeowners import CodeOwners
     from modelgate.context import Context
     from modelgate.manifest import Manifest, ManifestDoc
     from modelgate.policy import Policy
@@ -140,7 +141,17 @@ def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None
     assert found is not None
     from modelgate.approvals import tally
 
-    owners = _code_owners(doc.path, context) if params.codeowners else None
+    owners = None
+    if params.codeowners:
+        codeowners = _code_owners(context)
+        if codeowners.problems:
+            more = len(codeowners.problems) - 3
+            shown = "; ".join(codeowners.problems[:3]) + (f"; and {more} more" if more > 0 else "")
+            yield Fail(f"{needs} for {manifest.ref} -> {manifest.stage} including a code owner, but the base"
+                       f" commit's CODEOWNERS has lines GitHub skips: {shown}; fix them on the base branch",
+                       at="stage")
+            return None
+        owners = codeowners.owners(doc.path)
     result = tally(found, manifest.ref, manifest.stage, params.from_, params.distinct_from_author, owners)
     context.record_approvals(result.counted, result.rejected)
     evidence = "; ".join(f"{a.who} ({a.evidence})" for a in result.counted)
@@ -154,9 +165,9 @@ def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None
     return f"approved by {evidence}{refused}"
 
 
-def _code_owners(path: str, context: Context) -> list[str]:
-    """The owners of ``path`` in the CODEOWNERS of the trusted tree (the base commit)."""
-    from modelgate.codeowners import owners_in
+def _code_owners(context: Context) -> CodeOwners:
+    """The CODEOWNERS of the trusted tree (the base commit)."""
+    from modelgate.codeowners import find
 
     assert context.tree is not None
-    return owners_in(context.tree.read, path)
+    return find(context.tree.read)

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from modelgate import __version__
+from modelgate import __version__, licenses
 from modelgate.interop import flatten
 from modelgate.registry import Resolved
 
@@ -26,8 +26,10 @@ SPEC_VERSION = "1.6"
 
 
 def _license(text: str) -> dict[str, Any]:
-    if text.lower() == "proprietary" or (" " in text.strip() and not any(
-            op in text for op in (" AND ", " OR ", " WITH "))):
+    """An SPDX expression as CycloneDX's ``expression``; anything else (``proprietary``, or
+    text that is not a valid expression, which a valid manifest cannot hold) as a named
+    licence, so the BOM never carries an invalid expression."""
+    if text == licenses.PROPRIETARY or not licenses.is_valid(text):
         return {"license": {"name": text}}
     return {"expression": text}
 

@@ -11,17 +11,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from modelgate import licenses
 from modelgate.errors import UsageError
 from modelgate.interop import Imported, mapping, parse_yaml
 
-# The Hub's license ids -> SPDX identifiers (the ones models use most).
+# The Hub's licence ids (huggingface.co/docs/hub/repositories-licenses) that are not an
+# SPDX id in another case: deprecated SPDX spellings (which meant "-only") and short names.
 SPDX = {
-    "apache-2.0": "Apache-2.0", "mit": "MIT", "bsd-3-clause": "BSD-3-Clause", "bsd-2-clause": "BSD-2-Clause",
-    "gpl-3.0": "GPL-3.0-only", "gpl-2.0": "GPL-2.0-only", "lgpl-3.0": "LGPL-3.0-only", "agpl-3.0": "AGPL-3.0-only",
-    "mpl-2.0": "MPL-2.0", "cc-by-4.0": "CC-BY-4.0", "cc-by-sa-4.0": "CC-BY-SA-4.0", "cc-by-nc-4.0": "CC-BY-NC-4.0",
-    "cc-by-nc-sa-4.0": "CC-BY-NC-SA-4.0", "cc0-1.0": "CC0-1.0", "openrail": "LicenseRef-OpenRAIL",
-    "bigscience-openrail-m": "LicenseRef-BigScience-OpenRAIL-M", "llama2": "LicenseRef-Llama2",
-    "llama3": "LicenseRef-Llama3", "unlicense": "Unlicense", "other": "LicenseRef-other",
+    "gpl-2.0": "GPL-2.0-only", "gpl-3.0": "GPL-3.0-only", "lgpl-2.1": "LGPL-2.1-only",
+    "lgpl-3.0": "LGPL-3.0-only", "agpl-3.0": "AGPL-3.0-only", "c-uda": "C-UDA-1.0", "odc-by": "ODC-By-1.0",
+    "odbl": "ODbL-1.0", "pddl": "PDDL-1.0",
 }
 # Which way is better, for the metric types model cards use most.
 MAXIMIZE = frozenset({"accuracy", "f1", "precision", "recall", "auc", "roc_auc", "bleu", "rouge", "rouge1",
@@ -52,7 +51,8 @@ def import_card(path: str) -> Imported:
     imported = Imported(source=path)
     license_id = card.get("license")
     if isinstance(license_id, str):
-        imported.license = SPDX.get(license_id.lower(), license_id)
+        name = card.get("license_name")
+        imported.license = spdx_license(license_id, name if isinstance(name, str) else None)
     for key in ("base_model", "pipeline_tag", "library_name"):
         value = card.get(key)
         if isinstance(value, list):
@@ -70,6 +70,22 @@ def import_card(path: str) -> Imported:
         for result in model.get("results") or ():
             _result(result, imported)
     return imported
+
+
+def spdx_license(hub_id: str, license_name: str | None = None) -> str | None:
+    """The Hub's ``license`` as an SPDX id or ``LicenseRef-``: ``apache-2.0`` -> ``Apache-2.0``,
+    ``llama2`` -> ``LicenseRef-llama2``, ``other`` with ``license_name: acme`` ->
+    ``LicenseRef-acme``; None for ``unknown`` (then the manifest has no licence to claim)."""
+    key = hub_id.strip().lower()
+    if key in ("", "unknown"):
+        return None
+    if key == "other":
+        return licenses.license_ref(license_name or "other")
+    if key in SPDX:
+        return SPDX[key]
+    # Only an id the SPDX list spells the same way, in any case: a family such as "gpl" or
+    # "bsd" names no one licence and becomes a LicenseRef, never a guessed id.
+    return licenses.spdx_id(key) or licenses.license_ref(key)
 
 
 def _result(result: Any, imported: Imported) -> None:
