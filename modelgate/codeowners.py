@@ -10,16 +10,19 @@ import os
 import re
 from collections.abc import Callable
 
+from modelgate import confine
+
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
 
 def owners_of(root: str, rel: str) -> list[str]:
-    """The owners the repository's CODEOWNERS gives ``rel`` (repo-relative), or []."""
+    """The owners the repository's CODEOWNERS gives ``rel`` (repo-relative), or []. A
+    CODEOWNERS that is a link out of the repository or into ``.git`` is an InputError."""
     for location in LOCATIONS:
         path = os.path.join(root, location)
         if os.path.isfile(path) and os.path.getsize(path) <= 3 << 20:
-            with open(path, encoding="utf-8", errors="replace") as stream:
-                return _match(stream.read(), rel)
+            raw = confine.read(root, location, location, 3 << 20)
+            return _match(raw.decode("utf-8", "replace"), rel)
     return []
 
 

@@ -65,5 +65,9 @@ def prepare(options: Options, root: str) -> Setup:
         return Setup(root, git, None, worktree, local)
     if git is None:
         raise UsageError(f"a base ({ref}) needs a git repository; {root} is not one")
-    base = Base(git, ref, root, local.manifests)
-    return Setup(root, git, base, base.tree, config.load(base.tree.read, options.env, flags))
+    base = Base(git, ref, root)
+    # Everything that decides what is checked comes from the base commit, the manifest
+    # globs included: a change's own `manifests:` must not hide a base manifest it deletes.
+    trusted = config.load(base.tree.read, options.env, flags)
+    base.globs = trusted.manifests
+    return Setup(root, git, base, base.tree, trusted)

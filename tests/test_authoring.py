@@ -181,8 +181,15 @@ def test_a_card_without_front_matter_is_a_usage_error(repo: Repo) -> None:
 
 def test_init_records_the_content_digest_of_a_git_lfs_pointer(repo: Repo) -> None:
     oid = "a" * 64
-    repo.write("m/model.bin", f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 12345\n")
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 12345\n"
+    repo.write("m/model.bin", pointer)
+    # Where git's attributes do not say filter=lfs, the pointer is just bytes (as check sees it).
     assert repo.run("init", "m/model.bin", "--name", "m", "--version", "1.0.0", "--owner", "@a/b").returncode == 0
+    assert _manifest(repo, "m/modelgate.yaml")["artifacts"] == [
+        {"path": "model.bin", "sha256": sha256(pointer.encode()), "size": len(pointer)}]
+    repo.write(".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n")
+    assert repo.run("init", "m/model.bin", "--name", "m", "--version", "1.0.0", "--owner", "@a/b",
+                    "--force").returncode == 0
     assert _manifest(repo, "m/modelgate.yaml")["artifacts"] == [{"path": "model.bin", "sha256": oid, "size": 12345}]
 
 

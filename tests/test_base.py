@@ -13,7 +13,7 @@ from tests.conftest import Repo
 
 def _head(repo: Repo, folder: str) -> manifest.ManifestDoc:
     path = os.path.join(str(repo.root), folder, "modelgate.yaml")
-    return manifest.load(path, f"{folder}/modelgate.yaml")
+    return manifest.load(path, f"{folder}/modelgate.yaml", root=str(repo.root))
 
 
 def test_an_unchanged_manifest_is_parsed_once_and_a_changed_one_again(repo: Repo) -> None:

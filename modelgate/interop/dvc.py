@@ -14,6 +14,7 @@ import os
 from dataclasses import field
 from typing import Any
 
+from modelgate import confine
 from modelgate.discovery import relpath
 from modelgate.errors import UsageError
 from modelgate.interop import Imported, flatten, read_yaml, unflatten
@@ -107,18 +108,25 @@ def read_dvcfile(path: str, display: str) -> tuple[Out, ...]:
 
 
 def records(root: str, artifact: str) -> list[Record]:
-    """What every DVC file from the artifact's folder up to ``root`` records about it."""
+    """What every DVC file from the artifact's folder up to ``root`` records about it.
+
+    The DVC files are the change's: one that is a link out of the repository or into
+    ``.git`` is an InputError naming it, and is not read.
+    """
     found: list[Record] = []
     real = os.path.realpath(artifact)
+    real_root = os.path.realpath(root)
     dvcfile = artifact + ".dvc"
-    if os.path.isfile(dvcfile):
-        found += [Record(relpath(root, dvcfile), out) for out in read_dvcfile(dvcfile, relpath(root, dvcfile))
-                  if os.path.realpath(out.path) == real]
+    if os.path.lexists(dvcfile):
+        shown = relpath(root, dvcfile)
+        confine.locate(root, dvcfile, shown, real_root)
+        found += [Record(shown, out) for out in read_dvcfile(dvcfile, shown) if os.path.realpath(out.path) == real]
     folder = os.path.dirname(artifact)
     while True:
         lock = os.path.join(folder, LOCK)
-        if os.path.isfile(lock):
+        if os.path.lexists(lock):
             shown = relpath(root, lock)
+            confine.locate(root, lock, shown, real_root)
             for stage in read_lock(lock, shown):
                 found += [Record(f"{shown}:{stage.name}", out, stage) for out in stage.outs
                           if os.path.realpath(out.path) == real]
