@@ -4,6 +4,7 @@ files MLflow, DVC and huggingface_hub really write."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -202,3 +203,23 @@ def test_codeowners_patterns() -> None:
     assert _match(text, "src/modelgate.yaml") == ["@yaml-owners"]
     assert _match(text, "a/docs/modelgate.yaml") == ["@docs"]  # the last matching line wins
     assert json.dumps(_match("", "x")) == "[]"
+
+
+def test_init_reads_no_dvc_metrics_file_outside_the_repository(repo: Repo) -> None:
+    secret = repo.root.parent / "outside-metrics.json"
+    secret.write_text('{"auc": 0.123456}')
+    repo.write("model.bin", b"weights")
+    repo.write("dvc.lock", "schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n"
+                           "    outs:\n    - {path: model.bin, md5: 0123456789abcdef0123456789abcdef, size: 7}\n")
+    repo.write("dvc.yaml", "stages:\n  train:\n    cmd: python train.py\n    metrics: [metrics.json]\n")
+    os.symlink(secret, repo.root / "metrics.json")
+    result = repo.run("init", "model.bin", "--name", "m", "--version", "1.0.0", "--owner", "@a/b",
+                      "--from-dvc", "dvc.lock")
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert result.stderr.startswith("modelgate: error: metrics.json:1:1: leads outside the repository"), result.stderr
+    assert not (repo.root / "modelgate.yaml").exists()
+    os.remove(repo.root / "metrics.json")
+    repo.write("metrics.json", '{"auc": 0.93}')
+    assert repo.run("init", "model.bin", "--name", "m", "--version", "1.0.0", "--owner", "@a/b",
+                    "--from-dvc", "dvc.lock").returncode == 0
+    assert _manifest(repo, "modelgate.yaml")["metrics"] == {"auc": 0.93}

@@ -17,7 +17,7 @@ from typing import Any
 from modelgate import confine
 from modelgate.discovery import relpath
 from modelgate.errors import UsageError
-from modelgate.interop import Imported, flatten, read_yaml, unflatten
+from modelgate.interop import Imported, flatten, parse_yaml, read_yaml, unflatten
 from modelgate.records import record
 
 LOCK = "dvc.lock"
@@ -158,7 +158,7 @@ def import_lock(path: str, artifacts: list[str], manifest_dir: str, root: str) -
             if entry["uri"] not in {d["uri"] for d in imported.data}:
                 imported.data.append(entry)
     imported.params = unflatten(params) if params else None
-    imported.metrics = _metrics(os.path.join(os.path.dirname(path), "dvc.yaml"), {s.name for s in producing})
+    imported.metrics = _metrics(os.path.join(os.path.dirname(path), "dvc.yaml"), {s.name for s in producing}, root)
     return imported
 
 
@@ -166,11 +166,12 @@ def _uri(path: str, manifest_dir: str) -> str:
     return os.path.relpath(path, manifest_dir).replace(os.sep, "/")
 
 
-def _metrics(dvc_yaml: str, stage_names: set[str]) -> dict[str, Any]:
-    """Numeric values of the metrics files the stages declare in dvc.yaml (JSON or YAML)."""
+def _metrics(dvc_yaml: str, stage_names: set[str], root: str) -> dict[str, Any]:
+    """Numeric values of the metrics files the stages declare in dvc.yaml (JSON or YAML).
+    A file dvc.yaml names outside the repository or under ``.git`` is refused, not read."""
     if not os.path.isfile(dvc_yaml):
         return {}
-    data = read_yaml(dvc_yaml)
+    data = parse_yaml(confine.read(root, dvc_yaml, relpath(root, dvc_yaml)), relpath(root, dvc_yaml))
     metrics: dict[str, Any] = {}
     stages = data.get("stages") if isinstance(data, dict) else None
     for name, body in (stages or {}).items():
@@ -183,10 +184,9 @@ def _metrics(dvc_yaml: str, stage_names: set[str]) -> dict[str, Any]:
             full = os.path.join(os.path.dirname(dvc_yaml), file)
             if not os.path.isfile(full) or os.path.getsize(full) > 1 << 20:
                 continue
-            with open(full, "rb") as stream:
-                raw = stream.read()
+            raw = confine.read(root, full, relpath(root, full))
             try:
-                values = json.loads(raw) if full.endswith(".json") else read_yaml(full)
+                values = json.loads(raw) if full.endswith(".json") else parse_yaml(raw, relpath(root, full))
             except ValueError:
                 continue
             for key, value in flatten(values).items():
