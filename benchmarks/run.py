@@ -295,6 +295,7 @@ def lfs_pointer(work: Path) -> None:
     git(repo, "init", "-q")
     pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 10737418240\n"
     (folder / "model.bin").write_text(pointer)
+    (repo / ".gitattributes").write_text("*.bin filter=lfs diff=lfs merge=lfs -text\n")  # `git lfs track`
     data = {"apiVersion": "modelgate/v1", "kind": "Model", "name": "lfs", "version": "1.0.0", "stage": "none",
             "owners": ["@acme/ml"], "artifacts": [{"path": "model.bin", "sha256": oid, "size": 10737418240}]}
     (folder / "modelgate.yaml").write_text(json.dumps(data))

@@ -1,9 +1,10 @@
 """Where a manifest's artifact path points, and whether that is acceptable.
 
 A path is relative to the manifest's folder, uses ``/``, has no ``..``, and resolves
-(symlinks included) to a regular file inside the repository. Anything else is refused
-before the file is opened: a FIFO would hang a reader, ``/dev/zero`` never ends, and a
-symlink out of the repository would let a change vouch for files it does not contain.
+(symlinks included) to a regular file inside the repository and outside ``.git``. Anything
+else is refused before the file is opened: a FIFO would hang a reader, ``/dev/zero`` never
+ends, and a symlink out of the repository or into ``.git`` would let a change vouch for
+files it does not contain.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 import stat
+
+from modelgate.confine import IN_GIT, real_below, refusal
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -36,8 +39,11 @@ def resolve(root: str, manifest_dir: str, path: str, real_root: str | None = Non
         raise ArtifactPathError("artifact path contains '..'; keep artifacts at or below the manifest's folder")
     parts = [p for p in path.split("/") if p not in ("", ".")]
     real = real_below(real_dir, parts) if real_dir is not None else os.path.realpath(os.path.join(manifest_dir, *parts))
-    real_root = real_root or os.path.realpath(root)
-    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):  # both are real paths
+    where = refusal(real_root or os.path.realpath(root), real)
+    if where == IN_GIT:
+        raise ArtifactPathError("artifact path is inside .git/, which no commit holds; keep artifacts in the"
+                                " work tree")
+    if where is not None:
         raise ArtifactPathError("artifact path leaves the repository (through a symlink)")
     try:
         st = os.stat(real)
@@ -50,17 +56,3 @@ def resolve(root: str, manifest_dir: str, path: str, real_root: str | None = Non
     if not stat.S_ISREG(st.st_mode):
         raise ArtifactPathError("artifact path is not a regular file (device, FIFO or socket)")
     return real
-
-
-def real_below(real_dir: str, parts: list[str]) -> str:
-    """``realpath(real_dir/parts...)`` for a ``real_dir`` without symlinks: one ``lstat`` per
-    part instead of one per component from ``/``; any symlink goes the long way."""
-    path = real_dir
-    for part in parts:
-        path = os.path.join(path, part)
-        try:
-            if stat.S_ISLNK(os.lstat(path).st_mode):
-                return os.path.realpath(os.path.join(real_dir, *parts))
-        except OSError:
-            return os.path.realpath(os.path.join(real_dir, *parts))
-    return path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,7 +148,10 @@ def _build(request: InitRequest, files: list[str], folder: str, root: str,
     license_id = request.license or first("license")
     if license_id:
         data["license"] = license_id
-    data["artifacts"] = [_artifact(f, folder) for f in files]
+    from modelgate.lfs import tracked_by
+
+    lfs = tracked_by(root)
+    data["artifacts"] = [_artifact(f, folder, lfs) for f in files]
     lineage = _lineage(root, folder, imports, first("commit"))
     if lineage:
         data["lineage"] = lineage
@@ -168,20 +171,24 @@ def _build(request: InitRequest, files: list[str], folder: str, root: str,
     return data
 
 
-def _artifact(path: str, folder: str) -> dict[str, Any]:
-    digest = file_digest(path)
+def _artifact(path: str, folder: str, lfs: Callable[[str], bool]) -> dict[str, Any]:
+    digest = file_digest(path, lfs=lfs)
     return {"path": os.path.relpath(path, folder).replace(os.sep, "/"), "sha256": digest.sha256, "size": digest.size}
 
 
-def file_digest(path: str, hasher: Hasher | None = None) -> Digest:
-    """The file's digest; for a Git LFS pointer, the content's digest the pointer records."""
+def file_digest(path: str, hasher: Hasher | None = None, *, lfs: Callable[[str], bool]) -> Digest:
+    """The file's digest; for a Git LFS pointer at a path ``lfs`` says git gives
+    ``filter=lfs`` (:func:`modelgate.lfs.tracked_by`), the content's digest the pointer
+    records. Anywhere else a pointer is just bytes, as ``check`` sees it."""
     from modelgate.lfs import LfsError, read_pointer
 
     try:
         pointer = read_pointer(path)
     except LfsError as exc:
-        raise UsageError(f"{path}: {exc}") from None
-    if pointer is not None:
+        pointer = None
+        if lfs(path):
+            raise UsageError(f"{path}: {exc}") from None
+    if pointer is not None and lfs(path):
         return Digest(pointer.oid, pointer.size)
     try:
         return (hasher or Hasher()).digest(path)

@@ -128,7 +128,7 @@ def _cmd_hash(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         if not outcome.stale:
             continue
         stale += len(outcome.stale)
-        changed = options.update and update(path, outcome)
+        changed = options.update and update(root, path, outcome)
         print(esc(f"{outcome.path}: {'updated' if changed else 'stale'}"))
         for item in outcome.stale:
             print(esc(f"  {item.describe()}"))
@@ -168,9 +168,11 @@ def _cmd_diff(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         settings = config.load(WorkTree(root).read, os.environ, {})
         ref, name = _ref_and_name(repo, options.args)
         ref = ref or base_ref(None, os.environ, settings.base, ci=in_ci(None, os.environ)) or "HEAD"
-        base = Base(repo, ref, root, settings.manifests)
-        found = discovery.discover(root, [], settings.manifests)
-        head = [manifest.load(p, discovery.relpath(root, p)) for p in found.manifests]
+        base = Base(repo, ref, root)
+        # As `check` does: the base commit's globs select the manifests of both sides.
+        base.globs = config.load(base.tree.read, os.environ, {}).manifests
+        found = discovery.discover(root, [], base.globs)
+        head = [manifest.load(p, discovery.relpath(root, p), root=root) for p in found.manifests]
         diffs = diff(base.manifests(), head, name)
     finally:
         repo.close()

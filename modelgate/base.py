@@ -13,10 +13,9 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from modelgate import discovery, manifest, yamldoc
-from modelgate import globs as manifest_globs
+from modelgate import confine, discovery, manifest, yamldoc
 from modelgate.errors import UsageError
-from modelgate.gitrepo import ZERO, GitRepo
+from modelgate.gitrepo import LINK_MODE, ZERO, GitRepo
 from modelgate.manifest import Manifest, ManifestDoc
 from modelgate.records import record
 from modelgate.trees import CommitTree
@@ -105,24 +104,19 @@ class History:
 def read_history(repo: GitRepo, rev: str, root: str, globs: tuple[str, ...] = (),
                  known: Mapping[str, Manifest | None] | None = None, verdicts: Verdicts | None = None) -> History:
     """Manifest states in ``rev``'s history, through one ``git log`` and one batch of blob
-    reads; ``known`` (blob SHA -> model) spares parsing blobs already read."""
-    changes = [c for c in repo.changes(rev, MANIFEST_PATHSPECS) if _wanted(c.path, globs)]
+    reads; ``known`` (blob SHA -> model) spares parsing blobs already read. A manifest that
+    was a symlink is no manifest in that state: its blob is a path, never parsed."""
+    changes = [c for c in repo.changes(rev, MANIFEST_PATHSPECS) if discovery.is_selected_manifest(c.path, globs)]
     parsed: dict[str, Manifest | None] = dict(known or {})
-    wanted = {c.blob: c.path for c in changes if c.blob != ZERO and c.blob not in parsed}
+    wanted = {c.blob: c.path for c in changes if c.blob != ZERO and c.mode != LINK_MODE and c.blob not in parsed}
     raws = repo.blobs(list(wanted), limit=yamldoc.MAX_BYTES)
     for (sha, path), raw in zip(wanted.items(), raws, strict=True):
         parsed[sha] = manifest.from_bytes(raw, path, os.path.join(root, path), verdicts).model
     history = History()
     for change in changes:
-        model = parsed.get(change.blob)
+        model = None if change.mode == LINK_MODE else parsed.get(change.blob)
         history.events.append(Event(change.commit, change.timestamp, change.author, change.path, model))
     return history
-
-
-def _wanted(path: str, globs: tuple[str, ...]) -> bool:
-    return discovery.is_manifest_name(os.path.basename(path)) and (
-        manifest_globs.matches(path, globs)
-    )
 
 
 class Base:
@@ -159,10 +153,16 @@ class Base:
     def manifests(self) -> list[ManifestDoc]:
         """Manifests at the merge-base (what this change started from)."""
         if self._docs is None:
-            files = sorted((p, sha) for p, sha in self.repo.tree(self.merge_base).items() if _wanted(p, self.globs))
+            blobs, links = self.repo.listing(self.merge_base)
+            files = sorted((p, sha) for p, sha in blobs.items() if discovery.is_selected_manifest(p, self.globs))
             raws = self.repo.blobs([sha for _, sha in files], limit=yamldoc.MAX_BYTES)
-            self._docs = [self._doc(path, raw) for (path, _), raw in zip(files, raws, strict=True)]
-            self._models = {sha: doc.model for (_, sha), doc in zip(files, self._docs, strict=True)}
+            docs = [self._doc(path, raw) for (path, _), raw in zip(files, raws, strict=True)]
+            self._models = {sha: doc.model for (_, sha), doc in zip(files, docs, strict=True)}
+            # A symlink named like a manifest is refused here as in the work tree: its blob
+            # is a path, and parsing it could make a manifest of the link's target text.
+            docs += [manifest.refused(path, os.path.join(self.root, path), confine.LINK)
+                     for path in links if discovery.is_selected_manifest(path, self.globs)]
+            self._docs = sorted(docs, key=lambda doc: doc.path)
         return self._docs
 
     def _doc(self, path: str, raw: bytes) -> ManifestDoc:

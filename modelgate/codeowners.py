@@ -31,7 +31,8 @@ import os
 import re
 from collections.abc import Callable
 
-from modelgate.errors import InputError, Problem
+from modelgate import confine
+from modelgate.errors import InputError
 from modelgate.records import record
 
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
@@ -70,18 +71,13 @@ NONE = CodeOwners(None, (), ())
 
 
 def in_work_tree(root: str) -> CodeOwners:
-    """The work tree's CODEOWNERS (for ``init``); one that resolves outside ``root`` is not read."""
-    from modelgate import yamldoc
-
-    top = os.path.realpath(root)
+    """The work tree's CODEOWNERS (for ``init``); one that leads outside the repository or
+    into ``.git`` is an InputError naming it, never read."""
 
     def read(location: str) -> bytes:
-        path = os.path.join(root, location)
-        if not os.path.isfile(path):
+        if not os.path.isfile(os.path.join(root, location)):
             raise FileNotFoundError(location)
-        if os.path.commonpath([os.path.realpath(path), top]) != top:
-            raise InputError([Problem(location, 1, 1, "it resolves outside the repository")])
-        return yamldoc.read_limited(path, location, MAX_BYTES - 1)
+        return confine.read(root, location, location, MAX_BYTES - 1)
 
     return find(read)
 

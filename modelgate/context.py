@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from modelgate import discovery, manifest
-from modelgate.artifacts import ArtifactPathError, real_below, resolve
+from modelgate.artifacts import ArtifactPathError, resolve
+from modelgate.confine import real_below
 from modelgate.hashing import Digest, Hasher
 from modelgate.manifest import ManifestDoc
 
@@ -48,6 +49,7 @@ class Context:
         self._by_name: dict[str, list[ManifestDoc]] | None = None
         self._resolved: dict[tuple[str, str], str | ArtifactPathError] = {}
         self._realpaths: dict[str, str] = {}
+        self._lfs: dict[str, bool] = {}  # artifact real path -> git attributes say filter=lfs
         self._validators: dict[str, Any] = {}
         self._approvals: dict[str, Approvals] = {}  # provider -> its answer
         self._counted: dict[Approval, None] = {}  # insertion-ordered sets, for the audit record
@@ -64,8 +66,14 @@ class Context:
             display = discovery.relpath(self.root, abspath)
             raw = self.overlay.get(abspath)
             verdicts = self.hasher.cache
-            doc = (manifest.load(abspath, display, verdicts) if raw is None
-                   else manifest.from_bytes(raw, display, abspath, verdicts))
+            if raw is None:
+                # The folder's real path is cached: a thousand manifests cost a thousand
+                # lstats, not a realpath walk each. (A link as the file is refused anyway.)
+                folder, name = os.path.split(abspath)
+                doc = manifest.load(abspath, display, verdicts, root=self.root, real_root=self._real(self.root),
+                                    real=os.path.join(self._real(folder), name))
+            else:
+                doc = manifest.from_bytes(raw, display, abspath, verdicts)
             self._docs[abspath] = doc
         return doc
 
@@ -119,6 +127,20 @@ class Context:
 
     def digest(self, abspath: str) -> Digest:
         return self.hasher.digest(abspath)
+
+    def lfs_tracked(self, path: str) -> bool:
+        """Whether git's attributes give the artifact at real path ``path`` ``filter=lfs``:
+        only there is a Git LFS pointer evidence of content; elsewhere pointer-shaped bytes
+        are just bytes. One ``git check-attr`` answers for every artifact resolved so far."""
+        if self.git is None:
+            return False
+        if path not in self._lfs:
+            real_root = self._real(self.root)
+            asked = {p for p in self._resolved.values() if isinstance(p, str) and p not in self._lfs} | {path}
+            rels = {p: discovery.relpath(real_root, p) for p in asked}
+            tracked = self.git.lfs_paths(sorted(rels.values()))
+            self._lfs.update((p, rel in tracked) for p, rel in rels.items())
+        return self._lfs[path]
 
     def lfs_object(self, oid: str) -> str | None:
         """The local Git LFS content of ``oid``, if this clone has it."""

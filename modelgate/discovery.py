@@ -2,15 +2,23 @@
 
 Inside a git repository the candidate files come from ``git ls-files`` (tracked plus
 untracked-but-not-ignored), so whatever git ignores is ignored; elsewhere a directory
-walk that skips ``.git``, ``node_modules`` and virtual environments.
+walk. One rule for the work tree and the base: a file git tracks is never skipped, whatever
+sits next to it (a change must not hide a manifest from the gate by adding a
+``pyvenv.cfg`` beside it, or by moving it under ``node_modules/``). Only untracked places
+are skipped: what git ignores, ``.git``, and untracked virtual environments and
+``node_modules``. The base side (:mod:`modelgate.base`) reads the commit's tree, which holds
+tracked files only.
+
+The config's ``manifests`` globs are gitignore-style (``*`` stays within a folder, ``**``
+crosses folders, ``!`` excludes again, the last match wins) and select on both sides.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 
-from modelgate import globs as manifest_globs
 from modelgate.errors import UsageError
 from modelgate.gitrepo import GitRepo
 from modelgate.records import record
@@ -80,10 +88,41 @@ def discover(root: str, paths: list[str], globs: tuple[str, ...] = ()) -> Found:
             others.append(full)
     if not paths:
         folders.append(root)
+    selects = selector(globs)
     for path in _files_under(root, folders, wanted=is_manifest_name):
-        if manifest_globs.matches(relpath(root, path), globs):
+        if selects(relpath(root, path)):
             manifests.add(path)
     return Found(tuple(sorted(manifests)), tuple(others))
+
+
+def selector(globs: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether the config's ``manifests`` globs select a repo-relative path (all paths when
+    there are none): gitignore's rules (:mod:`modelgate.globs`), the same for the work tree
+    and the base."""
+    from modelgate import globs as manifest_globs
+
+    if not globs:
+        return lambda path: True
+    return lambda path: manifest_globs.matches(path, globs)
+
+
+def is_selected_manifest(path: str, globs: tuple[str, ...]) -> bool:
+    """A repo-relative path (``/``-separated) the globs select with a manifest's name."""
+    return is_manifest_name(path.rpartition("/")[2]) and selector(globs)(path)
+
+
+def _skipped(path: str, venvs: tuple[str, ...]) -> bool:
+    """An untracked place discovery skips: a tool's folder, or inside a virtual environment."""
+    return bool(_SKIP_DIRS.intersection(path.split("/"))) or path.startswith(venvs)
+
+
+def _present(path: str) -> bool:
+    """Listed and still there (a tracked file may be deleted in the work tree); a symlink
+    counts, so that loading it says why it is refused."""
+    try:
+        return not stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _files_under(root: str, folders: list[str], wanted: Callable[[str], bool]) -> list[str]:
@@ -93,15 +132,14 @@ def _files_under(root: str, folders: list[str], wanted: Callable[[str], bool]) -
     repo = GitRepo(root) if os.path.exists(os.path.join(root, ".git")) else None
     if repo is not None:
         specs = [relpath(root, f) or "." for f in folders]
-        listed = repo.list_files(specs)
+        listed = repo.work_files(specs)
         venvs = tuple(p[: -len("pyvenv.cfg")] for p in listed if p == "pyvenv.cfg" or p.endswith("/pyvenv.cfg"))
         # Names first: a stat per file of a large repository is most of the cost otherwise.
         return [
-            os.path.join(root, p) for p in listed
+            os.path.join(root, p) for p, tracked in listed.items()
             if wanted(p.rpartition("/")[2])
-            and not _SKIP_DIRS.intersection(p.split("/"))
-            and not p.startswith(venvs)
-            and os.path.isfile(os.path.join(root, p))
+            and (tracked or not _skipped(p, venvs))
+            and _present(os.path.join(root, p))
         ]
     found: list[str] = []
     for folder in folders:

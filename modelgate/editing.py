@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from modelgate import atomicfile, yamldoc
+from modelgate import atomicfile, confine, yamldoc
 from modelgate.errors import InputError, ModelgateError
 from modelgate.records import record
 
@@ -157,10 +157,11 @@ def _dotted(at: KeyPath) -> str:
     return format_keypath(at)
 
 
-def read_text(path: str, display: str) -> tuple[str, bool]:
-    """The file's text for editing (parsed strictly first: hostile YAML is refused), and
-    whether it started with a byte-order mark."""
-    raw = yamldoc.read_limited(path, display)
+def read_text(path: str, display: str, *, root: str) -> tuple[str, bool]:
+    """The text of the manifest ``path`` of the repository at ``root``, for editing (parsed
+    strictly first: hostile YAML is refused), and whether it started with a byte-order
+    mark. A symlink, or a path out of the repository or into ``.git``, is refused."""
+    raw = confine.read(root, path, display, links=False)
     # YAML problems (anchors, tags, duplicate keys...) are refused; schema problems, such as
     # a placeholder hash, are not checked here: editing is how they get fixed.
     yamldoc.parse(raw, display)
@@ -176,9 +177,10 @@ def write_text(path: str, text: str, bom: bool = False) -> None:
     except OSError as exc:
         raise EditError(f"cannot write {path}: {exc.strerror}") from None
 
-def edit_file(path: str, edits: Sequence[Edit], display: str) -> bool:
-    """Apply ``edits`` to the file; True when its content changed."""
-    text, bom = read_text(path, display)
+def edit_file(path: str, edits: Sequence[Edit], display: str, *, root: str) -> bool:
+    """Apply ``edits`` to the manifest ``path`` of the repository at ``root``; True when its
+    content changed."""
+    text, bom = read_text(path, display, root=root)
     new = apply(text, edits, display)
     if new == text:
         return False

@@ -19,6 +19,7 @@ from modelgate.records import record
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 ZERO = "0" * 40
+LINK_MODE = "120000"  # a symlink's mode in a git tree
 # Requests written before their answers are read must fit in the pipe (64 KiB on Linux),
 # or git, blocked on a full stdout, would stop reading and both sides would wait forever.
 _BATCH = 512
@@ -35,6 +36,7 @@ class Change:
     path: str
     blob: str  # the new blob; all zeros when the file was deleted
     status: str
+    mode: str = "100644"  # the new mode: 120000 is a symlink, whose blob holds a path, not content
 
 
 class GitRepo:
@@ -158,23 +160,59 @@ class GitRepo:
 
     def list_files(self, pathspecs: list[str]) -> list[str]:
         """Tracked and untracked-but-not-ignored files under ``pathspecs`` (repo-relative)."""
-        out = self.run(
-            "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *pathspecs
-        )
-        return sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
+        return sorted(self.work_files(pathspecs))
 
-    def tree(self, commit: str) -> dict[str, str]:
-        """path -> blob SHA of every file in ``commit``."""
+    def work_files(self, pathspecs: list[str]) -> dict[str, bool]:
+        """Tracked and untracked-but-not-ignored files under ``pathspecs`` (repo-relative),
+        each with whether git tracks it: one ``ls-files``, whose ``-t`` tag is ``?`` for an
+        untracked file."""
+        out = self.run(
+            "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard", "--", *pathspecs
+        )
+        found: dict[str, bool] = {}
+        for entry in out.decode("utf-8", "surrogateescape").split("\0"):
+            if len(entry) > 2:
+                found[entry[2:]] = found.get(entry[2:], False) or entry[0] != "?"
+        return found
+
+    def listing(self, commit: str) -> tuple[dict[str, str], dict[str, str]]:
+        """(files, links): path -> blob SHA of the regular files, and of the symlinks, in
+        ``commit``. A symlink's blob holds the path it points to: it is never a file's content."""
         out = self.run("ls-tree", "-r", "-z", "--full-tree", commit)
-        files = {}
+        files: dict[str, str] = {}
+        links: dict[str, str] = {}
         for entry in out.decode("utf-8", "surrogateescape").split("\0"):
             if not entry:
                 continue
             meta, path = entry.split("\t", 1)
-            _mode, kind, sha = meta.split()
+            mode, kind, sha = meta.split()
             if kind == "blob":
-                files[path] = sha
-        return files
+                (links if mode == LINK_MODE else files)[path] = sha
+        return files, links
+
+    def tree(self, commit: str) -> dict[str, str]:
+        """path -> blob SHA of every regular file in ``commit`` (symlinks: :meth:`listing`)."""
+        return self.listing(commit)[0]
+
+    def lfs_paths(self, paths: Sequence[str]) -> set[str]:
+        """The ``paths`` (repo-relative) whose git attributes say ``filter=lfs``: one
+        ``check-attr`` for all of them, the paths on its standard input."""
+        if not paths:
+            return set()
+        try:
+            proc = subprocess.run(
+                ["git", "-C", self.root, "--no-optional-locks", "check-attr", "-z", "--stdin", "filter"],
+                input="\0".join(paths).encode("utf-8", "surrogateescape") + b"\0",
+                capture_output=True, check=False,
+            )
+        except OSError as exc:
+            raise GitError(f"cannot run git: {exc.strerror}; install git or run outside a repository") from None
+        if proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git check-attr failed: {message[-1] if message else proc.returncode}")
+        fields = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+        return {path for path, _name, value in zip(fields[0::3], fields[1::3], fields[2::3], strict=False)
+                if value == "lfs"}
 
     def blob(self, sha: str, limit: int | None = None) -> bytes:
         """A blob's bytes (see :meth:`blobs`)."""
@@ -224,7 +262,7 @@ class GitRepo:
                 parts = fields[index].lstrip("\n").lstrip(":").split()
                 if len(parts) != 5 or not _SHA.match(parts[3]):
                     raise GitError(f"git log printed an unexpected change line {fields[index][:80]!r}")
-                yield Change(commit, timestamp, author, fields[index + 1], parts[3], parts[4])
+                yield Change(commit, timestamp, author, fields[index + 1], parts[3], parts[4], parts[1])
                 index += 2
 
     def changed_paths(self, since: str | None, until: str | None = None) -> set[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 
 from modelgate.records import record
 
@@ -67,6 +68,25 @@ def parse(data: bytes) -> Pointer:
     if not re.fullmatch(rb"(0|[1-9][0-9]{0,18})", size):
         raise LfsError("LFS pointer has no valid 'size'")
     return Pointer(oid[len(b"sha256:"):].decode(), int(size))
+
+
+def tracked_by(root: str) -> Callable[[str], bool]:
+    """Whether git's attributes give a file of the repository at ``root`` (an absolute
+    path, symlinks followed) ``filter=lfs``: only there is a pointer the file's stand-in.
+    Always False outside a git repository. Asked per file: call it for pointer-shaped
+    files only (they are few)."""
+    if not os.path.exists(os.path.join(root, ".git")):
+        return lambda path: False
+    from modelgate.gitrepo import GitRepo  # here: most runs never meet a pointer
+
+    repo = GitRepo(root)
+    real_root = os.path.realpath(root)
+
+    def tracked(path: str) -> bool:
+        rel = os.path.relpath(os.path.realpath(path), real_root).replace(os.sep, "/")
+        return rel in repo.lfs_paths([rel])
+
+    return tracked
 
 
 def object_path(git_common_dir: str, oid: str) -> str:

@@ -14,7 +14,7 @@ import re
 from dataclasses import field
 from typing import Annotated, Any, Literal
 
-from modelgate import licenses, validation, yamldoc
+from modelgate import confine, licenses, validation, yamldoc
 from modelgate.errors import InputError, Problem
 from modelgate.records import record
 from modelgate.validation import Constraint, Invalid, Strict, Verdicts
@@ -199,13 +199,22 @@ def format_keypath(keypath: tuple[Any, ...]) -> str:
     return out
 
 
-def load(abspath: str, display: str, verdicts: Verdicts | None = None) -> ManifestDoc:
-    """Load one manifest file. Never raises for bad content: problems go into the result."""
+def load(abspath: str, display: str, verdicts: Verdicts | None = None, *, root: str,
+         real_root: str | None = None, real: str | None = None) -> ManifestDoc:
+    """Load one manifest file of the repository at ``root``. Never raises for bad content:
+    problems go into the result. A symlink, or a path that leads out of the repository or
+    into ``.git``, is a problem and is not read (``real_root``, ``real``: see
+    :func:`modelgate.confine.read`)."""
     try:
-        raw = yamldoc.read_limited(abspath, display)
+        raw = confine.read(root, abspath, display, links=False, real_root=real_root, real=real)
     except InputError as exc:
         return ManifestDoc(display, abspath, "", None, tuple(exc.problems), None)
     return from_bytes(raw, display, abspath, verdicts)
+
+
+def refused(display: str, abspath: str, message: str) -> ManifestDoc:
+    """An invalid manifest that was not read, for ``message`` (a symlink, say)."""
+    return ManifestDoc(display, abspath, "", None, (Problem(display, 1, 1, message),), None)
 
 
 def from_bytes(raw: bytes, display: str, abspath: str, verdicts: Verdicts | None = None) -> ManifestDoc:

@@ -74,6 +74,8 @@ def prepare(options: Options, root: str) -> Setup:
         raise UsageError(f"a base ({choice.ref}) needs a git repository; {root} is not one")
     base = Base(git, choice.ref, root)
     base.branch = choice.branch
+    # Everything that decides what is checked comes from the base commit, the manifest
+    # globs included: a change's own `manifests:` must not hide a base manifest it deletes.
     trusted = config.load(base.tree.read, options.env, flags)
-    base.globs = trusted.manifests  # the base's manifests are found by the base's globs, not the change's
+    base.globs = trusted.manifests
     return Setup(root, git, base, base.tree, trusted)

@@ -81,12 +81,12 @@ def promote(pm: pluggy.PluginManager, path: str, to: str, *, dry_run: bool, base
         raise UsageError(f"{path}: not a manifest file (modelgate.yaml or <name>.modelgate.yaml)")
     root = discovery.find_root([abspath])
     display = discovery.relpath(root, abspath)
-    doc = manifest.load(abspath, display)
+    doc = manifest.load(abspath, display, root=root)
     if doc.model is None:
         raise InputError(list(doc.problems))
     if doc.model.stage == to:
         raise UsageError(f"{doc.model.ref} is already at stage {to!r}")
-    text, bom = read_text(abspath, display)
+    text, bom = read_text(abspath, display, root=root)
     promoted = apply(text, [Edit(("stage",), to)], display)
     ref = base or default_base(root, env, config.load(WorkTree(root).read, env, {}).base)
     others = [e.manifest for e in Registry(root, env=env).entries(doc.model.name)]

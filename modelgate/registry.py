@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from modelgate import config, discovery, globs, manifest
+from modelgate import config, confine, discovery, manifest
 from modelgate.errors import RegistryError, UsageError
 from modelgate.manifest import Manifest, ManifestDoc
 from modelgate.records import record
@@ -79,7 +79,7 @@ class Registry:
         if ref is None:
             settings = config.load(WorkTree(self.root).read, env, {})
             found = discovery.discover(self.root, [], settings.manifests)
-            return [manifest.load(p, discovery.relpath(self.root, p)) for p in found.manifests]
+            return [manifest.load(p, discovery.relpath(self.root, p), root=self.root) for p in found.manifests]
         from modelgate.gitrepo import GitRepo
         from modelgate.trees import CommitTree
 
@@ -92,10 +92,11 @@ class Registry:
             settings = config.load(tree.read, env, {})
             docs = []
             for path, sha in sorted(tree.blobs.items()):
-                if discovery.is_manifest_name(posixpath.basename(path)) and (
-                    globs.matches(path, settings.manifests)
-                ):
+                if discovery.is_selected_manifest(path, settings.manifests):
                     docs.append(manifest.from_bytes(repo.blob(sha), path, os.path.join(self.root, path)))
+            # A symlink's blob is a path: it is refused, as in the work tree, never parsed.
+            docs += [manifest.refused(path, os.path.join(self.root, path), confine.LINK)
+                     for path in sorted(tree.links) if discovery.is_selected_manifest(path, settings.manifests)]
             return docs
         finally:
             repo.close()

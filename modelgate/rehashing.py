@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from modelgate import yamldoc
+from modelgate import confine, yamldoc
 from modelgate.artifacts import ArtifactPathError, resolve
 from modelgate.authoring import file_digest
 from modelgate.editing import Edit, EditError, KeyPath, apply, read_text, write_text
 from modelgate.errors import ModelgateError
 from modelgate.hashing import Hasher
 from modelgate.interop import mapping
+from modelgate.lfs import tracked_by
 from modelgate.manifest import format_keypath
 from modelgate.records import record
 
@@ -46,10 +47,11 @@ class Outcome:
 def inspect(root: str, abspath: str, display: str, hasher: Hasher) -> Outcome:
     """Compare what the manifest records with the files it names."""
     # Strict YAML (hostile files are refused), but no schema: placeholders are what this fixes.
-    data = yamldoc.parse(yamldoc.read_limited(abspath, display), display).data
+    data = yamldoc.parse(confine.read(root, abspath, display, links=False), display).data
     if not isinstance(data, dict):
         raise EditError(f"{display}: not a YAML mapping; nothing to hash")
     folder = os.path.dirname(abspath)
+    lfs = tracked_by(root)
     stale: list[Stale] = []
     problems: list[str] = []
     hashed = 0
@@ -60,7 +62,8 @@ def inspect(root: str, abspath: str, display: str, hasher: Hasher) -> Outcome:
             problems.append(f"{format_keypath(at)}: no path")
             return
         try:
-            digest = file_digest(resolve(root, folder, rel), hasher)
+            # Only an artifact may stand in as a pointer: `check` hashes lockfiles and data.
+            digest = file_digest(resolve(root, folder, rel), hasher, lfs=lfs if with_size else _never)
         except (ArtifactPathError, ModelgateError) as exc:
             problems.append(f"{format_keypath(at)} {rel}: {exc}")
             return
@@ -89,6 +92,10 @@ def inspect(root: str, abspath: str, display: str, hasher: Hasher) -> Outcome:
     return Outcome(display, tuple(stale), tuple(problems), hashed)
 
 
+def _never(path: str) -> bool:
+    return False
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -104,11 +111,11 @@ def _local(root: str, folder: str, uri: str) -> bool:
     return True
 
 
-def update(abspath: str, outcome: Outcome) -> bool:
+def update(root: str, abspath: str, outcome: Outcome) -> bool:
     """Write the actual values in place of the stale ones; True when the file changed."""
     if not outcome.stale:
         return False
-    text, bom = read_text(abspath, outcome.path)
+    text, bom = read_text(abspath, outcome.path, root=root)
     new = apply(text, [Edit(s.at, s.actual) for s in outcome.stale], outcome.path)
     if new == text:
         return False

@@ -27,7 +27,10 @@ def edited(settings: config.Config, policies: Iterable[Policy], worktree: Tree, 
     for ref in settings.policies:
         if not ref.startswith("builtin:"):
             # A policy added to a configured folder would apply after merge too.
-            paths += [p for p in worktree.files_in(ref) or () if p.endswith((".yaml", ".yml"))]
+            try:
+                paths += [p for p in worktree.files_in(ref) or () if p.endswith((".yaml", ".yml"))]
+            except ModelgateError:  # the change made the folder a link out of the repository
+                found.append(ref)
     paths += [p for p in settings.plugins if p.endswith(".py")]
     for path in dict.fromkeys(paths):
         if path not in found and _bytes(worktree, path) != _bytes(base, path):

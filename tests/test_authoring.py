@@ -4,6 +4,7 @@ files MLflow, DVC and huggingface_hub really write."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -181,8 +182,15 @@ def test_a_card_without_front_matter_is_a_usage_error(repo: Repo) -> None:
 
 def test_init_records_the_content_digest_of_a_git_lfs_pointer(repo: Repo) -> None:
     oid = "a" * 64
-    repo.write("m/model.bin", f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 12345\n")
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 12345\n"
+    repo.write("m/model.bin", pointer)
+    # Where git's attributes do not say filter=lfs, the pointer is just bytes (as check sees it).
     assert repo.run("init", "m/model.bin", "--name", "m", "--version", "1.0.0", "--owner", "@a/b").returncode == 0
+    assert _manifest(repo, "m/modelgate.yaml")["artifacts"] == [
+        {"path": "model.bin", "sha256": sha256(pointer.encode()), "size": len(pointer)}]
+    repo.write(".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n")
+    assert repo.run("init", "m/model.bin", "--name", "m", "--version", "1.0.0", "--owner", "@a/b",
+                    "--force").returncode == 0
     assert _manifest(repo, "m/modelgate.yaml")["artifacts"] == [{"path": "model.bin", "sha256": oid, "size": 12345}]
 
 
@@ -208,3 +216,23 @@ def test_init_does_not_guess_owners_from_a_line_github_skips(repo: Repo) -> None
     assert not (repo.root / "models/fraud/modelgate.yaml").exists()
     args = ("init", "models/fraud/model.onnx", "--name", "fraud-detector", "--version", "1.0.0", "--owner", "@a/b")
     assert repo.run(*args).returncode == 0
+
+
+def test_init_reads_no_dvc_metrics_file_outside_the_repository(repo: Repo) -> None:
+    secret = repo.root.parent / "outside-metrics.json"
+    secret.write_text('{"auc": 0.123456}')
+    repo.write("model.bin", b"weights")
+    repo.write("dvc.lock", "schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n"
+                           "    outs:\n    - {path: model.bin, md5: 0123456789abcdef0123456789abcdef, size: 7}\n")
+    repo.write("dvc.yaml", "stages:\n  train:\n    cmd: python train.py\n    metrics: [metrics.json]\n")
+    os.symlink(secret, repo.root / "metrics.json")
+    result = repo.run("init", "model.bin", "--name", "m", "--version", "1.0.0", "--owner", "@a/b",
+                      "--from-dvc", "dvc.lock")
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert result.stderr.startswith("modelgate: error: metrics.json:1:1: leads outside the repository"), result.stderr
+    assert not (repo.root / "modelgate.yaml").exists()
+    os.remove(repo.root / "metrics.json")
+    repo.write("metrics.json", '{"auc": 0.93}')
+    assert repo.run("init", "model.bin", "--name", "m", "--version", "1.0.0", "--owner", "@a/b",
+                    "--from-dvc", "dvc.lock").returncode == 0
+    assert _manifest(repo, "modelgate.yaml")["metrics"] == {"auc": 0.93}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -118,3 +119,44 @@ def test_artifact_path_selects_its_manifest(repo: Repo, capsys: pytest.CaptureFi
     repo.manifest("b", name="model-b")
     report = check_in_process(repo, "a/model.bin", capsys=capsys)
     assert [m["path"] for m in report.data["manifests"]] == ["a/modelgate.yaml"]
+
+
+def _pointer(content: bytes) -> bytes:
+    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256(content)}\nsize {len(content)}\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("attributes", "link", "lfs"),
+    [
+        (None, False, False),  # no attributes: pointer-shaped bytes are just bytes
+        ("*.bin filter=lfs diff=lfs merge=lfs -text\n", False, True),
+        ("*.bin filter=lfs\nm/model.bin -filter\n", False, False),  # unset again for this path
+        ("*.bin filter=something-else\n", False, False),
+        # model.bin is named like an LFS file but is a link to a file that is not one: what
+        # is read is the target, so the target's attributes decide.
+        ("*.bin filter=lfs\n", True, False),
+    ],
+    ids=["no-attributes", "filter-lfs", "unset-again", "other-filter", "link-to-non-lfs-file"],
+)
+def test_an_lfs_pointer_is_evidence_only_where_git_attributes_say_lfs(
+    repo: Repo, attributes: str | None, link: bool, lfs: bool
+) -> None:
+    weights = b"weights that are not in this clone"
+    repo.manifest("m", artifact_bytes=weights)
+    if attributes is not None:
+        repo.write(".gitattributes", attributes)
+    if link:
+        os.remove(repo.root / "m" / "model.bin")
+        repo.write("m/pointer.txt", _pointer(weights))
+        os.symlink("pointer.txt", repo.root / "m" / "model.bin")
+    else:
+        repo.write("m/model.bin", _pointer(weights))
+    proc = repo.run("check", "--select", "MG102", "--json", "../r.json")
+    [result] = [r for r in json.loads((repo.root.parent / "r.json").read_text())["results"] if r["check"] == "MG102"]
+    if lfs:
+        assert (proc.returncode, result["message"]) == (
+            0, "verified by Git LFS pointer, content not downloaded: model.bin"), proc.stdout
+    else:
+        assert proc.returncode == 1, proc.stdout
+        assert result["message"].startswith(
+            "model.bin: looks like a Git LFS pointer, but git's attributes do not give it filter=lfs")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
-from modelgate.discovery import discover, find_root, is_manifest_name
+from modelgate.discovery import discover, find_root, is_manifest_name, is_selected_manifest
 from modelgate.errors import UsageError
-from tests.conftest import Repo
+from tests.conftest import Repo, production_fields, staging_fields
 
 
 @pytest.mark.parametrize(
@@ -72,3 +73,68 @@ def test_relpath_agrees_with_os_path_relpath(root: str, path: str) -> None:
     from modelgate.discovery import relpath
 
     assert relpath(root, path) == os.path.relpath(path, root)
+
+
+def test_a_tracked_manifest_is_never_skipped(repo: Repo) -> None:
+    # Tracked: found wherever it is. Untracked beside them: skipped as before.
+    for folder in ("node_modules/pkg", "env", "ignored", "a"):
+        repo.write(f"{folder}/modelgate.yaml", "x: 1\n")
+    repo.write("env/pyvenv.cfg", "home = /usr\n")
+    repo.write(".gitignore", "ignored/\n")
+    repo.git("add", "-A")
+    repo.git("add", "-f", "ignored/modelgate.yaml")
+    for folder in ("node_modules/other", "env/sub", "ignored/untracked", ".venv-x", "b/node_modules"):
+        repo.write(f"{folder}/modelgate.yaml", "x: 1\n")
+    repo.write(".venv-x/pyvenv.cfg", "home = /usr\n")
+    found = discover(str(repo.root), [])
+    assert [os.path.relpath(p, repo.root) for p in found.manifests] == [
+        "a/modelgate.yaml", "env/modelgate.yaml", "ignored/modelgate.yaml", "node_modules/pkg/modelgate.yaml",
+    ]
+
+
+def test_a_manifest_a_change_hides_beside_a_venv_or_in_node_modules_is_still_gated(repo: Repo) -> None:
+    repo.manifest("m", **staging_fields())
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    # New manifests may not enter at production; a change tried to keep these from being seen.
+    repo.manifest("node_modules/evil", name="evil", **production_fields())
+    repo.manifest("venv-like", name="venv-like", **production_fields())
+    repo.write("venv-like/pyvenv.cfg", "home = /usr\n")
+    repo.commit("production models the gate would not see")
+    proc = repo.run("check", "--base", "main", "--json", "../r.json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads((repo.root.parent / "r.json").read_text())
+    assert sorted(r["manifest"] for r in report["results"]
+                  if r["name"] == "stage-transition" and r["outcome"] == "failed") == [
+        "node_modules/evil/modelgate.yaml", "venv-like/modelgate.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("globs", "expected"),
+    [
+        (("examples/**",), ["examples/modelgate.yaml", "examples/x/y/modelgate.yaml"]),
+        (("models/*/modelgate.yaml",), ["models/a/modelgate.yaml"]),  # `*` stays within one folder
+        (("models/**/modelgate.yaml",), ["models/a/b/modelgate.yaml", "models/a/modelgate.yaml"]),
+        (("*.modelgate.yaml",), ["models/x.modelgate.yaml"]),  # no `/`: at any depth, as in .gitignore
+        (("models/**", "!models/a/b/**"), ["models/a/modelgate.yaml", "models/x.modelgate.yaml"]),
+    ],
+)
+def test_manifest_globs_are_gitignore_style(repo: Repo, globs: tuple[str, ...], expected: list[str]) -> None:
+    for path in ("examples/modelgate.yaml", "examples/x/y/modelgate.yaml", "models/a/modelgate.yaml",
+                 "models/a/b/modelgate.yaml", "models/x.modelgate.yaml"):
+        repo.write(path, "x: 1\n")
+    found = discover(str(repo.root), [], globs)
+    assert [os.path.relpath(p, repo.root) for p in found.manifests] == expected
+    # The base side reads a commit's tree with the same rule.
+    assert sorted(p for p in ("examples/modelgate.yaml", "examples/x/y/modelgate.yaml", "models/a/modelgate.yaml",
+                              "models/a/b/modelgate.yaml", "models/x.modelgate.yaml")
+                  if is_selected_manifest(p, globs)) == expected
+
+
+def test_a_star_does_not_cross_folders_end_to_end(repo: Repo) -> None:
+    repo.write(".modelgate.yaml", "manifests: ['models/*/modelgate.yaml']\n")
+    repo.manifest("models/a")
+    repo.write("models/a/drafts/modelgate.yaml", "not: a manifest yet\n")
+    proc = repo.run("check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 manifest" in proc.stdout

@@ -69,16 +69,17 @@ def test_values_that_would_read_back_differently_are_quoted() -> None:
 def test_bom_and_crlf_are_kept(tmp_path: Path) -> None:
     path = tmp_path / "modelgate.yaml"
     path.write_bytes(b"\xef\xbb\xbfstage: none\r\nsize: 1\r\n")
-    assert edit_file(str(path), [Edit(("stage",), "staging"), Edit(("extra",), 2)], "modelgate.yaml")
+    edits = [Edit(("stage",), "staging"), Edit(("extra",), 2)]
+    assert edit_file(str(path), edits, "modelgate.yaml", root=str(tmp_path))
     assert path.read_bytes() == b"\xef\xbb\xbfstage: staging\r\nsize: 1\r\nextra: 2\r\n"
-    assert not edit_file(str(path), [Edit(("stage",), "staging")], "modelgate.yaml")
+    assert not edit_file(str(path), [Edit(("stage",), "staging")], "modelgate.yaml", root=str(tmp_path))
 
 
 def test_hostile_yaml_is_not_edited(tmp_path: Path) -> None:
     path = tmp_path / "modelgate.yaml"
     path.write_text("owners: &o [a]\nstage: none\ntags: {copy: *o}\n")
     with pytest.raises(InputError, match="anchor"):
-        edit_file(str(path), [Edit(("stage",), "staging")], "modelgate.yaml")
+        edit_file(str(path), [Edit(("stage",), "staging")], "modelgate.yaml", root=str(tmp_path))
     assert path.read_text().startswith("owners: &o")
 
 

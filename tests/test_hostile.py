@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Repo, extending_default, sha256, staging_fields
+from tests.conftest import Repo, extending_default, production_fields, sha256, staging_fields
 
 CORPUS = Path(__file__).parent / "hostile"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text())
@@ -280,3 +280,169 @@ def test_a_schema_file_nested_too_deeply_is_a_config_error(repo: Repo) -> None:
     proc, report = run_case(repo)
     assert (proc.returncode, proc.stderr, report) == (4, "modelgate: error: schema file s.json: nested too deeply\n",
                                                       None)
+# -- links out of the repository and into .git/ ------------------------------------------
+#
+# Everything a change can hold may be a symlink, and a tracked manifest may name any path.
+# None of these may make modelgate read a file outside the repository or under .git/: the
+# link is an error naming the link, and the target's content (SECRET) never reaches output.
+
+SECRET = "TOPSECRET-outside-the-repository"
+
+
+def _outside(repo: Repo, name: str, content: str) -> Path:
+    """A file beside the repository (not in it): what a link points at."""
+    folder = repo.root.parent / "outside"
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(content)
+    return path
+
+
+def _into_git(repo: Repo, name: str, content: str) -> Path:
+    path = repo.root / ".git" / "info" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(content)
+    return path
+
+
+def _manifest_link_outside(repo: Repo) -> list[str]:
+    (repo.root / "m").mkdir()
+    os.symlink(_outside(repo, "modelgate.yaml", f"{SECRET}: 1\n"), repo.root / "m" / "modelgate.yaml")
+    return []
+
+
+def _manifest_link_into_git(repo: Repo) -> list[str]:
+    (repo.root / "m").mkdir()
+    _into_git(repo, "m.yaml", f"{SECRET}: 1\n")
+    os.symlink("../.git/info/m.yaml", repo.root / "m" / "modelgate.yaml")
+    return []
+
+
+def _manifest_inside_git_named(repo: Repo) -> list[str]:
+    _into_git(repo, "modelgate.yaml", f"{SECRET}: 1\n")
+    return [".git/info/modelgate.yaml"]
+
+
+def _artifact_inside_git(repo: Repo) -> list[str]:
+    head = (repo.root / ".git" / "HEAD").read_bytes()
+    repo.manifest("m", artifacts=[{"path": "git/HEAD", "sha256": sha256(head), "size": len(head)}])
+    os.symlink("../.git", repo.root / "m" / "git")
+    return []
+
+
+def _lockfile_into_git(repo: Repo) -> list[str]:
+    head = (repo.root / ".git" / "HEAD").read_bytes()
+    fields = production_fields()
+    fields["lineage"]["environment"]["lockfile"] = {"path": "env.lock", "sha256": sha256(head)}
+    repo.manifest("m", **fields)
+    os.symlink("../.git/HEAD", repo.root / "m" / "env.lock")
+    return []
+
+
+def _config_link_outside(repo: Repo) -> list[str]:
+    repo.manifest("m")
+    os.symlink(_outside(repo, "config.yaml", f"manifests: [{SECRET}/**]\n"), repo.root / ".modelgate.yaml")
+    return []
+
+
+def _policy_link_outside(repo: Repo) -> list[str]:
+    repo.manifest("m")
+    repo.write(".modelgate.yaml", "policies: [acme.yaml]\n")
+    os.symlink(_outside(repo, "policy.yaml", f"{SECRET}: 1\n"), repo.root / "acme.yaml")
+    return []
+
+
+def _policy_absolute_path(repo: Repo) -> list[str]:
+    repo.manifest("m")
+    outside = _outside(repo, "policy.yaml", f"{SECRET}: 1\n")
+    repo.write(".modelgate.yaml", f"policies: ['{outside}']\n")
+    return []
+
+
+def _policy_folder_link_outside(repo: Repo) -> list[str]:
+    repo.manifest("m")
+    _outside(repo, "policy.yaml", f"{SECRET}: 1\n")
+    repo.write(".modelgate.yaml", "policies: [governance]\n")
+    os.symlink(repo.root.parent / "outside", repo.root / "governance")
+    return []
+
+
+def _plugin_link_outside(repo: Repo) -> list[str]:
+    repo.manifest("m")
+    marker = repo.root.parent / "outside" / "plugin-ran"
+    plugin = _outside(repo, "evil.py", f"open({str(marker)!r}, 'w').write('ran')  # {SECRET}\n")
+    repo.write(".modelgate.yaml", "plugins: [checks.py]\n")
+    os.symlink(plugin, repo.root / "checks.py")
+    return []
+
+
+def _schema_link_outside(repo: Repo) -> list[str]:
+    repo.manifest("m")
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.write("policy.yaml", extending_default("{check: schema, with: {file: s.json}}"))
+    os.symlink(_outside(repo, "s.json", f'{{"title": "{SECRET}", "type": 12}}'), repo.root / "s.json")
+    return []
+
+
+def _dvc_file_link_outside(repo: Repo) -> list[str]:
+    repo.manifest("m")
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.write("policy.yaml", extending_default("{check: dvc-artifact}"))
+    dvc = _outside(repo, "model.bin.dvc", f"outs:\n- {{path: model.bin, md5: {SECRET}, size: 1}}\n")
+    os.symlink(dvc, repo.root / "m" / "model.bin.dvc")
+    return []
+
+
+OUTSIDE = "leads outside the repository, so it was not opened; keep the file inside the repository, out of .git/"
+INTO_GIT = "leads into .git/, so it was not opened; keep the file inside the repository, out of .git/"
+LINK = "is a symbolic link, so it was not read; a manifest must be a regular file: commit the file itself"
+ARTIFACT_IN_GIT = "artifact path is inside .git/, which no commit holds; keep artifacts in the work tree"
+
+LINK_CASES = {
+    # name: (build, exit code, the located result line or the error line that names the link)
+    "manifest-link-outside": (_manifest_link_outside, 1, f"modelgate.yaml:1:1: {LINK}"),
+    "manifest-link-into-git": (_manifest_link_into_git, 1, f"modelgate.yaml:1:1: {LINK}"),
+    "manifest-inside-git": (_manifest_inside_git_named, 1, f"modelgate.yaml:1:1: {INTO_GIT}"),
+    "artifact-inside-git": (_artifact_inside_git, 1, f"modelgate.yaml:12:7: git/HEAD: {ARTIFACT_IN_GIT}"),
+    "lockfile-into-git": (_lockfile_into_git, 1,
+                          f"modelgate.yaml:34:9: lockfile env.lock: not verified: {ARTIFACT_IN_GIT}"),
+    "config-link-outside": (_config_link_outside, 4, f"modelgate: error: .modelgate.yaml:1:1: {OUTSIDE}"),
+    "policy-link-outside": (_policy_link_outside, 4, f"modelgate: error: acme.yaml:1:1: {OUTSIDE}"),
+    "policy-absolute-path": (_policy_absolute_path, 4, f"/outside/policy.yaml:1:1: {OUTSIDE}"),
+    "policy-folder-link-outside": (_policy_folder_link_outside, 4, f"modelgate: error: governance:1:1: {OUTSIDE}"),
+    "plugin-link-outside": (_plugin_link_outside, 4, f"modelgate: error: checks.py:1:1: {OUTSIDE}"),
+    "schema-link-outside": (_schema_link_outside, 4, f"modelgate: error: s.json:1:1: {OUTSIDE}"),
+    "dvc-file-link-outside": (_dvc_file_link_outside, 1, "modelgate.yaml:12:7: model.bin: a DVC file cannot be"
+                              f" read: m/model.bin.dvc:1:1: {OUTSIDE}"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINK_CASES))
+def test_nothing_outside_the_repository_or_in_git_is_read(repo: Repo, name: str) -> None:
+    build, code, message = LINK_CASES[name]
+    args = build(repo)
+    proc, report = run_case(repo, *args)
+    output = proc.stdout + proc.stderr + json.dumps(report)
+    assert proc.returncode == code, output
+    if code == 4:
+        assert proc.stderr.endswith(message + "\n"), proc.stderr
+    else:
+        assert message in located(report), located(report)
+    assert SECRET not in output
+    assert not (repo.root.parent / "outside" / "plugin-ran").exists()
+
+
+def test_a_pointer_shaped_artifact_is_evidence_only_where_git_says_lfs(repo: Repo) -> None:
+    # The pointer claims the manifest's digest for content that is not here: accepted only
+    # where git's attributes say filter=lfs (a clone without `git lfs pull`).
+    (repo.root / "m").mkdir()
+    (repo.root / "m" / "a.bin").write_text(
+        f"version https://git-lfs.github.com/spec/v1\noid sha256:{'0' * 64}\nsize 1\n")
+    _manifest_with(repo, "a.bin")
+    proc, report = run_case(repo)
+    assert proc.returncode == 1, proc.stdout
+    assert any(line.startswith("modelgate.yaml:8:21: a.bin: looks like a Git LFS pointer, but git's attributes do not"
+                               " give it filter=lfs, so it is just bytes") for line in located(report)), report
+    repo.write(".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n")
+    proc, report = run_case(repo)
+    assert proc.returncode == 0, proc.stdout

@@ -25,7 +25,7 @@ CONTENT = b"large model weights " * 1000
 def lfs_clone(repo: Repo, tmp_path: Path, manifest_sha: str | None = None, size: int | None = None) -> Repo:
     """Commit model.bin through LFS, then clone without the content (as CI often does)."""
     repo.git("lfs", "install", "--local")
-    repo.git("lfs", "track", "*.bin")
+    repo.write(".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n")  # what `git lfs track` writes
     repo.manifest("m", artifact_bytes=CONTENT)
     if manifest_sha or size:
         data = json.loads((repo.root / "m" / "modelgate.yaml").read_text())
@@ -99,6 +99,7 @@ def test_malformed_pointers(data: bytes, message: str) -> None:
 
 def test_malformed_pointer_in_a_checkout_fails(repo: Repo) -> None:
     repo.manifest("m")
+    repo.write(".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n")  # what `git lfs track` writes
     (repo.root / "m" / "model.bin").write_bytes(b"version https://git-lfs.github.com/spec/v1\noid sha256:zz\nsize 3\n")
     proc = repo.run("check")
     assert proc.returncode == 1

@@ -22,7 +22,7 @@ def _cases(kind: str) -> list[Path]:
 
 @pytest.mark.parametrize("path", _cases("valid"), ids=lambda p: p.name)
 def test_valid_examples_load(path: Path) -> None:
-    doc = manifest.load(str(path), path.name)
+    doc = manifest.load(str(path), path.name, root=str(path.parent))
     assert doc.problems == ()
     assert doc.model is not None
     assert doc.model.name == "fraud-detector"
@@ -32,7 +32,7 @@ def test_valid_examples_load(path: Path) -> None:
 def test_invalid_examples_report_expected_problems(path: Path) -> None:
     expected = EXPECT.findall(path.read_text(encoding="utf-8"))
     assert expected, f"{path.name} must declare '# expect: LINE:COL: message' lines"
-    doc = manifest.load(str(path), path.name)
+    doc = manifest.load(str(path), path.name, root=str(path.parent))
     assert doc.model is None
     found = [(p.line, p.column, p.message) for p in doc.problems]
     for line, column, message in expected:
@@ -45,7 +45,7 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
     path = tmp_path / "modelgate.yaml"
     path.write_text("apiVersion: modelgate/v1\nkind: Model\nname: Bad Name\nversion: 1.0\n"
                     "stage: none\nowners: []\nartifacts: []\nextra: 1\n")
-    doc = manifest.load(str(path), "modelgate.yaml")
+    doc = manifest.load(str(path), "modelgate.yaml", root=str(path.parent))
     lines = sorted({p.line for p in doc.problems})
     assert lines == [3, 4, 6, 7, 8]
 
@@ -56,8 +56,8 @@ def test_metric_shorthand_equals_long_form(tmp_path: Path) -> None:
     short.write_text(base + "metrics: {auc: 0.9}\n")
     long = tmp_path / "b.modelgate.yaml"
     long.write_text(base + "metrics: {auc: {value: 0.9}}\n")
-    a = manifest.load(str(short), "a").model
-    b = manifest.load(str(long), "b").model
+    a = manifest.load(str(short), "a", root=str(short.parent)).model
+    b = manifest.load(str(long), "b", root=str(long.parent)).model
     assert a is not None and b is not None
     assert a.metrics == b.metrics
     assert a.metrics["auc"].value == 0.9
@@ -65,7 +65,7 @@ def test_metric_shorthand_equals_long_form(tmp_path: Path) -> None:
 
 def test_models_are_frozen() -> None:
     path = EXAMPLES / "valid" / "minimal.modelgate.yaml"
-    model = manifest.load(str(path), "m").model
+    model = manifest.load(str(path), "m", root=str(path.parent)).model
     assert model is not None
     with pytest.raises(dataclasses.FrozenInstanceError):
         model.stage = "production"  # type: ignore[misc]
@@ -75,7 +75,7 @@ def test_models_are_frozen() -> None:
 
 def test_location_of_nested_key() -> None:
     path = EXAMPLES / "valid" / "full.modelgate.yaml"
-    doc = manifest.load(str(path), "full")
+    doc = manifest.load(str(path), "full", root=str(path.parent))
     assert doc.location("metrics.auc") == (27, 3)
     assert doc.location("artifacts[0].sha256") == (12, 5)
     assert doc.location("lineage.code.commit") == (15, 10)

@@ -32,7 +32,7 @@ def _rules(repo: Repo, select: tuple[str, ...] = (), ignore: tuple[str, ...] = (
 
 def _doc(repo: Repo, name: str) -> manifest.ManifestDoc:
     path = repo.manifest(name, **staging_fields(name=name))
-    return manifest.load(str(path), f"{name}/modelgate.yaml")
+    return manifest.load(str(path), f"{name}/modelgate.yaml", root=str(repo.root))
 
 
 def test_a_policy_rule_replaces_the_default_and_unmatched_models_get_builtin_default(repo: Repo) -> None:

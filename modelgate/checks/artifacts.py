@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from modelgate.artifacts import ArtifactPathError
 from modelgate.checkapi import Fail, check
 from modelgate.hashing import HashError
-from modelgate.lfs import LfsError, Pointer, read_pointer
+from modelgate.lfs import MAX_POINTER, LfsError, Pointer, read_pointer
 
 if TYPE_CHECKING:
     from modelgate.context import Context
@@ -21,9 +21,9 @@ def artifact_path(manifest: Manifest, doc: ManifestDoc, context: Context) -> Ite
     """Every artifact exists and is a regular file inside the repository.
 
     The path is relative to the manifest's folder, uses ``/``, has no ``..`` and is not
-    absolute; after following symlinks it is still inside the repository; and it is a
-    regular file, not a directory, device, FIFO or socket. These are refused before the
-    file is opened.
+    absolute; after following symlinks it is still inside the repository and not under
+    ``.git/`` (which no commit holds); and it is a regular file, not a directory, device,
+    FIFO or socket. These are refused before the file is opened.
     """
     for index, artifact in enumerate(manifest.artifacts):
         try:
@@ -39,10 +39,12 @@ def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Gen
 
     The file is hashed as a stream from one file descriptor; a file that changes while it
     is read is an error. A Git LFS pointer (a clone without ``git lfs pull``) is checked
-    against the pointer's ``oid sha256:`` and ``size`` without downloading the content;
-    ``--deep`` hashes the content from the local LFS store instead. A mismatch names the
-    artifact, the expected and actual sha256 and size, and points at the manifest line. An
-    artifact that cannot be located or read is never a pass.
+    against the pointer's ``oid sha256:`` and ``size`` without downloading the content,
+    but only where git's attributes say ``filter=lfs`` for the file: anywhere else a
+    pointer-shaped file is just bytes, and its own hash must match. ``--deep`` hashes the
+    content from the local LFS store instead. A mismatch names the artifact, the expected
+    and actual sha256 and size, and points at the manifest line. An artifact that cannot be
+    located or read is never a pass.
     """
     by_pointer = []
     for index, artifact in enumerate(manifest.artifacts):
@@ -50,9 +52,17 @@ def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Gen
         try:
             path = context.artifact_path(doc, artifact.path)
             actual = context.digest(path)
-            pointer = read_pointer(path) if actual.sha256 != artifact.sha256 else None
+            mismatch = actual.sha256 != artifact.sha256
+            lfs = mismatch and context.lfs_tracked(path)
+            pointer = read_pointer(path) if lfs else None
         except (ArtifactPathError, HashError, LfsError) as exc:
             yield Fail(f"{artifact.path}: not verified: {exc}", at=f"{at}.path")
+            continue
+        if mismatch and not lfs and actual.size <= MAX_POINTER and _pointer_shaped(path):
+            yield Fail(f"{artifact.path}: looks like a Git LFS pointer, but git's attributes do not give it"
+                       f" filter=lfs, so it is just bytes: sha256 {actual.sha256} ({actual.size} bytes), manifest"
+                       f" says {artifact.sha256} ({artifact.size} bytes)", at=f"{at}.sha256",
+                       hint="track the file with `git lfs track` (.gitattributes), or commit the content itself")
             continue
         if pointer is not None:
             problem = _against_pointer(artifact, pointer, context)
@@ -73,6 +83,13 @@ def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Gen
     if by_pointer:
         return f"verified by Git LFS pointer, content not downloaded: {', '.join(by_pointer)}"
     return None
+
+
+def _pointer_shaped(path: str) -> bool:
+    try:
+        return read_pointer(path) is not None
+    except LfsError:
+        return True
 
 
 def _against_pointer(artifact: Artifact, pointer: Pointer, context: Context) -> str | None:

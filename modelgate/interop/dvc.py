@@ -14,9 +14,10 @@ import os
 from dataclasses import field
 from typing import Any
 
+from modelgate import confine
 from modelgate.discovery import relpath
 from modelgate.errors import UsageError
-from modelgate.interop import Imported, flatten, read_yaml, unflatten
+from modelgate.interop import Imported, flatten, parse_yaml, read_yaml, unflatten
 from modelgate.records import record
 
 LOCK = "dvc.lock"
@@ -110,18 +111,25 @@ def read_dvcfile(path: str, display: str) -> tuple[Out, ...]:
 
 
 def records(root: str, artifact: str) -> list[Record]:
-    """What every DVC file from the artifact's folder up to ``root`` records about it."""
+    """What every DVC file from the artifact's folder up to ``root`` records about it.
+
+    The DVC files are the change's: one that is a link out of the repository or into
+    ``.git`` is an InputError naming it, and is not read.
+    """
     found: list[Record] = []
     real = os.path.realpath(artifact)
+    real_root = os.path.realpath(root)
     dvcfile = artifact + ".dvc"
-    if os.path.isfile(dvcfile):
-        found += [Record(relpath(root, dvcfile), out) for out in read_dvcfile(dvcfile, relpath(root, dvcfile))
-                  if os.path.realpath(out.path) == real]
+    if os.path.lexists(dvcfile):
+        shown = relpath(root, dvcfile)
+        confine.locate(root, dvcfile, shown, real_root)
+        found += [Record(shown, out) for out in read_dvcfile(dvcfile, shown) if os.path.realpath(out.path) == real]
     folder = os.path.dirname(artifact)
     while True:
         lock = os.path.join(folder, LOCK)
-        if os.path.isfile(lock):
+        if os.path.lexists(lock):
             shown = relpath(root, lock)
+            confine.locate(root, lock, shown, real_root)
             for stage in read_lock(lock, shown):
                 found += [Record(f"{shown}:{stage.name}", out, stage) for out in stage.outs
                           if os.path.realpath(out.path) == real]
@@ -153,7 +161,7 @@ def import_lock(path: str, artifacts: list[str], manifest_dir: str, root: str) -
             if entry["uri"] not in {d["uri"] for d in imported.data}:
                 imported.data.append(entry)
     imported.params = unflatten(params) if params else None
-    imported.metrics = _metrics(os.path.join(os.path.dirname(path), "dvc.yaml"), {s.name for s in producing})
+    imported.metrics = _metrics(os.path.join(os.path.dirname(path), "dvc.yaml"), {s.name for s in producing}, root)
     return imported
 
 
@@ -161,11 +169,12 @@ def _uri(path: str, manifest_dir: str) -> str:
     return os.path.relpath(path, manifest_dir).replace(os.sep, "/")
 
 
-def _metrics(dvc_yaml: str, stage_names: set[str]) -> dict[str, Any]:
-    """Numeric values of the metrics files the stages declare in dvc.yaml (JSON or YAML)."""
+def _metrics(dvc_yaml: str, stage_names: set[str], root: str) -> dict[str, Any]:
+    """Numeric values of the metrics files the stages declare in dvc.yaml (JSON or YAML).
+    A file dvc.yaml names outside the repository or under ``.git`` is refused, not read."""
     if not os.path.isfile(dvc_yaml):
         return {}
-    data = read_yaml(dvc_yaml)
+    data = parse_yaml(confine.read(root, dvc_yaml, relpath(root, dvc_yaml)), relpath(root, dvc_yaml))
     metrics: dict[str, Any] = {}
     stages = data.get("stages") if isinstance(data, dict) else None
     for name, body in (stages or {}).items():
@@ -178,10 +187,9 @@ def _metrics(dvc_yaml: str, stage_names: set[str]) -> dict[str, Any]:
             full = os.path.join(os.path.dirname(dvc_yaml), file)
             if not os.path.isfile(full) or os.path.getsize(full) > 1 << 20:
                 continue
-            with open(full, "rb") as stream:
-                raw = stream.read()
+            raw = confine.read(root, full, relpath(root, full))
             try:
-                values = json.loads(raw) if full.endswith(".json") else read_yaml(full)
+                values = json.loads(raw) if full.endswith(".json") else parse_yaml(raw, relpath(root, full))
             except (ValueError, RecursionError):
                 continue
             for key, value in flatten(values).items():
