@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from modelgate.hashcache import HashCache  # noqa: E402
-from modelgate.hashing import Hasher, hash_file  # noqa: E402
+from modelgate.hashing.cache import HashCache  # noqa: E402
+from modelgate.hashing.digest import Hasher, hash_file  # noqa: E402
 
 BIN = Path(sys.executable).parent
 MODELGATE = str(BIN / "modelgate")

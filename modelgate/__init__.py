@@ -15,16 +15,16 @@ TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~5 ms 
 if TYPE_CHECKING:
     from typing import Any
 
-    from modelgate.checkapi import Fail, Skip, check
+    from modelgate.checkapi.decorator import Fail, Skip, check
     from modelgate.hookspecs import hookimpl
-    from modelgate.registry import resolve
+    from modelgate.registry.resolve import resolve
 
 _LAZY = {
-    "check": "modelgate.checkapi",
-    "Fail": "modelgate.checkapi",
-    "Skip": "modelgate.checkapi",
+    "check": "modelgate.checkapi.decorator",
+    "Fail": "modelgate.checkapi.decorator",
+    "Skip": "modelgate.checkapi.decorator",
     "hookimpl": "modelgate.hookspecs",
-    "resolve": "modelgate.registry",
+    "resolve": "modelgate.registry.resolve",
 }
 
 __all__ = ["Fail", "Skip", "__version__", "check", "hookimpl", "resolve"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import stat
 
-from modelgate import yamldoc
+from modelgate.datamodel import strictyaml
 from modelgate.errors import InputError, Problem
 
 OUTSIDE = "outside the repository"
@@ -69,7 +69,7 @@ def refused(where: str) -> str:
 LINK = "is a symbolic link, so it was not read; a manifest must be a regular file: commit the file itself"
 
 
-def read(root: str, path: str, display: str, limit: int = yamldoc.MAX_BYTES, *, links: bool = True,
+def read(root: str, path: str, display: str, limit: int = strictyaml.MAX_BYTES, *, links: bool = True,
          real_root: str | None = None, real: str | None = None) -> bytes:
     """The bytes of the repository file ``path`` (at most ``limit``), once it is known to
     resolve inside the repository and out of ``.git``; InputError naming ``display`` if not.
@@ -86,4 +86,4 @@ def read(root: str, path: str, display: str, limit: int = yamldoc.MAX_BYTES, *, 
         where = refusal(real_root or os.path.realpath(root), real)
         if where is not None:
             raise InputError([Problem(display, 1, 1, refused(where))])
-    return yamldoc.read_limited(real, display, limit)
+    return strictyaml.read_limited(real, display, limit)

@@ -18,7 +18,7 @@ import re
 import sys
 from typing import Any
 
-from modelgate.records import record
+from modelgate.datamodel.records import record
 
 _SUFFIXES = (".dist-info", ".egg-info")
 _NAME = re.compile(r"[-_.]+")

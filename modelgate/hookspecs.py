@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from modelgate.approvals import ApprovalRequest, Approvals
-    from modelgate.checkapi import Check
+    from modelgate.approvals.evidence import ApprovalRequest, Approvals
+    from modelgate.checkapi.decorator import Check
     from modelgate.reporters import Reporter
 
 hookspec = pluggy.HookspecMarker("modelgate")

@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from modelgate import hookspecs
-from modelgate.checkapi import Check
+from modelgate.checkapi.decorator import Check
 from modelgate.errors import PluginError
 
 if TYPE_CHECKING:
-    from modelgate.trees import Tree
+    from modelgate.git.trees import Tree
 
 BUILTINS = {
-    "collector": "modelgate.collector",
+    "collector": "modelgate.checkapi.collector",
     "manifest": "modelgate.checks.manifest",
     "artifacts": "modelgate.checks.artifacts",
     "lineage": "modelgate.checks.lineage",
@@ -36,9 +36,9 @@ BUILTINS = {
     "governance": "modelgate.checks.governance",
     "changes": "modelgate.checks.changes",
     "schema": "modelgate.checks.schema",
-    "interop": "modelgate.checks.interop",
-    "signed-commits": "modelgate.providers.signed_commits",
-    "github-reviews": "modelgate.providers.github",  # approvals provider `github` ("github" is the reporter)
+    "interop": "modelgate.checks.crosschecks",
+    "signed-commits": "modelgate.approvals.signed_commits",
+    "github-reviews": "modelgate.approvals.github",  # approvals provider `github` ("github" is the reporter)
     "terminal": "modelgate.reporters.terminal",
     "json": "modelgate.reporters.json",
     "junitxml": "modelgate.reporters.junit",

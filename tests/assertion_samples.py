@@ -1,4 +1,4 @@
-"""Sample checks for tests/test_assertion.py, in a module pytest does not rewrite
+"""Sample checks for tests/test_checkapi_assertion.py, in a module pytest does not rewrite
 (asserts here behave as in any plugin)."""
 
 from __future__ import annotations

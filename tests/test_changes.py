@@ -672,8 +672,8 @@ def test_a_goal_without_a_metric_is_a_policy_error(repo: Repo) -> None:
 def test_compare_metrics_lists_each_comparison_on_the_rivals_terms() -> None:
     """One function says what the rule compared (for reports to show), goal included."""
     from modelgate.checks.changes import Comparison, compare_metrics
-    from modelgate.manifest import Manifest
-    from modelgate.validation import load
+    from modelgate.datamodel.manifest import Manifest
+    from modelgate.datamodel.validation import load
 
     def model(metrics: dict[str, Any]) -> Manifest:
         return load(Manifest, {"apiVersion": "modelgate/v1", "kind": "Model", "name": "m", "version": "1.0.0",

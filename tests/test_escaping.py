@@ -41,9 +41,9 @@ import xml.etree.ElementTree as ET  # noqa: E402
 
 from markdown_it import MarkdownIt  # noqa: E402
 
+from modelgate.datamodel.results import Location, Result  # noqa: E402
 from modelgate.escaping import github_data, github_property, markdown, strip_controls, xml  # noqa: E402
 from modelgate.reporters.github import annotation  # noqa: E402
-from modelgate.results import Location, Result  # noqa: E402
 
 ANY = st.one_of(st.text(max_size=80), TRICKY, DENSE,
                 st.text(alphabet=st.sampled_from(list("%:,\r\n#[@<>&|`*_()!hwtps./\\")), max_size=40))

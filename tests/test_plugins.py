@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from modelgate.checkapi import check
+from modelgate.checkapi.decorator import check
 from modelgate.errors import PluginError
 from modelgate.plugins import BUILTINS, collect_checks, make_plugin_manager
 from tests.conftest import Repo

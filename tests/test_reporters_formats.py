@@ -11,8 +11,7 @@ import jsonschema
 import pytest
 import xmlschema
 
-from modelgate.reporters import audit, github, junit, markdown, sarif
-from modelgate.results import (
+from modelgate.datamodel.results import (
     CheckInfo,
     GitInfo,
     Location,
@@ -23,6 +22,7 @@ from modelgate.results import (
     Summary,
     Waiver,
 )
+from modelgate.reporters import audit, github, junit, markdown, sarif
 
 SCHEMAS = Path(__file__).resolve().parent / "data"
 M = "models/fraud/modelgate.yaml"

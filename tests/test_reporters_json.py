@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import json
 
+from modelgate.datamodel.results import GitInfo, Location, ManifestInfo, PolicyInfo, Result, Summary
 from modelgate.reporters.json import write
-from modelgate.results import GitInfo, Location, ManifestInfo, PolicyInfo, Result, Summary
 
 
 def test_exact_contract_shape() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
+from modelgate.datamodel.results import Location, ManifestInfo, PolicyInfo, Result, Summary, Waiver
 from modelgate.reporters.terminal import TerminalReporter
-from modelgate.results import Location, ManifestInfo, PolicyInfo, Result, Summary, Waiver
 
 M = "models/fraud/modelgate.yaml"
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
-from modelgate.artifacts import ArtifactPathError
-from modelgate.checkapi import Fail, check
-from modelgate.hashing import HashError
-from modelgate.lfs import MAX_POINTER, LfsError, Pointer, read_pointer
+from modelgate.checkapi.decorator import Fail, check
+from modelgate.git.lfs import MAX_POINTER, LfsError, Pointer, read_pointer
+from modelgate.hashing.digest import HashError
+from modelgate.pipeline.paths import ArtifactPathError
 
 if TYPE_CHECKING:
-    from modelgate.context import Context
-    from modelgate.manifest import Artifact, Manifest, ManifestDoc
+    from modelgate.datamodel.manifest import Artifact, Manifest, ManifestDoc
+    from modelgate.pipeline.context import Context
 
 
 @check("MG101", name="artifact-path", waivable=False,

@@ -10,15 +10,15 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from modelgate.checkapi import Fail, Skip, check
-from modelgate.records import record
-from modelgate.validation import Constraint, Strict
+from modelgate.checkapi.decorator import Fail, Skip, check
+from modelgate.datamodel.records import record
+from modelgate.datamodel.validation import Constraint, Strict
 
 if TYPE_CHECKING:
-    from modelgate.base import Base
-    from modelgate.context import Context
-    from modelgate.manifest import Manifest, ManifestDoc
-    from modelgate.policy import Policy
+    from modelgate.datamodel.manifest import Manifest, ManifestDoc
+    from modelgate.datamodel.policy import Policy
+    from modelgate.pipeline.base import Base
+    from modelgate.pipeline.context import Context
 
 MAY_CHANGE_ON_PROMOTION = frozenset({"stage", "aliases", "tags"})
 

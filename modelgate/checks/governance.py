@@ -7,16 +7,16 @@ from collections.abc import Generator, Iterator
 from dataclasses import field
 from typing import TYPE_CHECKING, Annotated
 
-from modelgate.checkapi import Fail, Skip, check
-from modelgate.records import record
-from modelgate.validation import Constraint, Strict
+from modelgate.checkapi.decorator import Fail, Skip, check
+from modelgate.datamodel.records import record
+from modelgate.datamodel.validation import Constraint, Strict
 
 if TYPE_CHECKING:
-    from modelgate.codeowners import CodeOwners
-    from modelgate.context import Context
-    from modelgate.manifest import Manifest, ManifestDoc
-    from modelgate.policy import Policy
-    from modelgate.results import Result
+    from modelgate.approvals.codeowners import CodeOwners
+    from modelgate.datamodel.manifest import Manifest, ManifestDoc
+    from modelgate.datamodel.policy import Policy
+    from modelgate.datamodel.results import Result
+    from modelgate.pipeline.context import Context
 
 _OWNER = re.compile(
     r"^(@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]{1,100})?"
@@ -139,7 +139,7 @@ def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None
             return None
         raise Skip(f"verified in CI: {needs} ({problem})")
     assert found is not None
-    from modelgate.approvals import tally
+    from modelgate.approvals.evidence import tally
 
     owners = None
     if params.codeowners:
@@ -167,7 +167,7 @@ def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None
 
 def _code_owners(context: Context) -> CodeOwners:
     """The CODEOWNERS of the trusted tree (the base commit)."""
-    from modelgate.codeowners import find
+    from modelgate.approvals.codeowners import find
 
     assert context.tree is not None
     return find(context.tree.read)

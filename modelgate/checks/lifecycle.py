@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from modelgate.checkapi import Fail, check
+from modelgate.checkapi.decorator import Fail, check
 
 if TYPE_CHECKING:
-    from modelgate.context import Context
-    from modelgate.manifest import Manifest, ManifestDoc
-    from modelgate.policy import Policy
+    from modelgate.datamodel.manifest import Manifest, ManifestDoc
+    from modelgate.datamodel.policy import Policy
+    from modelgate.pipeline.context import Context
 
 
 @check("MG401", name="stage-valid", waivable=False,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from modelgate.artifacts import ArtifactPathError
-from modelgate.checkapi import Fail, Skip, check
-from modelgate.hashing import HashError
-from modelgate.validation import Strict
+from modelgate.checkapi.decorator import Fail, Skip, check
+from modelgate.datamodel.validation import Strict
+from modelgate.hashing.digest import HashError
+from modelgate.pipeline.paths import ArtifactPathError
 
 if TYPE_CHECKING:
-    from modelgate.context import Context
-    from modelgate.manifest import Manifest, ManifestDoc
+    from modelgate.datamodel.manifest import Manifest, ManifestDoc
+    from modelgate.pipeline.context import Context
 
 # Names that move: a "revision" like these pins nothing.
 MOVING_REVISIONS = frozenset(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from modelgate.checkapi import Fail, check
+from modelgate.checkapi.decorator import Fail, check
 
 if TYPE_CHECKING:
-    from modelgate.context import Context
-    from modelgate.manifest import Manifest, ManifestDoc
+    from modelgate.datamodel.manifest import Manifest, ManifestDoc
+    from modelgate.pipeline.context import Context
 
 
 @check("MG001", name="manifest-valid", required=True, waivable=False,

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from dataclasses import field
 from typing import TYPE_CHECKING, Annotated
 
-from modelgate.checkapi import Fail, check
-from modelgate.records import record
-from modelgate.validation import Constraint, Strict
+from modelgate.checkapi.decorator import Fail, check
+from modelgate.datamodel.records import record
+from modelgate.datamodel.validation import Constraint, Strict
 
 if TYPE_CHECKING:
-    from modelgate.manifest import Manifest
+    from modelgate.datamodel.manifest import Manifest
 
 
 @record(kw_only=True)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from modelgate.checkapi import Fail, check
-from modelgate.records import record
-from modelgate.validation import Strict
+from modelgate.checkapi.decorator import Fail, check
+from modelgate.datamodel.records import record
+from modelgate.datamodel.validation import Strict
 
 if TYPE_CHECKING:
-    from modelgate.context import Context
-    from modelgate.manifest import Manifest
+    from modelgate.datamodel.manifest import Manifest
+    from modelgate.pipeline.context import Context
 
 
 @record(kw_only=True)

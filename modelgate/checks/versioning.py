@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from modelgate.checkapi import Fail, check
+from modelgate.checkapi.decorator import Fail, check
 
 if TYPE_CHECKING:
-    from modelgate.manifest import Manifest
+    from modelgate.datamodel.manifest import Manifest
 
 
 @check("MG501", name="semver", waivable=False,

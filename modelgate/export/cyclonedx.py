@@ -18,9 +18,10 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from modelgate import __version__, licenses
+from modelgate import __version__
+from modelgate.datamodel import licenses
 from modelgate.interop import flatten
-from modelgate.registry import Resolved
+from modelgate.registry.resolve import Resolved
 
 SPEC_VERSION = "1.6"
 

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelgate import yamldoc
+from modelgate.datamodel import strictyaml
 from modelgate.errors import InputError, UsageError
 
 
@@ -36,7 +36,7 @@ def read_yaml(path: str, display: str | None = None) -> Any:
     shown = display or path
     if not os.path.isfile(path):
         raise UsageError(f"{shown}: no such file")
-    return yamldoc.load_file(path, shown).data
+    return strictyaml.load_file(path, shown).data
 
 
 def mapping(value: Any) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def mapping(value: Any) -> dict[str, Any]:
 
 
 def parse_yaml(raw: bytes, display: str) -> Any:
-    return yamldoc.parse(raw, display).data
+    return strictyaml.parse(raw, display).data
 
 
 def scalar(text: str) -> Any:

@@ -15,10 +15,10 @@ from dataclasses import field
 from typing import Any
 
 from modelgate import confine
-from modelgate.discovery import relpath
+from modelgate.datamodel.records import record
 from modelgate.errors import UsageError
 from modelgate.interop import Imported, flatten, parse_yaml, read_yaml, unflatten
-from modelgate.records import record
+from modelgate.pipeline.discovery import relpath
 
 LOCK = "dvc.lock"
 # Dependencies that are code, not data: the code is pinned by lineage.code.commit.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from modelgate import licenses
+from modelgate.datamodel import licenses
 from modelgate.errors import UsageError
 from modelgate.interop import Imported, mapping, parse_yaml
 

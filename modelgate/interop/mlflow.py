@@ -16,9 +16,9 @@ import json
 import os
 from typing import Any
 
+from modelgate.datamodel.records import record
 from modelgate.errors import UsageError
 from modelgate.interop import Imported, mapping, read_yaml, scalar
-from modelgate.records import record
 
 MLMODEL = "MLmodel"
 # MLflow's column types -> the manifest's (numpy-style) names.

@@ -1,13 +1,13 @@
-"""Reporters turn a :class:`~modelgate.results.Summary` into text on a stream."""
+"""Reporters turn a :class:`~modelgate.datamodel.results.Summary` into text on a stream."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TextIO
 
+from modelgate.datamodel.records import record
+from modelgate.datamodel.results import Summary
 from modelgate.errors import ReportError
-from modelgate.records import record
-from modelgate.results import Summary
 
 
 @record

@@ -14,11 +14,11 @@ import hashlib
 import json
 from typing import Any, TextIO
 
+from modelgate.datamodel.results import Summary
 from modelgate.errors import InputError, Problem
 from modelgate.escaping import markdown as md
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter
-from modelgate.results import Summary
 
 KIND = "modelgate/audit-v1"
 

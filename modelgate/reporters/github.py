@@ -12,10 +12,10 @@ import argparse
 import os
 from typing import TextIO
 
+from modelgate.datamodel.results import Result, Summary
 from modelgate.escaping import github_data, github_property
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter
-from modelgate.results import Result, Summary
 
 PER_LEVEL = 10
 

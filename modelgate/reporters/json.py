@@ -6,9 +6,9 @@ import argparse
 import json
 from typing import TextIO
 
+from modelgate.datamodel.results import Summary
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter
-from modelgate.results import Summary
 
 
 def write(summary: Summary, stream: TextIO) -> None:

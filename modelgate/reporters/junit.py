@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, TextIO
 
+from modelgate.datamodel.results import Result, Summary
 from modelgate.escaping import xml
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter
-from modelgate.results import Result, Summary
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET

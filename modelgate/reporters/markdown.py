@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
+from modelgate.datamodel.results import ManifestInfo, MetricRow, Result, Summary
 from modelgate.escaping import markdown as md
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter
-from modelgate.results import ManifestInfo, MetricRow, Result, Summary
 
 LIMIT = 1024 * 1024 - 4096  # GitHub refuses step summaries over 1 MiB
 TRUNCATED = "\n\n_… truncated to fit GitHub's 1 MiB summary limit; the JSON, SARIF and audit reports are complete._\n"

@@ -12,10 +12,10 @@ import hashlib
 import json
 from typing import Any, TextIO
 
+from modelgate.datamodel.results import Result, Summary
 from modelgate.escaping import strip_controls, uri_path
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter
-from modelgate.results import Result, Summary
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/modelgate/modelgate"

@@ -12,10 +12,10 @@ import os
 from collections.abc import Iterator
 from typing import TextIO
 
+from modelgate.datamodel.results import Result, Summary
 from modelgate.escaping import terminal as esc
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter
-from modelgate.results import Result, Summary
 
 MARKS = {"passed": ".", "failed": "F", "waived": "x", "skipped": "s", "error": "E"}
 STYLES = {"passed": "green", "failed": "red", "waived": "yellow", "skipped": "dim", "error": "red bold"}

@@ -15,7 +15,7 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from modelgate import config
+    from modelgate.datamodel import config
     from modelgate.errors import ConfigError, InputError
 
 

@@ -12,13 +12,13 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from modelgate import manifest, yamldoc
+    from modelgate.datamodel import manifest, strictyaml
     from modelgate.errors import InputError
 
 
 def one_input(data: bytes) -> None:
     try:
-        doc = yamldoc.parse(data, "fuzz.yaml")
+        doc = strictyaml.parse(data, "fuzz.yaml")
     except InputError as exc:
         assert exc.problems, "InputError without problems"
         for problem in exc.problems:

@@ -15,11 +15,11 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
+    from modelgate.datamodel.policy import PolicyLoader
     from modelgate.errors import ConfigError, InputError, UsageError
+    from modelgate.git.trees import WorkTree
+    from modelgate.pipeline.rules import RuleSet
     from modelgate.plugins import collect_checks, make_plugin_manager
-    from modelgate.policy import PolicyLoader
-    from modelgate.ruleset import RuleSet
-    from modelgate.trees import WorkTree
 
 CHECKS = collect_checks(make_plugin_manager(autoload=False))
 

@@ -1,0 +1,1 @@
+"""Verified approvals: the evidence model, the providers (GitHub reviews, signed commits), CODEOWNERS."""

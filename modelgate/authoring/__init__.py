@@ -1,0 +1,1 @@
+"""Writing manifests: init (scaffold), hash --update (rehash), promote, YAML edited in place."""

@@ -1,0 +1,139 @@
+"""``modelgate promote``: move a manifest to a stage, and say what still stands in the way.
+
+The stage is edited in place (only that value changes, see ``editing``), then the gate
+runs the way CI will run it on the pull request: against the base branch, with policies
+from the base. Everything that fails is listed, and so is what only CI can verify
+(approvals). ``--dry-run`` checks the promoted manifest without writing it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from modelgate.authoring.yamledit import Edit, apply, read_text, write_text
+from modelgate.datamodel import manifest
+from modelgate.datamodel.records import record
+from modelgate.datamodel.results import Result, Summary
+from modelgate.errors import InputError, UsageError
+from modelgate.escaping import terminal as esc
+from modelgate.pipeline import discovery
+
+if TYPE_CHECKING:
+    import pluggy
+
+# Where a pull request would most likely merge, when nothing is configured.
+DEFAULT_BASES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
+
+
+@record
+class Promotion:
+    path: str  # repo-relative manifest
+    model: str  # name@version
+    before: str
+    after: str
+    written: bool
+    base: str | None
+    summary: Summary
+
+    @property
+    def missing(self) -> list[Result]:
+        return [r for r in self.summary.results if r.fails or (self.summary.strict and r.is_warning)]
+
+    @property
+    def in_ci(self) -> list[Result]:
+        return [r for r in self.summary.results if r.outcome == "skipped" and "CI" in r.message]
+
+    @property
+    def exit_code(self) -> int:
+        return self.summary.exit_code
+
+
+def default_base(root: str, env: Mapping[str, str], configured: str | None) -> str | None:
+    """The base a check uses (MODELGATE_BASE, config; in CI the event's), else the usual main branch."""
+    from modelgate.git.repo import GitRepo
+    from modelgate.pipeline.base import base_ref
+    from modelgate.pipeline.ci import in_ci
+
+    ref = base_ref(None, env, configured, ci=in_ci(None, env))
+    if ref is not None or not os.path.exists(os.path.join(root, ".git")):
+        return ref
+    repo = GitRepo(root)
+    if repo.head() is None:
+        return None
+    for candidate in DEFAULT_BASES:
+        if repo.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{candidate}^{{commit}}", check=False):
+            return candidate
+    return None
+
+
+def promote(pm: pluggy.PluginManager, path: str, to: str, *, dry_run: bool, base: str | None,
+            env: Mapping[str, str], disabled: set[str]) -> Promotion:
+    from modelgate.datamodel import config
+    from modelgate.git.trees import WorkTree
+    from modelgate.pipeline.session import Session
+    from modelgate.pipeline.workspace import Options, prepare
+    from modelgate.plugins import collect_checks, load_configured
+    from modelgate.registry.resolve import Registry
+
+    abspath = os.path.abspath(path)
+    if not os.path.isfile(abspath) or not discovery.is_manifest_name(os.path.basename(abspath)):
+        raise UsageError(f"{path}: not a manifest file (modelgate.yaml or <name>.modelgate.yaml)")
+    root = discovery.find_root([abspath])
+    display = discovery.relpath(root, abspath)
+    doc = manifest.load(abspath, display, root=root)
+    if doc.model is None:
+        raise InputError(list(doc.problems))
+    if doc.model.stage == to:
+        raise UsageError(f"{doc.model.ref} is already at stage {to!r}")
+    text, bom = read_text(abspath, display, root=root)
+    promoted = apply(text, [Edit(("stage",), to)], display)
+    ref = base or default_base(root, env, config.load(WorkTree(root).read, env, {}).base)
+    others = [e.manifest for e in Registry(root, env=env).entries(doc.model.name)]
+    options = Options(paths=tuple(dict.fromkeys([abspath, *others])), base=ref, env=dict(env),
+                      overlay={abspath: (("\ufeff" if bom else "") + promoted).encode("utf-8")})
+    setup = prepare(options, root)
+    try:
+        load_configured(pm, setup.config.plugins, setup.tree, disabled)
+        summary = Session(options, collect_checks(pm), setup).run()
+    finally:
+        setup.close()
+    stage_invalid = any(r.name == "stage-valid" and r.manifest == display and r.fails for r in summary.results)
+    written = not dry_run and not stage_invalid
+    if written:
+        write_text(abspath, promoted, bom)
+    return Promotion(display, doc.model.ref, doc.model.stage, to, written, ref, summary)
+
+
+def render(promotion: Promotion, dry_run: bool) -> str:
+    p = promotion
+    lines = [esc(f"promote {p.model}: {p.before} -> {p.after} ({p.path})")]
+    if p.base is None:
+        lines.append("no base branch found: transition and change rules were not checked"
+                     " (pass --base, or set `base` in .modelgate.yaml)")
+    else:
+        merge_base = p.summary.git.merge_base
+        lines.append(esc(f"checked as CI will: against {p.base}"
+                         + (f" (merge-base {merge_base[:12]})" if merge_base else "")))
+    lines += [esc(f"note: {n}") for n in p.summary.notices]
+    if p.missing:
+        lines.append("still missing before this promotion can merge:")
+        for r in p.missing:
+            lines.append(esc(f"  - {r.check} {r.name}: {r.message} ({r.location.path}:{r.location.line})"))
+            if r.hint:
+                lines.append(esc(f"      hint: {r.hint}"))
+    if p.in_ci:
+        lines.append("verified in CI on the pull request (cannot be checked here):")
+        lines += [esc(f"  - {r.check} {r.name}: {r.message}") for r in p.in_ci]
+    counts = p.summary.counts
+    if not p.missing:
+        lines.append("nothing else missing" + (" once CI verifies the above" if p.in_ci else "")
+                     + f": {counts['passed']} checks passed")
+    if p.written:
+        lines.append(esc(f"{p.path}: stage set to {p.after}; commit it and open a pull request"))
+    elif dry_run:
+        lines.append(esc(f"dry run: {p.path} was not changed"))
+    else:
+        lines.append(esc(f"{p.path} was not changed: {p.after!r} is not a stage of its policy"))
+    return "\n".join(lines) + "\n"

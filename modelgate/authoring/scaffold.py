@@ -1,0 +1,242 @@
+"""``modelgate init``: a valid manifest from a trained model's files, nothing typed by hand.
+
+Hashes and sizes are computed; ``lineage.code`` comes from the repository's HEAD (or the
+commit MLflow recorded); owners from CODEOWNERS; lineage, params, metrics and the
+signature from MLflow, DVC and Hugging Face files when given.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from modelgate import __version__
+from modelgate.approvals import codeowners
+from modelgate.authoring.yamledit import emit, write_text
+from modelgate.datamodel import manifest
+from modelgate.datamodel.records import record
+from modelgate.errors import GitError, InputError, UsageError
+from modelgate.git.repo import GitRepo
+from modelgate.hashing.digest import Digest, Hasher, HashError
+from modelgate.interop import Imported
+from modelgate.pipeline import discovery
+
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+
+
+@dataclass
+class InitRequest:
+    artifacts: Sequence[str]
+    name: str
+    version: str
+    stage: str = "none"
+    owners: Sequence[str] = ()
+    license: str | None = None
+    description: str | None = None
+    output: str | None = None
+    force: bool = False
+    mlflow: str | None = None
+    dvc: str | None = None
+    hf: str | None = None
+
+
+@record
+class Written:
+    path: str  # as given or found, for messages
+    model: manifest.Manifest
+    sources: tuple[str, ...]
+
+
+def artifact_files(paths: Sequence[str]) -> list[str]:
+    """Absolute paths of the artifact files; a folder stands for every file in it."""
+    files: list[str] = []
+    for path in paths:
+        full = os.path.abspath(path)
+        if os.path.isdir(full):
+            for dirpath, dirnames, names in os.walk(full):
+                dirnames[:] = sorted(d for d in dirnames if d not in (".git", "__pycache__"))
+                files.extend(os.path.join(dirpath, n) for n in sorted(names)
+                             if not discovery.is_manifest_name(n) and not n.endswith(".dvc"))
+        elif os.path.isfile(full):
+            files.append(full)
+        else:
+            raise UsageError(f"{path}: no such artifact file")
+    if not files:
+        raise UsageError("no artifact files given")
+    return list(dict.fromkeys(files))
+
+
+def init(request: InitRequest, root: str) -> Written:
+    if not re.fullmatch(manifest.NAME_PATTERN.strip("^$"), request.name):
+        raise UsageError(f"--name {request.name!r}: use lowercase letters, digits, '.', '_' and '-'")
+    if not _SEMVER.match(request.version):
+        raise UsageError(f"--version {request.version!r}: use a SemVer version such as 1.0.0")
+    files = artifact_files(request.artifacts)
+    target = os.path.abspath(request.output) if request.output else os.path.join(
+        os.path.commonpath([os.path.dirname(f) for f in files]), discovery.MANIFEST_NAME)
+    if os.path.isdir(target):
+        target = os.path.join(target, discovery.MANIFEST_NAME)
+    shown = discovery.relpath(root, target)
+    if not discovery.is_manifest_name(os.path.basename(target)):
+        raise UsageError(f"{shown}: a manifest is named modelgate.yaml or <name>.modelgate.yaml")
+    if os.path.lexists(target) and not request.force:
+        raise UsageError(f"{shown} exists; pass --force to overwrite it")
+    folder = os.path.dirname(target)
+    for file in files:
+        if os.path.commonpath([folder, file]) != folder:
+            raise UsageError(f"{discovery.relpath(root, file)} is not inside {discovery.relpath(root, folder) or '.'};"
+                             " artifacts live at or below the manifest's folder (use --output)")
+    imports = _imports(request, files, folder, root)
+    data = _build(request, files, folder, root, imports)
+    header = (f"{request.name} {request.version}: written by `modelgate init` (modelgate {__version__}).\n"
+              "Hashes and sizes were computed from the files; review, then `modelgate check`.")
+    text = emit(data, header)
+    doc = manifest.from_bytes(text.encode(), shown, target)
+    if doc.model is None:
+        raise InputError(list(doc.problems))
+    from modelgate.checks.governance import owners as owners_check
+
+    for fail in owners_check.func(manifest=doc.model):  # the same rule `check` applies (MG601)
+        raise UsageError(f"{fail.message}; pass --owner @org/team, @user or an email")
+    os.makedirs(folder, exist_ok=True)
+    write_text(target, text)
+    return Written(shown, doc.model, tuple(i.source for i in imports))
+
+
+def _imports(request: InitRequest, files: list[str], folder: str, root: str) -> list[Imported]:
+    found = []
+    if request.mlflow:
+        from modelgate.interop.mlflow import import_mlflow
+
+        found.append(import_mlflow(request.mlflow))
+    if request.dvc:
+        from modelgate.interop.dvc import import_lock
+
+        found.append(import_lock(os.path.abspath(request.dvc), files, folder, root))
+    if request.hf:
+        from modelgate.interop.hf import import_card
+
+        found.append(import_card(request.hf))
+    return found
+
+
+def _build(request: InitRequest, files: list[str], folder: str, root: str,
+           imports: list[Imported]) -> dict[str, Any]:
+    def first(attr: str) -> Any:
+        return next((getattr(i, attr) for i in imports if getattr(i, attr)), None)
+
+    owners = list(request.owners)
+    if not owners:
+        found = codeowners.in_work_tree(root)
+        if found.problems:
+            # GitHub skips these lines; guessing what they meant would name the wrong owners.
+            raise UsageError(f"{found.problems[0]}: pass --owner @org/team (or an email), or fix CODEOWNERS")
+        owners = found.owners(discovery.relpath(root, folder) + "/" + discovery.MANIFEST_NAME)
+    if not owners:
+        raise UsageError("no owners: pass --owner @org/team (or an email), or add a CODEOWNERS file")
+    data: dict[str, Any] = {
+        "apiVersion": "modelgate/v1",
+        "kind": "Model",
+        "name": request.name,
+        "version": request.version,
+        "stage": request.stage,
+    }
+    description = request.description or first("description")
+    if description:
+        data["description"] = description
+    data["owners"] = owners
+    license_id = request.license or first("license")
+    if license_id:
+        data["license"] = license_id
+    from modelgate.git.lfs import tracked_by
+
+    lfs = tracked_by(root)
+    data["artifacts"] = [_artifact(f, folder, lfs) for f in files]
+    lineage = _lineage(root, folder, imports, first("commit"))
+    if lineage:
+        data["lineage"] = lineage
+    if first("signature"):
+        data["signature"] = first("signature")
+    metrics: dict[str, Any] = {}
+    for imported in imports:
+        for key, value in imported.metrics.items():
+            metrics.setdefault(key, value)
+    if metrics:
+        data["metrics"] = metrics
+    tags: dict[str, str] = {}
+    for imported in imports:
+        tags.update({k: v for k, v in imported.tags.items() if k not in tags})
+    if tags:
+        data["tags"] = tags
+    return data
+
+
+def _artifact(path: str, folder: str, lfs: Callable[[str], bool]) -> dict[str, Any]:
+    digest = file_digest(path, lfs=lfs)
+    return {"path": os.path.relpath(path, folder).replace(os.sep, "/"), "sha256": digest.sha256, "size": digest.size}
+
+
+def file_digest(path: str, hasher: Hasher | None = None, *, lfs: Callable[[str], bool]) -> Digest:
+    """The file's digest; for a Git LFS pointer at a path ``lfs`` says git gives
+    ``filter=lfs`` (:func:`modelgate.git.lfs.tracked_by`), the content's digest the pointer
+    records. Anywhere else a pointer is just bytes, as ``check`` sees it."""
+    from modelgate.git.lfs import LfsError, read_pointer
+
+    try:
+        pointer = read_pointer(path)
+    except LfsError as exc:
+        pointer = None
+        if lfs(path):
+            raise UsageError(f"{path}: {exc}") from None
+    if pointer is not None and lfs(path):
+        return Digest(pointer.oid, pointer.size)
+    try:
+        return (hasher or Hasher()).digest(path)
+    except HashError as exc:
+        raise UsageError(f"{path}: cannot hash: {exc}") from None
+
+
+def _lineage(root: str, folder: str, imports: list[Imported], commit: str | None) -> dict[str, Any]:
+    lineage: dict[str, Any] = {}
+    code = _code(root, commit)
+    if code:
+        lineage["code"] = code
+    data: list[dict[str, Any]] = []
+    for imported in imports:
+        data += [d for d in imported.data if d["name"] not in {e["name"] for e in data}]
+    if data:
+        lineage["data"] = data
+    params = next((i.params for i in imports if i.params), None)
+    if params:
+        lineage["params"] = params
+    environment: dict[str, Any] = {}
+    for imported in imports:
+        for key, value in (imported.environment or {}).items():
+            environment.setdefault(key, value)
+    if environment:
+        lineage["environment"] = environment
+    run = next((i.run for i in imports if i.run), None)
+    if run:
+        lineage["run"] = run
+    return lineage
+
+
+def _code(root: str, commit: str | None) -> dict[str, Any]:
+    if not os.path.exists(os.path.join(root, ".git")):
+        return {"commit": commit} if commit else {}
+    repo = GitRepo(root)
+    try:
+        head = commit or repo.head()
+        url = repo.origin_url()
+    except GitError:
+        return {"commit": commit} if commit else {}
+    code: dict[str, Any] = {}
+    if head:
+        code["commit"] = head
+    if url and code:
+        # Credentials in a remote URL (https://user:token@host/...) never go into a manifest.
+        code["repo"] = re.sub(r"^([a-z+]+://)[^/@]*@", r"\1", url)
+    return code

@@ -1,0 +1,1 @@
+"""The check API: declaring a check, calling it, explaining a failed assert, collecting checks."""

@@ -1,0 +1,133 @@
+"""What a check is, and how one is written.
+
+A check is a plain function decorated with :func:`check`. It asks for what it needs by
+parameter name, like a pytest fixture: ``manifest``, ``doc``, ``base_manifest``,
+``context``, ``policy`` and ``params`` (the rule's ``with:``). It passes by returning (a
+string it returns, also from a generator, says how it passed), and fails by ``assert``, by
+raising :class:`Fail`, or by yielding several :class:`Fail` (or plain strings). Raising
+:class:`Skip` skips it. The docstring is its ``explain`` text.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import field
+from typing import Any, Literal
+
+from modelgate.datamodel.records import record
+
+Severity = Literal["error", "warning"]
+Scope = Literal["manifest", "removed", "after"]
+
+ARGUMENTS = ("manifest", "doc", "base_manifest", "base_doc", "context", "policy", "params", "results")
+_ID = re.compile(r"^[A-Z][A-Z0-9]{1,15}[0-9]{3}$")
+_NAME = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
+
+
+class Fail(Exception):
+    """A finding: the check failed, ``at`` a dotted key path of the manifest.
+
+    ``line``/``column`` give the position directly, for findings that are not about a key
+    (a YAML syntax error, say).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        at: str | None = None,
+        hint: str | None = None,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.at = at
+        self.hint = hint
+        self.position = (line, column or 1) if line is not None else None
+
+
+class Skip(Exception):
+    """The check does not apply here; the message says why."""
+
+
+@record
+class Check:
+    """A registered check. ``plugin`` is filled in when the plugin manager collects it."""
+
+    id: str
+    name: str
+    func: Callable[..., Any] = field(repr=False, compare=False)
+    stages: tuple[str, ...] | None = None
+    severity: Severity = "error"
+    needs_rule: bool = False
+    required: bool = False
+    waivable: bool = True
+    hint: str | None = None
+    params: Any = None  # the class of the rule's ``with:`` (pydantic model or Strict dataclass), or None
+    scope: Scope = "manifest"
+    argnames: tuple[str, ...] = ()  # what the function asks for, read once at declaration
+    plugin: str = ""
+
+    @property
+    def explain(self) -> str:
+        return inspect.cleandoc(self.func.__doc__ or "").strip()
+
+    @property
+    def summary(self) -> str:
+        return self.explain.split("\n\n")[0].replace("\n", " ")
+
+    def matches(self, selector: str) -> bool:
+        """``--select``/``--ignore`` match an id prefix (``MG3``) or a name."""
+        return self.id.startswith(selector.upper()) or self.name == selector.lower()
+
+
+def check(
+    id: str,
+    *,
+    name: str,
+    stages: list[str] | tuple[str, ...] | None = None,
+    severity: Severity = "error",
+    needs_rule: bool = False,
+    required: bool = False,
+    waivable: bool = True,
+    hint: str | None = None,
+    params: Any = None,
+    scope: Scope = "manifest",
+) -> Callable[[Callable[..., Any]], Check]:
+    """Declare a check.
+
+    ``stages``: where it runs when no policy rule names it (None: every stage).
+    ``needs_rule``: runs only where a policy rule names it (it needs the rule's ``with:``).
+    ``required``: always runs, even when deselected (e.g. manifest validity; fail closed).
+    ``waivable``: whether a policy waiver may turn its failure into ``waived``.
+    ``params``: the class of the rule's ``with:``, a pydantic model or a frozen dataclass
+    deriving from :class:`modelgate.datamodel.validation.Strict`; a rule that does not validate is a
+    configuration error (exit 4), and the check receives the instance as ``params``.
+    ``scope``: ``"manifest"`` runs once per manifest; ``"removed"`` runs once per manifest that
+    existed at the base and is gone (it gets ``base_manifest``/``base_doc``, no ``manifest``);
+    ``"after"`` runs once per manifest after all the others, and may ask for their ``results``.
+    """
+    if not _ID.match(id):
+        raise ValueError(f"check id {id!r} must look like MG301 or ACME001")
+    if not _NAME.match(name):
+        raise ValueError(f"check name {name!r} must be a lowercase slug like metric-threshold")
+    if severity not in ("error", "warning"):
+        raise ValueError(f"check {id}: severity must be 'error' or 'warning'")
+
+    def decorate(func: Callable[..., Any]) -> Check:
+        argnames = tuple(inspect.signature(func).parameters)
+        unknown = [p for p in argnames if p not in ARGUMENTS]
+        if unknown:
+            raise TypeError(
+                f"check {id} asks for unknown argument(s) {', '.join(unknown)};"
+                f" available: {', '.join(ARGUMENTS)}"
+            )
+        return Check(
+            id, name, func, tuple(stages) if stages is not None else None, severity,
+            needs_rule, required, waivable, hint, params, scope, argnames,
+        )
+
+    return decorate

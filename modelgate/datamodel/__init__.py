@@ -1,0 +1,1 @@
+"""The data model: strict YAML, the manifest, policy and config documents, and run results."""

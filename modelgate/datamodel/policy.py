@@ -1,0 +1,286 @@
+"""Policy v1: which stages exist, how models move between them, and which rules apply.
+
+A policy file may ``extends`` others (``builtin:NAME`` or a repo-relative path). The
+extending file's ``stages``, ``transitions``, ``exclusive``, ``branches`` and ``match``
+replace the inherited ones when given; a rule replaces an inherited rule for the same
+check and the same stages, and is added otherwise; waivers accumulate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import field
+from typing import Annotated, Any, Literal
+
+from modelgate.datamodel import strictyaml, validation
+from modelgate.datamodel.manifest import problems_from
+from modelgate.datamodel.records import record
+from modelgate.datamodel.results import PolicyInfo
+from modelgate.datamodel.validation import Constraint, Strict, Verdicts
+from modelgate.errors import ConfigError, InputError, Problem
+
+Text = Annotated[str, Constraint(min_length=1, max_length=4096)]
+StageName = Annotated[str, Constraint(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+
+# (repo-relative path) -> file bytes, from the work tree or from the base commit.
+Reader = Callable[[str], bytes]
+
+
+@record(kw_only=True)
+class RuleSpec(Strict):
+    __pydantic_config__ = Strict.renamed(with_="with")
+
+    check: Text
+    stages: list[StageName] | None = None
+    severity: Literal["error", "warning"] | None = None
+    with_: dict[str, Any] = field(default_factory=dict)
+
+
+@record(kw_only=True)
+class WaiverSpec(Strict):
+    check: Text
+    model: Text
+    version: Text | None = None
+    reason: Text
+    expires: dt.date
+    owner: Text
+
+
+@record(kw_only=True)
+class MatchSpec(Strict):
+    names: list[Text] = field(default_factory=lambda: ["*"])
+
+
+@record(kw_only=True)
+class PolicyFile(Strict):
+    __pydantic_config__ = Strict.renamed(api_version="apiVersion")
+
+    api_version: Literal["modelgate/v1"]
+    kind: Literal["Policy"]
+    name: Annotated[str, Constraint(pattern=r"^[a-z0-9][a-z0-9._-]{0,127}$")]
+    description: Text | None = None
+    extends: list[Text] = field(default_factory=list)
+    match: MatchSpec | None = None
+    stages: Annotated[list[StageName] | None, Constraint(min_length=1)] = None
+    transitions: dict[StageName, list[StageName]] | None = None
+    exclusive: list[StageName] | None = None
+    branches: dict[Text, StageName] | None = None
+    rules: list[RuleSpec] = field(default_factory=list)
+    waivers: list[WaiverSpec] = field(default_factory=list)
+    waivable: Annotated[list[Text] | None, Constraint(
+        description="Checks that may be waived although they normally cannot be.")] = None
+
+
+@record
+class Rule:
+    """A rule as it applies: which check, where, how severe, with which parameters."""
+
+    check: str
+    stages: tuple[str, ...] | None
+    severity: Literal["error", "warning"] | None
+    params: dict[str, Any]
+    origin: str  # "path:line" of the rule, for messages
+
+    def applies_to(self, stage: str | None) -> bool:
+        return self.stages is None or stage in self.stages
+
+
+@record
+class Waiver:
+    check: str
+    model: str
+    version: str | None
+    reason: str
+    expires: dt.date
+    owner: str
+    origin: str
+
+    def covers(self, check_id: str, check_name: str, model: str, version: str) -> bool:
+        return (
+            self.check in (check_id, check_name)
+            and self.model == model
+            and self.version in (None, version)
+        )
+
+
+@record
+class Policy:
+    """A policy with its ``extends`` chain resolved."""
+
+    name: str
+    path: str
+    match: tuple[str, ...]
+    stages: tuple[str, ...]
+    transitions: dict[str, tuple[str, ...]]
+    exclusive: tuple[str, ...]
+    branches: dict[str, str]
+    rules: tuple[Rule, ...]
+    waivers: tuple[Waiver, ...]
+    files: tuple[PolicyInfo, ...]
+    waivable: tuple[str, ...] = ()
+
+    def governs(self, model_name: str) -> bool:
+        return any(fnmatch.fnmatchcase(model_name, pattern) for pattern in self.match)
+
+    def waiver_for(self, check_id: str, check_name: str, waivable: bool, model: str, version: str,
+                   today: dt.date) -> Waiver | None:
+        """The unexpired waiver that covers a failure of this check, if the check may be waived
+        (``waivable``: by its own declaration; a policy's ``waivable:`` list can add more)."""
+        if not (waivable or check_id in self.waivable or check_name in self.waivable):
+            return None
+        for waiver in self.waivers:
+            if waiver.expires >= today and waiver.covers(check_id, check_name, model, version):
+                return waiver
+        return None
+
+
+BUILTIN_PREFIX = "builtin:"
+
+
+def _builtin_folder() -> str:
+    # The package's own files (pip installs it unzipped): importlib.resources would cost
+    # six more imports on every start.
+    from modelgate import policies
+
+    return os.path.dirname(os.path.abspath(policies.__file__ or ""))
+
+
+def builtin_names() -> list[str]:
+    return sorted(name[: -len(".yaml")] for name in os.listdir(_builtin_folder()) if name.endswith(".yaml"))
+
+
+def _read_builtin(name: str) -> bytes:
+    known = builtin_names()
+    if name not in known:
+        available = ", ".join(BUILTIN_PREFIX + n for n in known)
+        raise ConfigError(f"unknown built-in policy {BUILTIN_PREFIX}{name}; available: {available}")
+    with open(os.path.join(_builtin_folder(), f"{name}.yaml"), "rb") as handle:
+        return handle.read()
+
+
+class PolicyLoader:
+    """Loads policies through ``reader`` and records where each file came from."""
+
+    def __init__(self, reader: Reader, source: Literal["base", "worktree"], verdicts: Verdicts | None = None
+                 ) -> None:
+        self.reader = reader
+        self.source = source
+        self.verdicts = verdicts
+
+    def load(self, ref: str, referrer: str | None = None) -> Policy:
+        return self._load(ref, referrer, ())
+
+    def _load(self, ref: str, referrer: str | None, seen: tuple[str, ...]) -> Policy:
+        if ref in seen:
+            raise ConfigError(f"{ref}: policy extends itself through {' -> '.join(seen)}")
+        raw, info = self._fetch(ref, referrer)
+        doc = strictyaml.parse(raw, ref)
+        if not isinstance(doc.data, dict):
+            raise InputError([Problem(ref, 1, 1, "a policy must be a YAML mapping")])
+        try:
+            spec = validation.load(PolicyFile, doc.data, self.verdicts, info.sha256)
+        except validation.Invalid as exc:
+            raise InputError(problems_from(exc.errors, doc, PolicyFile)) from None
+        parents = [self._load(parent, ref, (*seen, ref)) for parent in spec.extends]
+        return _resolve(spec, doc, info, parents)
+
+    def _fetch(self, ref: str, referrer: str | None) -> tuple[bytes, PolicyInfo]:
+        if ref.startswith(BUILTIN_PREFIX):
+            raw = _read_builtin(ref[len(BUILTIN_PREFIX) :])
+            return raw, PolicyInfo(ref, hashlib.sha256(raw).hexdigest(), "builtin")
+        try:
+            raw = self.reader(ref)
+        except FileNotFoundError:
+            where = f" (extended by {referrer})" if referrer else ""
+            raise ConfigError(f"policy file {ref} not found{where}") from None
+        except InputError:
+            raise
+        return raw, PolicyInfo(ref, hashlib.sha256(raw).hexdigest(), self.source)
+
+
+def _resolve(
+    spec: PolicyFile, doc: strictyaml.YamlDoc, info: PolicyInfo, parents: list[Policy]
+) -> Policy:
+    def inherited(attr: str, default: Any) -> Any:
+        return getattr(parents[-1], attr) if parents else default
+
+    stages = tuple(spec.stages) if spec.stages is not None else inherited("stages", ())
+    if not stages:
+        raise ConfigError(f"{info.path}:1:1: policy defines no stages and extends none")
+    transitions = (
+        {k: tuple(v) for k, v in spec.transitions.items()}
+        if spec.transitions is not None
+        else inherited("transitions", {})
+    )
+    exclusive = tuple(spec.exclusive) if spec.exclusive is not None else inherited("exclusive", ())
+    branches = dict(spec.branches) if spec.branches is not None else inherited("branches", {})
+    match = tuple(spec.match.names) if spec.match is not None else inherited("match", ("*",))
+
+    inherited_rules: list[Rule] = [rule for parent in parents for rule in parent.rules]
+    own: list[Rule] = []
+    for index, rule_spec in enumerate(spec.rules):
+        line, column = doc.location(("rules", index))
+        own.append(Rule(
+            rule_spec.check,
+            tuple(rule_spec.stages) if rule_spec.stages is not None else None,
+            rule_spec.severity,
+            dict(rule_spec.with_),
+            f"{info.path}:{line}:{column}",
+        ))
+    # An own rule replaces inherited rules for the same check and stages; own rules all stay
+    # (two thresholds on two metrics are two rules).
+    replaced = {(r.check, r.stages) for r in own}
+    rules = [r for r in inherited_rules if (r.check, r.stages) not in replaced] + own
+    waivers = [w for parent in parents for w in parent.waivers]
+    for index, w in enumerate(spec.waivers):
+        line, column = doc.location(("waivers", index))
+        waivers.append(
+            Waiver(w.check, w.model, w.version, w.reason, w.expires, w.owner,
+                   f"{info.path}:{line}:{column}")
+        )
+    waivable = tuple(spec.waivable) if spec.waivable is not None else inherited("waivable", ())
+    policy = Policy(
+        spec.name, info.path, match, stages, transitions, exclusive, branches,
+        tuple(rules), tuple(waivers),
+        (*(f for parent in parents for f in parent.files), info),
+        waivable,
+    )
+    _validate_stage_names(policy, doc)
+    return policy
+
+
+def _validate_stage_names(policy: Policy, doc: strictyaml.YamlDoc) -> None:
+    known = set(policy.stages)
+    problems = []
+
+    def need(stage: str, keypath: tuple[str | int, ...], what: str) -> None:
+        if stage not in known:
+            line, column = doc.location(keypath)
+            problems.append(
+                Problem(policy.path, line, column,
+                        f"{what} names stage {stage!r}, which is not in stages {list(policy.stages)}")
+            )
+
+    for source, targets in policy.transitions.items():
+        need(source, ("transitions", source), "transition")
+        for index, target in enumerate(targets):
+            need(target, ("transitions", source, index), "transition")
+    for index, stage in enumerate(policy.exclusive):
+        need(stage, ("exclusive", index), "exclusive")
+    for branch, stage in policy.branches.items():
+        need(stage, ("branches", branch), "branches")
+    for rule in policy.rules:
+        for stage in rule.stages or ():
+            if stage not in known:
+                problems.append(_origin_problem(rule.origin, f"rule for {rule.check} names unknown stage {stage!r}"))
+    if problems:
+        raise InputError(problems)
+
+
+def _origin_problem(origin: str, message: str) -> Problem:
+    path, line, column = origin.rsplit(":", 2)
+    return Problem(path, int(line), int(column), message)

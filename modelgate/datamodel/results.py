@@ -1,0 +1,170 @@
+"""Plain frozen data handed from the run to the reporters: results and the summary."""
+
+from __future__ import annotations
+
+from dataclasses import field
+from typing import TYPE_CHECKING, Any, Literal
+
+from modelgate.datamodel.records import record
+
+if TYPE_CHECKING:
+    from modelgate.approvals.evidence import Approval, Rejection
+
+Outcome = Literal["passed", "failed", "waived", "skipped", "error"]
+OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "waived", "skipped", "error")
+
+
+@record
+class Location:
+    path: str
+    line: int
+    column: int
+
+
+@record
+class Waiver:
+    check: str
+    model: str
+    version: str | None
+    reason: str
+    expires: str
+    owner: str
+    policy: str
+
+
+@record
+class Result:
+    check: str
+    name: str
+    outcome: Outcome
+    severity: Literal["error", "warning"]
+    manifest: str
+    model: str
+    message: str
+    location: Location
+    waiver: Waiver | None = None
+    hint: str | None = None
+
+    @property
+    def fails(self) -> bool:
+        """Whether this result fails the run without --strict."""
+        return self.outcome == "error" or (self.outcome == "failed" and self.severity == "error")
+
+    @property
+    def is_warning(self) -> bool:
+        return self.outcome == "failed" and self.severity == "warning"
+
+
+@record
+class MetricRow:
+    """One metric of a manifest next to its value at the base, for comparison tables."""
+
+    name: str
+    value: float | None
+    base_value: float | None
+    goal: Literal["maximize", "minimize"] | None
+
+
+@record
+class ManifestInfo:
+    path: str
+    name: str | None
+    version: str | None
+    stage: str | None
+    base_stage: str | None
+    sha256: str
+    metrics: tuple[MetricRow, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "name": self.name, "version": self.version, "stage": self.stage,
+                "base_stage": self.base_stage, "sha256": self.sha256}
+
+
+@record
+class CheckInfo:
+    """What a report needs to describe a check that ran (SARIF rules, say)."""
+
+    id: str
+    name: str
+    summary: str
+    explain: str
+    hint: str | None
+    severity: Literal["error", "warning"]
+    plugin: str
+
+
+@record
+class PolicyInfo:
+    path: str
+    sha256: str
+    source: Literal["base", "worktree", "builtin"]
+
+
+@record
+class GitInfo:
+    head: str | None = None
+    base: str | None = None
+    merge_base: str | None = None
+
+
+@record
+class Summary:
+    tool_version: str
+    results: tuple[Result, ...]
+    manifests: tuple[ManifestInfo, ...]
+    policies: tuple[PolicyInfo, ...]
+    git: GitInfo = GitInfo()
+    duration: float = 0.0
+    strict: bool = False
+    selection_may_be_empty: bool = False
+    notices: tuple[str, ...] = field(default=())
+    checks: tuple[CheckInfo, ...] = ()
+    started_at: str = ""  # UTC, ISO 8601
+    ci: tuple[tuple[str, str], ...] = ()  # GITHUB_* context, for the audit record
+    approvals: tuple[Approval, ...] = ()  # approvals that counted for a rule, for the audit record
+    rejected_approvals: tuple[Rejection, ...] = ()  # refused by a provider or a rule, and why
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        for result in self.results:
+            counts[result.outcome] += 1
+        return counts
+
+    @property
+    def exit_code(self) -> int:
+        if any(r.fails or (self.strict and r.is_warning) for r in self.results):
+            return 1
+        if not self.manifests:
+            return 0 if self.selection_may_be_empty else 5
+        return 0
+
+    @property
+    def verdict(self) -> Literal["pass", "fail"]:
+        return "pass" if self.exit_code == 0 else "fail"
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON report, in the contract's shape (DESIGN.md section 3)."""
+        return {
+            "tool": {"name": "modelgate", "version": self.tool_version},
+            "verdict": self.verdict,
+            "exit_code": self.exit_code,
+            "summary": self.counts,
+            "git": {"head": self.git.head, "base": self.git.base, "merge_base": self.git.merge_base},
+            "policies": [vars(p).copy() for p in self.policies],
+            "manifests": [m.to_json() for m in self.manifests],
+            "results": [
+                {
+                    "check": r.check,
+                    "name": r.name,
+                    "outcome": r.outcome,
+                    "severity": r.severity,
+                    "manifest": r.manifest,
+                    "model": r.model,
+                    "message": r.message,
+                    "location": vars(r.location).copy(),
+                    "waiver": vars(r.waiver).copy() if r.waiver else None,
+                }
+                for r in self.results
+            ],
+        }

@@ -1,0 +1,312 @@
+"""Strict YAML: plain data plus the line and column of every key.
+
+We compose our own tree from libyaml's event stream (``yaml.parse`` with ``CSafeLoader``)
+instead of using a loader: events expose anchors, tags and scalar styles, which a loader
+hides, and we resolve plain scalars ourselves with the few types a manifest needs. Anything
+ambiguous (YAML 1.1 booleans and numbers, timestamps used as numbers), unsafe (tags,
+anchors, aliases, merge keys) or unbounded (size, depth, integer digits) is a problem.
+All problems are collected; a parse error from libyaml ends collection at that point.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import field
+from typing import Any
+
+import yaml
+
+from modelgate.datamodel.records import record
+from modelgate.errors import InputError, Problem
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+MAX_INT_DIGITS = 19
+
+KeyPath = tuple[str | int, ...]
+
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|(0|[1-9][0-9]*)(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_NONFINITE = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+# Forms YAML 1.1 reads as numbers but a reader may not: 0x1F, 0o17, 017, 1_000, 1:30.
+_AMBIGUOUS_NUMBER = re.compile(
+    r"[-+]?(0[xX][0-9a-fA-F_]+|0[oO]?[0-7_]+|0[bB][01_]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?"
+    r"|[0-9][0-9_]*_[0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?)"
+)
+_YAML11_BOOL = frozenset(
+    ("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "True", "TRUE", "False", "FALSE",
+     "on", "On", "ON", "off", "Off", "OFF")
+)
+_NULL = frozenset(["", "~", "null", "Null", "NULL"])
+_WORDS = _YAML11_BOOL | {"true", "false"}
+# The first characters of anything _INT, _FLOAT, _NONFINITE or _AMBIGUOUS_NUMBER match.
+_NUMBER_STARTS = frozenset("0123456789+-.")
+# Control characters (tab and newline aside), surrogates, and the bidi controls that make
+# text read differently from what it is (CVE-2021-42574).
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@record
+class YamlDoc:
+    """A parsed YAML document: ``data`` and a 1-based (line, column) per key path."""
+
+    path: str
+    data: Any
+    locations: dict[KeyPath, tuple[int, int]] = field(repr=False)
+    # Source text of scalars that became numbers or booleans, so that a type error can quote
+    # what the user wrote (``1.10``) rather than what it became (``1.1``).
+    literals: dict[KeyPath, str] = field(default_factory=dict, repr=False)
+
+    def location(self, keypath: KeyPath) -> tuple[int, int]:
+        """The position of ``keypath``, or of its nearest ancestor that has one."""
+        for end in range(len(keypath), -1, -1):
+            found = self.locations.get(tuple(keypath[:end]))
+            if found is not None:
+                return found
+        return (1, 1)
+
+
+def read_limited(path: str | os.PathLike[str], display: str, limit: int = MAX_BYTES) -> bytes:
+    """Read a regular file of at most ``limit`` bytes, from one descriptor.
+
+    ``O_NONBLOCK`` keeps a FIFO named like a manifest from hanging us before we can see
+    what it is.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError([Problem(display, 1, 1, f"cannot read: {exc.strerror}")]) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError([Problem(display, 1, 1, "not a regular file")])
+        if st.st_size > limit:
+            raise InputError([_too_big(display, limit)])
+        chunks = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        raw = b"".join(chunks)
+    except OSError as exc:
+        raise InputError([Problem(display, 1, 1, f"cannot read: {exc.strerror}")]) from None
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise InputError([_too_big(display, limit)])
+    return raw
+
+
+def _too_big(display: str, limit: int) -> Problem:
+    return Problem(display, 1, 1, f"file is larger than {limit // 1024} KiB; a manifest is metadata")
+
+
+def load_file(path: str | os.PathLike[str], display: str) -> YamlDoc:
+    return parse(read_limited(path, display), display)
+
+
+def parse(raw: bytes, display: str) -> YamlDoc:
+    """Parse one strict YAML document from ``raw`` bytes; raise ``InputError`` on any problem."""
+    if len(raw) > MAX_BYTES:
+        raise InputError([_too_big(display, MAX_BYTES)])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            [Problem(display, line, column, "invalid UTF-8; save the file as UTF-8")]
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    composer = _Composer(display)
+    parser = yaml.CSafeLoader(text)
+    try:
+        # get_event returns None after the stream's end: no generator between us and libyaml.
+        data = composer.compose(iter(parser.get_event, None))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        composer.problems.append(Problem(display, line, column, f"invalid YAML: {exc.problem}"))
+        data = None
+    except yaml.reader.ReaderError as exc:
+        line, column = _position(text, exc.position)
+        composer.problems.append(Problem(display, line, column, f"invalid YAML: {exc.reason}"))
+        data = None
+    except yaml.YAMLError as exc:
+        composer.problems.append(Problem(display, 1, 1, f"invalid YAML: {exc}"))
+        data = None
+    except _Abort:
+        data = None
+    except (RecursionError, MemoryError):
+        composer.problems.append(Problem(display, 1, 1, "document too complex to parse"))
+        data = None
+    finally:
+        parser.dispose()
+    doc = YamlDoc(display, data, composer.locations, composer.literals)
+    if composer.problems:
+        # The partial document lets a caller validate what did parse, so that one bad
+        # scalar does not hide the schema problems after it.
+        raise InputError(composer.problems, partial=doc if composer.complete else None)
+    return doc
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _mark(event: Any) -> tuple[int, int]:
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+class _Abort(Exception):
+    """Stop composing: the rest of the stream cannot be trusted (depth, documents)."""
+
+
+class _Composer:
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.problems: list[Problem] = []
+        self.locations: dict[KeyPath, tuple[int, int]] = {}
+        self.literals: dict[KeyPath, str] = {}
+        self.complete = False
+
+    def problem(self, event: Any, message: str) -> None:
+        line, column = _mark(event)
+        self.problems.append(Problem(self.display, line, column, message))
+
+    def compose(self, events: Iterator[Any]) -> Any:
+        self.events = events
+        documents = 0
+        data: Any = None
+        for event in events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    self.problem(event, "more than one YAML document; a file holds exactly one")
+                    raise _Abort
+                data = self.node(next(events), (), 1)
+            elif isinstance(event, yaml.StreamEndEvent) and documents == 0:
+                self.problem(event, "empty file; expected a YAML mapping")
+        self.complete = True
+        return data
+
+    def node(self, event: Any, path: KeyPath, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            self.problem(event, f"nesting deeper than {MAX_DEPTH} levels")
+            raise _Abort
+        if isinstance(event, yaml.AliasEvent):
+            self.problem(event, f"alias *{event.anchor} is not allowed; write the value out")
+            return None
+        if event.anchor is not None:
+            self.problem(event, f"anchor &{event.anchor} is not allowed; write the value out")
+        if event.tag is not None:
+            self.problem(event, f"tag {event.tag} is not allowed; plain YAML values only")
+        if isinstance(event, yaml.ScalarEvent):
+            value = self.scalar(event)
+            if isinstance(value, int | float):
+                self.literals[path] = event.value
+            return value
+        if isinstance(event, yaml.SequenceStartEvent):
+            items = []
+            for index, item in enumerate(iter(lambda: next(self.events), None)):
+                if isinstance(item, yaml.SequenceEndEvent):
+                    break
+                sub = (*path, index)
+                self.locations[sub] = _mark(item)
+                items.append(self.node(item, sub, depth + 1))
+            return items
+        if isinstance(event, yaml.MappingStartEvent):
+            self.locations.setdefault(path, _mark(event))
+            return self.mapping(path, depth)
+        raise _Abort  # pragma: no cover - libyaml emits only the events above here
+
+    def mapping(self, path: KeyPath, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        while True:
+            key_event = next(self.events)
+            if isinstance(key_event, yaml.MappingEndEvent):
+                return result
+            key = self.key(key_event, depth)
+            value_event = next(self.events)
+            if key is None:
+                self.node(value_event, path, depth + 1)
+                continue
+            sub = (*path, key)
+            if key in result:
+                self.problem(key_event, f"duplicate key {key!r}; each key may appear once")
+            self.locations.setdefault(sub, _mark(key_event))
+            result[key] = self.node(value_event, sub, depth + 1)
+
+    def key(self, event: Any, depth: int) -> str | None:
+        if not isinstance(event, yaml.ScalarEvent):
+            self.problem(event, "complex mapping key; keys must be plain strings")
+            self.node(event, (), depth + 1)
+            return None
+        if event.anchor is not None or event.tag is not None:
+            self.problem(event, "anchors and tags are not allowed on keys")
+        if event.style == "" and event.value == "<<":
+            self.problem(event, "merge key '<<' is not allowed; write the keys out")
+            return None
+        self.text(event, event.value)
+        return str(event.value)
+
+    def scalar(self, event: Any) -> Any:
+        value: str = event.value
+        if event.style != "":
+            return self.text(event, value)
+        if value[:1] not in _NUMBER_STARTS and value not in _NULL and value not in _WORDS:
+            return self.text(event, value)  # the common case, a plain word: no number can start so
+        if value in _NULL:
+            return None
+        if value in ("true", "false"):
+            return value == "true"
+        if value in _YAML11_BOOL:
+            self.problem(event, f"ambiguous value {value!r}: quote it for a string, or use true/false")
+            return None
+        if _NONFINITE.fullmatch(value):
+            self.problem(event, f"non-finite number {value!r} is not allowed")
+            return None
+        if _INT.fullmatch(value):
+            if len(value.lstrip("+-")) > MAX_INT_DIGITS:
+                self.problem(event, f"integer with more than {MAX_INT_DIGITS} digits is not allowed")
+                return None
+            return int(value)
+        if _FLOAT.fullmatch(value):
+            if len(value) > 64:
+                self.problem(event, "number literal longer than 64 characters is not allowed")
+                return None
+            number = float(value)
+            if not math.isfinite(number):
+                self.problem(event, f"number {value!r} is out of range")
+                return None
+            return number
+        if _AMBIGUOUS_NUMBER.fullmatch(value):
+            self.problem(
+                event, f"ambiguous number {value!r}: quote it for a string, or write it in decimal"
+            )
+            return None
+        return self.text(event, value)
+
+    def text(self, event: Any, value: str) -> str:
+        if value.isascii() and value.isprintable():
+            return value
+        problem = forbidden(value)
+        if problem is not None:
+            self.problem(event, problem)
+        return value
+
+
+def forbidden(value: str) -> str | None:
+    """Why ``value`` may not be text in an input file (a control or bidi character), or None."""
+    found = _FORBIDDEN.search(value)
+    return None if found is None else f"control or bidi character U+{ord(found.group()):04X} is not allowed in text"

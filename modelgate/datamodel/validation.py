@@ -1,0 +1,378 @@
+"""Plain frozen data, validated by pydantic only when the same bytes were never validated.
+
+Manifests, policies and built-in check params are frozen dataclasses (``@record``) deriving
+from :class:`Strict`. Their constraints are :class:`Constraint` annotations, which pydantic
+reads through its public ``__get_pydantic_core_schema__`` hook; nothing here imports
+pydantic until a document has to be validated. :func:`load` is the one way in:
+
+* a *miss*: pydantic validates the data (strict, unknown keys forbidden), then
+  :func:`structure` builds the dataclasses and the verdict is remembered;
+* a *hit* (a verdict store knows these exact bytes were valid, under this modelgate
+  version and this code): :func:`structure` alone, without importing pydantic.
+
+``import pydantic`` plus building a model costs about as much as the rest of a
+``modelgate check`` of one manifest, so start-up depends on skipping it. A verdict store
+is the per-clone hash cache; CI and ``--no-cache`` run without one and always validate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import hashlib
+import json
+import sys
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from modelgate.datamodel.records import record
+
+T = TypeVar("T")
+Convert = Callable[[Any], Any]
+# What building from data that does not match the class raises (and __post_init__'s ValueError).
+DOES_NOT_FIT = (TypeError, ValueError, KeyError, AttributeError)
+_MISSING = dataclasses.MISSING
+
+
+class Verdicts(Protocol):
+    """Remembers which content keys were validated valid (the per-clone hash cache)."""
+
+    def known_valid(self, key: str) -> bool: ...
+
+    def add_valid(self, key: str) -> None: ...
+
+
+class Invalid(Exception):
+    """Validation failed; ``errors`` are pydantic's error dicts (``loc``, ``type``, ``msg``...)."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(errors)} validation error(s)")
+        self.errors = errors
+
+
+class Strict:
+    """Base of validated plain data: strict types (``"0.9"`` is not a number) and no unknown keys.
+
+    A subclass may set ``__pydantic_config__ = Strict.renamed(api_version="apiVersion")``
+    for YAML keys that are not Python names, and define ``from_shorthand`` (a classmethod:
+    raw value -> mapping) to accept a short form such as ``auc: 0.93``.
+    """
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"strict": True, "extra": "forbid"}
+    # What else decides validity, so that a remembered verdict is keyed by it too: modules
+    # whose source is read into the key, and installed packages (import names) whose
+    # release is (a bundled data file, say).
+    __verdict_modules__: ClassVar[tuple[str, ...]] = ()
+    __verdict_releases__: ClassVar[tuple[str, ...]] = ()
+
+    @staticmethod
+    def renamed(**keys: str) -> dict[str, Any]:
+        """The pydantic config for a class whose fields ``keys`` has are spelled so in YAML."""
+        return {**Strict.__pydantic_config__, "alias_generator": lambda name: keys.get(name, name)}
+
+    def get(self, key: str) -> Any:
+        """The value of the field spelled ``key`` in YAML (``apiVersion``), or None."""
+        for name, spelled, _, _ in _plan(type(self)):  # type: ignore[arg-type]
+            if spelled == key:
+                return getattr(self, name)
+        return None
+
+    def to_dict(self, exclude_none: bool = False) -> dict[str, Any]:
+        """The data as plain dicts and lists, keyed as in YAML (``apiVersion``, ``with``)."""
+        result = unstructure(self, exclude_none)
+        assert isinstance(result, dict)
+        return result
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        shorthand = getattr(cls, "from_shorthand", None)
+        if shorthand is None:
+            return schema
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_before_validator_function(shorthand, schema)
+
+
+@record
+class Constraint:
+    """Bounds on a value, as ``Annotated[str, Constraint(pattern=...)]``; applied by pydantic
+    when validating and written into the published JSON Schema."""
+
+    pattern: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    ge: float | None = None
+    description: str | None = None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        target = schema["schema"] if schema.get("type") == "nullable" else schema
+        for key in ("pattern", "min_length", "max_length", "ge"):
+            value = getattr(self, key)
+            if value is not None:
+                target[key] = value
+        return schema
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        schema = handler(core_schema)
+        if self.description is not None:
+            schema["description"] = self.description
+        return schema
+
+
+def _releases(*packages: str) -> str | None:
+    """``pydantic-2.14.4.dist-info pydantic_core-2.50.5.dist-info`` for the installed
+    ``packages`` (import names), read from the directory listing rather than from
+    importlib.metadata, which is slow to import and to query; None when one cannot be told
+    (then nothing is remembered)."""
+    import importlib.util
+    import os
+
+    found = []
+    for package in packages:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        site = os.path.dirname(next(iter(spec.submodule_search_locations)))
+        try:
+            names = [n for n in _listing(site) if n.startswith(f"{package}-") and n.endswith(".dist-info")]
+        except OSError:
+            return None
+        if len(names) != 1:
+            return None
+        found += names
+    return " ".join(sorted(found))
+
+
+@functools.cache
+def _listing(folder: str) -> tuple[str, ...]:
+    import os
+
+    return tuple(os.listdir(folder))
+
+
+def load(cls: type[T], data: Any, verdicts: Verdicts | None = None, content: str | None = None) -> T:
+    """``data`` as an instance of ``cls``; raises :class:`Invalid`.
+
+    ``content`` names the exact input (the sha256 of a file's bytes, say); with a verdict
+    store, input once found valid is not validated again.
+    """
+    key = verdict_key(cls, content) if verdicts is not None and content is not None else None
+    if key is not None and verdicts is not None and verdicts.known_valid(key):
+        try:
+            return structure(cls, data)
+        except DOES_NOT_FIT:
+            pass  # the store says valid but the data does not fit: validate it properly
+    errors = pydantic_errors(cls, data)
+    if errors:
+        raise Invalid(errors)
+    try:
+        result = structure(cls, data)
+    except DOES_NOT_FIT as exc:
+        # pydantic accepted what this module cannot build: a bug here, never a pass.
+        raise Invalid([{"loc": (), "type": "value_error", "msg": f"cannot be read: {exc}", "input": data}]) from None
+    if key is not None and verdicts is not None:
+        verdicts.add_valid(key)
+    return result
+
+
+def verdict_key(cls: type, content: str) -> str | None:
+    """What a verdict on ``content`` as ``cls`` is remembered under; None: not rememberable."""
+    code = _code_digest(cls)
+    return hashlib.sha256(f"{code}\0{cls.__qualname__}\0{content}".encode()).hexdigest() if code else None
+
+
+@functools.cache
+def _code_digest(cls: type) -> str | None:
+    """A digest of the code that decides what is valid as ``cls``: the modelgate version, the
+    installed pydantic and pydantic-core releases, and the source of the module defining
+    ``cls`` (its fields, bounds, ``__post_init__``), of this one, and of the strict YAML
+    loader that turns the bytes into the data validated, plus what ``cls`` names in
+    ``__verdict_modules__`` and ``__verdict_releases__``. Reading a few files costs less
+    than describing the classes field by field."""
+    import importlib
+
+    from modelgate import __version__
+    from modelgate.datamodel import strictyaml
+
+    releases = _releases("pydantic", "pydantic_core", *getattr(cls, "__verdict_releases__", ()))
+    if releases is None:
+        return None
+    digest = hashlib.sha256(f"{__version__}\0{releases}".encode())
+    extra = [importlib.import_module(name) for name in getattr(cls, "__verdict_modules__", ())]
+    for module in (sys.modules.get(cls.__module__), sys.modules[__name__], strictyaml, *extra):
+        path = getattr(module, "__file__", None)
+        if not path:
+            return None
+        try:
+            with open(path, "rb") as source:
+                digest.update(source.read())
+        except OSError:
+            return None
+    return digest.hexdigest()
+
+
+def pydantic_errors(cls: type, data: Any) -> list[dict[str, Any]]:
+    """What pydantic finds wrong with ``data`` as ``cls`` (empty: valid).
+
+    Validated in pydantic's JSON mode, where strict still refuses ``"1"`` for a number but
+    accepts a mapping for a dataclass. The data came from YAML, so it is JSON already.
+    """
+    from pydantic import ValidationError
+
+    try:
+        text = json.dumps(data, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        return [{"loc": (), "type": "value_error", "msg": f"not plain data: {exc}", "input": data}]
+    try:
+        _adapter(cls).validate_json(text)
+    except ValidationError as exc:
+        return list(exc.errors(include_url=False))  # type: ignore[arg-type]
+    return []
+
+
+@functools.cache
+def _adapter(cls: type) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(cls)
+
+
+def json_schema(cls: type) -> dict[str, Any]:
+    """The JSON Schema pydantic derives from ``cls`` (keys by alias)."""
+    schema: dict[str, Any] = _adapter(cls).json_schema(by_alias=True)
+    return schema
+
+
+# -- building the dataclasses from valid data ------------------------------------------
+
+
+def structure(cls: type[T], data: Any) -> T:
+    """An instance of the dataclass ``cls`` built from valid plain data, no validation.
+
+    Like pickle, it fills the instance's ``__dict__`` instead of calling ``__init__``: a
+    large registry builds tens of thousands of these, and the data is valid already. A
+    ``__post_init__`` still runs, so a class's own rules hold on this path too.
+    """
+    shorthand = getattr(cls, "from_shorthand", None)
+    if shorthand is not None:
+        data = shorthand(data)
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__}: expected a mapping")
+    values = {}
+    for name, key, convert, default in _plan(cls):  # type: ignore[arg-type]  # a class is hashable
+        if key in data:
+            value = data[key]
+            values[name] = value if convert is None or value is None else convert(value)
+        elif default is None:
+            raise TypeError(f"{cls.__name__}: {key!r} is missing")
+        else:
+            values[name] = default()
+    made = object.__new__(cls)
+    slots = getattr(made, "__dict__", None)
+    if slots is None:  # a class with __slots__: build it the ordinary way
+        return cls(**values)
+    slots.update(values)
+    post_init = getattr(made, "__post_init__", None)
+    if post_init is not None:
+        post_init()
+    return made
+
+
+@functools.cache
+def _plan(cls: type) -> tuple[tuple[str, str, Convert | None, Callable[[], Any] | None], ...]:
+    """(attribute, YAML key, converter, default) per field of ``cls``, worked out once per class;
+    the default is a function giving the value for a missing key, None for a required one."""
+    return tuple((f.name, key, _converter(hint), _default(f)) for f, key, hint in _fields(cls))
+
+
+def _fields(cls: type) -> list[tuple[dataclasses.Field[Any], str, Any]]:
+    """(field, YAML key, type hint) per field of the dataclass ``cls``."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    alias = getattr(cls, "__pydantic_config__", {}).get("alias_generator") or (lambda name: name)
+    return [(f, alias(f.name), hints[f.name]) for f in dataclasses.fields(cls)]
+
+
+def _default(f: dataclasses.Field[Any]) -> Callable[[], Any] | None:
+    if f.default_factory is not _MISSING:
+        return f.default_factory
+    if f.default is not _MISSING:
+        return functools.partial(_constant, f.default)
+    return None
+
+
+def _constant(value: T) -> T:
+    return value
+
+
+def field_hints(cls: type) -> dict[str, Any]:
+    """YAML key -> type hint, for each field of the dataclass ``cls``."""
+    return {key: hint for _, key, hint in _fields(cls)}
+
+
+def _converter(hint: Any) -> Convert | None:
+    """How to turn a valid plain value into ``hint``'s type; None: use it as it is."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Annotated:
+        return _converter(args[0])
+    if origin in (typing.Union, types.UnionType):
+        arms = [a for a in args if a is not type(None)]
+        return _converter(arms[0]) if len(arms) == 1 else None
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return functools.partial(structure, hint)
+    if origin is list:
+        item = _converter(args[0])
+        if item is None:
+            return _list
+        return lambda v: [item(x) for x in _list(v)]
+    if origin is dict:
+        value = _converter(args[1])
+        if value is None:
+            return _dict
+        return lambda v: {k: value(x) for k, x in _dict(v).items()}
+    if hint is float:
+        return float  # strict validation lets an integer through as a number
+    if hint is dt.date:
+        return lambda v: v if isinstance(v, dt.date) else dt.date.fromisoformat(v)
+    return None
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return value
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("expected a mapping")
+    return value
+
+
+def dataclasses_in(hint: Any) -> list[type]:
+    """The dataclasses a type hint mentions (``list[Artifact] | None`` -> ``[Artifact]``)."""
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return [hint]
+    return [found for arg in typing.get_args(hint) for found in dataclasses_in(arg)]
+
+
+def unstructure(value: Any, exclude_none: bool = False) -> Any:
+    """Dataclasses back to plain dicts keyed by YAML key; lists and dicts copied."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for name, key, _, _ in _plan(type(value)):
+            item = getattr(value, name)
+            if item is None and exclude_none:
+                continue
+            out[key] = unstructure(item, exclude_none)
+        return out
+    if isinstance(value, list | tuple):
+        return [unstructure(v, exclude_none) for v in value]
+    if isinstance(value, dict):
+        return {k: unstructure(v, exclude_none) for k, v in value.items()}
+    return value

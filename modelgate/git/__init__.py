@@ -1,0 +1,1 @@
+"""Git access: the repository (plain git subprocesses), trees to read files from, LFS pointers."""

@@ -1,0 +1,232 @@
+"""``context``: what a check may ask about the run beyond its own manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from modelgate.confine import real_below
+from modelgate.datamodel import manifest
+from modelgate.datamodel.manifest import ManifestDoc
+from modelgate.hashing.digest import Digest, Hasher
+from modelgate.pipeline import discovery
+from modelgate.pipeline.paths import ArtifactPathError, resolve
+
+if TYPE_CHECKING:
+    from modelgate.approvals.evidence import Approval, Approvals, Rejection
+    from modelgate.checkapi.decorator import Check
+    from modelgate.datamodel.config import Config
+    from modelgate.git.repo import GitRepo
+    from modelgate.git.trees import Tree
+    from modelgate.pipeline.base import Base
+
+
+class Context:
+    def __init__(
+        self,
+        root: str,
+        config: Config,
+        checks: Mapping[str, Check],
+        git: GitRepo | None = None,
+        base: Base | None = None,
+        env: Mapping[str, str] | None = None,
+        hasher: Hasher | None = None,
+    ) -> None:
+        self.root = root
+        self.config = config
+        self.checks = checks
+        self.git = git
+        self.base = base
+        self.env = env or {}
+        self.hasher = hasher or Hasher()
+        self.deep = False  # --deep: hash LFS content instead of trusting pointers
+        self.today = dt.datetime.now(dt.UTC).date()
+        self._docs: dict[str, ManifestDoc] = {}
+        self._registry: list[ManifestDoc] | None = None
+        self._by_name: dict[str, list[ManifestDoc]] | None = None
+        self._resolved: dict[tuple[str, str], str | ArtifactPathError] = {}
+        self._realpaths: dict[str, str] = {}
+        self._lfs: dict[str, bool] = {}  # artifact real path -> git attributes say filter=lfs
+        self._validators: dict[str, Any] = {}
+        self._approvals: dict[str, Approvals] = {}  # provider -> its answer
+        self._counted: dict[Approval, None] = {}  # insertion-ordered sets, for the audit record
+        self._refused: dict[Rejection, None] = {}
+        self.approvals_provider: str | None = None
+        self.in_ci = False  # inside CI an unverifiable approval fails; on a laptop it is skipped
+        self.hook: Any = None  # the plugin manager's hook relay, for provider hooks
+        self.tree: Tree | None = None  # the trusted tree (base commit or work tree)
+        self.overlay: dict[str, bytes] = {}  # abspath -> bytes checked instead of the file
+
+    def load(self, abspath: str) -> ManifestDoc:
+        doc = self._docs.get(abspath)
+        if doc is None:
+            display = discovery.relpath(self.root, abspath)
+            raw = self.overlay.get(abspath)
+            verdicts = self.hasher.cache
+            if raw is None:
+                # The folder's real path is cached: a thousand manifests cost a thousand
+                # lstats, not a realpath walk each. (A link as the file is refused anyway.)
+                folder, name = os.path.split(abspath)
+                doc = manifest.load(abspath, display, verdicts, root=self.root, real_root=self._real(self.root),
+                                    real=os.path.join(self._real(folder), name))
+            else:
+                doc = manifest.from_bytes(raw, display, abspath, verdicts)
+            self._docs[abspath] = doc
+        return doc
+
+    def registry(self) -> list[ManifestDoc]:
+        """Every manifest in the repository, loaded once on first use.
+
+        Cross-manifest rules (unique versions, exclusive stages, aliases) look at all of
+        them, even when only some are checked (pre-commit passes just the changed files).
+        """
+        if self._registry is None:
+            found = discovery.discover(self.root, [], self.config.manifests)
+            self._registry = [self.load(path) for path in found.manifests]
+        return self._registry
+
+    def versions_of(self, name: str) -> list[ManifestDoc]:
+        """Every manifest of model ``name`` in the repository."""
+        if self._by_name is None:
+            self._by_name = {}
+            for doc in self.registry():
+                if doc.model is not None:
+                    self._by_name.setdefault(doc.model.name, []).append(doc)
+        return self._by_name.get(name, [])
+
+    def artifact_path(self, doc: ManifestDoc, path: str) -> str:
+        """The artifact's real path; raises ``ArtifactPathError`` when unacceptable."""
+        key = (doc.folder, path)
+        found = self._resolved.get(key)
+        if found is None:
+            try:
+                found = resolve(self.root, doc.folder, path, self._real(self.root), self._real(doc.folder))
+            except ArtifactPathError as exc:
+                found = exc
+            self._resolved[key] = found
+        if isinstance(found, ArtifactPathError):
+            raise found
+        return found
+
+    def _real(self, folder: str) -> str:
+        """``os.path.realpath(folder)``, once per folder and run."""
+        found = self._realpaths.get(folder)
+        if found is None:
+            # From the parent's, so that a thousand manifest folders cost a thousand lstats,
+            # not a realpath walk from / each.
+            parent, name = os.path.split(folder)
+            if parent == folder or name in ("", ".", ".."):
+                found = os.path.realpath(folder)
+            else:
+                found = real_below(self._real(parent), [name])
+            self._realpaths[folder] = found
+        return found
+
+    def digest(self, abspath: str) -> Digest:
+        return self.hasher.digest(abspath)
+
+    def lfs_tracked(self, path: str) -> bool:
+        """Whether git's attributes give the artifact at real path ``path`` ``filter=lfs``:
+        only there is a Git LFS pointer evidence of content; elsewhere pointer-shaped bytes
+        are just bytes. One ``git check-attr`` answers for every artifact resolved so far."""
+        if self.git is None:
+            return False
+        if path not in self._lfs:
+            real_root = self._real(self.root)
+            asked = {p for p in self._resolved.values() if isinstance(p, str) and p not in self._lfs} | {path}
+            rels = {p: discovery.relpath(real_root, p) for p in asked}
+            tracked = self.git.lfs_paths(sorted(rels.values()))
+            self._lfs.update((p, rel in tracked) for p, rel in rels.items())
+        return self._lfs[path]
+
+    def lfs_object(self, oid: str) -> str | None:
+        """The local Git LFS content of ``oid``, if this clone has it."""
+        if self.git is None:
+            return None
+        from modelgate.git.lfs import object_path
+
+        path = object_path(self.git.common_dir(), oid)
+        return path if os.path.isfile(path) else None
+
+    def schema_validator(self, schema: dict[str, Any] | None, file: str | None) -> Any:
+        """A compiled JSON Schema validator, built once per schema (jsonschema, lazily imported)."""
+        key = file or json.dumps(schema, sort_keys=True)
+        if key not in self._validators:
+            import jsonschema
+
+            from modelgate.errors import ConfigError
+
+            if file is not None:
+                if self.tree is None:
+                    raise ConfigError(f"schema file {file}: no trusted tree to read it from")
+                try:
+                    schema = json.loads(self.tree.read(file))
+                except FileNotFoundError:
+                    raise ConfigError(f"schema file {file} not found") from None
+                except ValueError as exc:
+                    raise ConfigError(f"schema file {file}: not JSON: {exc}") from None
+                except RecursionError:
+                    raise ConfigError(f"schema file {file}: nested too deeply") from None
+            assert schema is not None
+            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+            try:
+                cls.check_schema(schema)
+            except RecursionError:
+                raise ConfigError(f"schema {file or '(inline)'}: nested too deeply") from None
+            except jsonschema.SchemaError as exc:
+                raise ConfigError(f"schema {file or '(inline)'} is not a valid JSON Schema: {exc.message}") from None
+            self._validators[key] = cls(schema)
+        return self._validators[key]
+
+    def approvals(self, provider: str | None = None) -> Approvals | None:
+        """The verified approvals of this change from ``provider`` (default: the configured
+        one), asked of the provider once per run; None when no provider is configured."""
+        name = provider or self.approvals_provider
+        if name is None:
+            return None
+        found = self._approvals.get(name)
+        if found is None:
+            from modelgate.approvals.evidence import ApprovalRequest, Approvals
+
+            assert self.tree is not None  # set by the session before any check runs
+            request = ApprovalRequest(
+                name, self.config.approvals, self.git,
+                self.base.merge_base if self.base else None, self.git.head() if self.git else None,
+                self.tree, self.env,
+            )
+            answer = self.hook.modelgate_collect_approvals(request=request) if self.hook else None
+            found = answer or Approvals(name, error=f"no plugin provides approvals {name!r}")
+            self._approvals[name] = found
+        return found
+
+    def record_approvals(self, counted: Iterable[Approval], rejected: Iterable[Rejection]) -> None:
+        """Keep what an ``approvals`` rule counted and refused, for the audit record."""
+        for approval in counted:
+            self._counted.setdefault(approval, None)
+        for rejection in rejected:
+            self._refused.setdefault(rejection, None)
+
+    def verified_approvals(self) -> tuple[Approval, ...]:
+        """The approvals that counted for a rule in this run."""
+        return tuple(self._counted)
+
+    def rejected_approvals(self) -> tuple[Rejection, ...]:
+        """The approvals a provider or a rule refused in this run, with the reason."""
+        return tuple(self._refused)
+
+    @functools.cached_property
+    def target_branch(self) -> str | None:
+        """The branch this change lands on: the CI event's, the pull request's base, else the
+        current branch."""
+        if self.base is not None and self.base.branch:
+            return self.base.branch
+        if self.env.get("GITHUB_BASE_REF"):
+            return self.env["GITHUB_BASE_REF"]
+        if self.base is not None:
+            ref = self.base.ref
+            return ref.split("/", 1)[1] if ref.startswith("origin/") else ref
+        return self.git.current_branch() if self.git else None

@@ -1,0 +1,423 @@
+"""One ``modelgate check`` run: discover -> load -> base -> policy -> rules -> checks -> summary.
+
+Data flows one way. The session owns the plumbing; what is checked lives in plugins.
+With a base, config and policies are read from the base commit (never from the change
+under review), and every manifest is paired with its version at the merge-base.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from modelgate import __version__
+from modelgate.checkapi.decorator import Check
+from modelgate.checkapi.invocation import Finding, invoke
+from modelgate.datamodel.manifest import ManifestDoc
+from modelgate.datamodel.policy import Policy, Rule
+from modelgate.datamodel.results import CheckInfo, GitInfo, ManifestInfo, MetricRow, PolicyInfo, Result, Summary
+from modelgate.datamodel.results import Location as Loc
+from modelgate.datamodel.results import Waiver as WaiverInfo
+from modelgate.errors import GitError, UsageError
+from modelgate.git.repo import GitRepo
+from modelgate.git.trees import WorkTree
+from modelgate.hashing.cache import HashCache
+from modelgate.hashing.digest import Hasher
+from modelgate.hashing.progress import ProgressBars
+from modelgate.pipeline import discovery, trust
+from modelgate.pipeline.base import Base
+from modelgate.pipeline.ci import in_ci
+from modelgate.pipeline.context import Context
+from modelgate.pipeline.paths import ArtifactPathError
+from modelgate.pipeline.rules import RuleSet, load_policies
+from modelgate.pipeline.selection import Selector
+from modelgate.pipeline.workspace import Options, Setup
+
+
+class Session:
+    def __init__(self, options: Options, checks: Mapping[str, Check], setup: Setup, hook: Any = None) -> None:
+        self.hook = hook
+        self.options = options
+        self.checks = checks
+        self.setup = setup
+        self.root = setup.root
+        self._results_so_far: tuple[Result, ...] = ()
+        self._top: Loc | None = None
+        self.notices: list[str] = []
+
+    def run(self) -> Summary:
+        started = time.perf_counter()
+        self.begin()
+        try:
+            return self._judge(self.policies, started)
+        finally:
+            self.end()
+
+    def begin(self) -> None:
+        """Load and validate the policies and build the context; before plan/run_one."""
+        self.started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        git, base, tree, settings = self.setup.git, self.setup.base, self.setup.tree, self.setup.config
+        hasher = self._hasher(git)
+        if base is not None:
+            base.verdicts = hasher.cache
+        self.rules = RuleSet(self.checks, self.options.select, self.options.ignore, tree, hasher.cache)
+        self.policies = load_policies(settings.policies, tree, hasher.cache)
+        self.tree = tree
+        for policy in self.policies:
+            self.rules.validate(policy)
+        named = self.rules.providers_named(self.policies)
+        if settings.approvals.get("provider"):
+            named.insert(0, ("configuration approvals.provider", str(settings.approvals["provider"])))
+        if named and self.hook is not None:
+            from modelgate.approvals.evidence import require_installed
+
+            require_installed(named, self.hook.modelgate_approval_providers())
+        if base is not None:
+            edited = trust.edited(settings, self.policies, WorkTree(self.root), tree)
+            self.notices += [trust.notice(path) for path in edited]
+        self.context = Context(self.root, settings, self.checks, git, base, self.options.env, hasher)
+        self.context.deep = self.options.deep
+        self.context.tree = tree
+        self.context.overlay = dict(self.options.overlay)
+        self.context.hook = self.hook
+        env = self.options.env
+        provider = settings.approvals.get("provider")
+        if not provider and env.get("GITHUB_ACTIONS") == "true":
+            provider = "github"  # pull-request reviews: what a workflow has to verify with
+        self.context.approvals_provider = str(provider) if provider else None
+        self.context.in_ci = in_ci(self.options.ci, env)
+
+    def end(self) -> None:
+        if self.context.hasher.cache is not None:
+            self.context.hasher.cache.close()
+
+    def plan(self, doc: ManifestDoc, removed: bool = False
+             ) -> tuple[Policy | None, ManifestDoc | None, list[tuple[Check, Rule]]]:
+        """What one manifest is checked against: its policy, its base version, its rules.
+        ``removed``: ``doc`` is a base manifest gone from the work tree (see :meth:`removed`)."""
+        policy = self.rules.governing(doc.model.name if doc.model else None, self.policies)
+        base = self.setup.base
+        base_doc = doc if removed else base.match(doc) if base is not None else None
+        return policy, base_doc, self.rules.for_doc(doc, policy, removed=removed)
+
+    def removed(self) -> list[ManifestDoc]:
+        """Manifests of the base that the change deletes (none without a base)."""
+        return self._removed(self.setup.base) if self.setup.base is not None else []
+
+    def after(self, doc: ManifestDoc) -> list[tuple[Check, Rule]]:
+        """The ``scope="after"`` checks for ``doc``: they run once its other checks have."""
+        return self.rules.after(doc)
+
+    def run_after(self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
+                  check: Check, rule: Rule, results: Iterable[Result]) -> list[Result]:
+        """Run one ``scope="after"`` check, given the results of the manifest's other checks."""
+        self._results_so_far = tuple(results)
+        return self.run_one(doc, policy, base_doc, check, rule)
+
+    def run_one(self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
+                check: Check, rule: Rule, removed: bool = False) -> list[Result]:
+        """The results of one check under one rule on one manifest, waivers applied."""
+        severity = rule.severity or check.severity
+        results = []
+        label = doc.label
+        for finding in self._call(check, doc, policy, rule, base_doc, removed):
+            if finding.position is None and finding.at is None:
+                where = self._top_of(doc)
+            else:
+                line, column = finding.position or doc.location(finding.at)
+                where = Loc(doc.path, line, column)
+            hint = finding.hint or (check.hint if finding.outcome == "failed" else None)
+            result = Result(check.id, check.name, finding.outcome, severity, doc.path, label, finding.message,
+                            where, None, hint)
+            results.append(self._waive(result, check, doc, policy) if finding.outcome == "failed" else result)
+        return results
+
+    def _top_of(self, doc: ManifestDoc) -> Loc:
+        """The location of results about the whole file (most of them: every pass), made once
+        per manifest: at 19 checks a manifest, building it each time showed in profiles."""
+        if self._top is None or self._top.path != doc.path:
+            line, column = doc.location(None)
+            self._top = Loc(doc.path, line, column)
+        return self._top
+
+    def _hasher(self, git: GitRepo | None) -> Hasher:
+        # CI never opens the cache, whatever asks: in CI the checkout (and possibly what ran
+        # before the gate) is the change under review, and a remembered digest or verdict
+        # is one it could have planted. Every artifact is hashed, every document validated.
+        use = self.options.cache
+        if in_ci(self.options.ci, self.options.env):
+            if use:
+                raise UsageError("--cache: the hash cache is never used in CI (CI, GITHUB_ACTIONS or --ci);"
+                                 " drop --cache")
+            use = False
+        elif use is None:
+            use = True
+        cache = HashCache(os.path.join(git.common_dir(), "modelgate", "hashes.sqlite")) if use and git else None
+        hasher = Hasher(cache)
+        if sys.stderr.isatty():
+            hasher.progress = ProgressBars()
+        return hasher
+
+    def _judge(self, policies: list[Policy], started: float) -> Summary:
+        env, git, base = self.options.env, self.setup.git, self.setup.base
+        docs = self._collect(git, base)
+        if base is not None:
+            base.reuse(docs)
+        if any(c.name == "artifact-hash" and self.rules.selected(c) for c in self.checks.values()):
+            # DVC records md5: where a dvc-artifact rule applies, one read gives both digests.
+            self.context.hasher.md5_paths.update(p for d in docs if self._under_dvc_rule(d, policies)
+                                                 for p in self._artifact_paths(d))
+            self.context.hasher.prefetch(p for d in docs for p in self._artifact_paths(d))
+        results: list[Result] = []
+        infos: list[ManifestInfo] = []
+        used: dict[str, PolicyInfo] = {}
+        for doc in docs:
+            governing = self.rules.governing(doc.model.name if doc.model else None, policies)
+            if governing is not None:
+                used.update((f.path, f) for f in governing.files)
+            base_doc = base.match(doc) if base is not None else None
+            results.extend(self._check(doc, governing, base_doc))
+            infos.append(_info(doc, base_doc))
+        if isinstance(self.context.hasher.progress, ProgressBars):
+            self.context.hasher.progress.close()
+        if base is not None:
+            for gone in self._removed(base):
+                assert gone.model is not None
+                governing = self.rules.governing(gone.model.name, policies)
+                results.extend(self._check(gone, governing, gone, removed=True))
+        for policy in policies:
+            used.update((f.path, f) for f in policy.files)
+        if self.context.hasher.cache is not None:
+            self.context.hasher.cache.flush()  # now, so that a failed write is in the notices
+            self.notices.extend(self.context.hasher.cache.warnings)
+        return Summary(
+            tool_version=__version__,
+            results=tuple(results),
+            manifests=tuple(infos),
+            policies=tuple(used.values()),
+            git=GitInfo(
+                head=git.head() if git is not None else None,
+                base=base.commit if base else None,
+                merge_base=base.merge_base if base else None,
+            ),
+            duration=time.perf_counter() - started,
+            strict=self.options.strict,
+            # --changed and --shard may legitimately select nothing: nothing to gate is a pass.
+            selection_may_be_empty=self.options.changed or self.options.shard is not None,
+            notices=tuple(self.notices),
+            checks=check_infos(self.checks.values(), results),
+            started_at=self.started_at,
+            ci=tuple((k, env[k]) for k in CI_VARIABLES if env.get(k)),
+            approvals=self.context.verified_approvals(),
+            rejected_approvals=self.context.rejected_approvals(),
+        )
+
+    # -- collection ---------------------------------------------------------------
+
+    def _collect(self, git: GitRepo | None, base: Base | None) -> list[ManifestDoc]:
+        if self.options.changed:
+            docs = self._changed(git, base)
+        elif not self.options.paths:  # the whole repository: the registry, so it is listed once
+            docs = {d.abspath: d for d in self.context.registry()}
+        else:
+            found = discovery.discover(self.root, list(self.options.paths), self.context.config.manifests)
+            docs = {path: self.context.load(path) for path in found.manifests}
+            if found.others:
+                wanted = {os.path.realpath(p) for p in found.others}
+                for doc in self.context.registry():
+                    if doc.abspath not in docs and wanted.intersection(self._artifact_paths(doc)):
+                        docs[doc.abspath] = doc
+        return sorted((d for d in docs.values() if self._in_shard(d.path)), key=lambda d: d.path)
+
+    def _under_dvc_rule(self, doc: ManifestDoc, policies: list[Policy]) -> bool:
+        if doc.model is None:
+            return False
+        policy = self.rules.governing(doc.model.name, policies)
+        return any(c.name == "dvc-artifact" for c, _ in self.rules.for_doc(doc, policy, removed=False))
+
+    def _in_shard(self, path: str) -> bool:
+        """Deterministic partition by path, so a CI matrix covers each manifest exactly once."""
+        if self.options.shard is None:
+            return True
+        k, n = self.options.shard
+        return int(hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest(), 16) % n == k - 1
+
+    def _changed(self, git: GitRepo | None, base: Base | None) -> dict[str, ManifestDoc]:
+        """``--changed``: the manifests the change affects, plus the other versions of their
+        models (exclusive stages and aliases span versions).
+
+        With no PATH, the change is what git says changed (:meth:`_ranges`). With PATHs,
+        it is every file named (pre-commit names the files of the change it gates, even
+        when they differ from nothing: ``--all-files``, a range already committed; a named
+        file is never dropped), git's changes below a named folder, and git's changes that
+        no longer exist: what the change deleted or renamed away, which no one can name.
+        Which manifests the changed paths affect is :mod:`modelgate.pipeline.selection`'s answer.
+        """
+        if git is None:
+            raise UsageError("--changed needs a git repository")
+        named = [p for p in self.options.paths if not os.path.isdir(p)]
+        folders = []
+        for path in self.options.paths:
+            if os.path.isdir(path):
+                full = os.path.abspath(path)
+                if os.path.commonpath([self.root, full]) != self.root:
+                    raise UsageError(f"{path}: outside the repository {self.root}")
+                folders.append(discovery.relpath(self.root, full))
+        found = discovery.discover(self.root, named, self.context.config.manifests) if named else None
+        ranges = self._ranges(git, base)
+        changed = set().union(*(git.changed_paths(since, until) for since, until in ranges))
+        if self.options.paths and "" not in folders:
+            changed = {p for p in changed if any(p.startswith(f"{f}/") for f in folders)
+                       or not os.path.lexists(os.path.join(self.root, p))}
+        real_root = os.path.realpath(self.root)
+        for path in named:
+            changed.add(discovery.relpath(self.root, os.path.abspath(path)))
+            real = os.path.realpath(path)
+            if real.startswith(real_root + os.sep):
+                changed.add(os.path.relpath(real, real_root).replace(os.sep, "/"))
+        head = git.head()
+        since = [start for start in (s or head for s, _ in ranges) if start is not None]
+        selector = Selector(self.root, self.context.config, self.policies,
+                            lambda name: self.rules.governing(name, self.policies), self.context.artifact_path,
+                            git, since, [end for _, end in ranges if end])
+        registry = self.context.registry()
+        chosen, names = selector.affected(changed, registry)
+        kept = {doc.abspath: doc for doc in chosen}
+        for path in found.manifests if found else ():
+            kept.setdefault(path, self.context.load(path))
+        names |= {d.model.name for d in kept.values() if d.model is not None}
+        for doc in registry:
+            if doc.model is not None and doc.model.name in names:
+                kept.setdefault(doc.abspath, doc)
+        return kept
+
+    def _ranges(self, git: GitRepo, base: Base | None) -> list[tuple[str | None, str | None]]:
+        """The (since, until) commits whose differences are the change (None: HEAD, and the
+        work tree): the base's merge-base; pre-commit's range when it gives one
+        (``PRE_COMMIT_FROM_REF``/``PRE_COMMIT_TO_REF``, set for ``--from-ref``/``--to-ref``
+        and the pre-push stage: it names only the files that still exist, and what the
+        range deleted or renamed away must count too); else HEAD."""
+        ranges: list[tuple[str | None, str | None]] = []
+        if base is not None:
+            ranges.append((base.merge_base, None))
+        env = self.options.env
+        start, end = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
+        if start and end:
+            first = git.verify(start, "PRE_COMMIT_FROM_REF")
+            last = git.verify(end, "PRE_COMMIT_TO_REF")
+            try:
+                since = git.merge_base(first, last)
+            except GitError:
+                since = first  # unrelated histories: pre-commit then diffs the two commits too
+            ranges.append((since, last))
+        return ranges or [(None, None)]
+
+    def _artifact_paths(self, doc: ManifestDoc) -> set[str]:
+        paths = set()
+        for artifact in doc.model.artifacts if doc.model else ():
+            try:
+                paths.add(self.context.artifact_path(doc, artifact.path))
+            except ArtifactPathError:
+                continue
+        return paths
+
+    def _removed(self, base: Base) -> list[ManifestDoc]:
+        """Base manifests whose name@version is gone from the work tree. A manifest edited in
+        place to another version removes the old one; one that no longer loads is reported
+        as invalid, not as removed."""
+        head = self.context.registry()
+        refs = {(d.model.name, d.model.version) for d in head if d.model is not None}
+        paths = {d.path for d in head if d.model is None}
+        return [
+            d for d in base.manifests()
+            if d.model is not None and (d.model.name, d.model.version) not in refs and d.path not in paths
+            and self._in_shard(d.path)
+        ]
+
+    # -- running ------------------------------------------------------------------
+
+    def _check(self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
+               removed: bool = False) -> list[Result]:
+        results = []
+        for check, rule in self.rules.for_doc(doc, policy, removed):
+            results.extend(self.run_one(doc, policy, base_doc, check, rule, removed))
+        if not removed and doc.model is not None:
+            self._results_so_far = tuple(results)
+            for check, rule in self.rules.after(doc):
+                results.extend(self.run_one(doc, policy, base_doc, check, rule))
+        return results
+
+    def _call(self, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule,
+              base_doc: ManifestDoc | None, removed: bool) -> list[Finding]:
+        kwargs = {name: self._argument(name, check, doc, policy, rule, base_doc, removed) for name in check.argnames}
+        return invoke(check, kwargs, self.options.traceback)
+
+    def _argument(self, name: str, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule,
+                  base_doc: ManifestDoc | None, removed: bool) -> Any:
+        """The value of the check's parameter ``name`` (see checkapi.ARGUMENTS)."""
+        if name == "manifest":
+            return None if removed else doc.model
+        if name == "doc":
+            return None if removed else doc
+        if name == "base_manifest":
+            return base_doc.model if base_doc else None
+        if name == "base_doc":
+            return base_doc
+        if name == "context":
+            return self.context
+        if name == "policy":
+            return policy
+        if name == "params":
+            return self.rules.params(check, rule)
+        if name == "results":
+            return self._results_so_far
+        raise KeyError(name)  # checkapi refuses other names when the check is declared
+
+    def _waive(self, result: Result, check: Check, doc: ManifestDoc, policy: Policy | None) -> Result:
+        if result.outcome != "failed" or policy is None or doc.model is None:
+            return result
+        waiver = policy.waiver_for(check.id, check.name, check.waivable, doc.model.name, doc.model.version,
+                                   self.context.today)
+        if waiver is None:
+            return result
+        info = WaiverInfo(waiver.check, waiver.model, waiver.version, waiver.reason, waiver.expires.isoformat(),
+                          waiver.owner, waiver.origin)
+        return replace(result, outcome="waived", waiver=info)
+
+def _info(doc: ManifestDoc, base_doc: ManifestDoc | None) -> ManifestInfo:
+    model = doc.model
+    base_model = base_doc.model if base_doc else None
+    rows = []
+    if model is not None:
+        before = base_model.metrics if base_model else {}
+        for name in sorted(set(model.metrics) | set(before)):
+            mine, theirs = model.metrics.get(name), before.get(name)
+            goal = (mine.goal if mine else None) or (theirs.goal if theirs else None)
+            rows.append(MetricRow(name, mine.value if mine else None, theirs.value if theirs else None, goal))
+    return ManifestInfo(
+        doc.path,
+        model.name if model else None,
+        model.version if model else None,
+        model.stage if model else None,
+        base_model.stage if base_model else None,
+        doc.sha256,
+        tuple(rows),
+    )
+
+
+CI_VARIABLES = ("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GITHUB_ACTOR",
+                "GITHUB_EVENT_NAME", "GITHUB_SHA", "GITHUB_REF", "GITHUB_WORKFLOW", "GITHUB_SERVER_URL")
+
+
+def check_infos(checks: Iterable[Check], results: Iterable[Result]) -> tuple[CheckInfo, ...]:
+    ran = {r.check for r in results}
+    return tuple(
+        CheckInfo(c.id, c.name, c.summary, c.explain, c.hint, c.severity, c.plugin)
+        for c in sorted(checks, key=lambda c: c.id) if c.id in ran
+    )

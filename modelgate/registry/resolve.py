@@ -1,0 +1,238 @@
+"""The repository as a model registry: which versions exist, at which stage, and where.
+
+``resolve`` answers "the production fraud-detector" with its manifest and artifact
+paths, at the work tree or at any commit, so serving code asks for a stage instead of
+hard-coding a path; ``verify=True`` re-hashes the files before anything loads them. A
+question with no single answer is an error, never a guess: two versions in one stage, or
+an invalid manifest that may be the one asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Mapping
+from typing import Any
+
+from modelgate import confine
+from modelgate.datamodel import config, manifest
+from modelgate.datamodel.manifest import Manifest, ManifestDoc
+from modelgate.datamodel.records import record
+from modelgate.errors import RegistryError, UsageError
+from modelgate.pipeline import discovery
+
+
+@record
+class Artifact:
+    path: str  # absolute, in the work tree
+    relpath: str  # repo-relative
+    sha256: str
+    size: int
+
+
+@record
+class Resolved:
+    """One model version, as the registry knows it."""
+
+    name: str
+    version: str
+    stage: str
+    aliases: tuple[str, ...]
+    manifest: str  # absolute path of the manifest in the work tree
+    manifest_relpath: str
+    artifacts: tuple[Artifact, ...]
+    commit: str | None  # the commit it was read from; None: the work tree
+    model: Manifest
+    verified: bool = False
+
+    @property
+    def path(self) -> str:
+        """The first artifact's absolute path (most models have one)."""
+        return self.artifacts[0].path
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "version": self.version, "stage": self.stage, "aliases": list(self.aliases),
+            "manifest": self.manifest_relpath, "commit": self.commit, "verified": self.verified,
+            "artifacts": [{"path": a.relpath, "sha256": a.sha256, "size": a.size} for a in self.artifacts],
+        }
+
+
+def _version_key(version: str) -> tuple[int, Any]:
+    import semver
+
+    try:
+        return (1, semver.Version.parse(version))
+    except ValueError:
+        return (0, version)
+
+
+class Registry:
+    """Every manifest of a repository, at the work tree (``ref`` None) or at a commit."""
+
+    def __init__(self, root: str, ref: str | None = None, env: Mapping[str, str] | None = None) -> None:
+        self.root = os.path.abspath(root)
+        self.commit: str | None = None
+        self.docs = self._read(ref, env or {})
+
+    def _read(self, ref: str | None, env: Mapping[str, str]) -> list[ManifestDoc]:
+        from modelgate.git.trees import WorkTree
+
+        if ref is None:
+            settings = config.load(WorkTree(self.root).read, env, {})
+            found = discovery.discover(self.root, [], settings.manifests)
+            return [manifest.load(p, discovery.relpath(self.root, p), root=self.root) for p in found.manifests]
+        from modelgate.git.repo import GitRepo
+        from modelgate.git.trees import CommitTree
+
+        if not os.path.exists(os.path.join(self.root, ".git")):
+            raise UsageError(f"--ref {ref}: {self.root} is not a git repository")
+        repo = GitRepo(self.root)
+        try:
+            self.commit = repo.verify(ref, "ref")
+            tree = CommitTree(repo, self.commit)
+            settings = config.load(tree.read, env, {})
+            docs = []
+            for path, sha in sorted(tree.blobs.items()):
+                if discovery.is_selected_manifest(path, settings.manifests):
+                    docs.append(manifest.from_bytes(repo.blob(sha), path, os.path.join(self.root, path)))
+            # A symlink's blob is a path: it is refused, as in the work tree, never parsed.
+            docs += [manifest.refused(path, os.path.join(self.root, path), confine.LINK)
+                     for path in sorted(tree.links) if discovery.is_selected_manifest(path, settings.manifests)]
+            return docs
+        finally:
+            repo.close()
+
+    def entries(self, name: str | None = None, stage: str | None = None) -> list[Resolved]:
+        """Valid manifests, by name then version; ``name``/``stage`` narrow the list."""
+        found = []
+        for doc in self.docs:
+            model = doc.model
+            if model is None or (name is not None and model.name != name) or (stage and model.stage != stage):
+                continue
+            found.append(self._entry(doc, model))
+        return sorted(found, key=lambda e: (e.name, _version_key(e.version)))
+
+    def invalid(self) -> list[ManifestDoc]:
+        return [d for d in self.docs if d.model is None]
+
+    def _entry(self, doc: ManifestDoc, model: Manifest) -> Resolved:
+        folder = posixpath.dirname(doc.path)
+        artifacts = []
+        for artifact in model.artifacts:
+            rel = posixpath.normpath(posixpath.join(folder, artifact.path))
+            artifacts.append(Artifact(os.path.join(self.root, *rel.split("/")), rel, artifact.sha256, artifact.size))
+        return Resolved(model.name, model.version, model.stage, tuple(model.aliases), doc.abspath, doc.path,
+                        tuple(artifacts), self.commit, model)
+
+    def resolve(self, name: str, stage: str | None = None, version: str | None = None,
+                alias: str | None = None) -> Resolved:
+        """The one version of ``name`` matching the selector (at most one of stage, version, alias)."""
+        if sum(x is not None for x in (stage, version, alias)) > 1:
+            raise UsageError("resolve: give one of stage, version or alias")
+        self._refuse_invalid(name)
+        versions = self.entries(name)
+        where = f" at {self.commit[:12]}" if self.commit else ""
+        if not versions:
+            known = sorted({e.name for e in self.entries()})
+            raise RegistryError(f"no model named {name!r}{where}; models: {', '.join(known) or 'none'}")
+        if version is not None:
+            found = [e for e in versions if e.version == version]
+            what = f"version {version}"
+        elif stage is not None:
+            found = [e for e in versions if e.stage == stage]
+            what = f"stage {stage!r}"
+        elif alias is not None:
+            found = [e for e in versions if alias in e.aliases]
+            what = f"alias {alias!r}"
+        else:
+            found, what = versions, "any version"
+        listing = ", ".join(f"{e.version} ({e.stage})" for e in versions)
+        if not found:
+            raise RegistryError(f"no version of {name} has {what}{where}; versions: {listing}")
+        for artifact in found[0].artifacts if len(found) == 1 else ():
+            if artifact.relpath.startswith("../") or artifact.relpath == ".." or posixpath.isabs(artifact.relpath):
+                raise RegistryError(f"{found[0].manifest_relpath}: artifact {artifact.relpath} leaves the repository")
+        if len(found) > 1:
+            raise RegistryError(
+                f"{len(found)} versions of {name} match {what}{where}: "
+                f"{', '.join(e.version for e in found)}; ask for one: {name}@VERSION, @STAGE or @ALIAS"
+            )
+        return found[0]
+
+    def _refuse_invalid(self, name: str) -> None:
+        """An invalid manifest that may describe ``name`` could be the right answer: refuse."""
+        for doc in self.invalid():
+            data = doc.doc.data if doc.doc is not None else None
+            claimed = data.get("name") if isinstance(data, dict) else None
+            if claimed is None or claimed == name:
+                problem = doc.problems[0] if doc.problems else None
+                raise RegistryError(
+                    f"{doc.path} is not a valid manifest{f' ({problem})' if problem else ''};"
+                    f" it may describe {name}: fix it first (`modelgate check {doc.path}`)"
+                )
+
+    def select(self, selector: str) -> Resolved:
+        """``NAME``, ``NAME@VERSION``, ``NAME@STAGE`` or ``NAME@ALIAS``."""
+        name, _, which = selector.partition("@")
+        if not which:
+            return self.resolve(name)
+        versions = self.entries(name)
+        if any(e.version == which for e in versions):
+            return self.resolve(name, version=which)
+        if any(which in e.aliases for e in versions):
+            return self.resolve(name, alias=which)
+        return self.resolve(name, stage=which)
+
+
+def verify_artifacts(entry: Resolved, root: str) -> Resolved:
+    """``entry`` with every artifact re-hashed on disk; RegistryError on any difference."""
+    from dataclasses import replace
+
+    from modelgate.hashing.digest import Hasher, HashError
+    from modelgate.pipeline.paths import ArtifactPathError, resolve
+
+    hasher = Hasher(_cache(root))
+    try:
+        for artifact in entry.artifacts:
+            folder = os.path.dirname(entry.manifest)
+            try:
+                digest = hasher.digest(resolve(root, folder, os.path.relpath(artifact.path, folder)))
+            except (ArtifactPathError, HashError) as exc:
+                raise RegistryError(f"{artifact.relpath}: not verified: {exc}") from None
+            if (digest.sha256, digest.size) != (artifact.sha256, artifact.size):
+                hint = " (a Git LFS pointer? run `git lfs pull`)" if digest.size < 1024 else ""
+                raise RegistryError(
+                    f"{artifact.relpath}: does not match {entry.manifest_relpath}: expected sha256 {artifact.sha256}"
+                    f" ({artifact.size} bytes), file has {digest.sha256} ({digest.size} bytes){hint}"
+                )
+    finally:
+        if hasher.cache is not None:
+            hasher.cache.close()
+    return replace(entry, verified=True)
+
+
+def _cache(root: str) -> Any:
+    """The clone's hash cache, so re-verifying an unchanged 10 GB file costs a stat (never in CI)."""
+    from modelgate.pipeline.ci import in_ci
+
+    if in_ci(None, os.environ) or not os.path.exists(os.path.join(root, ".git")):
+        return None
+    from modelgate.git.repo import GitRepo
+    from modelgate.hashing.cache import HashCache
+
+    return HashCache(os.path.join(GitRepo(root).common_dir(), "modelgate", "hashes.sqlite"))
+
+
+def resolve(name: str, stage: str | None = None, version: str | None = None, alias: str | None = None, *,
+            ref: str | None = None, root: str | os.PathLike[str] | None = None, verify: bool = False) -> Resolved:
+    """The model version serving code should load, e.g. ``resolve("fraud-detector", stage="production")``.
+
+    ``root``: the repository (default: the one containing the current directory); ``ref``:
+    read the manifests at that commit, branch or tag instead of the work tree; ``verify``:
+    re-hash the artifacts on disk first. Raises ``modelgate.errors.RegistryError`` when
+    there is no single answer or the files do not verify.
+    """
+    where = discovery.find_root([os.fspath(root)] if root is not None else [])
+    entry = Registry(where, ref, os.environ).resolve(name, stage=stage, version=version, alias=alias)
+    return verify_artifacts(entry, where) if verify else entry

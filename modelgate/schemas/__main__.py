@@ -1,5 +1,0 @@
-from __future__ import annotations
-
-from modelgate.schemas import main
-
-main()

@@ -1,0 +1,368 @@
+"""Approvals: the signed-commits provider with real SSH keys and real signed commits, and
+the approvals rule on a laptop and in CI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelgate.approvals.evidence import Approval, Approvals, tally
+from tests.conftest import Repo, extending_default, production_fields, staging_fields
+
+POLICY = extending_default("{check: approvals, stages: [production], with: {min: 1}}")
+TRAILER = "Approved-by: fraud-detector@1.0.0 -> production"
+
+
+def keypair(tmp_path: Path, name: str) -> tuple[Path, str]:
+    key = tmp_path / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
+    return key, (tmp_path / f"{name}.pub").read_text().strip()
+
+
+def signed_commit(repo: Repo, key: Path | None, who: str, message: str) -> str:
+    env = {"GIT_AUTHOR_NAME": who, "GIT_AUTHOR_EMAIL": who, "GIT_COMMITTER_NAME": who, "GIT_COMMITTER_EMAIL": who}
+    args = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={key}", "commit", "-S"] if key else ["commit"]
+    repo.git(*args, "-q", "--allow-empty", "-m", message, env=env)
+    return repo.git("rev-parse", "HEAD")
+
+
+@pytest.fixture
+def promotion(repo: Repo, tmp_path: Path) -> dict[str, Any]:
+    """main: a staging model, the policy, and the allowed signers; feature: the promotion."""
+    keys = {name: keypair(tmp_path, name) for name in ("reviewer", "author", "stranger")}
+    repo.write("policy.yaml", POLICY)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\napprovals: {provider: signed-commits}\n")
+    repo.write(".github/allowed_signers", "".join(
+        f"{who}@acme.io {keys[who][1]}\n" for who in ("reviewer", "author")))
+    repo.manifest("m", **production_fields(stage="staging"))
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.manifest("m", **production_fields())
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "promote fraud-detector to production")
+    return {"repo": repo, "keys": keys}
+
+
+def check(repo: Repo, *args: str) -> tuple[int, dict[str, Any], str]:
+    proc = repo.run("check", "--base", "main", "--json", "../r.json", *args)
+    report = json.loads((repo.root.parent / "r.json").read_text())
+    result = next(r for r in report["results"] if r["name"] == "approvals")
+    return proc.returncode, result, proc.stdout
+
+
+def test_valid_signed_approval_passes(promotion: dict[str, Any]) -> None:
+    repo, keys = promotion["repo"], promotion["keys"]
+    sha = signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    code, result, out = check(repo, "--ci", "--audit", "../audit.json")
+    assert code == 0, out
+    assert result["outcome"] == "passed"
+    assert result["message"].startswith(f"approved by reviewer@acme.io (commit {sha} signed with SHA256:")
+    [approval] = json.loads((repo.root.parent / "audit.json").read_text())["approvals"]
+    assert approval["who"] == "reviewer@acme.io" and approval["provider"] == "signed-commits"
+    assert approval["evidence"].startswith(f"commit {sha} signed with SHA256:")
+    assert (approval["model"], approval["stage"]) == ("fraud-detector@1.0.0", "production")
+    assert approval["when"] == "2026-11-01T12:00:00Z"
+
+
+def test_messages_and_emails_holding_control_characters_do_not_break_the_log(promotion: dict[str, Any]) -> None:
+    # SOH was the record separator of the log this provider reads; git keeps it (and ESC) in
+    # a message and in an email.
+    repo, keys = promotion["repo"], promotion["keys"]
+    signed_commit(repo, None, "author\x01@acme.io", "note \x01\x1b[2J\x01 more")
+    sha = signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM \x01\x1b[31m\n\n{TRAILER}")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (0, "passed"), out
+    assert result["message"].startswith(f"approved by reviewer@acme.io (commit {sha} signed with SHA256:")
+
+
+def test_missing_approval_fails_in_ci_and_is_skipped_on_a_laptop(promotion: dict[str, Any]) -> None:
+    repo = promotion["repo"]
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")
+    assert result["message"] == "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production, has 0"
+    # With a provider configured, a missing approval is a failure on a laptop too.
+    code, result, _ = check(repo, "--no-ci")
+    assert (code, result["outcome"]) == (1, "failed")
+
+
+def test_no_provider_skips_on_a_laptop_and_fails_in_ci(repo: Repo) -> None:
+    repo.write("policy.yaml", POLICY)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.manifest("m", **production_fields(stage="staging"))
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.manifest("m", **production_fields())
+    repo.commit("promote")
+    code, result, _ = check(repo)
+    assert (code, result["outcome"]) == (0, "skipped")
+    assert result["message"].startswith("verified in CI")
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")
+    assert "cannot be verified: no approvals provider is configured" in result["message"]
+
+
+@pytest.mark.parametrize(
+    ("signer", "key", "reason"),
+    [
+        ("author@acme.io", "author", "author@acme.io: authored this change (commit "),
+        ("reviewer@acme.io", None, "reviewer@acme.io (commit author; no allowed signer): not signed"),
+        ("stranger@acme.io", "stranger", "signature not verified by the base's .github/allowed_signers"),
+    ],
+    ids=["self-approval", "unsigned-trailer", "key-not-allowed"],
+)
+def test_spoofed_approvals_are_rejected_with_the_reason(promotion: dict[str, Any], signer: str,
+                                                        key: str | None, reason: str) -> None:
+    repo, keys = promotion["repo"], promotion["keys"]
+    signed_commit(repo, keys[key][0] if key else None, signer, f"approve\n\n{TRAILER}")
+    code, result, _ = check(repo, "--ci")
+    assert code == 1
+    assert result["message"].startswith("needs 1 verified approval(s)")
+    assert reason in result["message"]
+
+
+@pytest.mark.parametrize("trailer", [
+    "Approved-by: fraud-detector@1.0.0 -> staging",  # another stage
+    "Approved-by: fraud-detector@0.9.0 -> production",  # another version
+    "Approved-by: churn@1.0.0 -> production",  # another model
+])
+def test_an_approval_counts_only_for_its_model_version_and_stage(promotion: dict[str, Any], trailer: str) -> None:
+    repo, keys = promotion["repo"], promotion["keys"]
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{trailer}")
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")
+    assert result["message"] == "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production, has 0"
+
+
+def test_allowed_signers_edited_in_the_change_do_not_count(promotion: dict[str, Any]) -> None:
+    repo, keys = promotion["repo"], promotion["keys"]
+    # The change adds the stranger's key, then the stranger approves: the base's file decides.
+    with (repo.root / ".github" / "allowed_signers").open("a") as out:
+        out.write(f"stranger@acme.io {keys['stranger'][1]}\n")
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "trust me")
+    signed_commit(repo, keys["stranger"][0], "stranger@acme.io", f"approve\n\n{TRAILER}")
+    code, result, _ = check(repo, "--ci")
+    assert code == 1
+    assert ("stranger@acme.io (commit author; no allowed signer): signature not verified by the base's"
+            " .github/allowed_signers") in result["message"]
+
+
+def test_approval_in_the_commit_that_changes_the_model_is_its_authors(promotion: dict[str, Any]) -> None:
+    """The author signs the promotion itself with an approval trailer and a borrowed author
+    email: the signer of a commit that changes files authored the change."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    repo.manifest("m", **production_fields(tags={"team": "risk"}))
+    repo.git("add", "-A")
+    sha = signed_commit(repo, keys["author"][0], "reviewer@acme.io", f"tweak\n\n{TRAILER}")
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")
+    assert f"rejected: author@acme.io: authored this change (commit {sha} signed with SHA256:" in result["message"]
+
+
+def test_approval_followed_by_a_change_is_stale(promotion: dict[str, Any]) -> None:
+    repo, keys = promotion["repo"], promotion["keys"]
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    repo.manifest("m", **production_fields(tags={"reviewed": "no"}))
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "one more thing")
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")
+    assert ("rejected: reviewer@acme.io: stale: m/modelgate.yaml changed after this approval; approve the head"
+            " again (commit ") in result["message"]
+    # Approving the head again counts; a later empty commit changes nothing.
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM again\n\n{TRAILER}")
+    signed_commit(repo, None, "author@acme.io", "empty")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (0, "passed"), out
+
+
+def test_the_rule_may_name_its_provider_and_allow_authors(repo: Repo, tmp_path: Path) -> None:
+    """``with: {provider: signed-commits, distinct_from_author: false}``: no provider in the
+    config, and a one-person project's own signed approval counts."""
+    key, public = keypair(tmp_path, "solo")
+    repo.write("policy.yaml", POLICY.replace(
+        "with: {min: 1}", "with: {min: 1, provider: signed-commits, distinct_from_author: false}"))
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.write(".github/allowed_signers", f"solo@acme.io {public}\n")
+    repo.manifest("m", **production_fields(stage="staging"))
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.manifest("m", **production_fields())
+    repo.git("add", "-A")
+    signed_commit(repo, None, "solo@acme.io", "promote")
+    sha = signed_commit(repo, key, "solo@acme.io", f"approve\n\n{TRAILER}")
+    code, result, out = check(repo, "--ci", "--audit", "../audit.json")
+    assert code == 0, out
+    assert result["message"].startswith(f"approved by solo@acme.io (commit {sha} signed with SHA256:")
+
+
+def test_rejections_are_in_the_audit_record(promotion: dict[str, Any]) -> None:
+    repo, keys = promotion["repo"], promotion["keys"]
+    sha = signed_commit(repo, keys["stranger"][0], "stranger@acme.io", f"approve\n\n{TRAILER}")
+    code, _, _ = check(repo, "--ci", "--audit", "../audit.json")
+    assert code == 1
+    record = json.loads((repo.root.parent / "audit.json").read_text())
+    assert record["approvals"] == []
+    [rejection] = record["approvals_rejected"]
+    assert rejection["who"] == "stranger@acme.io (commit author; no allowed signer)"
+    assert rejection["evidence"].startswith(f"commit {sha}")
+    assert (rejection["model"], rejection["stage"]) == ("fraud-detector@1.0.0", "production")
+
+
+def test_teams_cannot_be_resolved_offline(promotion: dict[str, Any]) -> None:
+    repo, keys = promotion["repo"], promotion["keys"]
+    repo.git("checkout", "-q", "main")
+    repo.write("policy.yaml", POLICY.replace("with: {min: 1}", 'with: {min: 1, from: ["@acme/leads"]}'))
+    repo.commit("only leads approve")
+    repo.git("checkout", "-q", "feature")
+    repo.git("merge", "-q", "main")
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"approve\n\n{TRAILER}")
+    code, result, _ = check(repo, "--ci")
+    assert code == 1
+    assert ("reviewer@acme.io: not one of ['@acme/leads']; team @acme/leads cannot be resolved by"
+            " signed-commits") in result["message"]
+
+
+def test_tally_counts_each_approver_once_and_matches_identities_loosely() -> None:
+    found = Approvals(
+        "github",
+        accepted=(Approval("@Lead", None, None, "t", "github", "review 1"),
+                  Approval("@lead", None, None, "t", "github", "review 2"),
+                  Approval("@other", "other-model@1.0.0", "production", "t", "github", "review 3")),
+        change_authors=("@author",),
+        members=lambda team: frozenset({"@LEAD"}) if team == "@acme/leads" else frozenset(),
+    )
+    result = tally(found, "fraud-detector@1.0.0", "production", ["@acme/leads"])
+    assert [(a.who, a.model, a.stage, a.evidence) for a in result.counted] == [
+        ("@Lead", "fraud-detector@1.0.0", "production", "review 1")]
+    assert result.rejected == () and result.missing_owner is None
+    assert tally(found, "fraud-detector@1.0.0", "production", owners=[]).missing_owner == (
+        "no CODEOWNERS entry of the base commit owns this manifest")
+
+
+@pytest.mark.parametrize(("waivable", "outcome", "code"), [("", "failed", 1), ("waivable: [approvals]\n", "waived", 0)])
+def test_approvals_are_waived_only_where_the_policy_allows_it(repo: Repo, waivable: str, outcome: str,
+                                                              code: int) -> None:
+    waiver = ("waivers:\n  - {check: approvals, model: fraud-detector, reason: 'break-glass INC-7',"
+              " expires: 2099-01-01, owner: ana@acme.io}\n")
+    repo.write("policy.yaml", POLICY + waiver + waivable)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.manifest("m", **production_fields())
+    repo.commit("promote")
+    proc = repo.run("check", "--ci", "--base", "none", "--json", "../r.json")
+    report = json.loads((repo.root.parent / "r.json").read_text())
+    [result] = [r for r in report["results"] if r["name"] == "approvals"]
+    assert (proc.returncode, result["outcome"]) == (code, outcome), proc.stdout
+    if outcome == "waived":
+        assert result["waiver"]["reason"] == "break-glass INC-7" and result["waiver"]["owner"] == "ana@acme.io"
+
+
+def test_a_manifest_the_change_leaves_alone_needs_no_new_approval(repo: Repo) -> None:
+    repo.write("policy.yaml", POLICY)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\napprovals: {provider: signed-commits}\n")
+    repo.write(".github/allowed_signers", "")
+    repo.manifest("m", **production_fields())
+    repo.commit("base: a model in production")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.manifest("other", **production_fields(stage="staging", name="churn"))
+    repo.commit("another model, to staging")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"], result["message"]) == (0, "passed", "unchanged since the base"), out
+    repo.manifest("m", **production_fields(tags={"team": "risk"}))  # touching it reopens it
+    repo.commit("retag")
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")
+
+
+def test_a_provider_no_plugin_provides_is_a_configuration_error(repo: Repo) -> None:
+    """A misspelt provider would otherwise be an approval that never comes (skipped on a
+    laptop, failed in CI): it is refused up front, naming what is installed."""
+    repo.manifest("m", **production_fields())
+    repo.write("policy.yaml", POLICY)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\napprovals: {provider: signed-comits}\n")
+    proc = repo.run("check")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert ("configuration approvals.provider: no plugin provides approvals 'signed-comits';"
+            " installed providers: github, signed-commits") in proc.stderr
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\napprovals: {provider: signed-commits}\n")
+    assert repo.run("check").returncode != 4
+    disabled = repo.run("check", "-p", "no:signed-commits")
+    assert disabled.returncode == 4
+    assert "no plugin provides approvals 'signed-commits'; installed providers: github" in disabled.stderr
+
+
+def test_a_rule_naming_an_unknown_provider_is_a_configuration_error(repo: Repo) -> None:
+    repo.manifest("m", **production_fields())
+    repo.write("policy.yaml", POLICY.replace("with: {min: 1}", "with: {min: 1, provider: gitlab}"))
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    proc = repo.run("check")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "policy.yaml:6:5: no plugin provides approvals 'gitlab'; installed providers: github, signed-commits" \
+        in proc.stderr
+
+
+def test_approval_signed_on_a_side_branch_and_merged_in_counts_for_nothing(promotion: dict[str, Any]) -> None:
+    """The approval must be on the change's own line (first parents): one signed on another
+    branch, even of the same bytes, approved that branch, not this change."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    repo.git("checkout", "-q", "-b", "side")
+    sha = signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    repo.git("checkout", "-q", "feature")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge the approval", "side")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed"), out
+    assert (f"rejected: reviewer@acme.io: not on the change's first-parent line (merged in from another branch)"
+            f" (commit {sha} signed with SHA256:") in result["message"]
+
+
+@pytest.mark.parametrize("changed", ["manifest", "artifact", "lockfile"])
+def test_approval_followed_by_a_change_to_the_model_counts_for_nothing(promotion: dict[str, Any],
+                                                                       changed: str) -> None:
+    """An approval certifies exact bytes: the manifest and every file it pins (artifacts,
+    lockfile) must be the head's, blob for blob."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    path = {"manifest": "m/modelgate.yaml", "artifact": "m/model.bin", "lockfile": "m/requirements.lock"}[changed]
+    if changed == "manifest":
+        repo.manifest("m", **production_fields(description="edited after the approval"))
+    else:
+        repo.write(path, b"other bytes\n")
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "one more thing")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed"), out
+    assert f"rejected: reviewer@acme.io: stale: {path} changed after this approval; approve the head again" \
+        in result["message"]
+
+
+def test_approval_followed_by_a_change_to_another_file_still_counts(promotion: dict[str, Any]) -> None:
+    """Only the approved model's bytes matter: a later edit of the README or of another
+    model does not undo the approval of this one."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    sha = signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    repo.write("README.md", "# models\n")
+    repo.manifest("other", **staging_fields(name="churn"))
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "docs and another model")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (0, "passed"), out
+    assert result["message"].startswith(f"approved by reviewer@acme.io (commit {sha} signed with SHA256:")
+
+
+def test_approval_counts_in_githubs_merge_of_the_pull_request(promotion: dict[str, Any]) -> None:
+    """CI checks out GitHub's merge of the pull request into its base (first parent: the
+    base, second: the pull request's head): the change's line is the second parent's, and
+    its approval is compared with the merge's bytes."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    repo.git("checkout", "-q", "main")
+    repo.write("README.md", "# models\n")
+    repo.commit("main moves on")
+    repo.git("checkout", "-q", "--detach", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge feature into main", "feature")
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (0, "passed"), out

@@ -1,0 +1,251 @@
+"""Validated plain data: pydantic on a miss, the same objects from a remembered verdict."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import pytest
+
+from modelgate.checks.governance import ApprovalParams
+from modelgate.checks.metrics import ThresholdParams
+from modelgate.datamodel import manifest, strictyaml, validation
+from modelgate.datamodel.policy import PolicyFile
+from modelgate.datamodel.validation import Constraint, Invalid, Strict
+from modelgate.hashing.cache import HashCache
+from tests.conftest import Repo
+
+EXAMPLES = sorted((Path(__file__).parent / "examples" / "valid").glob("*.yaml"))
+
+
+class Memory:
+    """A verdict store in memory, recording what was asked."""
+
+    def __init__(self, valid: set[str] | None = None) -> None:
+        self.valid = set(valid or ())
+        self.asked: list[str] = []
+
+    def known_valid(self, key: str) -> bool:
+        self.asked.append(key)
+        return key in self.valid
+
+    def add_valid(self, key: str) -> None:
+        self.valid.add(key)
+
+
+class Everything(Memory):
+    """A store that claims every key valid: a tampered or buggy cache."""
+
+    def known_valid(self, key: str) -> bool:
+        return True
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Point(Strict):
+    __pydantic_config__ = Strict.renamed(x_="x")
+
+    x_: float
+    label: Annotated[str, Constraint(pattern=r"^[a-z]+$", max_length=8)] = "origin"
+    tags: list[Annotated[str, Constraint(min_length=1)]] = dataclasses.field(default_factory=list)
+    when: dt.date | None = None
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_a_remembered_verdict_builds_what_validation_built(path: Path) -> None:
+    raw = path.read_bytes()
+    store = Memory()
+    first = manifest.from_bytes(raw, "m.yaml", "/r/m.yaml", store)
+    assert first.model is not None and len(store.valid) == 1
+    again = manifest.from_bytes(raw, "m.yaml", "/r/m.yaml", store)
+    assert again.model == first.model
+    assert again.model.to_dict() == first.model.to_dict()
+
+
+def test_miss_then_hit_then_other_bytes_miss() -> None:
+    store = Memory()
+    assert validation.load(Point, {"x": 1}, store, "a") == Point(x_=1.0)
+    assert len(store.valid) == 1
+    validation.load(Point, {"x": 1}, store, "a")
+    assert store.asked[-1] in store.valid
+    validation.load(Point, {"x": 2}, store, "b")
+    assert len(store.valid) == 2
+
+
+def test_integers_become_floats_on_both_paths() -> None:
+    store = Memory()
+    missed = validation.load(Point, {"x": 1}, store, "k")
+    hit = validation.load(Point, {"x": 1}, store, "k")
+    assert type(missed.x_) is type(hit.x_) is float
+
+
+def test_strict_types_aliases_and_constraints() -> None:
+    cases: list[tuple[dict[str, Any], tuple[str, tuple[Any, ...]]]] = [
+        ({"x": "1"}, ("float_type", ("x",))),
+        ({"x_": 1.0}, ("missing", ("x",))),
+        ({"x": 1, "label": "UPPER"}, ("string_pattern_mismatch", ("label",))),
+        ({"x": 1, "label": "toolongname"}, ("string_too_long", ("label",))),
+        ({"x": 1, "tags": [""]}, ("string_too_short", ("tags", 0))),
+        ({"x": 1, "colour": "red"}, ("unexpected_keyword_argument", ("colour",))),
+        ({"x": True}, ("float_type", ("x",))),
+        ({"x": 1, "when": "yesterday"}, ("date_parsing", ("when",))),
+    ]
+    for data, (kind, loc) in cases:
+        with pytest.raises(Invalid) as caught:
+            validation.load(Point, data)
+        found = {(e["type"], tuple(e["loc"])) for e in caught.value.errors}
+        assert (kind, loc) in found, (data, found)
+
+
+def test_dates_are_dates() -> None:
+    store = Memory()
+    first = validation.load(Point, {"x": 0, "when": "2026-12-31"}, store, "d")
+    assert first.when == dt.date(2026, 12, 31)
+    assert validation.load(Point, {"x": 0, "when": "2026-12-31"}, store, "d") == first
+
+
+def test_a_manifest_missing_keys_fails_whatever_the_store_says() -> None:
+    doc = strictyaml.parse(b"apiVersion: modelgate/v1\nkind: Model\n", "m.yaml")
+    with pytest.raises(Exception) as caught:
+        manifest.validate(doc, Everything(), "digest")
+    assert "missing required key 'name'" in str(caught.value.problems)  # type: ignore[attr-defined]
+
+
+def test_data_that_does_not_fit_its_verdict_is_validated_again() -> None:
+    # A verdict is trusted as the digest cache beside it is (CI keeps neither), but data
+    # that cannot be built (a required key gone, a rule of __post_init__ broken) goes to pydantic.
+    with pytest.raises(Invalid):
+        validation.load(ThresholdParams, {"min": 0.9}, Everything(), "k")
+    with pytest.raises(Invalid) as caught:
+        validation.load(ThresholdParams, {"metric": "auc"}, Everything(), "k")
+    assert "give min, max, or threshold" in caught.value.errors[0]["msg"]
+
+
+def test_verdict_keys_name_content_class_and_code() -> None:
+    key = validation.verdict_key(Point, "content")
+    assert key is not None and key == validation.verdict_key(Point, "content")
+    assert key != validation.verdict_key(Point, "other")
+    assert key != validation.verdict_key(ThresholdParams, "content")  # other class, other module
+
+
+def test_editing_the_code_forgets_the_verdicts(tmp_path: Path) -> None:
+    """A verdict is for the code that gave it: a changed bound in the source changes the key."""
+    module = tmp_path / "edited_schema.py"
+    code = (
+        "from __future__ import annotations\n"
+        "import dataclasses\n"
+        "from typing import Annotated\n"
+        "from modelgate.datamodel.validation import Constraint, Strict\n"
+        "@dataclasses.dataclass(frozen=True, kw_only=True)\n"
+        "class Bounded(Strict):\n"
+        "    x: Annotated[int, Constraint(ge=0)]\n"
+    )
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from edited_schema import Bounded\n"
+        "from modelgate.datamodel import validation\n"
+        "print(validation.verdict_key(Bounded, 'same bytes'))\n"
+    )
+    keys = []
+    for bound in ("0", "0", "1"):
+        module.write_text(code.replace("ge=0", f"ge={bound}"))
+        keys.append(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                   check=True).stdout.strip())
+    assert keys[0] == keys[1] != keys[2]
+
+
+def test_to_dict_uses_yaml_keys_and_can_drop_nulls() -> None:
+    point = validation.load(Point, {"x": 2, "tags": ["a"]})
+    assert point.to_dict() == {"x": 2.0, "label": "origin", "tags": ["a"], "when": None}
+    assert point.to_dict(exclude_none=True) == {"x": 2.0, "label": "origin", "tags": ["a"]}
+    approvals = validation.load(ApprovalParams, {"from": ["@acme/leads"], "min": 2})
+    assert approvals.from_ == ["@acme/leads"] and approvals.to_dict()["from"] == ["@acme/leads"]
+
+
+def test_policy_and_params_use_the_same_path() -> None:
+    data = {"apiVersion": "modelgate/v1", "kind": "Policy", "name": "p", "stages": ["a"],
+            "rules": [{"check": "approvals", "with": {"min": 2}}],
+            "waivers": [{"check": "x", "model": "m", "reason": "r", "expires": "2027-01-31", "owner": "o"}]}
+    store = Memory()
+    first = validation.load(PolicyFile, data, store, "p1")
+    hit = validation.load(PolicyFile, data, store, "p1")
+    assert hit == first
+    assert first.rules[0].with_ == {"min": 2}
+    assert first.waivers[0].expires == dt.date(2027, 1, 31)
+
+
+def test_the_hash_cache_keeps_verdicts_between_runs(tmp_path: Path) -> None:
+    db = str(tmp_path / "hashes.sqlite")
+    first = HashCache(db)
+    assert not first.known_valid("k")
+    first.add_valid("k")
+    first.close()
+    second = HashCache(db)
+    assert second.known_valid("k") and not second.known_valid("other")
+    second.close()
+
+
+def test_a_second_check_does_not_import_pydantic(repo: Repo) -> None:
+    """The start-up promise, checked by what gets imported rather than by a clock."""
+    from tests.conftest import staging_fields
+
+    repo.manifest("models/fraud", **staging_fields())
+    repo.commit()
+    script = (
+        "import sys\n"
+        "from modelgate.cli import main\n"
+        "code = main(['check', '-q', *sys.argv[1:]])\n"
+        "print('exit', code, 'pydantic' in sys.modules)\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", script], cwd=repo.root, capture_output=True, text=True,
+                           check=True).stdout.splitlines()[-1] for _ in range(2)]
+    assert runs == ["exit 0 True", "exit 0 False"]
+    in_ci = subprocess.run([sys.executable, "-c", script, "--base", "none"], cwd=repo.root, capture_output=True,
+                           text=True, check=True, env={**_env(), "CI": "true"}).stdout.splitlines()[-1]
+    assert in_ci == "exit 0 True"  # CI keeps no cache: every document is validated
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def test_get_reads_a_field_by_its_yaml_key() -> None:
+    point = validation.load(Point, {"x": 2})
+    assert point.get("x") == 2.0 and point.get("label") == "origin" and point.get("x_") is None
+    doc = manifest.from_bytes((EXAMPLES[0]).read_bytes(), "m.yaml", "/r/m.yaml")
+    assert doc.model is not None and doc.model.get("apiVersion") == "modelgate/v1"
+
+
+def test_verdicts_name_the_installed_pydantic() -> None:
+    """Upgrading pydantic or pydantic-core forgets the verdicts the old ones gave."""
+    from importlib.metadata import version
+
+    releases = validation._releases("pydantic", "pydantic_core")
+    assert releases is not None
+    assert f"pydantic-{version('pydantic')}.dist-info" in releases
+    assert f"pydantic_core-{version('pydantic_core')}.dist-info" in releases
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Slotted:
+    """A plugin's nested class with __slots__: no __dict__ to fill, so it is built by __init__."""
+
+    n: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Holder(Strict):
+    inner: Slotted
+
+
+def test_nested_classes_with_slots_are_built_too() -> None:
+    store = Memory()
+    first = validation.load(Holder, {"inner": {"n": 3}}, store, "s")
+    assert first == validation.load(Holder, {"inner": {"n": 3}}, store, "s") == Holder(inner=Slotted(3))
+    assert not hasattr(first.inner, "__dict__")

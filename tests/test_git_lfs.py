@@ -1,0 +1,106 @@
+"""Git LFS pointers: a CI clone without the content is verified against the pointers,
+using the real git-lfs to make them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from modelgate.git.lfs import LfsError, parse
+from tests.conftest import Repo, sha256
+
+pytestmark = pytest.mark.skipif(
+    subprocess.run(["git", "lfs", "version"], capture_output=True).returncode != 0,
+    reason="git-lfs is not installed (.ci/run installs it)",
+)
+
+CONTENT = b"large model weights " * 1000
+
+
+def lfs_clone(repo: Repo, tmp_path: Path, manifest_sha: str | None = None, size: int | None = None) -> Repo:
+    """Commit model.bin through LFS, then clone without the content (as CI often does)."""
+    repo.git("lfs", "install", "--local")
+    repo.write(".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n")  # what `git lfs track` writes
+    repo.manifest("m", artifact_bytes=CONTENT)
+    if manifest_sha or size:
+        data = json.loads((repo.root / "m" / "modelgate.yaml").read_text())
+        data["artifacts"][0].update({k: v for k, v in (("sha256", manifest_sha), ("size", size)) if v})
+        (repo.root / "m" / "modelgate.yaml").write_text(json.dumps(data))
+    repo.commit("model via lfs")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", f"file://{repo.root}", str(clone)], check=True,
+                   env={**os.environ, "GIT_LFS_SKIP_SMUDGE": "1"})
+    pointer = (clone / "m" / "model.bin").read_bytes()
+    assert pointer.startswith(b"version https://git-lfs.github.com/spec/v1\n")
+    return Repo(clone)
+
+
+def test_pointer_matching_the_manifest_passes_without_content(repo: Repo, tmp_path: Path) -> None:
+    clone = lfs_clone(repo, tmp_path)
+    proc = clone.run("check", "-v", "--json", "r.json")
+    assert proc.returncode == 0, proc.stdout
+    results = json.loads((clone.root / "r.json").read_text())["results"]
+    result = next(r for r in results if r["check"] == "MG102")
+    assert result["message"] == "verified by Git LFS pointer, content not downloaded: model.bin"
+
+
+def test_pointer_oid_mismatch_fails(repo: Repo, tmp_path: Path) -> None:
+    clone = lfs_clone(repo, tmp_path, manifest_sha=sha256(b"other"))
+    proc = clone.run("check")
+    assert proc.returncode == 1
+    assert (f"model.bin: LFS pointer oid sha256:{sha256(CONTENT)} differs from the manifest's sha256"
+            f" {sha256(b'other')}") in proc.stdout
+
+
+def test_pointer_size_mismatch_fails(repo: Repo, tmp_path: Path) -> None:
+    clone = lfs_clone(repo, tmp_path, size=len(CONTENT) + 1)
+    proc = clone.run("check")
+    assert proc.returncode == 1
+    expected = f"model.bin: LFS pointer size {len(CONTENT)} differs from the manifest's size {len(CONTENT) + 1}"
+    assert expected in proc.stdout
+
+
+def test_deep_hashes_the_local_lfs_content(repo: Repo, tmp_path: Path) -> None:
+    clone = lfs_clone(repo, tmp_path)
+    proc = clone.run("check", "--deep")
+    assert proc.returncode == 1
+    assert "--deep: the LFS content is not in this clone; run `git lfs pull` first" in proc.stdout
+    store = clone.root / ".git" / "lfs" / "objects" / sha256(CONTENT)[:2] / sha256(CONTENT)[2:4]
+    store.mkdir(parents=True)
+    shutil.copyfile(repo.root / ".git" / "lfs" / "objects" / sha256(CONTENT)[:2] / sha256(CONTENT)[2:4]
+                    / sha256(CONTENT), store / sha256(CONTENT))
+    assert clone.run("check", "--deep").returncode == 0
+    (store / sha256(CONTENT)).write_bytes(b"corrupted store")
+    assert "LFS content has sha256" in clone.run("check", "--deep", "--no-cache").stdout
+
+
+V1 = b"version https://git-lfs.github.com/spec/v1\n"
+OID = b"oid sha256:" + b"a" * 64 + b"\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (V1 + b"oid sha256:zz\nsize 3\n", "no valid 'oid sha256:<64 hex>'"),
+        (V1 + OID + b"size -1\n", "no valid 'size'"),
+        (V1 + b"size 3\n" + OID, "not unique and sorted"),
+        (V1 + OID + b"size 3", "newline"),
+    ],
+)
+def test_malformed_pointers(data: bytes, message: str) -> None:
+    with pytest.raises(LfsError, match=message):
+        parse(data)
+
+
+def test_malformed_pointer_in_a_checkout_fails(repo: Repo) -> None:
+    repo.manifest("m")
+    repo.write(".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n")  # what `git lfs track` writes
+    (repo.root / "m" / "model.bin").write_bytes(b"version https://git-lfs.github.com/spec/v1\noid sha256:zz\nsize 3\n")
+    proc = repo.run("check")
+    assert proc.returncode == 1
+    assert "model.bin: not verified: LFS pointer has no valid 'oid sha256:<64 hex>'" in proc.stdout

@@ -1,0 +1,282 @@
+"""GitRepo: ref verification, merge-bases, shallow clones, trees, blobs and log walks, on
+real repositories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from modelgate.errors import GitError
+from modelgate.git.repo import ZERO, GitRepo
+from tests.conftest import Repo
+
+
+def linear(repo: Repo, n: int) -> list[str]:
+    """``n`` commits, each writing ``f.txt`` = its number."""
+    shas = []
+    for i in range(n):
+        repo.write("f.txt", f"{i}\n")
+        shas.append(repo.commit(f"c{i}", f"2026-01-0{i + 1}T00:00:00Z"))
+    return shas
+
+
+def test_find_walks_up_to_the_work_tree(repo: Repo) -> None:
+    (repo.root / "a" / "b").mkdir(parents=True)
+    found = GitRepo.find(str(repo.root / "a" / "b"))
+    assert found is not None and found.root == str(repo.root)
+    assert GitRepo.find("/") is None
+
+
+def test_verify_returns_the_full_sha_of_a_commit(repo: Repo) -> None:
+    [sha] = linear(repo, 1)
+    repo.git("tag", "-a", "v1", "-m", "annotated")
+    git = GitRepo(str(repo.root))
+    assert git.verify("main") == sha
+    assert git.verify(sha[:7]) == sha
+    assert git.verify("v1") == sha  # an annotated tag peels to its commit
+    assert git.head() == sha
+
+
+@pytest.mark.parametrize("ref", ["--output=/tmp/modelgate-verify", "-h", "nope", "HEAD:f.txt", "a..b", ""])
+def test_verify_rejects_what_is_not_a_commit(repo: Repo, ref: str) -> None:
+    linear(repo, 1)
+    with pytest.raises(GitError, match=r"is not a commit in this repository; check the name, or `git fetch` it$"):
+        GitRepo(str(repo.root)).verify(ref)
+    assert not os.path.exists("/tmp/modelgate-verify")
+
+
+def test_verify_shows_control_characters_escaped(repo: Repo) -> None:
+    linear(repo, 1)
+    with pytest.raises(GitError) as caught:
+        GitRepo(str(repo.root)).verify("\x1b[2Jx\n")
+    assert str(caught.value) == (
+        "base '\\\\x1b[2Jx\\\\n' is not a commit in this repository; check the name, or `git fetch` it"
+    )
+
+
+def test_head_of_an_empty_repository_is_none(repo: Repo) -> None:
+    git = GitRepo(str(repo.root))
+    assert git.head() is None
+    assert git.current_branch() == "main"
+
+
+def test_merge_base_is_where_the_branch_left_main(repo: Repo) -> None:
+    fork = linear(repo, 2)[0]
+    repo.git("checkout", "-q", "-b", "feature", fork)
+    repo.write("g.txt", "feature\n")
+    tip = repo.commit("feature work")
+    git = GitRepo(str(repo.root))
+    assert git.merge_base(git.verify("main"), tip) == fork
+    assert git.is_ancestor(fork, tip)
+    assert not git.is_ancestor(git.verify("main"), tip)
+
+
+def test_unrelated_histories_have_no_merge_base(repo: Repo) -> None:
+    linear(repo, 1)
+    repo.git("checkout", "-q", "--orphan", "other")
+    repo.write("g.txt", "x\n")
+    other = repo.commit("orphan")
+    git = GitRepo(str(repo.root))
+    with pytest.raises(GitError, match="share no history"):
+        git.merge_base(git.verify("main"), other)
+
+
+def test_shallow_clone_names_the_fix(repo: Repo, tmp_path: Path) -> None:
+    first, second = linear(repo, 2)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone)], check=True)
+    git = GitRepo(str(clone))
+    assert git.is_shallow()
+    assert git.verify("HEAD") == second
+    with pytest.raises(GitError) as caught:
+        git.verify(first)
+    assert str(caught.value) == (
+        f"base '{first}' is not in this shallow clone; fetch the history it needs: `git fetch --unshallow`"
+        f" (actions/checkout: `fetch-depth: 0`), or `git fetch origin {first}`"
+    )
+    assert not git.has_commit(first)
+    assert not GitRepo(str(repo.root)).is_shallow()
+
+
+def test_tree_lists_files_and_blobs_come_through_one_cat_file_process(repo: Repo) -> None:
+    repo.write("a.txt", "alpha\n")
+    repo.write("dir/b.txt", "beta\n")
+    repo.write("dir/sub/c.txt", "gamma\n")
+    commit = repo.commit("files")
+    repo.write("a.txt", "changed in the work tree\n")
+    git = GitRepo(str(repo.root))
+    try:
+        files = git.tree(commit)
+        assert sorted(files) == ["a.txt", "dir/b.txt", "dir/sub/c.txt"]
+        assert [git.blob(files[p]) for p in sorted(files)] == [b"alpha\n", b"beta\n", b"gamma\n"]
+        if os.path.isdir("/proc/self/task"):
+            assert _cat_file_children() == 1
+    finally:
+        git.close()
+    if os.path.isdir("/proc/self/task"):
+        assert _cat_file_children() == 0
+
+
+def _cat_file_children() -> int:
+    """How many ``git cat-file --batch`` processes this test process has started and not reaped."""
+    me, count = os.getpid(), 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if ppid == me and b"cat-file" in argv and b"--batch" in argv:
+            count += 1
+    return count
+
+
+def test_a_missing_blob_is_a_git_error(repo: Repo) -> None:
+    linear(repo, 1)
+    git = GitRepo(str(repo.root))
+    try:
+        with pytest.raises(GitError, match="cannot read blob 1111111111111111111111111111111111111111"):
+            git.blob("1" * 40)
+    finally:
+        git.close()
+
+
+def test_changes_walks_history_oldest_first(repo: Repo) -> None:
+    repo.write("m/modelgate.yaml", "one\n")
+    repo.write("other.txt", "x\n")
+    first = repo.commit("add", "2026-01-01T00:00:00Z", "Ana <ana@acme.io>")
+    repo.write("m/modelgate.yaml", "two\n")
+    second = repo.commit("edit", "2026-01-02T00:00:00Z", "Bo <bo@acme.io>")
+    (repo.root / "m" / "modelgate.yaml").unlink()
+    third = repo.commit("drop", "2026-01-03T00:00:00Z")
+    git = GitRepo(str(repo.root))
+    found = list(git.changes("HEAD", [":(glob)**/modelgate.yaml"]))
+    assert [(c.commit, c.author, c.path, c.status) for c in found] == [
+        (first, "Ana <ana@acme.io>", "m/modelgate.yaml", "A"),
+        (second, "Bo <bo@acme.io>", "m/modelgate.yaml", "M"),
+        (third, "Test Author <author@example.com>", "m/modelgate.yaml", "D"),
+    ]
+    assert found[0].timestamp == 1767225600
+    try:
+        assert git.blob(found[1].blob) == b"two\n"
+    finally:
+        git.close()
+    assert found[2].blob == ZERO
+
+
+def test_changed_paths_against_a_commit_and_against_head(repo: Repo) -> None:
+    repo.write("a.txt", "a\n")
+    repo.write("b.txt", "b\n")
+    repo.write(".gitignore", "ignored.txt\n")
+    base = repo.commit("base")
+    repo.write("a.txt", "edited and committed\n")
+    repo.commit("edit a")
+    repo.write("b.txt", "edited, not staged\n")
+    repo.write("new.txt", "untracked\n")
+    repo.write("ignored.txt", "ignored\n")
+    git = GitRepo(str(repo.root))
+    assert git.changed_paths(base) == {"a.txt", "b.txt", "new.txt"}
+    assert git.changed_paths(None) == {"b.txt", "new.txt"}
+    repo.git("add", "b.txt")
+    assert git.changed_paths(None) == {"b.txt", "new.txt"}  # staged counts too
+
+
+def test_changed_paths_name_both_sides_of_a_rename_deletions_and_the_index(repo: Repo) -> None:
+    repo.write("a.txt", "a\n")
+    repo.write("b.txt", "b\n")
+    repo.write("c.txt", "c\n")
+    base = repo.commit("base")
+    repo.git("mv", "a.txt", "moved.txt")
+    repo.git("rm", "-q", "b.txt")
+    head = repo.commit("rename and delete")
+    repo.write("c.txt", "edited, not committed\n")
+    repo.write("new.txt", "untracked\n")
+    git = GitRepo(str(repo.root))
+    assert git.changed_paths(base) == {"a.txt", "moved.txt", "b.txt", "c.txt", "new.txt"}
+    assert git.changed_paths(base, head) == {"a.txt", "moved.txt", "b.txt"}  # the commits only
+    assert git.changed_paths(head, head) == set()
+    (repo.root / "new.txt").unlink()
+    repo.write("c.txt", "staged\n")
+    repo.git("add", "c.txt")
+    repo.write("c.txt", "c\n")  # the work tree undoes it; the commit would still carry it
+    assert git.changed_paths(None) == {"c.txt"}
+
+
+def test_list_files_includes_untracked_but_not_ignored(repo: Repo) -> None:
+    repo.write(".gitignore", "*.tmp\n")
+    repo.write("x/modelgate.yaml", "x\n")
+    repo.commit("x")
+    repo.write("y/modelgate.yaml", "y\n")
+    repo.write("z/scratch.tmp", "z\n")
+    assert GitRepo(str(repo.root)).list_files(["."]) == [".gitignore", "x/modelgate.yaml", "y/modelgate.yaml"]
+
+
+def test_origin_and_common_dir(repo: Repo) -> None:
+    linear(repo, 1)
+    assert GitRepo(str(repo.root)).origin_url() is None
+    repo.git("remote", "add", "origin", "https://github.com/acme/fraud.git")
+    git = GitRepo(str(repo.root))
+    assert git.origin_url() == "https://github.com/acme/fraud.git"
+    assert git.common_dir() == str(repo.root / ".git")
+
+
+def test_reaches_tells_ancestor_unrelated_and_missing_apart(repo: Repo) -> None:
+    first, second = linear(repo, 2)
+    repo.git("checkout", "-q", "-b", "side", first)
+    repo.write("g.txt", "side\n")
+    side = repo.commit("side")
+    repo.git("checkout", "-q", "main")
+    git = GitRepo(str(repo.root))
+    assert [git.reaches(first), git.reaches(second), git.reaches(side), git.reaches("b" * 40)] == [
+        True, True, False, None]
+    assert git.reaches("--output=/tmp/x") is None
+
+
+def test_a_failing_git_command_is_a_one_line_git_error(repo: Repo) -> None:
+    linear(repo, 1)
+    with pytest.raises(GitError, match=r"^git ls-tree failed: fatal: "):
+        GitRepo(str(repo.root)).tree("1" * 40)
+
+
+def test_a_blob_over_the_limit_gives_limit_plus_one_bytes_and_the_next_read_works(repo: Repo) -> None:
+    repo.write("big", b"x" * 3_000_000)
+    repo.write("small", b"small\n")
+    commit = repo.commit("blobs")
+    git = GitRepo(str(repo.root))
+    try:
+        files = git.tree(commit)
+        assert git.blob(files["big"], limit=1000) == b"x" * 1001
+        assert git.blob(files["small"], limit=1000) == b"small\n"  # the batch stream stayed in step
+        assert len(git.blob(files["big"])) == 3_000_000
+    finally:
+        git.close()
+
+
+def test_shallow_clone_with_the_base_but_not_the_fork_point_names_the_fix(repo: Repo, tmp_path: Path) -> None:
+    linear(repo, 2)
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("g.txt", "feature\n")
+    repo.commit("feature work")
+    repo.git("checkout", "-q", "main")
+    repo.write("f.txt", "main moves on\n")
+    repo.commit("main moves on")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{repo.root}", str(clone)],
+                   check=True)
+    subprocess.run(["git", "fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main"], cwd=clone,
+                   check=True)
+    git = GitRepo(str(clone))
+    base = git.verify("origin/main")
+    head = git.head()
+    assert head is not None
+    with pytest.raises(GitError) as caught:
+        git.merge_base(base, head)
+    assert str(caught.value) == (
+        "no merge-base between the base and HEAD in this shallow clone; fetch more history:"
+        " `git fetch --unshallow` (actions/checkout: `fetch-depth: 0`)"
+    )

@@ -1,0 +1,225 @@
+"""The hash cache: never a stale digest, never a corrupt database, safe under concurrency."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from modelgate.hashing.cache import RACY_NS, HashCache
+from modelgate.hashing.digest import Hasher
+from tests.conftest import Repo, sha256
+
+
+def _age(path: Path, seconds: float = 10) -> None:
+    """Make a file look older than the racy window, as a file untouched for a while is."""
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def test_hit_after_first_hash_and_miss_after_change(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"weights-1")
+    cache = HashCache(str(tmp_path / "db" / "hashes.sqlite"))
+    st = os.stat(path)
+    cache.put(st, sha256(b"weights-1"), st.st_ctime_ns + RACY_NS + 1)
+    assert cache.get(os.stat(path)) == sha256(b"weights-1")
+    # Same size, mtime restored: ctime still moved, so the entry no longer matches.
+    mtime = st.st_mtime_ns
+    path.write_bytes(b"weights-2")
+    os.utime(path, ns=(mtime, mtime))
+    assert os.stat(path).st_size == st.st_size and os.stat(path).st_mtime_ns == mtime
+    assert cache.get(os.stat(path)) is None
+
+
+def test_racy_entry_is_not_trusted(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"x")
+    cache = HashCache(str(tmp_path / "hashes.sqlite"))
+    st = os.stat(path)
+    cache.put(st, sha256(b"x"), max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS // 2)
+    assert cache.get(st) is None
+
+
+def test_hasher_uses_the_cache_across_runs(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"y" * 1000)
+    db = str(tmp_path / "hashes.sqlite")
+    first = Hasher(HashCache(db))
+    first.digest(str(path))
+    assert first.hashed == 1
+    second = Hasher(HashCache(db))
+    second.digest(str(path))
+    assert second.hashed == 1  # written seconds ago: racy, hashed again
+    # After the racy window has passed for the stored entry, a new run trusts it.
+    third_cache = HashCache(db)
+    st = os.stat(path)
+    third_cache.put(st, sha256(b"y" * 1000), max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS + 1)
+    third = Hasher(third_cache)
+    assert third.digest(str(path)).sha256 == sha256(b"y" * 1000)
+    assert third.hashed == 0
+
+
+def _writer(db: str, offset: int) -> None:
+    cache = HashCache(db)
+    for ino in range(offset, offset + 300):
+        st = SimpleNamespace(st_dev=1, st_ino=ino, st_size=10, st_mtime_ns=0, st_ctime_ns=0)
+        cache.put(st, f"{ino:064x}", 10**18)  # type: ignore[arg-type]
+    assert cache.warnings == [], cache.warnings
+    cache.close()
+
+
+def _batch_writer(db: str, offset: int) -> None:
+    cache = HashCache(db)
+    for start in range(offset, offset + 300, 30):  # as a prefetch writes: one transaction per batch
+        rows = [(SimpleNamespace(st_dev=1, st_ino=ino, st_size=10, st_mtime_ns=0, st_ctime_ns=0), f"{ino:064x}", 10**18)
+                for ino in range(start, start + 30)]
+        cache.put_many(rows)  # type: ignore[arg-type]
+    assert cache.warnings == [], cache.warnings
+    cache.close()
+
+
+@pytest.mark.parametrize("writer", [_writer, _batch_writer])
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path, writer: Callable[[str, int], None]) -> None:
+    db = str(tmp_path / "hashes.sqlite")
+    HashCache(db).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=writer, args=(db, offset)) for offset in (0, 1000, 2000)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    rows = sqlite3.connect(db).execute("SELECT ino, sha256 FROM digests").fetchall()
+    assert sorted(rows) == [(ino, f"{ino:064x}") for offset in (0, 1000, 2000) for ino in range(offset, offset + 300)]
+
+
+def test_prefetch_stores_every_digest_and_later_runs_hash_nothing(tmp_path: Path) -> None:
+    db = str(tmp_path / "hashes.sqlite")
+    paths = []
+    for index in range(5):
+        path = tmp_path / f"{index}.bin"
+        path.write_bytes(bytes([index]) * (1000 + index))
+        paths.append(str(path))
+    first = Hasher(HashCache(db), workers=2)
+    first.prefetch(paths)
+    assert first.hashed == 5
+    assert first.cache is not None
+    first.cache.close()
+    stored = dict(sqlite3.connect(db).execute("SELECT ino, sha256 FROM digests").fetchall())
+    assert stored == {os.stat(p).st_ino: sha256(bytes([i]) * (1000 + i)) for i, p in enumerate(paths)}
+    # Those entries are racy (the files were just written); entries past the window are
+    # served by the next run's prefetch without reading a byte.
+    cache = HashCache(db)
+    for index, name in enumerate(paths):
+        st = os.stat(name)
+        cache.put(st, sha256(bytes([index]) * (1000 + index)), max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS + 1)
+    second = Hasher(cache, workers=2)
+    second.prefetch(paths)
+    assert [second.digest(p).sha256 for p in paths] == [sha256(bytes([i]) * (1000 + i)) for i in range(5)]
+    assert second.hashed == 0
+
+
+def test_corrupt_database_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
+    db = tmp_path / "hashes.sqlite"
+    db.write_bytes(b"this is not a sqlite database" * 100)
+    cache = HashCache(str(db))
+    assert cache.warnings and "rebuilt" in cache.warnings[0]
+    st = os.stat(db)
+    cache.put(st, "a" * 64, max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS + 1)
+    assert cache.get(st) == "a" * 64
+
+
+def test_check_uses_the_cache_in_git_and_reports_corruption(repo: Repo) -> None:
+    repo.manifest("m")
+    _age(repo.root / "m" / "model.bin")
+    assert repo.run("check").returncode == 0
+    db = repo.root / ".git" / "modelgate" / "hashes.sqlite"
+    assert db.exists()
+    assert repo.git("status", "--porcelain") == "?? m/"  # the cache lives in .git, never committed
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{db}{suffix}").exists():
+            Path(f"{db}{suffix}").write_bytes(b"garbage" * 50)
+    proc = repo.run("check")
+    assert proc.returncode == 0
+    assert "notice: hash cache" in proc.stdout and "rebuilt it" in proc.stdout
+
+
+def test_ci_bypasses_the_cache_by_default(repo: Repo) -> None:
+    """CI is told apart as for approvals (CI, GITHUB_ACTIONS, --ci): there no cache is made
+    or read, and --cache cannot turn it on; on a laptop it is used unless --no-cache."""
+    repo.manifest("m")
+    db = repo.root / ".git" / "modelgate" / "hashes.sqlite"
+    for args, env in [((), {"CI": "true"}), ((), {"GITHUB_ACTIONS": "true"}), (("--ci",), {})]:
+        assert repo.run("check", "--base", "none", *args, env=env).returncode == 0
+        assert not db.parent.exists(), (args, env)
+        proc = repo.run("check", "--base", "none", "--cache", *args, env=env)
+        assert proc.returncode == 4 and not db.parent.exists(), (args, env)
+        assert proc.stderr == ("modelgate: error: --cache: the hash cache is never used in CI (CI, GITHUB_ACTIONS"
+                               " or --ci); drop --cache\n")
+    assert repo.run("check", "--no-cache").returncode == 0
+    assert not db.exists()
+    assert repo.run("check").returncode == 0
+    assert db.exists()
+
+
+@pytest.mark.parametrize(("args", "env"), [((), {"CI": "true"}), ((), {"GITHUB_ACTIONS": "true"}),
+                                           (("--ci",), {})], ids=["CI", "GITHUB_ACTIONS", "--ci"])
+def test_a_planted_digest_is_never_read_in_ci(repo: Repo, args: tuple[str, ...], env: dict[str, str]) -> None:
+    """Whatever ran in the clone before the gate (the change's own test suite, say) may have
+    written the cache: in CI a digest planted there for swapped bytes is never believed."""
+    reviewed, swapped = b"reviewed weights", b"swapped! weights"
+    repo.manifest("m", artifact_bytes=reviewed)
+    artifact = repo.root / "m" / "model.bin"
+    artifact.write_bytes(swapped)  # same size, other bytes
+    _age(artifact)
+    repo.commit("swapped artifact")
+    db = repo.root / ".git" / "modelgate" / "hashes.sqlite"
+    st = os.stat(artifact)
+    cache = HashCache(str(db))
+    cache.put(st, sha256(reviewed), max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS + 1)
+    cache.close()
+    # Where a cache is used, the planted digest is believed: the plant is a real one.
+    assert repo.run("check", "--base", "none").returncode == 0
+    planted = {p.name: p.read_bytes() for p in db.parent.iterdir()}
+    proc = repo.run("check", "--base", "none", "--json", "../r.json", *args, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads((repo.root.parent / "r.json").read_text())
+    assert [r["outcome"] for r in report["results"] if r["name"] == "artifact-hash"] == ["failed"]
+    assert {p.name: p.read_bytes() for p in db.parent.iterdir()} == planted  # not even opened
+
+
+@pytest.mark.parametrize("blocker", ["file-for-folder", "folder-for-database"])
+def test_a_cache_that_cannot_be_opened_is_skipped_with_a_notice(repo: Repo, blocker: str) -> None:
+    """A cache is a speed-up: when it cannot be made, every artifact is hashed and every
+    document validated, and the run says why it was slower."""
+    repo.manifest("m")
+    if blocker == "file-for-folder":
+        (repo.root / ".git" / "modelgate").write_text("not a folder")
+    else:
+        (repo.root / ".git" / "modelgate" / "hashes.sqlite").mkdir(parents=True)
+    proc = repo.run("check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "notice: hash cache disabled (" in proc.stdout and "to cache again" in proc.stdout
+    (repo.root / "m" / "model.bin").write_bytes(b"swapped")
+    assert repo.run("check").returncode == 1  # still hashed: the swap is found
+
+
+def test_a_verdict_that_cannot_be_written_is_a_warning_not_a_crash(tmp_path: Path) -> None:
+    db = str(tmp_path / "hashes.sqlite")
+    cache = HashCache(db)
+    other = sqlite3.connect(db)
+    other.execute("DROP TABLE verdicts")  # what a newer or broken writer might leave
+    other.commit()
+    other.close()
+    cache.add_valid("k")
+    cache.flush()
+    assert any(w.startswith("hash cache not updated: no such table") for w in cache.warnings), cache.warnings
+    cache.close()

@@ -1,0 +1,53 @@
+"""The hashing engine: same digest as hashlib on every path, parallel prefetch, TOCTOU."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from modelgate.hashing.digest import CHUNK, PIPELINE_FROM, Hasher, HashError, hash_file
+
+
+@pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, PIPELINE_FROM, PIPELINE_FROM + 3 * CHUNK + 17])
+def test_digest_equals_hashlib(tmp_path: Path, size: int) -> None:
+    data = os.urandom(min(size, 1 << 16)) * (size // (1 << 16) + 1)
+    path = tmp_path / "a.bin"
+    path.write_bytes(data[:size])
+    digest, st = hash_file(str(path))
+    assert digest.sha256 == hashlib.sha256(data[:size]).hexdigest()
+    assert digest.size == size == st.st_size
+
+
+def test_progress_sees_every_byte(tmp_path: Path) -> None:
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"x" * (PIPELINE_FROM + 5))
+    seen: list[int] = []
+    hash_file(str(path), seen.append)
+    assert sum(seen) == PIPELINE_FROM + 5
+
+
+def test_refuses_fifo_and_symlink(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(HashError, match="not a regular file"):
+        hash_file(str(tmp_path / "fifo"))
+    (tmp_path / "real").write_bytes(b"x")
+    os.symlink(tmp_path / "real", tmp_path / "link")
+    with pytest.raises(HashError, match="cannot open"):
+        hash_file(str(tmp_path / "link"))  # O_NOFOLLOW: resolve first, then open the real file
+
+
+def test_prefetch_hashes_in_parallel_once_each(tmp_path: Path) -> None:
+    paths = []
+    for index in range(6):
+        path = tmp_path / f"{index}.bin"
+        path.write_bytes(bytes([index]) * (PIPELINE_FROM + index))
+        paths.append(str(path))
+    hasher = Hasher(workers=2)
+    hasher.prefetch(paths + paths)
+    assert hasher.hashed == 6
+    for index, path in enumerate(paths):
+        assert hasher.digest(path).sha256 == hashlib.sha256(bytes([index]) * (PIPELINE_FROM + index)).hexdigest()
+    assert hasher.hashed == 6

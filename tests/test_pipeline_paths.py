@@ -1,0 +1,56 @@
+"""Artifact paths: the fast resolution from known real folders agrees with realpath."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from modelgate.pipeline.paths import ArtifactPathError, resolve
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> tuple[Path, Path]:
+    root = tmp_path / "repo"
+    folder = root / "models" / "m"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "model.bin").write_bytes(b"w")
+    (folder / "sub" / "deep.bin").write_bytes(b"d")
+    (root / "shared").mkdir()
+    (root / "shared" / "vocab.txt").write_text("v")
+    (tmp_path / "outside.bin").write_bytes(b"o")
+    os.symlink(root / "shared", folder / "linked")  # a folder symlink that stays inside
+    os.symlink(root / "shared" / "vocab.txt", folder / "vocab.txt")
+    os.symlink(tmp_path / "outside.bin", folder / "escape.bin")
+    os.symlink(tmp_path, folder / "up")  # a folder symlink that leaves
+    os.symlink(folder / "nowhere", folder / "dangling.bin")
+    # The manifest folder itself reached through a symlink.
+    os.symlink(folder, root / "alias")
+    return root, folder
+
+
+@pytest.mark.parametrize("path", ["model.bin", "./model.bin", "sub/deep.bin", "sub//deep.bin", "linked/vocab.txt",
+                                  "vocab.txt", "escape.bin", "up/outside.bin", "dangling.bin", "missing.bin",
+                                  "sub", "linked"])
+@pytest.mark.parametrize("via_alias", [False, True])
+def test_known_real_folders_give_the_same_answer(tree: tuple[Path, Path], path: str, via_alias: bool) -> None:
+    root, folder = tree
+    manifest_dir = str(root / "alias") if via_alias else str(folder)
+
+    def outcome(**known: str) -> str:
+        try:
+            return resolve(str(root), manifest_dir, path, **known)
+        except ArtifactPathError as exc:
+            return f"error: {exc}"
+
+    plain = outcome()
+    assert plain == outcome(real_root=os.path.realpath(root), real_dir=os.path.realpath(manifest_dir))
+    if path in ("escape.bin", "up/outside.bin"):
+        assert plain == "error: artifact path leaves the repository (through a symlink)"
+    elif path in ("dangling.bin", "missing.bin"):
+        assert plain == "error: artifact file is missing"
+    elif path in ("sub", "linked"):
+        assert plain.startswith("error: artifact path is a directory")
+    else:
+        assert plain == os.path.realpath(os.path.join(folder, path))
