@@ -1,0 +1,96 @@
+"""``modelgate check``: the gate. Manifests in, a verdict and reports out."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import re
+import sys
+from typing import TYPE_CHECKING, Any
+
+from modelgate.commands import disabled, split_ids
+
+if TYPE_CHECKING:
+    import pluggy
+
+
+def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
+    check = sub.add_parser("check", help="check manifests against the policy")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="manifests, folders, or changed files (an artifact selects its manifests)")
+    check.add_argument("--select", action="append", default=[], metavar="IDS",
+                       help="only these checks (ids, names or id prefixes such as MG3; comma-separated)")
+    check.add_argument("--ignore", action="append", default=[], metavar="IDS",
+                       help="skip these checks (same syntax as --select)")
+    check.add_argument("--policy", action="append", default=None, metavar="REF",
+                       help="policy file, folder or builtin:NAME (repeatable; overrides config)")
+    check.add_argument("--base", metavar="REF",
+                       help="compare with REF (through its merge-base with HEAD); --base none: no base, check"
+                            " as it stands. Default: MODELGATE_BASE, else config `base`, else none; in CI"
+                            " (CI, GITHUB_ACTIONS, --ci) MODELGATE_BASE, else the base the event payload"
+                            " names (GITHUB_EVENT_PATH), never config: without an event the base must be"
+                            " named")
+    check.add_argument("--changed", action="store_true",
+                       help="only manifests the change affects (their file, artifacts, lockfile, data, policy,"
+                            " config...) vs the base (or vs HEAD); named files count as changed")
+    check.add_argument("--strict", action="store_true", help="warnings fail too")
+    check.add_argument("--cache", action=argparse.BooleanOptionalAction, default=None,
+                       help="use the per-clone hash cache (default: yes; never in CI)")
+    check.add_argument("--deep", action="store_true",
+                       help="for Git LFS pointers, hash the content (from the local LFS store) too")
+    check.add_argument("--ci", action=argparse.BooleanOptionalAction, default=None,
+                       help="judge as CI does: unverifiable approvals fail, no hash cache, the base from the event"
+                            " or named (default: when CI or GITHUB_ACTIONS is set)")
+    check.add_argument("--shard", metavar="K/N", type=_shard,
+                       help="check only the K-th of N deterministic parts of the manifests (CI matrices)")
+    check.add_argument("--traceback", action="store_true", help="show tracebacks of crashes")
+    check.add_argument("-p", dest="plugins_disabled", action="append", default=[], metavar="no:NAME",
+                       help="disable a plugin by name")
+    pm.hook.modelgate_addoption(parser=check)
+
+
+def _shard(value: str) -> tuple[int, int]:
+    match = re.fullmatch(r"([1-9][0-9]*)/([1-9][0-9]*)", value)
+    if match is None or int(match.group(1)) > int(match.group(2)):
+        raise argparse.ArgumentTypeError(f"{value!r}: use K/N with 1 <= K <= N, e.g. 2/4")
+    return int(match.group(1)), int(match.group(2))
+
+
+def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
+    from modelgate.pipeline.discovery import find_root
+    from modelgate.pipeline.session import Session
+    from modelgate.pipeline.workspace import Options, prepare
+    from modelgate.plugins import collect_checks, load_configured
+    from modelgate.reporters import Reporter, write_atomically
+
+    session_options = Options(
+        paths=tuple(options.paths),
+        select=split_ids(options.select),
+        ignore=split_ids(options.ignore),
+        strict=options.strict,
+        traceback=options.traceback,
+        policies=tuple(options.policy) if options.policy else None,
+        base=options.base,
+        changed=options.changed,
+        cache=options.cache,
+        deep=options.deep,
+        shard=options.shard,
+        ci=options.ci,
+        env=dict(os.environ),
+    )
+    setup = prepare(session_options, find_root(options.paths))
+    try:
+        load_configured(pm, setup.config.plugins, setup.tree, disabled(options))
+        summary = Session(session_options, collect_checks(pm), setup, pm.hook).run()
+    finally:
+        setup.close()
+    reporters: list[Reporter] = [r for found in pm.hook.modelgate_reporters(options=options) for r in found or ()]
+    for reporter in reporters:
+        if reporter.path is None:
+            reporter.write(summary, sys.stdout)
+    sys.stdout.flush()
+    for reporter in reporters:
+        if reporter.path is not None:
+            write_atomically(reporter.path, functools.partial(reporter.write, summary))
+    return summary.exit_code

@@ -1,0 +1,55 @@
+"""``modelgate hash [--update]``: recompute the hashes manifests record, and rewrite them."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from modelgate.errors import ExitCode, UsageError
+from modelgate.pipeline.discovery import find_root
+
+if TYPE_CHECKING:
+    import pluggy
+
+
+def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
+    hashes = sub.add_parser("hash", help="recompute artifact, lockfile and data hashes of manifests")
+    hashes.add_argument("manifests", nargs="*", metavar="MANIFEST", help="default: every manifest in the repository")
+    hashes.add_argument("--update", action="store_true",
+                        help="rewrite the values that changed (comments and formatting are kept)")
+
+
+def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
+    from modelgate.authoring.rehash import inspect, update
+    from modelgate.escaping import terminal as esc
+    from modelgate.hashing.digest import Hasher
+    from modelgate.pipeline import discovery
+
+    root = find_root(options.manifests)
+    found = discovery.discover(root, list(options.manifests))
+    if found.others:
+        raise UsageError(f"{found.others[0]}: not a manifest (modelgate.yaml or <name>.modelgate.yaml)")
+    if not found.manifests:
+        print("no manifests found")
+        return ExitCode.NO_MANIFESTS
+    hasher = Hasher()
+    stale = problems = files = 0
+    for path in found.manifests:
+        outcome = inspect(root, path, discovery.relpath(root, path), hasher)
+        files += outcome.hashed
+        for problem in outcome.problems:
+            print(esc(f"{outcome.path}: {problem}"))
+        problems += len(outcome.problems)
+        if not outcome.stale:
+            continue
+        stale += len(outcome.stale)
+        changed = options.update and update(root, path, outcome)
+        print(esc(f"{outcome.path}: {'updated' if changed else 'stale'}"))
+        for item in outcome.stale:
+            print(esc(f"  {item.describe()}"))
+    verb = "updated" if options.update else "stale"
+    print(f"{len(found.manifests)} manifest{'s' if len(found.manifests) != 1 else ''}, {files} files hashed:"
+          f" {stale} value{'s' if stale != 1 else ''} {verb}, {problems} not hashable")
+    if stale and not options.update:
+        print("run `modelgate hash --update` to write the new values")
+    return ExitCode.FAILED if problems or (stale and not options.update) else ExitCode.OK

@@ -1,0 +1,58 @@
+"""``modelgate history NAME``: a model's versions and stages over the git history."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+from modelgate.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    import pluggy
+
+
+def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
+    history = sub.add_parser("history", help="a model's version and stage timeline from git history")
+    history.add_argument("name", metavar="NAME", help="the model name")
+    history.add_argument("--ref", default="HEAD", help="whose history (default: HEAD)")
+    history.add_argument("--at", metavar="YYYY-MM-DD", help="also say which version was in which stage that day")
+    history.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
+    from modelgate.datamodel import config
+    from modelgate.escaping import terminal as esc
+    from modelgate.git.repo import GitRepo
+    from modelgate.git.trees import WorkTree
+    from modelgate.pipeline.base import read_history
+    from modelgate.pipeline.discovery import find_root
+    from modelgate.registry.history import state_on, steps
+
+    repo = GitRepo.find(find_root([]))
+    if repo is None:
+        raise UsageError("history needs a git repository")
+    if options.at is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", options.at):
+        raise UsageError(f"--at {options.at!r}: use YYYY-MM-DD")
+    settings = config.load(WorkTree(repo.root).read, os.environ, {})
+    try:
+        found = steps(read_history(repo, repo.verify(options.ref, "ref"), repo.root, settings.manifests),
+                      options.name)
+    finally:
+        repo.close()
+    on = state_on(found, options.at) if options.at else None
+    if options.json:
+        print(json.dumps({"model": options.name, "steps": [s.to_json() for s in found],
+                          **({"at": {"date": options.at, "stages": on}} if on is not None else {})}, indent=2))
+        return ExitCode.OK
+    if not found:
+        print(f"no history for model {esc(options.name)!r} in {esc(options.ref)}")
+        return ExitCode.OK
+    for s in found:
+        print(esc(f"{s.date[:19].replace('T', ' ')}  {s.commit[:12]}  {s.version:<12} {s.from_stage:>11} -> "
+                  f"{s.to_stage:<11} {s.author}"))
+    if on is not None:
+        print(esc(f"on {options.at}: " + (", ".join(f"{v} {st}" for v, st in sorted(on.items())) or "no versions")))
+    return ExitCode.OK
