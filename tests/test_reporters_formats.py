@@ -12,6 +12,7 @@ import pytest
 import xmlschema
 
 from modelgate.datamodel.results import (
+    AppliedWaiver,
     CheckInfo,
     GitInfo,
     Location,
@@ -20,7 +21,6 @@ from modelgate.datamodel.results import (
     PolicyInfo,
     Result,
     Summary,
-    Waiver,
 )
 from modelgate.reporters import audit, github, junit, markdown, sarif
 
@@ -29,12 +29,12 @@ M = "models/fraud/modelgate.yaml"
 
 
 def result(check: str, name: str, outcome: str, message: str, severity: str = "error", line: int = 7,
-           hint: str | None = None, waiver: Waiver | None = None) -> Result:
+           hint: str | None = None, waiver: AppliedWaiver | None = None) -> Result:
     return Result(check, name, outcome, severity, M, "fraud-detector@1.4.0", message,  # type: ignore[arg-type]
                   Location(M, line, 3), waiver, hint)
 
 
-WAIVER = Waiver("MG303", "fraud-detector", "1.4.0", "3x lower latency (RISK-118)", "2026-12-31", "ana@acme.io",
+WAIVER = AppliedWaiver("MG303", "fraud-detector", "1.4.0", "3x lower latency (RISK-118)", "2026-12-31", "ana@acme.io",
                 "policy.yaml:12:5")
 SUMMARY = Summary(
     tool_version="0.1.0",
@@ -219,7 +219,7 @@ TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=60) | st.sampled_
 @given(message=TEXT, path=TEXT, model=TEXT, hint=st.none() | TEXT, reason=TEXT)
 def test_every_report_stays_valid_for_any_text(message: str, path: str, model: str, hint: str | None,
                                                reason: str) -> None:
-    waiver = Waiver("MG301", model, None, reason, "2099-01-01", reason, "p.yaml:1:1")
+    waiver = AppliedWaiver("MG301", model, None, reason, "2099-01-01", reason, "p.yaml:1:1")
     results = (
         Result("MG102", "artifact-hash", "failed", "error", path, model, message, Location(path, 3, 1), None, hint),
         Result("MG301", "metric-threshold", "waived", "warning", path, model, message, Location(path, 4, 2), waiver),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import io
 
-from modelgate.datamodel.results import Location, ManifestInfo, PolicyInfo, Result, Summary, Waiver
+from modelgate.datamodel.results import AppliedWaiver, Location, ManifestInfo, PolicyInfo, Result, Summary
 from modelgate.reporters.terminal import TerminalReporter
 
 M = "models/fraud/modelgate.yaml"
 
 
 def result(check: str, name: str, outcome: str, message: str = "ok", severity: str = "error",
-           line: int = 1, hint: str | None = None, waiver: Waiver | None = None) -> Result:
+           line: int = 1, hint: str | None = None, waiver: AppliedWaiver | None = None) -> Result:
     return Result(check, name, outcome, severity, M, "fraud-detector@1.4.0", message,  # type: ignore[arg-type]
                   Location(M, line, 3), waiver, hint)
 
@@ -24,7 +24,7 @@ SUMMARY = Summary(
                hint="update sha256"),
         result("MG203", "lockfile-hash", "skipped", "no lockfile declared"),
         result("MG301", "metric-threshold", "waived", "auc = 0.89 is below the minimum 0.9",
-               waiver=Waiver("MG301", "fraud-detector", None, "RISK-118", "2026-12-31", "ana@acme.io",
+               waiver=AppliedWaiver("MG301", "fraud-detector", None, "RISK-118", "2026-12-31", "ana@acme.io",
                              "policy.yaml:9:5")),
         result("MG601", "owners", "failed", "owner 'x' is not @user", severity="warning"),
     ),

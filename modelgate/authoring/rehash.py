@@ -38,14 +38,14 @@ class Stale:
 
 
 @record
-class Outcome:
+class RehashReport:
     path: str  # repo-relative
     stale: tuple[Stale, ...]
     problems: tuple[str, ...]  # files that could not be hashed
     hashed: int
 
 
-def inspect(root: str, abspath: str, display: str, hasher: Hasher) -> Outcome:
+def inspect(root: str, abspath: str, display: str, hasher: Hasher) -> RehashReport:
     """Compare what the manifest records with the files it names."""
     # Strict YAML (hostile files are refused), but no schema: placeholders are what this fixes.
     data = strictyaml.parse(confine.read(root, abspath, display, links=False), display).data
@@ -90,7 +90,7 @@ def inspect(root: str, abspath: str, display: str, hasher: Hasher) -> Outcome:
             problems.append(f"{format_keypath(('lineage', 'data', index))}: no uri")
         elif isinstance(entry, dict) and _local(root, folder, uri):
             compare(uri, ("lineage", "data", index), entry, False)
-    return Outcome(display, tuple(stale), tuple(problems), hashed)
+    return RehashReport(display, tuple(stale), tuple(problems), hashed)
 
 
 def _never(path: str) -> bool:
@@ -112,7 +112,7 @@ def _local(root: str, folder: str, uri: str) -> bool:
     return True
 
 
-def update(root: str, abspath: str, outcome: Outcome) -> bool:
+def update(root: str, abspath: str, outcome: RehashReport) -> bool:
     """Write the actual values in place of the stale ones; True when the file changed."""
     if not outcome.stale:
         return False

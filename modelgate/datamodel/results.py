@@ -22,7 +22,7 @@ class Location:
 
 
 @record
-class Waiver:
+class AppliedWaiver:
     check: str
     model: str
     version: str | None
@@ -42,7 +42,7 @@ class Result:
     model: str
     message: str
     location: Location
-    waiver: Waiver | None = None
+    waiver: AppliedWaiver | None = None
     hint: str | None = None
 
     @property

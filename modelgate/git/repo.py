@@ -27,7 +27,7 @@ _CHUNK = 1 << 20
 
 
 @record
-class Change:
+class FileChange:
     """One file touched by one commit, from ``git log --raw``."""
 
     commit: str
@@ -236,7 +236,7 @@ class GitRepo:
 
     # -- history -------------------------------------------------------------------
 
-    def changes(self, rev: str, pathspecs: list[str]) -> Iterator[Change]:
+    def changes(self, rev: str, pathspecs: list[str]) -> Iterator[FileChange]:
         """Files matching ``pathspecs`` changed by each commit reachable from ``rev``, oldest first.
 
         Read with ``-z``: every field ends with a NUL, which git never prints inside an
@@ -262,7 +262,7 @@ class GitRepo:
                 parts = fields[index].lstrip("\n").lstrip(":").split()
                 if len(parts) != 5 or not _SHA.match(parts[3]):
                     raise GitError(f"git log printed an unexpected change line {fields[index][:80]!r}")
-                yield Change(commit, timestamp, author, fields[index + 1], parts[3], parts[4], parts[1])
+                yield FileChange(commit, timestamp, author, fields[index + 1], parts[3], parts[4], parts[1])
                 index += 2
 
     def changed_paths(self, since: str | None, until: str | None = None) -> set[str]:

@@ -21,9 +21,17 @@ from modelgate.checkapi.decorator import Check
 from modelgate.checkapi.invocation import Finding, invoke
 from modelgate.datamodel.manifest import ManifestDoc
 from modelgate.datamodel.policy import Policy, Rule
-from modelgate.datamodel.results import CheckInfo, GitInfo, ManifestInfo, MetricRow, PolicyInfo, Result, Summary
+from modelgate.datamodel.results import (
+    AppliedWaiver,
+    CheckInfo,
+    GitInfo,
+    ManifestInfo,
+    MetricRow,
+    PolicyInfo,
+    Result,
+    Summary,
+)
 from modelgate.datamodel.results import Location as Loc
-from modelgate.datamodel.results import Waiver as WaiverInfo
 from modelgate.errors import GitError, UsageError
 from modelgate.git.repo import GitRepo
 from modelgate.git.trees import WorkTree
@@ -386,7 +394,7 @@ class Session:
                                    self.context.today)
         if waiver is None:
             return result
-        info = WaiverInfo(waiver.check, waiver.model, waiver.version, waiver.reason, waiver.expires.isoformat(),
+        info = AppliedWaiver(waiver.check, waiver.model, waiver.version, waiver.reason, waiver.expires.isoformat(),
                           waiver.owner, waiver.origin)
         return replace(result, outcome="waived", waiver=info)
 

@@ -22,7 +22,7 @@ Status = Literal["new", "changed", "removed"]
 
 
 @record
-class Change:
+class FieldChange:
     field: str  # "stage", "artifacts[model.onnx].sha256", "metrics.auc", ...
     before: Any
     after: Any
@@ -36,7 +36,7 @@ class ModelDiff:
     path: str
     status: Status
     compared_with: str | None  # "1.3.0" when a new version is compared with the previous one
-    changes: tuple[Change, ...]
+    changes: tuple[FieldChange, ...]
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "manifest": self.path, "status": self.status,
@@ -59,7 +59,7 @@ def diff(base: list[ManifestDoc], head: list[ManifestDoc], name: str | None = No
             paired.add(old.path)
             changes = tuple(compare(old.model, doc.model))
             if changes or old.path != doc.path:
-                moved = (Change("manifest", old.path, doc.path),) if old.path != doc.path else ()
+                moved = (FieldChange("manifest", old.path, doc.path),) if old.path != doc.path else ()
                 found.append(ModelDiff(doc.model.name, doc.model.version, doc.path, "changed", None,
                                        moved + changes))
             continue
@@ -100,13 +100,13 @@ def _previous(model: Manifest, olds: list[ManifestDoc]) -> ManifestDoc | None:
     return max(lower, key=lambda o: _order(o.model.version if o.model else ""), default=None)
 
 
-def compare(old: Manifest | None, new: Manifest) -> Iterable[Change]:
+def compare(old: Manifest | None, new: Manifest) -> Iterable[FieldChange]:
     """Field-level changes from ``old`` (None: nothing before) to ``new``."""
     before = old.to_dict(exclude_none=True) if old else {}
     after = new.to_dict(exclude_none=True)
     for key in ("version", "stage", "description", "license", "owners", "aliases"):
         if before.get(key) != after.get(key):
-            yield Change(key, before.get(key), after.get(key))
+            yield FieldChange(key, before.get(key), after.get(key))
     yield from _keyed("artifacts", before.get("artifacts", []), after.get("artifacts", []), "path")
     lineage_old, lineage_new = before.get("lineage", {}), after.get("lineage", {})
     yield from _flat("lineage.code", lineage_old.get("code", {}), lineage_new.get("code", {}))
@@ -115,7 +115,7 @@ def compare(old: Manifest | None, new: Manifest) -> Iterable[Change]:
     yield from _flat("lineage.environment", lineage_old.get("environment", {}), lineage_new.get("environment", {}))
     for key in ("parent", "run"):
         if lineage_old.get(key) != lineage_new.get(key):
-            yield Change(f"lineage.{key}", lineage_old.get(key), lineage_new.get(key))
+            yield FieldChange(f"lineage.{key}", lineage_old.get(key), lineage_new.get(key))
     for side in ("inputs", "outputs"):
         yield from _keyed(f"signature.{side}", before.get("signature", {}).get(side, []),
                           after.get("signature", {}).get(side, []), "name")
@@ -123,35 +123,35 @@ def compare(old: Manifest | None, new: Manifest) -> Iterable[Change]:
     yield from _flat("tags", before.get("tags", {}), after.get("tags", {}))
 
 
-def _flat(prefix: str, old: Any, new: Any) -> Iterable[Change]:
+def _flat(prefix: str, old: Any, new: Any) -> Iterable[FieldChange]:
     a, b = flatten(old or {}), flatten(new or {})
     for key in sorted(set(a) | set(b)):
         if a.get(key, _MISSING) != b.get(key, _MISSING):
-            yield Change(f"{prefix}.{key}", a.get(key), b.get(key))
+            yield FieldChange(f"{prefix}.{key}", a.get(key), b.get(key))
 
 
 _MISSING = object()
 
 
-def _keyed(prefix: str, old: list[dict[str, Any]], new: list[dict[str, Any]], key: str) -> Iterable[Change]:
+def _keyed(prefix: str, old: list[dict[str, Any]], new: list[dict[str, Any]], key: str) -> Iterable[FieldChange]:
     a = {str(item.get(key)): item for item in old}
     b = {str(item.get(key)): item for item in new}
     for name in list(dict.fromkeys([*a, *b])):
         if name not in a:
-            yield Change(f"{prefix}[{name}]", None, _short(b[name], key))
+            yield FieldChange(f"{prefix}[{name}]", None, _short(b[name], key))
         elif name not in b:
-            yield Change(f"{prefix}[{name}]", _short(a[name], key), None)
+            yield FieldChange(f"{prefix}[{name}]", _short(a[name], key), None)
         else:
             for field in sorted(set(a[name]) | set(b[name])):
                 if a[name].get(field) != b[name].get(field):
-                    yield Change(f"{prefix}[{name}].{field}", a[name].get(field), b[name].get(field))
+                    yield FieldChange(f"{prefix}[{name}].{field}", a[name].get(field), b[name].get(field))
 
 
 def _short(item: dict[str, Any], key: str) -> str:
     return ", ".join(f"{k}={v}" for k, v in item.items() if k != key)
 
 
-def _metrics(old: Manifest | None, new: Manifest) -> Iterable[Change]:
+def _metrics(old: Manifest | None, new: Manifest) -> Iterable[FieldChange]:
     before = old.metrics if old else {}
     for name in sorted(set(before) | set(new.metrics)):
         a, b = before.get(name), new.metrics.get(name)
@@ -163,7 +163,7 @@ def _metrics(old: Manifest | None, new: Manifest) -> Iterable[Change]:
             goal = b.goal or a.goal
             better = None if goal is None else (delta > 0) == (goal == "maximize")
             note = f"{delta:+.4g}" + ("" if better is None else " better" if better else " worse")
-        yield Change(f"metrics.{name}", a.value if a else None, b.value if b else None, note)
+        yield FieldChange(f"metrics.{name}", a.value if a else None, b.value if b else None, note)
 
 
 def _shown(value: Any) -> str:

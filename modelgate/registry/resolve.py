@@ -23,7 +23,7 @@ from modelgate.pipeline import discovery
 
 
 @record
-class Artifact:
+class ResolvedArtifact:
     path: str  # absolute, in the work tree
     relpath: str  # repo-relative
     sha256: str
@@ -40,7 +40,7 @@ class Resolved:
     aliases: tuple[str, ...]
     manifest: str  # absolute path of the manifest in the work tree
     manifest_relpath: str
-    artifacts: tuple[Artifact, ...]
+    artifacts: tuple[ResolvedArtifact, ...]
     commit: str | None  # the commit it was read from; None: the work tree
     model: Manifest
     verified: bool = False
@@ -121,7 +121,8 @@ class Registry:
         artifacts = []
         for artifact in model.artifacts:
             rel = posixpath.normpath(posixpath.join(folder, artifact.path))
-            artifacts.append(Artifact(os.path.join(self.root, *rel.split("/")), rel, artifact.sha256, artifact.size))
+            where = os.path.join(self.root, *rel.split("/"))
+            artifacts.append(ResolvedArtifact(where, rel, artifact.sha256, artifact.size))
         return Resolved(model.name, model.version, model.stage, tuple(model.aliases), doc.abspath, doc.path,
                         tuple(artifacts), self.commit, model)
 
