@@ -16,7 +16,7 @@ import pluggy
 if TYPE_CHECKING:
     from modelgate.approvals.evidence import ApprovalRequest, Approvals
     from modelgate.checkapi.decorator import Check
-    from modelgate.reporters import Reporter
+    from modelgate.reporters import Reporter, ReportRequest
 
 hookspec = pluggy.HookspecMarker("modelgate")
 hookimpl = pluggy.HookimplMarker("modelgate")
@@ -43,8 +43,8 @@ def modelgate_collect_checks(plugin: object) -> list[Check] | None:
 
 
 @hookspec
-def modelgate_reporters(options: argparse.Namespace) -> list[Reporter] | None:
-    """Return the reporters to run for these parsed command-line options.
+def modelgate_reporters(request: ReportRequest) -> list[Reporter] | None:
+    """Return the reporters to run for this command line (``request.option(dest)``) and environment.
 
     Called once per run after the checks ran; every non-None list is used (not firstresult).
     A reporter with ``path=None`` writes to standard output; one with a path is written

@@ -182,7 +182,7 @@ def test_internal_error_is_exit_3_with_report_line(repo: Repo, tmp_path: Path) -
     (site / "broken_hook-1.0.dist-info").mkdir(parents=True)
     info = site / "broken_hook-1.0.dist-info"
     (site / "broken_hook.py").write_text("import modelgate\n\n@modelgate.hookimpl\n"
-                                         "def modelgate_reporters(options):\n    raise ZeroDivisionError('boom')\n")
+                                         "def modelgate_reporters(request):\n    raise ZeroDivisionError('boom')\n")
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-hook\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[modelgate]\nbroken = broken_hook\n")
     repo.manifest("m")

@@ -62,7 +62,7 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate.pipeline.session import Session
     from modelgate.pipeline.workspace import Options, prepare
     from modelgate.plugins import collect_checks, load_configured
-    from modelgate.reporters import Reporter, write_atomically
+    from modelgate.reporters import Reporter, ReportRequest, write_atomically
 
     session_options = Options(
         paths=tuple(options.paths),
@@ -85,7 +85,8 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         summary = Session(session_options, collect_checks(pm), setup, pm.hook).run()
     finally:
         setup.close()
-    reporters: list[Reporter] = [r for found in pm.hook.modelgate_reporters(options=options) for r in found or ()]
+    request = ReportRequest(vars(options), session_options.env)
+    reporters: list[Reporter] = [r for found in pm.hook.modelgate_reporters(request=request) for r in found or ()]
     for reporter in reporters:
         if reporter.path is None:
             reporter.write(summary, sys.stdout)

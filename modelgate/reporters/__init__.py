@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TextIO
+from collections.abc import Callable, Mapping
+from dataclasses import field
+from typing import Any, TextIO
 
 from modelgate.datamodel.records import record
 from modelgate.datamodel.results import Summary
@@ -17,6 +18,21 @@ class Reporter:
     name: str
     write: Callable[[Summary, TextIO], None]
     path: str | None = None
+
+
+@record
+class ReportRequest:
+    """What ``modelgate_reporters`` is asked with: the command line's values by option name
+    (``--json FILE`` is ``option("json_report")``; options plugins added are there too) and
+    the environment of the run."""
+
+    options: Mapping[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def option(self, name: str, default: Any = None) -> Any:
+        """The value of the option whose ``dest`` is ``name``, or ``default``."""
+        value = self.options.get(name)
+        return default if value is None else value
 
 
 def write_atomically(path: str, render: Callable[[TextIO], None]) -> None:

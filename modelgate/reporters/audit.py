@@ -18,7 +18,7 @@ from modelgate.datamodel.results import Summary
 from modelgate.errors import InputError, Problem
 from modelgate.escaping import markdown as md
 from modelgate.hookspecs import hookimpl
-from modelgate.reporters import Reporter
+from modelgate.reporters import Reporter, ReportRequest
 
 KIND = "modelgate/audit-v1"
 
@@ -112,5 +112,5 @@ def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
 
 
 @hookimpl
-def modelgate_reporters(options: argparse.Namespace) -> list[Reporter]:
-    return [Reporter("audit", write, options.audit_report)] if options.audit_report else []
+def modelgate_reporters(request: ReportRequest) -> list[Reporter]:
+    return [Reporter("audit", write, request.option("audit_report"))] if request.option("audit_report") else []

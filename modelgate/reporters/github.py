@@ -8,14 +8,12 @@ step; beyond that one notice points to the full reports.
 
 from __future__ import annotations
 
-import argparse
-import os
 from typing import TextIO
 
 from modelgate.datamodel.results import Result, Summary
 from modelgate.escaping import github_data, github_property
 from modelgate.hookspecs import hookimpl
-from modelgate.reporters import Reporter
+from modelgate.reporters import Reporter, ReportRequest
 
 PER_LEVEL = 10
 
@@ -61,6 +59,6 @@ def write(summary: Summary, stream: TextIO) -> None:
 
 
 @hookimpl
-def modelgate_reporters(options: argparse.Namespace) -> list[Reporter]:
-    on_actions = os.environ.get("GITHUB_ACTIONS") == "true"
+def modelgate_reporters(request: ReportRequest) -> list[Reporter]:
+    on_actions = request.env.get("GITHUB_ACTIONS") == "true"
     return [Reporter("github", write)] if on_actions else []

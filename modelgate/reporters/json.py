@@ -8,7 +8,7 @@ from typing import TextIO
 
 from modelgate.datamodel.results import Summary
 from modelgate.hookspecs import hookimpl
-from modelgate.reporters import Reporter
+from modelgate.reporters import Reporter, ReportRequest
 
 
 def write(summary: Summary, stream: TextIO) -> None:
@@ -22,5 +22,5 @@ def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
 
 
 @hookimpl
-def modelgate_reporters(options: argparse.Namespace) -> list[Reporter]:
-    return [Reporter("json", write, options.json_report)] if options.json_report else []
+def modelgate_reporters(request: ReportRequest) -> list[Reporter]:
+    return [Reporter("json", write, request.option("json_report"))] if request.option("json_report") else []

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 from modelgate.datamodel.results import Result, Summary
 from modelgate.escaping import xml
 from modelgate.hookspecs import hookimpl
-from modelgate.reporters import Reporter
+from modelgate.reporters import Reporter, ReportRequest
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -69,5 +69,5 @@ def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
 
 
 @hookimpl
-def modelgate_reporters(options: argparse.Namespace) -> list[Reporter]:
-    return [Reporter("junitxml", write, options.junit_report)] if options.junit_report else []
+def modelgate_reporters(request: ReportRequest) -> list[Reporter]:
+    return [Reporter("junitxml", write, request.option("junit_report"))] if request.option("junit_report") else []

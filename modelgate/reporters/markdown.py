@@ -14,7 +14,7 @@ from typing import TextIO
 from modelgate.datamodel.results import ManifestInfo, MetricRow, Result, Summary
 from modelgate.escaping import markdown as md
 from modelgate.hookspecs import hookimpl
-from modelgate.reporters import Reporter
+from modelgate.reporters import Reporter, ReportRequest
 
 LIMIT = 1024 * 1024 - 4096  # GitHub refuses step summaries over 1 MiB
 TRUNCATED = "\n\n_… truncated to fit GitHub's 1 MiB summary limit; the JSON, SARIF and audit reports are complete._\n"
@@ -111,5 +111,5 @@ def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
 
 
 @hookimpl
-def modelgate_reporters(options: argparse.Namespace) -> list[Reporter]:
-    return [Reporter("markdown", write, options.markdown_report)] if options.markdown_report else []
+def modelgate_reporters(request: ReportRequest) -> list[Reporter]:
+    return [Reporter("markdown", write, request.option("markdown_report"))] if request.option("markdown_report") else []

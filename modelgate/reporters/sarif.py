@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from modelgate.datamodel.results import Result, Summary
 from modelgate.escaping import strip_controls, uri_path
 from modelgate.hookspecs import hookimpl
-from modelgate.reporters import Reporter
+from modelgate.reporters import Reporter, ReportRequest
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/modelgate/modelgate"
@@ -91,5 +91,5 @@ def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
 
 
 @hookimpl
-def modelgate_reporters(options: argparse.Namespace) -> list[Reporter]:
-    return [Reporter("sarif", write, options.sarif_report)] if options.sarif_report else []
+def modelgate_reporters(request: ReportRequest) -> list[Reporter]:
+    return [Reporter("sarif", write, request.option("sarif_report"))] if request.option("sarif_report") else []

@@ -15,7 +15,7 @@ from typing import TextIO
 from modelgate.datamodel.results import Result, Summary
 from modelgate.escaping import terminal as esc
 from modelgate.hookspecs import hookimpl
-from modelgate.reporters import Reporter
+from modelgate.reporters import Reporter, ReportRequest
 
 MARKS = {"passed": ".", "failed": "F", "waived": "x", "skipped": "s", "error": "E"}
 STYLES = {"passed": "green", "failed": "red", "waived": "yellow", "skipped": "dim", "error": "red bold"}
@@ -139,6 +139,7 @@ def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
 
 
 @hookimpl
-def modelgate_reporters(options: argparse.Namespace) -> list[Reporter]:
-    reporter = TerminalReporter(options.verbose - options.quiet, options.color)
+def modelgate_reporters(request: ReportRequest) -> list[Reporter]:
+    verbosity = request.option("verbose", 0) - request.option("quiet", 0)
+    reporter = TerminalReporter(verbosity, request.option("color", "auto"))
     return [Reporter("terminal", reporter.write)]

@@ -49,10 +49,11 @@ def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
 
 
 @modelgate.hookimpl
-def modelgate_reporters(options: argparse.Namespace) -> list[Any]:
-    from modelgate.reporters import Reporter
+def modelgate_reporters(request: Any) -> list[Any]:
+    from modelgate import Reporter
 
-    return [Reporter("acme", _write, options.acme_report)] if options.acme_report else []
+    path = request.option("acme_report")
+    return [Reporter("acme", _write, path)] if path else []
 
 
 def _write(summary: Any, stream: TextIO) -> None:
