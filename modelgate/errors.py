@@ -6,6 +6,7 @@ output and an exit code. Third-party exceptions are wrapped at the boundary.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -59,28 +60,17 @@ class RegistryError(ModelgateError):
     exit_code = ExitCode.FAILED
 
 
-class Problem(tuple[str, int, int, str]):
-    """One problem in an input file, at a 1-based line and column.
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in an input file, at a 1-based line and column."""
 
-    A tuple rather than a dataclass: this module is on the start-up path of every
-    command, and ``dataclasses`` costs more to import than all the rest of it.
-    """
-
-    __slots__ = ()
-
-    def __new__(cls, path: str, line: int, column: int, message: str) -> Problem:
-        return super().__new__(cls, (path, line, column, message))
-
-    path = property(lambda self: self[0])
-    line = property(lambda self: self[1])
-    column = property(lambda self: self[2])
-    message = property(lambda self: self[3])
+    path: str
+    line: int
+    column: int
+    message: str
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
-
-    def __repr__(self) -> str:
-        return f"Problem({self.path!r}, {self.line}, {self.column}, {self.message!r})"
 
 
 class InputError(ModelgateError):
