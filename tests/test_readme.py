@@ -78,3 +78,15 @@ if __name__ == "__main__":
     before, rest = text.split(START)
     README.write_text(before + START + "\n" + checks_table() + "\n" + END + rest.split(END)[1])
     sys.exit(0)
+
+
+def test_layout_section_matches_the_package() -> None:
+    """README's "How the code is laid out" names every subpackage and top-level module, and
+    nothing that is not there."""
+    text = README.read_text()
+    block = text[text.index("<!-- layout:start -->"):text.index("<!-- layout:end -->")]
+    shown = set(re.findall(r"[├└]── (\S+)", block))
+    package = REPO / "modelgate"
+    real = {f"{p.name}/" for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    real |= {p.name for p in package.glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    assert shown == real
