@@ -72,9 +72,8 @@ def promote(pm: pluggy.PluginManager, path: str, to: str, *, dry_run: bool, base
             env: Mapping[str, str], disabled: set[str]) -> Promotion:
     from modelgate.datamodel import config
     from modelgate.git.trees import WorkTree
-    from modelgate.pipeline.session import Session
-    from modelgate.pipeline.workspace import Options, prepare
-    from modelgate.plugins import collect_checks, load_configured
+    from modelgate.pipeline.session import open_session
+    from modelgate.pipeline.workspace import Options
     from modelgate.registry.resolve import Registry
 
     abspath = os.path.abspath(path)
@@ -93,14 +92,10 @@ def promote(pm: pluggy.PluginManager, path: str, to: str, *, dry_run: bool, base
     others = [e.manifest for e in Registry(root, env=env).entries(doc.model.name)]
     options = Options(paths=tuple(dict.fromkeys([abspath, *others])), base=ref, env=dict(env),
                       overlay={abspath: (("\ufeff" if bom else "") + promoted).encode("utf-8")})
-    setup = prepare(options, root)
-    try:
-        load_configured(pm, setup.config.plugins, setup.tree, disabled)
-        summary = Session(options, collect_checks(pm), setup).run()
-    finally:
-        setup.close()
-    stage_invalid = any(r.name == "stage-valid" and r.manifest == display and r.fails for r in summary.results)
-    written = not dry_run and not stage_invalid
+    with open_session(options, pm, disabled, root) as session:
+        summary = session.run()
+        policy = session.policy_for(doc.model.name)
+    written = not dry_run and policy is not None and to in policy.stages
     if written:
         write_text(abspath, promoted, bom)
     return Promotion(display, doc.model.ref, doc.model.stage, to, written, ref, summary)

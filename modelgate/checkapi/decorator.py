@@ -21,7 +21,7 @@ from modelgate.datamodel.records import record
 Severity = Literal["error", "warning"]
 Scope = Literal["manifest", "removed", "after"]
 
-ARGUMENTS = ("manifest", "doc", "base_manifest", "base_doc", "context", "policy", "params", "results")
+ARGUMENTS = ("manifest", "doc", "base_manifest", "base_doc", "context", "policy", "params", "results", "audit")
 _ID = re.compile(r"^[A-Z][A-Z0-9]{1,15}[0-9]{3}$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
 

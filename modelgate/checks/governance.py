@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest, ManifestDoc
     from modelgate.datamodel.policy import Policy
     from modelgate.datamodel.results import Result
-    from modelgate.pipeline.context import Context
+    from modelgate.pipeline.context import AuditLog, Context
 
 _OWNER = re.compile(
     r"^(@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]{1,100})?"
@@ -109,7 +109,7 @@ class ApprovalParams(Strict):
 @check("MG603", name="approvals", needs_rule=True, params=ApprovalParams, waivable=False,
        hint="ask the required reviewers to approve this promotion")
 def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None, params: ApprovalParams,
-              context: Context) -> Generator[Fail, None, str | None]:
+              context: Context, audit: AuditLog) -> Generator[Fail, None, str | None]:
     """Enough verified approvals for this model version to stand at this stage.
 
     ``with: {min: 2, from: ["@acme/ml-leads", ana@acme.io], distinct_from_author: true,
@@ -153,7 +153,7 @@ def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None
             return None
         owners = codeowners.owners(doc.path)
     result = tally(found, manifest.ref, manifest.stage, params.from_, params.distinct_from_author, owners)
-    context.record_approvals(result.counted, result.rejected)
+    audit.approvals(result.counted, result.rejected)
     evidence = "; ".join(f"{a.who} ({a.evidence})" for a in result.counted)
     refused = f"; rejected: {'; '.join(map(str, result.rejected))}" if result.rejected else ""
     if len(result.counted) < params.min or result.missing_owner:
@@ -169,5 +169,4 @@ def _code_owners(context: Context) -> CodeOwners:
     """The CODEOWNERS of the trusted tree (the base commit)."""
     from modelgate.approvals.codeowners import find
 
-    assert context.tree is not None
     return find(context.tree.read)

@@ -58,10 +58,8 @@ def _shard(value: str) -> tuple[int, int]:
 
 
 def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
-    from modelgate.pipeline.discovery import find_root
-    from modelgate.pipeline.session import Session
-    from modelgate.pipeline.workspace import Options, prepare
-    from modelgate.plugins import collect_checks, load_configured
+    from modelgate.pipeline.session import open_session
+    from modelgate.pipeline.workspace import Options
     from modelgate.reporters import Reporter, ReportRequest, write_atomically
 
     session_options = Options(
@@ -79,12 +77,8 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         ci=options.ci,
         env=dict(os.environ),
     )
-    setup = prepare(session_options, find_root(options.paths))
-    try:
-        load_configured(pm, setup.config.plugins, setup.tree, disabled(options))
-        summary = Session(session_options, collect_checks(pm), setup, pm.hook).run()
-    finally:
-        setup.close()
+    with open_session(session_options, pm, disabled(options)) as session:
+        summary = session.run()
     request = ReportRequest(vars(options), session_options.env)
     reporters: list[Reporter] = [r for found in pm.hook.modelgate_reporters(request=request) for r in found or ()]
     for reporter in reporters:

@@ -70,19 +70,20 @@ def _session(config: pytest.Config) -> Session:
 
 
 def _build(config: pytest.Config) -> Session:
-    from modelgate.pipeline.discovery import find_root
-    from modelgate.pipeline.session import Session
-    from modelgate.pipeline.workspace import Options, prepare
-    from modelgate.plugins import collect_checks, load_configured, make_plugin_manager
+    import contextlib
 
+    from modelgate.pipeline.discovery import find_root
+    from modelgate.pipeline.session import open_session
+    from modelgate.pipeline.workspace import Options
+    from modelgate.plugins import make_plugin_manager
+
+    # pytest's own `-p no:NAME` disables modelgate's plugin NAME too, as `modelgate check -p no:NAME` does.
+    disabled = [value[3:] for value in config.option.plugins or () if value.startswith("no:")]
+    pm = make_plugin_manager(disabled)
     options = Options(base=config.getoption("modelgate_base"), env=dict(os.environ))
-    setup = prepare(options, find_root([str(config.rootpath)]))
-    config.add_cleanup(setup.close)
-    pm = make_plugin_manager()
-    load_configured(pm, setup.config.plugins, setup.tree, set())
-    session = Session(options, collect_checks(pm), setup, pm.hook)
-    session.begin()
-    config.add_cleanup(session.end)
+    stack = contextlib.ExitStack()
+    session = stack.enter_context(open_session(options, pm, disabled, find_root([str(config.rootpath)])))
+    config.add_cleanup(stack.close)
     return session
 
 

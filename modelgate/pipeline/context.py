@@ -7,6 +7,7 @@ import functools
 import json
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from modelgate.confine import real_below
@@ -25,44 +26,30 @@ if TYPE_CHECKING:
     from modelgate.pipeline.base import Base
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
 class Context:
-    def __init__(
-        self,
-        root: str,
-        config: Config,
-        checks: Mapping[str, Check],
-        git: GitRepo | None = None,
-        base: Base | None = None,
-        env: Mapping[str, str] | None = None,
-        hasher: Hasher | None = None,
-    ) -> None:
-        self.root = root
-        self.config = config
-        self.checks = checks
-        self.git = git
-        self.base = base
-        self.env = env or {}
-        self.hasher = hasher or Hasher()
-        self.deep = False  # --deep: hash LFS content instead of trusting pointers
-        self.today = dt.datetime.now(dt.UTC).date()
-        self._docs: dict[str, ManifestDoc] = {}
-        self._registry: list[ManifestDoc] | None = None
-        self._by_name: dict[str, list[ManifestDoc]] | None = None
-        self._resolved: dict[tuple[str, str], str | ArtifactPathError] = {}
-        self._realpaths: dict[str, str] = {}
-        self._lfs: dict[str, bool] = {}  # artifact real path -> git attributes say filter=lfs
-        self._validators: dict[str, Any] = {}
-        self._approvals: dict[str, Approvals] = {}  # provider -> its answer
-        self._counted: dict[Approval, None] = {}  # insertion-ordered sets, for the audit record
-        self._refused: dict[Rejection, None] = {}
-        self.approvals_provider: str | None = None
-        self.in_ci = False  # inside CI an unverifiable approval fails; on a laptop it is skipped
-        self.hook: Any = None  # the plugin manager's hook relay, for provider hooks
-        self.tree: Tree | None = None  # the trusted tree (base commit or work tree)
-        self.overlay: dict[str, bytes] = {}  # abspath -> bytes checked instead of the file
+    """Everything a check may ask about the run, complete and frozen when the session builds
+    it. What checks record for the audit goes to the :class:`AuditLog` they ask for."""
+
+    root: str
+    config: Config
+    checks: Mapping[str, Check]
+    tree: Tree  # the trusted tree: the base commit when there is a base, else the work tree
+    git: GitRepo | None = None
+    base: Base | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    hasher: Hasher = field(default_factory=Hasher)
+    deep: bool = False  # --deep: hash LFS content instead of trusting pointers
+    overlay: Mapping[str, bytes] = field(default_factory=dict)  # abspath -> bytes checked instead of the file
+    hook: Any = None  # the plugin manager's hook relay, for provider hooks
+    approvals_provider: str | None = None
+    in_ci: bool = False  # inside CI an unverifiable approval fails; on a laptop it is skipped
+    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+    # What the run has worked out so far: filled as checks ask, never replaced.
+    _memo: _Memo = field(default_factory=lambda: _Memo(), init=False, repr=False)
 
     def load(self, abspath: str) -> ManifestDoc:
-        doc = self._docs.get(abspath)
+        doc = self._memo.docs.get(abspath)
         if doc is None:
             display = discovery.relpath(self.root, abspath)
             raw = self.overlay.get(abspath)
@@ -75,7 +62,7 @@ class Context:
                                     real=os.path.join(self._real(folder), name))
             else:
                 doc = manifest.from_bytes(raw, display, abspath, verdicts)
-            self._docs[abspath] = doc
+            self._memo.docs[abspath] = doc
         return doc
 
     def registry(self) -> list[ManifestDoc]:
@@ -84,37 +71,37 @@ class Context:
         Cross-manifest rules (unique versions, exclusive stages, aliases) look at all of
         them, even when only some are checked (pre-commit passes just the changed files).
         """
-        if self._registry is None:
+        if self._memo.registry is None:
             found = discovery.discover(self.root, [], self.config.manifests)
-            self._registry = [self.load(path) for path in found.manifests]
-        return self._registry
+            self._memo.registry = [self.load(path) for path in found.manifests]
+        return self._memo.registry
 
     def versions_of(self, name: str) -> list[ManifestDoc]:
         """Every manifest of model ``name`` in the repository."""
-        if self._by_name is None:
-            self._by_name = {}
+        if self._memo.by_name is None:
+            self._memo.by_name = {}
             for doc in self.registry():
                 if doc.model is not None:
-                    self._by_name.setdefault(doc.model.name, []).append(doc)
-        return self._by_name.get(name, [])
+                    self._memo.by_name.setdefault(doc.model.name, []).append(doc)
+        return self._memo.by_name.get(name, [])
 
     def artifact_path(self, doc: ManifestDoc, path: str) -> str:
         """The artifact's real path; raises ``ArtifactPathError`` when unacceptable."""
         key = (doc.folder, path)
-        found = self._resolved.get(key)
+        found = self._memo.resolved.get(key)
         if found is None:
             try:
                 found = resolve(self.root, doc.folder, path, self._real(self.root), self._real(doc.folder))
             except ArtifactPathError as exc:
                 found = exc
-            self._resolved[key] = found
+            self._memo.resolved[key] = found
         if isinstance(found, ArtifactPathError):
             raise found
         return found
 
     def _real(self, folder: str) -> str:
         """``os.path.realpath(folder)``, once per folder and run."""
-        found = self._realpaths.get(folder)
+        found = self._memo.realpaths.get(folder)
         if found is None:
             # From the parent's, so that a thousand manifest folders cost a thousand lstats,
             # not a realpath walk from / each.
@@ -123,7 +110,7 @@ class Context:
                 found = os.path.realpath(folder)
             else:
                 found = real_below(self._real(parent), [name])
-            self._realpaths[folder] = found
+            self._memo.realpaths[folder] = found
         return found
 
     def digest(self, abspath: str) -> Digest:
@@ -135,13 +122,13 @@ class Context:
         are just bytes. One ``git check-attr`` answers for every artifact resolved so far."""
         if self.git is None:
             return False
-        if path not in self._lfs:
+        if path not in self._memo.lfs:
             real_root = self._real(self.root)
-            asked = {p for p in self._resolved.values() if isinstance(p, str) and p not in self._lfs} | {path}
+            asked = {p for p in self._memo.resolved.values() if isinstance(p, str) and p not in self._memo.lfs} | {path}
             rels = {p: discovery.relpath(real_root, p) for p in asked}
             tracked = self.git.lfs_paths(sorted(rels.values()))
-            self._lfs.update((p, rel in tracked) for p, rel in rels.items())
-        return self._lfs[path]
+            self._memo.lfs.update((p, rel in tracked) for p, rel in rels.items())
+        return self._memo.lfs[path]
 
     def lfs_object(self, oid: str) -> str | None:
         """The local Git LFS content of ``oid``, if this clone has it."""
@@ -155,14 +142,12 @@ class Context:
     def schema_validator(self, schema: dict[str, Any] | None, file: str | None) -> Any:
         """A compiled JSON Schema validator, built once per schema (jsonschema, lazily imported)."""
         key = file or json.dumps(schema, sort_keys=True)
-        if key not in self._validators:
+        if key not in self._memo.validators:
             import jsonschema
 
             from modelgate.errors import ConfigError
 
             if file is not None:
-                if self.tree is None:
-                    raise ConfigError(f"schema file {file}: no trusted tree to read it from")
                 try:
                     schema = json.loads(self.tree.read(file))
                 except FileNotFoundError:
@@ -179,8 +164,8 @@ class Context:
                 raise ConfigError(f"schema {file or '(inline)'}: nested too deeply") from None
             except jsonschema.SchemaError as exc:
                 raise ConfigError(f"schema {file or '(inline)'} is not a valid JSON Schema: {exc.message}") from None
-            self._validators[key] = cls(schema)
-        return self._validators[key]
+            self._memo.validators[key] = cls(schema)
+        return self._memo.validators[key]
 
     def approvals(self, provider: str | None = None) -> Approvals | None:
         """The verified approvals of this change from ``provider`` (default: the configured
@@ -188,11 +173,10 @@ class Context:
         name = provider or self.approvals_provider
         if name is None:
             return None
-        found = self._approvals.get(name)
+        found = self._memo.approvals.get(name)
         if found is None:
             from modelgate.approvals.evidence import ApprovalRequest, Approvals
 
-            assert self.tree is not None  # set by the session before any check runs
             request = ApprovalRequest(
                 name, self.config.approvals, self.git,
                 self.base.merge_base if self.base else None, self.git.head() if self.git else None,
@@ -200,23 +184,8 @@ class Context:
             )
             answer = self.hook.modelgate_collect_approvals(request=request) if self.hook else None
             found = answer or Approvals(name, error=f"no plugin provides approvals {name!r}")
-            self._approvals[name] = found
+            self._memo.approvals[name] = found
         return found
-
-    def record_approvals(self, counted: Iterable[Approval], rejected: Iterable[Rejection]) -> None:
-        """Keep what an ``approvals`` rule counted and refused, for the audit record."""
-        for approval in counted:
-            self._counted.setdefault(approval, None)
-        for rejection in rejected:
-            self._refused.setdefault(rejection, None)
-
-    def verified_approvals(self) -> tuple[Approval, ...]:
-        """The approvals that counted for a rule in this run."""
-        return tuple(self._counted)
-
-    def rejected_approvals(self) -> tuple[Rejection, ...]:
-        """The approvals a provider or a rule refused in this run, with the reason."""
-        return tuple(self._refused)
 
     @functools.cached_property
     def target_branch(self) -> str | None:
@@ -230,3 +199,46 @@ class Context:
             ref = self.base.ref
             return ref.split("/", 1)[1] if ref.startswith("origin/") else ref
         return self.git.current_branch() if self.git else None
+
+
+class _Memo:
+    """The context's caches: documents loaded, paths resolved, answers asked once per run."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, ManifestDoc] = {}
+        self.registry: list[ManifestDoc] | None = None
+        self.by_name: dict[str, list[ManifestDoc]] | None = None
+        self.resolved: dict[tuple[str, str], str | ArtifactPathError] = {}
+        self.realpaths: dict[str, str] = {}
+        self.lfs: dict[str, bool] = {}  # artifact real path -> git attributes say filter=lfs
+        self.validators: dict[str, Any] = {}
+        self.approvals: dict[str, Approvals] = {}
+
+
+class AuditLog:
+    """What checks record for the audit record, passed to a check that asks for ``audit``.
+
+    The ``approvals`` rule records the approvals it counted and refused; the summary lists
+    them. Insertion-ordered and without repeats: several rules may count one approval.
+    """
+
+    def __init__(self) -> None:
+        self._counted: dict[Approval, None] = {}
+        self._refused: dict[Rejection, None] = {}
+
+    def approvals(self, counted: Iterable[Approval], rejected: Iterable[Rejection]) -> None:
+        """Keep what an ``approvals`` rule counted and refused."""
+        for approval in counted:
+            self._counted.setdefault(approval, None)
+        for rejection in rejected:
+            self._refused.setdefault(rejection, None)
+
+    @property
+    def counted(self) -> tuple[Approval, ...]:
+        """The approvals that counted for a rule in this run."""
+        return tuple(self._counted)
+
+    @property
+    def refused(self) -> tuple[Rejection, ...]:
+        """The approvals a provider or a rule refused in this run, with the reason."""
+        return tuple(self._refused)

@@ -12,9 +12,10 @@ import hashlib
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelgate import __version__
 from modelgate.checkapi.decorator import Check
@@ -41,42 +42,69 @@ from modelgate.hashing.progress import ProgressBars
 from modelgate.pipeline import discovery, trust
 from modelgate.pipeline.base import Base
 from modelgate.pipeline.ci import in_ci
-from modelgate.pipeline.context import Context
+from modelgate.pipeline.context import AuditLog, Context
+from modelgate.pipeline.discovery import find_root
 from modelgate.pipeline.paths import ArtifactPathError
 from modelgate.pipeline.rules import RuleSet, load_policies
 from modelgate.pipeline.selection import Selector
-from modelgate.pipeline.workspace import Options, Setup
+from modelgate.pipeline.workspace import Options, Setup, prepare
+
+if TYPE_CHECKING:
+    import pluggy
+
+
+@contextmanager
+def open_session(options: Options, pm: pluggy.PluginManager, disabled: Iterable[str] = (),
+                 root: str | None = None) -> Iterator[Session]:
+    """The one way to run checks: prepare the workspace, load the configured plugins, begin
+    the session; on the way out, errors included, close what was opened.
+
+    ``modelgate check``, ``modelgate promote`` and the pytest plugin all open their session
+    here, so they see the same plugins, providers and trusted tree.
+    """
+    from modelgate.plugins import collect_checks, load_configured
+
+    setup = prepare(options, root if root is not None else find_root(list(options.paths)))
+    try:
+        load_configured(pm, setup.config.plugins, setup.tree, set(disabled))
+        session = Session(options, collect_checks(pm), setup, pm.hook)
+        try:
+            session.begin()
+            yield session
+        finally:
+            session.end()
+    finally:
+        setup.close()
 
 
 class Session:
+    """One check run over one workspace: :meth:`begin`, then :meth:`run` (or, as the pytest
+    plugin does, :meth:`plan` and :meth:`run_one` per manifest), then :meth:`end`."""
+
     def __init__(self, options: Options, checks: Mapping[str, Check], setup: Setup, hook: Any = None) -> None:
         self.hook = hook
         self.options = options
         self.checks = checks
         self.setup = setup
         self.root = setup.root
-        self._results_so_far: tuple[Result, ...] = ()
-        self._top: Loc | None = None
+        self.audit = AuditLog()
         self.notices: list[str] = []
+        self._hashes: Hasher | None = None
+        self._top: Loc | None = None
 
     def run(self) -> Summary:
-        started = time.perf_counter()
-        self.begin()
-        try:
-            return self._judge(self.policies, started)
-        finally:
-            self.end()
+        """Check every selected manifest; after :meth:`begin`."""
+        return self._judge(self.policies, time.perf_counter())
 
     def begin(self) -> None:
         """Load and validate the policies and build the context; before plan/run_one."""
         self.started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         git, base, tree, settings = self.setup.git, self.setup.base, self.setup.tree, self.setup.config
-        hasher = self._hasher(git)
+        hasher = self._hashes = self._hasher(git)
         if base is not None:
             base.verdicts = hasher.cache
         self.rules = RuleSet(self.checks, self.options.select, self.options.ignore, tree, hasher.cache)
         self.policies = load_policies(settings.policies, tree, hasher.cache)
-        self.tree = tree
         for policy in self.policies:
             self.rules.validate(policy)
         named = self.rules.providers_named(self.policies)
@@ -89,21 +117,24 @@ class Session:
         if base is not None:
             edited = trust.edited(settings, self.policies, WorkTree(self.root), tree)
             self.notices += [trust.notice(path) for path in edited]
-        self.context = Context(self.root, settings, self.checks, git, base, self.options.env, hasher)
-        self.context.deep = self.options.deep
-        self.context.tree = tree
-        self.context.overlay = dict(self.options.overlay)
-        self.context.hook = self.hook
         env = self.options.env
         provider = settings.approvals.get("provider")
         if not provider and env.get("GITHUB_ACTIONS") == "true":
             provider = "github"  # pull-request reviews: what a workflow has to verify with
-        self.context.approvals_provider = str(provider) if provider else None
-        self.context.in_ci = in_ci(self.options.ci, env)
+        self.context = Context(
+            root=self.root, config=settings, checks=self.checks, tree=tree, git=git, base=base, env=env,
+            hasher=hasher, deep=self.options.deep, overlay=dict(self.options.overlay), hook=self.hook,
+            approvals_provider=str(provider) if provider else None, in_ci=in_ci(self.options.ci, env),
+        )
 
     def end(self) -> None:
-        if self.context.hasher.cache is not None:
-            self.context.hasher.cache.close()
+        """Close the hash cache; safe after a :meth:`begin` that failed half-way."""
+        if self._hashes is not None and self._hashes.cache is not None:
+            self._hashes.cache.close()
+
+    def policy_for(self, name: str) -> Policy | None:
+        """The policy that governs model ``name`` (the first whose ``match`` covers it)."""
+        return self.rules.governing(name, self.policies)
 
     def plan(self, doc: ManifestDoc, removed: bool = False
              ) -> tuple[Policy | None, ManifestDoc | None, list[tuple[Check, Rule]]]:
@@ -222,8 +253,8 @@ class Session:
             checks=check_infos(self.checks.values(), results),
             started_at=self.started_at,
             ci=tuple((k, env[k]) for k in CI_VARIABLES if env.get(k)),
-            approvals=self.context.verified_approvals(),
-            rejected_approvals=self.context.rejected_approvals(),
+            approvals=self.audit.counted,
+            rejected_approvals=self.audit.refused,
         )
 
     # -- collection ---------------------------------------------------------------
@@ -385,6 +416,8 @@ class Session:
             return self.rules.params(check, rule)
         if name == "results":
             return self._results_so_far
+        if name == "audit":
+            return self.audit
         raise KeyError(name)  # checkapi refuses other names when the check is declared
 
     def _waive(self, result: Result, check: Check, doc: ManifestDoc, policy: Policy | None) -> Result:
