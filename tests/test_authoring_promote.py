@@ -88,3 +88,18 @@ def test_without_a_base_branch_the_change_rules_are_not_checked(repo: Repo) -> N
     assert result.stdout.splitlines()[1] == (
         "no base branch found: transition and change rules were not checked"
         " (pass --base, or set `base` in .modelgate.yaml)")
+
+
+def test_promote_asks_the_provider_a_rule_names_as_check_does(repo: Repo) -> None:
+    """promote runs the session check runs, hook relay included: a rule naming the
+    signed-commits provider is answered by that provider, never "no plugin provides"."""
+    repo.write("policy.yaml", extending_default(
+        "{check: approvals, stages: [production], with: {min: 1, provider: signed-commits}}"))
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.manifest("m", **production_fields(stage="staging"))
+    repo.commit("staging")
+    promoted = repo.run("promote", "m/modelgate.yaml", "--to", "production", "--dry-run", "--base", "main")
+    checked = repo.run("check", "--base", "main")
+    assert "no plugin provides" not in promoted.stdout + promoted.stderr
+    assert "no allowed-signers file .github/allowed_signers in the base commit" in promoted.stdout
+    assert promoted.returncode == checked.returncode == 0

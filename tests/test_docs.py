@@ -36,6 +36,21 @@ def test_hooks_doc_matches_hookspecs() -> None:
         assert func.__doc__ and "firstresult" in func.__doc__, f"{name}: say whether it is firstresult"
 
 
+def test_check_api_doc_matches_the_decorator() -> None:
+    """docs/writing-checks.md lists every argument a check may ask for and every keyword of
+    ``@modelgate.check``, and nothing else."""
+    from modelgate.checkapi.decorator import ARGUMENTS, check
+
+    text = (DOCS / "writing-checks.md").read_text()
+    table = text[text.index("| parameter | what it is |"):text.index("How a check reports:")]
+    listed = [name for cell in re.findall(r"^\| ([^|]+) \|", table, re.M)[1:] for name in re.findall(r"`(\w+)`", cell)]
+    assert sorted(listed) == sorted(ARGUMENTS)
+    usage = re.search(r"`@modelgate\.check\(ID, (.*?)\)`", text, re.S)
+    assert usage is not None
+    keywords = re.findall(r"(\w+)=", usage.group(1))
+    assert keywords == [name for name in inspect.signature(check).parameters if name != "id"]
+
+
 @pytest.fixture(scope="module")
 def plugin_venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     """A fresh virtual environment that sees this modelgate, with the doc's package

@@ -200,3 +200,13 @@ def test_only_the_manifests_modelgate_check_would_find(models: pytest.Pytester) 
     result = models.runpytest("--modelgate", "--collect-only", "-q", "-p", "no:cacheprovider",
                               "elsewhere/fixture/modelgate.yaml")  # named on the command line: collected
     assert "elsewhere/fixture/modelgate.yaml::MG001" in result.outlines
+
+
+def test_p_no_name_disables_a_modelgate_plugin_as_modelgate_check_does(models: pytest.Pytester) -> None:
+    """pytest's own ``-p no:NAME`` reaches the session: ``-p no:artifacts`` drops MG101/MG102."""
+    with_all = [line for line in models.runpytest("--modelgate", "--collect-only", "-q").outlines if "::" in line]
+    result = models.runpytest("--modelgate", "--collect-only", "-q", "-p", "no:artifacts")
+    ids = [line for line in result.outlines if "::" in line]
+    assert "good/modelgate.yaml::MG102" in with_all
+    assert ids and not any("::MG10" in i for i in ids)
+    assert set(ids) == {i for i in with_all if "::MG10" not in i}

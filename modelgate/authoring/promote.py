@@ -43,7 +43,7 @@ class Promotion:
 
     @property
     def in_ci(self) -> list[Result]:
-        return [r for r in self.summary.results if r.outcome == "skipped" and "CI" in r.message]
+        return [r for r in self.summary.results if r.outcome == "skipped" and r.reason == "verified-in-ci"]
 
     @property
     def exit_code(self) -> int:

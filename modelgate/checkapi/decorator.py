@@ -50,7 +50,22 @@ class Fail(Exception):
 
 
 class Skip(Exception):
-    """The check does not apply here; the message says why."""
+    """The check does not apply here; the message says why.
+
+    ``reason`` is a machine-readable slug for code that acts on skips (``promote`` lists the
+    ``verified-in-ci`` ones as what only CI can verify); see :data:`SKIP_REASONS`.
+    """
+
+    def __init__(self, message: str = "", *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+# The skip reasons modelgate's own checks give; a plugin may use these or its own slugs.
+SKIP_REASONS = {
+    "verified-in-ci": "only CI can verify this (approvals need the provider a workflow has)",
+    "no-base": "a change rule needs a base to compare with (--base REF, or the pull request's base)",
+}
 
 
 @record
@@ -69,6 +84,8 @@ class Check:
     params: Any = None  # the class of the rule's ``with:`` (pydantic model or Strict dataclass), or None
     scope: Scope = "manifest"
     argnames: tuple[str, ...] = ()  # what the function asks for, read once at declaration
+    digests: tuple[str, ...] = ()  # digests it takes of each artifact ("sha256", "md5"): hashed ahead, in one read
+    provider_param: str | None = None  # the params field that names an approvals provider
     plugin: str = ""
 
     @property
@@ -96,6 +113,8 @@ def check(
     hint: str | None = None,
     params: Any = None,
     scope: Scope = "manifest",
+    digests: list[str] | tuple[str, ...] = (),
+    provider_param: str | None = None,
 ) -> Callable[[Callable[..., Any]], Check]:
     """Declare a check.
 
@@ -109,6 +128,11 @@ def check(
     ``scope``: ``"manifest"`` runs once per manifest; ``"removed"`` runs once per manifest that
     existed at the base and is gone (it gets ``base_manifest``/``base_doc``, no ``manifest``);
     ``"after"`` runs once per manifest after all the others, and may ask for their ``results``.
+    ``digests``: the digests the check takes of each artifact of the manifest (``"sha256"``,
+    ``"md5"``); before any check runs, the session hashes those artifacts in parallel, every
+    digest asked for from one read of each file, and ``context.digest`` answers from that.
+    ``provider_param``: the field of ``params`` that names an approvals provider; a rule naming
+    a provider that no plugin implements is then a configuration error (exit 4).
     """
     if not _ID.match(id):
         raise ValueError(f"check id {id!r} must look like MG301 or ACME001")
@@ -116,6 +140,9 @@ def check(
         raise ValueError(f"check name {name!r} must be a lowercase slug like metric-threshold")
     if severity not in ("error", "warning"):
         raise ValueError(f"check {id}: severity must be 'error' or 'warning'")
+    unknown_digests = set(digests) - {"sha256", "md5"}
+    if unknown_digests:
+        raise ValueError(f"check {id}: digests may be 'sha256' and 'md5', not {sorted(unknown_digests)}")
 
     def decorate(func: Callable[..., Any]) -> Check:
         argnames = tuple(inspect.signature(func).parameters)
@@ -127,7 +154,7 @@ def check(
             )
         return Check(
             id, name, func, tuple(stages) if stages is not None else None, severity,
-            needs_rule, required, waivable, hint, params, scope, argnames,
+            needs_rule, required, waivable, hint, params, scope, argnames, tuple(digests), provider_param,
         )
 
     return decorate

@@ -24,6 +24,7 @@ class Finding:
     at: str | tuple[str | int, ...] | None = None
     hint: str | None = None
     position: tuple[int, int] | None = None
+    reason: str | None = None  # why a skip: a Skip's machine-readable reason
 
     @staticmethod
     def of(item: Fail | str) -> Finding:
@@ -54,7 +55,7 @@ def invoke(check: Check, kwargs: dict[str, Any], traceback: bool = False) -> lis
         findings.append(Finding.of(exc))
     except Skip as exc:
         # A skip after a yielded failure does not take the failure back (fail closed).
-        return findings or [Finding("skipped", str(exc) or "skipped")]
+        return findings or [Finding("skipped", str(exc) or "skipped", reason=exc.reason)]
     except AssertionError as exc:
         from modelgate.checkapi import assertion  # reads source and parses it: only for a failed assert
 

@@ -32,7 +32,7 @@ def artifact_path(manifest: Manifest, doc: ManifestDoc, context: Context) -> Ite
             yield Fail(f"{artifact.path}: {exc}", at=f"artifacts[{index}].path")
 
 
-@check("MG102", name="artifact-hash", waivable=False,
+@check("MG102", name="artifact-hash", waivable=False, digests=["sha256"],
        hint="if the new bytes are intended, update sha256 and size (and bump the version)")
 def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Generator[Fail, None, str | None]:
     """Every artifact's size and sha256 match the manifest.

@@ -25,7 +25,7 @@ MAY_CHANGE_ON_PROMOTION = frozenset({"stage", "aliases", "tags"})
 
 def _base(context: Context) -> Base:
     if context.base is None:
-        raise Skip("no base: run with --base REF (CI uses the pull request's base)")
+        raise Skip("no base: run with --base REF (CI uses the pull request's base)", reason="no-base")
     return context.base
 
 

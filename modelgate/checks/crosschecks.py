@@ -45,7 +45,7 @@ def _records(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator
             raise Fail(f"{artifact.path}: a DVC file cannot be read: {exc}", at=f"artifacts[{index}].path") from None
 
 
-@check("MG210", name="dvc-artifact", needs_rule=True, params=DvcArtifactParams,
+@check("MG210", name="dvc-artifact", needs_rule=True, params=DvcArtifactParams, digests=["sha256", "md5"],
        hint="re-run `dvc add` or `dvc repro`, then `modelgate hash --update`: DVC and the manifest must agree")
 def dvc_artifact(manifest: Manifest, doc: ManifestDoc, context: Context, params: DvcArtifactParams) -> Iterator[Fail]:
     """Artifacts tracked by DVC have the size and content DVC recorded.

@@ -106,7 +106,7 @@ class ApprovalParams(Strict):
     provider: Annotated[str | None, Constraint(min_length=1)] = None
 
 
-@check("MG603", name="approvals", needs_rule=True, params=ApprovalParams, waivable=False,
+@check("MG603", name="approvals", needs_rule=True, params=ApprovalParams, waivable=False, provider_param="provider",
        hint="ask the required reviewers to approve this promotion")
 def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None, params: ApprovalParams,
               context: Context, audit: AuditLog) -> Generator[Fail, None, str | None]:
@@ -137,7 +137,7 @@ def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None
             yield Fail(f"{needs} for {manifest.ref} -> {manifest.stage}; they cannot be verified: {problem}",
                        at="stage")
             return None
-        raise Skip(f"verified in CI: {needs} ({problem})")
+        raise Skip(f"verified in CI: {needs} ({problem})", reason="verified-in-ci")
     assert found is not None
     from modelgate.approvals.evidence import tally
 

@@ -44,6 +44,7 @@ class Result:
     location: Location
     waiver: AppliedWaiver | None = None
     hint: str | None = None
+    reason: str | None = None  # a skip's machine-readable reason (``verified-in-ci``, ``no-base``, ...)
 
     @property
     def fails(self) -> bool:

@@ -93,13 +93,14 @@ class RuleSet:
                 raise UsageError(f"{waiver.origin}: waiver names unknown check {waiver.check!r}")
 
     def providers_named(self, policies: Iterable[Policy]) -> list[tuple[str, str]]:
-        """(where, provider) for each ``approvals`` rule that names its provider."""
-        approvals = self.find_check("approvals")
+        """(where, provider) for each rule whose check takes an approvals provider as a
+        parameter (check metadata ``provider_param``) and names one."""
         named = []
         for policy in policies:
             for rule in policy.rules:
-                if approvals is not None and self.find_check(rule.check) is approvals:
-                    provider = getattr(self.params(approvals, rule), "provider", None)
+                check = self.find_check(rule.check)
+                if check is not None and check.provider_param is not None:
+                    provider = getattr(self.params(check, rule), check.provider_param, None)
                     if provider:
                         named.append((rule.origin, str(provider)))
         return named

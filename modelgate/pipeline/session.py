@@ -173,7 +173,7 @@ class Session:
                 where = Loc(doc.path, line, column)
             hint = finding.hint or (check.hint if finding.outcome == "failed" else None)
             result = Result(check.id, check.name, finding.outcome, severity, doc.path, label, finding.message,
-                            where, None, hint)
+                            where, None, hint, finding.reason)
             results.append(self._waive(result, check, doc, policy) if finding.outcome == "failed" else result)
         return results
 
@@ -208,11 +208,7 @@ class Session:
         docs = self._collect(git, base)
         if base is not None:
             base.reuse(docs)
-        if any(c.name == "artifact-hash" and self.rules.selected(c) for c in self.checks.values()):
-            # DVC records md5: where a dvc-artifact rule applies, one read gives both digests.
-            self.context.hasher.md5_paths.update(p for d in docs if self._under_dvc_rule(d, policies)
-                                                 for p in self._artifact_paths(d))
-            self.context.hasher.prefetch(p for d in docs for p in self._artifact_paths(d))
+        self._hash_ahead(docs, policies)
         results: list[Result] = []
         infos: list[ManifestInfo] = []
         used: dict[str, PolicyInfo] = {}
@@ -274,11 +270,23 @@ class Session:
                         docs[doc.abspath] = doc
         return sorted((d for d in docs.values() if self._in_shard(d.path)), key=lambda d: d.path)
 
-    def _under_dvc_rule(self, doc: ManifestDoc, policies: list[Policy]) -> bool:
-        if doc.model is None:
-            return False
-        policy = self.rules.governing(doc.model.name, policies)
-        return any(c.name == "dvc-artifact" for c, _ in self.rules.for_doc(doc, policy, removed=False))
+    def _hash_ahead(self, docs: list[ManifestDoc], policies: list[Policy]) -> None:
+        """Hash, in parallel and before any check runs, the artifacts of every manifest whose
+        checks take digests of them (check metadata ``digests``): each file once, for every
+        digest its checks take."""
+        wanted: list[str] = []
+        for doc in docs:
+            if doc.model is None:
+                continue
+            policy = self.rules.governing(doc.model.name, policies)
+            digests = {d for check, _ in self.rules.for_doc(doc, policy, removed=False) for d in check.digests}
+            if digests:
+                paths = self._artifact_paths(doc)
+                wanted.extend(paths)
+                if "md5" in digests:
+                    self.context.hasher.md5_paths.update(paths)
+        if wanted:
+            self.context.hasher.prefetch(wanted)
 
     def _in_shard(self, path: str) -> bool:
         """Deterministic partition by path, so a CI matrix covers each manifest exactly once."""
