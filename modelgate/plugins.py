@@ -88,7 +88,17 @@ def _register_entry_point(pm: pluggy.PluginManager, ep: Any) -> None:
             f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc};"
             f" fix or uninstall it, or disable it with -p no:{ep.name}"
         ) from None
-    pm.register(plugin, name=ep.name)
+    _register(pm, plugin, ep.name)
+
+
+def _register(pm: pluggy.PluginManager, plugin: Any, name: str) -> None:
+    """Register a third-party plugin; a hook implementation that does not fit its hook spec
+    (an argument the spec does not pass) is the plugin's error, exit 4, not a crash."""
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {name!r} does not fit modelgate's hooks: {exc}; see docs/hooks.md, or disable"
+                          f" it with -p no:{name}") from None
 
 
 def load_configured(pm: pluggy.PluginManager, names: Iterable[str], tree: Tree, disabled: set[str]) -> None:
@@ -103,7 +113,7 @@ def load_configured(pm: pluggy.PluginManager, names: Iterable[str], tree: Tree, 
             continue
         added.append(name)
         if name.endswith(".py"):
-            pm.register(_module_from(tree, name), name=name)
+            _register(pm, _module_from(tree, name), name)
             continue
         from importlib.metadata import entry_points
 

@@ -200,7 +200,7 @@ def test_internal_error_line_is_escaped(repo: Repo, tmp_path: Path) -> None:
     site = tmp_path / "site"
     info = site / "broken_hook-1.0.dist-info"
     info.mkdir(parents=True)
-    (site / "broken_hook.py").write_text("import modelgate\n\n@modelgate.hookimpl\ndef modelgate_reporters(options):\n"
+    (site / "broken_hook.py").write_text("import modelgate\n\n@modelgate.hookimpl\ndef modelgate_reporters(request):\n"
                                          "    raise ValueError('k\\x1b[2J\\u202e\\n::error::forged')\n")
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-hook\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[modelgate]\nbroken = broken_hook\n")

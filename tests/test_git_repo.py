@@ -23,11 +23,10 @@ def linear(repo: Repo, n: int) -> list[str]:
     return shas
 
 
-def test_find_walks_up_to_the_work_tree(repo: Repo) -> None:
-    (repo.root / "a" / "b").mkdir(parents=True)
-    found = GitRepo.find(str(repo.root / "a" / "b"))
+def test_at_is_a_repository_only_at_a_work_tree_top(repo: Repo, tmp_path: Path) -> None:
+    found = GitRepo.at(str(repo.root))
     assert found is not None and found.root == str(repo.root)
-    assert GitRepo.find("/") is None
+    assert GitRepo.at(str(tmp_path)) is None
 
 
 def test_verify_returns_the_full_sha_of_a_commit(repo: Repo) -> None:

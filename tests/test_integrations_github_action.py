@@ -170,7 +170,8 @@ def test_every_python_the_action_runs_is_isolated_from_the_checkout() -> None:
     calls = [line.strip() for run in runs for line in run.splitlines() if re.search(r"\bpython3?\b", line)]
     assert len(calls) == 2, calls  # pip install, and the gate
     assert all(re.match(r"python -I -m [\w.]+( |$)", call) for call in calls), calls
-    assert re.search(r"PYTHON = \[sys\.executable, \"-I\"\]", (REPO / "modelgate" / "action.py").read_text())
+    action = REPO / "modelgate" / "integrations" / "github_action.py"
+    assert re.search(r"PYTHON = \[sys\.executable, \"-I\"\]", action.read_text())
 
 
 def test_the_install_step_runs_pip_outside_the_checkout_without_python_variables(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from modelgate.errors import UsageError
-from modelgate.pipeline.discovery import discover, find_root, is_manifest_name, is_selected_manifest
+from modelgate.pipeline.discovery import discover, is_manifest_name, is_selected_manifest
 from tests.conftest import Repo, production_fields, staging_fields
 
 
@@ -57,11 +57,6 @@ def test_explicit_paths_and_globs(repo: Repo) -> None:
     assert [os.path.relpath(p, root) for p in found.others] == ["models/a/model.bin"]
     with pytest.raises(UsageError, match="outside the repository"):
         discover(root, ["/etc"])
-
-
-def test_root_is_the_git_toplevel(repo: Repo) -> None:
-    repo.write("deep/er/modelgate.yaml", "x: 1\n")
-    assert find_root([str(repo.root / "deep" / "er")]) == str(repo.root)
 
 
 @pytest.mark.parametrize(

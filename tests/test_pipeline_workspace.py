@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from modelgate.errors import UsageError
-from modelgate.pipeline.workspace import Options, prepare
-from tests.conftest import Repo
+from modelgate.pipeline.workspace import Options, find_root, prepare
+from tests.conftest import MODELGATE, Repo, extending_default, staging_fields
 
 
 def test_without_a_base_the_work_tree_is_trusted(repo: Repo) -> None:
@@ -39,3 +41,82 @@ def test_with_a_base_the_configuration_comes_from_the_base_commit(repo: Repo) ->
 def test_a_base_needs_a_repository(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="needs a git repository"):
         prepare(Options(base="main"), str(tmp_path))
+
+
+def test_the_root_is_git_s_top_folder_even_below_a_subfolder_config(repo: Repo, tmp_path: Path) -> None:
+    repo.write("ml/.modelgate.yaml", "policies: [builtin:default]\n")
+    (repo.root / "ml" / "models").mkdir()
+    assert find_root([str(repo.root / "ml" / "models")]) == str(repo.root)
+    outside = tmp_path / "plain" / "deep"
+    outside.mkdir(parents=True)
+    (tmp_path / "plain" / ".modelgate.yaml").write_text("policies: [builtin:default]\n")
+    assert find_root([str(outside)]) == str(tmp_path / "plain")  # no git: the config's folder
+
+
+def test_a_subfolder_config_governs_the_manifests_below_it(repo: Repo) -> None:
+    """A monorepo: `ml/.modelgate.yaml` names its policy and globs relative to ml/; run from
+    ml/, with a base, the gate compares against the base (no exit 4) and reports paths
+    relative to the repository."""
+    repo.write("ml/policy.yaml", extending_default(
+        "{check: metric-threshold, stages: [staging], with: {metric: auc, min: 0.95}}"))
+    repo.write("ml/.modelgate.yaml", "policies: [policy.yaml]\nmanifests: [models/**]\n")
+    repo.manifest("ml/models/fraud", **staging_fields())
+    repo.manifest("web/models/other", name="other")  # outside ml/: not governed by ml's config
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "change")
+    repo.manifest("ml/models/fraud", **staging_fields(description="described"))
+    repo.commit("change")
+    proc = subprocess.run([MODELGATE, "check", "--base", "main", "--json", "../../r.json"],
+                          cwd=repo.root / "ml", capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads((repo.root.parent / "r.json").read_text())
+    assert [m["path"] for m in report["manifests"]] == ["ml/models/fraud/modelgate.yaml"]
+    assert sorted(p["path"] for p in report["policies"]) == ["builtin:default", "ml/policy.yaml"]
+    assert report["git"]["base"] == repo.git("rev-parse", "main")
+    failed = [r["message"] for r in report["results"] if r["outcome"] == "failed"]
+    assert failed == ["auc = 0.93 is below the minimum 0.95"]
+
+
+def test_which_config_governs_is_decided_by_the_base(repo: Repo) -> None:
+    """A change cannot escape the root's policy by adding a config to a subfolder: with a
+    base, the base commit says which configuration governs."""
+    repo.write("policy.yaml", extending_default(
+        "{check: metric-threshold, stages: [staging], with: {metric: auc, min: 0.95}}"))
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.manifest("ml/models/fraud", **staging_fields())
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "change")
+    repo.write("ml/.modelgate.yaml", "policies: [builtin:default]\n")
+    repo.commit("a permissive config next to the model")
+    proc = subprocess.run([MODELGATE, "check", "--base", "main", "."], cwd=repo.root / "ml",
+                          capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "auc = 0.93 is below the minimum 0.95" in proc.stdout
+    local = subprocess.run([MODELGATE, "check", "--base", "none", "."], cwd=repo.root / "ml",
+                           capture_output=True, text=True)
+    assert local.returncode == 0, local.stdout  # on a laptop, without a base, the work tree is trusted
+
+
+def test_a_configuration_error_leaves_no_process_or_file_open(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    """prepare -> session -> close runs its closing on errors too: a broken policy at the
+    base leaves no `git cat-file` process, git or hash-cache file open."""
+    import os
+
+    from modelgate.cli import main
+
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.write("policy.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: broken\nrules: 5\n")
+    repo.manifest("m")
+    repo.commit("base")
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc to count open files")
+    old = os.getcwd()
+    os.chdir(repo.root)
+    try:
+        before = sorted(os.listdir("/proc/self/fd"))
+        assert main(["check", "--base", "main"]) == 4
+        after = sorted(os.listdir("/proc/self/fd"))
+    finally:
+        os.chdir(old)
+    assert "policy.yaml" in capsys.readouterr().err
+    assert after == before

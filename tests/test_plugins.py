@@ -265,3 +265,16 @@ def modelgate_addoption(parser):
     assert proc.returncode == 4
     assert proc.stderr.startswith("modelgate: error: config plugins: governance/checks.py implements"
                                   " modelgate_addoption, but plugins from the configuration load after")
+
+
+def test_a_hook_implementation_that_does_not_fit_its_spec_is_a_plugin_error(repo: Repo) -> None:
+    """An argument the hook spec does not pass (the pre-ReportRequest `options`) is exit 4
+    naming the plugin and the fix, not an internal error."""
+    repo.write("governance/old.py", "import modelgate\n\n\n@modelgate.hookimpl\n"
+                                    "def modelgate_approval_providers(options):\n    return []\n")
+    repo.write(".modelgate.yaml", "plugins: [governance/old.py]\n")
+    repo.manifest("m")
+    proc = repo.run("check")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("modelgate: error: plugin 'governance/old.py' does not fit modelgate's hooks:")
+    assert "disable it with -p no:governance/old.py" in proc.stderr

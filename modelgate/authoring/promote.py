@@ -57,9 +57,9 @@ def default_base(root: str, env: Mapping[str, str], configured: str | None) -> s
     from modelgate.pipeline.ci import in_ci
 
     ref = base_ref(None, env, configured, ci=in_ci(None, env))
-    if ref is not None or not os.path.exists(os.path.join(root, ".git")):
+    repo = GitRepo.at(root)
+    if ref is not None or repo is None:
         return ref
-    repo = GitRepo(root)
     if repo.head() is None:
         return None
     for candidate in DEFAULT_BASES:
@@ -70,16 +70,14 @@ def default_base(root: str, env: Mapping[str, str], configured: str | None) -> s
 
 def promote(pm: pluggy.PluginManager, path: str, to: str, *, dry_run: bool, base: str | None,
             env: Mapping[str, str], disabled: set[str]) -> Promotion:
-    from modelgate.datamodel import config
-    from modelgate.git.trees import WorkTree
     from modelgate.pipeline.session import open_session
-    from modelgate.pipeline.workspace import Options
+    from modelgate.pipeline.workspace import Options, find_root, local_config
     from modelgate.registry.resolve import Registry
 
     abspath = os.path.abspath(path)
     if not os.path.isfile(abspath) or not discovery.is_manifest_name(os.path.basename(abspath)):
         raise UsageError(f"{path}: not a manifest file (modelgate.yaml or <name>.modelgate.yaml)")
-    root = discovery.find_root([abspath])
+    root = find_root([abspath])
     display = discovery.relpath(root, abspath)
     doc = manifest.load(abspath, display, root=root)
     if doc.model is None:
@@ -88,7 +86,7 @@ def promote(pm: pluggy.PluginManager, path: str, to: str, *, dry_run: bool, base
         raise UsageError(f"{doc.model.ref} is already at stage {to!r}")
     text, bom = read_text(abspath, display, root=root)
     promoted = apply(text, [Edit(("stage",), to)], display)
-    ref = base or default_base(root, env, config.load(WorkTree(root).read, env, {}).base)
+    ref = base or default_base(root, env, local_config(root, env, [abspath]).base)
     others = [e.manifest for e in Registry(root, env=env).entries(doc.model.name)]
     options = Options(paths=tuple(dict.fromkeys([abspath, *others])), base=ref, env=dict(env),
                       overlay={abspath: (("\ufeff" if bom else "") + promoted).encode("utf-8")})

@@ -225,9 +225,9 @@ def _lineage(root: str, folder: str, imports: list[Imported], commit: str | None
 
 
 def _code(root: str, commit: str | None) -> dict[str, Any]:
-    if not os.path.exists(os.path.join(root, ".git")):
+    repo = GitRepo.at(root)
+    if repo is None:
         return {"commit": commit} if commit else {}
-    repo = GitRepo(root)
     try:
         head = commit or repo.head()
         url = repo.origin_url()

@@ -104,8 +104,7 @@ def load_configured(pm: pluggy.PluginManager, options: argparse.Namespace) -> No
     when a base is configured), so the listing commands show local checks too."""
     import os
 
-    from modelgate.pipeline.discovery import find_root
-    from modelgate.pipeline.workspace import Options, prepare
+    from modelgate.pipeline.workspace import Options, find_root, prepare
     from modelgate.plugins import load_configured as load
 
     setup = prepare(Options(env=dict(os.environ)), find_root([]))

@@ -9,7 +9,6 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from modelgate.errors import ExitCode, UsageError
-from modelgate.pipeline.discovery import find_root
 
 if TYPE_CHECKING:
     import pluggy
@@ -25,25 +24,25 @@ def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
 def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate.datamodel import config, manifest
     from modelgate.git.repo import GitRepo
-    from modelgate.git.trees import WorkTree
     from modelgate.pipeline import discovery
     from modelgate.pipeline.base import Base, base_ref
     from modelgate.pipeline.ci import in_ci
+    from modelgate.pipeline.workspace import config_folder, find_root, local_config
     from modelgate.registry.diff import diff, render_markdown, render_text
 
     root = find_root([])
-    if not os.path.exists(os.path.join(root, ".git")):
+    repo = GitRepo.at(root)
+    if repo is None:
         raise UsageError("diff needs a git repository")
     if len(options.args) > 2:
         raise UsageError("diff takes at most a REF and a NAME")
-    repo = GitRepo(root)
     try:
-        settings = config.load(WorkTree(root).read, os.environ, {})
+        settings = local_config(root, os.environ)
         ref, name = _ref_and_name(repo, options.args)
         ref = ref or base_ref(None, os.environ, settings.base, ci=in_ci(None, os.environ)) or "HEAD"
         base = Base(repo, ref, root)
         # As `check` does: the base commit's globs select the manifests of both sides.
-        base.globs = config.load(base.tree.read, os.environ, {}).manifests
+        base.globs = config.load(base.tree.read, os.environ, {}, config_folder(base.tree.read, root)).manifests
         found = discovery.discover(root, [], base.globs)
         head = [manifest.load(p, discovery.relpath(root, p), root=root) for p in found.manifests]
         diffs = diff(base.manifests(), head, name)

@@ -6,7 +6,6 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from modelgate.errors import ExitCode, UsageError
-from modelgate.pipeline.discovery import find_root
 
 if TYPE_CHECKING:
     import pluggy
@@ -24,6 +23,7 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate.escaping import terminal as esc
     from modelgate.hashing.digest import Hasher
     from modelgate.pipeline import discovery
+    from modelgate.pipeline.workspace import find_root
 
     root = find_root(options.manifests)
     found = discovery.discover(root, list(options.manifests))

@@ -23,20 +23,18 @@ def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
 
 
 def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
-    from modelgate.datamodel import config
     from modelgate.escaping import terminal as esc
     from modelgate.git.repo import GitRepo
-    from modelgate.git.trees import WorkTree
     from modelgate.pipeline.base import read_history
-    from modelgate.pipeline.discovery import find_root
+    from modelgate.pipeline.workspace import find_root, local_config
     from modelgate.registry.history import state_on, steps
 
-    repo = GitRepo.find(find_root([]))
+    repo = GitRepo.at(find_root([]))
     if repo is None:
         raise UsageError("history needs a git repository")
     if options.at is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", options.at):
         raise UsageError(f"--at {options.at!r}: use YYYY-MM-DD")
-    settings = config.load(WorkTree(repo.root).read, os.environ, {})
+    settings = local_config(repo.root, os.environ)
     try:
         found = steps(read_history(repo, repo.verify(options.ref, "ref"), repo.root, settings.manifests),
                       options.name)

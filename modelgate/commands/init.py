@@ -6,7 +6,6 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from modelgate.errors import ExitCode
-from modelgate.pipeline.discovery import find_root
 
 if TYPE_CHECKING:
     import pluggy
@@ -34,6 +33,7 @@ def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
 def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate.authoring.scaffold import InitRequest, init
     from modelgate.escaping import terminal as esc
+    from modelgate.pipeline.workspace import find_root
 
     request = InitRequest(
         artifacts=options.artifacts, name=options.name, version=options.model_version, stage=options.stage,

@@ -8,7 +8,6 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from modelgate.errors import ExitCode
-from modelgate.pipeline.discovery import find_root
 
 if TYPE_CHECKING:
     import pluggy
@@ -24,6 +23,7 @@ def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
 
 def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate.escaping import terminal as esc
+    from modelgate.pipeline.workspace import find_root
     from modelgate.registry.resolve import Registry
 
     registry = Registry(find_root([]), options.ref, os.environ)

@@ -30,7 +30,8 @@ class Config:
     plugins: tuple[str, ...] = ()
     base: str | None = None
     approvals: dict[str, Any] = field(default_factory=dict)
-    path: str | None = None
+    path: str | None = None  # the config file read, repo-relative
+    folder: str = ""  # its folder: the part of the repository it governs ("" is all of it)
 
 
 def _read(reader: Reader, path: str) -> bytes | None:
@@ -40,21 +41,30 @@ def _read(reader: Reader, path: str) -> bytes | None:
         return None
 
 
-def load(reader: Reader, env: Mapping[str, str], flags: Mapping[str, Any]) -> Config:
-    """Merge the config file, ``env`` and ``flags`` (None values mean "not given")."""
+def load(reader: Reader, env: Mapping[str, str], flags: Mapping[str, Any], folder: str = "") -> Config:
+    """Merge the config file in ``folder`` (repo-relative; "" is the root), ``env`` and
+    ``flags`` (None values mean "not given").
+
+    Paths in a config file are relative to its folder, as a ``.gitignore``'s are: policy
+    files, local plugins and ``manifests`` globs are made repo-relative here, and a config
+    in a subfolder governs the manifests below it (a monorepo's ``ml/.modelgate.yaml``).
+    """
     settings: dict[str, Any] = {}
     path = None
-    yaml_raw = _read(reader, CONFIG_FILE)
-    toml_raw = _read(reader, "pyproject.toml")
-    toml_settings = _from_pyproject(toml_raw) if toml_raw is not None else None
+    yaml_raw = _read(reader, _join(folder, CONFIG_FILE))
+    toml_raw = _read(reader, _join(folder, "pyproject.toml"))
+    toml_settings = _from_pyproject(toml_raw, _join(folder, "pyproject.toml")) if toml_raw is not None else None
     if yaml_raw is not None and toml_settings is not None:
         raise ConfigError(
             f"both {CONFIG_FILE} and [tool.modelgate] in pyproject.toml exist; keep one"
         )
     if yaml_raw is not None:
-        settings, path = _from_yaml(yaml_raw), CONFIG_FILE
+        settings, path = _from_yaml(yaml_raw, _join(folder, CONFIG_FILE)), CONFIG_FILE
     elif toml_settings is not None:
         settings, path = toml_settings, "pyproject.toml"
+    if folder:
+        settings = _from_folder(settings, folder)
+        path = _join(folder, path) if path else None
 
     for key in _LISTS:
         value = env.get(f"MODELGATE_{key.upper()}")
@@ -74,50 +84,78 @@ def load(reader: Reader, env: Mapping[str, str], flags: Mapping[str, Any]) -> Co
         base=settings.get("base", defaults.base),
         approvals=dict(settings.get("approvals", {})),
         path=path,
+        folder=folder,
     )
 
 
-def _from_yaml(raw: bytes) -> dict[str, Any]:
-    doc = strictyaml.parse(raw, CONFIG_FILE)
+def _join(folder: str, name: str) -> str:
+    return f"{folder}/{name}" if folder else name
+
+
+def _from_folder(settings: dict[str, Any], folder: str) -> dict[str, Any]:
+    """The settings of the config file in ``folder`` with their paths made repo-relative."""
+    import posixpath
+
+    found = dict(settings)
+    found["policies"] = [p if p.startswith("builtin:") else posixpath.normpath(_join(folder, p))
+                         for p in settings.get("policies", ["builtin:default"])]
+    found["plugins"] = [posixpath.normpath(_join(folder, p)) if p.endswith(".py") else p
+                        for p in settings.get("plugins", [])]
+    found["manifests"] = [scoped_glob(folder, g) for g in settings.get("manifests", ["**"])]
+    return found
+
+
+def scoped_glob(folder: str, pattern: str) -> str:
+    """A gitignore-style ``pattern`` written in ``folder``, as the same pattern written at the
+    root: one with a ``/`` before its end is anchored at its folder, one without matches at
+    any depth below it (git reads a ``.gitignore`` in a subfolder the same way)."""
+    negate = pattern.startswith("!")
+    body = pattern[1:] if negate else pattern
+    anchored = body == "**" or "/" in body.rstrip("/")  # else it matches at any depth below
+    return ("!" if negate else "") + (f"{folder}/{body.lstrip('/')}" if anchored else f"{folder}/**/{body}")
+
+
+def _from_yaml(raw: bytes, display: str = CONFIG_FILE) -> dict[str, Any]:
+    doc = strictyaml.parse(raw, display)
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
-        raise InputError([Problem(CONFIG_FILE, 1, 1, "config must be a YAML mapping")])
-    problems = _check(data, doc.location, CONFIG_FILE, "")
-    problems += _text_problems(data, (), doc.location, CONFIG_FILE, "")
+        raise InputError([Problem(display, 1, 1, "config must be a YAML mapping")])
+    problems = _check(data, doc.location, display, "")
+    problems += _text_problems(data, (), doc.location, display, "")
     if problems:
         raise InputError(problems)
     return data
 
 
-def _from_pyproject(raw: bytes) -> dict[str, Any] | None:
+def _from_pyproject(raw: bytes, display: str = "pyproject.toml") -> dict[str, Any] | None:
     import tomllib  # here: only repositories with a pyproject.toml pay for it
 
     try:
         text = raw.decode("utf-8")
         table = tomllib.loads(text)
     except UnicodeDecodeError as exc:
-        raise InputError([Problem("pyproject.toml", 1, 1, f"invalid UTF-8 at byte {exc.start}; save the"
+        raise InputError([Problem(display, 1, 1, f"invalid UTF-8 at byte {exc.start}; save the"
                                                           " file as UTF-8")]) from None
     except RecursionError:
-        raise InputError([Problem("pyproject.toml", 1, 1, "nested too deeply")]) from None
+        raise InputError([Problem(display, 1, 1, "nested too deeply")]) from None
     except tomllib.TOMLDecodeError as exc:
         at = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", str(exc), re.S)
         if at is None:
-            raise ConfigError(f"pyproject.toml: {exc}") from None
-        raise InputError([Problem("pyproject.toml", int(at[2]), int(at[3]), f"invalid TOML: {at[1]}")]) from None
+            raise ConfigError(f"{display}: {exc}") from None
+        raise InputError([Problem(display, int(at[2]), int(at[3]), f"invalid TOML: {at[1]}")]) from None
     where = _toml_locations(text)
     tool = table.get("tool")
     if tool is None:
         return None
     if not isinstance(tool, dict):
-        raise InputError([Problem("pyproject.toml", *where(()), "tool must be a table ([tool])")])
+        raise InputError([Problem(display, *where(()), "tool must be a table ([tool])")])
     section = tool.get("modelgate")
     if section is None:
         return None
     if not isinstance(section, dict):
-        raise InputError([Problem("pyproject.toml", *where(()), "[tool.modelgate] must be a table")])
-    problems = _check(section, where, "pyproject.toml", "tool.modelgate.")
-    problems += _text_problems(section, (), where, "pyproject.toml", "tool.modelgate.")
+        raise InputError([Problem(display, *where(()), "[tool.modelgate] must be a table")])
+    problems = _check(section, where, display, "tool.modelgate.")
+    problems += _text_problems(section, (), where, display, "tool.modelgate.")
     if problems:
         raise InputError(problems)
     return section

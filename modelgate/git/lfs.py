@@ -75,11 +75,11 @@ def tracked_by(root: str) -> Callable[[str], bool]:
     path, symlinks followed) ``filter=lfs``: only there is a pointer the file's stand-in.
     Always False outside a git repository. Asked per file: call it for pointer-shaped
     files only (they are few)."""
-    if not os.path.exists(os.path.join(root, ".git")):
-        return lambda path: False
     from modelgate.git.repo import GitRepo  # here: most runs never meet a pointer
 
-    repo = GitRepo(root)
+    repo = GitRepo.at(root)
+    if repo is None:
+        return lambda path: False
     real_root = os.path.realpath(root)
 
     def tracked(path: str) -> bool:

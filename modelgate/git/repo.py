@@ -46,16 +46,9 @@ class GitRepo:
         self._origin: tuple[str | None] | None = None
 
     @staticmethod
-    def find(start: str) -> GitRepo | None:
-        """The repository whose work tree contains ``start``, if any."""
-        path = os.path.abspath(start)
-        while True:
-            if os.path.exists(os.path.join(path, ".git")):
-                return GitRepo(path)
-            parent = os.path.dirname(path)
-            if parent == path:
-                return None
-            path = parent
+    def at(root: str) -> GitRepo | None:
+        """The repository whose top folder is ``root`` (see ``workspace.find_root``), if it is one."""
+        return GitRepo(root) if os.path.exists(os.path.join(root, ".git")) else None
 
     def run(self, *args: str, check: bool = True) -> bytes:
         try:

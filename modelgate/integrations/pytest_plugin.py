@@ -72,9 +72,8 @@ def _session(config: pytest.Config) -> Session:
 def _build(config: pytest.Config) -> Session:
     import contextlib
 
-    from modelgate.pipeline.discovery import find_root
     from modelgate.pipeline.session import open_session
-    from modelgate.pipeline.workspace import Options
+    from modelgate.pipeline.workspace import Options, find_root
     from modelgate.plugins import make_plugin_manager
 
     # pytest's own `-p no:NAME` disables modelgate's plugin NAME too, as `modelgate check -p no:NAME` does.

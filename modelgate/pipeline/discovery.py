@@ -35,23 +35,6 @@ def is_manifest_name(filename: str) -> bool:
     )
 
 
-def find_root(paths: list[str]) -> str:
-    """The repository root: the nearest folder above the paths holding ``.git`` or config."""
-    start = os.path.commonpath([os.path.abspath(p) for p in paths]) if paths else os.getcwd()
-    if not os.path.isdir(start):
-        start = os.path.dirname(start)
-    folder = start
-    while True:
-        if os.path.exists(os.path.join(folder, ".git")) or os.path.isfile(
-            os.path.join(folder, ".modelgate.yaml")
-        ):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return start
-        folder = parent
-
-
 @record
 class Found:
     manifests: tuple[str, ...]  # absolute paths
@@ -129,7 +112,7 @@ def _files_under(root: str, folders: list[str], wanted: Callable[[str], bool]) -
     """Files under ``folders`` whose base name is ``wanted``."""
     if not folders:
         return []
-    repo = GitRepo(root) if os.path.exists(os.path.join(root, ".git")) else None
+    repo = GitRepo.at(root)
     if repo is not None:
         specs = [relpath(root, f) or "." for f in folders]
         listed = repo.work_files(specs)

@@ -134,7 +134,7 @@ class Selector:
         seen = []
         for tree in (*self.before, *self.after):
             try:
-                seen.append(config.load(tree.read, {}, {}))
+                seen.append(config.load(tree.read, {}, {}, self.settings.folder))
             except ModelgateError:
                 return False
         return all(s == seen[0] for s in seen)

@@ -43,11 +43,10 @@ from modelgate.pipeline import discovery, trust
 from modelgate.pipeline.base import Base
 from modelgate.pipeline.ci import in_ci
 from modelgate.pipeline.context import AuditLog, Context
-from modelgate.pipeline.discovery import find_root
 from modelgate.pipeline.paths import ArtifactPathError
 from modelgate.pipeline.rules import RuleSet, load_policies
 from modelgate.pipeline.selection import Selector
-from modelgate.pipeline.workspace import Options, Setup, prepare
+from modelgate.pipeline.workspace import Options, Setup, find_root, prepare
 
 if TYPE_CHECKING:
     import pluggy

@@ -18,7 +18,7 @@ from modelgate.git.trees import Tree
 def edited(settings: config.Config, policies: Iterable[Policy], worktree: Tree, base: Tree) -> list[str]:
     """Repo-relative paths of the trusted files the work tree changes relative to the base."""
     found: list[str] = []
-    mine, theirs = _config(worktree), _config(base)
+    mine, theirs = _config(worktree, settings.folder), _config(base, settings.folder)
     if mine != theirs:
         # Compare settings, not bytes: pyproject.toml changes for many reasons, and only its
         # [tool.modelgate] table governs the gate.
@@ -43,10 +43,10 @@ def notice(path: str) -> str:
             " the edit takes effect after merge")
 
 
-def _config(tree: Tree) -> config.Config | None:
-    """The tree's own settings (no environment, no flags); None when they do not load."""
+def _config(tree: Tree, folder: str) -> config.Config | None:
+    """The tree's own settings in ``folder`` (no environment, no flags); None when they do not load."""
     try:
-        return config.load(tree.read, {}, {})
+        return config.load(tree.read, {}, {}, folder)
     except ModelgateError:
         return None
 

@@ -1,18 +1,23 @@
 """What a run is asked (:class:`Options`) and where it reads from (:class:`Setup`).
 
-:func:`prepare` resolves the base and reads the configuration from the trusted tree: the
-base commit when there is a base, else the work tree.
+The repository's root is found once (:func:`find_root`: git's top folder) and carried in
+the setup. :func:`prepare` resolves the base and reads the configuration from the trusted
+tree: the base commit when there is a base, else the work tree. The configuration that
+governs a run is the nearest one from the paths checked (or the current folder) up to the
+root, so a monorepo's ``ml/.modelgate.yaml`` governs the manifests under ``ml/``; with a
+base, which configuration that is is decided by the base commit too.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from modelgate.datamodel import config
 from modelgate.datamodel.records import record
-from modelgate.errors import UsageError
+from modelgate.errors import ModelgateError, UsageError
 from modelgate.git.repo import GitRepo
 from modelgate.git.trees import Tree, WorkTree
 from modelgate.pipeline.base import Base, choose_base
@@ -39,6 +44,66 @@ class Options:
     overlay: Mapping[str, bytes] = field(default_factory=dict)
 
 
+def find_root(paths: Sequence[str] = ()) -> str:
+    """The repository's top folder for ``paths`` (default: the current folder), as git says
+    (``rev-parse --show-toplevel``); outside git, the nearest folder above them holding a
+    ``.modelgate.yaml``, else their folder."""
+    start = _start(paths)
+    try:
+        proc = subprocess.run(["git", "-C", start, "rev-parse", "--show-toplevel"], capture_output=True,
+                              stdin=subprocess.DEVNULL, check=False)
+    except OSError:  # no git: not a repository as far as modelgate can tell
+        proc = None
+    if proc is not None and proc.returncode == 0 and proc.stdout.strip():
+        return os.path.normpath(proc.stdout.decode("utf-8", "surrogateescape").strip())
+    folder = start
+    while not os.path.isfile(os.path.join(folder, config.CONFIG_FILE)):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return start
+        folder = parent
+    return folder
+
+
+def _start(paths: Sequence[str]) -> str:
+    start = os.path.commonpath([os.path.abspath(p) for p in paths]) if paths else os.getcwd()
+    return start if os.path.isdir(start) else os.path.dirname(start)
+
+
+def config_folder(read: Callable[[str], bytes], root: str, paths: Sequence[str] = ()) -> str:
+    """The repo-relative folder of the configuration that governs ``paths`` (default: the
+    current folder): the nearest folder from them up to ``root`` where ``read`` (the trusted
+    tree) finds a ``.modelgate.yaml`` or a ``pyproject.toml`` with a ``[tool.modelgate]``
+    table; "" for the root itself."""
+    rel = os.path.relpath(_start(paths), root).replace(os.sep, "/")
+    parts = [] if rel == "." or rel == ".." or rel.startswith("../") else rel.split("/")
+    for size in range(len(parts), 0, -1):
+        folder = "/".join(parts[:size])
+        if _holds_config(read, folder):
+            return folder
+    return ""
+
+
+def _holds_config(read: Callable[[str], bytes], folder: str) -> bool:
+    for name in (config.CONFIG_FILE, "pyproject.toml"):
+        try:
+            raw = read(f"{folder}/{name}")
+        except FileNotFoundError:
+            continue
+        except ModelgateError:
+            return True  # there, but refused (a link out, too large): loading it says why
+        if name == config.CONFIG_FILE or b"modelgate" in raw:
+            return True
+    return False
+
+
+def local_config(root: str, env: Mapping[str, str], paths: Sequence[str] = ()) -> config.Config:
+    """The work tree's configuration for ``paths``: for commands that read the work tree as
+    it stands (``history``, ``diff``, ``list``, ``promote``'s choice of a base)."""
+    read = WorkTree(root).read
+    return config.load(read, env, {}, config_folder(read, root, paths))
+
+
 @dataclass
 class Setup:
     """Where this run reads from: the repository, the verified base, and the trusted tree
@@ -56,26 +121,41 @@ class Setup:
 
 
 def prepare(options: Options, root: str) -> Setup:
-    """Resolve the base and read the configuration from the trusted tree."""
-    git = GitRepo(root) if os.path.exists(os.path.join(root, ".git")) else None
+    """Resolve the base and read the configuration from the trusted tree; the git process
+    it may have started is closed when it fails."""
+    git = GitRepo.at(root)
+    try:
+        return _prepare(options, root, git)
+    except BaseException:
+        if git is not None:
+            git.close()
+        raise
+
+
+def _prepare(options: Options, root: str, git: GitRepo | None) -> Setup:
     worktree = WorkTree(root)
     flags = {"policies": list(options.policies) if options.policies else None}
+
+    def settings(read: Callable[[str], bytes]) -> config.Config:
+        return config.load(read, options.env, flags, config_folder(read, root, options.paths))
+
     if in_ci(options.ci, options.env):
         # The work tree is the change under review: its config `base` must not say what it
         # is compared with, and nothing of it is read before the base is known.
         local = None
         choice = choose_base(options.base, options.env, None, ci=True)
     else:
-        local = config.load(worktree.read, options.env, flags)
+        local = settings(worktree.read)
         choice = choose_base(options.base, options.env, local.base, ci=False)
     if choice.ref is None:
-        return Setup(root, git, None, worktree, local or config.load(worktree.read, options.env, flags))
+        return Setup(root, git, None, worktree, local or settings(worktree.read))
     if git is None:
         raise UsageError(f"a base ({choice.ref}) needs a git repository; {root} is not one")
     base = Base(git, choice.ref, root)
     base.branch = choice.branch
-    # Everything that decides what is checked comes from the base commit, the manifest
-    # globs included: a change's own `manifests:` must not hide a base manifest it deletes.
-    trusted = config.load(base.tree.read, options.env, flags)
+    # Everything that decides what is checked comes from the base commit: which config file
+    # governs and the manifest globs included (a change's own `manifests:`, or a config it
+    # adds in a subfolder, must not hide a base manifest it deletes).
+    trusted = settings(base.tree.read)
     base.globs = trusted.manifests
     return Setup(root, git, base, base.tree, trusted)

@@ -76,22 +76,24 @@ class Registry:
         self.docs = self._read(ref, env or {})
 
     def _read(self, ref: str | None, env: Mapping[str, str]) -> list[ManifestDoc]:
-        from modelgate.git.trees import WorkTree
 
         if ref is None:
-            settings = config.load(WorkTree(self.root).read, env, {})
+            from modelgate.pipeline.workspace import local_config
+
+            settings = local_config(self.root, env)
             found = discovery.discover(self.root, [], settings.manifests)
             return [manifest.load(p, discovery.relpath(self.root, p), root=self.root) for p in found.manifests]
         from modelgate.git.repo import GitRepo
         from modelgate.git.trees import CommitTree
+        from modelgate.pipeline.workspace import config_folder
 
-        if not os.path.exists(os.path.join(self.root, ".git")):
+        repo = GitRepo.at(self.root)
+        if repo is None:
             raise UsageError(f"--ref {ref}: {self.root} is not a git repository")
-        repo = GitRepo(self.root)
         try:
             self.commit = repo.verify(ref, "ref")
             tree = CommitTree(repo, self.commit)
-            settings = config.load(tree.read, env, {})
+            settings = config.load(tree.read, env, {}, config_folder(tree.read, self.root))
             docs = []
             for path, sha in sorted(tree.blobs.items()):
                 if discovery.is_selected_manifest(path, settings.manifests):
@@ -215,14 +217,15 @@ def verify_artifacts(entry: Resolved, root: str) -> Resolved:
 
 def _cache(root: str) -> Any:
     """The clone's hash cache, so re-verifying an unchanged 10 GB file costs a stat (never in CI)."""
+    from modelgate.git.repo import GitRepo
     from modelgate.pipeline.ci import in_ci
 
-    if in_ci(None, os.environ) or not os.path.exists(os.path.join(root, ".git")):
+    repo = None if in_ci(None, os.environ) else GitRepo.at(root)
+    if repo is None:
         return None
-    from modelgate.git.repo import GitRepo
     from modelgate.hashing.cache import HashCache
 
-    return HashCache(os.path.join(GitRepo(root).common_dir(), "modelgate", "hashes.sqlite"))
+    return HashCache(os.path.join(repo.common_dir(), "modelgate", "hashes.sqlite"))
 
 
 def resolve(name: str, stage: str | None = None, version: str | None = None, alias: str | None = None, *,
@@ -234,6 +237,8 @@ def resolve(name: str, stage: str | None = None, version: str | None = None, ali
     re-hash the artifacts on disk first. Raises ``modelgate.errors.RegistryError`` when
     there is no single answer or the files do not verify.
     """
-    where = discovery.find_root([os.fspath(root)] if root is not None else [])
+    from modelgate.pipeline.workspace import find_root
+
+    where = find_root([os.fspath(root)] if root is not None else [])
     entry = Registry(where, ref, os.environ).resolve(name, stage=stage, version=version, alias=alias)
     return verify_artifacts(entry, where) if verify else entry
