@@ -82,8 +82,12 @@ def test_check_and_list_select_by_the_same_rules(repo: Repo) -> None:
 def test_base_side_selects_by_the_same_rules(repo: Repo) -> None:
     _layout(repo)
     repo.commit("models")
-    base = Base(GitRepo(str(repo.root)), "HEAD", str(repo.root), ("models/*/modelgate.yaml",))
-    assert [doc.path for doc in base.manifests()] == ["models/a/modelgate.yaml"]
+    git = GitRepo(str(repo.root))
+    try:
+        base = Base(git, "HEAD", str(repo.root), ("models/*/modelgate.yaml",))
+        assert [doc.path for doc in base.manifests()] == ["models/a/modelgate.yaml"]
+    finally:
+        git.close()  # its cat-file process: another test counts them
 
 
 def test_a_bad_pattern_in_the_config_names_its_line(repo: Repo) -> None:

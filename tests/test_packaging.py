@@ -104,8 +104,8 @@ def test_wheel_ships_the_policy_packs_schemas_and_typing_marker(dist: Path) -> N
         names = set(wheel.namelist())
     policies = {f"modelgate/policies/{p.name}" for p in importlib.resources.files("modelgate.policies").iterdir()
                 if p.name.endswith(".yaml")}
-    schemas = {f"modelgate/schemas/{p.name}" for p in importlib.resources.files("modelgate.datamodel.schemas").iterdir()
-               if p.name.endswith(".json")}
+    schemas = {f"modelgate/datamodel/schemas/{p.name}"
+               for p in importlib.resources.files("modelgate.datamodel.schemas").iterdir() if p.name.endswith(".json")}
     assert "modelgate/policies/default.yaml" in policies and "modelgate/datamodel/schemas/manifest.json" in schemas
     assert policies | schemas | {"modelgate/py.typed"} <= names
     assert {n.split("/")[0] for n in names} == {"modelgate", f"modelgate-{modelgate.__version__}.dist-info"}

@@ -46,8 +46,9 @@ class Options:
 
 def find_root(paths: Sequence[str] = ()) -> str:
     """The repository's top folder for ``paths`` (default: the current folder), as git says
-    (``rev-parse --show-toplevel``); outside git, the nearest folder above them holding a
-    ``.modelgate.yaml``, else their folder."""
+    (``rev-parse --show-toplevel``); where git gives none (a path inside ``.git`` itself),
+    the nearest folder above holding ``.git``; outside git, the nearest folder above them
+    holding a ``.modelgate.yaml``, else their folder."""
     start = _start(paths)
     try:
         proc = subprocess.run(["git", "-C", start, "rev-parse", "--show-toplevel"], capture_output=True,
@@ -56,13 +57,16 @@ def find_root(paths: Sequence[str] = ()) -> str:
         proc = None
     if proc is not None and proc.returncode == 0 and proc.stdout.strip():
         return os.path.normpath(proc.stdout.decode("utf-8", "surrogateescape").strip())
-    folder = start
-    while not os.path.isfile(os.path.join(folder, config.CONFIG_FILE)):
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return start
-        folder = parent
-    return folder
+    for marker in (".git", config.CONFIG_FILE):
+        folder = start
+        while True:
+            if os.path.exists(os.path.join(folder, marker)):
+                return folder
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+    return start
 
 
 def _start(paths: Sequence[str]) -> str:
@@ -77,6 +81,8 @@ def config_folder(read: Callable[[str], bytes], root: str, paths: Sequence[str] 
     table; "" for the root itself."""
     rel = os.path.relpath(_start(paths), root).replace(os.sep, "/")
     parts = [] if rel == "." or rel == ".." or rel.startswith("../") else rel.split("/")
+    if any(part.lower() == ".git" for part in parts):  # no configuration lives in git's own folder
+        parts = parts[:[part.lower() for part in parts].index(".git")]
     for size in range(len(parts), 0, -1):
         folder = "/".join(parts[:size])
         if _holds_config(read, folder):
