@@ -195,9 +195,9 @@ def plugin_version(plugin: Any) -> str:
         from modelgate import __version__
 
         return __version__
-    try:
-        from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return version(module)
     except (PackageNotFoundError, ValueError):
         try:

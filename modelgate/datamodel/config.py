@@ -184,10 +184,11 @@ def _check(data: dict[str, Any], where: Callable[[tuple[str, ...]], tuple[int, i
             problems.append(Problem(path, line, column, f"{prefix}{bad}"))
         elif key == "base" and not (isinstance(value, str) and value):
             problems.append(Problem(path, line, column, f"{prefix}base must be a string (a git ref)"))
-        elif key == "approvals" and not isinstance(value, dict):
-            problems.append(Problem(path, line, column, f"{prefix}approvals must be a mapping"))
         elif key == "approvals":
-            problems += _check_approvals(value, where, path, prefix)
+            if isinstance(value, dict):
+                problems += _check_approvals(value, where, path, prefix)
+            else:
+                problems.append(Problem(path, line, column, f"{prefix}approvals must be a mapping"))
     return problems
 
 

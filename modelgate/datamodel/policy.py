@@ -168,7 +168,7 @@ class PolicyLoader:
     def __init__(self, reader: Reader, source: Literal["base", "worktree"], verdicts: Verdicts | None = None
                  ) -> None:
         self.reader = reader
-        self.source = source
+        self.source: Literal["base", "worktree"] = source
         self.verdicts = verdicts
 
     def load(self, ref: str, referrer: str | None = None) -> Policy:

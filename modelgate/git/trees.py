@@ -22,9 +22,11 @@ class Tree(Protocol):
 
     def read(self, rel: str) -> bytes:
         """The file's bytes (at most 1 MiB); FileNotFoundError when absent."""
+        ...
 
     def files_in(self, rel: str) -> list[str] | None:
         """Repo-relative paths of the files directly in folder ``rel``; None if no such folder."""
+        ...
 
 
 class WorkTree:

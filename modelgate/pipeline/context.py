@@ -144,6 +144,7 @@ class Context:
         key = file or json.dumps(schema, sort_keys=True)
         if key not in self._memo.validators:
             import jsonschema
+            from jsonschema.validators import validator_for
 
             from modelgate.errors import ConfigError
 
@@ -157,7 +158,7 @@ class Context:
                 except RecursionError:
                     raise ConfigError(f"schema file {file}: nested too deeply") from None
             assert schema is not None
-            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+            cls = validator_for(schema, default=jsonschema.Draft202012Validator)
             try:
                 cls.check_schema(schema)
             except RecursionError:
