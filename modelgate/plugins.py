@@ -72,9 +72,9 @@ def make_plugin_manager(disabled: Iterable[str] = (), autoload: bool | None = No
 
 
 def _load_entry_points(pm: pluggy.PluginManager, disabled: set[str]) -> None:
-    from importlib.metadata import entry_points
+    from modelgate.entrypoints import entry_points  # not importlib.metadata: see there
 
-    for ep in entry_points(group=GROUP):
+    for ep in entry_points(GROUP):
         if ep.name in disabled or pm.get_plugin(ep.name) is not None:
             continue
         _register_entry_point(pm, ep)
@@ -115,9 +115,9 @@ def load_configured(pm: pluggy.PluginManager, names: Iterable[str], tree: Tree, 
         if name.endswith(".py"):
             _register(pm, _module_from(tree, name), name)
             continue
-        from importlib.metadata import entry_points
+        from modelgate.entrypoints import entry_points
 
-        found = [ep for ep in entry_points(group=GROUP) if ep.name == name]
+        found = [ep for ep in entry_points(GROUP) if ep.name == name]
         if not found:
             raise PluginError(f"config plugins: no installed plugin named {name!r} (entry-point group {GROUP!r})")
         _register_entry_point(pm, found[0])
