@@ -87,6 +87,16 @@ def test_k_selection_x_and_junit(models: pytest.Pytester) -> None:
     assert sum(case.find("failure") is not None for case in ET.parse(junit).iter("testcase")) == 1
 
 
+def test_k_selects_by_check_name_as_by_id(models: pytest.Pytester) -> None:
+    by_name = models.runpytest("--modelgate", "-k", "artifact-hash", "--collect-only", "-q", "-p", "no:cacheprovider")
+    by_id = models.runpytest("--modelgate", "-k", "MG102", "--collect-only", "-q", "-p", "no:cacheprovider")
+    selected = [line for line in by_name.outlines if "::" in line]
+    assert selected == ["good/modelgate.yaml::MG102", "weak/modelgate.yaml::MG102"]
+    assert selected == [line for line in by_id.outlines if "::" in line]
+    result = models.runpytest("--modelgate", "-k", "metric-threshold and not f1", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)  # MG301[auc] of both manifests; weak's fails
+
+
 def test_ini_option_enables_collection(models: pytest.Pytester) -> None:
     models.makeini("[pytest]\nmodelgate = true\n")
     result = models.runpytest("-k", "MG102", "-p", "no:cacheprovider")

@@ -47,9 +47,9 @@ def test_diff_of_one_model_as_markdown_and_json(repo: Repo) -> None:
     assert markdown.stdout == (
         "### Model changes against main\n"
         "\n"
-        "#### churn\\@1\\.0\\.0 (changed)\n"
+        "#### `churn@1.0.0` (changed)\n"
         "\n"
-        "Manifest: models/churn/modelgate\\.yaml\n"
+        "Manifest: `models/churn/modelgate.yaml`\n"
         "\n"
         "| field | base | head | change |\n"
         "|---|---|---|---|\n"

@@ -86,6 +86,7 @@ class Check:
     argnames: tuple[str, ...] = ()  # what the function asks for, read once at declaration
     digests: tuple[str, ...] = ()  # digests it takes of each artifact ("sha256", "md5"): hashed ahead, in one read
     provider_param: str | None = None  # the params field that names an approvals provider
+    help_uri: str | None = None  # where the check is documented (SARIF's helpUri)
     plugin: str = ""
 
     @property
@@ -115,6 +116,7 @@ def check(
     scope: Scope = "manifest",
     digests: list[str] | tuple[str, ...] = (),
     provider_param: str | None = None,
+    help_uri: str | None = None,
 ) -> Callable[[Callable[..., Any]], Check]:
     """Declare a check.
 
@@ -133,6 +135,9 @@ def check(
     digest asked for from one read of each file, and ``context.digest`` answers from that.
     ``provider_param``: the field of ``params`` that names an approvals provider; a rule naming
     a provider that no plugin implements is then a configuration error (exit 4).
+    ``help_uri``: the page that documents the check (SARIF viewers link it). Without it, a
+    plugin module's ``MODELGATE_DOCS`` (a page with one section per check) is used, with the
+    section's anchor: ``#acme001-model-card-linked``.
     """
     if not _ID.match(id):
         raise ValueError(f"check id {id!r} must look like MG301 or ACME001")
@@ -155,6 +160,7 @@ def check(
         return Check(
             id, name, func, tuple(stages) if stages is not None else None, severity,
             needs_rule, required, waivable, hint, params, scope, argnames, tuple(digests), provider_param,
+            help_uri,
         )
 
     return decorate

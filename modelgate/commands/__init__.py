@@ -34,6 +34,7 @@ COMMANDS = {
     "list": "list",
     "export": "export",
     "audit": "audit",
+    "completion": "completion",
     "version": "version",
 }
 

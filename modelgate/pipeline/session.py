@@ -127,7 +127,11 @@ class Session:
         )
 
     def end(self) -> None:
-        """Close the hash cache; safe after a :meth:`begin` that failed half-way."""
+        """Close the hash cache and clear the progress bars; safe after a :meth:`begin`
+        that failed half-way, and on Ctrl-C (a bar left standing would hide the message
+        under it, and the terminal's cursor with it)."""
+        if self._hashes is not None and isinstance(self._hashes.progress, ProgressBars):
+            self._hashes.progress.close()
         if self._hashes is not None and self._hashes.cache is not None:
             self._hashes.cache.close()
 
@@ -163,7 +167,7 @@ class Session:
         """The results of one check under one rule on one manifest, waivers applied."""
         severity = rule.severity or check.severity
         results = []
-        label = doc.label
+        label, rule_label = doc.label, rule.label
         for finding in self._call(check, doc, policy, rule, base_doc, removed):
             if finding.position is None and finding.at is None:
                 where = self._top_of(doc)
@@ -172,7 +176,7 @@ class Session:
                 where = Loc(doc.path, line, column)
             hint = finding.hint or (check.hint if finding.outcome == "failed" else None)
             result = Result(check.id, check.name, finding.outcome, severity, doc.path, label, finding.message,
-                            where, None, hint, finding.reason)
+                            where, None, hint, finding.reason, rule_label)
             results.append(self._waive(result, check, doc, policy) if finding.outcome == "failed" else result)
         return results
 
@@ -466,6 +470,6 @@ CI_VARIABLES = ("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GIT
 def check_infos(checks: Iterable[Check], results: Iterable[Result]) -> tuple[CheckInfo, ...]:
     ran = {r.check for r in results}
     return tuple(
-        CheckInfo(c.id, c.name, c.summary, c.explain, c.hint, c.severity, c.plugin)
+        CheckInfo(c.id, c.name, c.summary, c.explain, c.hint, c.severity, c.plugin, c.help_uri)
         for c in sorted(checks, key=lambda c: c.id) if c.id in ran
     )

@@ -2,7 +2,8 @@
 
 Verdict, one row per model with its stage move, the metric comparison base vs head (the
 "compare versions" dashboard), failures with hints, waivers and notices. Every string
-from a manifest goes through ``escaping.markdown``. Capped below GitHub's 1 MiB step
+from a manifest goes through ``escaping.markdown`` (text) or ``escaping.code`` (names,
+versions, paths: shown as code, so that copying ``name@version`` gives exactly that). Capped below GitHub's 1 MiB step
 summary limit; the full report stays in the other report files.
 """
 
@@ -12,6 +13,7 @@ import argparse
 from typing import TextIO
 
 from modelgate.datamodel.results import ManifestInfo, MetricRow, Result, Summary
+from modelgate.escaping import code
 from modelgate.escaping import markdown as md
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter, ReportRequest
@@ -46,7 +48,7 @@ def render(summary: Summary) -> str:
         for r in failures:
             kind = " (warning)" if r.is_warning else (" (crashed)" if r.outcome == "error" else "")
             where = f"{r.location.path}:{r.location.line}:{r.location.column}"
-            lines.append(f"- **{md(r.check)} {md(r.name)}**{kind} · {md(r.model)} · {md(where)}\\")
+            lines.append(f"- **{md(r.check)} {md(r.name)}**{kind} · {code(r.model)} · {code(where)}\\")
             lines.append(f"  {md(r.message)}" + (f"\\\n  _hint:_ {md(r.hint)}" if r.hint else ""))
         lines.append("")
     waived = [r for r in summary.results if r.outcome == "waived" and r.waiver]
@@ -54,7 +56,7 @@ def render(summary: Summary) -> str:
         lines += ["### Waived", ""]
         for r in waived:
             assert r.waiver is not None
-            lines.append(f"- **{md(r.check)} {md(r.name)}** · {md(r.model)}: {md(r.message)}\\")
+            lines.append(f"- **{md(r.check)} {md(r.name)}** · {code(r.model)}: {md(r.message)}\\")
             lines.append(f"  waived until {md(r.waiver.expires)} by {md(r.waiver.owner)}: {md(r.waiver.reason)}")
         lines.append("")
     if summary.notices:
@@ -68,8 +70,9 @@ def _model_row(info: ManifestInfo, results: list[Result]) -> str:
         stage = f"{md(info.base_stage)} → {stage}"
     failed = sum(r.fails or r.is_warning for r in results)
     status = f"❌ {failed} failed" if failed else "✅ passed"
-    name = md(info.name) if info.name else md(info.path)
-    return f"| {name} | {md(info.version or '?')} | {stage} | {status} |"
+    # An invalid manifest has no name or version to show: its path says which file it is.
+    name = code(info.name) if info.name else code(info.path)
+    return f"| {name} | {code(info.version) if info.version else '?'} | {stage} | {status} |"
 
 
 def _metric_row(info: ManifestInfo, row: MetricRow) -> str:
@@ -87,7 +90,7 @@ def _metric_row(info: ManifestInfo, row: MetricRow) -> str:
             better = diff > 0 if row.goal == "maximize" else diff < 0
             mark = "🟢 better" if better else "🔴 worse"
     goal = f" ({row.goal})" if row.goal else ""
-    model = md(f"{info.name}@{info.version}")
+    model = code(f"{info.name}@{info.version}")
     values = f"{shown(row.base_value)} | {shown(row.value)} | {delta} {arrow}"
     return f"| {model} | {md(row.name)}{goal} | {values} | {mark} |"
 
@@ -107,7 +110,7 @@ def write(summary: Summary, stream: TextIO) -> None:
 @hookimpl
 def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markdown", metavar="FILE", dest="markdown_report",
-                        help="write the Markdown report (the pull-request summary) to FILE")
+                        help="write the Markdown report (the pull-request summary) to FILE (`-`: standard output)")
 
 
 @hookimpl
