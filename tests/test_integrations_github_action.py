@@ -77,9 +77,12 @@ def pull_request_event(base: str) -> dict[str, Any]:
 
 
 def _input(value: str, inputs: dict[str, str]) -> str:
-    """What the runner puts in the step's environment for ``${{ inputs.NAME }}``."""
+    """What the runner puts in the step's environment for ``${{ inputs.NAME }}``, and for
+    setup-python's ``python-path`` output (the interpreter modelgate was installed into)."""
+    if value == "${{ steps.python.outputs.python-path }}":
+        return sys.executable
     match = re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", value)
-    assert match, f"the gate step's environment holds only inputs, not {value!r}"
+    assert match, f"the gate step's environment holds only inputs and the Python, not {value!r}"
     name = match.group(1)
     default = ACTION["inputs"][name].get("default", "")
     return inputs.get(name, "ghs_workflow_token" if default == "${{ github.token }}" else default)
@@ -98,9 +101,7 @@ def _run_action(clone: Path, tmp_path: Path, event_name: str = "pull_request", e
                                                   capture_output=True, text=True).stdout[:40] or "0" * 40)
     env = {**os.environ, "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_OUTPUT": str(output),
            "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(temp), "GITHUB_REPOSITORY": "acme/models",
-           "GITHUB_RUN_ID": "7", "GITHUB_EVENT_NAME": event_name, "GITHUB_WORKSPACE": str(clone),
-           # `python` is the interpreter the action installed modelgate into (setup-python's).
-           "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
+           "GITHUB_RUN_ID": "7", "GITHUB_EVENT_NAME": event_name, "GITHUB_WORKSPACE": str(clone)}
     if event is not None:
         (tmp_path / "event.json").write_text(event if isinstance(event, str) else json.dumps(event))
         env["GITHUB_EVENT_PATH"] = str(tmp_path / "event.json")
@@ -129,7 +130,7 @@ def test_failing_promotion_end_to_end(repo: Repo, tmp_path: Path) -> None:
     assert "is not in this shallow clone" not in log
     assert "::error file=m/modelgate.yaml" in log
     assert "## modelgate: ❌ fail" in summary
-    assert "| fraud\\-detector@\u200b1\\.0\\.0 | auc (maximize) | 0.93 | 0.8 | -0.13 ↓ | 🔴 worse |" in summary
+    assert "| `fraud-detector@1.0.0` | auc (maximize) | 0.93 | 0.8 | -0.13 ↓ | 🔴 worse |" in summary
     assert "**MG405 promotion\\-immutable**" in summary
     assert "### Audit record" in summary
     assert len(re.findall("ghadelimiter_", (tmp_path / "output").read_text())) == 8  # 4 outputs, 2 delimiters each
@@ -167,9 +168,10 @@ def test_unknown_fail_on_is_a_usage_error_with_outputs(tmp_path: Path) -> None:
 def test_every_python_the_action_runs_is_isolated_from_the_checkout() -> None:
     """The steps run in the checkout of the change: each Python must be started with -I."""
     runs = [step["run"] for step in ACTION["runs"]["steps"] if "run" in step]
-    calls = [line.strip() for run in runs for line in run.splitlines() if re.search(r"\bpython3?\b", line)]
-    assert len(calls) == 2, calls  # pip install, and the gate
-    assert all(re.match(r"python -I -m [\w.]+( |$)", call) for call in calls), calls
+    calls = [line.strip() for run in runs for line in run.splitlines() if re.search(r"(?i)\bpython3?\b|_PYTHON\b", line)
+             and "PYTHON*" not in line]
+    assert len(calls) == 2, calls  # pip install, and the gate: setup-python's interpreter, by its path
+    assert all(re.match(r'"\$MODELGATE_PYTHON" -I -m [\w.]+( |$)', call) for call in calls), calls
     action = REPO / "modelgate" / "integrations" / "github_action.py"
     assert re.search(r"PYTHON = \[sys\.executable, \"-I\"\]", action.read_text())
 
@@ -186,7 +188,8 @@ def test_the_install_step_runs_pip_outside_the_checkout_without_python_variables
     (bin_dir / "python").write_text(f"#!/bin/sh\n{{ pwd; echo \"$@\"; env; }} > {record}\n")
     (bin_dir / "python").chmod(0o755)
     (tmp_path / "install.sh").write_text(install["run"])
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "RUNNER_TEMP": str(temp),
+    assert install["env"]["MODELGATE_PYTHON"] == "${{ steps.python.outputs.python-path }}"
+    env = {**os.environ, "MODELGATE_PYTHON": str(bin_dir / "python"), "RUNNER_TEMP": str(temp),
            "GITHUB_ACTION_PATH": str(REPO), "PYTHONPATH": str(checkout), "PYTHONSTARTUP": str(checkout / "x.py"),
            "PYTHONHOME": str(checkout)}
     subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(tmp_path / "install.sh")],
