@@ -279,3 +279,123 @@ def test_shallow_clone_with_the_base_but_not_the_fork_point_names_the_fix(repo: 
         "no merge-base between the base and HEAD in this shallow clone; fetch more history:"
         " `git fetch --unshallow` (actions/checkout: `fetch-depth: 0`)"
     )
+
+
+# -- the git commands messages suggest work when pasted ---------------------------------
+
+import ast  # noqa: E402
+import re  # noqa: E402
+import shlex  # noqa: E402
+import shutil  # noqa: E402
+
+from tests.conftest import MODELGATE, REPO  # noqa: E402
+
+SUGGESTED = re.compile(r"`(git [^`]*)`")
+
+
+def _suggested(text: str) -> list[str]:
+    return SUGGESTED.findall(text)
+
+
+def _upstream_and_shallow_clone(repo: Repo, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An upstream with main, a branch and an annotated tag, and the depth-1, single-branch
+    clone of main that actions/checkout makes."""
+    repo.manifest("m")
+    first = repo.commit("one")
+    repo.git("tag", "-a", "v1", "-m", "release")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("feature.txt", "x")
+    repo.commit("feature")
+    repo.git("checkout", "-q", "main")
+    repo.write("f.txt", "2")
+    second = repo.commit("two")
+    repo.write("f.txt", "3")
+    repo.commit("three")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--no-tags", f"file://{repo.root}", str(clone)], check=True)
+    return {"first": first, "second": second}, clone
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("base", ["sha", "origin/feature", "feature", "v1", "HEAD~2"])
+def test_every_git_command_a_shallow_clone_message_suggests_is_accepted(repo: Repo, tmp_path: Path,
+                                                                        base: str) -> None:
+    """`check --base B` in a shallow clone that lacks B: each git command the message
+    suggests, pasted into a copy of the clone, is accepted by git; following the last one (and
+    comparing with the name the message says to use) leads, within a few rounds, to a run
+    that is no longer a usage error."""
+    commits, clone = _upstream_and_shallow_clone(repo, tmp_path)
+    base = commits["second"] if base == "sha" else base
+    for attempt in range(4):
+        proc = _run(MODELGATE, "check", "--base", base, cwd=clone)
+        if proc.returncode != 4:
+            break
+        commands = _suggested(proc.stderr)
+        assert commands, proc.stderr
+        for index, command in enumerate(commands):
+            copy = tmp_path / f"try-{attempt}-{index}"
+            shutil.copytree(clone, copy, symlinks=True)
+            pasted = _run(*shlex.split(command), cwd=copy)
+            assert pasted.returncode == 0, f"{command!r} from {proc.stderr!r}: {pasted.stderr}"
+        assert _run(*shlex.split(commands[-1]), cwd=clone).returncode == 0
+        then = re.search(r"then compare with `([^`]+)`", proc.stderr)
+        base = then.group(1) if then else base
+    assert proc.returncode in (0, 1), proc.stderr
+
+
+def test_the_shallow_clone_message_names_the_refspec_git_needs(repo: Repo, tmp_path: Path) -> None:
+    """What broke before: `git fetch origin origin/main`, which git refuses (there is no
+    remote ref `origin/main`); a single-branch clone's `git fetch origin feature` updates no
+    `origin/feature` either."""
+    _commits, clone = _upstream_and_shallow_clone(repo, tmp_path)
+    git = GitRepo(str(clone))
+    with pytest.raises(GitError) as caught:
+        git.verify("origin/feature")
+    assert str(caught.value) == ("base 'origin/feature' is not in this shallow clone; fetch it:"
+                                 " `git fetch origin refs/heads/feature:refs/remotes/origin/feature`")
+    assert git.fetch_command("feature") == ("git fetch origin feature:refs/remotes/origin/feature", "origin/feature")
+    # Nothing a shell would read differently, nothing git would read as an option, nothing
+    # that is no ref name: such a ref gets no fetch to paste.
+    for ref in ("-x", "a b", "$(id)", "a..b", "HEAD~2", "main@{u}", "origin"):
+        assert git.fetch_command(ref) is None, ref
+
+
+def _messages_in_the_source() -> dict[str, list[str]]:
+    """Every backticked `git ...` in a string of modelgate's code (f-strings with `{}` for
+    their fields), docstrings aside: what a message can suggest."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((REPO / "modelgate").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                text = node.value
+            elif isinstance(node, ast.JoinedStr):
+                text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+            else:
+                continue
+            for command in _suggested(text):
+                found.setdefault(command, []).append(f"{path.relative_to(REPO)}:{node.lineno}")
+    return found
+
+
+# The fixed commands messages suggest; commands with a ref in them are made by
+# GitRepo.fetch_command and run by the test above.
+NEEDS_LFS = {"git lfs pull", "git lfs track"}
+FIXED = {"git fetch --unshallow", "git fetch", *NEEDS_LFS}
+
+
+def test_every_fixed_git_command_in_a_message_is_accepted(repo: Repo, tmp_path: Path) -> None:
+    found = _messages_in_the_source()
+    assert set(found) == FIXED, f"a message suggests a git command this test does not run: {found}"
+    _commits, clone = _upstream_and_shallow_clone(repo, tmp_path)
+    for command in sorted(FIXED):
+        if command in NEEDS_LFS and shutil.which("git-lfs") is None:
+            continue  # git-lfs is not installed here (CI installs it)
+        pasted = _run(*shlex.split(command), cwd=clone)
+        assert pasted.returncode == 0, f"{command!r} ({found[command]}): {pasted.stderr}"
