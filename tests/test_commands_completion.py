@@ -29,7 +29,7 @@ def _bash_completes(script: Path, *words: str) -> list[str]:
              "function=$(sed -n 's/.*-F \\([^ ]*\\) .*/\\1/p' <<< \"$spec\")\n"
              f"COMP_WORDS=(modelgate {' '.join(words)}); COMP_CWORD={len(words)}\n"
              f"COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}\n"
-             f"\"$function\" modelgate '{words[-1]}' '{(('modelgate',) + words)[-2]}'\n"
+             f"\"$function\" modelgate '{words[-1]}' '{(('modelgate', *words))[-2]}'\n"
              "printf '%s\\n' \"${COMPREPLY[@]}\"\n")
     proc = subprocess.run(["bash", "--noprofile", "--norc", "-c", probe], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

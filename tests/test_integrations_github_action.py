@@ -26,9 +26,7 @@ def test_action_metadata_is_valid() -> None:
 
 
 def test_workflows_in_repo_and_readme_are_valid(tmp_path: Path) -> None:
-    readme = (REPO / "README.md").read_text()
-    blocks = re.findall(r"```yaml\n(# \.github/workflows/.+?)```", readme, re.S)
-    assert blocks, "README must show a complete workflow"
+    blocks = _readme_workflows()
     files = [REPO / ".github" / "workflows" / "ci.yml"]
     for index, block in enumerate(blocks):
         files.append(tmp_path / f"wf{index}.yml")
@@ -39,6 +37,112 @@ def test_workflows_in_repo_and_readme_are_valid(tmp_path: Path) -> None:
     workflow = yaml.safe_load(blocks[0])
     assert workflow["permissions"] == {"contents": "read", "pull-requests": "read"}
     assert set(workflow[True]) == {"pull_request", "pull_request_review"}  # YAML 1.1 reads `on` as True
+
+
+def _readme_workflows() -> list[str]:
+    blocks = re.findall(r"```yaml\n(# \.github/workflows/.+?)```", (REPO / "README.md").read_text(), re.S)
+    assert blocks, "README must show a complete workflow"
+    return blocks
+
+
+ZIZMOR = os.path.join(os.path.dirname(sys.executable), "zizmor")
+ACTIONLINT = os.path.join(os.path.dirname(sys.executable), "actionlint")
+
+
+def test_zizmor_finds_nothing(tmp_path: Path) -> None:
+    """zizmor, offline, with its default policy (every `uses:` pinned to a commit SHA,
+    checkouts without persisted credentials, no template injection...) on the Action and
+    this repository's workflows; the README's workflows with the one exception its config
+    names (modelgate's own Action, shown by release tag)."""
+    own = subprocess.run([ZIZMOR, "--offline", "--no-config", "--format", "plain", str(REPO / "action.yml"),
+                          str(REPO / ".github" / "workflows")], capture_output=True, text=True)
+    assert own.returncode == 0, own.stdout + own.stderr
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    for index, block in enumerate(_readme_workflows()):
+        (folder / f"readme{index}.yml").write_text(block)
+    readme = subprocess.run([ZIZMOR, "--offline", "--config", str(REPO / "tests" / "data" / "zizmor-readme.yml"),
+                             "--format", "plain", str(folder)], capture_output=True, text=True)
+    assert readme.returncode == 0, readme.stdout + readme.stderr
+
+
+def test_actionlint_finds_nothing_and_the_readme_uses_only_real_inputs(tmp_path: Path) -> None:
+    """actionlint on this repository's workflows, and on the README's with modelgate's Action
+    as a local one (`uses: ./`, next to a copy of action.yml), so that each `with:` is
+    checked against the inputs action.yml declares."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "action.yml").write_text((REPO / "action.yml").read_text())
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "ci.yml").write_text((REPO / ".github" / "workflows" / "ci.yml").read_text())
+    for index, block in enumerate(_readme_workflows()):
+        assert "modelgate/modelgate@" in block
+        (folder / f"readme{index}.yml").write_text(re.sub(r"modelgate/modelgate@[\w.]+", "./", block))
+    proc = subprocess.run([ACTIONLINT, "-no-color"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # It does read action.yml: an input it does not declare is an error.
+    wrong = folder / "readme0.yml"
+    wrong.write_text(wrong.read_text().replace("fail-on: error", "fail-on: error\n          no-such-input: x"))
+    proc = subprocess.run([ACTIONLINT, "-no-color"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 1 and 'input "no-such-input" is not defined' in proc.stdout
+
+
+PINNED = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$")
+
+
+def test_every_uses_is_pinned_to_a_commit_with_its_tag_in_a_comment() -> None:
+    texts = {"action.yml": (REPO / "action.yml").read_text(),
+             "ci.yml": (REPO / ".github" / "workflows" / "ci.yml").read_text()}
+    texts |= {f"README workflow {i}": block for i, block in enumerate(_readme_workflows())}
+    for name, text in texts.items():
+        for line in text.splitlines():
+            if "uses:" in line and not line.strip().startswith("#") and "modelgate/modelgate@" not in line:
+                assert PINNED.match(line), f"{name}: {line.strip()}"
+    steps = {step.get("id"): step for step in ACTION["runs"]["steps"]}
+    assert steps["python"]["with"]["update-environment"] is False  # the caller's Python stays theirs
+    caches = [step["uses"].split("@")[0] for step in ACTION["runs"]["steps"] if "cache" in step.get("uses", "")]
+    assert caches == ["actions/cache/restore", "actions/cache/save"]
+    checkouts = [step for block in _readme_workflows() for job in yaml.safe_load(block)["jobs"].values()
+                 for step in job["steps"] if step.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts and all(step["with"]["persist-credentials"] is False for step in checkouts)
+
+
+def test_the_readme_workflow_shows_sarif_upload_and_dvc_pull() -> None:
+    [workflow, *_] = _readme_workflows()
+    steps = yaml.safe_load(workflow)["jobs"]["gate"]["steps"]
+    uses = [step.get("uses", "").split("@")[0] for step in steps]
+    run = [step.get("run", "") for step in steps]
+    gate = uses.index("modelgate/modelgate")
+    dvc = next(i for i, command in enumerate(run) if "dvc pull" in command)
+    assert uses.index("actions/checkout") < dvc < gate  # the artifacts are there when the gate hashes them
+    upload = uses.index("github/codeql-action/upload-sarif")
+    assert steps[upload]["with"]["sarif_file"] == steps[gate]["with"]["sarif"]
+    assert yaml.safe_load(workflow)["jobs"]["gate"]["permissions"]["security-events"] == "write"
+
+
+def test_the_install_step_caches_pip_with_the_actions_own_files_as_key(tmp_path: Path) -> None:
+    """The key step as written: the same for the same action files and Python, another when
+    modelgate's version or dependencies change."""
+    [key_step] = [step for step in ACTION["runs"]["steps"] if step.get("id") == "pip-cache"]
+
+    def key(action: Path, python: str = "3.11.9") -> str:
+        output = tmp_path / "output"
+        output.unlink(missing_ok=True)
+        subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", key_step["run"]], check=True,
+                       env={**os.environ, "GITHUB_ACTION_PATH": str(action), "GITHUB_OUTPUT": str(output),
+                            "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64", "RUNNER_TEMP": str(tmp_path),
+                            "PYTHON_VERSION": python})
+        return dict(line.split("=", 1) for line in output.read_text().splitlines())["key"]
+
+    copy = tmp_path / "action"
+    (copy / "modelgate").mkdir(parents=True)
+    (copy / "pyproject.toml").write_text((REPO / "pyproject.toml").read_text())
+    (copy / "modelgate" / "__init__.py").write_text((REPO / "modelgate" / "__init__.py").read_text())
+    first = key(copy)
+    assert first.startswith("modelgate-pip-Linux-X64-3.11.9-") and first == key(copy)
+    assert key(copy, "3.12.1") != first
+    (copy / "pyproject.toml").write_text((REPO / "pyproject.toml").read_text() + "\n# another dependency\n")
+    assert key(copy) != first
 
 
 def test_inputs_never_interpolated_into_scripts() -> None:

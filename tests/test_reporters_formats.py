@@ -7,9 +7,11 @@ import io
 import json
 from pathlib import Path
 
+import cmarkgfm
 import jsonschema
 import pytest
 import xmlschema
+from cmarkgfm.cmark import Options
 
 from modelgate.datamodel.results import (
     AppliedWaiver,
@@ -236,7 +238,9 @@ def test_every_report_stays_valid_for_any_text(message: str, path: str, model: s
     record = json.loads(render(audit.write, summary))
     assert audit.canonical({k: v for k, v in record.items() if k != "record_sha256"})
     text = render(markdown.write, summary)
-    assert "<img" not in text and "\x1b" not in text
+    assert "\x1b" not in text and "\u200b" not in text
+    shown = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_UNSAFE)
+    assert "<img" not in shown and "<a " not in shown  # as GitHub renders it: no HTML, no links
     # The runner splits stdout on "\n" only; str.splitlines would also split on U+2028 and friends.
     for line in render(github.write, summary).split("\n")[:-1]:
         assert line.startswith(("::error ", "::warning ", "::notice ")) and "\r" not in line

@@ -63,17 +63,18 @@ def render_markdown(data: dict[str, Any]) -> str:
     git = data.get("git", {})
     lines = ["### Audit record", "",
              f"- verdict: **{md(str(data.get('verdict')))}** at {md(str(data.get('time')))}",
-             f"- head {code(str(git.get('head')))} · base {code(str(git.get('base')))}"
-             f" · merge-base {code(str(git.get('merge_base')))}"]
+             f"- head {_commit(git.get('head'))} · base {_commit(git.get('base'))}"
+             f" · merge-base {_commit(git.get('merge_base'))}"]
     ci = data.get("ci", {})
     if ci:
         lines.append("- " + " · ".join(f"{md(k)}={md(str(v))}" for k, v in sorted(ci.items())))
     for policy in data.get("policies", []):
         lines.append(f"- policy {code(policy['path'])} ({md(policy['source'])}) sha256 {code(policy['sha256'][:16])}…")
     for m in data.get("manifests", []):
-        # An invalid manifest has no name@version: its path says which file it is.
-        model = f"{m['name']}@{m['version']}" if m.get("name") else str(m.get("path"))
-        lines.append(f"- {code(model)}: {md(str(m['transition']))}")
+        if m.get("name"):
+            lines.append(f"- {code(str(m['name']) + '@' + str(m['version']))}: {md(str(m['transition']))}")
+        else:  # an invalid manifest has no name@version, nor a stage: its path says which file it is
+            lines.append(f"- {code(str(m.get('path')))}: not a valid manifest")
     for a in data.get("approvals", []):
         lines.append(f"- approved by {md(str(a['who']))} for {code(str(a['model']))} -> {md(str(a['stage']))}"
                      f" ({md(str(a['provider']))}: {md(str(a['evidence']))}, {md(str(a['when']))})")
@@ -85,6 +86,10 @@ def render_markdown(data: dict[str, Any]) -> str:
                      f" by {md(str(w['owner']))}: {md(str(w['reason']))} ({md(str(w['policy']))})")
     lines.append(f"- record_sha256 {code(str(data.get('record_sha256')))}")
     return "\n".join(lines) + "\n"
+
+
+def _commit(sha: object) -> str:
+    return code(str(sha)) if sha else "none"
 
 
 def verify(path: str) -> tuple[bool, str]:
