@@ -51,3 +51,54 @@ def test_prefetch_hashes_in_parallel_once_each(tmp_path: Path) -> None:
     for index, path in enumerate(paths):
         assert hasher.digest(path).sha256 == hashlib.sha256(bytes([index]) * (PIPELINE_FROM + index)).hexdigest()
     assert hasher.hashed == 6
+
+
+@pytest.mark.parametrize("size", [3 * CHUNK, PIPELINE_FROM + CHUNK], ids=["simple", "pipelined"])
+def test_file_growing_while_read_is_an_error(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"x" * size)
+
+    grown: list[int] = []
+
+    def grow(count: int) -> None:  # called after a buffer: the file grows under the reader, once
+        if not grown:
+            with path.open("ab") as out:
+                out.write(b"y")
+        grown.append(count)
+
+    with pytest.raises(HashError, match="changed while it was being hashed"):
+        hash_file(str(path), grow)
+
+
+@pytest.mark.parametrize("size", [3 * CHUNK, PIPELINE_FROM + CHUNK], ids=["simple", "pipelined"])
+def test_file_rewritten_in_place_while_read_is_an_error(tmp_path: Path, size: int) -> None:
+    """Same size, same mtime (set back), different bytes: only the ctime shows it."""
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"x" * size)
+    before = os.stat(path)
+    done: list[int] = []
+
+    def rewrite(count: int) -> None:
+        if not done:
+            with path.open("r+b") as out:
+                out.write(b"y")  # the first buffer, already hashed, no longer matches the file
+            os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        done.append(count)
+
+    with pytest.raises(HashError, match="changed while it was being hashed"):
+        hash_file(str(path), rewrite)
+
+
+def test_file_rewritten_with_a_new_mtime_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"x" * 3 * CHUNK)
+    done: list[int] = []
+
+    def rewrite(count: int) -> None:
+        if not done:
+            with path.open("r+b") as out:
+                out.write(b"y")
+        done.append(count)
+
+    with pytest.raises(HashError, match="changed while it was being hashed"):
+        hash_file(str(path), rewrite)
