@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import textwrap
 from typing import Any
 
 import pytest
 
-from tests.conftest import Repo, Report, check_in_process, production_fields, staging_fields
+from tests.conftest import REPO, Repo, Report, check_in_process, production_fields, sha256, staging_fields
 
 
 def feature(repo: Repo) -> None:
@@ -155,9 +156,13 @@ def test_promotion_that_lowers_the_policy_threshold_fails_against_the_base_polic
     assert code == 1
     assert messages(report, "metric-threshold") == ["auc = 0.93 is below the minimum 0.95"]
     assert "policy-changed: policy.yaml differs from the base" in out
+    # The digests name the bytes that were applied: the shipped pack and the base's policy
+    # (min 0.95), not the change's.
+    base_policy = textwrap.dedent(policy.format(min=0.95)).encode()
     assert report["policies"] == [
-        {"path": "builtin:default", "sha256": report["policies"][0]["sha256"], "source": "builtin"},
-        {"path": "policy.yaml", "sha256": report["policies"][1]["sha256"], "source": "base"},
+        {"path": "builtin:default", "sha256": sha256((REPO / "policies" / "default.yaml").read_bytes()),
+         "source": "builtin"},
+        {"path": "policy.yaml", "sha256": sha256(base_policy), "source": "base"},
     ]
 
 
