@@ -68,7 +68,7 @@ def test_valid_signed_approval_passes(promotion: dict[str, Any]) -> None:
     assert approval["when"] == "2026-11-01T12:00:00Z"
 
 
-def test_missing_approval_fails_in_ci_and_is_skipped_on_a_laptop(promotion: dict[str, Any]) -> None:
+def test_missing_approval_fails_in_ci_and_on_a_laptop_with_a_provider(promotion: dict[str, Any]) -> None:
     repo = promotion["repo"]
     code, result, _ = check(repo, "--ci")
     assert (code, result["outcome"]) == (1, "failed")

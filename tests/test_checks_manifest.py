@@ -15,7 +15,8 @@ def test_valid_manifest_passes_mg001(repo: Repo, capsys: pytest.CaptureFixture[s
 def test_invalid_manifest_fails_with_every_problem_and_nothing_else_runs(
     repo: Repo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    written = repo.write("m/modelgate.yaml", "apiVersion: modelgate/v1\nkind: Model\nname: x\nstage: yes\nversion: 1.0\n")
+    text = "apiVersion: modelgate/v1\nkind: Model\nname: x\nstage: yes\nversion: 1.0\n"
+    written = repo.write("m/modelgate.yaml", text)
     report = check_in_process(repo, capsys=capsys)
     assert report.code == 1
     assert {r["check"] for r in report.data["results"]} == {"MG001"}

@@ -275,16 +275,24 @@ def test_codeowners_from_the_base_commit(repo: Repo, github: FakeGitHub, tmp_pat
 
 
 def test_end_to_end_in_github_actions(pr: PullRequest) -> None:
-    """The installed command as the Action runs it (GITHUB_ACTIONS=true: annotations on stdout)."""
+    """The installed command in the environment a GitHub Actions job gives it (CI=true,
+    GITHUB_ACTIONS=true, the event and the API): the failure is a workflow-command annotation
+    on the manifest's line, and an approval of the head passes with no annotation."""
+    actions = {"CI": "true", "GITHUB_ACTIONS": "true"}
     pr.reviews(review(80, "reviewer", "APPROVED", pr.base))
-    proc = pr.repo.run("check", "--base", "main", env={"GITHUB_ACTIONS": "true"})
+    proc = pr.repo.run("check", "--base", "main", env=actions)
     assert proc.returncode == 1, proc.stderr
-    assert "MG603 approvals" in proc.stdout
-    assert f"@reviewer: approved {pr.base[:12]}, not the head {pr.head[:12]} (stale)" in proc.stdout
+    [annotation] = [line for line in proc.stdout.splitlines() if line.startswith("::")]
+    assert annotation.startswith(
+        "::error file=m/modelgate.yaml,line=6,col=3,title=MG603 approvals (fraud-detector@1.0.0)::"
+        "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production, has 0; rejected: "
+        f"@reviewer: approved {pr.base[:12]}, not the head {pr.head[:12]} (stale)"), annotation
+    assert annotation.endswith("%0Ahint: ask the required reviewers to approve this promotion"), annotation
     pr.reviews(review(80, "reviewer", "APPROVED", pr.base), review(81, "reviewer", "APPROVED", pr.head))
     audit = pr.repo.root.parent / "audit.json"
-    proc = pr.repo.run("check", "--base", "main", "--audit", str(audit), env={"GITHUB_ACTIONS": "true"})
+    proc = pr.repo.run("check", "--base", "main", "--audit", str(audit), env=actions)
     assert proc.returncode == 0, proc.stdout
+    assert not [line for line in proc.stdout.splitlines() if line.startswith("::")], proc.stdout
     record = json.loads(audit.read_text())
     [approval] = record["approvals"]
     assert (approval["who"], approval["provider"], approval["model"], approval["stage"]) == (
