@@ -107,3 +107,13 @@ def test_xml_text_round_trips(text: str) -> None:
     expected = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", "", lf)
     assert back.text == (expected or None)
     assert back.get("message") == expected
+
+
+def test_markdown_breaks_every_autolink_and_mention() -> None:
+    """GitHub autolinks bare URLs, www. names and @mentions (GFM; the renderer above does
+    not): each is broken by a zero-width space after its first character, case kept."""
+    text = "see HTTPS://evil.example, http://x, ftp://y, www.evil.example, mailto:a@b.c and @org/team"
+    assert markdown(text) == (
+        "see H\u200bTTPS://evil\\.example, h\u200bttp://x, f\u200btp://y, w\u200bww\\.evil\\.example, "
+        "m\u200bailto:a@\u200bb\\.c and @\u200borg/team")
+    assert terminal("\u0080\u009f\u202e\u2066\x7f") == "\\x80\\x9f\\u202e\\u2066\\x7f"

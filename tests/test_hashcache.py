@@ -208,6 +208,10 @@ def test_a_cache_that_cannot_be_opened_is_skipped_with_a_notice(repo: Repo, bloc
     proc = repo.run("check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "notice: hash cache disabled (" in proc.stdout and "to cache again" in proc.stdout
+    # It names what is in the way: the file where the folder should be, or the folder
+    # where the database should be.
+    blocked = ".git/modelgate" if blocker == "file-for-folder" else ".git/modelgate/hashes.sqlite"
+    assert f"fix or remove {repo.root / blocked} to cache again" in proc.stdout, proc.stdout
     (repo.root / "m" / "model.bin").write_bytes(b"swapped")
     assert repo.run("check").returncode == 1  # still hashed: the swap is found
 
@@ -222,4 +226,74 @@ def test_a_verdict_that_cannot_be_written_is_a_warning_not_a_crash(tmp_path: Pat
     cache.add_valid("k")
     cache.flush()
     assert any(w.startswith("hash cache not updated: no such table") for w in cache.warnings), cache.warnings
+    cache.close()
+
+
+def test_a_file_hashed_on_its_own_is_stored_for_the_next_run(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"z" * 100)
+    db = str(tmp_path / "hashes.sqlite")
+    cache = HashCache(db)
+    Hasher(cache).digest(str(path))  # not on the pool: written at once, not batched
+    rows = sqlite3.connect(db).execute("SELECT ino, sha256 FROM digests").fetchall()
+    assert rows == [(os.stat(path).st_ino, sha256(b"z" * 100))]
+    cache.close()
+
+
+def test_the_racy_window_is_exactly_two_seconds(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"x")
+    cache = HashCache(str(tmp_path / "hashes.sqlite"))
+    st = os.stat(path)
+    changed = max(st.st_mtime_ns, st.st_ctime_ns)
+    cache.put(st, sha256(b"x"), changed + RACY_NS - 1)
+    assert cache.get(st) is None  # hashed within the window of its last change
+    cache.put(st, sha256(b"x"), changed + RACY_NS)
+    assert cache.get(st) == sha256(b"x")
+    assert RACY_NS == 2_000_000_000  # FAT's 2 s timestamps, the coarsest in use
+
+
+def _damage_the_verdicts_table(db: Path) -> None:
+    """Overwrite the verdicts table's root page with garbage, leaving the rest intact: the
+    cache opens (its check reads the digests table) and the damage is met in use."""
+    HashCache(str(db)).close()  # checkpointed: every page is in the main file
+    check = sqlite3.connect(db)
+    page_size = check.execute("PRAGMA page_size").fetchone()[0]
+    [(root,)] = check.execute("SELECT rootpage FROM sqlite_master WHERE name = 'verdicts'").fetchall()
+    check.close()
+    with db.open("r+b") as f:
+        f.seek((root - 1) * page_size)
+        f.write(b"\xff" * page_size)
+
+
+@pytest.mark.parametrize("use", ["read", "write"])
+def test_a_database_damaged_after_opening_is_rebuilt_on_read_and_write(tmp_path: Path, use: str) -> None:
+    db = tmp_path / "hashes.sqlite"
+    _damage_the_verdicts_table(db)
+    cache = HashCache(str(db))
+    assert cache.warnings == []
+    if use == "read":
+        assert not cache.known_valid("k")
+    else:
+        cache.add_valid("k")
+        cache.flush()
+    assert any("was unreadable" in w and "rebuilt it" in w for w in cache.warnings), cache.warnings
+    cache.add_valid("k")
+    cache.flush()
+    assert cache.known_valid("k")  # working again after the rebuild
+    cache.close()
+
+
+def test_a_table_gone_missing_is_a_warning_on_read(tmp_path: Path) -> None:
+    db = str(tmp_path / "hashes.sqlite")
+    cache = HashCache(db)
+    other = sqlite3.connect(db)
+    other.execute("DROP TABLE digests")
+    other.commit()
+    other.close()
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"x")
+    assert cache.get(os.stat(path)) is None
+    assert not cache.known_valid("k")
+    assert cache.warnings[0].startswith("hash cache not read: no such table: digests"), cache.warnings
     cache.close()

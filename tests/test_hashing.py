@@ -102,3 +102,39 @@ def test_file_rewritten_with_a_new_mtime_is_an_error(tmp_path: Path) -> None:
 
     with pytest.raises(HashError, match="changed while it was being hashed"):
         hash_file(str(path), rewrite)
+
+
+@pytest.mark.parametrize("size", [CHUNK + 1, PIPELINE_FROM + 1], ids=["simple", "pipelined"])
+def test_md5_and_sha256_from_one_read(tmp_path: Path, size: int) -> None:
+    data = os.urandom(1 << 16) * (size // (1 << 16) + 1)
+    path = tmp_path / "a.bin"
+    path.write_bytes(data[:size])
+    digest, _ = hash_file(str(path), md5=True)
+    assert digest.sha256 == hashlib.sha256(data[:size]).hexdigest()
+    assert digest.md5 == hashlib.md5(data[:size]).hexdigest()
+    assert hash_file(str(path))[0].md5 is None  # md5 only when asked for
+
+
+def test_md5_asked_after_a_sha256_only_digest_reads_again(tmp_path: Path) -> None:
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"weights")
+    hasher = Hasher()
+    assert hasher.digest(str(path)).md5 is None
+    assert hasher.digest(str(path), md5=True).md5 == hashlib.md5(b"weights").hexdigest()
+    assert hasher.hashed == 2
+    assert hasher.digest(str(path), md5=True).md5 == hashlib.md5(b"weights").hexdigest()
+    assert hasher.digest(str(path)).sha256 == hashlib.sha256(b"weights").hexdigest()
+    assert hasher.hashed == 2  # both remembered
+
+
+def test_missing_files_are_hash_errors_never_exceptions(tmp_path: Path) -> None:
+    present = tmp_path / "a.bin"
+    present.write_bytes(b"a")
+    missing = str(tmp_path / "gone.bin")
+    hasher = Hasher(workers=2)
+    hasher.prefetch([missing, str(present), str(tmp_path / "also-gone.bin")])  # recorded, not raised
+    with pytest.raises(HashError, match="cannot read: No such file"):
+        hasher.digest(missing)
+    assert hasher.digest(str(present)).sha256 == hashlib.sha256(b"a").hexdigest()
+    with pytest.raises(HashError, match="cannot open: No such file"):
+        hash_file(missing)

@@ -110,3 +110,26 @@ def test_an_over_limit_policy_at_the_base_is_a_config_error(repo: Repo) -> None:
     assert proc.returncode == 4, proc.stderr
     assert "p.yaml:1:1: file is larger than 1024 KiB at the base commit" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_edited_policy_reached_through_extends_is_noticed(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the configured policy is named in the configuration; the one it extends is known
+    from the policies loaded at the base, and editing it is a policy change too."""
+    repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
+    repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [rules/shared.yaml]\n")
+    repo.write("rules/shared.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: shared\n"
+               "extends: [builtin:default]\n")
+    repo.manifest("m", **staging_fields(stage="none"))
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("rules/shared.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: shared\n"
+               "extends: [builtin:default]\n# loosened later\n")
+    repo.manifest("m", **staging_fields())
+    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    assert notices(report.out) == [
+        "notice: policy-changed: rules/shared.yaml differs from the base; this check used the base version,"
+        " the edit takes effect after merge"
+    ]
+
