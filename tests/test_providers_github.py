@@ -346,7 +346,7 @@ def test_github_actions_default_to_the_github_provider(repo: Repo, github: FakeG
     """No provider configured: in GitHub Actions, reviews are what there is to verify."""
     pr = PullRequest(repo, github, tmp_path, monkeypatch, config="policies: [policy.yaml]\n")
     pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
-    proc = pr.repo.run("check", "--base", "main", "--json", "../r.json", env={"GITHUB_ACTIONS": "true"})
+    proc = pr.repo.run("check", "--base", "main", "--json", "../r.json", env={"CI": "true", "GITHUB_ACTIONS": "true"})
     assert proc.returncode == 0, proc.stdout
     [result] = [r for r in json.loads((repo.root.parent / "r.json").read_text())["results"] if r["name"] == "approvals"]
     assert result["message"] == f"approved by @reviewer (review 80 of pull request #7 on {pr.head})"
