@@ -218,6 +218,10 @@ def run_module(module: str, spec: dict[str, Any], settings: dict[str, Any]) -> O
         if result is None or result["worker_outcome"] != "normal":
             # pending, or the worker itself failed (abnormal / exception): not a verdict
             outcome.not_run += 1
+            if result is not None:
+                mutation = item["mutations"][0]
+                outcome.note += (f"\n- not run: line {mutation['start_pos'][0]} {mutation['operator_name']}:"
+                                 f" {result['worker_outcome']} {(result.get('output') or '').strip()[-200:]!r}")
             continue
         if result["test_outcome"] == "killed":
             outcome.killed += 1
