@@ -267,3 +267,45 @@ def test_nested_classes_with_slots_are_built_too() -> None:
     assert first == validation.load(Holder, {"inner": {"n": 3}}, store, "s") == Holder(inner=Slotted(3))
     assert len(store.added) == 1
     assert not hasattr(first.inner, "__dict__")
+
+
+def test_without_a_content_key_nothing_is_remembered() -> None:
+    store = Memory()
+    validation.load(Point, {"x": 1}, store, None)
+    assert store.added == [] and store.asked == []
+
+
+@pytest.mark.parametrize("data", [{"x": float("nan")}, {"x": float("inf")}, {"x": 1, "tags": {"a"}}, {"x": b"1"}])
+def test_data_that_is_not_plain_json_is_invalid(data: dict[str, Any]) -> None:
+    """What YAML cannot give (NaN, a set, bytes) is refused, never handed to pydantic's
+    lenient JSON number parsing."""
+    with pytest.raises(Invalid) as caught:
+        validation.load(Point, data, Memory(), "k")
+    assert caught.value.errors[0]["msg"].startswith("not plain data:")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Described(Strict):
+    __pydantic_config__ = Strict.renamed(first_="first")
+
+    first_: Annotated[int | None, Constraint(description="the first one")] = None
+    second: int = 2
+
+
+def test_json_schema_uses_yaml_keys_and_descriptions() -> None:
+    properties = validation.json_schema(Described)["properties"]
+    assert set(properties) == {"first", "second"}
+    assert properties["first"]["description"] == "the first one"
+    assert "description" not in properties["second"]
+
+
+def test_dropping_nulls_keeps_the_fields_after_them() -> None:
+    described = validation.load(Described, {"second": 3})
+    assert described.to_dict(exclude_none=True) == {"second": 3}
+    assert validation.unstructure(described) == {"first": None, "second": 3}  # nulls kept unless asked
+
+
+def test_dataclasses_in_finds_only_dataclasses() -> None:
+    assert validation.dataclasses_in(list[Point] | None) == [Point]
+    assert validation.dataclasses_in(Point) == [Point]
+    assert validation.dataclasses_in(int) == [] and validation.dataclasses_in(dict[str, int]) == []
