@@ -353,3 +353,109 @@ def test_github_actions_default_to_the_github_provider(repo: Repo, github: FakeG
     proc = pr.repo.run("check", "--base", "main", "--ci")  # CI, but not GitHub Actions: no provider
     assert proc.returncode == 1
     assert "cannot be verified: no approvals provider is configured (config: approvals.provider)" in proc.stdout
+
+
+# -- the provider's parsing of what the event and the API say, each case exactly --------
+
+from modelgate.githubapi import GitHubError  # noqa: E402
+from modelgate.providers import github as provider  # noqa: E402
+
+HEAD = "a" * 40
+
+
+def test_the_pull_request_number_comes_only_from_a_pull_request_event(tmp_path: Path) -> None:
+    def number(payload: object) -> int:
+        (tmp_path / "event.json").write_text(json.dumps(payload))
+        return provider._pull_number({"GITHUB_EVENT_PATH": str(tmp_path / "event.json"), "GITHUB_EVENT_NAME": "x"})
+
+    assert number({"pull_request": {"number": 1}}) == 1
+    for bad in (0, -3, True, "7", None):
+        with pytest.raises(GitHubError, match="the x event is not about a pull request"):
+            number({"pull_request": {"number": bad}})
+    (tmp_path / "garbage.json").write_text("{not json")
+    for path in ("garbage.json", "missing.json"):
+        with pytest.raises(GitHubError, match=f"GITHUB_EVENT_PATH {tmp_path / path}: not a readable event payload"):
+            provider._pull_number({"GITHUB_EVENT_PATH": str(tmp_path / path)})
+
+
+def test_authors_are_logins_and_unlinked_commit_authors() -> None:
+    linked = commit("1" * 40, "ana", "ana@acme.io")
+    committer_only = {**commit("2" * 40, "bob", "bob@acme.io"), "committer": None}  # the author is linked
+    unlinked = commit("3" * 40, None, "ghost@elsewhere.io")
+    no_email = {**commit("4" * 40, None, ""), "commit": {}}
+    authors, unmatched = provider._authors("opener", [linked, committer_only, unlinked, no_email])
+    assert authors == ("@ana", "@bob", "@opener")
+    assert unmatched == ("ghost@elsewhere.io", "the author of 444444444444")
+
+
+def test_judging_reviews_takes_each_reviewers_latest_decision() -> None:
+    gone = {**review(1, "x", "APPROVED", HEAD), "user": None}
+    gone_comment = {**review(2, "x", "COMMENTED", HEAD), "user": None}
+    robot = review(3, "robot", "APPROVED", HEAD)
+    robot["user"]["type"] = "Bot" + "x" * 60
+    reviews = [gone, gone_comment, robot, review(4, "ana", "APPROVED", HEAD),
+               review(5, "bob", "CHANGES_REQUESTED", HEAD), review(6, "cy", "APPROVED", HEAD),
+               review(7, "cy", "CHANGES_REQUESTED", HEAD), review(8, "dee", "APPROVED", "b" * 40)]
+    accepted, rejected = provider._judge(reviews, HEAD, 7)
+    assert [(a.who, a.evidence) for a in accepted] == [("@ana", f"review 4 of pull request #7 on {HEAD}")]
+    assert [(r.who, r.reason) for r in rejected] == [
+        ("(deleted account)", "the reviewer's account no longer exists"),
+        ("@robot", f"an approval by a {('Bot' + 'x' * 60)[:40]} account, not a person"),
+        ("@cy", "requested changes after approving"),
+        ("@dee", f"approved {'b' * 12}, not the head {'a' * 12} (stale)"),
+    ]  # bob only requested changes: nothing to report
+
+
+def test_team_names_are_checked_before_any_request() -> None:
+    teams = provider._Teams(None)  # type: ignore[arg-type]  # no request may be made
+    for team in ("@acme/bad slug", "@-acme/leads", "@acme/"):
+        with pytest.raises(LookupError, match="not an @org/team name"):
+            teams(team)
+
+
+def test_hostile_api_answers_are_quoted_short(pr: PullRequest, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_REPOSITORY", "x" * 300)
+    code, result = pr.check(capsys)
+    assert code == 1 and result["message"].endswith(f"GITHUB_REPOSITORY {'x' * 200!r} is not owner/name")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/fraud")
+    pr.github.answer(PULLS, {**pull(7, "author", pr.head, pr.base), "head": {"sha": "z" * 100}})
+    code, result = pr.check(capsys)
+    assert code == 1 and result["message"].endswith(f"GET {PULLS}: head.sha {'z' * 80!r} is not a commit id")
+
+
+def test_a_checkout_that_is_not_the_head_is_named_in_full(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
+    pr.repo.manifest("m", **production_fields(description="pushed after the approval"))
+    checked = pr.repo.commit("after the approval")
+    _, result = pr.check(capsys)
+    assert result["message"].endswith(
+        f"this run checks {checked[:12]}, which is neither pull request #7's head {pr.head[:12]} nor a merge"
+        " of it (the pull request moved on?); re-run on the current head")
+
+
+def test_a_pull_request_with_250_commits_cannot_be_judged(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    many = [commit(f"{i:040x}", "author", "author@example.com") for i in range(250)]
+    pr.github.pages(f"{PULLS}/commits", many, per_page=100)
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert code == 1 and result["message"].endswith(
+        "pull request #7 has 250 or more commits, more than the API lists; its authors cannot all be known")
+    pr.github.pages(f"{PULLS}/commits", many[:249], per_page=100)
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (0, "passed"), result["message"]
+
+
+def test_team_members_that_are_not_users_are_ignored_and_403_gets_the_hint(
+    repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pr = PullRequest(repo, github, tmp_path, monkeypatch,
+                     rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}')
+    github.pages("/orgs/acme/teams/ml-leads/members", ["lead", {"login": 5}, user("lead")], per_page=30)
+    pr.reviews(review(81, "lead", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (0, "passed"), result["message"]
+    github.answer("/orgs/acme/teams/ml-leads/members", {"message": "Forbidden"}, status=403)
+    code, result = pr.check(capsys)
+    assert code == 1 and "reading teams needs a token with read:org" in result["message"], result["message"]
