@@ -459,3 +459,17 @@ def test_team_members_that_are_not_users_are_ignored_and_403_gets_the_hint(
     github.answer("/orgs/acme/teams/ml-leads/members", {"message": "Forbidden"}, status=403)
     code, result = pr.check(capsys)
     assert code == 1 and "reading teams needs a token with read:org" in result["message"], result["message"]
+
+
+def test_without_a_git_checkout_the_provider_cannot_tell_what_was_approved(pr: PullRequest) -> None:
+    import os
+
+    from modelgate.approvals import ApprovalRequest
+    from modelgate.trees import WorkTree
+
+    for git_head in ((None, pr.head), (None, None)):
+        request = ApprovalRequest("github", {}, git_head[0], pr.base, git_head[1], WorkTree(str(pr.repo.root)),
+                                  env=dict(os.environ))
+        answer = provider.modelgate_collect_approvals(request=request)
+        assert answer is not None and answer.accepted == ()
+        assert answer.error == "the github provider needs the pull request's git checkout"
