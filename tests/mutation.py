@@ -250,6 +250,24 @@ def reason_for(module: str, survivor: dict[str, Any], reasons: list[dict[str, st
     return None
 
 
+def score(module: str, r: dict[str, Any], reasons: list[dict[str, str]]) -> str:
+    """killed / (mutants - equivalent - not run), as SECURITY.md and docs/mutation.md show it."""
+    equivalent = sum(1 for s in r["survivors"] if reason_for(module, s, reasons))
+    scored = r["total"] - equivalent - r["not_run"]
+    return f"{100 * r['killed'] / scored:.1f}%" if scored else "n/a"
+
+
+def update_security_md(results: dict[str, Any]) -> None:
+    """The score cell of each module's row in SECURITY.md's "Mutation testing" table."""
+    path = REPO / "SECURITY.md"
+    text = path.read_text()
+    reasons = load_reasons()
+    for module, r in results.items():
+        shown = score(module, r, reasons) + (" (partial run)" if r["not_run"] else "")
+        text = re.sub(rf"^(\|[^|\n]*\| `{re.escape(module)}` \|)[^|\n]*\|", rf"\g<1> {shown} |", text, flags=re.M)
+    path.write_text(text)
+
+
 def md(text: str) -> str:
     return "`" + text.replace("`", "'").replace("|", "\\|") + "`" if text else "(removed)"
 
@@ -267,8 +285,8 @@ def write_report(results: dict[str, Any], order: list[str]) -> None:
         "    python -m tests.mutation                  # all modules, two at a time",
         "    python -m tests.mutation modelgate/lfs.py # one module",
         "",
-        "It rewrites this page from `docs/mutation-results.json` (the latest run of each module) and",
-        "`tests/mutation_survivors.toml` (why a survivor cannot be killed).",
+        "It rewrites this page and the scores in SECURITY.md from `docs/mutation-results.json` (the",
+        "latest run of each module) and `tests/mutation_survivors.toml` (why a survivor cannot be killed).",
         "Score = killed / (mutants - equivalent). A survivor with no reason is a missing test.",
         "",
         "| module | area | run on | mutants | killed | equivalent | unexplained | not run | score |",
@@ -283,10 +301,8 @@ def write_report(results: dict[str, Any], order: list[str]) -> None:
         explained = [(s, reason_for(module, s, reasons)) for s in r["survivors"]]
         equivalent = sum(1 for _, why in explained if why)
         unexplained = len(explained) - equivalent
-        scored = r["total"] - equivalent - r["not_run"]
-        score = f"{100 * r['killed'] / scored:.1f}%" if scored else "n/a"
         lines.append(f"| `{module}` | {r['area']} | {r['date']} | {r['total']} | {r['killed']} | {equivalent} "
-                     f"| {unexplained} | {r['not_run']} | {score} |")
+                     f"| {unexplained} | {r['not_run']} | {score(module, r, reasons)} |")
         if r.get("note"):
             body += [f"### `{module}`", "", r["note"], ""]
         if explained:
@@ -303,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="modules to mutate (default: all in tests/mutation.toml)")
     parser.add_argument("-j", "--jobs", type=int, help="modules at once (default from the config)")
-    parser.add_argument("--report-only", action="store_true", help="rewrite docs/mutation.md, run nothing")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite docs/mutation.md and SECURITY.md's scores from the stored results, run nothing")
     args = parser.parse_args(argv)
     config = load_config()
     modules: dict[str, Any] = config["modules"]
@@ -331,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
                 RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
                 write_report(results, list(modules))
     write_report(results, list(modules))
+    update_security_md(results)
     return 0
 
 
