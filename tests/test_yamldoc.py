@@ -152,6 +152,7 @@ from modelgate.yamldoc import read_limited  # noqa: E402
         (b"? " + b"[" * 100, ["m.yaml:1:3: complex mapping key; keys must be plain strings",
                               "m.yaml:1:66: nesting deeper than 64 levels"]),
         (b"\na: 1\nb: \x07\n", ["m.yaml:3:4: invalid YAML: control characters are not allowed"]),
+        (b"\nb: \x07\n", ["m.yaml:2:4: invalid YAML: control characters are not allowed"]),  # newline at 0
         (b"\na: \xff", ["m.yaml:2:4: invalid UTF-8; save the file as UTF-8"]),
         (b"a: 1\nb: x\xff\n", ["m.yaml:2:5: invalid UTF-8; save the file as UTF-8"]),
         (b"&k a: 1\n", ["m.yaml:1:1: anchors and tags are not allowed on keys"]),
