@@ -340,16 +340,29 @@ def main(argv: list[str] | None = None) -> int:
             futures = {pool.submit(run_module, m, modules[m], config["settings"]): m for m in chosen}
             for future in concurrent.futures.as_completed(futures):
                 o = future.result()
-                results[o.module] = {"area": o.area, "date": stamp, "total": o.total, "killed": o.killed,
-                                     "timeouts": o.timeouts, "not_run": o.not_run, "survivors": o.survivors,
-                                     "minutes": round(o.seconds / 60, 1), "note": o.note}
+                entry = {"area": o.area, "date": stamp, "total": o.total, "killed": o.killed,
+                         "timeouts": o.timeouts, "not_run": o.not_run, "survivors": o.survivors,
+                         "minutes": round(o.seconds / 60, 1), "note": o.note}
                 print(f"{o.module}: {o.killed}/{o.total} killed, {len(o.survivors)} survived, "
                       f"{o.not_run} not run, {o.seconds / 60:.1f} min {o.note}", flush=True)
-                RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+                results = store_result(o.module, entry)
                 write_report(results, list(modules))
     write_report(results, list(modules))
     update_security_md(results)
     return 0
+
+
+def store_result(module: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Add one module's result to docs/mutation-results.json; read again under a lock first,
+    so that two runs at once (of different modules) keep each other's results."""
+    import fcntl
+
+    with open(Path(tempfile.gettempdir()) / "modelgate-mutation-results.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        results[module] = entry
+        RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    return results
 
 
 if __name__ == "__main__":
