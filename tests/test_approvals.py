@@ -394,16 +394,16 @@ def test_signed_commits_needs_a_base_and_the_bases_allowed_signers(repo: Repo) -
 
 
 def test_a_signer_of_a_commit_that_changes_files_is_an_author(promotion: dict[str, Any]) -> None:
-    """The change's code commit is signed with the author's key under someone else's email:
-    the signature, not the email, makes them an author, so their later approval is refused."""
+    """The reviewer signs a commit of the change under someone else's email: the signature,
+    not the email, makes them an author, so their later approval is refused."""
     repo, keys = promotion["repo"], promotion["keys"]
     repo.manifest("m", **production_fields(tags={"team": "risk"}))
     repo.git("add", "-A")
-    signed_commit(repo, keys["author"][0], "someone-else@acme.io", "tweak the tags")
-    signed_commit(repo, keys["author"][0], "someone-else@acme.io", f"approve\n\n{TRAILER}")
+    signed_commit(repo, keys["reviewer"][0], "someone-else@acme.io", "tweak the tags")
+    signed_commit(repo, keys["reviewer"][0], "someone-else@acme.io", f"approve\n\n{TRAILER}")
     code, result, _ = check(repo, "--ci")
     assert (code, result["outcome"]) == (1, "failed")
-    assert "rejected: author@acme.io: authored this change (commit " in result["message"]
+    assert "rejected: reviewer@acme.io: authored this change (commit " in result["message"]
 
 
 def test_an_expired_allowed_signer_cannot_approve(repo: Repo, tmp_path: Path) -> None:
