@@ -398,6 +398,7 @@ def test_judging_reviews_takes_each_reviewers_latest_decision() -> None:
                review(7, "cy", "CHANGES_REQUESTED", HEAD), review(8, "dee", "APPROVED", "b" * 40)]
     accepted, rejected = provider._judge(reviews, HEAD, 7)
     assert [(a.who, a.evidence) for a in accepted] == [("@ana", f"review 4 of pull request #7 on {HEAD}")]
+    assert rejected[0].evidence == f"review 1 of pull request #7 on {HEAD}"  # the approval, not the comment
     assert [(r.who, r.reason) for r in rejected] == [
         ("(deleted account)", "the reviewer's account no longer exists"),
         ("@robot", f"an approval by a {('Bot' + 'x' * 60)[:40]} account, not a person"),
