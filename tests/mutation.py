@@ -220,8 +220,9 @@ def run_module(module: str, spec: dict[str, Any], settings: dict[str, Any]) -> O
             outcome.not_run += 1
             if result is not None:
                 mutation = item["mutations"][0]
+                last = (result.get("output") or "").strip().splitlines()[-1:] or [""]
                 outcome.note += (f"\n- not run: line {mutation['start_pos'][0]} {mutation['operator_name']}:"
-                                 f" {result['worker_outcome']} {(result.get('output') or '').strip()[-200:]!r}")
+                                 f" {result['worker_outcome']}: `{last[0][:160]}`")
             continue
         if result["test_outcome"] == "killed":
             outcome.killed += 1
@@ -263,7 +264,7 @@ def update_security_md(results: dict[str, Any]) -> None:
     text = path.read_text()
     reasons = load_reasons()
     for module, r in results.items():
-        shown = score(module, r, reasons) + (" (partial run)" if r["not_run"] else "")
+        shown = score(module, r, reasons) + (f" ({r['not_run']} not run)" if r["not_run"] else "")
         text = re.sub(rf"^(\|[^|\n]*\| `{re.escape(module)}` \|)[^|\n]*\|", rf"\g<1> {shown} |", text, flags=re.M)
     path.write_text(text)
 
@@ -287,7 +288,7 @@ def write_report(results: dict[str, Any], order: list[str]) -> None:
         "",
         "It rewrites this page and the scores in SECURITY.md from `docs/mutation-results.json` (the",
         "latest run of each module) and `tests/mutation_survivors.toml` (why a survivor cannot be killed).",
-        "Score = killed / (mutants - equivalent). A survivor with no reason is a missing test.",
+        "Score = killed / (mutants - equivalent - not run). A survivor with no reason is a missing test.",
         "",
         "| module | area | run on | mutants | killed | equivalent | unexplained | not run | score |",
         "|---|---|---|---|---|---|---|---|---|",

@@ -4,6 +4,7 @@ Cheap: nothing is mutated here (``python -m tests.mutation`` does that, docs/mut
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 
@@ -62,3 +63,17 @@ def test_only_the_sufficient_operator_pairs_are_kept() -> None:
     assert mutation.kept_operator("core/ReplaceBinaryOperator_Add_Sub")
     assert not mutation.kept_operator("core/ReplaceBinaryOperator_Add_Pow")
     assert mutation.kept_operator("core/NumberReplacer") and mutation.kept_operator("core/ExceptionReplacer")
+
+
+def test_no_surviving_mutant_lacks_a_reason_and_security_md_shows_the_latest_scores() -> None:
+    """The committed results (docs/mutation-results.json, from the latest run of each module):
+    every survivor is explained, and SECURITY.md's score cells are the ones they give."""
+    results = json.loads(mutation.RESULTS.read_text())
+    assert set(results) == set(mutation.load_config()["modules"])  # every module has been run
+    reasons = mutation.load_reasons()
+    unexplained = [(module, s["line"], s["after"]) for module, r in results.items()
+                   for s in r["survivors"] if mutation.reason_for(module, s, reasons) is None]
+    assert unexplained == []
+    cells = security_md_modules()
+    for module, r in results.items():
+        assert cells[module].strip().split(" ")[0] == mutation.score(module, r, reasons), module
