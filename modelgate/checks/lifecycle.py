@@ -106,12 +106,12 @@ def alias_protected(manifest: Manifest, doc: ManifestDoc, base_manifest: Manifes
     from modelgate.checks.governance import approval_rules, verify_approvals
 
     notes = []
-    for index, alias, stage in moved:
+    for _index, alias, stage in moved:
         rules = approval_rules(policy, stage)
         if not rules:
             notes.append(f"{alias!r} moved here; stage {stage!r} asks for no approvals")
-        for params, origin in rules:
-            purpose = f"moving protected alias {alias!r} to {manifest.ref} (as {origin} asks at {stage!r}) "
+        for params, _origin in rules:
+            purpose = f"moving protected alias {alias!r} to {manifest.ref} "
             note = yield from verify_approvals(manifest, doc, params, context, audit, stage, purpose)
             if note is not None:
                 notes.append(f"{alias!r} moved here: {note}")

@@ -128,7 +128,7 @@ class Metric(Strict):
 @record(kw_only=True)
 class ModelCard(Strict):
     """What a reader of the model card needs beyond the numbers; exported to CycloneDX's
-    ``modelCard`` (``model_type`` -> ``modelParameters.modelArchitecture``, ``intended_use``
+    ``modelCard`` (``model_type`` -> ``modelParameters.architectureFamily``, ``intended_use``
     -> ``considerations.useCases``, ``limitations`` -> ``considerations.technicalLimitations``,
     ``changelog`` -> a ``modelgate:card:changelog`` property)."""
 
