@@ -119,10 +119,8 @@ def test_a_merged_change_leaves_a_signed_note_that_history_reads(merged: dict[st
 
 
 def test_only_the_note_proves_an_approval_the_trailers_cannot(merged: dict[str, Any], tmp_path: Path) -> None:
-    """The trailers' allowed signers are read from the commit the change landed on; when the
-    reviewer's key is no longer listed there in a rewritten history, or a squash dropped the
-    trailer, the signed note still says who approved at the time. Here: the clone that reads
-    history has no `approvals` provider to ask for trailers, so only the note speaks."""
+    """Where the trailers prove nothing (a squash merge drops them; here the signed-commits
+    provider is disabled in the reading clone), the signed note still says who approved."""
     assert run_gate(merged, tmp_path)[0] == 0
     clone = user_clone(merged, tmp_path)
     step = promotion(clone, "-p", "no:signed-commits")
@@ -162,7 +160,7 @@ def test_an_unverifiable_note_is_shown_as_unverified_never_as_an_approval(
         git(clone, "notes", f"--ref={NOTES}", "copy", merged["after"], merged["before"])
         step = modelgate(clone, *args, "history", "fraud-detector", "--json")
         steps = json.loads(step.stdout)["steps"]
-        staged = [s for s in steps if s["to_stage"] == "staging"][0]
+        staged = next(s for s in steps if s["to_stage"] == "staging")
         assert staged["approvers"] == []
         assert staged["unverified"][0]["reason"].startswith(
             f"its record is about commit {merged['after'][:12]}, not this one")
@@ -205,6 +203,6 @@ def test_the_gate_never_sees_the_signing_key(merged: dict[str, Any], tmp_path: P
     repo.git("push", "-q", "origin", "main")
     merged["after"] = merged["before"]
     subprocess.run(["git", "-C", str(merged["ci"]), "pull", "-q", "origin", "main"], check=True)
-    code, outputs, log = run_gate(merged, tmp_path)
+    code, _outputs, log = run_gate(merged, tmp_path)
     assert code == 0, log
     assert "INPUT_AUDIT_NOTES" in seen.read_text() and "INPUT_AUDIT_KEY" not in seen.read_text()

@@ -132,7 +132,7 @@ def main(env: Mapping[str, str] | None = None) -> int:
         try:
             outputs["audit-note"] = audit_notes.store(reports["audit.json"], env, out_dir)
             print(f"::notice title=modelgate::audit record signed and stored as a git note on"
-                  f" {outputs['audit-note']} ({audit_notes.NOTES_REF})", flush=True)
+                  f" {outputs['audit-note']} (refs/notes/modelgate)", flush=True)
         except ModelgateError as exc:
             # Asked for and missing: the trail has a gap, so the step fails.
             print(f"::error title=modelgate::{github_data(str(exc))}", flush=True)
