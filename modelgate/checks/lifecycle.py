@@ -106,13 +106,24 @@ def alias_protected(manifest: Manifest, doc: ManifestDoc, base_manifest: Manifes
     from modelgate.checks.governance import approval_rules, verify_approvals
 
     notes = []
-    for _index, alias, stage in moved:
+    for index, alias, stage in moved:
         rules = approval_rules(policy, stage)
         if not rules:
             notes.append(f"{alias!r} moved here; stage {stage!r} asks for no approvals")
         for params, _origin in rules:
             purpose = f"moving protected alias {alias!r} to {manifest.ref} "
-            note = yield from verify_approvals(manifest, doc, params, context, audit, stage, purpose)
+            found = verify_approvals(manifest, doc, params, context, audit, stage, purpose)
+            note = yield from _located(found, f"aliases[{index}]")
             if note is not None:
                 notes.append(f"{alias!r} moved here: {note}")
     return "; ".join(notes) or None
+
+
+def _located(findings: Generator[Fail, None, str | None], at: str) -> Generator[Fail, None, str | None]:
+    """``findings`` reported at ``at`` (the alias, not the stage they were written for)."""
+    while True:
+        try:
+            found = next(findings)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        yield Fail(found.message, at=at, hint=found.hint)
