@@ -88,3 +88,13 @@ def test_the_allowed_signers_are_those_of_the_commit_the_change_landed_on(repo: 
     repo.git("checkout", "-q", "main")
     repo.git("merge", "-q", "--no-ff", "feature", "-m", "merge #7")
     assert approvers(repo) == []
+
+
+def test_audit_signers_that_cannot_be_read_are_exit_4(repo: Repo, keys: dict[str, Any]) -> None:
+    proc = repo.run("history", "fraud-detector", "--signer", "no-such-file")
+    assert proc.returncode == 4 and "--signer no-such-file: No such file or directory" in proc.stderr
+    repo.write(".modelgate.yaml", "audit: {allowed_signers: .github/audit_signers}\n")
+    head = repo.commit("name audit signers that are not there")
+    proc = repo.run("history", "fraud-detector")
+    assert proc.returncode == 4
+    assert f"config audit.allowed_signers: no .github/audit_signers in {head[:12]}" in proc.stderr
