@@ -99,9 +99,11 @@ def _md_words(text: str) -> str:
     out: list[str] = []
     at = 0
     for word in _MD_LINKISH.finditer(text):
+        # Punctuation ending a sentence stays outside the span, as GFM leaves it outside a link.
+        linkish = word.group().rstrip(".,:;!?'\")]")
         out.append(_md_literal(text[at:word.start()]))
-        out.append(code(word.group()))
-        at = word.end()
+        out.append(code(linkish))
+        at = word.start() + len(linkish)
     out.append(_md_literal(text[at:]))
     return "".join(out)
 

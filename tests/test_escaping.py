@@ -177,3 +177,13 @@ def test_an_error_is_lines_that_are_each_harmless(text: str) -> None:
         assert len(lines) == count
         for line in lines:
             assert not set(line) & {"\n", "\r", "\x1b", "\u202e", "\u2028"} and "::" not in line
+def test_markdown_breaks_every_autolink_and_mention() -> None:
+    """GitHub autolinks bare URLs, www. names, emails and @mentions (GFM): each is put in a
+    code span, where GitHub neither links nor notifies, case kept, the punctuation after it
+    left outside; and cmark-gfm, GitHub's own renderer, makes no link of any."""
+    text = "see HTTPS://evil.example, http://x, ftp://y, www.evil.example, mailto:a@b.c and @org/team."
+    assert markdown(text) == (
+        "see `HTTPS://evil.example`, `http://x`, `ftp://y`, `www.evil.example`, `mailto:a@b.c` and `@org/team`\\.")
+    rendered = cmarkgfm.github_flavored_markdown_to_html(markdown(text), options=Options.CMARK_OPT_UNSAFE)
+    assert "<a " not in rendered and html.unescape(re.sub("</?(p|code)>", "", rendered)).strip() == text
+    assert terminal("\u0080\u009f\u202e\u2066\x7f") == "\\x80\\x9f\\u202e\\u2066\\x7f"
