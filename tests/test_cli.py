@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from modelgate import __version__
-from tests.conftest import MODELGATE, REPO, Repo
+from tests.conftest import MODELGATE, REPO, Repo, commands_in_messages
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -261,6 +262,7 @@ def _failing_and_history(repo: Repo) -> None:
 
 @pytest.mark.parametrize(("args", "status"), [
     (("list-checks",), 0),
+    (("plugins",), 0),
     (("check", "-v", "--json", "../r.json"), 1),  # the verdict, not the pipe, decides
     (("history", "fraud-detector"), 0),
     (("schema", "manifest"), 0),
@@ -328,3 +330,26 @@ def test_colour_precedence(repo: Repo, flag: tuple[str, ...], env: dict[str, str
     assert proc.returncode == 0
     assert (GREEN in proc.stdout) is coloured, proc.stdout
     assert ("\x1b[" in proc.stdout) is coloured
+
+
+# What a message's command may leave to the reader, and what the test fills in.
+PLACEHOLDERS = {"{}": "m/modelgate.yaml", "REF": "HEAD"}
+
+
+def test_every_modelgate_command_a_message_suggests_is_accepted(repo: Repo) -> None:
+    """Each `modelgate ...` a hint, an error or a help text quotes, pasted (its fields and
+    placeholders filled in) into a repository with one manifest, is a command modelgate
+    runs, not a usage error. The completion install lines redirect into the shell's own
+    folders: their command part is run."""
+    repo.manifest("m")
+    repo.commit("one")
+    found = commands_in_messages("modelgate")
+    assert "modelgate schema manifest" in found and "modelgate hash --update" in found
+    for command, where in sorted(found.items()):
+        if ">" in command:
+            assert all(place.startswith("modelgate/commands/completion.py") for place in where), where
+            command = command.partition(">")[0]
+        for placeholder, value in PLACEHOLDERS.items():
+            command = command.replace(placeholder, value)
+        proc = repo.run(*shlex.split(command)[1:])
+        assert proc.returncode in (0, 1) and "usage:" not in proc.stderr, (command, where, proc.stderr)

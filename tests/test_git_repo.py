@@ -4,6 +4,9 @@ real repositories."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import pytest
 
 from modelgate.errors import GitError
 from modelgate.git.repo import ZERO, GitRepo
-from tests.conftest import Repo
+from tests.conftest import MODELGATE, Repo, commands_in_messages
 
 
 def linear(repo: Repo, n: int) -> list[str]:
@@ -283,18 +286,8 @@ def test_shallow_clone_with_the_base_but_not_the_fork_point_names_the_fix(repo: 
 
 # -- the git commands messages suggest work when pasted ---------------------------------
 
-import ast  # noqa: E402
-import re  # noqa: E402
-import shlex  # noqa: E402
-import shutil  # noqa: E402
-
-from tests.conftest import MODELGATE, REPO  # noqa: E402
-
-SUGGESTED = re.compile(r"`(git [^`]*)`")
-
-
 def _suggested(text: str) -> list[str]:
-    return SUGGESTED.findall(text)
+    return re.findall(r"`(git [^`]*)`", text)
 
 
 def _upstream_and_shallow_clone(repo: Repo, tmp_path: Path) -> tuple[dict[str, str], Path]:
@@ -363,27 +356,6 @@ def test_the_shallow_clone_message_names_the_refspec_git_needs(repo: Repo, tmp_p
         assert git.fetch_command(ref) is None, ref
 
 
-def _messages_in_the_source() -> dict[str, list[str]]:
-    """Every backticked `git ...` in a string of modelgate's code (f-strings with `{}` for
-    their fields), docstrings aside: what a message can suggest."""
-    found: dict[str, list[str]] = {}
-    for path in sorted((REPO / "modelgate").rglob("*.py")):
-        tree = ast.parse(path.read_text())
-        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                      if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-                      and node.body and isinstance(node.body[0], ast.Expr)}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
-                text = node.value
-            elif isinstance(node, ast.JoinedStr):
-                text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
-            else:
-                continue
-            for command in _suggested(text):
-                found.setdefault(command, []).append(f"{path.relative_to(REPO)}:{node.lineno}")
-    return found
-
-
 # The fixed commands messages suggest; commands with a ref in them are made by
 # GitRepo.fetch_command and run by the test above.
 NEEDS_LFS = {"git lfs pull", "git lfs track"}
@@ -391,7 +363,7 @@ FIXED = {"git fetch --unshallow", "git fetch", *NEEDS_LFS}
 
 
 def test_every_fixed_git_command_in_a_message_is_accepted(repo: Repo, tmp_path: Path) -> None:
-    found = _messages_in_the_source()
+    found = commands_in_messages("git")
     assert set(found) == FIXED, f"a message suggests a git command this test does not run: {found}"
     _commits, clone = _upstream_and_shallow_clone(repo, tmp_path)
     for command in sorted(FIXED):

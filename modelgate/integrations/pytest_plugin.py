@@ -40,7 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--modelgate", action="store_true", default=False,
                     help="collect model manifests as tests, one per manifest and check")
     group.addoption("--modelgate-base", metavar="REF", default=None,
-                    help="compare with REF, like `modelgate check --base` (default: as modelgate check:"
+                    help="compare with REF, like `modelgate check --base REF` (default: as modelgate check:"
                          " the pull request's base, else config `base`)")
     parser.addini("modelgate", type="bool", default=False, help="collect model manifests as tests (--modelgate)")
 
