@@ -115,7 +115,7 @@ def test_diff_of_one_version_at_two_refs(repo: Repo) -> None:
     assert (data["b"]["ref"], data["b"]["commit"]) == (None, None)
     assert data["changes"] == [{"field": "stage", "before": "production", "after": "archived", "note": None}]
     same = repo.run("diff", "v1:fraud-detector@1.0.0", "HEAD:fraud-detector@1.0.0", "--format", "markdown")
-    assert same.stdout == ("### fraud\\-detector@\u200b1\\.0\\.0 \\(v1\\) → fraud\\-detector@\u200b1\\.0\\.0"
+    assert same.stdout == ("### `fraud-detector@1.0.0` \\(v1\\) → `fraud-detector@1.0.0`"
                            " \\(HEAD\\)\n\nNo differences.\n")
 
 
