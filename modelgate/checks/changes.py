@@ -29,7 +29,7 @@ def _base(context: Context) -> Base:
     return context.base
 
 
-@check("MG404", name="stage-transition", waivable=False,
+@check("MG404", name="stage-transition", waivable=False, readiness="change",
        hint="move one stage at a time, along the policy's transitions")
 def stage_transition(manifest: Manifest, base_manifest: Manifest | None, policy: Policy,
                      context: Context) -> Iterator[Fail]:
@@ -61,7 +61,7 @@ def stage_transition(manifest: Manifest, base_manifest: Manifest | None, policy:
                    f" {options} (policy {policy.name})", at="stage")
 
 
-@check("MG405", name="promotion-immutable", waivable=False,
+@check("MG405", name="promotion-immutable", waivable=False, readiness="change",
        hint="promote the exact bytes that were validated: change the stage in a pull request of its own")
 def promotion_immutable(manifest: Manifest, base_manifest: Manifest | None, context: Context) -> Iterator[Fail]:
     """A promotion changes the stage, and nothing the stage was granted for.
@@ -80,7 +80,7 @@ def promotion_immutable(manifest: Manifest, base_manifest: Manifest | None, cont
                        " only stage, aliases and tags may change", at=key)
 
 
-@check("MG502", name="version-bump", waivable=False,
+@check("MG502", name="version-bump", waivable=False, readiness="change",
        hint="new bytes are a new version: raise the version (MAJOR for an incompatible signature)")
 def version_bump(manifest: Manifest, base_manifest: Manifest | None, context: Context) -> Iterator[Fail]:
     """Versions move forward with the bytes.
@@ -131,7 +131,7 @@ def _incompatible(before: Manifest, after: Manifest) -> str | None:
     return "outputs changed" if old_out != new_out else None
 
 
-@check("MG503", name="version-immutable", waivable=False,
+@check("MG503", name="version-immutable", waivable=False, readiness="change",
        hint="one version, one artifact: give these bytes a new version")
 def version_immutable(manifest: Manifest, context: Context) -> Iterator[Fail]:
     """A name@version that ever existed on the base branch never reappears with other bytes.
@@ -150,7 +150,7 @@ def version_immutable(manifest: Manifest, context: Context) -> Iterator[Fail]:
             return
 
 
-@check("MG406", name="rollback", waivable=False,
+@check("MG406", name="rollback", waivable=False, readiness="change",
        hint="roll back only to a version that was in production; anything else is a new promotion")
 def rollback(manifest: Manifest, base_manifest: Manifest | None, policy: Policy, context: Context) -> Iterator[Fail]:
     """Moving back into an exclusive stage (archived -> production) is only for a version
@@ -168,7 +168,7 @@ def rollback(manifest: Manifest, base_manifest: Manifest | None, policy: Policy,
                " to", at="stage")
 
 
-@check("MG407", name="branch-stage", waivable=False,
+@check("MG407", name="branch-stage", waivable=False, readiness="change",
        hint="on this branch every model must be in the stage the policy maps it to")
 def branch_stage(manifest: Manifest, policy: Policy, context: Context) -> Iterator[Fail]:
     """With policy ``branches`` (``{release: production}``), every manifest on that branch
@@ -180,7 +180,7 @@ def branch_stage(manifest: Manifest, policy: Policy, context: Context) -> Iterat
                    at="stage")
 
 
-@check("MG408", name="manifest-removed", scope="removed", waivable=False,
+@check("MG408", name="manifest-removed", scope="removed", waivable=False, readiness="change",
        hint="archive a model version (stage: archived) instead of deleting its manifest")
 def manifest_removed(base_manifest: Manifest, policy: Policy) -> Iterator[Fail]:
     """A manifest whose model stood in an exclusive or production stage is not deleted.
@@ -204,7 +204,7 @@ class RegressionParams(Strict):
             raise ValueError("goal needs metric: the policy names the goal of one metric")
 
 
-@check("MG303", name="no-metric-regression", needs_rule=True, params=RegressionParams,
+@check("MG303", name="no-metric-regression", needs_rule=True, params=RegressionParams, readiness="change",
        hint="improve the model, or accept the regression with a waiver that says why")
 def no_metric_regression(manifest: Manifest, doc: ManifestDoc, base_manifest: Manifest | None,
                          params: RegressionParams, policy: Policy, context: Context) -> Iterator[Fail]:

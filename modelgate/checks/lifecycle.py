@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from modelgate.pipeline.context import Context
 
 
-@check("MG401", name="stage-valid", waivable=False,
+@check("MG401", name="stage-valid", waivable=False, readiness="change",
        hint="use one of the policy's stages, spelled exactly")
 def stage_valid(manifest: Manifest, policy: Policy) -> Iterator[Fail]:
     """The manifest's stage is one of the governing policy's stages, spelled exactly.
@@ -38,7 +38,7 @@ def stage_valid(manifest: Manifest, policy: Policy) -> Iterator[Fail]:
     )
 
 
-@check("MG402", name="exclusive-stage", waivable=False,
+@check("MG402", name="exclusive-stage", waivable=False, readiness="change",
        hint="move the other version out of this stage (e.g. to archived) in the same change")
 def exclusive_stage(manifest: Manifest, doc: ManifestDoc, policy: Policy, context: Context) -> Iterator[Fail]:
     """At most one version of a model stands in each ``exclusive`` stage.

@@ -20,7 +20,7 @@ MOVING_REVISIONS = frozenset(
 )
 
 
-@check("MG201", name="required-fields", needs_rule=True,
+@check("MG201", name="required-fields", needs_rule=True, adds_up=["fields"],
        hint="add the missing field; the policy requires it at this stage")
 def required_fields(manifest: Manifest, params: dict[str, Any]) -> Iterator[Fail]:
     """Fields the policy requires at this stage are present and not empty.

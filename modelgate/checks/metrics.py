@@ -62,7 +62,7 @@ def metric_threshold(manifest: Manifest, params: ThresholdParams) -> Iterator[Fa
         yield Fail(f"{params.metric} = {metric.value:g} is above the maximum {high:g}", at=at)
 
 
-@check("MG302", name="required-metrics", needs_rule=True, params=RequiredMetricsParams,
+@check("MG302", name="required-metrics", needs_rule=True, params=RequiredMetricsParams, adds_up=["metrics", "min"],
        hint="evaluate the model and record the metrics in the manifest")
 def required_metrics(manifest: Manifest, params: RequiredMetricsParams) -> Iterator[Fail]:
     """The metrics the policy names are present, and at least ``min`` metrics in all.

@@ -103,9 +103,11 @@ class Session:
         if base is not None:
             base.verdicts = hasher.cache
         self.rules = RuleSet(self.checks, self.options.select, self.options.ignore, tree, hasher.cache)
-        self.policies = load_policies(settings.policies, tree, hasher.cache)
+        self.policies = load_policies(settings.policies, tree, hasher.cache, self.rules.traits)
         for policy in self.policies:
             self.rules.validate(policy)
+        # An extending policy that replaced an inherited rule says so in every run.
+        self.notices += dict.fromkeys(n for policy in self.policies for n in policy.replacements)
         named = self.rules.providers_named(self.policies)
         if settings.approvals.get("provider"):
             named.insert(0, ("configuration approvals.provider", str(settings.approvals["provider"])))
