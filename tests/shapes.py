@@ -39,7 +39,8 @@ RULES = [
     {"check": "dvc-artifact", "with": {"required": True}},
     {"check": "artifact-hash", "severity": "warning"},
     {"check": "required-fields", "stages": ["production"], "with": {"fields": ["description"]}, "replace": True},
-    {"check": "required-metrics", "stages": ["staging", "production", "archived"], "with": {"metrics": ["f1"], "min": 2}},
+    {"check": "required-metrics", "stages": ["staging", "production", "archived"],
+     "with": {"metrics": ["f1"], "min": 2}},
 ]
 WAIVER = {"check": "no-metric-regression", "model": "fraud-detector", "version": "1.4.0", "reason": "r",
           "expires": "2099-01-01", "owner": "ana@acme.io"}

@@ -27,7 +27,7 @@ def test_invalid_manifest_fails_with_every_problem_and_nothing_else_runs(
     ]
     assert report.data["manifests"] == [
         {"path": "m/modelgate.yaml", "name": None, "version": None, "stage": None,
-         "base_stage": None, "sha256": report.data["manifests"][0]["sha256"]}
+         "base_stage": None, "sha256": report.data["manifests"][0]["sha256"], "replaces": None, "metrics": []}
     ]
 
 

@@ -44,7 +44,8 @@ def required_fields(manifest: Manifest, params: dict[str, Any]) -> Iterator[Fail
             parent.append(part)
         if value is None or value == [] or value == {} or value == "":
             # Point at the deepest part that exists, else at the stage that requires it.
-            yield Fail(f"{dotted} is required at stage {manifest.stage!r}", at=".".join(parent) or "stage")
+            yield Fail(f"{dotted} is required at stage {manifest.stage!r}", at=".".join(parent) or "stage",
+                       hint=f"add {dotted}")
 
 
 @check("MG202", name="data-pinned",

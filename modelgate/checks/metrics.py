@@ -72,7 +72,9 @@ def required_metrics(manifest: Manifest, params: RequiredMetricsParams) -> Itera
     """
     for name in params.metrics:
         if name not in manifest.metrics:
-            yield Fail(f"metric {name!r} is required at stage {manifest.stage!r}", at="metrics")
+            yield Fail(f"metric {name!r} is required at stage {manifest.stage!r}", at="metrics",
+                       hint=f"evaluate the model and record metrics.{name}")
     if len(manifest.metrics) < params.min:
         yield Fail(f"at least {params.min} metric(s) required at stage {manifest.stage!r},"
-                   f" found {len(manifest.metrics)}", at="metrics")
+                   f" found {len(manifest.metrics)}", at="metrics",
+                   hint=f"evaluate the model and record at least {params.min} metric(s) under metrics")
