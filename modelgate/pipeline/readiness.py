@@ -68,24 +68,27 @@ class Preview:
         stage = doc.model.stage
         found = []
         for target in next_stages(policy, stage):
-            there = replace(doc, model=replace(doc.model, stage=target))
-            evaluated, in_ci = self.pairs(there, policy, stage)
+            evaluated, in_ci = self.pairs(doc, policy, target)
             needs = []
-            for check, rule in evaluated:
-                for result in self.run(there, policy, base_doc, check, rule):
-                    if result.outcome in ("failed", "error"):
-                        needs.append(result)
+            if evaluated:
+                there = replace(doc, model=replace(doc.model, stage=target))
+                for check, rule in evaluated:
+                    for result in self.run(there, policy, base_doc, check, rule):
+                        if result.outcome in ("failed", "error"):
+                            needs.append(result)
             found.append(Readiness(doc.path, doc.label, stage, target, tuple(needs),
                                    tuple((c.id, c.name) for c in in_ci),
                                    f"make these changes in a pull request of their own {_before(stage)}"))
         return found
 
-    def pairs(self, there: ManifestDoc, policy: Policy, stage: str) -> tuple[list[tuple[Check, Rule]], list[Check]]:
-        """The rules the target stage of ``there`` adds to ``stage``'s: those to evaluate, and
-        the checks only CI verifies."""
-        assert there.model is not None
-        key = (id(policy), stage, there.model.stage)
+    def pairs(self, doc: ManifestDoc, policy: Policy, target: str) -> tuple[list[tuple[Check, Rule]], list[Check]]:
+        """The rules ``target`` adds to those of the stage ``doc`` stands at: those to
+        evaluate, and the checks only CI verifies."""
+        assert doc.model is not None
+        stage = doc.model.stage
+        key = (id(policy), stage, target)
         if key not in self._pairs:
+            there = replace(doc, model=replace(doc.model, stage=target))
             evaluated, in_ci = [], []
             for check, rule in self.rules.for_doc(there, policy, removed=False):
                 if rule.applies_to(stage):
