@@ -137,7 +137,7 @@ def test_a_promotion_missing_a_field_says_which_change_to_make_first(repo: Repo)
     # the pull request itself fails the same way, with the same hint
     repo.git("checkout", "-q", "-b", "promote")
     repo.manifest("m", **staging_fields(stage="production"))
-    code, data, out = report(repo, "--base", "main")
+    code, _, out = report(repo, "--base", "main")
     assert code == 1
     assert f"  hint: {LOCKFILE_HINT}" in out.splitlines()
 
