@@ -1,11 +1,11 @@
 """Policy v1: which stages exist, how models move between them, and which rules apply.
 
 A policy file may ``extends`` others (``builtin:NAME`` or a repo-relative path). The
-extending file's ``stages``, ``transitions``, ``exclusive``, ``branches`` and ``match``
-replace the inherited ones when given; waivers accumulate. A rule for the same check and
-the same stages as an inherited rule adds to it when the check's requirements add up
-(check metadata ``adds_up``: ``required-fields``' fields, ``required-metrics``' metrics
-and minimum), unless it says ``replace: true``; for other checks (a threshold, a
+extending file's ``stages``, ``transitions``, ``exclusive``, ``branches``, ``aliases`` and
+``match`` replace the inherited ones when given; waivers accumulate. A rule for the same
+check and the same stages as an inherited rule adds to it when the check's requirements
+add up (check metadata ``adds_up``: ``required-fields``' fields, ``required-metrics``'
+metrics and minimum), unless it says ``replace: true``; for other checks (a threshold, a
 tolerance, approvals) it replaces the inherited rule. Every replacement is kept on the
 policy, and each run names it in a notice: an inherited requirement never goes silently.
 """
@@ -67,6 +67,13 @@ class MatchSpec(Strict):
 
 
 @record(kw_only=True)
+class AliasSpec(Strict):
+    requires: Annotated[str, Constraint(pattern=r"^[a-z][a-z0-9_-]{0,63}$", description=(
+        "The stage a version must stand in to carry this alias; moving the alias needs what that"
+        " stage needs, approvals included."))]
+
+
+@record(kw_only=True)
 class PolicyFile(Strict):
     __pydantic_config__ = Strict.renamed(api_version="apiVersion")
 
@@ -80,6 +87,8 @@ class PolicyFile(Strict):
     transitions: dict[StageName, list[StageName]] | None = None
     exclusive: list[StageName] | None = None
     branches: dict[Text, StageName] | None = None
+    aliases: Annotated[dict[Annotated[str, Constraint(pattern=r"^[a-z0-9][a-z0-9._-]{0,127}$")], AliasSpec] | None,
+                       Constraint(description="Protected aliases: alias -> {requires: STAGE}.")] = None
     rules: list[RuleSpec] = field(default_factory=list)
     waivers: list[WaiverSpec] = field(default_factory=list)
     waivable: Annotated[list[Text] | None, Constraint(
@@ -133,6 +142,7 @@ class Policy:
     waivers: tuple[Waiver, ...]
     files: tuple[PolicyInfo, ...]
     waivable: tuple[str, ...] = ()
+    aliases: dict[str, str] = field(default_factory=dict)  # protected alias -> the stage it requires
     # "policy acme replaces builtin:default's required-fields at production (acme.yaml:7:5)",
     # for every inherited rule an extending file replaced, along the whole ``extends`` chain.
     replacements: tuple[str, ...] = ()
@@ -233,6 +243,8 @@ def _resolve(
     )
     exclusive = tuple(spec.exclusive) if spec.exclusive is not None else inherited("exclusive", ())
     branches = dict(spec.branches) if spec.branches is not None else inherited("branches", {})
+    aliases = ({alias: protection.requires for alias, protection in spec.aliases.items()}
+               if spec.aliases is not None else inherited("aliases", {}))
     match = tuple(spec.match.names) if spec.match is not None else inherited("match", ("*",))
 
     inherited_rules: list[Rule] = [rule for parent in parents for rule in parent.rules]
@@ -260,6 +272,7 @@ def _resolve(
         tuple(rules), tuple(waivers),
         (*(f for parent in parents for f in parent.files), info),
         waivable,
+        aliases,
         tuple(dict.fromkeys([*(r for parent in parents for r in parent.replacements), *replacements])),
     )
     _validate_stage_names(policy, doc)
@@ -364,6 +377,8 @@ def _validate_stage_names(policy: Policy, doc: strictyaml.YamlDoc) -> None:
         need(stage, ("exclusive", index), "exclusive")
     for branch, stage in policy.branches.items():
         need(stage, ("branches", branch), "branches")
+    for alias, stage in policy.aliases.items():
+        need(stage, ("aliases", alias, "requires"), f"protected alias {alias!r}")
     for rule in policy.rules:
         for stage in rule.stages or ():
             if stage not in known:
