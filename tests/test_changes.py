@@ -585,8 +585,9 @@ def test_a_version_edited_in_place_is_one_failure_not_a_promotion_nobody_made(re
                                            " place: replaced by fraud-detector@1.1.0 (m/modelgate.yaml)")]
     assert "hint: restore fraud-detector@1.0.0's manifest (archive it once another version replaces it) and add" \
            " fraud-detector@1.1.0 in a manifest of its own" in out
-    assert "m/modelgate.yaml ......s..............F  [fraud-detector@1.1.0 staging, edited in place of" \
-           " fraud-detector@1.0.0]" in out.splitlines()
+    progress = next(line for line in out.splitlines() if line.startswith("m/modelgate.yaml "))
+    marks, label = progress.removeprefix("m/modelgate.yaml ").split("  ", 1)
+    assert (marks.count("F"), label) == (1, "[fraud-detector@1.1.0 staging, edited in place of fraud-detector@1.0.0]")
     entry = report["manifests"][0]
     assert (entry["base_stage"], entry["replaces"]) == (None, "fraud-detector@1.0.0")
 
