@@ -102,6 +102,18 @@ def test_quiet_output() -> None:
     assert not {"WAIVED", "METRICS", "READINESS"} & set("".join(lines).replace("=", " ").split())
 
 
+def test_metrics_where_nothing_moved_and_nothing_failed_are_left_out() -> None:
+    at_base = "fraud-detector@1.4.0 at the base"
+    unchanged = ManifestInfo("models/other/modelgate.yaml", "fraud-detector", "1.4.0", "production", "production",
+                             "ab" * 32, (MetricRow("auc", 0.93, 0.93, "maximize", at_base, 0.0, "passed"),))
+    moved = ManifestInfo(M, "churn", "2.0.0", "production", "production", "cd" * 32,
+                         (MetricRow("auc", 0.95, 0.93, "maximize", "churn@2.0.0 at the base", 0.0, "passed"),))
+    section = render(Summary("0.1.0", (), (unchanged, moved), ())).split("= METRICS =")[1].splitlines()[1:-1]
+    assert section == ["churn@2.0.0 against churn@2.0.0 at the base:",
+                       "  auc  0.93 -> 0.95  +0.02  maximize  tolerance 0  passed"]
+    assert "METRICS" not in render(Summary("0.1.0", (), (unchanged,), ()))
+
+
 def test_manifest_text_in_metrics_and_readiness_is_escaped() -> None:
     evil = "x\x1b[2J\n::warning::y"
     row = MetricRow(evil, 1.0, 2.0, "maximize", evil, 0.0, "failed", evil, "MG303")

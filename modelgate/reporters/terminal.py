@@ -77,12 +77,16 @@ class TerminalReporter:
 
     def _metrics(self, summary: Summary) -> Iterator[Line]:
         """What the regression rule judged: each candidate's metrics next to the version it
-        was compared with, with the goal and tolerance it compared by."""
+        was compared with, with the goal and tolerance it compared by. A comparison where
+        nothing moved and nothing failed (every unchanged production model, on every run)
+        is left to the Markdown and JSON reports: here it would bury the one that matters."""
         groups: dict[tuple[str, str], list[MetricRow]] = {}
         for info in summary.manifests:
             for row in info.metrics:
                 if row.judged:
                     groups.setdefault((f"{info.name}@{info.version}", row.rival or "?"), []).append(row)
+        groups = {key: rows for key, rows in groups.items()
+                  if any(row.outcome != "passed" or row.value != row.rival_value for row in rows)}
         if not groups:
             return
         yield _rule(" METRICS ", "bold")
