@@ -23,9 +23,10 @@ def test_dry_run_prints_what_is_still_missing(repo: Repo) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     head = repo.git("rev-parse", "HEAD")
-    assert lines[:3] == [
+    assert lines[:4] == [
         "promote fraud-detector@1.1.0: staging -> production (models/fraud/1.1.0/modelgate.yaml)",
         f"checked as CI will: against main (merge-base {head[:12]})",
+        "note: policy acme replaces builtin:default's approvals at production (governance/policy.yaml:6:5)",
         "still missing before this promotion can merge:",
     ]
     assert ("  - MG201 required-fields: lineage.environment.lockfile is required at stage 'production'"

@@ -558,11 +558,57 @@ def test_production_manifest_edited_in_place_to_a_new_version_fails(
     report = check_installed(repo, "--base", "main")
     assert report.code == 1
     assert report.messages("stage-transition") == [
-        "a new version (fraud-detector@1.1.0) cannot enter at 'production'; it enters at 'none' or"
-        " 'staging' or 'rejected' (policy default)"]
+        "a new version (fraud-detector@1.1.0, edited in place of fraud-detector@1.0.0) cannot enter at 'production';"
+        " it enters at 'none' or 'staging' or 'rejected' (policy default)"]
     assert report.messages("manifest-removed") == [
-        "fraud-detector@1.0.0 was in 'production' and its manifest was deleted"]
+        "fraud-detector@1.0.0 was in 'production' and its manifest was edited in place: replaced by"
+        " fraud-detector@1.1.0 (m/modelgate.yaml)"]
     assert report.outcomes("version-bump") == ["passed"]
+    assert [r["name"] for r in report.data["results"] if r["outcome"] == "failed"] == [
+        "stage-transition", "manifest-removed"]
+
+
+def test_a_version_edited_in_place_is_one_failure_not_a_promotion_nobody_made(repo: Repo) -> None:
+    """Retrained in place and set back to staging: the production record vanished, which
+    manifest-removed forbids, once; no "promotion" of fields that a new version rightly has."""
+    repo.manifest("m", **production_fields(description="v1"))
+    feature(repo)
+    repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **production_fields(
+        stage="staging", description="v2", metrics={"auc": {"value": 0.95, "goal": "maximize"}},
+        lineage={"code": {"commit": "b" * 40}, "data": [{"name": "train", "uri": "d", "revision": "2026-11-01"}],
+                 "params": {"learning_rate": 0.1}}))
+    repo.commit("retrain in place")
+    code, report, out = check(repo, "--base", "main")
+    assert code == 1, out
+    failed = [(r["name"], r["message"]) for r in report["results"] if r["outcome"] == "failed"]
+    assert failed == [("manifest-removed", "fraud-detector@1.0.0 was in 'production' and its manifest was edited in"
+                                           " place: replaced by fraud-detector@1.1.0 (m/modelgate.yaml)")]
+    assert "hint: restore fraud-detector@1.0.0's manifest (archive it once another version replaces it) and add" \
+           " fraud-detector@1.1.0 in a manifest of its own" in out
+    progress = next(line for line in out.splitlines() if line.startswith("m/modelgate.yaml "))
+    marks, label = progress.removeprefix("m/modelgate.yaml ").split("  ", 1)
+    assert (marks.count("F"), label) == (1, "[fraud-detector@1.1.0 staging, edited in place of fraud-detector@1.0.0]")
+    entry = report["manifests"][0]
+    assert (entry["base_stage"], entry["replaces"]) == (None, "fraud-detector@1.0.0")
+
+
+def test_a_staging_version_retrained_in_place_passes(repo: Repo) -> None:
+    """In place below production is allowed: the new version enters at staging, above the old one."""
+    repo.manifest("m", **production_fields(stage="staging"))
+    feature(repo)
+    repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **production_fields(stage="staging"))
+    code, report, out = check(repo, "--base", "main")
+    assert code == 0, out
+    assert [r["name"] for r in report["results"] if r["outcome"] == "failed"] == []
+
+
+def test_an_archived_version_edited_in_place_into_production_is_no_rollback(repo: Repo) -> None:
+    repo.manifest("m", **production_fields(stage="archived"))
+    feature(repo)
+    repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **production_fields())
+    code, report, out = check(repo, "--base", "main")
+    assert code == 1, out
+    assert [r["name"] for r in report["results"] if r["outcome"] == "failed"] == ["stage-transition"]
 
 
 def test_an_unreadable_manifest_is_invalid_not_removed(repo: Repo) -> None:

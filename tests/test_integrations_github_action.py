@@ -129,7 +129,10 @@ def test_failing_promotion_end_to_end(repo: Repo, tmp_path: Path) -> None:
     assert "is not in this shallow clone" not in log
     assert "::error file=m/modelgate.yaml" in log
     assert "## modelgate: ❌ fail" in summary
-    assert "| fraud\\-detector@\u200b1\\.0\\.0 | auc (maximize) | 0.93 | 0.8 | -0.13 ↓ | 🔴 worse |" in summary
+    # the metric table shows what the regression rule judged, the failed comparison marked as the reason
+    assert ("| fraud\\-detector@\u200b1\\.0\\.0 | auc | fraud\\-detector@\u200b1\\.0\\.0 at the base | 0.93 | 0.8 |"
+            " -0.13 ↓ | maximize | 0 | ❌ **fails MG303**: auc regressed: 0\\.8 vs 0\\.93 in the base"
+            " \\(fraud\\-detector@\u200b1\\.0\\.0\\) \\(maximize, tolerance 0\\) |") in summary
     assert "**MG405 promotion\\-immutable**" in summary
     assert "### Audit record" in summary
     assert len(re.findall("ghadelimiter_", (tmp_path / "output").read_text())) == 8  # 4 outputs, 2 delimiters each

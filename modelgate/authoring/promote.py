@@ -3,7 +3,9 @@
 The stage is edited in place (only that value changes, see ``editing``), then the gate
 runs the way CI will run it on the pull request: against the base branch, with policies
 from the base. Everything that fails is listed, and so is what only CI can verify
-(approvals). ``--dry-run`` checks the promoted manifest without writing it.
+(approvals), and what the stage after the new one will still ask (readiness: to add before
+the promotion, while the version may still change). ``--dry-run`` checks the promoted
+manifest without writing it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 from modelgate.authoring.yamledit import Edit, apply, read_text, write_text
 from modelgate.datamodel import manifest
 from modelgate.datamodel.records import record
-from modelgate.datamodel.results import Result, Summary
+from modelgate.datamodel.results import Readiness, Result, Summary
 from modelgate.errors import InputError, UsageError
 from modelgate.escaping import terminal as esc
 from modelgate.pipeline import discovery
@@ -40,6 +42,11 @@ class Promotion:
     @property
     def missing(self) -> list[Result]:
         return [r for r in self.summary.results if r.fails or (self.summary.strict and r.is_warning)]
+
+    @property
+    def ahead(self) -> list[Readiness]:
+        """What the stages after the promoted one will still ask of this version (notices)."""
+        return [entry for entry in self.summary.readiness if entry.manifest == self.path and entry.needs]
 
     @property
     def in_ci(self) -> list[Result]:
@@ -119,6 +126,16 @@ def render(promotion: Promotion, dry_run: bool) -> str:
     if p.in_ci:
         lines.append("verified in CI on the pull request (cannot be checked here):")
         lines += [esc(f"  - {r.check} {r.name}: {r.message}") for r in p.in_ci]
+    for entry in p.ahead:
+        lines.append(esc(f"once at {entry.stage}, to reach {entry.target} this version still needs (a notice: add it"
+                         f" before this promotion, or while at {entry.stage}):"))
+        for r in entry.needs:
+            lines.append(esc(f"  - {r.check} {r.name}: {r.message} ({r.location.path}:{r.location.line})"))
+            if r.hint:
+                lines.append(esc(f"      hint: {r.hint}"))
+        if entry.in_ci:
+            lines.append(esc(f"  verified in CI at {entry.target}: " + ", ".join(f"{c} {n}" for c, n in entry.in_ci)))
+        lines.append(esc(f"  {entry.advice}"))
     counts = p.summary.counts
     if not p.missing:
         lines.append("nothing else missing" + (" once CI verifies the above" if p.in_ci else "")

@@ -108,7 +108,7 @@ class ApprovalParams(Strict):
 
 
 @check("MG603", name="approvals", needs_rule=True, params=ApprovalParams, waivable=False, provider_param="provider",
-       hint="ask the required reviewers to approve this promotion")
+       readiness="ci", hint="ask the required reviewers to approve this promotion")
 def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None, params: ApprovalParams,
               context: Context, audit: AuditLog) -> Generator[Fail, None, str | None]:
     """Enough verified approvals for this model version to stand at this stage.
