@@ -105,7 +105,7 @@ class History:
 
 def read_history(repo: GitRepo, rev: str, root: str, globs: tuple[str, ...] = (),
                  known: Mapping[str, Manifest | None] | None = None, verdicts: Verdicts | None = None) -> History:
-    """Manifest states in ``rev``'s history, through one ``git log`` and one batch of blob
+    """Manifest states along ``rev``'s first-parent line, through one ``git log`` and one batch of blob
     reads; ``known`` (blob SHA -> model) spares parsing blobs already read. A manifest that
     was a symlink is no manifest in that state: its blob is a path, never parsed."""
     changes = [c for c in repo.changes(rev, MANIFEST_PATHSPECS) if discovery.is_selected_manifest(c.path, globs)]
@@ -188,7 +188,11 @@ class Base:
         return self._index.get((key, doc.model.version)) or self._index.get((key, "@" + doc.path))
 
     def history(self) -> History:
-        """The base branch's manifest history (for version-immutable and rollback)."""
+        """The base branch's manifest history (for version-immutable and rollback): the
+        states of its first-parent line. A version "was in production" or "had these bytes"
+        when the branch itself held it so; an intermediate commit of a feature branch merged
+        later never did (a version promoted and then withdrawn inside a pull request was
+        never in production, and bytes corrected before merging were never published)."""
         if self._history is None:
             self.manifests()  # the merge-base's blobs are in the history: parse them once
             self._history = read_history(self.repo, self.commit, self.root, self.globs, self._models,

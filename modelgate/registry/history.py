@@ -1,7 +1,9 @@
 """A model's stage and version timeline from git history (``modelgate history NAME``).
 
 Answers "which version was in production on date X, and who promoted it": every commit
-that added a version, moved it between stages, or deleted its manifest.
+that added a version, moved it between stages, or deleted its manifest, along the
+first-parent line of the ref read (what that branch itself went through: a merged pull
+request is one step, its intermediate commits are not promotions of the branch).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import asdict
+from typing import Any
 
 from modelgate.datamodel.records import record
 from modelgate.pipeline.base import Event, History
@@ -18,16 +21,24 @@ NEW, DELETED = "(new)", "(deleted)"
 
 @record
 class Step:
-    commit: str
+    commit: str  # on the first-parent line of the ref read: a merge commit for a merged pull request
     date: str  # UTC, ISO 8601
     author: str
     version: str
     from_stage: str
     to_stage: str
     path: str
+    # Who approved this step, when something has looked it up (None: not looked up, which
+    # is not "nobody"); shown and written to JSON only then.
+    approvers: tuple[str, ...] | None = None
 
-    def to_json(self) -> dict[str, str]:
-        return asdict(self)
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = asdict(self)
+        if self.approvers is None:
+            del data["approvers"]
+        else:
+            data["approvers"] = list(self.approvers)
+        return data
 
 
 def steps(history: History, name: str) -> list[Step]:
@@ -61,6 +72,11 @@ def steps(history: History, name: str) -> list[Step]:
             if version not in live and version in stage_of:
                 found.append(Step(commit, when, author, version, stage_of.pop(version), DELETED, event.path))
     return found
+
+
+def names(history: History) -> list[str]:
+    """Every model name the history holds, sorted."""
+    return sorted({e.model.name for e in history.events if e.model is not None})
 
 
 def _ours(event: Event, name: str) -> bool:
