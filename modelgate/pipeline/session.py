@@ -458,10 +458,13 @@ class Session:
         verdict = self._verdicts.get(waiver.origin)
         if verdict is None:
             verdict = self._verdicts[waiver.origin] = waivers.verify(waiver, self.context)
+            version = f"@{waiver.version}" if waiver.version else ""
             if not verdict.approved:
-                version = f"@{waiver.version}" if waiver.version else ""
                 self.notices.append(f"waiver-pending: {waiver.origin} waives {waiver.check} on {waiver.model}{version}"
                                     f" but this change adds it, so it waives nothing yet: {verdict.says}")
+            else:  # said in every report: the policy-changed notice says edits wait for the merge
+                self.notices.append(f"waiver-approved: {waiver.origin} waives {waiver.check} on"
+                                    f" {waiver.model}{version}, {verdict.says}")
         return verdict
 
 def _info(doc: ManifestDoc, base_doc: ManifestDoc | None) -> ManifestInfo:
