@@ -187,3 +187,19 @@ def test_after_the_merge_no_run_calls_the_waiver_stale(pr: WaiverPR) -> None:
     code, report, out = pr.check("--base", "none", env={})
     assert _stale(report) == ["waiver for no-metric-regression on fraud-detector@1.1.0 (governance/policy.yaml:6:5)"
                               " can no longer apply: fraud-detector@1.1.0 is archived"]
+
+
+def test_a_waiver_in_a_file_the_change_makes_its_policy_extend_waits_for_the_merge(repo: Repo, github: FakeGitHub,
+                                                                                   tmp_path: Path) -> None:
+    """The change cannot choose whose approval its waiver needs by writing it in a new file,
+    owned by someone friendlier, that the policy now extends."""
+    pr = WaiverPR(repo, github, tmp_path, codeowners="*  @reviewer\n/governance/policy.yaml  @lead\n")
+    repo.write("governance/policy.yaml", POLICY.replace("[builtin:default]", "[governance/extra.yaml]"))
+    repo.write("governance/extra.yaml", POLICY.replace("name: acme", "name: extra") + WAIVER)
+    pr.head = repo.commit("the waiver, in a file of its own")
+    github.answer(PULLS, pull(7, "author", pr.head, pr.base))
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
+    code, report, out = pr.check("--base", "main")
+    assert code == 1, out
+    assert _outcome(report, "no-metric-regression")["outcome"] == "failed"
+    assert "waiver-pending" not in out and "waiver-approved" not in out

@@ -13,9 +13,10 @@ closed), with a notice that says who must approve, or to merge the waiver first.
 
 Which waivers are "added": those of a policy file, as the work tree has it, that the base's
 version of the same policy does not have with the same check, model, version, reason,
-expiry and owner (an extended expiry is a new waiver). Only the policies the base's
-configuration names are read, and which checks may be waived (``waivable``) stays the
-base's.
+expiry and owner (an extended expiry is a new waiver), written in one of the files the
+base's policy is made of (not in a file the change makes it extend). Only the policies the
+base's configuration names are read, and which checks may be waived (``waivable``) stays
+the base's.
 """
 
 from __future__ import annotations
@@ -59,10 +60,14 @@ def added(policies: Sequence[Policy], refs: Iterable[str], worktree: Tree,
     except ModelgateError:
         return {}
     theirs = {p.path: {_key(w) for w in p.waivers} for p in policies}
+    # Only waivers written in a file the base's policy is made of: a change that makes its
+    # policy extend a new file would otherwise pick whose approval its waiver needs.
+    files = {p.path: {f.path for f in p.files if f.source == "base"} for p in policies}
     found: dict[str, tuple[Waiver, ...]] = {}
     for policy in mine:
         if policy.path in theirs:
-            new = tuple(w for w in policy.waivers if _key(w) not in theirs[policy.path])
+            new = tuple(w for w in policy.waivers
+                        if _key(w) not in theirs[policy.path] and file_of(w) in files[policy.path])
             if new:
                 found[policy.path] = new
     return found
