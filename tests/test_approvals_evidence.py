@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from modelgate.approvals.evidence.evidence import Approval, Approvals, Rejection, tally
+from modelgate.approvals.evidence import Approval, Approvals, Rejection, tally
 from tests.conftest import Repo, extending_default, production_fields, staging_fields
 
 POLICY = extending_default("{check: approvals, stages: [production], with: {min: 1}}")
@@ -444,9 +444,9 @@ def test_tally_keeps_only_the_rejections_for_this_model_and_stage() -> None:
 def test_signed_commits_needs_a_base_and_the_bases_allowed_signers(repo: Repo) -> None:
     """Asked without a merge-base, or where the base commit has no allowed-signers file, the
     provider answers with an error (the rule then fails closed), never with approvals."""
+    from modelgate.approvals import signed_commits
     from modelgate.approvals.evidence import ApprovalRequest
     from modelgate.git.repo import GitRepo
-    from modelgate.approvals import signed_commits
     from modelgate.git.trees import CommitTree
 
     repo.manifest("m")
@@ -508,23 +508,26 @@ def test_every_trailer_of_a_commit_is_judged(promotion: dict[str, Any]) -> None:
 
 
 def test_a_stale_approval_names_what_changed_after_it(promotion: dict[str, Any]) -> None:
+    """The approved model's files that differ at the head are named: up to three, then "and N
+    more"; a change to another file is not named (it does not make the approval stale)."""
     repo, keys = promotion["repo"], promotion["keys"]
-    two = f"LGTM\n\nApproved-by: churn@1.0.0 -> production\n{TRAILER}"
-    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", two)
-    for name in ("a", "b", "c"):
-        repo.write(f"m/{name}.txt", name)
+    extra = [repo.artifact(f"m/extra{i}.bin", b"extra %d" % i) for i in range(2)]
+    artifacts = json.loads((repo.root / "m/modelgate.yaml").read_text())["artifacts"]
+    repo.manifest("m", **{**production_fields(), "artifacts": [*artifacts, *extra]})
     repo.git("add", "-A")
-    signed_commit(repo, None, "author@acme.io", "three more files")
+    signed_commit(repo, None, "author@acme.io", "two more artifacts")
     signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
-    repo.write("m/d.txt", "d")
+    for name in ("model.bin", "extra0.bin", "extra1.bin", "requirements.lock", "notes.txt"):
+        repo.write(f"m/{name}", b"changed after the approval")
     repo.git("add", "-A")
-    signed_commit(repo, None, "author@acme.io", "one more")
+    signed_commit(repo, None, "author@acme.io", "four pinned files and a note")
     code, result, _ = check(repo, "--ci")
     assert (code, result["outcome"]) == (1, "failed")
-    message = result["message"]
-    assert "reviewer@acme.io: stale: m/a.txt, m/b.txt, m/c.txt and 1 more changed after this approval" in message
-    assert "reviewer@acme.io: stale: m/d.txt changed after this approval" in message
-    # Three files exactly: named, with no "and 0 more".
-    repo.git("reset", "-q", "--hard", "HEAD~2")
+    assert ("reviewer@acme.io: stale: m/extra0.bin, m/extra1.bin, m/model.bin and 1 more changed after this"
+            " approval; approve the head again") in result["message"]
+    repo.git("checkout", "-q", "HEAD~1", "--", "m/requirements.lock")  # three files exactly: no "and 0 more"
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "the lockfile back")
     code, result, _ = check(repo, "--ci")
-    assert "reviewer@acme.io: stale: m/a.txt, m/b.txt, m/c.txt changed after this approval" in result["message"]
+    assert ("reviewer@acme.io: stale: m/extra0.bin, m/extra1.bin, m/model.bin changed after this approval;"
+            " approve the head again") in result["message"]

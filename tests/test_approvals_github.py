@@ -491,8 +491,8 @@ def test_the_role_is_asked_once_and_only_of_reviewers_whose_approval_would_count
     assert asked == [PERMISSION]
 # -- the provider's parsing of what the event and the API say, each case exactly --------
 
-from modelgate.approvals.github_client import GitHubError  # noqa: E402
 from modelgate.approvals import github as provider  # noqa: E402
+from modelgate.approvals.github_client import GitHubError  # noqa: E402
 
 HEAD = "a" * 40
 
@@ -507,8 +507,8 @@ def test_the_pull_request_number_comes_only_from_a_pull_request_event(tmp_path: 
         with pytest.raises(GitHubError, match="the x event is not about a pull request"):
             number({"pull_request": {"number": bad}})
     (tmp_path / "garbage.json").write_text("{not json")
-    for path in ("garbage.json", "missing.json"):
-        with pytest.raises(GitHubError, match=f"GITHUB_EVENT_PATH {tmp_path / path}: not a readable event payload"):
+    for path, why in (("garbage.json", "not a JSON event payload"), ("missing.json", "cannot read the event payload")):
+        with pytest.raises(GitHubError, match=f"GITHUB_EVENT_PATH {tmp_path / path}: {why}"):
             provider._pull_number({"GITHUB_EVENT_PATH": str(tmp_path / path)})
 
 

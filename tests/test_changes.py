@@ -160,7 +160,7 @@ def test_promotion_that_lowers_the_policy_threshold_fails_against_the_base_polic
     # (min 0.95), not the change's.
     base_policy = textwrap.dedent(policy.format(min=0.95)).encode()
     assert report["policies"] == [
-        {"path": "builtin:default", "sha256": sha256((REPO / "policies" / "default.yaml").read_bytes()),
+        {"path": "builtin:default", "sha256": sha256((REPO / "modelgate" / "policies" / "default.yaml").read_bytes()),
          "source": "builtin"},
         {"path": "policy.yaml", "sha256": sha256(base_policy), "source": "base"},
     ]

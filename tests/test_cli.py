@@ -162,7 +162,8 @@ def test_schema_prints_committed_schema(tmp_path: Path) -> None:
     for kind, title in (("manifest", "Manifest"), ("policy", "PolicyFile")):
         proc = run(tmp_path, "schema", kind)
         assert proc.returncode == 0, proc.stderr
-        assert json.loads(proc.stdout) == json.loads((REPO / "modelgate" / "schemas" / f"{kind}.json").read_text())
+        committed = REPO / "modelgate" / "datamodel" / "schemas" / f"{kind}.json"
+        assert json.loads(proc.stdout) == json.loads(committed.read_text())
         assert json.loads(proc.stdout)["title"] == title
 
 

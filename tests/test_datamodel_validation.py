@@ -16,7 +16,7 @@ from modelgate.checks.metrics import ThresholdParams
 from modelgate.datamodel import manifest, strictyaml, validation
 from modelgate.datamodel.policy import PolicyFile
 from modelgate.datamodel.validation import Constraint, Invalid, Strict
-from modelgate.hashing.digest.cache import HashCache
+from modelgate.hashing.cache import HashCache
 from tests.conftest import Repo
 
 EXAMPLES = sorted((Path(__file__).parent / "examples" / "valid").glob("*.yaml"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from modelgate.hashing.digest.digest import CHUNK, PIPELINE_FROM, Hasher, HashError, hash_file
+from modelgate.hashing.digest import CHUNK, PIPELINE_FROM, Hasher, HashError, hash_file
 
 
 @pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, PIPELINE_FROM, PIPELINE_FROM + 3 * CHUNK + 17])

@@ -1,20 +1,26 @@
 """A model's stage and version timeline from git history (``modelgate history NAME``).
 
-Answers "which version was in production on date X, and who promoted it": every commit
-that added a version, moved it between stages, or deleted its manifest, along the
-first-parent line of the ref read (what that branch itself went through: a merged pull
-request is one step, its intermediate commits are not promotions of the branch).
+Answers "which version was in production on date X, who promoted it and who approved
+it": every commit that added a version, moved it between stages, or deleted its manifest,
+along the first-parent line of the ref read (what that branch itself went through: a
+merged pull request is one step, its intermediate commits are not promotions of the
+branch), and for each step the approvers git or a signed audit note can prove
+(:mod:`modelgate.registry.trail`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
-from dataclasses import asdict
-from typing import Any
+from dataclasses import asdict, field
+from typing import TYPE_CHECKING, Any
 
 from modelgate.datamodel.records import record
 from modelgate.pipeline.base import Event, History
+
+if TYPE_CHECKING:
+    from modelgate.registry.trail import Approver, Trail, Unverified
 
 NEW, DELETED = "(new)", "(deleted)"
 
@@ -28,17 +34,22 @@ class Step:
     from_stage: str
     to_stage: str
     path: str
-    # Who approved this step, when something has looked it up (None: not looked up, which
-    # is not "nobody"); shown and written to JSON only then.
-    approvers: tuple[str, ...] | None = None
+    approvers: tuple[Approver, ...] = field(default=())  # who approved it, where it can be proven
+    unverified: tuple[Unverified, ...] = field(default=())  # approval evidence that did not verify
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = asdict(self)
-        if self.approvers is None:
-            del data["approvers"]
-        else:
-            data["approvers"] = list(self.approvers)
-        return data
+        return asdict(self)
+
+
+def with_approvers(found: list[Step], trail: Trail, name: str) -> list[Step]:
+    """``found`` with each promotion's approvers (see :mod:`modelgate.registry.trail`)."""
+    out = []
+    for step in found:
+        if step.to_stage != DELETED:
+            approvers, unverified = trail.approvers(step.commit, f"{name}@{step.version}", step.to_stage)
+            step = dataclasses.replace(step, approvers=tuple(approvers), unverified=tuple(unverified))
+        out.append(step)
+    return out
 
 
 def steps(history: History, name: str) -> list[Step]:
