@@ -220,6 +220,56 @@ def test_rollback_only_to_a_former_production_version(repo: Repo) -> None:
     ]
 
 
+def _merge(repo: Repo, branch: str) -> None:
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", branch, "-m", f"Merge {branch}")
+
+
+def test_a_version_in_production_only_inside_a_merged_branch_cannot_be_rolled_back_to(repo: Repo) -> None:
+    """The base branch's history is its first-parent line: a side branch that put 2.0.0 in
+    production for one commit, and took it out again before it was merged, never made 2.0.0
+    a production version of main."""
+    repo.manifest("v1", **production_fields())
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2", **production_fields(stage="staging"))
+    repo.commit("main")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.manifest("v1", **production_fields(stage="archived"))
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2", **production_fields())
+    repo.commit("2.0.0 in production, on the side branch only")
+    repo.manifest("v1", **production_fields())
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2", **production_fields(stage="archived"))
+    repo.commit("and out again")
+    _merge(repo, "side")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.manifest("v1", **production_fields(stage="archived"))
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2", **production_fields())
+    repo.commit("roll back to 2.0.0")
+    code, report, _ = check(repo, "--base", "main")
+    assert code == 1
+    assert messages(report, "rollback") == [
+        "fraud-detector@2.0.0 was never in 'production' on the base branch; it cannot be rolled back to"
+    ]
+
+
+def test_bytes_corrected_before_a_branch_was_merged_were_never_the_versions_bytes(repo: Repo) -> None:
+    """A pull request that fixed its own artifact before merging published one set of bytes
+    for 2.0.0; every later change must not find 'other artifacts' in its intermediate commit."""
+    repo.manifest("v1", **production_fields(stage="staging"))
+    repo.commit("main")
+    repo.git("checkout", "-q", "-b", "add-v2")
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"first try", **production_fields(stage="none"))
+    repo.commit("2.0.0")
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"the right bytes", **production_fields(stage="none"))
+    repo.commit("2.0.0: the right file")
+    _merge(repo, "add-v2")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"the right bytes", **production_fields(stage="staging"))
+    repo.commit("2.0.0 to staging")
+    code, report, out = check(repo, "--base", "main")
+    assert code == 0, out
+    assert set(Report(code, report, out).outcomes("version-immutable")) == {"passed"}
+
+
 def test_branch_stage(repo: Repo) -> None:
     repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
     repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"

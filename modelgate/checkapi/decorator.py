@@ -75,6 +75,8 @@ class Skip(Exception):
 # The skip reasons modelgate's own checks give; a plugin may use these or its own slugs.
 SKIP_REASONS = {
     "verified-in-ci": "only CI can verify this (approvals need the provider a workflow has)",
+    "verified-on-pull-request": "verified by the pull request's required check (merge queue, push to the default"
+                                " branch)",
     "no-base": "a change rule needs a base to compare with (--base REF, or the pull request's base)",
 }
 

@@ -150,11 +150,16 @@ class Policy:
     def governs(self, model_name: str) -> bool:
         return any(fnmatch.fnmatchcase(model_name, pattern) for pattern in self.match)
 
+    def may_waive(self, check_id: str, check_name: str, waivable: bool) -> bool:
+        """Whether a waiver may turn this check's failure into ``waived`` (``waivable``: by the
+        check's own declaration; a policy's ``waivable:`` list can add more)."""
+        return waivable or check_id in self.waivable or check_name in self.waivable
+
     def waiver_for(self, check_id: str, check_name: str, waivable: bool, model: str, version: str,
                    today: dt.date) -> Waiver | None:
         """The unexpired waiver that covers a failure of this check, if the check may be waived
-        (``waivable``: by its own declaration; a policy's ``waivable:`` list can add more)."""
-        if not (waivable or check_id in self.waivable or check_name in self.waivable):
+        (see :meth:`may_waive`)."""
+        if not self.may_waive(check_id, check_name, waivable):
             return None
         for waiver in self.waivers:
             if waiver.expires >= today and waiver.covers(check_id, check_name, model, version):

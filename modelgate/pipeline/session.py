@@ -21,7 +21,7 @@ from modelgate import __version__
 from modelgate.checkapi.decorator import Check
 from modelgate.checkapi.invocation import Finding, invoke
 from modelgate.datamodel.manifest import ManifestDoc
-from modelgate.datamodel.policy import Policy, Rule
+from modelgate.datamodel.policy import Policy, Rule, Waiver
 from modelgate.datamodel.results import AppliedWaiver, GitInfo, ManifestInfo, PolicyInfo, Readiness, Result, Summary
 from modelgate.datamodel.results import Location as Loc
 from modelgate.errors import GitError, UsageError
@@ -30,7 +30,7 @@ from modelgate.git.trees import WorkTree
 from modelgate.hashing.cache import HashCache
 from modelgate.hashing.digest import Hasher
 from modelgate.hashing.progress import ProgressBars
-from modelgate.pipeline import discovery, readiness, trust
+from modelgate.pipeline import discovery, readiness, trust, waivers
 from modelgate.pipeline.base import Base
 from modelgate.pipeline.ci import in_ci
 from modelgate.pipeline.context import AuditLog, Context
@@ -80,6 +80,8 @@ class Session:
         self.root = setup.root
         self.audit = AuditLog()
         self.notices: list[str] = []
+        self._added: dict[str, tuple[Waiver, ...]] = {}  # policy path -> waivers the change adds
+        self._verdicts: dict[str, waivers.Verdict] = {}  # an added waiver's origin -> whether it applies
         self._hashes: Hasher | None = None
         self._top: Loc | None = None
 
@@ -111,6 +113,8 @@ class Session:
         if base is not None:
             edited = trust.edited(settings, self.policies, WorkTree(self.root), tree)
             self.notices += [trust.notice(path) for path in edited]
+            if edited:
+                self._added = waivers.added(self.policies, settings.policies, WorkTree(self.root), hasher.cache)
         env = self.options.env
         provider = settings.approvals.get("provider")
         if not provider and env.get("GITHUB_ACTIONS") == "true":
@@ -434,8 +438,33 @@ class Session:
             return result
         waiver = policy.waiver_for(check.id, check.name, check.waivable, doc.model.name, doc.model.version,
                                    self.context.today)
+        origin = waiver.origin if waiver is not None else ""
+        if waiver is None and policy.may_waive(check.id, check.name, check.waivable):
+            waiver = waivers.covering(self._added.get(policy.path, ()), check.id, check.name, doc.model.name,
+                                      doc.model.version, self.context.today)
+            if waiver is not None:
+                verdict = self._added_verdict(waiver)
+                if not verdict.approved:
+                    return replace(result, hint=f"a waiver this change adds ({waiver.origin}) waives nothing yet:"
+                                                f" {verdict.says}")
+                origin = f"{waiver.origin}, {verdict.says}"
         if waiver is None:
             return result
         info = AppliedWaiver(waiver.check, waiver.model, waiver.version, waiver.reason, waiver.expires.isoformat(),
-                          waiver.owner, waiver.origin)
+                          waiver.owner, origin)
         return replace(result, outcome="waived", waiver=info)
+
+    def _added_verdict(self, waiver: Waiver) -> waivers.Verdict:
+        """Whether a waiver the change adds applies, asked once per waiver and run; a waiver
+        that does not is a notice saying what it waits for."""
+        verdict = self._verdicts.get(waiver.origin)
+        if verdict is None:
+            verdict = self._verdicts[waiver.origin] = waivers.verify(waiver, self.context)
+            version = f"@{waiver.version}" if waiver.version else ""
+            if not verdict.approved:
+                self.notices.append(f"waiver-pending: {waiver.origin} waives {waiver.check} on {waiver.model}{version}"
+                                    f" but this change adds it, so it waives nothing yet: {verdict.says}")
+            else:  # said in every report: the policy-changed notice says edits wait for the merge
+                self.notices.append(f"waiver-approved: {waiver.origin} waives {waiver.check} on"
+                                    f" {waiver.model}{version}, {verdict.says}")
+        return verdict
