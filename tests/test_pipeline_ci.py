@@ -80,6 +80,18 @@ def test_every_event_takes_the_base_from_its_payload(repo: Repo, tmp_path: Path,
     assert "the edit takes effect after merge" in proc.stdout
 
 
+@pytest.mark.parametrize("name", ["merge_group", "push"])
+def test_the_checkout_must_be_the_commit_the_event_is_about(repo: Repo, tmp_path: Path, name: str) -> None:
+    """A merge queue's head_sha, a push's after: a verdict on another checkout would be
+    reported as the verdict on that commit."""
+    base, head = _promotion(repo, tmp_path / "plugin-ran")
+    repo.git("checkout", "-q", "main")
+    proc, _ = run_in_ci(repo, name, _payload(name, base, head))
+    assert (proc.returncode, proc.stdout) == (4, ""), proc.stdout + proc.stderr
+    assert proc.stderr == (f"modelgate: error: the {name} event is about commit {head} but the checkout is {base}:"
+                           " check out the event's commit (actions/checkout does by default)\n")
+
+
 @pytest.mark.parametrize(("name", "payload", "says"), [
     ("pull_request_review", {"pull_request": {"number": 7, "base": {"ref": "main"}}},
      "the pull_request_review event payload ({event}) has no pull_request.base.sha: the base cannot be"

@@ -86,8 +86,9 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     if len(to_stdout) > 1:
         names = " and ".join(r.name for r in to_stdout)
         raise UsageError(f"only one report can go to standard output (`-`); the {names} reports both ask for it")
-    # `--json -`: standard output carries that report alone, so it parses; what would have
-    # gone there (the terminal report, annotations) goes to standard error.
+    # `-` is standard output (DESIGN: every report flag takes it): it carries that report
+    # alone, so it parses; what would have gone there (the terminal report, annotations)
+    # goes to standard error.
     console = sys.stderr if to_stdout else sys.stdout
     for reporter in reporters:
         if reporter.path is None:
