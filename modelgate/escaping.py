@@ -99,11 +99,13 @@ def _md_words(text: str) -> str:
     out: list[str] = []
     at = 0
     for word in _MD_LINKISH.finditer(text):
-        # Punctuation ending a sentence stays outside the span, as GFM leaves it outside a link.
-        linkish = word.group().rstrip(".,:;!?'\")]")
-        out.append(_md_literal(text[at:word.start()]))
+        # Brackets and quotes around it, and punctuation ending a sentence, stay outside the
+        # span, as GFM leaves them outside a link: `(name@1.0)` shows as (`name@1.0`).
+        start = word.start() + len(word.group()) - len(word.group().lstrip("(['\""))
+        linkish = text[start:word.end()].rstrip(".,:;!?'\")]")
+        out.append(_md_literal(text[at:start]))
         out.append(code(linkish))
-        at = word.start() + len(linkish)
+        at = start + len(linkish)
     out.append(_md_literal(text[at:]))
     return "".join(out)
 

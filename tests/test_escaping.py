@@ -121,6 +121,8 @@ def test_markdown_with_backticks_stays_one_inert_cell(text: str) -> None:
 def test_markdown_code_and_mentions() -> None:
     assert markdown("run `git lfs pull` first") == "run `git lfs pull` first"
     assert markdown("fraud-detector@1.4.0 by @acme/ml") == "`fraud-detector@1.4.0` by `@acme/ml`"
+    assert markdown("in the base (fraud-detector@1.0.0), by \"ana@acme.io\".") == (
+        "in the base \\(`fraud-detector@1.0.0`\\), by \"`ana@acme.io`\"\\.")
     assert markdown("a `` b") == "a \\`\\` b"  # no closing run: literal
     assert markdown("``x`y``") == "``x`y``"
     assert markdown("` padded `") == "`padded`"  # as CommonMark reads the span

@@ -359,13 +359,15 @@ def test_the_shallow_clone_message_names_the_refspec_git_needs(repo: Repo, tmp_p
 # The fixed commands messages suggest; commands with a ref in them are made by
 # GitRepo.fetch_command and run by the test above.
 NEEDS_LFS = {"git lfs pull", "git lfs track"}
-FIXED = {"git fetch --unshallow", "git fetch", *NEEDS_LFS}
+# `git config user.email`: init names where an owner it took came from (read, where one is set).
+FIXED = {"git fetch --unshallow", "git fetch", "git config user.email", *NEEDS_LFS}
 
 
 def test_every_fixed_git_command_in_a_message_is_accepted(repo: Repo, tmp_path: Path) -> None:
     found = commands_in_messages("git")
     assert set(found) == FIXED, f"a message suggests a git command this test does not run: {found}"
     _commits, clone = _upstream_and_shallow_clone(repo, tmp_path)
+    subprocess.run(["git", "config", "user.email", "ana@acme.io"], cwd=clone, check=True)
     for command in sorted(FIXED):
         if command in NEEDS_LFS and shutil.which("git-lfs") is None:
             continue  # git-lfs is not installed here (CI installs it)
