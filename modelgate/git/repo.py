@@ -8,10 +8,12 @@ the base commit and its history. Every ref from a user is verified with ``rev-pa
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import stat
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
 from modelgate.datamodel.records import record
@@ -39,11 +41,27 @@ class FileChange:
     mode: str = "100644"  # the new mode: 120000 is a symlink, whose blob holds a path, not content
 
 
+def blob_id(raw: bytes, size: int = 40) -> str:
+    """The id git gives a blob of these bytes: SHA-1 of ``blob <length>\\0`` and the bytes
+    (``size`` 64: a SHA-256 repository's). Equal ids are equal bytes, as far as git itself
+    can tell: a commit holds a file by this id."""
+    digest = hashlib.sha1 if size == 40 else hashlib.sha256
+    return digest(b"blob %d\0" % len(raw) + raw).hexdigest()
+
+
 class GitRepo:
     def __init__(self, root: str) -> None:
         self.root = root
         self._catfile: CatFile | None = None
         self._origin: tuple[str | None] | None = None
+        # Blob id -> bytes already in memory (work tree files whose id was computed from
+        # their bytes): reading them again through cat-file would give the same bytes.
+        self._known: dict[str, bytes] = {}
+
+    def remember(self, sha: str, raw: bytes) -> None:
+        """Bytes whose blob id is ``sha`` (computed by :func:`blob_id` from these very
+        bytes), answered from memory by :meth:`blobs`."""
+        self._known[sha] = raw
 
     @staticmethod
     def at(root: str) -> GitRepo | None:
@@ -217,9 +235,14 @@ class GitRepo:
         With ``limit``, a larger blob gives only its first ``limit + 1`` bytes, so that the
         caller sees it is over the limit without holding all of it in memory.
         """
-        if self._catfile is None:
-            self._catfile = CatFile(self.root)
-        return self._catfile.read(shas, limit)
+        known = self._known
+        missing = list(dict.fromkeys(sha for sha in shas if sha not in known))
+        read: dict[str, bytes] = {}
+        if missing:
+            if self._catfile is None:
+                self._catfile = CatFile(self.root)
+            read = dict(zip(missing, self._catfile.read(missing, limit), strict=True))
+        return [read[sha] if sha in read else _limited(known[sha], limit) for sha in shas]
 
     def close(self) -> None:
         """End the ``cat-file`` process, if one was started."""
@@ -229,18 +252,24 @@ class GitRepo:
 
     # -- history -------------------------------------------------------------------
 
-    def changes(self, rev: str, pathspecs: list[str]) -> Iterator[FileChange]:
-        """Files matching ``pathspecs`` changed by each commit reachable from ``rev``, oldest first.
+    def changes(self, rev: str, pathspecs: list[str], keep: Callable[[str], bool] | None = None,
+                out: bytes | None = None) -> Iterator[FileChange]:
+        """Files matching ``pathspecs`` changed by each commit reachable from ``rev``, oldest
+        first; with ``keep``, only the paths it keeps.
+
+        Without pathspecs git diffs each commit's tree against its parent's and descends only
+        into the folders that changed; a pattern such as ``**/modelgate.yaml`` matches
+        everywhere, so that walk cost the size of the tree at every commit. To read one kind
+        of file from a long history, give no pathspecs and a ``keep`` that picks its paths.
+        ``out``: the output of :meth:`log_command`, run by the caller (in the background).
 
         Read with ``-z``: every field ends with a NUL, which git never prints inside an
         author name (it accepts any other control character there, SOH and ESC included),
         so the fields are read by position: a commit's three, then ``:meta`` and path pairs
         until the next commit's SHA. Output of any other shape is an error, never a guess.
         """
-        out = self.run(
-            "log", "--reverse", "--format=%H%x00%ct%x00%an <%ae>", "--raw", "--no-abbrev",
-            "--no-renames", "-z", rev, "--", *pathspecs,
-        )
+        if out is None:
+            out = self.run(*_log_arguments(rev, pathspecs))
         fields = out.decode("utf-8", "surrogateescape").split("\0")
         if fields and fields[-1] == "":
             fields.pop()
@@ -255,8 +284,37 @@ class GitRepo:
                 parts = fields[index].lstrip("\n").lstrip(":").split()
                 if len(parts) != 5 or not _SHA.match(parts[3]):
                     raise GitError(f"git log printed an unexpected change line {fields[index][:80]!r}")
-                yield FileChange(commit, timestamp, author, fields[index + 1], parts[3], parts[4], parts[1])
+                if keep is None or keep(fields[index + 1]):
+                    yield FileChange(commit, timestamp, author, fields[index + 1], parts[3], parts[4], parts[1])
                 index += 2
+
+    def log_command(self, rev: str, pathspecs: Sequence[str] = ()) -> list[str]:
+        """The ``git log`` whose output :meth:`changes` reads (``rev`` a full SHA)."""
+        return ["git", "-C", self.root, "--no-optional-locks", "-c", "core.quotepath=off",
+                *_log_arguments(rev, pathspecs)]
+
+    def links(self) -> tuple[list[str], list[str]]:
+        """(links, unlisted): the symbolic links of the work tree that git can list
+        (tracked, untracked, and ignored files), and the ignored folders it lists without
+        their contents, which may hold more (repo-relative paths)."""
+        links = []
+        staged = self.run("ls-files", "-z", "--stage").decode("utf-8", "surrogateescape")
+        for entry in staged.split("\0"):
+            if entry.startswith(LINK_MODE + " "):
+                links.append(entry.split("\t", 1)[1])
+        unlisted = []
+        others = self.run("ls-files", "-z", "--others", "--exclude-standard").decode("utf-8", "surrogateescape")
+        ignored = self.run("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+        for path in [*others.split("\0"), *ignored.decode("utf-8", "surrogateescape").split("\0")]:
+            if path.endswith("/"):
+                unlisted.append(path.rstrip("/"))
+            elif path:
+                try:
+                    if stat.S_ISLNK(os.lstat(os.path.join(self.root, path)).st_mode):
+                        links.append(path)
+                except OSError:
+                    continue  # gone since: nothing to follow
+        return sorted(set(links)), sorted(set(unlisted))
 
     def changed_paths(self, since: str | None, until: str | None = None) -> set[str]:
         """Repo-relative paths that differ between commit ``since`` (default HEAD) and the
@@ -336,6 +394,15 @@ class CatFile:
             self._proc.wait()
         if self._proc.stdout is not None:
             self._proc.stdout.close()
+
+
+def _log_arguments(rev: str, pathspecs: Sequence[str]) -> list[str]:
+    return ["log", "--reverse", "--format=%H%x00%ct%x00%an <%ae>", "--raw", "--no-abbrev", "--no-renames", "-z",
+            rev, "--", *pathspecs]
+
+
+def _limited(raw: bytes, limit: int | None) -> bytes:
+    return raw if limit is None or len(raw) <= limit + 1 else raw[: limit + 1]
 
 
 def _answer(stdout: IO[bytes], sha: str, limit: int | None) -> bytes | None:
