@@ -195,6 +195,15 @@ class Base:
         if self._history is not None:
             self._history.expect(self._expected)
 
+    def unreadable_history(self) -> list[str]:
+        """Notices for the history's states the rules asked about and that could not be
+        read (a malformed old blob: trusted, but never a crash and never silent)."""
+        if self._history is None:
+            return []
+        return [f"history: {path} as of commit {commit[:12]} on the base branch could not be read"
+                f" ({problem.line}:{problem.column}: {problem.message}); the rules that search the history did not"
+                " see that state" for commit, path, problem in self._history.unreadable()]
+
     def close(self) -> None:
         """Stop the history's ``git log`` if no one read it."""
         if self._log is not None:

@@ -238,6 +238,8 @@ class Session:
                 results.extend(self._check(gone, governing, gone, removed=True))
         for policy in policies:
             used.update((f.path, f) for f in policy.files)
+        if base is not None:
+            self.notices.extend(base.unreadable_history())
         if self.context.hasher.cache is not None:
             self.context.hasher.cache.flush()  # now, so that a failed write is in the notices
             self.notices.extend(self.context.hasher.cache.warnings)
