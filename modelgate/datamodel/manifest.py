@@ -306,6 +306,8 @@ def from_bytes(raw: bytes, display: str, abspath: str, verdicts: Verdicts | None
         model = validate(doc, verdicts, digest)
     except InputError as exc:
         return ManifestDoc(display, abspath, digest, None, tuple(exc.problems), doc)
+    # The model holds what was validated: the plain data is made again if anyone asks.
+    doc.forget()
     return ManifestDoc(display, abspath, digest, model, (), doc)
 
 

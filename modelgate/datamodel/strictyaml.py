@@ -16,6 +16,7 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import field
+from sys import intern
 from typing import Any
 
 import yaml
@@ -54,36 +55,52 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u
 class YamlDoc:
     """A parsed YAML document: ``data`` and a 1-based (line, column) per key path.
 
-    The positions are worked out when first asked for, by parsing ``raw`` again: a run
-    that loads thousands of documents asks for the positions of the few that fail, and
-    keeping a map per document cost more memory than the documents themselves.
+    The data and the positions are kept as long as someone needs them, and made again from
+    ``raw`` when asked for after :meth:`forget`: a run that loads thousands of manifests
+    keeps their validated models, asks for the positions of the few that fail, and
+    keeping the data and a position map of every document cost more memory than the
+    models themselves.
     """
 
     path: str
-    data: Any
     raw: bytes | None = field(default=None, repr=False)
-    # (locations, literals) once worked out; given up front by a caller that has them.
-    _located: list[tuple[dict[KeyPath, tuple[int, int]], dict[KeyPath, str]]] = field(
-        default_factory=list, repr=False, compare=False)
+    # "data", and "located" (locations, literals), while they are kept.
+    _kept: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def data(self) -> Any:
+        """The document's plain data."""
+        if "data" not in self._kept:
+            composer = _Composer(self.path, located=False)
+            self._kept["data"] = _compose(self.raw, composer) if self.raw is not None else None
+        return self._kept["data"]
 
     @property
     def locations(self) -> dict[KeyPath, tuple[int, int]]:
         """Where each key path starts."""
-        return self._positions()[0]
+        locations: dict[KeyPath, tuple[int, int]] = self._positions()[0]
+        return locations
 
     @property
     def literals(self) -> dict[KeyPath, str]:
         """Source text of scalars that became numbers or booleans, so that a type error can
         quote what the user wrote (``1.10``) rather than what it became (``1.1``)."""
-        return self._positions()[1]
+        literals: dict[KeyPath, str] = self._positions()[1]
+        return literals
+
+    def forget(self) -> None:
+        """Let go of the data and positions (made again from ``raw`` if asked for)."""
+        if self.raw is not None:
+            self._kept.clear()
 
     def _positions(self) -> tuple[dict[KeyPath, tuple[int, int]], dict[KeyPath, str]]:
-        if not self._located:
+        if "located" not in self._kept:
             composer = _Composer(self.path, located=True)
             if self.raw is not None:
                 _compose(self.raw, composer)
-            self._located.append((composer.locations, composer.literals))
-        return self._located[0]
+            self._kept["located"] = (composer.locations, composer.literals)
+        located: tuple[dict[KeyPath, tuple[int, int]], dict[KeyPath, str]] = self._kept["located"]
+        return located
 
     def location(self, keypath: KeyPath) -> tuple[int, int]:
         """The position of ``keypath``, or of its nearest ancestor that has one."""
@@ -141,7 +158,7 @@ def parse(raw: bytes, display: str) -> YamlDoc:
     """Parse one strict YAML document from ``raw`` bytes; raise ``InputError`` on any problem."""
     composer = _Composer(display, located=False)
     data = _compose(raw, composer)
-    doc = YamlDoc(display, data, raw)
+    doc = YamlDoc(display, raw, {"data": data})
     if composer.problems:
         # The partial document lets a caller validate what did parse, so that one bad
         # scalar does not hide the schema problems after it.
@@ -326,7 +343,7 @@ class _Composer:
             return None
         if not (value.isascii() and value.isprintable()):
             self.text(event, value)
-        return value
+        return intern(value) if len(value) <= 32 else value
 
     def scalar(self, event: Any) -> Any:
         value: str = event.value
@@ -367,7 +384,9 @@ class _Composer:
 
     def text(self, event: Any, value: str) -> str:
         if value.isascii() and value.isprintable():
-            return value
+            # Short words repeat across a registry's manifests (types, goals, feature
+            # names): one copy of each, however many manifests keep it.
+            return intern(value) if len(value) <= 32 else value
         problem = forbidden(value)
         if problem is not None:
             self.problem(event, problem)

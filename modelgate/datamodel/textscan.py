@@ -28,16 +28,18 @@ import re
 from collections.abc import Iterable
 
 _SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+_SAFE_TEXT = re.compile(r"[A-Za-z0-9._-]+")
 _RUNS = re.compile(rb"[A-Za-z0-9._-]+")
+# Every byte as a class, for :func:`climbs`: "a" a character of a path component, "." and
+# "/" themselves, " " anything else (what can stand before or after a scalar).
+_CLASSES = bytes(0x61 if c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-" else
+                 c if c in b"./" else 0x20 for c in range(256))
 _NAME_LINE = re.compile(rb"^name:[ \t]*[\"']?([a-z0-9][a-z0-9._-]{0,127})[\"']?[ \t]*(?:#.*)?\r?$", re.M)
-# A scalar of dots and slashes alone (".", "./", "./."): a data path that names the
-# manifest's own folder or the repository's root, so every change below it is read.
-_DOTS_ONLY = re.compile(rb"(?<![A-Za-z0-9_./-])[./]*\.[./]*(?![A-Za-z0-9_./-])")
 
 
 def is_safe(text: str) -> bool:
     """Whether every character of ``text`` is safe (see the module's docstring)."""
-    return bool(text) and all(ord(c) < 128 and ord(c) in _SAFE for c in text)
+    return _SAFE_TEXT.fullmatch(text) is not None
 
 
 def escaped(raw: bytes) -> bool:
@@ -55,17 +57,23 @@ def may_hold(raw: bytes, value: str) -> bool:
     return _some_run(raw, value)
 
 
-def may_hold_any(raw: bytes, values: Iterable[str]) -> set[str]:
-    """Which of ``values`` a document with these bytes could hold as a whole scalar: one
-    pass over its runs of safe characters answers for many values at once (all of them
-    when it may use escapes)."""
-    wanted = set(values)
-    if escaped(raw):
-        return wanted
-    runs = {run.decode("ascii") for run in _RUNS.findall(raw)}
-    found = wanted & runs
-    found.update(v for v in wanted - found if not is_safe(v) and _some_run(raw, v))
-    return found
+class Values:
+    """Many values asked about at once (the names of a shard's models): one pass over a
+    document's runs of safe characters answers for all of them."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self.all = frozenset(values)
+        self._safe = {v.encode("ascii") for v in self.all if is_safe(v)}
+        self._other = [v for v in self.all if not is_safe(v)]
+
+    def held(self, raw: bytes) -> set[str]:
+        """Which of the values a document with these bytes could hold as a whole scalar
+        (all of them when it may use escapes)."""
+        if escaped(raw):
+            return set(self.all)
+        found = {run.decode("ascii") for run in self._safe.intersection(_RUNS.findall(raw))}
+        found.update(v for v in self._other if _some_run(raw, v))
+        return found
 
 
 def may_write_component(raw: bytes, component: str, *, ending: bool) -> bool:
@@ -82,8 +90,21 @@ def may_write_component(raw: bytes, component: str, *, ending: bool) -> bool:
 def climbs(raw: bytes) -> bool:
     """Whether the document may write a path that climbs out of where it starts (``..``)
     or names a folder by dots alone (``.``, ``./``): such a path reaches files whose
-    names the text need not spell out."""
-    return b".." in raw or _DOTS_ONLY.search(raw) is not None
+    names the text need not spell out. (A path that starts with ``/`` is absolute, never
+    read.)"""
+    if b".." in raw:
+        return True
+    # Classified, a path of dots alone is " ." then dots and slashes up to the next " ".
+    text = b" " + raw.translate(_CLASSES) + b" "
+    at = text.find(b" .")
+    while at != -1:
+        end = at + 2
+        while text[end] in (0x2E, 0x2F):
+            end += 1
+        if text[end] == 0x20:
+            return True
+        at = text.find(b" .", end)
+    return False
 
 
 def guess_name(raw: bytes) -> str | None:

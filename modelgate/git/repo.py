@@ -57,6 +57,9 @@ class GitRepo:
         # Blob id -> bytes already in memory (work tree files whose id was computed from
         # their bytes): reading them again through cat-file would give the same bytes.
         self._known: dict[str, bytes] = {}
+        # Asked once per run, by several: a commit's tree, and the work tree's file list.
+        self._listings: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+        self._work: dict[str, tuple[bool, str]] | None = None
 
     def remember(self, sha: str, raw: bytes) -> None:
         """Bytes whose blob id is ``sha`` (computed by :func:`blob_id` from these very
@@ -177,6 +180,8 @@ class GitRepo:
         """Tracked and untracked-but-not-ignored files under ``pathspecs`` (repo-relative),
         each with whether git tracks it: one ``ls-files``, whose ``-t`` tag is ``?`` for an
         untracked file."""
+        if pathspecs == ["."]:
+            return {path: tracked for path, (tracked, _) in self._work_listing().items()}
         out = self.run(
             "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard", "--", *pathspecs
         )
@@ -186,9 +191,34 @@ class GitRepo:
                 found[entry[2:]] = found.get(entry[2:], False) or entry[0] != "?"
         return found
 
+    def _work_listing(self) -> dict[str, tuple[bool, str]]:
+        """Every tracked and untracked-but-not-ignored file: path -> (tracked, the mode git's
+        index gives it; "" when untracked), read once per run. ``-s`` adds the mode (and the
+        stage) to a tracked file's line; an untracked one's stays ``? path``."""
+        if self._work is None:
+            out = self.run("ls-files", "-z", "-t", "-s", "--cached", "--others", "--exclude-standard")
+            found: dict[str, tuple[bool, str]] = {}
+            for entry in out.decode("utf-8", "surrogateescape").split("\0"):
+                if len(entry) < 3:
+                    continue
+                if entry[0] == "?":
+                    found.setdefault(entry[2:], (False, ""))
+                else:
+                    meta, _, path = entry[2:].partition("\t")
+                    found[path] = (True, meta.split(" ", 1)[0])
+            self._work = found
+        return self._work
+
     def listing(self, commit: str) -> tuple[dict[str, str], dict[str, str]]:
         """(files, links): path -> blob SHA of the regular files, and of the symlinks, in
-        ``commit``. A symlink's blob holds the path it points to: it is never a file's content."""
+        ``commit`` (a full SHA, or a ref read once). A symlink's blob holds the path it
+        points to: it is never a file's content."""
+        found = self._listings.get(commit)
+        if found is None:
+            found = self._listings[commit] = self._list(commit)
+        return found
+
+    def _list(self, commit: str) -> tuple[dict[str, str], dict[str, str]]:
         out = self.run("ls-tree", "-r", "-z", "--full-tree", commit)
         files: dict[str, str] = {}
         links: dict[str, str] = {}
@@ -297,15 +327,12 @@ class GitRepo:
         """(links, unlisted): the symbolic links of the work tree that git can list
         (tracked, untracked, and ignored files), and the ignored folders it lists without
         their contents, which may hold more (repo-relative paths)."""
-        links = []
-        staged = self.run("ls-files", "-z", "--stage").decode("utf-8", "surrogateescape")
-        for entry in staged.split("\0"):
-            if entry.startswith(LINK_MODE + " "):
-                links.append(entry.split("\t", 1)[1])
+        listed = self._work_listing()
+        links = [path for path, (tracked, mode) in listed.items() if tracked and mode == LINK_MODE]
         unlisted = []
-        others = self.run("ls-files", "-z", "--others", "--exclude-standard").decode("utf-8", "surrogateescape")
+        others = [path for path, (tracked, _) in listed.items() if not tracked]
         ignored = self.run("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
-        for path in [*others.split("\0"), *ignored.decode("utf-8", "surrogateescape").split("\0")]:
+        for path in [*others, *ignored.decode("utf-8", "surrogateescape").split("\0")]:
             if path.endswith("/"):
                 unlisted.append(path.rstrip("/"))
             elif path:
@@ -334,8 +361,9 @@ class GitRepo:
             out = self.run(*diff, ref, until, "--")
         else:
             # The index too: a staged change the work tree has since undone is still in the commit.
-            out = (self.run(*diff, ref, "--") + b"\0" + self.run(*diff, "--cached", ref, "--") + b"\0"
-                   + self.run("ls-files", "-z", "--others", "--exclude-standard"))
+            out = self.run(*diff, ref, "--") + b"\0" + self.run(*diff, "--cached", ref, "--")
+            untracked = {path for path, (tracked, _) in self._work_listing().items() if not tracked}
+            return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p} | untracked
         return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
 
 

@@ -54,7 +54,7 @@ class Context:
     def index(self) -> WorkIndex:
         """The work tree's manifests, read once and parsed when asked (see :mod:`modelgate.pipeline.index`)."""
         if self._memo.index is None:
-            self._memo.index = WorkIndex(self.root, self.config.manifests, self._read, self.hasher.cache)
+            self._memo.index = WorkIndex(self.root, self.config.manifests, self._read, self.hasher.cache, self.git)
         return self._memo.index
 
     def load(self, abspath: str) -> ManifestDoc:

@@ -13,7 +13,7 @@ unreadable, with the reason, for the run to report.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from modelgate.datamodel import strictyaml, textscan
@@ -57,6 +57,7 @@ class History:
     _pairs: set[tuple[str, str]] = field(default_factory=set, repr=False)  # (name, version) read
     _expected: set[tuple[str, str]] = field(default_factory=set, repr=False)
     _complete: bool = False
+    _by_name: dict[str, list[Event]] | None = field(default=None, repr=False)  # of the states read
 
     @property
     def events(self) -> list[Event]:
@@ -73,7 +74,7 @@ class History:
         if not self._complete and name not in self._names:
             self._scan(lambda raw: textscan.may_hold(raw, name))
             self._names.add(name)
-        return list(self._events(lambda state: state.name == name))
+        return list(self._events(name))
 
     def versions(self, name: str, version: str) -> list[Event]:
         """The states of ``name@version``."""
@@ -81,7 +82,7 @@ class History:
             wanted = {(name, version)} | {pair for pair in self._expected if pair not in self._pairs}
             self._scan(_holding(wanted))
             self._pairs |= wanted
-        return list(self._events(lambda state: state.name == name and state.version == version))
+        return [e for e in self._events(name) if e.model is not None and e.model.version == version]
 
     def expect(self, pairs: Iterable[tuple[str, str]]) -> None:
         """The (name, version) pairs rules are going to ask about: the first question reads
@@ -97,11 +98,16 @@ class History:
                 found.append((change.commit, change.path, problem))
         return found
 
-    def _events(self, wanted: Callable[[Snapshot], bool]) -> Iterator[Event]:
-        for change in self.changes:
-            state = None if change.mode == LINK_MODE else self._states.get(change.blob)
-            if state is not None and wanted(state):
-                yield Event(change.commit, change.timestamp, change.author, change.path, state)
+    def _events(self, name: str) -> list[Event]:
+        """The events of model ``name`` among the states read so far."""
+        if self._by_name is None:
+            self._by_name = {}
+            for change in self.changes:
+                state = None if change.mode == LINK_MODE else self._states.get(change.blob)
+                if state is not None:
+                    self._by_name.setdefault(state.name, []).append(
+                        Event(change.commit, change.timestamp, change.author, change.path, state))
+        return self._by_name.get(name, [])
 
     def _scan(self, may_hold: Callable[[bytes], bool]) -> None:
         """Parse every blob not parsed yet whose bytes ``may_hold`` what is asked."""
@@ -115,6 +121,7 @@ class History:
                     states[change.blob] = state
                 else:
                     pending.setdefault(change.blob, change.path)
+        self._by_name = None  # states may be added: index them again when asked
         if not pending or self.read is None:
             return
         ids = list(pending)
@@ -138,11 +145,11 @@ def _holding(pairs: set[tuple[str, str]]) -> Callable[[bytes], bool]:
     versions: dict[str, set[str]] = {}
     for name, version in pairs:
         versions.setdefault(name, set()).add(version)
+    names = textscan.Values(versions)
 
     def holds(raw: bytes) -> bool:
-        names = textscan.may_hold_any(raw, versions) if len(versions) > 8 else \
-            {n for n in versions if textscan.may_hold(raw, n)}
-        return any(textscan.may_hold(raw, v) for n in names for v in versions[n])
+        found = names.held(raw) if len(versions) > 8 else {n for n in versions if textscan.may_hold(raw, n)}
+        return any(textscan.may_hold(raw, v) for n in found for v in versions[n])
 
     return holds
 

@@ -20,6 +20,7 @@ from modelgate.pipeline import discovery
 
 if TYPE_CHECKING:
     from modelgate.datamodel.validation import Verdicts
+    from modelgate.git.repo import GitRepo
 
 
 class WorkIndex:
@@ -31,8 +32,9 @@ class WorkIndex:
     """
 
     def __init__(self, root: str, globs: tuple[str, ...], read: Callable[[str], bytes | ManifestDoc],
-                 verdicts: Verdicts | None = None) -> None:
+                 verdicts: Verdicts | None = None, git: GitRepo | None = None) -> None:
         self.root = root
+        self.git = git
         self.globs = globs
         self.verdicts = verdicts
         self.parsed: list[str] = []
@@ -49,7 +51,7 @@ class WorkIndex:
     def paths(self) -> list[str]:
         """Every manifest's absolute path, sorted."""
         if self._paths is None:
-            self._paths = list(discovery.discover(self.root, [], self.globs).manifests)
+            self._paths = list(discovery.discover(self.root, [], self.globs, self.git).manifests)
         return self._paths
 
     def has(self, abspath: str) -> bool:
@@ -110,10 +112,11 @@ class WorkIndex:
             return
         for name in wanted:
             self._named[name] = []
+        values = textscan.Values(wanted)
         for path in self.paths():
             raw = self.raw(path)
             if raw is not None:
-                for name in textscan.may_hold_any(raw, wanted):
+                for name in values.held(raw):
                     self._named[name].append(path)
 
     def first(self, keep: Callable[[ManifestDoc], bool]) -> ManifestDoc | None:

@@ -8,6 +8,7 @@ under review), and every manifest is paired with its version at the merge-base.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import os
 import sys
@@ -91,10 +92,12 @@ class Session:
         self.notices: list[str] = []
         self._hashes: Hasher | None = None
         self._top: Loc | None = None
+        self._label: tuple[ManifestDoc, str] | None = None
 
     def run(self) -> Summary:
         """Check every selected manifest; after :meth:`begin`."""
-        return self._judge(self.policies, time.perf_counter())
+        with _collecting_rarely():
+            return self._judge(self.policies, time.perf_counter())
 
     def begin(self) -> None:
         """Load and validate the policies and build the context; before plan/run_one."""
@@ -171,7 +174,7 @@ class Session:
         """The results of one check under one rule on one manifest, waivers applied."""
         severity = rule.severity or check.severity
         results = []
-        label = doc.label
+        label = self._label_of(doc)
         for finding in self._call(check, doc, policy, rule, base_doc, removed):
             if finding.position is None and finding.at is None:
                 where = self._top_of(doc)
@@ -191,6 +194,13 @@ class Session:
             line, column = doc.location(None)
             self._top = Loc(doc.path, line, column)
         return self._top
+
+    def _label_of(self, doc: ManifestDoc) -> str:
+        """``name@version`` (or the path), made once per manifest and shared by its results:
+        a copy in each of a registry's results showed in memory."""
+        if self._label is None or self._label[0] is not doc:
+            self._label = (doc, doc.label)
+        return self._label[1]
 
     def _hasher(self, git: GitRepo | None) -> Hasher:
         # CI never opens the cache, whatever asks: in CI the checkout (and possibly what ran
@@ -213,6 +223,9 @@ class Session:
     def _judge(self, policies: list[Policy], started: float) -> Summary:
         env, git, base = self.options.env, self.setup.git, self.setup.base
         docs = self._collect(git, base)
+        # What was loaded lives to the end of the run: the garbage collector need not
+        # look at it again (a quarter of a large run went to that).
+        gc.freeze()
         # The models checked: the rules that look across manifests and into the history ask
         # about these names, and the bytes are searched for all of them in one pass.
         self.context.index.expect(d.model.name for d in docs if d.model is not None)
@@ -476,6 +489,21 @@ class Session:
         info = AppliedWaiver(waiver.check, waiver.model, waiver.version, waiver.reason, waiver.expires.isoformat(),
                           waiver.owner, waiver.origin)
         return replace(result, outcome="waived", waiver=info)
+
+@contextmanager
+def _collecting_rarely() -> Iterator[None]:
+    """A run allocates millions of small objects that live to its end and leaves few
+    cycles behind: the garbage collector's default pace (a young collection every 700
+    allocations) cost a fifth of a large run. Restored, and the frozen objects released to
+    the collector, when the run ends."""
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
 
 def _info(doc: ManifestDoc, base_doc: ManifestDoc | None) -> ManifestInfo:
     model = doc.model
