@@ -60,6 +60,7 @@ class GitRepo:
         # Asked once per run, by several: a commit's tree, and the work tree's file list.
         self._listings: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
         self._work: dict[str, tuple[bool, str]] | None = None
+        self._started: dict[tuple[str, ...], _Background] = {}
 
     def remember(self, sha: str, raw: bytes) -> None:
         """Bytes whose blob id is ``sha`` (computed by :func:`blob_id` from these very
@@ -72,6 +73,12 @@ class GitRepo:
         return GitRepo(root) if os.path.exists(os.path.join(root, ".git")) else None
 
     def run(self, *args: str, check: bool = True) -> bytes:
+        started = self._started.pop(args, None)
+        if started is not None:
+            done = started.result()
+            if done is not None:
+                returncode, stdout, stderr = done
+                return self._checked(args, check, returncode, stdout, stderr)
         try:
             proc = subprocess.run(
                 ["git", "-C", self.root, "--no-optional-locks", "-c", "core.quotepath=off", *args],
@@ -81,10 +88,23 @@ class GitRepo:
             )
         except OSError as exc:
             raise GitError(f"cannot run git: {exc.strerror}; install git or run outside a repository") from None
-        if check and proc.returncode != 0:
-            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
-        return proc.stdout
+        return self._checked(args, check, proc.returncode, proc.stdout, proc.stderr)
+
+    @staticmethod
+    def _checked(args: Sequence[str], check: bool, returncode: int, stdout: bytes, stderr: bytes) -> bytes:
+        if check and returncode != 0:
+            message = stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {message[-1] if message else returncode}")
+        return stdout
+
+    def start(self, *args: str) -> None:
+        """Run ``git args`` in the background now: :meth:`run` with the same arguments later
+        takes its output instead of running it then. A run asks git a dozen questions whose
+        arguments it knows early; git answers them on the other core while Python loads the
+        policies. (Read-only questions only: the answer must be what asking later gives.)"""
+        if args not in self._started:
+            self._started[args] = _Background(
+                ["git", "-C", self.root, "--no-optional-locks", "-c", "core.quotepath=off", *args])
 
     def _ok(self, *args: str) -> bool:
         return subprocess.run(
@@ -196,7 +216,7 @@ class GitRepo:
         index gives it; "" when untracked), read once per run. ``-s`` adds the mode (and the
         stage) to a tracked file's line; an untracked one's stays ``? path``."""
         if self._work is None:
-            out = self.run("ls-files", "-z", "-t", "-s", "--cached", "--others", "--exclude-standard")
+            out = self.run(*_LISTING)
             found: dict[str, tuple[bool, str]] = {}
             for entry in out.decode("utf-8", "surrogateescape").split("\0"):
                 if len(entry) < 3:
@@ -275,15 +295,19 @@ class GitRepo:
         return [read[sha] if sha in read else _limited(known[sha], limit) for sha in shas]
 
     def close(self) -> None:
-        """End the ``cat-file`` process, if one was started."""
+        """End the ``cat-file`` process, if one was started, and what :meth:`start` began
+        and no one asked for."""
         if self._catfile is not None:
             self._catfile.close()
             self._catfile = None
+        for started in self._started.values():
+            started.stop()
+        self._started.clear()
 
     # -- history -------------------------------------------------------------------
 
-    def changes(self, rev: str, pathspecs: list[str], keep: Callable[[str], bool] | None = None,
-                out: bytes | None = None) -> Iterator[FileChange]:
+    def changes(self, rev: str, pathspecs: list[str], keep: Callable[[str], bool] | None = None
+                ) -> Iterator[FileChange]:
         """Files matching ``pathspecs`` changed by each commit reachable from ``rev``, oldest
         first; with ``keep``, only the paths it keeps.
 
@@ -291,15 +315,14 @@ class GitRepo:
         into the folders that changed; a pattern such as ``**/modelgate.yaml`` matches
         everywhere, so that walk cost the size of the tree at every commit. To read one kind
         of file from a long history, give no pathspecs and a ``keep`` that picks its paths.
-        ``out``: the output of :meth:`log_command`, run by the caller (in the background).
+        (:meth:`start_changes` begins the same ``git log`` in the background.)
 
         Read with ``-z``: every field ends with a NUL, which git never prints inside an
         author name (it accepts any other control character there, SOH and ESC included),
         so the fields are read by position: a commit's three, then ``:meta`` and path pairs
         until the next commit's SHA. Output of any other shape is an error, never a guess.
         """
-        if out is None:
-            out = self.run(*_log_arguments(rev, pathspecs))
+        out = self.run(*_log_arguments(rev, pathspecs))
         fields = out.decode("utf-8", "surrogateescape").split("\0")
         if fields and fields[-1] == "":
             fields.pop()
@@ -311,17 +334,28 @@ class GitRepo:
             index += 3
             # --raw output begins on a new line: "\n:100644 100644 <old> <new> M".
             while index + 1 < len(fields) and fields[index].startswith(("\n:", ":")):
-                parts = fields[index].lstrip("\n").lstrip(":").split()
-                if len(parts) != 5 or not _SHA.match(parts[3]):
-                    raise GitError(f"git log printed an unexpected change line {fields[index][:80]!r}")
-                if keep is None or keep(fields[index + 1]):
+                if keep is None or keep(fields[index + 1]):  # the others' lines are only skipped
+                    parts = fields[index].lstrip("\n").lstrip(":").split()
+                    if len(parts) != 5 or not _SHA.match(parts[3]):
+                        raise GitError(f"git log printed an unexpected change line {fields[index][:80]!r}")
                     yield FileChange(commit, timestamp, author, fields[index + 1], parts[3], parts[4], parts[1])
                 index += 2
 
-    def log_command(self, rev: str, pathspecs: Sequence[str] = ()) -> list[str]:
-        """The ``git log`` whose output :meth:`changes` reads (``rev`` a full SHA)."""
-        return ["git", "-C", self.root, "--no-optional-locks", "-c", "core.quotepath=off",
-                *_log_arguments(rev, pathspecs)]
+    def start_listing(self) -> None:
+        """Begin listing the work tree's files in the background (see :meth:`start`)."""
+        if self._work is None:
+            self.start(*_LISTING)
+
+    def start_changed_paths(self, since: str) -> None:
+        """Begin :meth:`changed_paths` ``(since)`` in the background (see :meth:`start`)."""
+        self.start(*_DIFF, since, "--")
+        self.start(*_DIFF, "--cached", since, "--")
+        self.start(*_IGNORED)
+        self.start_listing()
+
+    def start_changes(self, rev: str, pathspecs: Sequence[str] = ()) -> None:
+        """Begin, in the background, the ``git log`` that :meth:`changes` reads."""
+        self.start(*_log_arguments(rev, pathspecs))
 
     def links(self) -> tuple[list[str], list[str]]:
         """(links, unlisted): the symbolic links of the work tree that git can list
@@ -331,7 +365,7 @@ class GitRepo:
         links = [path for path, (tracked, mode) in listed.items() if tracked and mode == LINK_MODE]
         unlisted = []
         others = [path for path, (tracked, _) in listed.items() if not tracked]
-        ignored = self.run("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+        ignored = self.run(*_IGNORED)
         for path in [*others, *ignored.decode("utf-8", "surrogateescape").split("\0")]:
             if path.endswith("/"):
                 unlisted.append(path.rstrip("/"))
@@ -356,15 +390,49 @@ class GitRepo:
         ref = since or self.head()
         if ref is None:
             return set(self.list_files(["."]))
-        diff = ("diff", "--name-only", "--no-renames", "--no-ext-diff", "-z")
         if until is not None:
-            out = self.run(*diff, ref, until, "--")
+            out = self.run(*_DIFF, ref, until, "--")
         else:
             # The index too: a staged change the work tree has since undone is still in the commit.
-            out = self.run(*diff, ref, "--") + b"\0" + self.run(*diff, "--cached", ref, "--")
+            out = self.run(*_DIFF, ref, "--") + b"\0" + self.run(*_DIFF, "--cached", ref, "--")
             untracked = {path for path, (tracked, _) in self._work_listing().items() if not tracked}
             return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p} | untracked
         return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
+
+
+class _Background:
+    """A git command run in the background, its output collected by a thread."""
+
+    def __init__(self, command: list[str]) -> None:
+        import threading
+
+        self._done: tuple[int, bytes, bytes] | None = None
+        try:
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError:
+            self._proc = None  # run again in the foreground, where the error is reported
+            return
+        self._thread = threading.Thread(target=self._collect, daemon=True)
+        self._thread.start()
+
+    def _collect(self) -> None:
+        assert self._proc is not None
+        stdout, stderr = self._proc.communicate()
+        self._done = (self._proc.returncode, stdout, stderr)
+
+    def result(self) -> tuple[int, bytes, bytes] | None:
+        """(exit code, stdout, stderr); None when it could not start."""
+        if self._proc is None:
+            return None
+        self._thread.join()
+        return self._done
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._thread.join()
 
 
 class CatFile:
@@ -422,6 +490,12 @@ class CatFile:
             self._proc.wait()
         if self._proc.stdout is not None:
             self._proc.stdout.close()
+
+
+# Every tracked and untracked-but-not-ignored file, with the index's mode of the tracked.
+_LISTING = ("ls-files", "-z", "-t", "-s", "--cached", "--others", "--exclude-standard")
+_IGNORED = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+_DIFF = ("diff", "--name-only", "--no-renames", "--no-ext-diff", "-z")
 
 
 def _log_arguments(rev: str, pathspecs: Sequence[str]) -> list[str]:

@@ -86,7 +86,10 @@ class Base:
     model alone.
     """
 
-    def __init__(self, repo: GitRepo, ref: str, root: str, globs: tuple[str, ...] = ()) -> None:
+    def __init__(self, repo: GitRepo, ref: str, root: str, globs: tuple[str, ...] = (), *,
+                 early: bool = False) -> None:
+        """``early``: begin reading what a check asks of the base (its history, the
+        merge-base's tree) in the background as soon as the commits are known."""
         head = repo.head()
         if head is None:
             from modelgate.errors import GitError
@@ -98,8 +101,12 @@ class Base:
         self.globs = globs
         self.branch: str | None = None  # the branch the base stands for, when the CI event says
         self.commit = repo.verify(ref)
+        if early:  # the longest question of a run: git answers it while Python goes on
+            repo.start_changes(self.commit)
         self.head = head
         self.merge_base = repo.merge_base(self.commit, head)
+        if early:
+            repo.start("ls-tree", "-r", "-z", "--full-tree", self.merge_base)
         self.tree = CommitTree(repo, self.commit)
         self.verdicts: Verdicts | None = None  # manifests validated before (the run's hash cache)
         self.parsed: list[str] = []  # paths of the merge-base's blobs parsed so far, in order
@@ -110,8 +117,7 @@ class Base:
         self._own_by_name: dict[str, list[ManifestDoc]] | None = None
         self._by_name: dict[str, list[ManifestDoc]] = {}
         self._history: History | None = None
-        self._log: _Log | None = None
-        self._blobs: dict[str, str] | None = None  # blob id -> absolute path, at the merge-base
+        self._blobs: dict[str, str] | None = None  # blob id -> path, at the merge-base
         self._expected: set[tuple[str, str]] = set()
         self._owned: dict[str, ManifestDoc] = {}
 
@@ -119,12 +125,6 @@ class Base:
         """The work tree's manifests: one that holds a base manifest's exact bytes at its
         path stands for it, parsed once for both sides."""
         self._work = work
-
-    def start(self) -> None:
-        """Begin reading the base branch's history in the background (one ``git log``), for
-        :meth:`history` to find ready."""
-        if self._log is None and self._history is None:
-            self._log = _Log(self.repo.log_command(self.commit))
 
     def manifests(self) -> list[ManifestDoc]:
         """Manifests at the merge-base (what this change started from); every one parsed."""
@@ -182,9 +182,7 @@ class Base:
         """The base branch's manifest history (for version-immutable and rollback)."""
         if self._history is None:
             self.own()  # the merge-base's own blobs are in the history: parsed once
-            log = self._log.output() if self._log is not None else None
-            self._log = None
-            self._history = read_history(self.repo, self.commit, self.root, self.globs, log=log, known=self._state)
+            self._history = read_history(self.repo, self.commit, self.root, self.globs, known=self._state)
             self._history.expect(self._expected)
         return self._history
 
@@ -204,11 +202,6 @@ class Base:
                 f" ({problem.line}:{problem.column}: {problem.message}); the rules that search the history did not"
                 " see that state" for commit, path, problem in self._history.unreadable()]
 
-    def close(self) -> None:
-        """Stop the history's ``git log`` if no one read it."""
-        if self._log is not None:
-            self._log.stop()
-            self._log = None
 
     def _listed(self) -> tuple[dict[str, str], list[str]]:
         """(path -> blob id of every manifest file, paths of manifest-named symlinks) at the
@@ -244,47 +237,11 @@ class Base:
         of :meth:`own`, or the work tree's at an unchanged path)."""
         if self._blobs is None:
             files = self._listed()[0]
-            self._blobs = {sha: os.path.join(self.root, path) for path, sha in files.items()}
+            self._blobs = {sha: path for path, sha in files.items()}
             self._owned = {files[d.path]: d for d in self._own or () if d.path in files}
         doc = self._owned.get(sha)
-        if doc is None and self._work is not None and sha in self._blobs:
-            abspath = self._blobs[sha]
-            if self._same is not None and self._same.get(discovery.relpath(self.root, abspath)) == abspath:
-                doc = self._work.loaded(abspath)
+        path = self._blobs.get(sha)
+        if doc is None and path is not None and self._work is not None and self._same is not None:
+            abspath = self._same.get(path)
+            doc = self._work.loaded(abspath) if abspath is not None else None
         return Snapshot.of(doc.model) if doc is not None and doc.model is not None else None
-
-
-class _Log:
-    """``git log`` run in the background, its output collected by a thread."""
-
-    def __init__(self, command: list[str]) -> None:
-        import subprocess
-        import threading
-
-        try:
-            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        except OSError:
-            self._proc = None  # read again in the foreground, where the error is reported
-            return
-        self._out = b""
-        self._err = b""
-        self._thread = threading.Thread(target=self._collect, daemon=True)
-        self._thread.start()
-
-    def _collect(self) -> None:
-        assert self._proc is not None
-        self._out, self._err = self._proc.communicate()
-
-    def output(self) -> bytes | None:
-        """The log's output; None when it failed (then it is run again, and its error said)."""
-        if self._proc is None:
-            return None
-        self._thread.join()
-        return self._out if self._proc.returncode == 0 else None
-
-    def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-        if self._proc is not None:
-            self._thread.join()

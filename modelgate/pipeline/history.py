@@ -154,18 +154,18 @@ def _holding(pairs: set[tuple[str, str]]) -> Callable[[bytes], bool]:
     return holds
 
 
-def read_history(repo: GitRepo, rev: str, root: str = "", globs: tuple[str, ...] = (), *, log: bytes | None = None,
+def read_history(repo: GitRepo, rev: str, root: str = "", globs: tuple[str, ...] = (), *,
                  known: Callable[[str], Snapshot | None] | None = None) -> History:
-    """Manifest states in ``rev``'s history, through one ``git log`` (``log``: its output,
-    when the caller ran it); blobs are read when a rule asks (``known``: see
-    :class:`History`). A manifest that was a symlink is no manifest in that state: its blob
-    is a path, never parsed. (``root``: kept for callers that pass it; blobs are read
-    through ``repo``.)"""
+    """Manifest states in ``rev``'s history, through one ``git log`` (started early by
+    :meth:`GitRepo.start_changes`, when the caller knew); blobs are read when a rule asks
+    (``known``: see :class:`History`). A manifest that was a symlink is no manifest in that
+    state: its blob is a path, never parsed. (``root``: kept for callers that pass it;
+    blobs are read through ``repo``.)"""
     selects = discovery.selector(globs)
 
     def keep(path: str) -> bool:
         return discovery.is_manifest_name(path.rpartition("/")[2]) and selects(path)
 
-    changes = list(repo.changes(rev, [], keep=keep, out=log))
+    changes = list(repo.changes(rev, [], keep=keep))
     return History(changes, lambda shas: repo.blobs(shas, limit=strictyaml.MAX_BYTES), known)
 

@@ -130,15 +130,11 @@ class Session:
             approvals_provider=str(provider) if provider else None, in_ci=in_ci(self.options.ci, env),
         )
         if base is not None:
-            # The base stands for its unchanged manifests by the work tree's; its history is
-            # read by git in the background while manifests are parsed here.
+            # The base stands for its unchanged manifests by the work tree's.
             base.attach(self.context.index)
-            base.start()
 
     def end(self) -> None:
         """Close the hash cache; safe after a :meth:`begin` that failed half-way."""
-        if self.setup.base is not None:
-            self.setup.base.close()
         if self._hashes is not None and self._hashes.cache is not None:
             self._hashes.cache.close()
 
