@@ -114,9 +114,11 @@ class Selector:
                 chosen.append(doc)
         return chosen, names
 
-    def candidates(self, changed: Iterable[str], manifests: Sequence[tuple[str, bytes | None]]) -> list[str] | None:
-        """The manifests (repo-relative path and bytes; None: unreadable) that the changed
-        paths may affect, told from their bytes without parsing them: a superset of what
+    def candidates(self, changed: Iterable[str], manifests: Iterable[str],
+                   raw: Callable[[str], bytes | None]) -> list[str] | None:
+        """The manifests (repo-relative paths; ``raw`` gives their bytes, None when they
+        cannot be read) that the changed paths may affect, told from their bytes without
+        parsing them (and without reading them when nothing changed): a superset of what
         :meth:`affected` chooses among them. None when it cannot be told that way (the
         configuration, a plugin or a policy changed: which models a policy governs is known
         from their names, parsed). A manifest is a candidate when:
@@ -140,7 +142,7 @@ class Selector:
         if "" in reach:  # a .gitattributes or dvc.lock at the root: every input is below it
             return None
         splits = [(path, path.split("/")) for path in sorted(reach)]
-        return [rel for rel, raw in manifests if _may_read(rel, raw, splits)]
+        return [rel for rel in manifests if _may_read(rel, raw, splits)]
 
     def _reach(self, paths: set[str]) -> set[str]:
         """The changed paths, and the places through which a manifest may reach one: the
@@ -309,13 +311,14 @@ def _normal(path: str) -> str:
     return "" if normal == "." else normal
 
 
-def _may_read(rel: str, raw: bytes | None, reach: list[tuple[str, list[str]]]) -> bool:
-    """Whether the manifest at ``rel`` with bytes ``raw`` may read one of the paths in
+def _may_read(rel: str, read: Callable[[str], bytes | None], reach: list[tuple[str, list[str]]]) -> bool:
+    """Whether the manifest at ``rel`` (bytes: ``read(rel)``) may read one of the paths in
     ``reach`` (each with its components): see :meth:`Selector.candidates`."""
     folder = posixpath.dirname(rel)
     inside = f"{folder}/" if folder else ""
     if any(rel == path or rel.startswith(f"{path}/") or path.startswith(inside) for path, _ in reach):
         return True
+    raw = read(rel)
     if raw is None:  # unreadable: no model, no inputs; only its own path selects it
         return False
     if textscan.escaped(raw) or textscan.climbs(raw):

@@ -370,7 +370,7 @@ class Session:
         # Bytes checked in place of a file (promote --dry-run) are a change of that file.
         changed |= {discovery.relpath(self.root, path) for path in self.options.overlay}
         rels = {discovery.relpath(self.root, path): path for path in index.paths()}
-        candidates = selector.candidates(changed, [(rel, index.raw(path)) for rel, path in rels.items()])
+        candidates = selector.candidates(changed, rels, lambda rel: index.raw(rels[rel]))
         docs = index.all() if candidates is None else [index.load(rels[rel]) for rel in candidates]
         chosen, names = selector.affected(changed, docs)
         kept = {doc.abspath: doc for doc in chosen}
