@@ -378,13 +378,17 @@ def test_the_bytes_prefilter_keeps_every_manifest_a_change_can_reach(repo: Repo,
         # The test reaches what it means to: every manifest is chosen by some path.
         assert kept_somewhere == set(rels)
         # And the prefilter is a filter: a file one manifest names keeps that one, the ones
-        # whose paths climb or that escape (which could name anything), the root's, the one
-        # above an ignored folder git lists without its contents (hub/cache: a link inside
-        # may lead anywhere) and the one whose text names that folder ("cache").
+        # whose paths climb or that escape (which could name anything), the root's, and the
+        # one above an ignored folder git lists without its contents (hub/cache: a link
+        # inside may lead anywhere). Not "ignored", which writes "cache" too, but no path
+        # from the root to there.
         vocab = selector.candidates({"shared/vocab.txt"}, rels, lambda rel: context.index.raw(rels[rel]))
         assert vocab == [
             "deep/a/b/modelgate.yaml", "dot/modelgate.yaml", "escaped/modelgate.yaml", "hub/modelgate.yaml",
-            "ignored/modelgate.yaml", "modelgate.yaml", "sub/modelgate.yaml"], vocab
+            "modelgate.yaml", "sub/modelgate.yaml"], vocab
+        # A file every manifest names in its own folder ("model.bin") keeps only its own.
+        bins = selector.candidates({"plain/model.bin"}, rels, lambda rel: context.index.raw(rels[rel]))
+        assert bins is not None and "datauri/modelgate.yaml" not in bins and "plain/modelgate.yaml" in bins
 
 
 def test_an_artifact_through_an_ignored_symlink_selects_its_manifest(repo: Repo) -> None:

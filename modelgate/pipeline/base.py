@@ -186,6 +186,10 @@ class Base:
             self._history.expect(self._expected)
         return self._history
 
+    def history_read(self) -> History | None:
+        """The history if a rule has asked for it (None: never read); never reads it."""
+        return self._history
+
     def expect(self, models: Iterable[tuple[str, str]]) -> None:
         """The (name, version) of the manifests the run checks: the history is read for all
         of them in one pass, when a rule first asks."""

@@ -125,11 +125,13 @@ class Selector:
 
         - a changed path (or a place that leads to one, see :meth:`_reach`) is the manifest,
           a folder above it, or below its folder;
-        - its bytes may write the last component of such a path (an input named by a path
-          through that component), or any component of it as the end of a path (a data
-          folder above a changed file): every input :meth:`_inputs` lists is written in the
-          manifest, relative to its folder or to the root (see
-          :mod:`modelgate.datamodel.textscan` for why such a name is in the bytes);
+        - its bytes may write the first component of such a path and either its last one
+          (an input named by a path through that component) or any of its components as
+          the end of a path (a data folder above a changed file): every input
+          :meth:`_inputs` lists is written in the manifest, relative to its folder (then
+          the path is below it, or climbs) or to the root (then it starts with the same
+          first component; see :mod:`modelgate.datamodel.textscan` for why such a name is
+          in the bytes);
         - its bytes may climb out of a folder (``..``, a path of dots alone), or use escapes.
         """
         paths = {_normal(p) for p in changed}
@@ -323,8 +325,13 @@ def _may_read(rel: str, read: Callable[[str], bytes | None], reach: list[tuple[s
         return False
     if textscan.escaped(raw) or textscan.climbs(raw):
         return True
-    return any(textscan.may_write_component(raw, parts[-1], ending=False)
-               or any(textscan.may_write_component(raw, part, ending=True) for part in parts[:-1])
+    # Not through its folder and not climbing, a manifest reaches a path only by a data
+    # path written from the root that leads to it, into it or to a folder above it: that
+    # path starts with the same first component (every manifest names a "model.bin"; few
+    # name "models").
+    return any(textscan.may_write_component(raw, parts[0], ending=False)
+               and (textscan.may_write_component(raw, parts[-1], ending=False)
+                    or any(textscan.may_write_component(raw, part, ending=True) for part in parts[:-1]))
                for _, parts in reach)
 
 
