@@ -395,6 +395,7 @@ class GitRepo:
         else:
             # The index too: a staged change the work tree has since undone is still in the commit.
             out = self.run(*_DIFF, ref, "--") + b"\0" + self.run(*_DIFF, "--cached", ref, "--")
+            self._work = None  # listed now: the work tree is what this question is about
             untracked = {path for path, (tracked, _) in self._work_listing().items() if not tracked}
             return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p} | untracked
         return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
