@@ -308,8 +308,11 @@ class GitRepo:
 
     def changes(self, rev: str, pathspecs: list[str], keep: Callable[[str], bool] | None = None
                 ) -> Iterator[FileChange]:
-        """Files matching ``pathspecs`` changed by each commit reachable from ``rev``, oldest
-        first; with ``keep``, only the paths it keeps.
+        """Files matching ``pathspecs`` changed by each commit on ``rev``'s first-parent line,
+        oldest first: the states the branch itself went through; with ``keep``, only the
+        paths it keeps. A merge counts as one change against its first parent (what the
+        merge brought in); the commits of a merged feature branch are not states of the
+        branch it was merged into.
 
         Without pathspecs git diffs each commit's tree against its parent's and descends only
         into the folders that changed; a pattern such as ``**/modelgate.yaml`` matches
@@ -500,8 +503,8 @@ _DIFF = ("diff", "--name-only", "--no-renames", "--no-ext-diff", "-z")
 
 
 def _log_arguments(rev: str, pathspecs: Sequence[str]) -> list[str]:
-    return ["log", "--reverse", "--format=%H%x00%ct%x00%an <%ae>", "--raw", "--no-abbrev", "--no-renames", "-z",
-            rev, "--", *pathspecs]
+    return ["log", "--reverse", "--first-parent", "--diff-merges=first-parent", "--format=%H%x00%ct%x00%an <%ae>",
+            "--raw", "--no-abbrev", "--no-renames", "-z", rev, "--", *pathspecs]
 
 
 def _limited(raw: bytes, limit: int | None) -> bytes:
