@@ -18,7 +18,7 @@ from modelgate.datamodel.validation import Constraint, Strict
 MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
-    from modelgate.datamodel.manifest import Manifest, ManifestDoc
+    from modelgate.datamodel.manifest import Manifest, ManifestDoc, Snapshot
     from modelgate.datamodel.policy import Policy
     from modelgate.datamodel.results import MetricRow
     from modelgate.pipeline.base import Base
@@ -116,7 +116,7 @@ def version_bump(manifest: Manifest, base_manifest: Manifest | None, context: Co
                    at="signature")
 
 
-def _hashes(model: Manifest) -> list[str]:
+def _hashes(model: Manifest | Snapshot) -> list[str]:
     return sorted(a.sha256 for a in model.artifacts)
 
 
@@ -248,7 +248,7 @@ def no_metric_regression(manifest: Manifest, doc: ManifestDoc, base_manifest: Ma
         rivals.append((f"the base ({base_manifest.ref})", f"{base_manifest.ref} at the base", base_manifest))
     moving_in = base_manifest is None or base_manifest.stage != manifest.stage
     if manifest.stage in policy.exclusive and moving_in:
-        for other in base.manifests():
+        for other in base.versions_of(manifest.name):
             model = other.model
             if model and model.name == manifest.name and model.stage == manifest.stage \
                     and model.version != manifest.version:
