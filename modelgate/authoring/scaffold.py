@@ -94,7 +94,7 @@ def init(request: InitRequest, root: str) -> Written:
     imports = _imports(request, files, folder, root)
     notes: list[str] = []
     data = _build(request, files, folder, root, imports, notes)
-    header = (f"{request.name} {request.version}: written by `modelgate init` (modelgate {__version__}).\n"
+    header = (f"{request.name} {request.version}: written by modelgate init (modelgate {__version__}).\n"
               "Hashes and sizes were computed from the files; review, then `modelgate check`.")
     text = emit(data, header)
     doc = manifest.from_bytes(text.encode(), shown, target)

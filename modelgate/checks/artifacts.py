@@ -6,9 +6,12 @@ from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
 from modelgate.checkapi.decorator import Fail, check
+from modelgate.checks import DOCS
 from modelgate.git.lfs import MAX_POINTER, LfsError, Pointer, read_pointer
 from modelgate.hashing.digest import HashError
 from modelgate.pipeline.paths import ArtifactPathError
+
+MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Artifact, Manifest, ManifestDoc

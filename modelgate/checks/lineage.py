@@ -6,9 +6,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from modelgate.checkapi.decorator import Fail, Skip, check
+from modelgate.checks import DOCS
 from modelgate.datamodel.validation import Strict
 from modelgate.hashing.digest import HashError
 from modelgate.pipeline.paths import ArtifactPathError
+
+MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest, ManifestDoc
