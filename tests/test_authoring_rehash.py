@@ -57,8 +57,11 @@ def test_hash_update_rewrites_only_the_stale_values(repo: Repo) -> None:
     result = repo.run("hash", "--update", "m/modelgate.yaml")
     assert result.returncode == 0, result.stdout
     assert "1 manifest, 4 files hashed: 3 values updated, 0 not hashable\n" in result.stdout
-    expected = text.replace("sha256: TODO", f"sha256: {sha256(b'new weights')}").replace(
-        "size: 0", "size: 11").replace("0" * 64, sha256(TRAIN))
+    expected = (
+        text.replace("sha256: TODO", f"sha256: {sha256(b'new weights')}")
+        .replace("size: 0", "size: 11")
+        .replace("0" * 64, sha256(TRAIN))
+    )
     assert (repo.root / "m/modelgate.yaml").read_text() == expected  # comments and layout kept
     assert repo.run("check").returncode == 0
     again = repo.run("hash")

@@ -41,10 +41,14 @@ def test_production_needs_a_lockfile(repo: Repo, capsys: pytest.CaptureFixture[s
     ("entry", "message"),
     [
         ({"name": "train", "uri": "s3://x"}, "data 'train' has neither sha256 nor revision"),
-        ({"name": "train", "uri": "s3://x", "revision": "latest"},
-         "data 'train' revision 'latest' moves; pin an immutable one"),
-        ({"name": "train", "uri": "s3://x", "revision": "main"},
-         "data 'train' revision 'main' moves; pin an immutable one"),
+        (
+            {"name": "train", "uri": "s3://x", "revision": "latest"},
+            "data 'train' revision 'latest' moves; pin an immutable one",
+        ),
+        (
+            {"name": "train", "uri": "s3://x", "revision": "main"},
+            "data 'train' revision 'main' moves; pin an immutable one",
+        ),
     ],
 )
 def test_unpinned_data_fails(
@@ -55,8 +59,12 @@ def test_unpinned_data_fails(
 
 
 def test_pinned_data_passes(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
-    repo.manifest("m", lineage={"data": [{"name": "a", "uri": "x", "sha256": "1" * 64},
-                                         {"name": "b", "uri": "y", "revision": "2026-10-01"}]})
+    repo.manifest(
+        "m",
+        lineage={
+            "data": [{"name": "a", "uri": "x", "sha256": "1" * 64}, {"name": "b", "uri": "y", "revision": "2026-10-01"}]
+        },
+    )
     assert check_in_process(repo, capsys=capsys).outcomes("MG202") == ["passed"]
 
 

@@ -43,8 +43,10 @@ def test_invalid_examples_report_expected_problems(path: Path) -> None:
 
 def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
     path = tmp_path / "modelgate.yaml"
-    path.write_text("apiVersion: modelgate/v1\nkind: Model\nname: Bad Name\nversion: 1.0\n"
-                    "stage: none\nowners: []\nartifacts: []\nextra: 1\n")
+    path.write_text(
+        "apiVersion: modelgate/v1\nkind: Model\nname: Bad Name\nversion: 1.0\n"
+        "stage: none\nowners: []\nartifacts: []\nextra: 1\n"
+    )
     doc = manifest.load(str(path), "modelgate.yaml", root=str(path.parent))
     lines = sorted({p.line for p in doc.problems})
     assert lines == [3, 4, 6, 7, 8]

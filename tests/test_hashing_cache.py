@@ -196,16 +196,20 @@ def test_ci_bypasses_the_cache_by_default(repo: Repo) -> None:
         assert not db.parent.exists(), (args, env)
         proc = repo.run("check", "--base", "none", "--cache", *args, env=env)
         assert proc.returncode == 4 and not db.parent.exists(), (args, env)
-        assert proc.stderr == ("modelgate: error: --cache: the hash cache is never used in CI (CI, GITHUB_ACTIONS"
-                               " or --ci); drop --cache\n")
+        assert proc.stderr == (
+            "modelgate: error: --cache: the hash cache is never used in CI (CI, GITHUB_ACTIONS or --ci); drop --cache\n"
+        )
     assert repo.run("check", "--no-cache").returncode == 0
     assert not db.exists()
     assert repo.run("check").returncode == 0
     assert db.exists()
 
 
-@pytest.mark.parametrize(("args", "env"), [((), {"CI": "true"}), ((), {"GITHUB_ACTIONS": "true"}),
-                                           (("--ci",), {})], ids=["CI", "GITHUB_ACTIONS", "--ci"])
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [((), {"CI": "true"}), ((), {"GITHUB_ACTIONS": "true"}), (("--ci",), {})],
+    ids=["CI", "GITHUB_ACTIONS", "--ci"],
+)
 def test_a_planted_digest_is_never_read_in_ci(repo: Repo, args: tuple[str, ...], env: dict[str, str]) -> None:
     """Whatever ran in the clone before the gate (the change's own test suite, say) may have
     written the cache: in CI a digest planted there for swapped bytes is never believed."""

@@ -30,9 +30,23 @@ def tree(tmp_path: Path) -> tuple[Path, Path]:
     return root, folder
 
 
-@pytest.mark.parametrize("path", ["model.bin", "./model.bin", "sub/deep.bin", "sub//deep.bin", "linked/vocab.txt",
-                                  "vocab.txt", "escape.bin", "up/outside.bin", "dangling.bin", "missing.bin",
-                                  "sub", "linked"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "model.bin",
+        "./model.bin",
+        "sub/deep.bin",
+        "sub//deep.bin",
+        "linked/vocab.txt",
+        "vocab.txt",
+        "escape.bin",
+        "up/outside.bin",
+        "dangling.bin",
+        "missing.bin",
+        "sub",
+        "linked",
+    ],
+)
 @pytest.mark.parametrize("via_alias", [False, True])
 def test_known_real_folders_give_the_same_answer(tree: tuple[Path, Path], path: str, via_alias: bool) -> None:
     root, folder = tree

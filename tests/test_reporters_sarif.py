@@ -22,8 +22,10 @@ SCHEMA = json.loads((Path(__file__).resolve().parent / "data" / "sarif-schema-2.
 def github_anchors(markdown: str) -> set[str]:
     """The anchors GitHub gives a page's headings: lower case, punctuation but `-` and `_`
     dropped, spaces as hyphens."""
-    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
-            for heading in re.findall(r"^#{1,6} (.+)$", markdown, re.M)}
+    return {
+        re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        for heading in re.findall(r"^#{1,6} (.+)$", markdown, re.M)
+    }
 
 
 def test_every_rule_links_its_section_of_the_docs(repo: Repo) -> None:

@@ -60,8 +60,11 @@ def artifact_files(paths: Sequence[str]) -> list[str]:
         if os.path.isdir(full):
             for dirpath, dirnames, names in os.walk(full):
                 dirnames[:] = sorted(d for d in dirnames if d not in (".git", "__pycache__"))
-                files.extend(os.path.join(dirpath, n) for n in sorted(names)
-                             if not discovery.is_manifest_name(n) and not n.endswith(".dvc"))
+                files.extend(
+                    os.path.join(dirpath, n)
+                    for n in sorted(names)
+                    if not discovery.is_manifest_name(n) and not n.endswith(".dvc")
+                )
         elif os.path.isfile(full):
             files.append(full)
         else:
@@ -77,8 +80,11 @@ def init(request: InitRequest, root: str) -> Written:
     if not _SEMVER.match(request.version):
         raise UsageError(f"--version {request.version!r}: use a SemVer version such as 1.0.0")
     files = artifact_files(request.artifacts)
-    target = os.path.abspath(request.output) if request.output else os.path.join(
-        os.path.commonpath([os.path.dirname(f) for f in files]), discovery.MANIFEST_NAME)
+    target = (
+        os.path.abspath(request.output)
+        if request.output
+        else os.path.join(os.path.commonpath([os.path.dirname(f) for f in files]), discovery.MANIFEST_NAME)
+    )
     if os.path.isdir(target):
         target = os.path.join(target, discovery.MANIFEST_NAME)
     shown = discovery.relpath(root, target)
@@ -89,13 +95,17 @@ def init(request: InitRequest, root: str) -> Written:
     folder = os.path.dirname(target)
     for file in files:
         if os.path.commonpath([folder, file]) != folder:
-            raise UsageError(f"{discovery.relpath(root, file)} is not inside {discovery.relpath(root, folder) or '.'};"
-                             " artifacts live at or below the manifest's folder (use --output)")
+            raise UsageError(
+                f"{discovery.relpath(root, file)} is not inside {discovery.relpath(root, folder) or '.'};"
+                " artifacts live at or below the manifest's folder (use --output)"
+            )
     imports = _imports(request, files, folder, root)
     notes: list[str] = []
     data = _build(request, files, folder, root, imports, notes)
-    header = (f"{request.name} {request.version}: written by modelgate init (modelgate {__version__}).\n"
-              "Hashes and sizes were computed from the files; review, then `modelgate check`.")
+    header = (
+        f"{request.name} {request.version}: written by modelgate init (modelgate {__version__}).\n"
+        "Hashes and sizes were computed from the files; review, then `modelgate check`."
+    )
     text = emit(data, header)
     doc = manifest.from_bytes(text.encode(), shown, target)
     if doc.model is None:
@@ -140,15 +150,20 @@ def _owners(request: InitRequest, folder: str, root: str, notes: list[str]) -> l
         owners = found.owners(target.lstrip("/"))
         if not owners:
             # The repository says who owns what; a guess beside it would be an owner nobody chose.
-            raise UsageError(f"{found.path} names no owner for {target.lstrip('/')}: pass --owner @org/team"
-                             " (or an email), or add a line for it")
+            raise UsageError(
+                f"{found.path} names no owner for {target.lstrip('/')}: pass --owner @org/team"
+                " (or an email), or add a line for it"
+            )
         return owners
     email = _git_email(root)
     if not email:
-        raise UsageError("no owners: pass --owner @org/team (or an email), add a CODEOWNERS file, or set"
-                         " `git config user.email`")
-    notes.append(f"owner {email}: from `git config user.email` (no --owner, no CODEOWNERS file);"
-                 " pass --owner @org/team to name a team")
+        raise UsageError(
+            "no owners: pass --owner @org/team (or an email), add a CODEOWNERS file, or set `git config user.email`"
+        )
+    notes.append(
+        f"owner {email}: from `git config user.email` (no --owner, no CODEOWNERS file);"
+        " pass --owner @org/team to name a team"
+    )
     return [email]
 
 
@@ -162,8 +177,9 @@ def _git_email(root: str) -> str | None:
     return email or None
 
 
-def _build(request: InitRequest, files: list[str], folder: str, root: str,
-           imports: list[Imported], notes: list[str]) -> dict[str, Any]:
+def _build(
+    request: InitRequest, files: list[str], folder: str, root: str, imports: list[Imported], notes: list[str]
+) -> dict[str, Any]:
     def first(attr: str) -> Any:
         return next((getattr(i, attr) for i in imports if getattr(i, attr)), None)
 

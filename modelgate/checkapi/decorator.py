@@ -76,7 +76,7 @@ class Skip(Exception):
 SKIP_REASONS = {
     "verified-in-ci": "only CI can verify this (approvals need the provider a workflow has)",
     "verified-on-pull-request": "verified by the pull request's required check (merge queue, push to the default"
-                                " branch)",
+    " branch)",
     "no-base": "a change rule needs a base to compare with (--base REF, or the pull request's base)",
 }
 
@@ -182,13 +182,25 @@ def check(
         unknown = [p for p in argnames if p not in ARGUMENTS]
         if unknown:
             raise TypeError(
-                f"check {id} asks for unknown argument(s) {', '.join(unknown)};"
-                f" available: {', '.join(ARGUMENTS)}"
+                f"check {id} asks for unknown argument(s) {', '.join(unknown)}; available: {', '.join(ARGUMENTS)}"
             )
         return Check(
-            id, name, func, tuple(stages) if stages is not None else None, severity,
-            needs_rule, required, waivable, hint, params, scope, argnames, tuple(digests), provider_param,
-            tuple(adds_up), readiness,
+            id,
+            name,
+            func,
+            tuple(stages) if stages is not None else None,
+            severity,
+            needs_rule,
+            required,
+            waivable,
+            hint,
+            params,
+            scope,
+            argnames,
+            tuple(digests),
+            provider_param,
+            tuple(adds_up),
+            readiness,
             help_uri,
         )
 

@@ -18,8 +18,12 @@ if TYPE_CHECKING:
     from modelgate.pipeline.context import Context
 
 
-@check("MG101", name="artifact-path", waivable=False,
-       hint="artifact paths are relative to the manifest's folder, use '/', and stay inside the repository")
+@check(
+    "MG101",
+    name="artifact-path",
+    waivable=False,
+    hint="artifact paths are relative to the manifest's folder, use '/', and stay inside the repository",
+)
 def artifact_path(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
     """Every artifact exists and is a regular file inside the repository.
 
@@ -35,8 +39,13 @@ def artifact_path(manifest: Manifest, doc: ManifestDoc, context: Context) -> Ite
             yield Fail(f"{artifact.path}: {exc}", at=f"artifacts[{index}].path")
 
 
-@check("MG102", name="artifact-hash", waivable=False, digests=["sha256"],
-       hint="if the new bytes are intended, update sha256 and size (and bump the version)")
+@check(
+    "MG102",
+    name="artifact-hash",
+    waivable=False,
+    digests=["sha256"],
+    hint="if the new bytes are intended, update sha256 and size (and bump the version)",
+)
 def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Generator[Fail, None, str | None]:
     """Every artifact's size and sha256 match the manifest.
 
@@ -62,10 +71,13 @@ def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Gen
             yield Fail(f"{artifact.path}: not verified: {exc}", at=f"{at}.path")
             continue
         if mismatch and not lfs and actual.size <= MAX_POINTER and _pointer_shaped(path):
-            yield Fail(f"{artifact.path}: looks like a Git LFS pointer, but git's attributes do not give it"
-                       f" filter=lfs, so it is just bytes: sha256 {actual.sha256} ({actual.size} bytes), manifest"
-                       f" says {artifact.sha256} ({artifact.size} bytes)", at=f"{at}.sha256",
-                       hint="track the file with `git lfs track` (.gitattributes), or commit the content itself")
+            yield Fail(
+                f"{artifact.path}: looks like a Git LFS pointer, but git's attributes do not give it"
+                f" filter=lfs, so it is just bytes: sha256 {actual.sha256} ({actual.size} bytes), manifest"
+                f" says {artifact.sha256} ({artifact.size} bytes)",
+                at=f"{at}.sha256",
+                hint="track the file with `git lfs track` (.gitattributes), or commit the content itself",
+            )
             continue
         if pointer is not None:
             problem = _against_pointer(artifact, pointer, context)
@@ -81,8 +93,7 @@ def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Gen
                 at=f"{at}.sha256",
             )
         elif actual.size != artifact.size:
-            yield Fail(f"{artifact.path}: size is {actual.size} bytes, manifest says {artifact.size}",
-                       at=f"{at}.size")
+            yield Fail(f"{artifact.path}: size is {actual.size} bytes, manifest says {artifact.size}", at=f"{at}.size")
     if by_pointer:
         return f"verified by Git LFS pointer, content not downloaded: {', '.join(by_pointer)}"
     return None
@@ -103,8 +114,10 @@ def _against_pointer(artifact: Artifact, pointer: Pointer, context: Context) -> 
             return "--deep: the LFS content is not in this clone; run `git lfs pull` first"
         actual = context.digest(content)
         if (actual.sha256, actual.size) != (artifact.sha256, artifact.size):
-            return (f"LFS content has sha256 {actual.sha256} ({actual.size} bytes), manifest says"
-                    f" {artifact.sha256} ({artifact.size} bytes)")
+            return (
+                f"LFS content has sha256 {actual.sha256} ({actual.size} bytes), manifest says"
+                f" {artifact.sha256} ({artifact.size} bytes)"
+            )
     if pointer.oid != artifact.sha256:
         return f"LFS pointer oid sha256:{pointer.oid} differs from the manifest's sha256 {artifact.sha256}"
     if pointer.size != artifact.size:

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     hashes = sub.add_parser("hash", help="recompute artifact, lockfile and data hashes of manifests")
     hashes.add_argument("manifests", nargs="*", metavar="MANIFEST", help="default: every manifest in the repository")
-    hashes.add_argument("--update", action="store_true",
-                        help="rewrite the values that changed (comments and formatting are kept)")
+    hashes.add_argument(
+        "--update", action="store_true", help="rewrite the values that changed (comments and formatting are kept)"
+    )
 
 
 def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
@@ -48,8 +49,10 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         for item in outcome.stale:
             print(esc(f"  {item.describe()}"))
     verb = "updated" if options.update else "stale"
-    print(f"{len(found.manifests)} manifest{'s' if len(found.manifests) != 1 else ''}, {files} files hashed:"
-          f" {stale} value{'s' if stale != 1 else ''} {verb}, {problems} not hashable")
+    print(
+        f"{len(found.manifests)} manifest{'s' if len(found.manifests) != 1 else ''}, {files} files hashed:"
+        f" {stale} value{'s' if stale != 1 else ''} {verb}, {problems} not hashable"
+    )
     if stale and not options.update:
         print("run `modelgate hash --update` to write the new values")
     return ExitCode.FAILED if problems or (stale and not options.update) else ExitCode.OK

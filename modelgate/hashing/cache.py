@@ -76,8 +76,10 @@ class HashCache:
 
     def get(self, st: os.stat_result) -> str | None:
         """The cached sha256 of the file ``st`` describes, if it can be trusted."""
-        row = self._read("SELECT size, mtime_ns, ctime_ns, sha256, hashed_at_ns FROM digests WHERE dev=? AND ino=?",
-                         (st.st_dev, st.st_ino))
+        row = self._read(
+            "SELECT size, mtime_ns, ctime_ns, sha256, hashed_at_ns FROM digests WHERE dev=? AND ino=?",
+            (st.st_dev, st.st_ino),
+        )
         if row is None:
             return None
         size, mtime_ns, ctime_ns, sha256, hashed_at_ns = row
@@ -94,8 +96,10 @@ class HashCache:
         """:meth:`put` for many files, in one transaction: one commit instead of one per file."""
         if self._db is None:
             return
-        values = [(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, sha256, hashed_at_ns)
-                  for st, sha256, hashed_at_ns in rows]
+        values = [
+            (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, sha256, hashed_at_ns)
+            for st, sha256, hashed_at_ns in rows
+        ]
         self._write("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)", values)
 
     def _write(self, statement: str, values: Sequence[tuple[object, ...]]) -> None:

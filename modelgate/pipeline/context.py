@@ -91,8 +91,14 @@ class Context:
         # a realpath walk each. (A link as the file is refused anyway.)
         folder, name = os.path.split(abspath)
         try:
-            return confine.read(self.root, abspath, display, links=False, real_root=self._real(self.root),
-                                real=os.path.join(self._real(folder), name))
+            return confine.read(
+                self.root,
+                abspath,
+                display,
+                links=False,
+                real_root=self._real(self.root),
+                real=os.path.join(self._real(folder), name),
+            )
         except InputError as exc:
             return ManifestDoc(display, abspath, "", None, tuple(exc.problems), None)
 
@@ -190,9 +196,13 @@ class Context:
             from modelgate.approvals.evidence import ApprovalRequest, Approvals
 
             request = ApprovalRequest(
-                name, self.config.approvals, self.git,
-                self.base.merge_base if self.base else None, self.git.head() if self.git else None,
-                self.tree, self.env,
+                name,
+                self.config.approvals,
+                self.git,
+                self.base.merge_base if self.base else None,
+                self.git.head() if self.git else None,
+                self.tree,
+                self.env,
             )
             answer = self.hook.modelgate_collect_approvals(request=request) if self.hook else None
             found = answer or Approvals(name, error=f"no plugin provides approvals {name!r}")

@@ -22,8 +22,7 @@ class ArtifactPathError(Exception):
     """The artifact path is unacceptable; the message says why and what to do."""
 
 
-def resolve(root: str, manifest_dir: str, path: str, real_root: str | None = None,
-            real_dir: str | None = None) -> str:
+def resolve(root: str, manifest_dir: str, path: str, real_root: str | None = None, real_dir: str | None = None) -> str:
     """The real absolute path of the artifact, or raise :class:`ArtifactPathError`.
 
     ``real_root`` and ``real_dir``, the real paths of ``root`` and ``manifest_dir`` when a
@@ -41,8 +40,7 @@ def resolve(root: str, manifest_dir: str, path: str, real_root: str | None = Non
     real = real_below(real_dir, parts) if real_dir is not None else os.path.realpath(os.path.join(manifest_dir, *parts))
     where = refusal(real_root or os.path.realpath(root), real)
     if where == IN_GIT:
-        raise ArtifactPathError("artifact path is inside .git/, which no commit holds; keep artifacts in the"
-                                " work tree")
+        raise ArtifactPathError("artifact path is inside .git/, which no commit holds; keep artifacts in the work tree")
     if where is not None:
         raise ArtifactPathError("artifact path leaves the repository (through a symlink)")
     try:
