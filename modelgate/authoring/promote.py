@@ -160,9 +160,8 @@ def promote(
                         )
                     edits[entry.manifest] = _Edit(entry.manifest_relpath, RETIRED, root)
                     moved.append(Move(entry.manifest_relpath, f"{entry.name}@{entry.version}", to, RETIRED))
-        if not moved:
-            summary = session.run()
-    if moved:
+        summary = None if moved else session.run()
+    if summary is None:
         # The incumbents' edits are part of the change checked: open it again with them.
         with open_session(options(), pm, disabled, root) as session:
             summary = session.run()

@@ -57,7 +57,7 @@ class Fail(Exception):
         self.at = at
         self.hint = hint
         self.position = (line, column or 1) if line is not None else None
-        self.severity = severity
+        self.severity: Severity | None = severity
 
 
 class Skip(Exception):
