@@ -56,8 +56,10 @@ def test_size_alone_wrong_fails(repo: Repo, capsys: pytest.CaptureFixture[str]) 
         ("/etc/passwd", "artifact path is absolute; make it relative to the manifest's folder"),
         ("C:x", "artifact path is absolute; make it relative to the manifest's folder"),
         ("C:\\x", "artifact path contains a backslash; use '/' as separator"),
-        ("../../x", "artifact path contains '..'; keep artifacts at or below the manifest's folder"),
-        ("sub/../model.bin", "artifact path contains '..'; keep artifacts at or below the manifest's folder"),
+        ("../../x", "artifact path leaves the repository ('..' climbs above its root)"),
+        ("sub/../../../repo/m/model.bin", "artifact path leaves the repository ('..' climbs above its root)"),
+        ("../.git/config", "artifact path is inside .git/, which no commit holds; keep artifacts in the work tree"),
+        (".GIT/../model.bin", "artifact path is inside .git/, which no commit holds; keep artifacts in the work tree"),
         ("missing.bin", "artifact file is missing"),
     ],
 )

@@ -22,10 +22,15 @@ from modelgate.errors import InputError, Problem
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+MD5_PATTERN = r"^[0-9a-f]{32}$"
 COMMIT_PATTERN = r"^[0-9a-f]{40}$"
 REF_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}@[^@\s]+$"
 
 Sha256 = Annotated[str, Constraint(pattern=SHA256_PATTERN, description="64 lowercase hex characters.")]
+# DVC's digest of a file: with it, a DVC-tracked file is verified against dvc.lock or its
+# .dvc file without `dvc pull`; with the file present, the file's own md5 must equal it.
+Md5 = Annotated[str, Constraint(pattern=MD5_PATTERN, description=(
+    "DVC's md5 of the file, 32 lowercase hex characters: verifies a DVC-tracked file without `dvc pull`."))]
 Text = Annotated[str, Constraint(min_length=1, max_length=4096)]
 # A free-form param: any JSON value, which is anything the strict YAML loader can produce.
 Param = Any
@@ -34,9 +39,10 @@ Param = Any
 @record(kw_only=True)
 class Artifact(Strict):
     path: Annotated[str, Constraint(min_length=1, max_length=4096, description=(
-        "Path relative to the manifest's folder; must stay inside the repo."))]
+        "Path relative to the manifest's folder ('..' allowed); must resolve inside the repo, outside .git/."))]
     sha256: Sha256
     size: Annotated[int, Constraint(ge=0, description="Size in bytes.")]
+    md5: Md5 | None = None
 
 
 @record(kw_only=True)
@@ -50,8 +56,12 @@ class CodeLineage(Strict):
 @record(kw_only=True)
 class DataLineage(Strict):
     name: Text
-    uri: Text
+    uri: Annotated[str, Constraint(min_length=1, max_length=4096, description=(
+        "Where the data is: a URI with a scheme (s3://, https://, dvc://...), or a path in the repository"
+        " relative to the manifest's folder ('..' allowed), whose file is then verified."))]
     sha256: Sha256 | None = None
+    size: Annotated[int | None, Constraint(ge=0, description="Size in bytes of a data file in the repository.")] = None
+    md5: Md5 | None = None
     revision: Annotated[str | None, Constraint(min_length=1, max_length=4096,
                                                description="An immutable revision or snapshot id.")] = None
 
@@ -260,6 +270,7 @@ def validate(doc: strictyaml.YamlDoc, verdicts: Verdicts | None = None, digest: 
 
 _PATTERN_HINTS = {
     "sha256": "must be 64 lowercase hex characters (a sha256 digest)",
+    "md5": "must be 32 lowercase hex characters (the md5 DVC records)",
     "commit": "must be a full 40-character lowercase hex git commit",
     "name": "must match ^[a-z0-9][a-z0-9._-]{0,127}$ (lowercase, digits, . _ -)",
     "parent": "must be name@version",

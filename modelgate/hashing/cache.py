@@ -7,7 +7,8 @@ are within the filesystem's timestamp granularity of when it was hashed: a write
 same tick would not have moved them. Concurrent runs share it safely (WAL, a busy
 timeout, one statement per write); a corrupt database is rebuilt with a warning.
 
-It also remembers verdicts: content keys of documents (manifest, policy, rule params) that
+An entry keeps the file's md5 too when it was taken (DVC records md5): a DVC-tracked file
+is then re-verified without a read, like any other. It also remembers verdicts: content keys of documents (manifest, policy, rule params) that
 validated, so that unchanged bytes skip pydantic (see :mod:`modelgate.datamodel.validation`).
 """
 
@@ -31,6 +32,8 @@ CREATE TABLE IF NOT EXISTS digests (
 );
 CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY) WITHOUT ROWID;
 """
+# Added after the first release: a database made before it gains the column on open.
+MD5_COLUMN = "ALTER TABLE digests ADD COLUMN md5 TEXT"
 
 
 class HashCache:
@@ -58,6 +61,9 @@ class HashCache:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        if "md5" not in {row[1] for row in db.execute("PRAGMA table_info(digests)")}:
+            with contextlib.suppress(sqlite3.OperationalError):  # another run added it just now
+                db.execute(MD5_COLUMN)
         db.execute("SELECT count(*) FROM digests").fetchone()
         return db
 
@@ -76,27 +82,36 @@ class HashCache:
 
     def get(self, st: os.stat_result) -> str | None:
         """The cached sha256 of the file ``st`` describes, if it can be trusted."""
-        row = self._read("SELECT size, mtime_ns, ctime_ns, sha256, hashed_at_ns FROM digests WHERE dev=? AND ino=?",
-                         (st.st_dev, st.st_ino))
+        found = self.lookup(st)
+        return found[0] if found is not None else None
+
+    def lookup(self, st: os.stat_result) -> tuple[str, str | None] | None:
+        """The cached (sha256, md5) of the file ``st`` describes, if they can be trusted;
+        md5 is None when it was not taken."""
+        row = self._read("SELECT size, mtime_ns, ctime_ns, sha256, hashed_at_ns, md5 FROM digests"
+                         " WHERE dev=? AND ino=?", (st.st_dev, st.st_ino))
         if row is None:
             return None
-        size, mtime_ns, ctime_ns, sha256, hashed_at_ns = row
+        size, mtime_ns, ctime_ns, sha256, hashed_at_ns, md5 = row
         if (size, mtime_ns, ctime_ns) != (st.st_size, st.st_mtime_ns, st.st_ctime_ns):
             return None
         if hashed_at_ns - max(mtime_ns, ctime_ns) < RACY_NS:
             return None  # racy: hashed in the same tick as a write could have happened
-        return str(sha256)
+        return str(sha256), str(md5) if md5 is not None else None
 
-    def put(self, st: os.stat_result, sha256: str, hashed_at_ns: int) -> None:
-        self.put_many([(st, sha256, hashed_at_ns)])
+    def put(self, st: os.stat_result, sha256: str, hashed_at_ns: int, md5: str | None = None) -> None:
+        self.put_many([(st, sha256, hashed_at_ns, md5)])
 
-    def put_many(self, rows: list[tuple[os.stat_result, str, int]]) -> None:
-        """:meth:`put` for many files, in one transaction: one commit instead of one per file."""
+    def put_many(self, rows: Sequence[tuple[os.stat_result, str, int] | tuple[os.stat_result, str, int, str | None]],
+                 ) -> None:
+        """:meth:`put` for many files (``(stat, sha256, hashed_at_ns[, md5])``), in one
+        transaction: one commit instead of one per file."""
         if self._db is None:
             return
-        values = [(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, sha256, hashed_at_ns)
-                  for st, sha256, hashed_at_ns in rows]
-        self._write("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+        values = [(row[0].st_dev, row[0].st_ino, row[0].st_size, row[0].st_mtime_ns, row[0].st_ctime_ns, row[1],
+                   row[2], row[3] if len(row) > 3 else None) for row in rows]
+        self._write("INSERT OR REPLACE INTO digests (dev, ino, size, mtime_ns, ctime_ns, sha256, hashed_at_ns, md5)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
 
     def _write(self, statement: str, values: Sequence[tuple[object, ...]]) -> None:
         assert self._db is not None
