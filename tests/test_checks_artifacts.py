@@ -162,3 +162,17 @@ def test_an_lfs_pointer_is_evidence_only_where_git_attributes_say_lfs(
         assert proc.returncode == 1, proc.stdout
         assert result["message"].startswith(
             "model.bin: looks like a Git LFS pointer, but git's attributes do not give it filter=lfs")
+
+
+def test_a_path_may_climb_with_dotdot_while_it_stays_inside(repo: Repo) -> None:
+    """A tokenizer shared by several models, at the repository's top, named from each
+    model's folder with '..'; symlinks inside the repository are followed as before."""
+    shared = repo.artifact("shared/vocab.txt", b"a b c")
+    repo.manifest("models/churn", artifacts=[{**shared, "path": "../../shared/vocab.txt"}])
+    proc = repo.run("check", "--json", "../r.json")
+    assert proc.returncode == 0, proc.stdout
+    report = json.loads((repo.root.parent / "r.json").read_text())
+    assert [r["outcome"] for r in report["results"] if r["name"] in ("artifact-path", "artifact-hash")] == [
+        "passed", "passed"]
+    repo.write("shared/vocab.txt", b"a b d")
+    assert repo.run("check").returncode == 1

@@ -151,7 +151,8 @@ def check(
         raise ValueError(f"check {id}: digests may be 'sha256' and 'md5', not {sorted(unknown_digests)}")
     unknown_files = set(digests_of) - {"artifacts", "data", "lockfile"}
     if unknown_files:
-        raise ValueError(f"check {id}: digests_of may be 'artifacts', 'data' and 'lockfile', not {sorted(unknown_files)}")
+        raise ValueError(f"check {id}: digests_of may be 'artifacts', 'data' and 'lockfile',"
+                         f" not {sorted(unknown_files)}")
 
     def decorate(func: Callable[..., Any]) -> Check:
         argnames = tuple(inspect.signature(func).parameters)

@@ -8,7 +8,9 @@ same tick would not have moved them. Concurrent runs share it safely (WAL, a bus
 timeout, one statement per write); a corrupt database is rebuilt with a warning.
 
 An entry keeps the file's md5 too when it was taken (DVC records md5): a DVC-tracked file
-is then re-verified without a read, like any other. It also remembers verdicts: content keys of documents (manifest, policy, rule params) that
+is then re-verified without a read, like any other.
+
+It also remembers verdicts: content keys of documents (manifest, policy, rule params) that
 validated, so that unchanged bytes skip pydantic (see :mod:`modelgate.datamodel.validation`).
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 # Coarse filesystems (FAT: 2 s, ext3/HFS+: 1 s) keep the same timestamp for writes this
@@ -169,3 +171,16 @@ def _corrupt(exc: sqlite3.DatabaseError) -> bool:
     image is malformed"; subclasses (IntegrityError...) mean something else.
     """
     return type(exc) is sqlite3.DatabaseError
+
+
+def for_clone(root: str, env: Mapping[str, str]) -> HashCache | None:
+    """The per-clone cache of the repository at ``root``, as ``check`` opens it outside CI:
+    ``init``, ``hash`` and ``resolve --verify`` fill it and read it. None in CI (where no
+    cache is used, see ``check``) or outside a git repository."""
+    from modelgate.git.repo import GitRepo  # here: `--version` and friends import this module's callers
+    from modelgate.pipeline.ci import in_ci
+
+    repo = None if in_ci(None, env) else GitRepo.at(root)
+    if repo is None:
+        return None
+    return HashCache(os.path.join(repo.common_dir(), "modelgate", "hashes.sqlite"))

@@ -175,7 +175,15 @@ def import_lock(path: str, artifacts: list[str], manifest_dir: str, root: str) -
             if os.path.splitext(dep.path)[1].lower() in _CODE or dep.path in {o.path for s in stages for o in s.outs}:
                 continue
             entry: dict[str, Any] = {"name": os.path.basename(dep.path), "uri": _uri(dep.path, manifest_dir)}
-            if dep.md5:
+            if dep.md5 and not dep.is_dir and not dep.legacy:
+                # DVC's md5 of the file: `check` verifies the file by it even where it is not
+                # pulled; `init` adds the sha256 when the file is here.
+                entry["md5"] = dep.md5
+                if dep.size is not None:
+                    entry["size"] = dep.size
+            elif dep.md5:
+                # A folder's md5 (of DVC's listing, which only DVC's cache holds), or DVC 2's
+                # md5 (of text with CRLF read as LF): a pin, not something to hash again.
                 entry["revision"] = f"md5:{dep.md5}"
             if entry["uri"] not in {d["uri"] for d in imported.data}:
                 imported.data.append(entry)

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from modelgate.approvals.evidence import Approval, Approvals, Rejection
     from modelgate.checkapi.decorator import Check
     from modelgate.datamodel.config import Config
-    from modelgate.git.repo import GitRepo
     from modelgate.errors import ModelgateError
+    from modelgate.git.repo import GitRepo
     from modelgate.git.trees import Tree
     from modelgate.interop.dvc import Record
     from modelgate.pipeline.base import Base
