@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -175,3 +176,23 @@ def test_a_lockfile_at_the_repository_root_is_reached_with_dotdot(repo: Repo,
         f"lockfile ../../requirements.lock: sha256 mismatch: manifest says {lockfile['sha256']},"
         f" file has {sha256(b'numpy==2.2.0' + bytes([10]))}"
     ]
+
+
+def test_data_files_are_hashed_ahead_with_the_artifacts(repo: Repo, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """data-hash declares the digests it takes of data files (check metadata), so the
+    session hashes them in parallel with the artifacts before any check runs."""
+    from modelgate.hashing.digest import Hasher
+
+    asked: list[str] = []
+    real = Hasher.prefetch
+
+    def prefetch(self: Hasher, paths: object) -> None:
+        listed = list(paths)  # type: ignore[call-overload]
+        asked.extend(os.path.relpath(p, repo.root) for p in listed)
+        real(self, listed)
+
+    monkeypatch.setattr(Hasher, "prefetch", prefetch)
+    _with_data(repo)
+    assert check_in_process(repo, "--no-cache", capsys=capsys).code == 0
+    assert sorted(set(asked)) == ["data/train.csv", "models/churn/model.bin"]
