@@ -176,6 +176,18 @@ def check_in_process(repo: Repo, *args: str, capsys: pytest.CaptureFixture[str])
     return Report(code, data, out)
 
 
+def check_installed(repo: Repo, *args: str) -> Report:
+    """``modelgate check --json`` run by the installed command in a separate process, as a
+    user or CI runs it; the same :class:`Report` as :func:`check_in_process`."""
+    out_file = repo.root.parent / "report.json"
+    if out_file.exists():
+        out_file.unlink()
+    proc = repo.run("check", "--json", str(out_file), *args)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    data = json.loads(out_file.read_text()) if out_file.exists() else {}
+    return Report(proc.returncode, data, proc.stdout)
+
+
 LOCK = b"numpy==2.1.2\n"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from modelgate.approvals.evidence import Approval, Approvals, tally
+from modelgate.approvals.evidence import Approval, Approvals, Rejection, tally
 from tests.conftest import Repo, extending_default, production_fields, staging_fields
 
 POLICY = extending_default("{check: approvals, stages: [production], with: {min: 1}}")
@@ -79,7 +79,7 @@ def test_messages_and_emails_holding_control_characters_do_not_break_the_log(pro
     assert result["message"].startswith(f"approved by reviewer@acme.io (commit {sha} signed with SHA256:")
 
 
-def test_missing_approval_fails_in_ci_and_is_skipped_on_a_laptop(promotion: dict[str, Any]) -> None:
+def test_missing_approval_fails_in_ci_and_on_a_laptop_with_a_provider(promotion: dict[str, Any]) -> None:
     repo = promotion["repo"]
     code, result, _ = check(repo, "--ci")
     assert (code, result["outcome"]) == (1, "failed")
@@ -366,3 +366,168 @@ def test_approval_counts_in_githubs_merge_of_the_pull_request(promotion: dict[st
     repo.git("merge", "-q", "--no-ff", "-m", "Merge feature into main", "feature")
     code, result, out = check(repo, "--ci")
     assert (code, result["outcome"]) == (0, "passed"), out
+
+
+def _approval(who: str) -> Approval:
+    return Approval(who, None, None, "t", "github", f"review by {who}")
+
+
+def _counted(found: Approvals, allowed: list[str], **kwargs: Any) -> list[str]:
+    return [a.who for a in tally(found, "fraud-detector@1.0.0", "production", allowed, **kwargs).counted]
+
+
+def test_tally_checks_every_allowed_entry_until_one_matches() -> None:
+    """A user entry that does not match, a team that cannot be resolved or whose lookup
+    fails: each is passed over, and a later entry may still admit the approver."""
+    def members(team: str) -> frozenset[str]:
+        if team == "@acme/broken":
+            raise LookupError("the token cannot read teams", "detail")
+        return frozenset({"@lead"}) if team == "@acme/leads" else frozenset()
+
+    found = Approvals("github", accepted=(_approval("@ana"),), members=members)
+    assert _counted(found, ["@ana"]) == ["@ana"]
+    assert _counted(found, ["@bob", "@ana"]) == ["@ana"]
+    assert _counted(found, ["@acme/broken", "@ana"]) == ["@ana"]
+    assert _counted(found, ["@acme/nobody", "@ana"]) == ["@ana"]
+    assert _counted(Approvals("x", accepted=(_approval("@ana"),)), ["@acme/leads", "@ana"]) == ["@ana"]
+    refused = tally(found, "fraud-detector@1.0.0", "production", ["@bob", "@acme/broken"])
+    assert refused.counted == ()
+    assert [r.reason for r in refused.rejected] == [
+        "not one of ['@bob', '@acme/broken']; team @acme/broken could not be resolved: the token cannot read teams"]
+    unexplained = Approvals("github", accepted=(_approval("@ana"),), members=lambda team: (_ for _ in ()).throw(
+        LookupError()))
+    [why] = tally(unexplained, "fraud-detector@1.0.0", "production", ["@acme/x"]).rejected
+    assert why.reason == "not one of ['@acme/x']; team @acme/x could not be resolved: "
+
+
+def test_tally_tells_users_from_teams() -> None:
+    """``@ana`` is a user (compared directly); only ``@org/team`` is looked up."""
+    found = Approvals("signed-commits", accepted=(_approval("ana"),))  # no team lookup at all
+    assert _counted(found, ["@ana"]) == ["ana"]
+    assert _counted(found, ["acme/ana"]) == []
+
+
+def test_tally_refuses_the_changes_authors_unless_the_rule_allows_them() -> None:
+    found = Approvals("github", accepted=(_approval("@author"),), change_authors=("@Author",))
+    assert _counted(found, []) == []  # the default: an author cannot approve their own change
+    assert _counted(found, [], distinct_from_author=False) == ["@author"]
+    unmatched = Approvals("github", accepted=(_approval("@ana"),), unmatched_authors=("a@x", "b@x", "c@x", "d@x"))
+    [why] = tally(unmatched, "fraud-detector@1.0.0", "production").rejected
+    assert why.reason == ("cannot tell whether they authored this change: commits by a@x, b@x, c@x have no"
+                          " github account to compare with")
+
+
+def test_tally_requires_a_code_owner_when_asked() -> None:
+    found = Approvals("github", accepted=(_approval("@ana"), _approval("@owner")),
+                      members=lambda team: frozenset({"@owner"}))
+    assert tally(found, "m@1", "production", owners=["@acme/owners"]).missing_owner is None
+    assert tally(found, "m@1", "production", owners=["@ana"]).missing_owner is None
+    alone = Approvals("github", accepted=(_approval("@ana"),), members=lambda team: frozenset({"@owner"}))
+    assert tally(alone, "m@1", "production", owners=["@acme/owners"]).missing_owner == (
+        "none of the code owners ['@acme/owners'] approved")
+    unresolved = Approvals("github", accepted=(_approval("@ana"),))  # the team cannot be resolved
+    assert tally(unresolved, "m@1", "production", owners=["@acme/owners"]).missing_owner == (
+        "none of the code owners ['@acme/owners'] approved")
+
+
+def test_tally_keeps_only_the_rejections_for_this_model_and_stage() -> None:
+    found = Approvals("x", rejected=(
+        Rejection("@a", "fraud-detector@1.0.0", "staging", "r1", ""),
+        Rejection("@b", "other@1.0.0", "production", "r2", ""),
+        Rejection("@c", None, None, "r3", ""),
+        Rejection("@d", "fraud-detector@1.0.0", "production", "r4", "")))
+    rejected = tally(found, "fraud-detector@1.0.0", "production").rejected
+    assert [(r.who, r.model, r.stage) for r in rejected] == [
+        ("@c", "fraud-detector@1.0.0", "production"), ("@d", "fraud-detector@1.0.0", "production")]
+
+
+def test_signed_commits_needs_a_base_and_the_bases_allowed_signers(repo: Repo) -> None:
+    """Asked without a merge-base, or where the base commit has no allowed-signers file, the
+    provider answers with an error (the rule then fails closed), never with approvals."""
+    from modelgate.approvals import signed_commits
+    from modelgate.approvals.evidence import ApprovalRequest
+    from modelgate.git.repo import GitRepo
+    from modelgate.git.trees import CommitTree
+
+    repo.manifest("m")
+    head = repo.commit("no allowed signers here")
+    git = GitRepo(str(repo.root))
+    try:
+        tree = CommitTree(git, head)
+        for merge_base, head_ in ((None, head), (head, None)):
+            answer = signed_commits.modelgate_collect_approvals(request=ApprovalRequest(
+                "signed-commits", {}, git, merge_base, head_, tree))
+            assert answer is not None and answer.accepted == ()
+            assert answer.error == "signed-commits needs a base to compare with (--base, or a pull request)"
+        answer = signed_commits.modelgate_collect_approvals(request=ApprovalRequest(
+            "signed-commits", {}, git, head, head, tree))
+        assert answer is not None and answer.accepted == ()
+        assert answer.error == "no allowed-signers file .github/allowed_signers in the base commit"
+    finally:
+        git.close()
+
+
+def test_a_signer_of_a_commit_that_changes_files_is_an_author(promotion: dict[str, Any]) -> None:
+    """The reviewer signs a commit of the change under someone else's email: the signature,
+    not the email, makes them an author, so their later approval is refused."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    repo.manifest("m", **production_fields(tags={"team": "risk"}))
+    repo.git("add", "-A")
+    signed_commit(repo, keys["reviewer"][0], "someone-else@acme.io", "tweak the tags")
+    signed_commit(repo, keys["reviewer"][0], "someone-else@acme.io", f"approve\n\n{TRAILER}")
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")
+    assert "rejected: reviewer@acme.io: authored this change (commit " in result["message"]
+
+
+def test_an_expired_allowed_signer_cannot_approve(repo: Repo, tmp_path: Path) -> None:
+    key, public = keypair(tmp_path, "former")
+    repo.write("policy.yaml", POLICY)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\napprovals: {provider: signed-commits}\n")
+    repo.write(".github/allowed_signers", f"former@acme.io valid-before=20200101 {public}\n")
+    repo.manifest("m", **production_fields(stage="staging"))
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.manifest("m", **production_fields())
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "promote")
+    signed_commit(repo, key, "former@acme.io", f"approve\n\n{TRAILER}")
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")
+    assert ("former@acme.io (commit author; no allowed signer): signature not verified by the base's"
+            " .github/allowed_signers (U)") in result["message"]
+
+
+def test_every_trailer_of_a_commit_is_judged(promotion: dict[str, Any]) -> None:
+    """A commit approving two things: a refusal of the first does not hide the second."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    two = f"approve\n\nApproved-by: churn@1.0.0 -> production\n{TRAILER}"
+    signed_commit(repo, keys["stranger"][0], "stranger@acme.io", two)  # key not allowed: both refused
+    code, result, _ = check(repo, "--ci")
+    assert code == 1 and "stranger@acme.io (commit author; no allowed signer): signature not" in result["message"]
+
+
+def test_a_stale_approval_names_what_changed_after_it(promotion: dict[str, Any]) -> None:
+    """The approved model's files that differ at the head are named: up to three, then "and N
+    more"; a change to another file is not named (it does not make the approval stale)."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    extra = [repo.artifact(f"m/extra{i}.bin", b"extra %d" % i) for i in range(2)]
+    artifacts = json.loads((repo.root / "m/modelgate.yaml").read_text())["artifacts"]
+    repo.manifest("m", **{**production_fields(), "artifacts": [*artifacts, *extra]})
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "two more artifacts")
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    for name in ("model.bin", "extra0.bin", "extra1.bin", "requirements.lock", "notes.txt"):
+        repo.write(f"m/{name}", b"changed after the approval")
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "four pinned files and a note")
+    code, result, _ = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed")
+    assert ("reviewer@acme.io: stale: m/extra0.bin, m/extra1.bin, m/model.bin and 1 more changed after this"
+            " approval; approve the head again") in result["message"]
+    repo.git("checkout", "-q", "HEAD~1", "--", "m/requirements.lock")  # three files exactly: no "and 0 more"
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "the lockfile back")
+    code, result, _ = check(repo, "--ci")
+    assert ("reviewer@acme.io: stale: m/extra0.bin, m/extra1.bin, m/model.bin changed after this approval;"
+            " approve the head again") in result["message"]

@@ -316,16 +316,24 @@ def test_a_codeowners_line_github_skips_fails_the_rule(repo: Repo, github: FakeG
 
 
 def test_end_to_end_in_github_actions(pr: PullRequest) -> None:
-    """The installed command as the Action runs it (GITHUB_ACTIONS=true: annotations on stdout)."""
+    """The installed command in the environment a GitHub Actions job gives it (CI=true,
+    GITHUB_ACTIONS=true, the event and the API): the failure is a workflow-command annotation
+    on the manifest's line, and an approval of the head passes with no annotation."""
+    actions = {"CI": "true", "GITHUB_ACTIONS": "true"}
     pr.reviews(review(80, "reviewer", "APPROVED", pr.base))
-    proc = pr.repo.run("check", "--base", "main", env={"GITHUB_ACTIONS": "true"})
+    proc = pr.repo.run("check", "--base", "main", env=actions)
     assert proc.returncode == 1, proc.stderr
-    assert "MG603 approvals" in proc.stdout
-    assert f"@reviewer: approved {pr.base[:12]}, not the head {pr.head[:12]} (stale)" in proc.stdout
+    [annotation] = [line for line in proc.stdout.splitlines() if line.startswith("::")]
+    assert annotation.startswith(
+        "::error file=m/modelgate.yaml,line=6,col=3,title=MG603 approvals (fraud-detector@1.0.0)::"
+        "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production, has 0; rejected: "
+        f"@reviewer: approved {pr.base[:12]}, not the head {pr.head[:12]} (stale)"), annotation
+    assert annotation.endswith("%0Ahint: ask the required reviewers to approve this promotion"), annotation
     pr.reviews(review(80, "reviewer", "APPROVED", pr.base), review(81, "reviewer", "APPROVED", pr.head))
     audit = pr.repo.root.parent / "audit.json"
-    proc = pr.repo.run("check", "--base", "main", "--audit", str(audit), env={"GITHUB_ACTIONS": "true"})
+    proc = pr.repo.run("check", "--base", "main", "--audit", str(audit), env=actions)
     assert proc.returncode == 0, proc.stdout
+    assert not [line for line in proc.stdout.splitlines() if line.startswith("::")], proc.stdout
     record = json.loads(audit.read_text())
     [approval] = record["approvals"]
     assert (approval["who"], approval["provider"], approval["model"], approval["stage"]) == (
@@ -379,7 +387,7 @@ def test_github_actions_default_to_the_github_provider(repo: Repo, github: FakeG
     """No provider configured: in GitHub Actions, reviews are what there is to verify."""
     pr = PullRequest(repo, github, tmp_path, monkeypatch, config="policies: [policy.yaml]\n")
     pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
-    proc = pr.repo.run("check", "--base", "main", "--json", "../r.json", env={"GITHUB_ACTIONS": "true"})
+    proc = pr.repo.run("check", "--base", "main", "--json", "../r.json", env={"CI": "true", "GITHUB_ACTIONS": "true"})
     assert proc.returncode == 0, proc.stdout
     [result] = [r for r in json.loads((repo.root.parent / "r.json").read_text())["results"] if r["name"] == "approvals"]
     assert result["message"] == f"approved by @reviewer (review 80 of pull request #7 on {pr.head})"
@@ -455,3 +463,122 @@ def test_the_role_is_asked_once_and_only_of_reviewers_whose_approval_would_count
     assert (code, result["outcome"]) == (0, "passed"), out
     asked = sorted(r for r in pr.github.requests if "/collaborators/" in r)
     assert asked == [PERMISSION]
+# -- the provider's parsing of what the event and the API say, each case exactly --------
+
+from modelgate.approvals import github as provider  # noqa: E402
+from modelgate.approvals.github_client import GitHubError  # noqa: E402
+
+HEAD = "a" * 40
+
+
+def test_the_pull_request_number_comes_only_from_a_pull_request_event(tmp_path: Path) -> None:
+    def number(payload: object) -> int:
+        (tmp_path / "event.json").write_text(json.dumps(payload))
+        return provider._pull_number({"GITHUB_EVENT_PATH": str(tmp_path / "event.json"), "GITHUB_EVENT_NAME": "x"})
+
+    assert number({"pull_request": {"number": 1}}) == 1
+    for bad in (0, -3, True, "7", None):
+        with pytest.raises(GitHubError, match="the x event is not about a pull request"):
+            number({"pull_request": {"number": bad}})
+    (tmp_path / "garbage.json").write_text("{not json")
+    for path, why in (("garbage.json", "not a JSON event payload"), ("missing.json", "cannot read the event payload")):
+        with pytest.raises(GitHubError, match=f"GITHUB_EVENT_PATH {tmp_path / path}: {why}"):
+            provider._pull_number({"GITHUB_EVENT_PATH": str(tmp_path / path)})
+
+
+def test_authors_are_logins_and_unlinked_commit_authors() -> None:
+    linked = commit("1" * 40, "ana", "ana@acme.io")
+    committer_only = {**commit("2" * 40, "bob", "bob@acme.io"), "committer": None}  # the author is linked
+    unlinked = commit("3" * 40, None, "ghost@elsewhere.io")
+    no_email = {**commit("4" * 40, None, ""), "commit": {}}
+    authors, unmatched = provider._authors("opener", [linked, committer_only, unlinked, no_email])
+    assert authors == ("@ana", "@bob", "@opener")
+    assert unmatched == ("ghost@elsewhere.io", "the author of 444444444444")
+
+
+def test_judging_reviews_takes_each_reviewers_latest_decision() -> None:
+    gone = {**review(1, "x", "APPROVED", HEAD), "user": None}
+    gone_comment = {**review(2, "x", "COMMENTED", HEAD), "user": None}
+    robot = review(3, "robot", "APPROVED", HEAD)
+    robot["user"]["type"] = "Bot" + "x" * 60
+    reviews = [gone, gone_comment, robot, review(4, "ana", "APPROVED", HEAD),
+               review(5, "bob", "CHANGES_REQUESTED", HEAD), review(6, "cy", "APPROVED", HEAD),
+               review(7, "cy", "CHANGES_REQUESTED", HEAD), review(8, "dee", "APPROVED", "b" * 40)]
+    accepted, rejected = provider._judge(reviews, HEAD, 7)
+    assert [(a.who, a.evidence) for a in accepted] == [("@ana", f"review 4 of pull request #7 on {HEAD}")]
+    assert rejected[0].evidence == f"review 1 of pull request #7 on {HEAD}"  # the approval, not the comment
+    assert [(r.who, r.reason) for r in rejected] == [
+        ("(deleted account)", "the reviewer's account no longer exists"),
+        ("@robot", f"an approval by a {('Bot' + 'x' * 60)[:40]} account, not a person"),
+        ("@cy", "requested changes after approving"),
+        ("@dee", f"approved {'b' * 12}, not the head {'a' * 12} (stale)"),
+    ]  # bob only requested changes: nothing to report
+
+
+def test_team_names_are_checked_before_any_request() -> None:
+    teams = provider._Teams(None)  # type: ignore[arg-type]  # no request may be made
+    for team in ("@acme/bad slug", "@-acme/leads", "@acme/"):
+        with pytest.raises(LookupError, match="not an @org/team name"):
+            teams(team)
+
+
+def test_hostile_api_answers_are_quoted_short(pr: PullRequest, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_REPOSITORY", "x" * 300)
+    code, result = pr.check(capsys)
+    assert code == 1 and result["message"].endswith(f"GITHUB_REPOSITORY {'x' * 200!r} is not owner/name")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/fraud")
+    pr.github.answer(PULLS, {**pull(7, "author", pr.head, pr.base), "head": {"sha": "z" * 100}})
+    code, result = pr.check(capsys)
+    assert code == 1 and result["message"].endswith(f"GET {PULLS}: head.sha {'z' * 80!r} is not a commit id")
+
+
+def test_a_checkout_that_is_not_the_head_is_named_in_full(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
+    pr.repo.manifest("m", **production_fields(description="pushed after the approval"))
+    checked = pr.repo.commit("after the approval")
+    _, result = pr.check(capsys)
+    assert result["message"].endswith(
+        f"this run checks {checked[:12]}, which is neither pull request #7's head {pr.head[:12]} nor a merge"
+        " of it (the pull request moved on?); re-run on the current head")
+
+
+def test_a_pull_request_with_250_commits_cannot_be_judged(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    many = [commit(f"{i:040x}", "author", "author@example.com") for i in range(250)]
+    pr.github.pages(f"{PULLS}/commits", many, per_page=100)
+    pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert code == 1 and result["message"].endswith(
+        "pull request #7 has 250 or more commits, more than the API lists; its authors cannot all be known")
+    pr.github.pages(f"{PULLS}/commits", many[:249], per_page=100)
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (0, "passed"), result["message"]
+
+
+def test_team_members_that_are_not_users_are_ignored_and_403_gets_the_hint(
+    repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pr = PullRequest(repo, github, tmp_path, monkeypatch,
+                     rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}')
+    github.pages("/orgs/acme/teams/ml-leads/members", ["lead", {"login": 5}, user("lead")], per_page=30)
+    pr.reviews(review(81, "lead", "APPROVED", pr.head))
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (0, "passed"), result["message"]
+    github.answer("/orgs/acme/teams/ml-leads/members", {"message": "Forbidden"}, status=403)
+    code, result = pr.check(capsys)
+    assert code == 1 and "reading teams needs a token with read:org" in result["message"], result["message"]
+
+
+def test_without_a_git_checkout_the_provider_cannot_tell_what_was_approved(pr: PullRequest) -> None:
+    import os
+
+    from modelgate.approvals.evidence import ApprovalRequest
+    from modelgate.git.trees import WorkTree
+
+    for git_head in ((None, pr.head), (None, None)):
+        request = ApprovalRequest("github", {}, git_head[0], pr.base, git_head[1], WorkTree(str(pr.repo.root)),
+                                  env=dict(os.environ))
+        answer = provider.modelgate_collect_approvals(request=request)
+        assert answer is not None and answer.accepted == ()
+        assert answer.error == "the github provider needs the pull request's git checkout"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import textwrap
 from typing import Any
 
 import pytest
 
-from tests.conftest import Repo, Report, check_in_process, production_fields, staging_fields
+from tests.conftest import REPO, Repo, Report, check_installed, production_fields, sha256, staging_fields
 
 
 def feature(repo: Repo) -> None:
@@ -155,9 +156,13 @@ def test_promotion_that_lowers_the_policy_threshold_fails_against_the_base_polic
     assert code == 1
     assert messages(report, "metric-threshold") == ["auc = 0.93 is below the minimum 0.95"]
     assert "policy-changed: policy.yaml differs from the base" in out
+    # The digests name the bytes that were applied: the shipped pack and the base's policy
+    # (min 0.95), not the change's.
+    base_policy = textwrap.dedent(policy.format(min=0.95)).encode()
     assert report["policies"] == [
-        {"path": "builtin:default", "sha256": report["policies"][0]["sha256"], "source": "builtin"},
-        {"path": "policy.yaml", "sha256": report["policies"][1]["sha256"], "source": "base"},
+        {"path": "builtin:default", "sha256": sha256((REPO / "modelgate" / "policies" / "default.yaml").read_bytes()),
+         "source": "builtin"},
+        {"path": "policy.yaml", "sha256": sha256(base_policy), "source": "base"},
     ]
 
 
@@ -321,48 +326,48 @@ def policy(repo: Repo, *rules: str) -> None:
     repo.write("p.yaml", POLICY + "".join(f"  - {r}\n" for r in rules))
 
 
-def test_promotion_may_change_aliases_and_tags(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_promotion_may_change_aliases_and_tags(repo: Repo) -> None:
     repo.manifest("m", **production_fields(stage="staging"))
     feature(repo)
     repo.manifest("m", aliases=["champion"], tags={"ticket": "RISK-1"}, **production_fields())
-    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    report = check_installed(repo, "--base", "main")
     assert report.code == 0, report.out
     assert report.outcomes("promotion-immutable") == ["passed"]
     assert report.outcomes("stage-transition") == ["passed"]
 
 
-def test_retraining_with_a_version_bump_keeps_the_stage(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_retraining_with_a_version_bump_keeps_the_stage(repo: Repo) -> None:
     repo.manifest("m", **staging_fields())
     feature(repo)
     repo.manifest("m", version="1.0.1", artifact_bytes=b"retrained", **staging_fields())
-    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    report = check_installed(repo, "--base", "main")
     assert report.code == 0, report.out
     assert [report.outcomes(c) for c in ("version-bump", "version-immutable", "promotion-immutable")] == [
         ["passed"], ["passed"], ["passed"]]
 
 
-def test_the_same_version_with_the_same_bytes_may_reappear(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_same_version_with_the_same_bytes_may_reappear(repo: Repo) -> None:
     repo.manifest("m", artifact_bytes=b"first")
     repo.commit("1.0.0")
     (repo.root / "m" / "modelgate.yaml").unlink()
     feature(repo)
     repo.manifest("m", artifact_bytes=b"first")
-    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    report = check_installed(repo, "--base", "main")
     assert report.outcomes("version-immutable") == ["passed"]
 
 
-def test_deleting_a_manifest_outside_production_passes(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_deleting_a_manifest_outside_production_passes(repo: Repo) -> None:
     repo.manifest("m", **staging_fields())
     repo.manifest("n", name="other", **staging_fields())
     feature(repo)
     (repo.root / "m" / "modelgate.yaml").unlink()
-    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    report = check_installed(repo, "--base", "main")
     assert report.code == 0, report.out
     assert report.outcomes("manifest-removed") == ["passed"]
 
 
 def test_regression_against_the_base_version_of_the_same_manifest(
-    repo: Repo, capsys: pytest.CaptureFixture[str]
+    repo: Repo
 ) -> None:
     policy(repo, "{check: no-metric-regression, stages: [staging], with: {tolerance: 0.01}}")
     metrics = {"auc": {"value": 0.93, "goal": "maximize"}, "latency_ms": {"value": 10, "goal": "minimize"}}
@@ -372,7 +377,7 @@ def test_regression_against_the_base_version_of_the_same_manifest(
     def retrain(auc: float, latency: float) -> Report:
         retrained = {"auc": {"value": auc, "goal": "maximize"}, "latency_ms": {"value": latency, "goal": "minimize"}}
         repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **staging_fields(metrics=retrained))
-        return check_in_process(repo, "--base", "main", capsys=capsys)
+        return check_installed(repo, "--base", "main")
 
     within = retrain(0.925, 10.005)
     assert (within.code, within.outcomes("no-metric-regression")) == (0, ["passed"])
@@ -386,17 +391,17 @@ def test_regression_against_the_base_version_of_the_same_manifest(
             if r["name"] == "no-metric-regression"] == [34, 38]
 
 
-def test_a_named_metric_missing_from_the_change_fails(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_named_metric_missing_from_the_change_fails(repo: Repo) -> None:
     policy(repo, "{check: no-metric-regression, stages: [staging], with: {metric: auc}}")
     repo.manifest("m", **staging_fields())
     feature(repo)
     repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **staging_fields(metrics={"f1": 0.9}))
-    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    report = check_installed(repo, "--base", "main")
     assert report.messages("no-metric-regression") == [
         "metric 'auc' is missing, so it cannot be compared with the base (fraud-detector@1.0.0)"]
 
 
-def test_a_better_model_replacing_production_passes(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_better_model_replacing_production_passes(repo: Repo) -> None:
     repo.manifest("v1", **production_fields())
     repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
                   **production_fields(stage="staging", metrics={"auc": {"value": 0.95, "goal": "maximize"}}))
@@ -404,7 +409,7 @@ def test_a_better_model_replacing_production_passes(repo: Repo, capsys: pytest.C
     repo.manifest("v1", **production_fields(stage="archived"))
     repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
                   **production_fields(metrics={"auc": {"value": 0.95, "goal": "maximize"}}))
-    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    report = check_installed(repo, "--base", "main")
     assert report.code == 0, report.out
     assert report.outcomes("no-metric-regression", "v2/modelgate.yaml") == ["passed"]
 
@@ -428,47 +433,47 @@ def code_manifest(repo: Repo, commit: str, url: str | None = None) -> None:
     repo.manifest("m", **fields)
 
 
-def test_code_commit_in_history_passes(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_code_commit_in_history_passes(repo: Repo) -> None:
     trained, _ = code_repo(repo)
     code_manifest(repo, trained)
-    report = check_in_process(repo, capsys=capsys)
+    report = check_installed(repo)
     assert (report.code, report.outcomes("code-commit")) == (0, ["passed"])
 
 
 def test_code_commit_that_does_not_exist_or_is_not_merged_fails(
-    repo: Repo, capsys: pytest.CaptureFixture[str]
+    repo: Repo
 ) -> None:
     _, side = code_repo(repo)
     code_manifest(repo, "b" * 40)
-    report = check_in_process(repo, capsys=capsys)
+    report = check_installed(repo)
     assert report.code == 1
     assert report.messages("code-commit") == ["commit bbbbbbbbbbbb does not exist in this repository"]
     assert report.result("code-commit")["location"]["line"] == 20
     code_manifest(repo, side)
-    assert check_in_process(repo, capsys=capsys).messages("code-commit") == [
+    assert check_installed(repo).messages("code-commit") == [
         f"commit {side[:12]} is not an ancestor of HEAD"]
 
 
-def test_code_commit_in_another_repository_is_skipped(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_code_commit_in_another_repository_is_skipped(repo: Repo) -> None:
     code_repo(repo)
     repo.git("remote", "add", "origin", "git@github.com:acme/models.git")
     code_manifest(repo, "b" * 40, "https://github.com/acme/training")
-    report = check_in_process(repo, capsys=capsys)
+    report = check_installed(repo)
     assert (report.outcomes("code-commit"), report.messages("code-commit")) == (
         ["skipped"], ["the code lives in https://github.com/acme/training, not in this repository"])
     code_manifest(repo, "b" * 40, "https://github.com/acme/models")  # the same repository, spelled otherwise
-    assert check_in_process(repo, capsys=capsys).outcomes("code-commit") == ["failed"]
+    assert check_installed(repo).outcomes("code-commit") == ["failed"]
 
 
 def test_code_commit_beyond_a_shallow_clone_says_so(
-    repo: Repo, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+    repo: Repo, tmp_path: Any
 ) -> None:
     trained, _ = code_repo(repo)
     code_manifest(repo, trained)
     repo.commit("manifest")
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone)], check=True)
-    report = check_in_process(Repo(clone), capsys=capsys)
+    report = check_installed(Repo(clone))
     assert report.code == 1
     assert report.messages("code-commit") == [
         f"commit {trained[:12]} is not in this shallow clone; history too shallow to tell"
@@ -476,7 +481,7 @@ def test_code_commit_beyond_a_shallow_clone_says_so(
 
 
 def test_compares_with_the_merge_base_and_reads_policy_from_the_base_tip(
-    repo: Repo, capsys: pytest.CaptureFixture[str]
+    repo: Repo
 ) -> None:
     repo.manifest("m", **production_fields(stage="staging"))
     repo.commit("fork point")
@@ -487,7 +492,7 @@ def test_compares_with_the_merge_base_and_reads_policy_from_the_base_tip(
     repo.commit("main moves on")
     repo.git("checkout", "-q", "feature")
     repo.manifest("n", name="other", **staging_fields())
-    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    report = check_installed(repo, "--base", "main")
     assert report.data["git"]["merge_base"] == repo.git("rev-parse", "main~1")
     # m is unchanged by this branch: judged against the merge-base, it did not move.
     assert [(m["path"], m["stage"], m["base_stage"]) for m in report.data["manifests"]] == [
@@ -498,8 +503,7 @@ def test_compares_with_the_merge_base_and_reads_policy_from_the_base_tip(
         "auc = 0.93 is below the minimum 0.99", "auc = 0.93 is below the minimum 0.99"]
 
 
-def test_base_resolution_order(repo: Repo, capsys: pytest.CaptureFixture[str],
-                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_base_resolution_order(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a laptop: --base > MODELGATE_BASE > config `base`. In CI: --base > MODELGATE_BASE
     > the event payload; the work tree's config never chooses (it is the change's)."""
     repo.manifest("m")
@@ -509,7 +513,7 @@ def test_base_resolution_order(repo: Repo, capsys: pytest.CaptureFixture[str],
     repo.write(".modelgate.yaml", f"base: {first}\n")
 
     def base(*args: str) -> str | None:
-        value: str | None = check_in_process(repo, *args, capsys=capsys).data["git"]["base"]
+        value: str | None = check_installed(repo, *args).data["git"]["base"]
         return value
 
     assert base() == first  # config
@@ -532,26 +536,26 @@ def test_base_resolution_order(repo: Repo, capsys: pytest.CaptureFixture[str],
 
 
 def test_changed_without_base_and_nothing_changed_is_nothing_to_gate(
-    repo: Repo, capsys: pytest.CaptureFixture[str]
+    repo: Repo
 ) -> None:
     repo.manifest("m")
     repo.commit("clean")
-    report = check_in_process(repo, "--changed", capsys=capsys)
+    report = check_installed(repo, "--changed")
     assert (report.code, report.data["manifests"]) == (0, [])
     repo.manifest("m", version="1.0.1", artifact_bytes=b"staged")
     repo.git("add", "m")
-    report = check_in_process(repo, "--changed", capsys=capsys)
+    report = check_installed(repo, "--changed")
     assert (report.code, [m["version"] for m in report.data["manifests"]]) == (0, ["1.0.1"])
 
 
 def test_production_manifest_edited_in_place_to_a_new_version_fails(
-    repo: Repo, capsys: pytest.CaptureFixture[str]
+    repo: Repo
 ) -> None:
     repo.manifest("m", **production_fields())
     feature(repo)
     # Retrained and relabelled in place: the new bytes would reach production without staging.
     repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **production_fields())
-    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    report = check_installed(repo, "--base", "main")
     assert report.code == 1
     assert report.messages("stage-transition") == [
         "a new version (fraud-detector@1.1.0) cannot enter at 'production'; it enters at 'none' or"
@@ -561,11 +565,11 @@ def test_production_manifest_edited_in_place_to_a_new_version_fails(
     assert report.outcomes("version-bump") == ["passed"]
 
 
-def test_an_unreadable_manifest_is_invalid_not_removed(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unreadable_manifest_is_invalid_not_removed(repo: Repo) -> None:
     repo.manifest("m", **production_fields())
     feature(repo)
     repo.write("m/modelgate.yaml", "apiVersion: modelgate/v1\nkind: [\n")
-    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    report = check_installed(repo, "--base", "main")
     assert report.code == 1
     assert report.outcomes("manifest-removed") == []
     assert report.outcomes("manifest-valid") == ["failed"]

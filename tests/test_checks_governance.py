@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
 
 from modelgate.reporters.audit import render_markdown
-from tests.conftest import Repo, check_in_process, staging_fields
+from tests.conftest import Repo, check_in_process, extending_default, production_fields, staging_fields
 
 
 @pytest.mark.parametrize("owner", ["@acme/fraud", "@ana", "ana@acme.io"])
@@ -248,3 +250,69 @@ def test_a_waiver_that_matches_no_manifest_is_stale(repo: Repo, capsys: pytest.C
     stale = [r for r in report.data["results"] if r["check"] == "MG604" and r["outcome"] == "failed"]
     assert [(r["severity"], r["message"]) for r in stale] == [("warning", message)]  # once, not per manifest
     assert check_in_process(repo, "--strict", capsys=capsys).code == 1
+
+
+def _run_json(repo: Repo, *args: str) -> tuple[int, dict[str, Any], str]:
+    """The installed command with a JSON report."""
+    proc = repo.run("check", "--json", "../revalidation.json", *args)
+    return proc.returncode, json.loads((repo.root.parent / "revalidation.json").read_text()), proc.stdout
+
+
+def _results(report: dict[str, Any], name: str) -> list[tuple[str, str, str]]:
+    return [(r["outcome"], r["severity"], r["message"]) for r in report["results"] if r["name"] == name]
+
+
+def test_revalidation_warns_within_30_days_and_fails_after_review_by(repo: Repo) -> None:
+    """Periodic review: a production version's review_by date warns 30 days ahead and fails once passed;
+    only production versions are revalidated."""
+    today = dt.datetime.now(dt.UTC).date()
+    soon, overdue, later = today + dt.timedelta(days=10), today - dt.timedelta(days=1), today + dt.timedelta(days=100)
+    repo.manifest("m", **production_fields(review_by=soon.isoformat()))
+    code, report, out = _run_json(repo)
+    assert code == 0, out
+    assert _results(report, "revalidation") == [
+        ("failed", "warning", f"fraud-detector@1.0.0 is due for revalidation on {soon}, in 10 day(s)")]
+    assert "w" in out.splitlines()[2]  # a warning mark on the manifest's line
+    assert _run_json(repo, "--strict")[0] == 1
+    repo.manifest("m", **production_fields(review_by=overdue.isoformat()))
+    code, report, out = _run_json(repo)
+    assert code == 1, out
+    [result] = [r for r in report["results"] if r["name"] == "revalidation"]
+    assert (result["check"], result["outcome"], result["severity"]) == ("MG605", "failed", "error")
+    assert result["message"] == f"fraud-detector@1.0.0 was due for revalidation on {overdue} (1 day(s) ago)"
+    assert result["location"]["line"] == repo.root.joinpath("m/modelgate.yaml").read_text().splitlines().index(
+        f'  "review_by": "{overdue}"') + 1
+    repo.manifest("m", **production_fields(review_by=later.isoformat()))
+    code, report, _ = _run_json(repo)
+    assert (code, _results(report, "revalidation")) == (
+        0, [("passed", "error", f"next review by {later} (100 days)")])
+    # Not in production: not revalidated, whatever the date.
+    repo.manifest("m", **staging_fields(review_by=overdue.isoformat()))
+    code, report, _ = _run_json(repo)
+    assert (code, _results(report, "revalidation")) == (0, [])
+
+
+def test_revalidation_window_and_waiver_come_from_the_policy(repo: Repo) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    due = today + dt.timedelta(days=45)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.write("policy.yaml", extending_default("{check: revalidation, stages: [production], with: {warn_days: 60}}"))
+    repo.manifest("m", **production_fields(review_by=due.isoformat()))
+    code, report, _ = _run_json(repo)
+    assert (code, [o for o, _, _ in _results(report, "revalidation")]) == (0, ["failed"])
+    overdue = today - dt.timedelta(days=1)
+    repo.manifest("m", **production_fields(review_by=overdue.isoformat()))
+    repo.write("policy.yaml", extending_default("{check: owners}") + (
+        "waivers:\n  - {check: revalidation, model: fraud-detector, reason: \"review booked (RISK-7)\","
+        " expires: 2099-01-01, owner: ana@acme.io}\n"))
+    code, report, out = _run_json(repo)
+    assert code == 0, out
+    assert [o for o, _, _ in _results(report, "revalidation")] == ["waived"]
+
+
+def test_review_by_must_be_a_date(repo: Repo) -> None:
+    repo.manifest("m", **production_fields(review_by="next spring"))
+    code, report, _ = _run_json(repo)
+    assert code == 1
+    assert [m for o, _, m in _results(report, "manifest-valid") if o == "failed"] == [
+        "review_by: Input should be a valid date in the format YYYY-MM-DD, invalid character in year"]

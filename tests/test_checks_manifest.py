@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Repo, check_in_process
+from tests.conftest import Repo, check_in_process, sha256
 
 
 def test_valid_manifest_passes_mg001(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
@@ -15,7 +15,8 @@ def test_valid_manifest_passes_mg001(repo: Repo, capsys: pytest.CaptureFixture[s
 def test_invalid_manifest_fails_with_every_problem_and_nothing_else_runs(
     repo: Repo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo.write("m/modelgate.yaml", "apiVersion: modelgate/v1\nkind: Model\nname: x\nstage: yes\nversion: 1.0\n")
+    text = "apiVersion: modelgate/v1\nkind: Model\nname: x\nstage: yes\nversion: 1.0\n"
+    written = repo.write("m/modelgate.yaml", text)
     report = check_in_process(repo, capsys=capsys)
     assert report.code == 1
     assert {r["check"] for r in report.data["results"]} == {"MG001"}
@@ -27,7 +28,7 @@ def test_invalid_manifest_fails_with_every_problem_and_nothing_else_runs(
     ]
     assert report.data["manifests"] == [
         {"path": "m/modelgate.yaml", "name": None, "version": None, "stage": None,
-         "base_stage": None, "sha256": report.data["manifests"][0]["sha256"]}
+         "base_stage": None, "sha256": sha256(written.read_bytes())}
     ]
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from modelgate import __version__
-from modelgate.cli import main
 from tests.conftest import MODELGATE, REPO, Repo
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed command in ``cwd`` (an empty folder), as a user types it."""
+    return subprocess.run([MODELGATE, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def test_examples_pass_end_to_end(tmp_path: Path) -> None:
@@ -90,13 +93,13 @@ def test_exit_4_missing_path(repo: Repo) -> None:
     assert proc.stderr == "modelgate: error: nope/: no such file or directory\n"
 
 
-def test_select_and_ignore(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_select_and_ignore(repo: Repo) -> None:
     repo.manifest("m")
     out = repo.root / "r.json"
-    assert main(["check", str(repo.root), "--select", "MG1,semver", "--json", str(out)]) == 0
+    assert repo.run("check", ".", "--select", "MG1,semver", "--json", str(out)).returncode == 0
     checks = {r["check"] for r in json.loads(out.read_text())["results"]}
     assert checks == {"MG001", "MG101", "MG102", "MG501"}  # MG001 always runs
-    assert main(["check", str(repo.root), "--ignore", "MG1", "--json", str(out)]) == 0
+    assert repo.run("check", ".", "--ignore", "MG1", "--json", str(out)).returncode == 0
     checks = {r["check"] for r in json.loads(out.read_text())["results"]}
     assert not checks & {"MG101", "MG102"} and "MG501" in checks
 
@@ -143,27 +146,31 @@ def test_version_is_cheap_and_exact() -> None:
         assert (proc.returncode, proc.stdout) == (0, f"modelgate {__version__}\n")
 
 
-def test_list_checks_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["list-checks"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert any(line.startswith("MG102    artifact-hash") for line in lines)
-    assert main(["explain", "metric-threshold"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("MG301 metric-threshold (error; plugin metrics)\nruns: where a policy rule names it")
-    assert main(["explain", "MG999"]) == 4
+def test_list_checks_and_explain(tmp_path: Path) -> None:
+    listed = run(tmp_path, "list-checks")
+    assert listed.returncode == 0
+    assert any(line.startswith("MG102    artifact-hash") for line in listed.stdout.splitlines())
+    explained = run(tmp_path, "explain", "metric-threshold")
+    assert explained.returncode == 0
+    assert explained.stdout.startswith(
+        "MG301 metric-threshold (error; plugin metrics)\nruns: where a policy rule names it")
+    unknown = run(tmp_path, "explain", "MG999")
+    assert unknown.returncode == 4 and unknown.stderr.startswith("modelgate: error:"), unknown.stderr
 
 
-def test_schema_prints_committed_schema(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["schema", "manifest"]) == 0
-    schema = json.loads(capsys.readouterr().out)
-    assert schema["title"] == "Manifest"
-    assert main(["schema", "policy"]) == 0
-    assert json.loads(capsys.readouterr().out)["title"] == "PolicyFile"
+def test_schema_prints_committed_schema(tmp_path: Path) -> None:
+    for kind, title in (("manifest", "Manifest"), ("policy", "PolicyFile")):
+        proc = run(tmp_path, "schema", kind)
+        assert proc.returncode == 0, proc.stderr
+        committed = REPO / "modelgate" / "datamodel" / "schemas" / f"{kind}.json"
+        assert json.loads(proc.stdout) == json.loads(committed.read_text())
+        assert json.loads(proc.stdout)["title"] == title
 
 
-def test_plugins_lists_builtins(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plugins"]) == 0
-    out = capsys.readouterr().out
+def test_plugins_lists_builtins(tmp_path: Path) -> None:
+    proc = run(tmp_path, "plugins")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
     assert f"artifacts {__version__}\n  checks: MG101, MG102\n" in out
     assert f"json {__version__}\n  checks: -\n  hooks:  modelgate_addoption, modelgate_reporters\n" in out
 
@@ -186,11 +193,13 @@ def test_internal_error_is_exit_3_with_report_line(repo: Repo, tmp_path: Path) -
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-hook\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[modelgate]\nbroken = broken_hook\n")
     repo.manifest("m")
-    proc = repo.run("check", env={"PYTHONPATH": str(site)})
+    # Prepended: a PYTHONPATH already set (the mutation runner's copy of modelgate) stays.
+    path = {"PYTHONPATH": os.pathsep.join(filter(None, (str(site), os.environ.get("PYTHONPATH"))))}
+    proc = repo.run("check", env=path)
     assert proc.returncode == 3
     assert "modelgate: internal error: ZeroDivisionError: boom" in proc.stderr
     assert "please report this" in proc.stderr and "Traceback" not in proc.stderr
-    traced = repo.run("check", "--traceback", env={"PYTHONPATH": str(site)})
+    traced = repo.run("check", "--traceback", env=path)
     assert traced.returncode == 3 and "Traceback" in traced.stderr
 
 
@@ -211,9 +220,10 @@ def test_internal_error_line_is_escaped(repo: Repo, tmp_path: Path) -> None:
     assert first == "modelgate: internal error: ValueError: k\\x1b[2J\\u202e\\x0a:\u200b:error:\u200b:forged"
 
 
-def test_help_is_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", "--help"]) == 0
-    assert "--select IDS" in capsys.readouterr().out
+def test_help_is_exit_0(tmp_path: Path) -> None:
+    proc = run(tmp_path, "check", "--help")
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert "--select IDS" in proc.stdout
 
 
 def test_module_entry_point(repo: Repo) -> None:

@@ -132,3 +132,96 @@ def test_loader_raises_only_input_error(raw: bytes) -> None:
         assert exc.problems and all(p.line >= 1 and p.column >= 1 for p in exc.problems)
         return
     assert doc.path == "m.yaml"
+
+
+# -- exact limits and positions --------------------------------------------------------
+
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from modelgate.datamodel.strictyaml import read_limited  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # Depth counts every level, whatever holds it: a value, a merge key's value, a key.
+        (b"a: " + b"[" * 100, ["m.yaml:1:67: nesting deeper than 64 levels"]),
+        (b"<<: " + b"[" * 100, ["m.yaml:1:1: merge key '<<' is not allowed; write the keys out",
+                                "m.yaml:1:68: nesting deeper than 64 levels"]),
+        (b"? " + b"[" * 100, ["m.yaml:1:3: complex mapping key; keys must be plain strings",
+                              "m.yaml:1:66: nesting deeper than 64 levels"]),
+        (b"\na: 1\nb: \x07\n", ["m.yaml:3:4: invalid YAML: control characters are not allowed"]),
+        (b"\nb: \x07\n", ["m.yaml:2:4: invalid YAML: control characters are not allowed"]),  # newline at 0
+        (b"\na: \xff", ["m.yaml:2:4: invalid UTF-8; save the file as UTF-8"]),
+        (b"a: 1\nb: x\xff\n", ["m.yaml:2:5: invalid UTF-8; save the file as UTF-8"]),
+        (b"&k a: 1\n", ["m.yaml:1:1: anchors and tags are not allowed on keys"]),
+        (b"!t a: 1\n", ["m.yaml:1:1: anchors and tags are not allowed on keys"]),
+        (b"a: 1" + b"0" * 19 + b"\n", ["m.yaml:1:4: integer with more than 19 digits is not allowed"]),
+        (b"a: 1." + b"0" * 63 + b"\n", ["m.yaml:1:4: number literal longer than 64 characters is not allowed"]),
+    ],
+)
+def test_exact_problems(raw: bytes, expected: list[str]) -> None:
+    assert problems(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        (b"a: " + b"9" * 19, int("9" * 19)),  # 19 digits: the most allowed
+        (b"a: -" + b"9" * 19, -int("9" * 19)),
+        (b"a: 1." + b"0" * 62, 1.0),  # 64 characters: the longest number literal allowed
+    ],
+)
+def test_limits_are_inclusive(raw: bytes, value: object) -> None:
+    assert parse(raw, "m.yaml").data == {"a": value}
+
+
+def test_exactly_max_bytes_is_accepted() -> None:
+    raw = b"a: " + b"x" * (MAX_BYTES - 4) + b"\n"
+    assert len(raw) == MAX_BYTES and parse(raw, "m.yaml").data == {"a": "x" * (MAX_BYTES - 4)}
+
+
+def test_a_partial_document_comes_with_scalar_problems_not_with_parse_errors() -> None:
+    """What did parse is given back for schema checks, unless libyaml gave up midway."""
+    with pytest.raises(InputError) as scalar:
+        parse(b"<<: {a: 1}\nb: yes\nc: 2\n", "m.yaml")
+    assert scalar.value.partial is not None and scalar.value.partial.data == {"b": None, "c": 2}
+    with pytest.raises(InputError) as broken:
+        parse(b"a: 1\nb: [2\n", "m.yaml")
+    assert broken.value.partial is None
+
+
+def test_a_key_path_without_a_position_falls_back_to_its_nearest_ancestor() -> None:
+    doc = parse(b"\n\n  a: {b: 1}\n", "m.yaml")
+    assert doc.location(("a", "b")) == (3, 7)
+    assert doc.location(("a", "zz")) == (3, 3)
+    assert doc.location(("zz",)) == (3, 3)  # the document's own mapping, not line 1
+    assert parse(b"hello\n", "m.yaml").location(("zz",)) == (1, 1)  # nothing located at all
+
+
+def test_read_limited_reads_whole_files_up_to_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_bytes(b"x" * 10)
+    assert read_limited(path, "m.yaml", limit=10) == b"x" * 10
+    path.write_bytes(b"x" * 11)
+    with pytest.raises(InputError) as caught:
+        read_limited(path, "m.yaml", limit=10)
+    assert [str(p) for p in caught.value.problems] == ["m.yaml:1:1: file is larger than 0 KiB; a manifest is metadata"]
+    big = os.urandom(3 << 20)[: (2 << 20) + 5]  # several reads of 1 MiB
+    path.write_bytes(big)
+    assert read_limited(path, "m.yaml", limit=len(big)) == big
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "missing"])
+def test_read_limited_refuses_what_is_not_a_regular_file(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "m.yaml"
+    if kind == "fifo":
+        os.mkfifo(path)  # opened non-blocking: no writer, and still no hang
+    elif kind == "folder":
+        path.mkdir()
+    with pytest.raises(InputError) as caught:
+        read_limited(path, "m.yaml")
+    expected = "m.yaml:1:1: cannot read: No such file or directory" if kind == "missing" else (
+        "m.yaml:1:1: not a regular file")
+    assert [str(p) for p in caught.value.problems] == [expected]

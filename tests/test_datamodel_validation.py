@@ -28,12 +28,14 @@ class Memory:
     def __init__(self, valid: set[str] | None = None) -> None:
         self.valid = set(valid or ())
         self.asked: list[str] = []
+        self.added: list[str] = []  # every verdict given: one per validation that ran
 
     def known_valid(self, key: str) -> bool:
         self.asked.append(key)
         return key in self.valid
 
     def add_valid(self, key: str) -> None:
+        self.added.append(key)
         self.valid.add(key)
 
 
@@ -61,6 +63,7 @@ def test_a_remembered_verdict_builds_what_validation_built(path: Path) -> None:
     first = manifest.from_bytes(raw, "m.yaml", "/r/m.yaml", store)
     assert first.model is not None and len(store.valid) == 1
     again = manifest.from_bytes(raw, "m.yaml", "/r/m.yaml", store)
+    assert len(store.added) == 1  # the second load was a hit: nothing validated it again
     assert again.model == first.model
     assert again.model.to_dict() == first.model.to_dict()
 
@@ -71,14 +74,28 @@ def test_miss_then_hit_then_other_bytes_miss() -> None:
     assert len(store.valid) == 1
     validation.load(Point, {"x": 1}, store, "a")
     assert store.asked[-1] in store.valid
+    assert len(store.added) == 1  # a hit gives no new verdict
     validation.load(Point, {"x": 2}, store, "b")
-    assert len(store.valid) == 2
+    assert len(store.valid) == 2 and len(store.added) == 2
+
+
+def test_a_hit_builds_the_data_without_validating_it() -> None:
+    """What a hit skips, made visible: data pydantic would refuse (a label breaking its
+    pattern) is built as it is when the store vouches for it. That is why only the per-clone
+    cache, which no commit can write, may vouch (SECURITY.md: a poisoned cache)."""
+    data = {"x": 1, "label": "UPPER"}
+    with pytest.raises(Invalid):
+        validation.load(Point, data, Memory(), "k")
+    assert validation.load(Point, data, Everything(), "k") == Point(x_=1.0, label="UPPER")
+    with pytest.raises(Invalid):  # no store or no content key: always validated
+        validation.load(Point, data, Everything(), None)
 
 
 def test_integers_become_floats_on_both_paths() -> None:
     store = Memory()
     missed = validation.load(Point, {"x": 1}, store, "k")
     hit = validation.load(Point, {"x": 1}, store, "k")
+    assert len(store.added) == 1
     assert type(missed.x_) is type(hit.x_) is float
 
 
@@ -105,6 +122,7 @@ def test_dates_are_dates() -> None:
     first = validation.load(Point, {"x": 0, "when": "2026-12-31"}, store, "d")
     assert first.when == dt.date(2026, 12, 31)
     assert validation.load(Point, {"x": 0, "when": "2026-12-31"}, store, "d") == first
+    assert len(store.added) == 1
 
 
 def test_a_manifest_missing_keys_fails_whatever_the_store_says() -> None:
@@ -173,7 +191,7 @@ def test_policy_and_params_use_the_same_path() -> None:
     store = Memory()
     first = validation.load(PolicyFile, data, store, "p1")
     hit = validation.load(PolicyFile, data, store, "p1")
-    assert hit == first
+    assert hit == first and len(store.added) == 1
     assert first.rules[0].with_ == {"min": 2}
     assert first.waivers[0].expires == dt.date(2027, 1, 31)
 
@@ -248,4 +266,47 @@ def test_nested_classes_with_slots_are_built_too() -> None:
     store = Memory()
     first = validation.load(Holder, {"inner": {"n": 3}}, store, "s")
     assert first == validation.load(Holder, {"inner": {"n": 3}}, store, "s") == Holder(inner=Slotted(3))
+    assert len(store.added) == 1
     assert not hasattr(first.inner, "__dict__")
+
+
+def test_without_a_content_key_nothing_is_remembered() -> None:
+    store = Memory()
+    validation.load(Point, {"x": 1}, store, None)
+    assert store.added == [] and store.asked == []
+
+
+@pytest.mark.parametrize("data", [{"x": float("nan")}, {"x": float("inf")}, {"x": 1, "tags": {"a"}}, {"x": b"1"}])
+def test_data_that_is_not_plain_json_is_invalid(data: dict[str, Any]) -> None:
+    """What YAML cannot give (NaN, a set, bytes) is refused, never handed to pydantic's
+    lenient JSON number parsing."""
+    with pytest.raises(Invalid) as caught:
+        validation.load(Point, data, Memory(), "k")
+    assert caught.value.errors[0]["msg"].startswith("not plain data:")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Described(Strict):
+    __pydantic_config__ = Strict.renamed(first_="first")
+
+    first_: Annotated[int | None, Constraint(description="the first one")] = None
+    second: int = 2
+
+
+def test_json_schema_uses_yaml_keys_and_descriptions() -> None:
+    properties = validation.json_schema(Described)["properties"]
+    assert set(properties) == {"first", "second"}
+    assert properties["first"]["description"] == "the first one"
+    assert "description" not in properties["second"]
+
+
+def test_dropping_nulls_keeps_the_fields_after_them() -> None:
+    described = validation.load(Described, {"second": 3})
+    assert described.to_dict(exclude_none=True) == {"second": 3}
+    assert validation.unstructure(described) == {"first": None, "second": 3}  # nulls kept unless asked
+
+
+def test_dataclasses_in_finds_only_dataclasses() -> None:
+    assert validation.dataclasses_in(list[Point] | None) == [Point]
+    assert validation.dataclasses_in(Point) == [Point]
+    assert validation.dataclasses_in(int) == [] and validation.dataclasses_in(dict[str, int]) == []

@@ -149,3 +149,11 @@ def test_an_error_is_lines_that_are_each_harmless(text: str) -> None:
         assert len(lines) == count
         for line in lines:
             assert not set(line) & {"\n", "\r", "\x1b", "\u202e", "\u2028"} and "::" not in line
+def test_markdown_breaks_every_autolink_and_mention() -> None:
+    """GitHub autolinks bare URLs, www. names and @mentions (GFM; the renderer above does
+    not): each is broken by a zero-width space after its first character, case kept."""
+    text = "see HTTPS://evil.example, http://x, ftp://y, www.evil.example, mailto:a@b.c and @org/team"
+    assert markdown(text) == (
+        "see H\u200bTTPS://evil\\.example, h\u200bttp://x, f\u200btp://y, w\u200bww\\.evil\\.example, "
+        "m\u200bailto:a@\u200bb\\.c and @\u200borg/team")
+    assert terminal("\u0080\u009f\u202e\u2066\x7f") == "\\x80\\x9f\\u202e\\u2066\\x7f"

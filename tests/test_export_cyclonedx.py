@@ -80,3 +80,25 @@ def test_a_bom_the_schema_rejects_is_noticed() -> None:
 
     bad = {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": "mlmodel", "name": "x"}]}
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(bad)) is not None
+
+
+def test_the_card_becomes_cyclonedx_model_card_considerations(repo: Repo) -> None:
+    card = {"model_type": "gradient-boosted trees", "intended_use": "Score card payments for fraud review",
+            "limitations": "Not validated outside the EU; <script> stays text", "changelog": "1.0.0: first"}
+    repo.manifest("m", **production_fields(card=card, review_by="2027-06-30"))
+    repo.manifest("n", **staging_fields(name="churn", card={"intended_use": "retention offers"}))
+    repo.commit("models")
+    result = repo.run("export", "--format", "cyclonedx", env={"SOURCE_DATE_EPOCH": "1790000000"})
+    assert result.returncode == 0, result.stderr
+    _validate(result.stdout)
+    churn, fraud = json.loads(result.stdout)["components"]
+    model_card = fraud["modelCard"]
+    assert model_card["modelParameters"]["architectureFamily"] == "gradient-boosted trees"
+    assert model_card["considerations"] == {"useCases": ["Score card payments for fraud review"],
+                                            "technicalLimitations": ["Not validated outside the EU; <script> stays"
+                                                                     " text"]}
+    assert model_card["properties"] == [{"name": "modelgate:card:changelog", "value": "1.0.0: first"}]
+    assert {"name": "modelgate:review_by", "value": "2027-06-30"} in fraud["properties"]
+    assert churn["modelCard"]["considerations"] == {"useCases": ["retention offers"]}
+    assert "architectureFamily" not in churn["modelCard"].get("modelParameters", {})
+    assert "properties" not in churn["modelCard"]

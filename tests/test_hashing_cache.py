@@ -6,8 +6,8 @@ import json
 import multiprocessing
 import os
 import sqlite3
-import time
 from collections.abc import Callable
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,10 +18,15 @@ from modelgate.hashing.digest import Hasher
 from tests.conftest import Repo, sha256
 
 
-def _age(path: Path, seconds: float = 10) -> None:
-    """Make a file look older than the racy window, as a file untouched for a while is."""
-    past = time.time() - seconds
-    os.utime(path, (past, past))
+def _trusted_entry(path: Path, digest: str) -> None:
+    """Store ``digest`` for ``path`` in its repository's cache as a run long after the file's
+    last change would have (past the racy window): the entry the next run trusts. A file's
+    ctime cannot be set back, so the entry's hashing time is set forward instead."""
+    root = next(p for p in path.parents if (p / ".git").is_dir())
+    cache = HashCache(str(root / ".git" / "modelgate" / "hashes.sqlite"))
+    st = os.stat(path)
+    cache.put(st, digest, max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS + 1)
+    cache.close()
 
 
 def test_hit_after_first_hash_and_miss_after_change(tmp_path: Path) -> None:
@@ -67,31 +72,43 @@ def test_hasher_uses_the_cache_across_runs(tmp_path: Path) -> None:
     assert third.hashed == 0
 
 
-def _writer(db: str, offset: int) -> None:
+ROUNDS = 10
+
+
+def _row(ino: int) -> tuple[SimpleNamespace, str, int]:
+    return SimpleNamespace(st_dev=1, st_ino=ino, st_size=10, st_mtime_ns=0, st_ctime_ns=0), f"{ino:064x}", 10**18
+
+
+def _writer(db: str, offset: int, turn: Barrier) -> None:
     cache = HashCache(db)
-    for ino in range(offset, offset + 300):
-        st = SimpleNamespace(st_dev=1, st_ino=ino, st_size=10, st_mtime_ns=0, st_ctime_ns=0)
-        cache.put(st, f"{ino:064x}", 10**18)  # type: ignore[arg-type]
+    for start in range(offset, offset + 300, 300 // ROUNDS):
+        turn.wait()  # every writer starts each round together: their writes overlap
+        for ino in range(start, start + 300 // ROUNDS):
+            cache.put(*_row(ino))  # type: ignore[arg-type]
     assert cache.warnings == [], cache.warnings
     cache.close()
 
 
-def _batch_writer(db: str, offset: int) -> None:
+def _batch_writer(db: str, offset: int, turn: Barrier) -> None:
     cache = HashCache(db)
-    for start in range(offset, offset + 300, 30):  # as a prefetch writes: one transaction per batch
-        rows = [(SimpleNamespace(st_dev=1, st_ino=ino, st_size=10, st_mtime_ns=0, st_ctime_ns=0), f"{ino:064x}", 10**18)
-                for ino in range(start, start + 30)]
-        cache.put_many(rows)  # type: ignore[arg-type]
+    for start in range(offset, offset + 300, 300 // ROUNDS):  # as a prefetch writes: one transaction per batch
+        turn.wait()
+        cache.put_many([_row(ino) for ino in range(start, start + 300 // ROUNDS)])  # type: ignore[misc]
     assert cache.warnings == [], cache.warnings
     cache.close()
 
 
 @pytest.mark.parametrize("writer", [_writer, _batch_writer])
-def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path, writer: Callable[[str, int], None]) -> None:
+def test_two_processes_writing_at_once_lose_nothing(
+    tmp_path: Path, writer: Callable[[str, int, Barrier], None]
+) -> None:
     db = str(tmp_path / "hashes.sqlite")
     HashCache(db).close()
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=writer, args=(db, offset)) for offset in (0, 1000, 2000)]
+    # The writers start each round together (one process starting late would otherwise write
+    # alone), so their transactions contend for the database in every round.
+    turn = context.Barrier(3)
+    workers = [context.Process(target=writer, args=(db, offset, turn)) for offset in (0, 1000, 2000)]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -139,7 +156,6 @@ def test_corrupt_database_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
 
 def test_check_uses_the_cache_in_git_and_reports_corruption(repo: Repo) -> None:
     repo.manifest("m")
-    _age(repo.root / "m" / "model.bin")
     assert repo.run("check").returncode == 0
     db = repo.root / ".git" / "modelgate" / "hashes.sqlite"
     assert db.exists()
@@ -150,6 +166,24 @@ def test_check_uses_the_cache_in_git_and_reports_corruption(repo: Repo) -> None:
     proc = repo.run("check")
     assert proc.returncode == 0
     assert "notice: hash cache" in proc.stdout and "rebuilt it" in proc.stdout
+
+
+def test_check_takes_a_trusted_digest_from_the_cache_and_ci_never_does(repo: Repo) -> None:
+    """A hit, proved by the command's verdict: the cache vouches for a digest the file does
+    not have, so only a run that took it from the cache can pass. In CI the same cache is
+    not opened (SECURITY.md: a poisoned cache), and the file is hashed and fails."""
+    repo.manifest("m", artifacts=[{"path": "model.bin", "sha256": "ab" * 32, "size": 7}])
+    repo.write("m/model.bin", b"weights")
+    repo.commit()
+    assert repo.run("check").returncode == 1  # hashed: the manifest's digest is wrong
+    _trusted_entry(repo.root / "m" / "model.bin", "ab" * 32)
+    hit = repo.run("check")
+    assert hit.returncode == 0, hit.stdout + hit.stderr
+    in_ci = repo.run("check", "--base", "none", env={"CI": "true"})
+    assert in_ci.returncode == 1 and "sha256" in in_ci.stdout, in_ci.stdout
+    assert repo.run("check", "--no-cache").returncode == 1
+    (repo.root / "m" / "model.bin").write_bytes(b"Weights")  # same size, new bytes: the entry is void
+    assert repo.run("check").returncode == 1
 
 
 def test_ci_bypasses_the_cache_by_default(repo: Repo) -> None:
@@ -179,7 +213,6 @@ def test_a_planted_digest_is_never_read_in_ci(repo: Repo, args: tuple[str, ...],
     repo.manifest("m", artifact_bytes=reviewed)
     artifact = repo.root / "m" / "model.bin"
     artifact.write_bytes(swapped)  # same size, other bytes
-    _age(artifact)
     repo.commit("swapped artifact")
     db = repo.root / ".git" / "modelgate" / "hashes.sqlite"
     st = os.stat(artifact)
@@ -208,6 +241,10 @@ def test_a_cache_that_cannot_be_opened_is_skipped_with_a_notice(repo: Repo, bloc
     proc = repo.run("check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "notice: hash cache disabled (" in proc.stdout and "to cache again" in proc.stdout
+    # It names what is in the way: the file where the folder should be, or the folder
+    # where the database should be.
+    blocked = ".git/modelgate" if blocker == "file-for-folder" else ".git/modelgate/hashes.sqlite"
+    assert f"fix or remove {repo.root / blocked} to cache again" in proc.stdout, proc.stdout
     (repo.root / "m" / "model.bin").write_bytes(b"swapped")
     assert repo.run("check").returncode == 1  # still hashed: the swap is found
 
@@ -225,12 +262,84 @@ def test_a_verdict_that_cannot_be_written_is_a_warning_not_a_crash(tmp_path: Pat
     cache.close()
 
 
+def test_a_file_hashed_on_its_own_is_stored_for_the_next_run(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"z" * 100)
+    db = str(tmp_path / "hashes.sqlite")
+    cache = HashCache(db)
+    Hasher(cache).digest(str(path))  # not on the pool: written at once, not batched
+    rows = sqlite3.connect(db).execute("SELECT ino, sha256 FROM digests").fetchall()
+    assert rows == [(os.stat(path).st_ino, sha256(b"z" * 100))]
+    cache.close()
+
+
+def test_the_racy_window_is_exactly_two_seconds(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"x")
+    cache = HashCache(str(tmp_path / "hashes.sqlite"))
+    st = os.stat(path)
+    changed = max(st.st_mtime_ns, st.st_ctime_ns)
+    cache.put(st, sha256(b"x"), changed + RACY_NS - 1)
+    assert cache.get(st) is None  # hashed within the window of its last change
+    cache.put(st, sha256(b"x"), changed + RACY_NS)
+    assert cache.get(st) == sha256(b"x")
+    assert RACY_NS == 2_000_000_000  # FAT's 2 s timestamps, the coarsest in use
+
+
+def _damage_the_verdicts_table(db: Path) -> None:
+    """Overwrite the verdicts table's root page with garbage, leaving the rest intact: the
+    cache opens (its check reads the digests table) and the damage is met in use."""
+    HashCache(str(db)).close()  # checkpointed: every page is in the main file
+    check = sqlite3.connect(db)
+    page_size = check.execute("PRAGMA page_size").fetchone()[0]
+    [(root,)] = check.execute("SELECT rootpage FROM sqlite_master WHERE name = 'verdicts'").fetchall()
+    check.close()
+    with db.open("r+b") as f:
+        f.seek((root - 1) * page_size)
+        f.write(b"\xff" * page_size)
+
+
+@pytest.mark.parametrize("use", ["read", "write"])
+def test_a_database_damaged_after_opening_is_rebuilt_on_read_and_write(tmp_path: Path, use: str) -> None:
+    db = tmp_path / "hashes.sqlite"
+    _damage_the_verdicts_table(db)
+    cache = HashCache(str(db))
+    assert cache.warnings == []
+    if use == "read":
+        assert not cache.known_valid("k")
+    else:
+        cache.add_valid("k")
+        cache.flush()
+    assert any("was unreadable" in w and "rebuilt it" in w for w in cache.warnings), cache.warnings
+    cache.add_valid("k")
+    cache.flush()
+    assert cache.known_valid("k")  # working again after the rebuild
+    cache.close()
+
+
+def test_a_table_gone_missing_is_a_warning_on_read(tmp_path: Path) -> None:
+    db = str(tmp_path / "hashes.sqlite")
+    cache = HashCache(db)
+    other = sqlite3.connect(db)
+    other.execute("DROP TABLE digests")
+    other.commit()
+    other.close()
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"x")
+    assert cache.get(os.stat(path)) is None
+    assert not cache.known_valid("k")
+    assert cache.warnings[0].startswith("hash cache not read: no such table: digests"), cache.warnings
+    cache.close()
+
+
 def test_init_and_hash_update_leave_the_cache_warm(repo: Repo, tmp_path_factory: pytest.TempPathFactory,
                                                    monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """The first check after `init` or `hash --update` reads no file again: both store every
     digest they take (sha256 and DVC's md5) in the clone's cache. Counted by the reads the
     check makes, on a real DVC project (a DVC-tracked model and a repository-level data file)."""
+    import time
+
     from modelgate.hashing import digest
     from tests.conftest import check_in_process
     from tests.interop_tools import copy_into, dvc_monorepo

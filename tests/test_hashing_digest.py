@@ -51,3 +51,90 @@ def test_prefetch_hashes_in_parallel_once_each(tmp_path: Path) -> None:
     for index, path in enumerate(paths):
         assert hasher.digest(path).sha256 == hashlib.sha256(bytes([index]) * (PIPELINE_FROM + index)).hexdigest()
     assert hasher.hashed == 6
+
+
+@pytest.mark.parametrize("size", [3 * CHUNK, PIPELINE_FROM + CHUNK], ids=["simple", "pipelined"])
+def test_file_growing_while_read_is_an_error(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"x" * size)
+
+    grown: list[int] = []
+
+    def grow(count: int) -> None:  # called after a buffer: the file grows under the reader, once
+        if not grown:
+            with path.open("ab") as out:
+                out.write(b"y")
+        grown.append(count)
+
+    with pytest.raises(HashError, match="changed while it was being hashed"):
+        hash_file(str(path), grow)
+
+
+@pytest.mark.parametrize("size", [3 * CHUNK, PIPELINE_FROM + CHUNK], ids=["simple", "pipelined"])
+def test_file_rewritten_in_place_while_read_is_an_error(tmp_path: Path, size: int) -> None:
+    """Same size, same mtime (set back), different bytes: only the ctime shows it."""
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"x" * size)
+    before = os.stat(path)
+    done: list[int] = []
+
+    def rewrite(count: int) -> None:
+        if not done:
+            with path.open("r+b") as out:
+                out.write(b"y")  # the first buffer, already hashed, no longer matches the file
+            os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        done.append(count)
+
+    with pytest.raises(HashError, match="changed while it was being hashed"):
+        hash_file(str(path), rewrite)
+
+
+def test_file_rewritten_with_a_new_mtime_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"x" * 3 * CHUNK)
+    done: list[int] = []
+
+    def rewrite(count: int) -> None:
+        if not done:
+            with path.open("r+b") as out:
+                out.write(b"y")
+        done.append(count)
+
+    with pytest.raises(HashError, match="changed while it was being hashed"):
+        hash_file(str(path), rewrite)
+
+
+@pytest.mark.parametrize("size", [CHUNK + 1, PIPELINE_FROM + 1], ids=["simple", "pipelined"])
+def test_md5_and_sha256_from_one_read(tmp_path: Path, size: int) -> None:
+    data = os.urandom(1 << 16) * (size // (1 << 16) + 1)
+    path = tmp_path / "a.bin"
+    path.write_bytes(data[:size])
+    digest, _ = hash_file(str(path), md5=True)
+    assert digest.sha256 == hashlib.sha256(data[:size]).hexdigest()
+    assert digest.md5 == hashlib.md5(data[:size]).hexdigest()
+    assert hash_file(str(path))[0].md5 is None  # md5 only when asked for
+
+
+def test_md5_asked_after_a_sha256_only_digest_reads_again(tmp_path: Path) -> None:
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"weights")
+    hasher = Hasher()
+    assert hasher.digest(str(path)).md5 is None
+    assert hasher.digest(str(path), md5=True).md5 == hashlib.md5(b"weights").hexdigest()
+    assert hasher.hashed == 2
+    assert hasher.digest(str(path), md5=True).md5 == hashlib.md5(b"weights").hexdigest()
+    assert hasher.digest(str(path)).sha256 == hashlib.sha256(b"weights").hexdigest()
+    assert hasher.hashed == 2  # both remembered
+
+
+def test_missing_files_are_hash_errors_never_exceptions(tmp_path: Path) -> None:
+    present = tmp_path / "a.bin"
+    present.write_bytes(b"a")
+    missing = str(tmp_path / "gone.bin")
+    hasher = Hasher(workers=2)
+    hasher.prefetch([missing, str(present), str(tmp_path / "also-gone.bin")])  # recorded, not raised
+    with pytest.raises(HashError, match="cannot read: No such file"):
+        hasher.digest(missing)
+    assert hasher.digest(str(present)).sha256 == hashlib.sha256(b"a").hexdigest()
+    with pytest.raises(HashError, match="cannot open: No such file"):
+        hash_file(missing)

@@ -54,3 +54,12 @@ def test_known_real_folders_give_the_same_answer(tree: tuple[Path, Path], path: 
         assert plain.startswith("error: artifact path is a directory")
     else:
         assert plain == os.path.realpath(os.path.join(folder, path))
+
+
+@pytest.mark.parametrize("path", ["model.bin/inner.bin", "loop.bin"])
+def test_a_path_the_file_system_refuses_is_an_error_not_a_crash(tree: tuple[Path, Path], path: str) -> None:
+    """Through a file (ENOTDIR) or a symlink loop (ELOOP): unreadable, named, never raised."""
+    root, folder = tree
+    os.symlink(folder / "loop.bin", folder / "loop.bin")
+    with pytest.raises(ArtifactPathError, match=r"^artifact file cannot be read: (Not a directory|Too many levels)"):
+        resolve(str(root), str(folder), path)

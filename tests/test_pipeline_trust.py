@@ -223,3 +223,26 @@ def test_a_manifest_symlink_in_a_commit_is_refused_not_parsed(repo: Repo) -> Non
     assert code == 1, out
     assert [r["message"] for r in report["results"] if r["outcome"] == "failed"] == [
         "is a symbolic link, so it was not read; a manifest must be a regular file: commit the file itself"]
+
+
+def test_an_edited_policy_reached_through_extends_is_noticed(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the configured policy is named in the configuration; the one it extends is known
+    from the policies loaded at the base, and editing it is a policy change too."""
+    repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
+    repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [rules/shared.yaml]\n")
+    repo.write("rules/shared.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: shared\n"
+               "extends: [builtin:default]\n")
+    repo.manifest("m", **staging_fields(stage="none"))
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("rules/shared.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: shared\n"
+               "extends: [builtin:default]\n# loosened later\n")
+    repo.manifest("m", **staging_fields())
+    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    assert notices(report.out) == [
+        "notice: policy-changed: rules/shared.yaml differs from the base; this check used the base version,"
+        " the edit takes effect after merge"
+    ]
+

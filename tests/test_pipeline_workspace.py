@@ -120,3 +120,23 @@ def test_a_configuration_error_leaves_no_process_or_file_open(repo: Repo, capsys
         os.chdir(old)
     assert "policy.yaml" in capsys.readouterr().err
     assert after == before
+
+
+def test_closing_a_setup_ends_its_git_process(repo: Repo) -> None:
+    repo.write(".modelgate.yaml", "policies: [reviewed.yaml]\n")
+    repo.commit("base")
+    setup = prepare(Options(base="main"), str(repo.root))
+    assert setup.git is not None
+    catfile = setup.git._catfile  # started to read the configuration from the base commit
+    assert catfile is not None and catfile._proc.poll() is None
+    setup.close()
+    assert catfile._proc.poll() is not None and setup.git._catfile is None
+
+
+def test_a_run_asks_for_nothing_it_is_not_told() -> None:
+    """The defaults programmatic callers rely on (`pytest --modelgate`, `promote --dry-run`):
+    every manifest, no strictness or deep hashing, the cache and CI decided by the environment."""
+    options = Options()
+    assert (options.paths, options.select, options.ignore, options.policies, options.base) == ((), (), (), None, None)
+    assert (options.strict, options.traceback, options.changed, options.deep) == (False, False, False, False)
+    assert (options.cache, options.ci, options.shard) == (None, None, None)

@@ -3,6 +3,7 @@ by hand; SARIF and JUnit validated against the official schemas."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -80,12 +81,34 @@ def test_sarif_is_valid_and_complete() -> None:
     first = run["results"][0]
     assert first["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": M, "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 12, "startColumn": 3}}
-    assert first["partialFingerprints"] == {"modelgate/v1": sarif.fingerprint(SUMMARY.results[1])}
+    # A literal: code scanning tracks alerts by this value, so it must not drift between
+    # releases (sha256 of check, manifest, model and message joined by NUL, 32 hex digits).
+    assert first["partialFingerprints"] == {"modelgate/v1": "b9d1e3a3189ea06f0546839aee191f65"}
     assert run["results"][1]["properties"]["outcome"] == "waived"
     assert run["results"][1]["suppressions"][0]["justification"] == (
         "3x lower latency (RISK-118) (owner ana@acme.io, until 2026-12-31)")
     again = json.loads(render(sarif.write))
     assert again == doc  # stable
+
+
+def test_sarif_fingerprint_follows_the_finding_not_its_line() -> None:
+    def printed(*results: Result) -> list[str]:
+        doc = json.loads(render(sarif.write, dataclasses.replace(SUMMARY, results=results)))
+        return [r["partialFingerprints"]["modelgate/v1"] for r in doc["runs"][0]["results"]]
+
+    base = result("MG102", "artifact-hash", "failed", "model.onnx: sha256 mismatch", line=12)
+    moved = result("MG102", "artifact-hash", "failed", "model.onnx: sha256 mismatch", line=40)
+    others = [
+        result("MG103", "artifact-hash", "failed", "model.onnx: sha256 mismatch", line=12),
+        result("MG102", "artifact-hash", "failed", "weights.bin: sha256 mismatch", line=12),
+        Result("MG102", "artifact-hash", "failed", "error", "models/other/modelgate.yaml", "fraud-detector@1.4.0",
+               "model.onnx: sha256 mismatch", Location("models/other/modelgate.yaml", 12, 3), None, None),
+        Result("MG102", "artifact-hash", "failed", "error", M, "fraud-detector@1.5.0",
+               "model.onnx: sha256 mismatch", Location(M, 12, 3), None, None),
+    ]
+    prints = printed(base, moved, *others)
+    assert prints[0] == prints[1]  # a line move keeps the alert
+    assert len(set(prints[1:])) == 5  # check, message, file and model each tell findings apart
 
 
 def test_junit_is_valid_against_the_xsd() -> None:

@@ -30,7 +30,9 @@ class Fail(Exception):
     """A finding: the check failed, ``at`` a dotted key path of the manifest.
 
     ``line``/``column`` give the position directly, for findings that are not about a key
-    (a YAML syntax error, say).
+    (a YAML syntax error, say). ``severity="warning"`` makes this one finding a warning
+    (a deadline coming near, say) where the check's others are errors; a finding cannot
+    raise its severity above the rule's.
     """
 
     def __init__(
@@ -41,12 +43,16 @@ class Fail(Exception):
         *,
         line: int | None = None,
         column: int | None = None,
+        severity: Severity | None = None,
     ) -> None:
         super().__init__(message)
+        if severity not in (None, "error", "warning"):
+            raise ValueError(f"severity must be 'error' or 'warning', not {severity!r}")
         self.message = message
         self.at = at
         self.hint = hint
         self.position = (line, column or 1) if line is not None else None
+        self.severity = severity
 
 
 class Skip(Exception):

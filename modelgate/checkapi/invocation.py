@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from modelgate.checkapi.decorator import Check, Fail, Skip
+from modelgate.checkapi.decorator import Check, Fail, Severity, Skip
 from modelgate.datamodel.records import record
 from modelgate.datamodel.results import Outcome
 from modelgate.errors import ModelgateError
@@ -25,11 +25,12 @@ class Finding:
     hint: str | None = None
     position: tuple[int, int] | None = None
     reason: str | None = None  # why a skip: a Skip's machine-readable reason
+    severity: Severity | None = None  # "warning": this finding is a warning whatever the rule says
 
     @staticmethod
     def of(item: Fail | str) -> Finding:
         if isinstance(item, Fail):
-            return Finding("failed", item.message, item.at, item.hint, item.position)
+            return Finding("failed", item.message, item.at, item.hint, item.position, severity=item.severity)
         return Finding("failed", str(item))
 
 

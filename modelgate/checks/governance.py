@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import field
@@ -128,13 +129,24 @@ def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None
     """
     if base_doc is not None and base_doc.sha256 == doc.sha256:
         return "unchanged since the base"
+    return (yield from verify_approvals(manifest, doc, params, context, audit))
+
+
+def verify_approvals(manifest: Manifest, doc: ManifestDoc, params: ApprovalParams, context: Context,
+                     audit: AuditLog, stage: str | None = None, purpose: str = "") -> Generator[Fail, None, str | None]:
+    """The ``approvals`` rule's verdict on ``manifest`` standing at ``stage`` (default: its
+    own) under ``params``: yields a failure when too few verified approvals count, raises
+    :class:`Skip` ("verified in CI") on a laptop without a provider, and returns who approved.
+    Other checks that need what a stage needs (a protected alias) call it; ``purpose`` says
+    what the approvals are for in their messages."""
+    stage = stage or manifest.stage
     found = context.approvals(params.provider)
     problem = "no approvals provider is configured (config: approvals.provider)" if found is None else found.error
     who = f" from {', '.join(params.from_)}" if params.from_ else ""
-    needs = f"needs {params.min} verified approval(s){who}"
+    needs = f"{purpose}needs {params.min} verified approval(s){who}"
     if problem is not None:
         if context.in_ci:
-            yield Fail(f"{needs} for {manifest.ref} -> {manifest.stage}; they cannot be verified: {problem}",
+            yield Fail(f"{needs} for {manifest.ref} -> {stage}; they cannot be verified: {problem}",
                        at="stage")
             return None
         raise Skip(f"verified in CI: {needs} ({problem})", reason="verified-in-ci")
@@ -147,22 +159,35 @@ def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None
         if codeowners.problems:
             more = len(codeowners.problems) - 3
             shown = "; ".join(codeowners.problems[:3]) + (f"; and {more} more" if more > 0 else "")
-            yield Fail(f"{needs} for {manifest.ref} -> {manifest.stage} including a code owner, but the base"
+            yield Fail(f"{needs} for {manifest.ref} -> {stage} including a code owner, but the base"
                        f" commit's CODEOWNERS has lines GitHub skips: {shown}; fix them on the base branch",
                        at="stage")
             return None
         owners = codeowners.owners(doc.path)
-    result = tally(found, manifest.ref, manifest.stage, params.from_, params.distinct_from_author, owners)
+    result = tally(found, manifest.ref, stage, params.from_, params.distinct_from_author, owners)
     audit.approvals(result.counted, result.rejected)
     evidence = "; ".join(f"{a.who} ({a.evidence})" for a in result.counted)
     refused = f"; rejected: {'; '.join(map(str, result.rejected))}" if result.rejected else ""
     if len(result.counted) < params.min or result.missing_owner:
         owner = f" ({result.missing_owner})" if result.missing_owner else ""
-        yield Fail(f"{needs} for {manifest.ref} -> {manifest.stage},"
+        yield Fail(f"{needs} for {manifest.ref} -> {stage},"
                    f" has {len(result.counted)}{owner}" + (f": {evidence}" if evidence else "") + refused,
                    at="stage")
         return None
     return f"approved by {evidence}{refused}"
+
+
+def approval_rules(policy: Policy, stage: str) -> list[tuple[ApprovalParams, str]]:
+    """The ``approvals`` rules of ``policy`` that apply at ``stage``, each with its
+    validated ``with:`` and where it is written (validated when the policy was loaded)."""
+    from modelgate.datamodel import validation
+
+    found = []
+    for rule in policy.rules:
+        if rule.check in (approvals.id, approvals.name) and rule.applies_to(stage):
+            content = json.dumps(rule.params, sort_keys=True, default=repr)
+            found.append((validation.load(ApprovalParams, rule.params, None, content), rule.origin))
+    return found
 
 
 def _code_owners(context: Context) -> CodeOwners:
@@ -170,3 +195,37 @@ def _code_owners(context: Context) -> CodeOwners:
     from modelgate.approvals.codeowners import find
 
     return find(context.tree.read)
+
+
+@record(kw_only=True)
+class RevalidationParams(Strict):
+    warn_days: Annotated[int, Constraint(ge=0, description=(
+        "How many days before review_by the check starts to warn."))] = 30
+
+
+@check("MG605", name="revalidation", stages=["production"], params=RevalidationParams, waivable=True,
+       hint="review the model again, then move review_by forward in a reviewed change (or archive the version)")
+def revalidation(manifest: Manifest, params: RevalidationParams, context: Context) -> Generator[Fail, None, str | None]:
+    """A version in production is reviewed again by its ``review_by`` date.
+
+    Model-risk frameworks ask for a periodic review of every model in use. A production
+    manifest's ``review_by: 2027-06-30`` is that deadline: the check warns from 30 days
+    before it (``with: {warn_days: 60}`` changes that) and fails once the date has passed.
+    Renewing means a change that moves ``review_by`` forward, which the production rules
+    (approvals included) gate like any other edit of that manifest. A manifest without
+    ``review_by`` passes; require it with ``required-fields``. A waiver can accept an
+    overdue review for a while, with a reason and an owner.
+    """
+    due = manifest.review_by
+    if due is None:
+        return "no review_by date"
+    left = (due - context.today).days
+    if left < 0:
+        yield Fail(f"{manifest.ref} was due for revalidation on {due.isoformat()} ({-left} day(s) ago)",
+                   at="review_by")
+    elif left <= params.warn_days:
+        yield Fail(f"{manifest.ref} is due for revalidation on {due.isoformat()}, in {left} day(s)",
+                   at="review_by", severity="warning")
+    else:
+        return f"next review by {due.isoformat()} ({left} days)"
+    return None

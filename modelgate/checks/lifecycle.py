@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
-from modelgate.checkapi.decorator import Fail, check
+from modelgate.checkapi.decorator import Fail, Skip, check
 
 if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest, ManifestDoc
     from modelgate.datamodel.policy import Policy
-    from modelgate.pipeline.context import Context
+    from modelgate.pipeline.context import AuditLog, Context
 
 
 @check("MG401", name="stage-valid", waivable=False,
@@ -67,3 +67,63 @@ def alias_unique(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iter
             if other.path != doc.path and other.model is not None and alias in other.model.aliases:
                 yield Fail(f"alias {alias!r} is also on {other.model.ref} ({other.path})",
                            at=f"aliases[{index}]")
+
+
+@check("MG409", name="alias-protected", waivable=False,
+       hint="a protected alias names only a version in the stage the policy requires, and moving it is approved"
+            " like a promotion to that stage")
+def alias_protected(manifest: Manifest, doc: ManifestDoc, base_manifest: Manifest | None, policy: Policy,
+                    context: Context, audit: AuditLog) -> Generator[Fail, None, str | None]:
+    """A protected alias names a version in the stage the policy requires, and moving it
+    needs what that stage needs, approvals included.
+
+    ``aliases: {champion: {requires: production}}`` in the policy: only a version in
+    ``production`` may carry ``champion``, and a change that puts ``champion`` on a version
+    (one that did not carry it at the base) is judged like a promotion to ``production``:
+    the version stands there, so that stage's rules apply to it, and every ``approvals``
+    rule of that stage must be met for the move itself. Whoever points production traffic
+    at a version through its alias answers to the same reviewers as a promotion.
+    """
+    protected = [(index, alias, policy.aliases[alias]) for index, alias in enumerate(manifest.aliases)
+                 if alias in policy.aliases]
+    if not protected:
+        return None
+    misplaced = False
+    for index, alias, stage in protected:
+        if manifest.stage != stage:
+            misplaced = True
+            yield Fail(f"alias {alias!r} is protected (policy {policy.name}): it may name only a version in"
+                       f" {stage!r}, and {manifest.ref} is in {manifest.stage!r}", at=f"aliases[{index}]")
+    if misplaced:
+        return None
+    if context.base is None:
+        raise Skip("no base: whether a protected alias moved is judged against a base (--base REF, or the pull"
+                   " request's base)", reason="no-base")
+    moved = [(index, alias, stage) for index, alias, stage in protected
+             if base_manifest is None or alias not in base_manifest.aliases]
+    if not moved:
+        return "protected aliases unchanged since the base"
+    from modelgate.checks.governance import approval_rules, verify_approvals
+
+    notes = []
+    for index, alias, stage in moved:
+        rules = approval_rules(policy, stage)
+        if not rules:
+            notes.append(f"{alias!r} moved here; stage {stage!r} asks for no approvals")
+        for params, _origin in rules:
+            purpose = f"moving protected alias {alias!r} to {manifest.ref} "
+            found = verify_approvals(manifest, doc, params, context, audit, stage, purpose)
+            note = yield from _located(found, f"aliases[{index}]")
+            if note is not None:
+                notes.append(f"{alias!r} moved here: {note}")
+    return "; ".join(notes) or None
+
+
+def _located(findings: Generator[Fail, None, str | None], at: str) -> Generator[Fail, None, str | None]:
+    """``findings`` reported at ``at`` (the alias, not the stage they were written for)."""
+    while True:
+        try:
+            found = next(findings)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        yield Fail(found.message, at=at, hint=found.hint)

@@ -13,6 +13,8 @@ from modelgate.errors import ExitCode, UsageError
 if TYPE_CHECKING:
     import pluggy
 
+    from modelgate.git.repo import GitRepo
+
 
 def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     history = sub.add_parser("history", help="a model's version and stage timeline from git history")
@@ -20,6 +22,9 @@ def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     history.add_argument("--ref", default="HEAD", help="whose history (default: HEAD)")
     history.add_argument("--at", metavar="YYYY-MM-DD", help="also say which version was in which stage that day")
     history.add_argument("--json", action="store_true", help="print JSON")
+    history.add_argument("--signer", metavar="ALLOWED_SIGNERS",
+                         help="an allowed-signers file (git's format) naming the keys that sign audit notes"
+                              " (default: config audit.allowed_signers, read from --ref)")
 
 
 def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
@@ -27,7 +32,8 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate.git.repo import GitRepo
     from modelgate.pipeline.base import read_history
     from modelgate.pipeline.workspace import find_root, local_config
-    from modelgate.registry.history import state_on, steps
+    from modelgate.registry.history import state_on, steps, with_approvers
+    from modelgate.registry.trail import Trail
 
     repo = GitRepo.at(find_root([]))
     if repo is None:
@@ -36,8 +42,12 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         raise UsageError(f"--at {options.at!r}: use YYYY-MM-DD")
     settings = local_config(repo.root, os.environ)
     try:
-        found = steps(read_history(repo, repo.verify(options.ref, "ref"), repo.root, settings.manifests),
-                      options.name)
+        rev = repo.verify(options.ref, "ref")
+        found = steps(read_history(repo, rev, repo.root, settings.manifests), options.name)
+        if found:
+            signers, label = _audit_signers(repo, rev, options.signer)
+            trail = Trail(repo, rev, pm.hook.modelgate_collect_approvals, signers, label)
+            found = with_approvers(found, trail, options.name)
     finally:
         repo.close()
     on = state_on(found, options.at) if options.at else None
@@ -51,6 +61,33 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     for s in found:
         print(esc(f"{s.date[:19].replace('T', ' ')}  {s.commit[:12]}  {s.version:<12} {s.from_stage:>11} -> "
                   f"{s.to_stage:<11} {s.author}"))
+        for approver in s.approvers:
+            print(esc(f"    approved by {approver.who} ({approver.via}: {approver.evidence})"))
+        for doubt in s.unverified:
+            print(esc(f"    unverified, not counted: {doubt.source} {doubt.reason}"))
     if on is not None:
         print(esc(f"on {options.at}: " + (", ".join(f"{v} {st}" for v, st in sorted(on.items())) or "no versions")))
     return ExitCode.OK
+
+
+def _audit_signers(repo: GitRepo, rev: str, flag: str | None) -> tuple[bytes | None, str]:
+    """The allowed signers of audit notes: ``--signer FILE``, else config
+    ``audit.allowed_signers``, both read from the commit whose history is shown (not the
+    work tree: an uncommitted edit does not decide whose notes count)."""
+    if flag is not None:
+        try:
+            with open(flag, "rb") as stream:
+                return stream.read(1024 * 1024), flag
+        except OSError as exc:
+            raise UsageError(f"--signer {flag}: {exc.strerror}; give an allowed-signers file (git's format)") from None
+    from modelgate.datamodel import config
+    from modelgate.git.trees import CommitTree
+
+    tree = CommitTree(repo, rev)
+    path = config.load(tree.read, {}, {}).audit.get("allowed_signers")
+    if not isinstance(path, str):
+        return None, ""
+    try:
+        return tree.read(path), f"{path} at {rev[:12]}"
+    except FileNotFoundError:
+        raise UsageError(f"config audit.allowed_signers: no {path} in {rev[:12]}") from None

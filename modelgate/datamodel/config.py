@@ -16,7 +16,7 @@ from modelgate.datamodel.records import record
 from modelgate.errors import ConfigError, InputError, Problem
 
 CONFIG_FILE = ".modelgate.yaml"
-_KEYS = {"manifests", "policies", "plugins", "base", "approvals"}
+_KEYS = {"manifests", "policies", "plugins", "base", "approvals", "audit"}
 _LISTS = ("manifests", "policies", "plugins")
 
 # (repo-relative path) -> bytes; raises FileNotFoundError when absent.
@@ -30,6 +30,7 @@ class Config:
     plugins: tuple[str, ...] = ()
     base: str | None = None
     approvals: dict[str, Any] = field(default_factory=dict)
+    audit: dict[str, Any] = field(default_factory=dict)  # {allowed_signers: PATH}: who may sign audit notes
     path: str | None = None  # the config file read, repo-relative
     folder: str = ""  # its folder: the part of the repository it governs ("" is all of it)
 
@@ -83,6 +84,7 @@ def load(reader: Reader, env: Mapping[str, str], flags: Mapping[str, Any], folde
         plugins=tuple(settings.get("plugins", defaults.plugins)),
         base=settings.get("base", defaults.base),
         approvals=dict(settings.get("approvals", {})),
+        audit=dict(settings.get("audit", {})),
         path=path,
         folder=folder,
     )
@@ -189,6 +191,25 @@ def _check(data: dict[str, Any], where: Callable[[tuple[str, ...]], tuple[int, i
                 problems += _check_approvals(value, where, path, prefix)
             else:
                 problems.append(Problem(path, line, column, f"{prefix}approvals must be a mapping"))
+        elif key == "audit":
+            problems += _check_audit(value, where, path, prefix)
+    return problems
+
+
+def _check_audit(settings: Any, where: Callable[[tuple[str, ...]], tuple[int, int]], path: str,
+                 prefix: str) -> list[Problem]:
+    """``audit: {allowed_signers: PATH}``: the keys that may sign audit notes."""
+    if not isinstance(settings, dict):
+        return [Problem(path, *where(("audit",)), f"{prefix}audit must be a mapping")]
+    problems = []
+    for key, value in settings.items():
+        line, column = where(("audit", key))
+        if key != "allowed_signers":
+            name = f"{prefix}audit.{key}"
+            problems.append(Problem(path, line, column, f"unknown key {name!r}; known: ['allowed_signers']"))
+        elif not (isinstance(value, str) and _repo_path(value)):
+            problems.append(Problem(path, line, column, f"{prefix}audit.allowed_signers must be a repository-relative"
+                                                        " path without '..', such as .github/audit_signers"))
     return problems
 
 

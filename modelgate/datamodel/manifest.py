@@ -8,6 +8,7 @@ is generated from these classes (``python -m modelgate.datamodel.schemas``).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -135,6 +136,23 @@ class Metric(Strict):
 
 
 @record(kw_only=True)
+class ModelCard(Strict):
+    """What a reader of the model card needs beyond the numbers; exported to CycloneDX's
+    ``modelCard`` (``model_type`` -> ``modelParameters.architectureFamily``, ``intended_use``
+    -> ``considerations.useCases``, ``limitations`` -> ``considerations.technicalLimitations``,
+    ``changelog`` -> a ``modelgate:card:changelog`` property)."""
+
+    model_type: Annotated[str | None, Constraint(min_length=1, max_length=4096, description=(
+        "The kind of model, e.g. gradient-boosted trees."))] = None
+    intended_use: Annotated[str | None, Constraint(min_length=1, max_length=16384, description=(
+        "What the model is for, and for whom."))] = None
+    limitations: Annotated[str | None, Constraint(min_length=1, max_length=16384, description=(
+        "Known limitations: where it must not be relied on."))] = None
+    changelog: Annotated[str | None, Constraint(min_length=1, max_length=65536, description=(
+        "What changed from the previous version."))] = None
+
+
+@record(kw_only=True)
 class Manifest(Strict):
     """One model version: what it is, where its bytes are, and how it was made."""
 
@@ -160,6 +178,10 @@ class Manifest(Strict):
     metrics: dict[str, Metric] = field(default_factory=dict)
     aliases: list[Annotated[str, Constraint(pattern=NAME_PATTERN)]] = field(default_factory=list)
     tags: dict[str, Annotated[str, Constraint(max_length=4096)]] = field(default_factory=dict)
+    review_by: Annotated[dt.date | None, Constraint(description=(
+        "A production version is reviewed again by this date (YYYY-MM-DD): the revalidation check warns"
+        " within 30 days of it and fails after it."))] = None
+    card: ModelCard | None = None
 
     @property
     def ref(self) -> str:

@@ -1,7 +1,7 @@
 """Policy v1: which stages exist, how models move between them, and which rules apply.
 
 A policy file may ``extends`` others (``builtin:NAME`` or a repo-relative path). The
-extending file's ``stages``, ``transitions``, ``exclusive``, ``branches`` and ``match``
+extending file's ``stages``, ``transitions``, ``exclusive``, ``branches``, ``aliases`` and ``match``
 replace the inherited ones when given; a rule replaces an inherited rule for the same
 check and the same stages, and is added otherwise; waivers accumulate.
 """
@@ -56,6 +56,13 @@ class MatchSpec(Strict):
 
 
 @record(kw_only=True)
+class AliasSpec(Strict):
+    requires: Annotated[str, Constraint(pattern=r"^[a-z][a-z0-9_-]{0,63}$", description=(
+        "The stage a version must stand in to carry this alias; moving the alias needs what that"
+        " stage needs, approvals included."))]
+
+
+@record(kw_only=True)
 class PolicyFile(Strict):
     __pydantic_config__ = Strict.renamed(api_version="apiVersion")
 
@@ -69,6 +76,8 @@ class PolicyFile(Strict):
     transitions: dict[StageName, list[StageName]] | None = None
     exclusive: list[StageName] | None = None
     branches: dict[Text, StageName] | None = None
+    aliases: Annotated[dict[Annotated[str, Constraint(pattern=r"^[a-z0-9][a-z0-9._-]{0,127}$")], AliasSpec] | None,
+                       Constraint(description="Protected aliases: alias -> {requires: STAGE}.")] = None
     rules: list[RuleSpec] = field(default_factory=list)
     waivers: list[WaiverSpec] = field(default_factory=list)
     waivable: Annotated[list[Text] | None, Constraint(
@@ -122,6 +131,7 @@ class Policy:
     waivers: tuple[Waiver, ...]
     files: tuple[PolicyInfo, ...]
     waivable: tuple[str, ...] = ()
+    aliases: dict[str, str] = field(default_factory=dict)  # protected alias -> the stage it requires
 
     def governs(self, model_name: str) -> bool:
         return any(fnmatch.fnmatchcase(model_name, pattern) for pattern in self.match)
@@ -218,6 +228,8 @@ def _resolve(
     )
     exclusive = tuple(spec.exclusive) if spec.exclusive is not None else inherited("exclusive", ())
     branches = dict(spec.branches) if spec.branches is not None else inherited("branches", {})
+    aliases = ({alias: protection.requires for alias, protection in spec.aliases.items()}
+               if spec.aliases is not None else inherited("aliases", {}))
     match = tuple(spec.match.names) if spec.match is not None else inherited("match", ("*",))
 
     inherited_rules: list[Rule] = [rule for parent in parents for rule in parent.rules]
@@ -248,6 +260,7 @@ def _resolve(
         tuple(rules), tuple(waivers),
         (*(f for parent in parents for f in parent.files), info),
         waivable,
+        aliases,
     )
     _validate_stage_names(policy, doc)
     return policy
@@ -273,6 +286,8 @@ def _validate_stage_names(policy: Policy, doc: strictyaml.YamlDoc) -> None:
         need(stage, ("exclusive", index), "exclusive")
     for branch, stage in policy.branches.items():
         need(stage, ("branches", branch), "branches")
+    for alias, stage in policy.aliases.items():
+        need(stage, ("aliases", alias, "requires"), f"protected alias {alias!r}")
     for rule in policy.rules:
         for stage in rule.stages or ():
             if stage not in known:

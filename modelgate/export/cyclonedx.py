@@ -3,8 +3,10 @@
 Each model component carries its artifacts' SHA-256 (on the component when it has one
 artifact, and on a nested ``file`` component per artifact), its license, and a
 ``modelCard``: the training datasets (with their sha256 or revision), the signature as
-inputs and outputs, and the metrics as performance metrics. Stage, owners, code commit,
-params and tags become ``modelgate:*`` properties. The BOM is reproducible: the serial
+inputs and outputs, the metrics as performance metrics, and the manifest's ``card``: its
+model type as the architecture family, intended use as a use case, limitations as a
+technical limitation, and changelog as a ``modelgate:card:changelog`` property. Stage, owners, code commit,
+params, tags and ``review_by`` become ``modelgate:*`` properties. The BOM is reproducible: the serial
 number is derived from the content, and ``SOURCE_DATE_EPOCH`` fixes the timestamp.
 """
 
@@ -40,6 +42,8 @@ def _properties(entry: Resolved) -> list[dict[str, str]]:
     props = [("modelgate:stage", model.stage), ("modelgate:manifest", entry.manifest_relpath)]
     props += [("modelgate:owner", owner) for owner in model.owners]
     props += [("modelgate:alias", alias) for alias in model.aliases]
+    if model.review_by is not None:
+        props.append(("modelgate:review_by", model.review_by.isoformat()))
     lineage = model.lineage
     if lineage is not None:
         if lineage.code is not None:
@@ -73,6 +77,9 @@ def _model_card(entry: Resolved) -> dict[str, Any]:
             if fields:
                 parameters[side] = [{"format": f"{f.name}: {f.type}" + (f" {f.shape}" if f.shape else "")}
                                     for f in fields]
+    written = model.card
+    if written is not None and written.model_type:
+        parameters["architectureFamily"] = written.model_type
     card: dict[str, Any] = {"bom-ref": f"{model.ref}#model-card"}
     if parameters:
         card["modelParameters"] = parameters
@@ -84,6 +91,16 @@ def _model_card(entry: Resolved) -> dict[str, Any]:
         metrics.append(item)
     if metrics:
         card["quantitativeAnalysis"] = {"performanceMetrics": metrics}
+    if written is not None:
+        considerations = {}
+        if written.intended_use:
+            considerations["useCases"] = [written.intended_use]
+        if written.limitations:
+            considerations["technicalLimitations"] = [written.limitations]
+        if considerations:
+            card["considerations"] = considerations
+        if written.changelog:
+            card["properties"] = [{"name": "modelgate:card:changelog", "value": written.changelog}]
     return card
 
 

@@ -3,8 +3,9 @@
 Reads the action's inputs from ``INPUT_*`` variables, takes the base from the event
 payload (:mod:`modelgate.pipeline.ci`), makes sure the base commit is in the (usually shallow)
 clone, runs ``modelgate check`` with every report, appends the Markdown report and audit
-record to the job summary, and sets the step's outputs with a random heredoc delimiter.
-Exits with modelgate's exit code.
+record to the job summary, stores the signed audit record as a git note when asked
+(:mod:`modelgate.integrations.audit_notes`), and sets the step's outputs with a random
+heredoc delimiter. Exits with modelgate's exit code.
 
 The working directory is the checkout of the change under review. Python puts the
 working directory first on ``sys.path`` for ``-m``, and ``PYTHONPATH``, ``sitecustomize``
@@ -27,6 +28,7 @@ from collections.abc import Mapping
 
 from modelgate.errors import ModelgateError
 from modelgate.escaping import github_data
+from modelgate.integrations import audit_notes
 from modelgate.pipeline.base import NONE, choose_base
 from modelgate.pipeline.ci import COMMIT
 from modelgate.reporters.audit import render_markdown
@@ -95,6 +97,7 @@ def main(env: Mapping[str, str] | None = None) -> int:
         return _usage_error(env, outputs, f"fail-on must be 'error' or 'warning', not {fail_on}")
     given = env.get("INPUT_BASE", "").strip() or None
     try:
+        notes = audit_notes.wanted(env)
         # The same choice as `modelgate check` makes in CI: the input, else the event's base.
         base = choose_base(given, env, None, ci=True).ref
     except ModelgateError as exc:
@@ -112,7 +115,9 @@ def main(env: Mapping[str, str] | None = None) -> int:
     command += shlex.split(env.get("INPUT_ARGS", ""))
     command += shlex.split(env.get("INPUT_PATHS", ""))
 
-    code = subprocess.run(command, check=False, env={**env, "GITHUB_ACTIONS": "true"}).returncode
+    # The signing key is for the note alone: the gate, and any plugin it loads, never sees it.
+    gate_env = {k: v for k, v in env.items() if k != "INPUT_AUDIT_KEY"}
+    code = subprocess.run(command, check=False, env={**gate_env, "GITHUB_ACTIONS": "true"}).returncode
     verdict = "pass" if code == 0 else ("fail" if code in (1, 5) else "error")
     summary_path = env.get("GITHUB_STEP_SUMMARY")
     wanted = env.get("INPUT_SUMMARY", "true").strip().lower() == "true"
@@ -123,6 +128,15 @@ def main(env: Mapping[str, str] | None = None) -> int:
             with open(reports["audit.json"], encoding="utf-8") as stream:
                 parts.append(render_markdown(json.load(stream)))
         _append_summary(summary_path, parts)
+    if notes:
+        try:
+            outputs["audit-note"] = audit_notes.store(reports["audit.json"], env, out_dir)
+            print(f"::notice title=modelgate::audit record signed and stored as a git note on"
+                  f" {outputs['audit-note']} (refs/notes/modelgate)", flush=True)
+        except ModelgateError as exc:
+            # Asked for and missing: the trail has a gap, so the step fails.
+            print(f"::error title=modelgate::{github_data(str(exc))}", flush=True)
+            code = code or 4
     _set_outputs(env.get("GITHUB_OUTPUT"), {**outputs, "verdict": verdict, "exit-code": str(code)})
     return code
 

@@ -171,7 +171,9 @@ class Session:
                 line, column = finding.position or doc.location(finding.at)
                 where = Loc(doc.path, line, column)
             hint = finding.hint or (check.hint if finding.outcome == "failed" else None)
-            result = Result(check.id, check.name, finding.outcome, severity, doc.path, label, finding.message,
+            # A finding may only lower its severity (a deadline near, not yet passed).
+            level = "warning" if finding.severity == "warning" else severity
+            result = Result(check.id, check.name, finding.outcome, level, doc.path, label, finding.message,
                             where, None, hint, finding.reason)
             results.append(self._waive(result, check, doc, policy) if finding.outcome == "failed" else result)
         return results

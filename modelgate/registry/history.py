@@ -1,17 +1,24 @@
 """A model's stage and version timeline from git history (``modelgate history NAME``).
 
-Answers "which version was in production on date X, and who promoted it": every commit
-that added a version, moved it between stages, or deleted its manifest.
+Answers "which version was in production on date X, who promoted it and who approved
+it": every commit that added a version, moved it between stages, or deleted its manifest,
+and for each step the approvers git or a signed audit note can prove
+(:mod:`modelgate.registry.trail`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
-from dataclasses import asdict
+from dataclasses import asdict, field
+from typing import TYPE_CHECKING, Any
 
 from modelgate.datamodel.records import record
 from modelgate.pipeline.base import Event, History
+
+if TYPE_CHECKING:
+    from modelgate.registry.trail import Approver, Trail, Unverified
 
 NEW, DELETED = "(new)", "(deleted)"
 
@@ -25,9 +32,22 @@ class Step:
     from_stage: str
     to_stage: str
     path: str
+    approvers: tuple[Approver, ...] = field(default=())  # who approved it, where it can be proven
+    unverified: tuple[Unverified, ...] = field(default=())  # approval evidence that did not verify
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def with_approvers(found: list[Step], trail: Trail, name: str) -> list[Step]:
+    """``found`` with each promotion's approvers (see :mod:`modelgate.registry.trail`)."""
+    out = []
+    for step in found:
+        if step.to_stage != DELETED:
+            approvers, unverified = trail.approvers(step.commit, f"{name}@{step.version}", step.to_stage)
+            step = dataclasses.replace(step, approvers=tuple(approvers), unverified=tuple(unverified))
+        out.append(step)
+    return out
 
 
 def steps(history: History, name: str) -> list[Step]:

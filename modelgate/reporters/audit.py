@@ -21,6 +21,7 @@ from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter, ReportRequest
 
 KIND = "modelgate/audit-v1"
+MAX_BYTES = 64 * 1024 * 1024  # a record of every result of a large registry, with room to spare
 
 
 def canonical(record: dict[str, Any]) -> bytes:
@@ -86,10 +87,30 @@ def render_markdown(data: dict[str, Any]) -> str:
 
 def verify(path: str) -> tuple[bool, str]:
     """(matches, message) for an audit record file; InputError if it is not one."""
+    return verify_bytes(read(path), path)
+
+
+def read(path: str) -> bytes:
+    """An audit record file's bytes; InputError if it cannot be read."""
     try:
-        with open(path, encoding="utf-8") as stream:
-            data = json.load(stream, parse_constant=_no_constants)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        with open(path, "rb") as stream:
+            return stream.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise InputError([Problem(path, 1, 1, f"not a readable audit record: {exc.strerror}")]) from None
+
+
+def verify_bytes(raw: bytes, path: str) -> tuple[bool, str]:
+    """(matches, message) for an audit record's bytes (a signature after them, as a git
+    note holds it, is left to :mod:`modelgate.reporters.audit_signature`); InputError if
+    they are not a record."""
+    from modelgate.reporters.audit_signature import split
+
+    if len(raw) > MAX_BYTES:
+        raise InputError([Problem(path, 1, 1, f"not a readable audit record: over {MAX_BYTES} bytes")])
+    payload, _signature = split(raw)
+    try:
+        data = json.loads(payload.decode("utf-8"), parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError) as exc:
         raise InputError([Problem(path, 1, 1, f"not a readable audit record: {exc}")]) from None
     except RecursionError:
         raise InputError([Problem(path, 1, 1, "not a readable audit record: nested too deeply")]) from None
