@@ -107,3 +107,12 @@ def xml(text: str) -> str:
     """Text XML 1.0 can carry: characters it forbids removed, line ends normalised to LF as
     a parser would (the writer escapes <, &, quotes)."""
     return _XML_INVALID.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def html(text: str) -> str:
+    """Text for an HTML (or inline SVG) element's content or a quoted attribute value:
+    control and bidi characters dropped, ``& < > " '`` as character references, so no tag,
+    attribute or entity can be started by the text."""
+    import html as std  # here: only the HTML page needs it
+
+    return std.escape(strip_controls(text), quote=True)

@@ -149,6 +149,8 @@ def test_an_error_is_lines_that_are_each_harmless(text: str) -> None:
         assert len(lines) == count
         for line in lines:
             assert not set(line) & {"\n", "\r", "\x1b", "\u202e", "\u2028"} and "::" not in line
+
+
 def test_markdown_breaks_every_autolink_and_mention() -> None:
     """GitHub autolinks bare URLs, www. names and @mentions (GFM; the renderer above does
     not): each is broken by a zero-width space after its first character, case kept."""
@@ -157,3 +159,38 @@ def test_markdown_breaks_every_autolink_and_mention() -> None:
         "see H\u200bTTPS://evil\\.example, h\u200bttp://x, f\u200btp://y, w\u200bww\\.evil\\.example, "
         "m\u200bailto:a@\u200bb\\.c and @\u200borg/team")
     assert terminal("\u0080\u009f\u202e\u2066\x7f") == "\\x80\\x9f\\u202e\\u2066\\x7f"
+
+
+# -- HTML (the compare page) ----------------------------------------------------------------
+
+from html.parser import HTMLParser  # noqa: E402
+
+from modelgate.escaping import html as html_text  # noqa: E402
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, and the text, as a browser's tokenizer sees them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+@settings(max_examples=400)
+@given(st.one_of(ANY, st.text(alphabet=st.sampled_from(list("<>&\"'=/!-?;#x0a ")), max_size=40)))
+def test_html_text_and_attribute_round_trip(text: str) -> None:
+    escaped = html_text(text)
+    for wrap in ("td", "title", "text"):  # a table cell, SVG's tooltip and label
+        parser = Elements()
+        parser.feed(f'<{wrap} class="{escaped}">{escaped}</{wrap}><i>end</i>')
+        parser.close()
+        assert parser.tags == [(wrap, [("class", strip_controls(text))]), ("i", [])]  # no tag, no attribute added
+        assert parser.text == strip_controls(text) + "end"
+    assert not set(escaped) & set("<>\"'") and "\x1b" not in escaped and "\u202e" not in escaped

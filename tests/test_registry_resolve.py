@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 import modelgate
 from modelgate.errors import RegistryError
-from tests.conftest import Repo, production_fields, staging_fields
+from tests.conftest import MODELGATE, REPO, Repo, production_fields, staging_fields
 
 
 @pytest.fixture
@@ -111,3 +113,124 @@ def test_list(history: Repo) -> None:
     )
     at_v1 = json.loads(history.run("list", "--ref", "v1", "--stage", "production", "--json").stdout)
     assert [(m["name"], m["version"]) for m in at_v1["models"]] == [("fraud-detector", "1.0.0")]
+
+
+# -- @latest, and errors that say how a word was taken --------------------------------------
+
+
+@pytest.fixture
+def releases(repo: Repo) -> Repo:
+    """Versions whose SemVer order differs from their text order, prereleases, retired ones."""
+    for version, stage in [("1.1.0", "production"), ("1.9.0", "staging"), ("1.10.0-rc.9", "none"),
+                           ("1.10.0-rc.10", "none"), ("1.10.0-beta.2", "staging"), ("2.0.0", "rejected"),
+                           ("3.0.0", "archived")]:
+        fields = production_fields if stage in ("production", "archived") else staging_fields
+        repo.manifest(f"models/fraud/{version}", **fields(version=version, stage=stage),
+                      artifact_bytes=version.encode())
+    repo.commit("releases")
+    return repo
+
+
+def test_latest_is_the_highest_semver_precedence_not_archived_or_rejected(releases: Repo) -> None:
+    result = releases.run("resolve", "fraud-detector@latest", "--json")
+    assert result.returncode == 0, result.stderr
+    # Not 3.0.0 (archived) nor 2.0.0 (rejected); 1.10 > 1.9 and rc.10 > rc.9 > beta.2 as numbers and
+    # identifiers compare under SemVer 2.0.0, where a text sort says 1.9.0 and rc.9.
+    assert json.loads(result.stdout)["version"] == "1.10.0-rc.10"
+    releases.manifest("models/fraud/1.10.0", **staging_fields(version="1.10.0"), artifact_bytes=b"final")
+    assert json.loads(releases.run("resolve", "fraud-detector@latest", "--json").stdout)["version"] == "1.10.0"
+    found = modelgate.resolve("fraud-detector", latest=True, root=releases.root, ref="HEAD")
+    assert found.version == "1.10.0-rc.10"  # at HEAD, before 1.10.0 was committed
+
+
+def test_latest_with_no_single_answer_is_an_error(repo: Repo) -> None:
+    repo.manifest("a", **staging_fields(version="1.0.0+build.1"), artifact_bytes=b"a")
+    repo.manifest("b", **staging_fields(version="1.0.0+build.2"), artifact_bytes=b"b")
+    result = repo.run("resolve", "fraud-detector@latest")
+    assert (result.returncode, result.stderr) == (1, (
+        "modelgate: error: 2 versions of fraud-detector share the highest SemVer precedence (build metadata"
+        " does not count): 1.0.0+build.1, 1.0.0+build.2; ask for one: fraud-detector@VERSION\n"))
+    repo.manifest("b", **staging_fields(version="1.0.0+build.2", stage="rejected"), artifact_bytes=b"b")
+    repo.manifest("c", **staging_fields(version="v2"), artifact_bytes=b"c")
+    result = repo.run("resolve", "fraud-detector@latest")
+    assert (result.returncode, result.stderr) == (1, (
+        "modelgate: error: c/modelgate.yaml: version 'v2' is not SemVer 2.0.0, so the latest version of"
+        " fraud-detector cannot be told; fix it (`modelgate check`)\n"))
+    repo.manifest("a", **staging_fields(version="1.0.0+build.1", stage="archived"), artifact_bytes=b"a")
+    repo.manifest("c", **staging_fields(version="v2", stage="rejected"), artifact_bytes=b"c")
+    result = repo.run("resolve", "fraud-detector@latest")
+    assert result.returncode == 1
+    assert result.stderr.startswith("modelgate: error: no version of fraud-detector has a stage other than"
+                                    " archived or rejected; versions: ")
+
+
+def test_latest_that_is_also_an_alias_is_ambiguous(repo: Repo) -> None:
+    repo.manifest("a", **staging_fields(version="1.0.0", aliases=["latest"]), artifact_bytes=b"a")
+    repo.manifest("b", **staging_fields(version="1.1.0"), artifact_bytes=b"b")
+    result = repo.run("resolve", "fraud-detector@latest")
+    assert (result.returncode, result.stderr) == (1, (
+        "modelgate: error: fraud-detector@latest is ambiguous: 'latest' is also an alias of fraud-detector;"
+        " rename it (latest means the highest version not archived or rejected)\n"))
+
+
+VERSIONS = "versions: 1.0.0 (archived), 1.1.0 (production)"
+
+
+@pytest.mark.parametrize(("word", "message"), [
+    ("prodution", f"'prodution' is not a stage of policy default (did you mean 'production'?), a version or an"
+                  f" alias of fraud-detector; {VERSIONS}"),
+    ("champio", f"'champio' is not a stage of policy default, a version or an alias (did you mean 'champion'?)"
+                f" of fraud-detector; {VERSIONS}"),
+    ("1.1", f"'1.1' is not a stage of policy default, a version (did you mean '1.1.0'?) or an alias of"
+            f" fraud-detector; {VERSIONS}"),
+    ("1.1.1", f"no version of fraud-detector has version 1.1.1 (did you mean '1.1.0'?); {VERSIONS}"),
+    ("staging", f"no version of fraud-detector has stage 'staging'; {VERSIONS}"),
+    ("xyzzy", f"'xyzzy' is not a stage of policy default, a version or an alias of fraud-detector; {VERSIONS}"),
+])
+def test_an_unknown_word_says_how_it_was_taken(history: Repo, word: str, message: str) -> None:
+    result = history.run("resolve", f"fraud-detector@{word}")
+    assert (result.returncode, result.stderr) == (1, f"modelgate: error: {message}\n")
+
+
+def test_the_readme_example(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    result = subprocess.run([MODELGATE, "resolve", "fraud-detector@prodution"], cwd=tmp_path / "examples",
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    shown = f"$ modelgate resolve fraud-detector@prodution\n{result.stderr}```\n"
+    assert shown in (REPO / "README.md").read_text()
+
+
+def test_did_you_mean_for_names_and_refs(history: Repo) -> None:
+    result = history.run("resolve", "fraud-detectr@production")
+    assert (result.returncode, result.stderr) == (1, "modelgate: error: no model named 'fraud-detectr' (did you"
+                                                     " mean 'fraud-detector'?); models: churn, fraud-detector\n")
+    result = history.run("resolve", "churn", "--ref", "mian")
+    assert (result.returncode, result.stderr) == (4, "modelgate: error: ref 'mian' is not a commit in this"
+                                                     " repository; check the name, or `git fetch` it (did you"
+                                                     " mean 'main'?)\n")
+
+
+def test_stages_are_the_governing_policys(history: Repo) -> None:
+    history.write("policies/acme.yaml", """\
+        apiVersion: modelgate/v1
+        kind: Policy
+        name: acme
+        match: {names: ["fraud-*"]}
+        stages: [draft, candidate, live, retired]
+        transitions: {draft: [candidate], candidate: [live], live: [retired], retired: [live]}
+        """)
+    history.write(".modelgate.yaml", "policies: [policies/acme.yaml]\n")
+    result = history.run("resolve", "fraud-detector@lve")
+    assert (result.returncode, result.stderr) == (1, (
+        f"modelgate: error: 'lve' is not a stage of policy acme (did you mean 'live'?), a version or an alias"
+        f" of fraud-detector; {VERSIONS}\n"))
+    result = history.run("resolve", "fraud-detector@live")  # a stage of acme, at no version: taken as a stage
+    assert result.stderr == f"modelgate: error: no version of fraud-detector has stage 'live'; {VERSIONS}\n"
+    result = history.run("resolve", "churn@prodution")  # acme does not match churn: builtin:default governs it
+    assert "is not a stage of policy default (did you mean 'production'?)" in result.stderr
+    # At a ref, the policy configured there: v2 has no configuration.
+    result = history.run("resolve", "fraud-detector@lve", "--ref", "v2")
+    assert result.stderr.startswith("modelgate: error: 'lve' is not a stage of policy default, a version")
+    with pytest.raises(RegistryError, match=r"^'lve' is not a stage of policy acme \(did you mean 'live'\?\);"):
+        modelgate.resolve("fraud-detector", stage="lve", root=history.root)

@@ -30,6 +30,7 @@ COMMANDS = {
     "hash": "hash",
     "promote": "promote",
     "diff": "diff",
+    "compare": "compare",
     "resolve": "resolve",
     "list": "list",
     "export": "export",

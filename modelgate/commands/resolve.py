@@ -1,4 +1,4 @@
-"""``modelgate resolve NAME@STAGE|VERSION|ALIAS``: the manifest and artifacts of one version."""
+"""``modelgate resolve NAME@STAGE|VERSION|ALIAS|latest``: the manifest and artifacts of one version."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
-    resolve = sub.add_parser("resolve", help="the manifest and artifact paths of NAME@STAGE|VERSION|ALIAS")
-    resolve.add_argument("selector", metavar="NAME[@STAGE|@VERSION|@ALIAS]")
+    resolve = sub.add_parser("resolve", help="the manifest and artifact paths of NAME@STAGE|VERSION|ALIAS|latest")
+    resolve.add_argument("selector", metavar="NAME[@STAGE|@VERSION|@ALIAS|@latest]",
+                         help="latest: the highest SemVer version that is not archived or rejected")
     resolve.add_argument("--ref", help="read the manifests at this commit, branch or tag")
     resolve.add_argument("--verify", action="store_true", help="re-hash the artifacts on disk")
     resolve.add_argument("--json", action="store_true", help="print JSON")

@@ -1,1 +1,2 @@
-"""The repository as a registry: resolve a version, diff two states, a model's history."""
+"""The repository as a registry: resolve a version, diff two states or two versions, compare
+every version of a model, a model's history."""

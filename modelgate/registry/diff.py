@@ -3,20 +3,24 @@
 A head manifest is paired with its base version like ``check`` pairs them (same
 name@version, else same path and name). A version new in the change is compared with
 the version it follows: the highest lower version of that model at the base. Metrics
-show their delta and whether it is better or worse by the metric's goal.
+show their delta and whether it is better or worse by the metric's goal. ``pair``
+compares any two versions the registry resolves, each at its own ref.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from modelgate.datamodel.manifest import Manifest, ManifestDoc
 from modelgate.datamodel.records import record
 from modelgate.escaping import markdown as md
 from modelgate.escaping import terminal as esc
 from modelgate.interop import flatten
+
+if TYPE_CHECKING:
+    from modelgate.registry.resolve import Resolved
 
 Status = Literal["new", "changed", "removed"]
 
@@ -201,3 +205,65 @@ def render_markdown(diffs: list[ModelDiff], base: str) -> str:
                       for c in d.changes]
             lines.append("")
     return "\n".join(lines)
+
+
+# -- any two versions: ``diff [REF:]NAME@A [REF:]NAME@B`` ------------------------------
+
+
+@record
+class Side:
+    """One version of a pair, and where it was read: ``ref`` as given (None: the work tree)."""
+
+    ref: str | None
+    entry: Resolved
+
+    @property
+    def label(self) -> str:
+        return f"{self.entry.name}@{self.entry.version} ({self.ref if self.ref is not None else 'work tree'})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ref": self.ref, **self.entry.to_json()}
+
+
+@record
+class PairDiff:
+    a: Side
+    b: Side
+    changes: tuple[FieldChange, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"a": self.a.to_json(), "b": self.b.to_json(),
+                "changes": [{"field": c.field, "before": c.before, "after": c.after, "note": c.note or None}
+                            for c in self.changes]}
+
+
+def pair(a: Resolved, a_ref: str | None, b: Resolved, b_ref: str | None) -> PairDiff:
+    """What differs from version ``a`` to version ``b``: every field, as ``diff`` shows a change."""
+    changes = [FieldChange("name", a.name, b.name)] if a.name != b.name else []
+    if a.manifest_relpath != b.manifest_relpath:
+        changes.append(FieldChange("manifest", a.manifest_relpath, b.manifest_relpath))
+    changes += compare(a.model, b.model)
+    return PairDiff(Side(a_ref, a), Side(b_ref, b), tuple(changes))
+
+
+def render_pair_text(result: PairDiff) -> str:
+    a, b = result.a.label, result.b.label
+    if not result.changes:
+        return esc(f"no differences between {a} and {b}") + "\n"
+    lines = [esc(f"{a} -> {b}")]
+    for c in result.changes:
+        note = f"  ({c.note})" if c.note else ""
+        lines.append(esc(f"  {c.field}: {_shown(c.before)} -> {_shown(c.after)}{note}"))
+    lines.append(f"{len(result.changes)} field{'s' if len(result.changes) != 1 else ''} differ")
+    return "\n".join(lines) + "\n"
+
+
+def render_pair_markdown(result: PairDiff) -> str:
+    a, b = md(result.a.label), md(result.b.label)
+    lines = [f"### {a} → {b}", ""]
+    if not result.changes:
+        return "\n".join([*lines, "No differences.", ""])
+    lines += [f"| field | {a} | {b} | change |", "|---|---|---|---|"]
+    lines += [f"| {md(c.field)} | {md(_shown(c.before))} | {md(_shown(c.after))} | {md(c.note)} |"
+              for c in result.changes]
+    return "\n".join([*lines, ""])

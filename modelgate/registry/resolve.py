@@ -4,7 +4,8 @@
 paths, at the work tree or at any commit, so serving code asks for a stage instead of
 hard-coding a path; ``verify=True`` re-hashes the files before anything loads them. A
 question with no single answer is an error, never a guess: two versions in one stage, or
-an invalid manifest that may be the one asked for.
+an invalid manifest that may be the one asked for. An error says how the word asked for
+was taken (a stage of the governing policy, a version or an alias), with a did-you-mean.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelgate import confine
 from modelgate.datamodel import config, manifest
@@ -20,6 +21,14 @@ from modelgate.datamodel.manifest import Manifest, ManifestDoc
 from modelgate.datamodel.records import record
 from modelgate.errors import RegistryError, UsageError
 from modelgate.pipeline import discovery
+from modelgate.registry.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from modelgate.datamodel.policy import Policy
+
+LATEST = "latest"
+# Stages a version leaves the running in: `latest` is the newest version still in play.
+RETIRED = ("archived", "rejected")
 
 
 @record
@@ -73,27 +82,30 @@ class Registry:
     def __init__(self, root: str, ref: str | None = None, env: Mapping[str, str] | None = None) -> None:
         self.root = os.path.abspath(root)
         self.commit: str | None = None
+        self.settings = config.Config()
         self.docs = self._read(ref, env or {})
+        self._policies: list[Policy] | None = None
 
     def _read(self, ref: str | None, env: Mapping[str, str]) -> list[ManifestDoc]:
 
         if ref is None:
             from modelgate.pipeline.workspace import local_config
 
-            settings = local_config(self.root, env)
+            settings = self.settings = local_config(self.root, env)
             found = discovery.discover(self.root, [], settings.manifests)
             return [manifest.load(p, discovery.relpath(self.root, p), root=self.root) for p in found.manifests]
         from modelgate.git.repo import GitRepo
         from modelgate.git.trees import CommitTree
         from modelgate.pipeline.workspace import config_folder
+        from modelgate.registry.suggest import verify_ref
 
         repo = GitRepo.at(self.root)
         if repo is None:
             raise UsageError(f"--ref {ref}: {self.root} is not a git repository")
         try:
-            self.commit = repo.verify(ref, "ref")
+            self.commit = verify_ref(repo, ref)
             tree = CommitTree(repo, self.commit)
-            settings = config.load(tree.read, env, {}, config_folder(tree.read, self.root))
+            settings = self.settings = config.load(tree.read, env, {}, config_folder(tree.read, self.root))
             docs = []
             for path, sha in sorted(tree.blobs.items()):
                 if discovery.is_selected_manifest(path, settings.manifests):
@@ -129,16 +141,12 @@ class Registry:
                         tuple(artifacts), self.commit, model)
 
     def resolve(self, name: str, stage: str | None = None, version: str | None = None,
-                alias: str | None = None) -> Resolved:
-        """The one version of ``name`` matching the selector (at most one of stage, version, alias)."""
-        if sum(x is not None for x in (stage, version, alias)) > 1:
-            raise UsageError("resolve: give one of stage, version or alias")
-        self._refuse_invalid(name)
-        versions = self.entries(name)
-        where = f" at {self.commit[:12]}" if self.commit else ""
-        if not versions:
-            known = sorted({e.name for e in self.entries()})
-            raise RegistryError(f"no model named {name!r}{where}; models: {', '.join(known) or 'none'}")
+                alias: str | None = None, latest: bool = False) -> Resolved:
+        """The one version of ``name`` matching the selector (at most one of stage, version,
+        alias, latest; none: the model's only version)."""
+        if sum(x is not None for x in (stage, version, alias)) + latest > 1:
+            raise UsageError("resolve: give one of stage, version, alias or latest")
+        versions = self.versions(name)
         if version is not None:
             found = [e for e in versions if e.version == version]
             what = f"version {version}"
@@ -148,20 +156,61 @@ class Registry:
         elif alias is not None:
             found = [e for e in versions if alias in e.aliases]
             what = f"alias {alias!r}"
+        elif latest:
+            found, what = _latest(versions), f"a stage other than {' or '.join(RETIRED)}"
+            if len(found) > 1:
+                raise RegistryError(
+                    f"{len(found)} versions of {name} share the highest SemVer precedence{self._where}"
+                    f" (build metadata does not count): {', '.join(e.version for e in found)};"
+                    f" ask for one: {name}@VERSION"
+                )
         else:
             found, what = versions, "any version"
-        listing = ", ".join(f"{e.version} ({e.stage})" for e in versions)
         if not found:
-            raise RegistryError(f"no version of {name} has {what}{where}; versions: {listing}")
+            raise RegistryError(self._not_found(name, versions, stage, version, alias) or
+                                f"no version of {name} has {what}{self._where}; versions: {_listing(versions)}")
         for artifact in found[0].artifacts if len(found) == 1 else ():
             if artifact.relpath.startswith("../") or artifact.relpath == ".." or posixpath.isabs(artifact.relpath):
                 raise RegistryError(f"{found[0].manifest_relpath}: artifact {artifact.relpath} leaves the repository")
         if len(found) > 1:
             raise RegistryError(
-                f"{len(found)} versions of {name} match {what}{where}: "
+                f"{len(found)} versions of {name} match {what}{self._where}: "
                 f"{', '.join(e.version for e in found)}; ask for one: {name}@VERSION, @STAGE or @ALIAS"
             )
         return found[0]
+
+    def versions(self, name: str) -> list[Resolved]:
+        """Every version of ``name``, lowest first; an error when there is none, or when an
+        invalid manifest may be one of them (the list would not be the whole truth)."""
+        self._refuse_invalid(name)
+        versions = self.entries(name)
+        if not versions:
+            known = sorted({e.name for e in self.entries()})
+            raise RegistryError(f"no model named {name!r}{self._where}{did_you_mean(name, known)};"
+                                f" models: {', '.join(known) or 'none'}")
+        return versions
+
+    @property
+    def _where(self) -> str:
+        return f" at {self.commit[:12]}" if self.commit else ""
+
+    def _not_found(self, name: str, versions: list[Resolved], stage: str | None, version: str | None,
+                   alias: str | None) -> str | None:
+        """Why nothing matched, with the closest words of the kind the word was taken as."""
+        listing = f"; versions: {_listing(versions)}"
+        if stage is not None:
+            policy = self.policy_for(name)
+            if stage not in policy.stages:
+                return (f"{stage!r} is not a stage of policy {policy.name}"
+                        f"{did_you_mean(stage, policy.stages)}{self._where}{listing}")
+            return None
+        if version is not None:
+            hint = did_you_mean(version, [e.version for e in versions])
+            return f"no version of {name} has version {version}{self._where}{hint}{listing}"
+        if alias is not None:
+            hint = did_you_mean(alias, [a for e in versions for a in e.aliases])
+            return f"no version of {name} has alias {alias!r}{self._where}{hint}{listing}"
+        return None
 
     def _refuse_invalid(self, name: str) -> None:
         """An invalid manifest that may describe ``name`` could be the right answer: refuse."""
@@ -176,16 +225,94 @@ class Registry:
                 )
 
     def select(self, selector: str) -> Resolved:
-        """``NAME``, ``NAME@VERSION``, ``NAME@STAGE`` or ``NAME@ALIAS``."""
+        """``NAME``, ``NAME@VERSION``, ``NAME@STAGE``, ``NAME@ALIAS`` or ``NAME@latest``."""
         name, _, which = selector.partition("@")
         if not which:
             return self.resolve(name)
-        versions = self.entries(name)
-        if any(e.version == which for e in versions):
+        versions = self.versions(name)
+        as_version = any(e.version == which for e in versions)
+        as_alias = any(which in e.aliases for e in versions)
+        as_stage = any(e.stage == which for e in versions)
+        if which == LATEST:
+            if as_version or as_alias or as_stage:
+                taken = "a version" if as_version else "an alias" if as_alias else "a stage"
+                raise RegistryError(f"{name}@{LATEST} is ambiguous: {LATEST!r} is also {taken} of {name}{self._where};"
+                                    f" rename it ({LATEST} means the highest version not {' or '.join(RETIRED)})")
+            return self.resolve(name, latest=True)
+        if as_version:
             return self.resolve(name, version=which)
-        if any(which in e.aliases for e in versions):
+        if as_alias:
             return self.resolve(name, alias=which)
-        return self.resolve(name, stage=which)
+        if as_stage or which in self.policy_for(name).stages:
+            return self.resolve(name, stage=which)
+        if _is_semver(which):
+            return self.resolve(name, version=which)
+        raise RegistryError(self._unknown(name, which, versions))
+
+    def _unknown(self, name: str, word: str, versions: list[Resolved]) -> str:
+        """A word that is no stage, version or alias: each kind with its nearest words."""
+        policy = self.policy_for(name)
+        stages = did_you_mean(word, policy.stages)
+        numbers = did_you_mean(word, [e.version for e in versions])
+        aliases = did_you_mean(word, [a for e in versions for a in e.aliases])
+        return (f"{word!r} is not a stage of policy {policy.name}{stages}, a version{numbers} or an alias{aliases}"
+                f" of {name}{self._where}; versions: {_listing(versions)}")
+
+    def policy_for(self, name: str) -> Policy:
+        """The policy that governs ``name``, as configured where the manifests were read."""
+        from modelgate.pipeline.rules import load_policies
+
+        if self._policies is None:
+            if self.commit is None:
+                from modelgate.git.trees import WorkTree
+
+                self._policies = load_policies(self.settings.policies, WorkTree(self.root))
+            else:
+                self._policies = self._read_policies(self.commit)
+        for policy in self._policies:
+            if policy.governs(name):
+                return policy
+        from modelgate.git.trees import WorkTree
+
+        return load_policies(["builtin:default"], WorkTree(self.root))[0]
+
+    def _read_policies(self, commit: str) -> list[Policy]:
+        from modelgate.git.repo import GitRepo
+        from modelgate.git.trees import CommitTree
+        from modelgate.pipeline.rules import load_policies
+
+        repo = GitRepo.at(self.root)
+        assert repo is not None  # the manifests were read from it
+        try:
+            return load_policies(self.settings.policies, CommitTree(repo, commit))
+        finally:
+            repo.close()
+
+
+def _listing(versions: list[Resolved]) -> str:
+    return ", ".join(f"{e.version} ({e.stage})" for e in versions)
+
+
+def _is_semver(text: str) -> bool:
+    import semver
+
+    return bool(semver.Version.is_valid(text))
+
+
+def _latest(versions: list[Resolved]) -> list[Resolved]:
+    """The versions of highest SemVer precedence among those not retired: one, or a tie (build
+    metadata does not count in precedence) that is no single answer."""
+    import semver
+
+    live = [e for e in versions if e.stage not in RETIRED]
+    for entry in live:
+        if not semver.Version.is_valid(entry.version):
+            raise RegistryError(f"{entry.manifest_relpath}: version {entry.version!r} is not SemVer 2.0.0, so the"
+                                f" latest version of {entry.name} cannot be told; fix it (`modelgate check`)")
+    if not live:
+        return []
+    top = max(semver.Version.parse(e.version) for e in live)
+    return [e for e in live if semver.Version.parse(e.version) == top]
 
 
 def verify_artifacts(entry: Resolved, root: str) -> Resolved:
@@ -223,9 +350,11 @@ def _cache(root: str) -> Any:
 
 
 def resolve(name: str, stage: str | None = None, version: str | None = None, alias: str | None = None, *,
-            ref: str | None = None, root: str | os.PathLike[str] | None = None, verify: bool = False) -> Resolved:
+            latest: bool = False, ref: str | None = None, root: str | os.PathLike[str] | None = None,
+            verify: bool = False) -> Resolved:
     """The model version serving code should load, e.g. ``resolve("fraud-detector", stage="production")``.
 
+    ``latest=True``: the version of highest SemVer precedence that is not archived or rejected.
     ``root``: the repository (default: the one containing the current directory); ``ref``:
     read the manifests at that commit, branch or tag instead of the work tree; ``verify``:
     re-hash the artifacts on disk first. Raises ``modelgate.errors.RegistryError`` when
@@ -234,5 +363,5 @@ def resolve(name: str, stage: str | None = None, version: str | None = None, ali
     from modelgate.pipeline.workspace import find_root
 
     where = find_root([os.fspath(root)] if root is not None else [])
-    entry = Registry(where, ref, os.environ).resolve(name, stage=stage, version=version, alias=alias)
+    entry = Registry(where, ref, os.environ).resolve(name, stage=stage, version=version, alias=alias, latest=latest)
     return verify_artifacts(entry, where) if verify else entry
