@@ -38,6 +38,9 @@ RULES = [
     {"check": "no-metric-regression", "with": {"metric": "auc", "tolerance": 0.01}},
     {"check": "dvc-artifact", "with": {"required": True}},
     {"check": "artifact-hash", "severity": "warning"},
+    {"check": "required-fields", "stages": ["production"], "with": {"fields": ["description"]}, "replace": True},
+    {"check": "required-metrics", "stages": ["staging", "production", "archived"],
+     "with": {"metrics": ["f1"], "min": 2}},
 ]
 WAIVER = {"check": "no-metric-regression", "model": "fraud-detector", "version": "1.4.0", "reason": "r",
           "expires": "2099-01-01", "owner": "ana@acme.io"}

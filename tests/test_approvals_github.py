@@ -235,6 +235,32 @@ def test_a_push_event_is_not_a_pull_request(pr: PullRequest, capsys: pytest.Capt
                                       " pull requests (on: pull_request, pull_request_review)")
 
 
+@pytest.mark.parametrize(("name", "payload", "why"), [
+    ("merge_group", {"merge_group": {"base_sha": "b" * 40, "head_sha": "c" * 40}},
+     "the merge queue takes only pull requests whose required checks passed"),
+    ("push", {"ref": "refs/heads/main", "before": "b" * 40, "after": "c" * 40,
+              "repository": {"default_branch": "main"}},
+     "a push to the default branch 'main', which takes pull requests whose required checks passed"),
+])
+def test_a_merge_queue_or_a_push_to_the_default_branch_took_its_approvals_on_the_pull_request(
+        pr: PullRequest, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        name: str, payload: dict[str, Any], why: str) -> None:
+    """Their commits are not a reviewed head: the rule says the pull request's required check
+    verified the approvals (skipped, never passed), and the API is not asked."""
+    (tmp_path / "queue.json").write_text(json.dumps(payload))
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(tmp_path / "queue.json"))
+    monkeypatch.setenv("GITHUB_EVENT_NAME", name)
+    code, result = pr.check(capsys)
+    assert (code, result["outcome"]) == (0, "skipped")
+    assert result["message"] == f"verified on the pull request: needs 1 verified approval(s) ({why})"
+    assert pr.github.requests == []
+    # A push to another branch is no merge of a reviewed pull request.
+    payload = {**payload, "ref": "refs/heads/promote"}
+    (tmp_path / "queue.json").write_text(json.dumps(payload))
+    if name == "push":
+        assert pr.check(capsys)[0] == 1
+
+
 def test_a_checkout_other_than_the_pull_requests_head_fails(pr: PullRequest,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     pr.reviews(review(80, "reviewer", "APPROVED", pr.head))

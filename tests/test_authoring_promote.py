@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.conftest import Repo, extending_default, production_fields, staging_fields
+import json
+from typing import Any
+
+from tests.conftest import LOCK, Repo, extending_default, production_fields, sha256, staging_fields
 
 POLICY = extending_default('{check: approvals, stages: [production], with: {min: 2, from: ["@acme/ml-leads"]}}')
 
@@ -23,19 +26,24 @@ def test_dry_run_prints_what_is_still_missing(repo: Repo) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     head = repo.git("rev-parse", "HEAD")
-    assert lines[:3] == [
+    assert lines[:4] == [
         "promote fraud-detector@1.1.0: staging -> production (models/fraud/1.1.0/modelgate.yaml)",
+        "  and fraud-detector@1.0.0: production -> archived (models/fraud/1.0.0/modelgate.yaml):"
+        " 'production' holds one version",
         f"checked as CI will: against main (merge-base {head[:12]})",
+        "note: policy acme replaces builtin:default's approvals at production (governance/policy.yaml:6:5)",
         "still missing before this promotion can merge:",
     ]
     assert ("  - MG201 required-fields: lineage.environment.lockfile is required at stage 'production'"
             " (models/fraud/1.1.0/modelgate.yaml:18)") in lines
-    assert ("  - MG402 exclusive-stage: fraud-detector@1.0.0 (models/fraud/1.0.0/modelgate.yaml) is also in"
-            " exclusive stage 'production' (models/fraud/1.1.0/modelgate.yaml:6)") in lines
+    assert lines[1:2] == ["  and fraud-detector@1.0.0: production -> archived (models/fraud/1.0.0/modelgate.yaml):"
+                          " 'production' holds one version"]
+    assert "MG402" not in result.stdout  # the incumbent leaves in the same change
     assert "verified in CI on the pull request (cannot be checked here):" in lines
     assert ("  - MG603 approvals: verified in CI: needs 2 verified approval(s) from @acme/ml-leads"
             " (no approvals provider is configured (config: approvals.provider))") in lines
-    assert lines[-1] == "dry run: models/fraud/1.1.0/modelgate.yaml was not changed"
+    assert lines[-1] == ("dry run: models/fraud/1.1.0/modelgate.yaml and models/fraud/1.0.0/modelgate.yaml"
+                         " were not changed")
     assert path.read_bytes() == before
 
 
@@ -103,3 +111,89 @@ def test_promote_asks_the_provider_a_rule_names_as_check_does(repo: Repo) -> Non
     assert "no plugin provides" not in promoted.stdout + promoted.stderr
     assert "no allowed-signers file .github/allowed_signers in the base commit" in promoted.stdout
     assert promoted.returncode == checked.returncode == 0
+
+
+def _yaml_manifest(repo: Repo, folder: str, version: str, stage: str) -> str:
+    """A hand-written manifest with comments, flow and block style, as a person lays it out."""
+    artifact = repo.artifact(f"{folder}/model.bin", f"weights {version}".encode())
+    repo.write(f"{folder}/requirements.lock", LOCK)
+    text = (
+        "# fraud model, retrained monthly\n"
+        "apiVersion: modelgate/v1\nkind: Model\nname: fraud-detector\n"
+        f'version: "{version}"   # bump on retrain\n'
+        f"stage: {stage}        # promote with `modelgate promote`\n"
+        "owners: ['@acme/fraud']\nlicense: Apache-2.0\n"
+        f"artifacts:\n  - {{path: model.bin, sha256: {artifact['sha256']}, size: {artifact['size']}}}\n"
+        "lineage:\n  code: {commit: " + "a" * 40 + "}\n"
+        "  data:\n    - {name: train, uri: data/train.parquet, revision: '2026-10-01'}\n"
+        "  params: {learning_rate: 0.05}\n"
+        f"  environment:\n    lockfile: {{path: requirements.lock, sha256: {sha256(LOCK)}}}\n"
+        "metrics:\n  auc: {value: 0.93, goal: maximize}   # holdout-2026-10\n"
+    )
+    repo.write(f"{folder}/modelgate.yaml", text)
+    return text
+
+
+def _two_versions(repo: Repo) -> tuple[str, str]:
+    old = _yaml_manifest(repo, "models/fraud/1.0.0", "1.0.0", "production")
+    new = _yaml_manifest(repo, "models/fraud/1.1.0", "1.1.0", "staging")
+    repo.commit("1.0.0 in production, 1.1.0 in staging")
+    repo.git("checkout", "-q", "-b", "promote-1.1.0")
+    return old, new
+
+
+def test_promote_into_production_moves_the_incumbent_to_archived(repo: Repo) -> None:
+    """One version stands in production: promoting 1.1.0 there archives 1.0.0 in the same
+    change, both files edited in place (comments, quoting and layout kept), and the gate
+    passes on the result."""
+    old, new = _two_versions(repo)
+    incumbent, candidate = (repo.root / f"models/fraud/{v}/modelgate.yaml" for v in ("1.0.0", "1.1.0"))
+    dry = repo.run("promote", "fraud-detector@1.1.0", "--to", "production", "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    lines = dry.stdout.splitlines()
+    assert lines[:2] == [
+        "promote fraud-detector@1.1.0: staging -> production (models/fraud/1.1.0/modelgate.yaml)",
+        "  and fraud-detector@1.0.0: production -> archived (models/fraud/1.0.0/modelgate.yaml):"
+        " 'production' holds one version",
+    ]
+    assert "still missing" not in dry.stdout
+    assert lines[-1] == ("dry run: models/fraud/1.1.0/modelgate.yaml and models/fraud/1.0.0/modelgate.yaml"
+                         " were not changed")
+    assert (incumbent.read_text(), candidate.read_text()) == (old, new)
+
+    done = repo.run("promote", "fraud-detector@1.1.0", "--to", "production")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-2:] == [
+        "models/fraud/1.0.0/modelgate.yaml: stage set to archived",
+        "models/fraud/1.1.0/modelgate.yaml: stage set to production; commit them and open a pull request",
+    ]
+    assert incumbent.read_text() == old.replace("stage: production        #", "stage: archived        #")
+    assert candidate.read_text() == new.replace("stage: staging        #", "stage: production        #")
+    repo.commit("promote 1.1.0")
+    check = repo.run("check", "--base", "main")
+    assert check.returncode == 0, check.stdout
+    assert "[fraud-detector@1.0.0 production -> archived]" in check.stdout
+    assert "[fraud-detector@1.1.0 staging -> production]" in check.stdout
+
+
+def test_promote_by_path_moves_the_incumbent_too_and_names_unknown_versions(repo: Repo) -> None:
+    _two_versions(repo)
+    done = repo.run("promote", "models/fraud/1.1.0/modelgate.yaml", "--to", "production")
+    assert done.returncode == 0, done.stdout + done.stderr
+    data: Any = json.loads(repo.run("list", "--json").stdout)
+    rows = data if isinstance(data, list) else data["models"]
+    assert sorted((r["version"], r["stage"]) for r in rows) == [("1.0.0", "archived"), ("1.1.0", "production")]
+    unknown = repo.run("promote", "fraud-detector@9.9.9", "--to", "production")
+    assert (unknown.returncode, unknown.stderr) == (
+        4, "modelgate: error: fraud-detector@9.9.9: no manifest of fraud-detector version 9.9.9 in the work tree;"
+           " it has 1.0.0, 1.1.0\n")
+
+
+def test_a_stage_that_is_not_exclusive_moves_nobody(repo: Repo) -> None:
+    _two_versions(repo)
+    _yaml_manifest(repo, "models/fraud/1.2.0", "1.2.0", "none")
+    before = (repo.root / "models/fraud/1.1.0/modelgate.yaml").read_text()
+    done = repo.run("promote", "fraud-detector@1.2.0", "--to", "staging", "--dry-run")
+    assert "  and " not in done.stdout and done.stdout.splitlines()[-1] == (
+        "dry run: models/fraud/1.2.0/modelgate.yaml was not changed")
+    assert (repo.root / "models/fraud/1.1.0/modelgate.yaml").read_text() == before

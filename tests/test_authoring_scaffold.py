@@ -54,6 +54,59 @@ def test_one_init_and_one_check_give_a_passing_manifest(repo: Repo) -> None:
     assert "models/fraud/modelgate.yaml" in check.stdout and " 0 failed" in check.stdout
 
 
+def _readme_init_example() -> tuple[list[str], str]:
+    """The commands of README's "From a trained model to production" and the output it shows."""
+    import re
+
+    from tests.conftest import REPO
+
+    section = (REPO / "README.md").read_text().split("## From a trained model to production", 1)[1]
+    commands = re.search(r"```bash\n(.+?)\n```", section, re.S)
+    shown = re.search(r"```text\n(.+?)\n```", section, re.S)
+    assert commands and shown
+    return commands.group(1).splitlines(), shown.group(1)
+
+
+def test_the_readme_init_example_runs_as_written_in_a_fresh_repository(repo: Repo) -> None:
+    """A fresh repository with nothing but the model file and the user's git identity: the
+    README's commands, run as written, print what the README shows and pass."""
+    import re
+    import shlex
+
+    from tests.conftest import MODELGATE
+
+    commands, shown = _readme_init_example()
+    repo.git("config", "user.email", "ana@acme.io")
+    repo.write("models/fraud-detector/model.onnx", bytes(1048576))
+    out = ""
+    for command in commands:
+        argv = shlex.split(command)
+        assert argv[0] == "modelgate"
+        proc = subprocess.run([MODELGATE, *argv[1:]], cwd=repo.root, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        out += proc.stdout
+    assert re.sub(r" in \d+\.\d+s ", " in 0.00s ", out.rstrip("\n")) == re.sub(r" in \d+\.\d+s ", " in 0.00s ", shown)
+    text = (repo.root / "models/fraud-detector/modelgate.yaml").read_text()
+    assert '\nversion: "1.0.0"\n' in text and '\nowners: ["ana@acme.io"]\n' in text
+
+
+def test_owners_come_from_codeowners_when_there_is_one(repo: Repo) -> None:
+    """The git email is a fallback for a repository that names no owners at all: where
+    CODEOWNERS exists but owns nothing here, init asks instead of guessing beside it."""
+    repo.git("config", "user.email", "ana@acme.io")
+    repo.write(".github/CODEOWNERS", "/docs/  @acme/writers\n")
+    repo.write("models/fraud/model.onnx", b"w")
+    proc = repo.run("init", "models/fraud/model.onnx", "--name", "fraud-detector", "--version", "1.10.0")
+    assert (proc.returncode, proc.stderr) == (4, "modelgate: error: .github/CODEOWNERS names no owner for"
+                                                 " models/fraud/modelgate.yaml: pass --owner @org/team (or an"
+                                                 " email), or add a line for it\n")
+    repo.write(".github/CODEOWNERS", "/docs/  @acme/writers\n/models/  @acme/ml\n")
+    proc = repo.run("init", "models/fraud/model.onnx", "--name", "fraud-detector", "--version", "1.10.0")
+    assert proc.returncode == 0 and "git config" not in proc.stdout
+    data = _manifest(repo, "models/fraud/modelgate.yaml")
+    assert (data["owners"], data["version"]) == (["@acme/ml"], "1.10.0")
+
+
 def test_init_refuses_to_overwrite_without_force(repo: Repo) -> None:
     repo.write("m/model.bin", b"x")
     args = ("init", "m/model.bin", "--name", "m", "--version", "1.0.0", "--owner", "@acme/ml")

@@ -220,6 +220,56 @@ def test_rollback_only_to_a_former_production_version(repo: Repo) -> None:
     ]
 
 
+def _merge(repo: Repo, branch: str) -> None:
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", branch, "-m", f"Merge {branch}")
+
+
+def test_a_version_in_production_only_inside_a_merged_branch_cannot_be_rolled_back_to(repo: Repo) -> None:
+    """The base branch's history is its first-parent line: a side branch that put 2.0.0 in
+    production for one commit, and took it out again before it was merged, never made 2.0.0
+    a production version of main."""
+    repo.manifest("v1", **production_fields())
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2", **production_fields(stage="staging"))
+    repo.commit("main")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.manifest("v1", **production_fields(stage="archived"))
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2", **production_fields())
+    repo.commit("2.0.0 in production, on the side branch only")
+    repo.manifest("v1", **production_fields())
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2", **production_fields(stage="archived"))
+    repo.commit("and out again")
+    _merge(repo, "side")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.manifest("v1", **production_fields(stage="archived"))
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2", **production_fields())
+    repo.commit("roll back to 2.0.0")
+    code, report, _ = check(repo, "--base", "main")
+    assert code == 1
+    assert messages(report, "rollback") == [
+        "fraud-detector@2.0.0 was never in 'production' on the base branch; it cannot be rolled back to"
+    ]
+
+
+def test_bytes_corrected_before_a_branch_was_merged_were_never_the_versions_bytes(repo: Repo) -> None:
+    """A pull request that fixed its own artifact before merging published one set of bytes
+    for 2.0.0; every later change must not find 'other artifacts' in its intermediate commit."""
+    repo.manifest("v1", **production_fields(stage="staging"))
+    repo.commit("main")
+    repo.git("checkout", "-q", "-b", "add-v2")
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"first try", **production_fields(stage="none"))
+    repo.commit("2.0.0")
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"the right bytes", **production_fields(stage="none"))
+    repo.commit("2.0.0: the right file")
+    _merge(repo, "add-v2")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.manifest("v2", version="2.0.0", artifact_bytes=b"the right bytes", **production_fields(stage="staging"))
+    repo.commit("2.0.0 to staging")
+    code, report, out = check(repo, "--base", "main")
+    assert code == 0, out
+    assert set(Report(code, report, out).outcomes("version-immutable")) == {"passed"}
+
+
 def test_branch_stage(repo: Repo) -> None:
     repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
     repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
@@ -558,11 +608,57 @@ def test_production_manifest_edited_in_place_to_a_new_version_fails(
     report = check_installed(repo, "--base", "main")
     assert report.code == 1
     assert report.messages("stage-transition") == [
-        "a new version (fraud-detector@1.1.0) cannot enter at 'production'; it enters at 'none' or"
-        " 'staging' or 'rejected' (policy default)"]
+        "a new version (fraud-detector@1.1.0, edited in place of fraud-detector@1.0.0) cannot enter at 'production';"
+        " it enters at 'none' or 'staging' or 'rejected' (policy default)"]
     assert report.messages("manifest-removed") == [
-        "fraud-detector@1.0.0 was in 'production' and its manifest was deleted"]
+        "fraud-detector@1.0.0 was in 'production' and its manifest was edited in place: replaced by"
+        " fraud-detector@1.1.0 (m/modelgate.yaml)"]
     assert report.outcomes("version-bump") == ["passed"]
+    assert [r["name"] for r in report.data["results"] if r["outcome"] == "failed"] == [
+        "stage-transition", "manifest-removed"]
+
+
+def test_a_version_edited_in_place_is_one_failure_not_a_promotion_nobody_made(repo: Repo) -> None:
+    """Retrained in place and set back to staging: the production record vanished, which
+    manifest-removed forbids, once; no "promotion" of fields that a new version rightly has."""
+    repo.manifest("m", **production_fields(description="v1"))
+    feature(repo)
+    repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **production_fields(
+        stage="staging", description="v2", metrics={"auc": {"value": 0.95, "goal": "maximize"}},
+        lineage={"code": {"commit": "b" * 40}, "data": [{"name": "train", "uri": "d", "revision": "2026-11-01"}],
+                 "params": {"learning_rate": 0.1}}))
+    repo.commit("retrain in place")
+    code, report, out = check(repo, "--base", "main")
+    assert code == 1, out
+    failed = [(r["name"], r["message"]) for r in report["results"] if r["outcome"] == "failed"]
+    assert failed == [("manifest-removed", "fraud-detector@1.0.0 was in 'production' and its manifest was edited in"
+                                           " place: replaced by fraud-detector@1.1.0 (m/modelgate.yaml)")]
+    assert "hint: restore fraud-detector@1.0.0's manifest (archive it once another version replaces it) and add" \
+           " fraud-detector@1.1.0 in a manifest of its own" in out
+    progress = next(line for line in out.splitlines() if line.startswith("m/modelgate.yaml "))
+    marks, label = progress.removeprefix("m/modelgate.yaml ").split("  ", 1)
+    assert (marks.count("F"), label) == (1, "[fraud-detector@1.1.0 staging, edited in place of fraud-detector@1.0.0]")
+    entry = report["manifests"][0]
+    assert (entry["base_stage"], entry["replaces"]) == (None, "fraud-detector@1.0.0")
+
+
+def test_a_staging_version_retrained_in_place_passes(repo: Repo) -> None:
+    """In place below production is allowed: the new version enters at staging, above the old one."""
+    repo.manifest("m", **production_fields(stage="staging"))
+    feature(repo)
+    repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **production_fields(stage="staging"))
+    code, report, out = check(repo, "--base", "main")
+    assert code == 0, out
+    assert [r["name"] for r in report["results"] if r["outcome"] == "failed"] == []
+
+
+def test_an_archived_version_edited_in_place_into_production_is_no_rollback(repo: Repo) -> None:
+    repo.manifest("m", **production_fields(stage="archived"))
+    feature(repo)
+    repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **production_fields())
+    code, report, out = check(repo, "--base", "main")
+    assert code == 1, out
+    assert [r["name"] for r in report["results"] if r["outcome"] == "failed"] == ["stage-transition"]
 
 
 def test_an_unreadable_manifest_is_invalid_not_removed(repo: Repo) -> None:

@@ -97,15 +97,45 @@ def test_non_waivable_check_is_not_waived(repo: Repo, capsys: pytest.CaptureFixt
     assert report.outcomes("MG102") == ["failed"]
 
 
-def test_stale_waiver_is_a_warning(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_waiver_for_a_live_version_is_not_stale_even_when_it_waives_nothing_here(
+        repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    """The waiver documents 1.0.0's accepted failure while 1.0.0 is live: a run where the
+    failure does not show (the version compared with itself after merge) raises nothing."""
     _waiver_policy(repo, "2099-12-31")
-    repo.manifest("m", **staging_fields(metrics={"auc": 0.99}))  # passes: nothing to waive
+    repo.manifest("m", **staging_fields(metrics={"auc": 0.99}))  # passes: nothing to waive here
+    report = check_in_process(repo, capsys=capsys)
+    assert report.code == 0
+    assert report.outcomes("MG604") == ["passed"]
+    assert check_in_process(repo, "--strict", capsys=capsys).code == 0
+
+
+@pytest.mark.parametrize("stage", ["archived", "rejected"])
+def test_a_waiver_for_a_retired_version_is_stale(repo: Repo, capsys: pytest.CaptureFixture[str], stage: str) -> None:
+    _waiver_policy(repo, "2099-12-31")
+    repo.manifest("m", **staging_fields(stage=stage))
     report = check_in_process(repo, capsys=capsys)
     assert report.code == 0
     stale = report.result("MG604")
     assert (stale["outcome"], stale["severity"]) == ("failed", "warning")
-    assert stale["message"] == "waiver for metric-threshold on fraud-detector@1.0.0 (policy.yaml:8:5) waived nothing"
+    assert stale["message"] == (f"waiver for metric-threshold on fraud-detector@1.0.0 (policy.yaml:8:5) can no"
+                                f" longer apply: fraud-detector@1.0.0 is {stage}")
     assert check_in_process(repo, "--strict", capsys=capsys).code == 1
+
+
+def test_a_waiver_naming_no_version_is_stale_where_it_waived_nothing(repo: Repo,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    _waiver_policy(repo, "2099-12-31")
+    policy = repo.root / "policy.yaml"
+    policy.write_text(policy.read_text().replace("    version: 1.0.0\n", ""))
+    repo.manifest("a", **staging_fields())  # fails the threshold: waived
+    repo.manifest("b", **staging_fields(version="1.1.0", metrics={"auc": 0.99}))  # passes: waived nothing
+    repo.manifest("c", **staging_fields(version="0.9.0", stage="archived"))  # retired: not asked
+    report = check_in_process(repo, capsys=capsys)
+    assert report.code == 0
+    assert [(r["model"], r["message"]) for r in report.data["results"]
+            if r["check"] == "MG604" and r["outcome"] == "failed"] == [
+        ("fraud-detector@1.1.0", "waiver for metric-threshold on fraud-detector (policy.yaml:8:5) names no version"
+                                 " and waived nothing on fraud-detector@1.1.0")]
 
 
 def test_used_waiver_is_not_stale(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,7 +28,7 @@ def test_invalid_manifest_fails_with_every_problem_and_nothing_else_runs(
     ]
     assert report.data["manifests"] == [
         {"path": "m/modelgate.yaml", "name": None, "version": None, "stage": None,
-         "base_stage": None, "sha256": sha256(written.read_bytes())}
+         "base_stage": None, "sha256": sha256(written.read_bytes()), "replaces": None, "metrics": []}
     ]
 
 

@@ -234,3 +234,15 @@ def test_module_entry_point(repo: Repo) -> None:
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert shutil.which(MODELGATE) is not None
+
+
+def test_a_report_to_dash_goes_to_stdout_and_the_terminal_report_to_stderr(repo: Repo) -> None:
+    """DESIGN: every report flag takes `-` for standard output; a pipe then reads the report."""
+    repo.manifest("m")
+    proc = repo.run("check", "--json", "-")
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["verdict"] == "pass"
+    assert "modelgate check" in proc.stderr and "passed" in proc.stderr
+    assert not (repo.root / "-").exists()
+    proc = repo.run("check", "--markdown", "-")
+    assert proc.stdout.startswith("## modelgate: ✅ pass") and not (repo.root / "-").exists()

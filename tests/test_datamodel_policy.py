@@ -8,16 +8,24 @@ import pytest
 
 from modelgate.datamodel.policy import PolicyLoader, builtin_names
 from modelgate.errors import ConfigError, InputError
+from modelgate.git.trees import WorkTree
+from tests.conftest import Repo, extending_default, production_fields
 
 
 def loader(tmp_path: Path) -> PolicyLoader:
+    """Policies read from ``tmp_path``, merged by what the built-in checks declare."""
+
     def read(rel: str) -> bytes:
         path = tmp_path / rel
         if not path.exists():
             raise FileNotFoundError(rel)
         return path.read_bytes()
 
-    return PolicyLoader(read, "worktree")
+    from modelgate.pipeline.rules import RuleSet
+    from modelgate.plugins import collect_checks, make_plugin_manager
+
+    rules = RuleSet(collect_checks(make_plugin_manager(autoload=False)), (), (), WorkTree(str(tmp_path)))
+    return PolicyLoader(read, "worktree", traits=rules.traits)
 
 
 def test_builtin_default_is_the_seed_lifecycle(tmp_path: Path) -> None:
@@ -32,7 +40,7 @@ def test_builtin_default_is_the_seed_lifecycle(tmp_path: Path) -> None:
     assert "default" in builtin_names()
 
 
-def test_extends_overrides_same_check_and_stages_and_adds_others(tmp_path: Path) -> None:
+def test_extends_adds_up_requirements_replaces_others_and_adds_the_rest(tmp_path: Path) -> None:
     (tmp_path / "acme.yaml").write_text("""\
 apiVersion: modelgate/v1
 kind: Policy
@@ -40,8 +48,9 @@ name: acme
 extends: [builtin:default]
 match: {names: ["fraud-*"]}
 rules:
-  - {check: required-fields, stages: [staging, production, archived], with: {fields: [license]}}
+  - {check: required-fields, stages: [staging, production, archived], with: {fields: [license, description]}}
   - {check: metric-threshold, stages: [production], with: {metric: auc, min: 0.9}}
+  - {check: MG303, stages: [production], with: {metric: auc, tolerance: 0.005}}
 """)
     policy = loader(tmp_path).load("acme.yaml")
     assert policy.stages[0] == "none"  # inherited
@@ -51,13 +60,71 @@ rules:
         ("data-hash", ("staging", "production", "archived"), {}),
         ("required-metrics", ("staging", "production", "archived"), {"min": 1}),
         ("required-fields", ("production",), {"fields": ["lineage.environment.lockfile"]}),
-        ("no-metric-regression", ("production",), {"tolerance": 0}),
         ("approvals", ("production",), {"min": 1}),
-        ("required-fields", ("staging", "production", "archived"), {"fields": ["license"]}),
+        # added up: the inherited fields first, then the extending file's new ones
+        ("required-fields", ("staging", "production", "archived"),
+         {"fields": ["license", "lineage.code.commit", "lineage.data", "lineage.params", "description"]}),
         ("metric-threshold", ("production",), {"metric": "auc", "min": 0.9}),
+        ("MG303", ("production",), {"metric": "auc", "tolerance": 0.005}),  # a tolerance replaces
     ]
     assert [f.path for f in policy.files] == ["builtin:default", "acme.yaml"]
-    assert policy.rules[-1].origin == "acme.yaml:8:5"
+    assert policy.rules[-1].origin == "acme.yaml:9:5"
+    assert policy.replacements == (
+        "policy acme replaces builtin:default's no-metric-regression at production (acme.yaml:9:5)",)
+
+
+def test_an_extending_required_fields_rule_at_production_keeps_the_lockfile(tmp_path: Path) -> None:
+    (tmp_path / "acme.yaml").write_text(extending_default(
+        "{check: required-fields, stages: [production], with: {fields: [description]}}",
+        "{check: required-metrics, stages: [staging, production, archived], with: {metrics: [auc]}}"))
+    policy = loader(tmp_path).load("acme.yaml")
+    production = [r.params for r in policy.rules if r.check == "required-fields" and r.stages == ("production",)]
+    assert production == [{"fields": ["lineage.environment.lockfile", "description"]}]
+    assert [r.params for r in policy.rules if r.check == "required-metrics"] == [{"min": 1, "metrics": ["auc"]}]
+    assert policy.replacements == ()
+
+
+def test_requirements_add_up_along_the_whole_chain(tmp_path: Path) -> None:
+    (tmp_path / "team.yaml").write_text(extending_default(
+        "{check: required-fields, stages: [production], with: {fields: [description]}}").replace("acme", "team"))
+    (tmp_path / "acme.yaml").write_text(extending_default(
+        "{check: required-fields, stages: [production], with: {fields: [tags, description]}}",
+        "{check: required-metrics, stages: [staging, production, archived], with: {min: 0}}",
+    ).replace("builtin:default", "team.yaml"))
+    policy = loader(tmp_path).load("acme.yaml")
+    assert [r.params for r in policy.rules if r.check == "required-fields" and r.stages == ("production",)] == [
+        {"fields": ["lineage.environment.lockfile", "description", "tags"]}]
+    assert [r.params for r in policy.rules if r.check == "required-metrics"] == [{"min": 1}]  # the larger
+
+
+def test_replace_true_replaces_an_inherited_requirement_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "acme.yaml").write_text(extending_default(
+        "{check: required-fields, stages: [production], with: {fields: [description]}, replace: true}"))
+    (tmp_path / "child.yaml").write_text(extending_default().replace("acme", "child").replace(
+        "builtin:default", "acme.yaml").replace("rules:\n", ""))
+    for ref in ("acme.yaml", "child.yaml"):  # inherited replacements are named too
+        policy = loader(tmp_path).load(ref)
+        production = [r.params for r in policy.rules if r.check == "required-fields" and r.stages == ("production",)]
+        assert production == [{"fields": ["description"]}]
+        assert policy.replacements == (
+            "policy acme replaces builtin:default's required-fields at production (acme.yaml:6:5)",)
+
+
+def test_replace_true_with_nothing_to_replace_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "acme.yaml").write_text(extending_default(
+        "{check: required-fields, stages: [staging], with: {fields: [description]}, replace: true}"))
+    with pytest.raises(ConfigError, match=r"^acme\.yaml:6:5: replace: true, but policy acme inherits no"
+                                          r" required-fields rule at staging to replace"):
+        loader(tmp_path).load("acme.yaml")
+
+
+def test_requirements_of_another_severity_stand_beside_the_inherited_ones(tmp_path: Path) -> None:
+    (tmp_path / "acme.yaml").write_text(extending_default(
+        "{check: required-fields, stages: [production], severity: warning, with: {fields: [description]}}"))
+    policy = loader(tmp_path).load("acme.yaml")
+    assert [(r.severity, r.params) for r in policy.rules
+            if r.check == "required-fields" and r.stages == ("production",)] == [
+        (None, {"fields": ["lineage.environment.lockfile"]}), ("warning", {"fields": ["description"]})]
 
 
 @pytest.mark.parametrize(
@@ -115,7 +182,6 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from modelgate.errors import UsageError  # noqa: E402
-from modelgate.git.trees import WorkTree  # noqa: E402
 from modelgate.pipeline.rules import RuleSet  # noqa: E402
 from modelgate.plugins import collect_checks, make_plugin_manager  # noqa: E402
 from tests.shapes import POLICIES, yaml_text  # noqa: E402
@@ -131,7 +197,7 @@ def _load_and_validate(files: dict[str, bytes]) -> None:
 
     rules = RuleSet(CHECKS, (), (), WorkTree("/nonexistent"))
     try:
-        policy = PolicyLoader(read, "worktree").load("policy.yaml")
+        policy = PolicyLoader(read, "worktree", traits=rules.traits).load("policy.yaml")
         rules.validate(policy)
         rules.providers_named([policy])
     except (InputError, ConfigError, UsageError) as exc:
@@ -149,3 +215,43 @@ def test_policy_loader_raises_only_config_errors_for_any_shape(data: dict[str, o
 @given(raw=st.binary(max_size=300))
 def test_policy_loader_raises_only_config_errors_for_any_bytes(raw: bytes) -> None:
     _load_and_validate({"policy.yaml": raw})
+
+
+# -- end to end: the installed command, a real repository ----------------------------
+
+
+def _without_lockfile(repo: Repo) -> None:
+    fields = production_fields(description="fraud scores")
+    del fields["lineage"]["environment"]
+    repo.manifest("m", **fields)
+
+
+def test_an_extending_policy_still_requires_the_lockfile_at_production(repo: Repo) -> None:
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.write("policy.yaml", extending_default(
+        "{check: required-fields, stages: [production], with: {fields: [description, tags]}}"))
+    _without_lockfile(repo)
+    result = repo.run("check", "--select", "MG201")
+    assert result.returncode == 1, result.stdout
+    failures = [line.strip() for line in result.stdout.splitlines() if "is required at stage" in line]
+    assert failures == ["lineage.environment.lockfile is required at stage 'production'",
+                        "tags is required at stage 'production'"]
+    assert "notice:" not in result.stdout
+
+
+def test_a_replaced_requirement_is_named_in_every_run(repo: Repo) -> None:
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.write("policy.yaml", extending_default(
+        "{check: required-fields, stages: [production], with: {fields: [description]}, replace: true}"))
+    _without_lockfile(repo)
+    repo.commit("production without a lockfile, by policy")
+    notice = "policy acme replaces builtin:default's required-fields at production (policy.yaml:6:5)"
+    result = repo.run("check", "--markdown", "../r.md")
+    assert result.returncode == 0, result.stdout
+    assert f"notice: {notice}" in result.stdout.splitlines()
+    assert ("- policy acme replaces builtin:default's required\\-fields at production \\(policy\\.yaml:6:5\\)"
+            in (repo.root.parent / "r.md").read_text().splitlines())
+    based = repo.run("check", "--base", "main")
+    assert f"notice: {notice}" in based.stdout.splitlines()
+    promoted = repo.run("promote", "m/modelgate.yaml", "--to", "archived", "--dry-run", "--base", "main")
+    assert f"note: {notice}" in promoted.stdout.splitlines()

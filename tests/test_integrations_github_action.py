@@ -38,7 +38,10 @@ def test_workflows_in_repo_and_readme_are_valid(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     workflow = yaml.safe_load(blocks[0])
     assert workflow["permissions"] == {"contents": "read", "pull-requests": "read"}
-    assert set(workflow[True]) == {"pull_request", "pull_request_review"}  # YAML 1.1 reads `on` as True
+    # YAML 1.1 reads `on` as True. The merge queue and the push after merge catch two pull
+    # requests that pass alone and fail together.
+    assert set(workflow[True]) == {"pull_request", "pull_request_review", "merge_group", "push"}
+    assert workflow[True]["push"] == {"branches": ["main"]}
 
 
 def test_inputs_never_interpolated_into_scripts() -> None:
@@ -129,7 +132,10 @@ def test_failing_promotion_end_to_end(repo: Repo, tmp_path: Path) -> None:
     assert "is not in this shallow clone" not in log
     assert "::error file=m/modelgate.yaml" in log
     assert "## modelgate: ❌ fail" in summary
-    assert "| fraud\\-detector@\u200b1\\.0\\.0 | auc (maximize) | 0.93 | 0.8 | -0.13 ↓ | 🔴 worse |" in summary
+    # the metric table shows what the regression rule judged, the failed comparison marked as the reason
+    assert ("| fraud\\-detector@\u200b1\\.0\\.0 | auc | fraud\\-detector@\u200b1\\.0\\.0 at the base | 0.93 | 0.8 |"
+            " -0.13 ↓ | maximize | 0 | ❌ **fails MG303**: auc regressed: 0\\.8 vs 0\\.93 in the base"
+            " \\(fraud\\-detector@\u200b1\\.0\\.0\\) \\(maximize, tolerance 0\\) |") in summary
     assert "**MG405 promotion\\-immutable**" in summary
     assert "### Audit record" in summary
     assert len(re.findall("ghadelimiter_", (tmp_path / "output").read_text())) == 8  # 4 outputs, 2 delimiters each
@@ -323,3 +329,82 @@ def test_a_branch_as_it_stands_is_checked_with_its_own_config(repo: Repo, tmp_pa
     assert (code, outputs["verdict"]) == (0, "pass"), log
     assert json.loads(Path(outputs["json-report"]).read_text())["git"]["base"] is None
     assert marker.exists()
+
+
+def _race(repo: Repo) -> tuple[str, str]:
+    """main: 1.0.0 in production, 2.0.0 and 3.0.0 in staging. Branches `a` and `b` each
+    promote one of them with `modelgate promote` (which archives 1.0.0), each passes the gate
+    on its own head; then both merge into main. Returns (main after `a`, main after `b`)."""
+    for version, stage in (("1.0.0", "production"), ("2.0.0", "staging"), ("3.0.0", "staging")):
+        repo.manifest(f"models/{version}", **production_fields(version=version, stage=stage,
+                                                               artifact_bytes=f"weights {version}".encode()))
+    repo.commit("1.0.0 in production, 2.0.0 and 3.0.0 in staging")
+    for branch, version in (("a", "2.0.0"), ("b", "3.0.0")):
+        repo.git("checkout", "-q", "-b", branch, "main")
+        promoted = repo.run("promote", f"fraud-detector@{version}", "--to", "production")
+        assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+        repo.commit(f"promote {version}")
+        alone = repo.run("check", "--base", "main")
+        assert alone.returncode == 0, alone.stdout  # green on its own head
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "a", "-m", "Merge pull request #1 from a")
+    first = repo.git("rev-parse", "HEAD")
+    repo.git("merge", "-q", "--no-ff", "b", "-m", "Merge pull request #2 from b")
+    return first, repo.git("rev-parse", "HEAD")
+
+
+def _two_production_versions(report: dict[str, Any]) -> list[tuple[str, str]]:
+    return sorted((r["model"], r["message"]) for r in report["results"]
+                  if r["name"] == "exclusive-stage" and r["outcome"] == "failed")
+
+
+TWO = [("fraud-detector@2.0.0", "fraud-detector@3.0.0 (models/3.0.0/modelgate.yaml) is also in exclusive stage"
+                                " 'production'"),
+       ("fraud-detector@3.0.0", "fraud-detector@2.0.0 (models/2.0.0/modelgate.yaml) is also in exclusive stage"
+                                " 'production'")]
+
+
+def test_two_pull_requests_green_alone_are_caught_together_by_the_merge_queue_and_the_push(
+        repo: Repo, tmp_path: Path) -> None:
+    """The race end to end: two branches, each green alone, the merged result red, in the
+    merge-queue run (base: main before the second merge, head: the merge) and in the push run
+    after it (before..after), each through the Action's run step in a shallow clone."""
+    first, second = _race(repo)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "main", f"file://{repo.root}", str(clone)],
+                   check=True)
+    queue = {"action": "checks_requested", "merge_group": {
+        "head_sha": second, "head_ref": f"refs/heads/gh-readonly-queue/main/pr-2-{first}", "base_sha": first,
+        "base_ref": "refs/heads/main"}}
+    code, outputs, summary, log = _run_action(clone, tmp_path, "merge_group", queue)
+    assert (code, outputs["verdict"]) == (1, "fail"), log
+    report = json.loads(Path(outputs["json-report"]).read_text())
+    assert report["git"]["base"] == first and report["git"]["head"] == second
+    assert _two_production_versions(report) == TWO
+    assert {r["name"] for r in report["results"] if r["outcome"] == "failed"} == {"exclusive-stage"}
+    assert "fails the gate after this push" not in log
+    push = {"ref": "refs/heads/main", "before": first, "after": second, "created": False, "deleted": False,
+            "forced": False, "repository": {"full_name": "acme/models", "default_branch": "main"}}
+    code, outputs, summary, log = _run_action(clone, tmp_path, "push", push)
+    assert (code, outputs["verdict"]) == (1, "fail"), log
+    assert _two_production_versions(json.loads(Path(outputs["json-report"]).read_text())) == TWO
+    [loud] = [line for line in log.splitlines() if line.startswith("::error title=modelgate%3A main")]
+    assert loud.startswith(f"::error title=modelgate%3A main fails the gate after this push::main at {second[:12]}"
+                           f" fails the gate after the push {first[:12]}..{second[:12]}: changes that passed one"
+                           " by one fail together once merged. Fix the branch now. Failed: MG402 exclusive-stage on"
+                           " fraud-detector@2.0.0: fraud-detector@3.0.0 (models/3.0.0/modelgate.yaml) is also in")
+    assert "::error file=models/2.0.0/modelgate.yaml" in log and "::error file=models/3.0.0/modelgate.yaml" in log
+    assert "## modelgate: ❌ fail" in summary
+
+
+def test_a_merge_group_whose_head_is_not_the_checkout_is_exit_4(repo: Repo, tmp_path: Path) -> None:
+    first, second = _race(repo)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--branch", "a", f"file://{repo.root}", str(clone)], check=True)
+    queue = {"action": "checks_requested", "merge_group": {"head_sha": second, "base_sha": first,
+                                                           "base_ref": "refs/heads/main"}}
+    code, outputs, _, log = _run_action(clone, tmp_path, "merge_group", queue)
+    assert (code, outputs["verdict"]) == (4, "error"), log
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
+    assert log == (f"::error title=modelgate::the merge_group event is about commit {second} but the checkout is"
+                   f" {head}: check out the event's commit (actions/checkout does by default)\n")

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from modelgate.errors import UsageError
+from modelgate.pipeline import ci
 from tests.conftest import MODELGATE, Repo, production_fields, staging_fields
 
 HOSTILE_CONFIG = "policies: [loose.yaml]\nplugins: [evil.py]\nbase: HEAD\n"
@@ -76,6 +78,18 @@ def test_every_event_takes_the_base_from_its_payload(repo: Repo, tmp_path: Path,
     failed = {r["name"] for r in report["results"] if r["outcome"] == "failed"}
     assert {"no-metric-regression", "promotion-immutable"} <= failed
     assert "the edit takes effect after merge" in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["merge_group", "push"])
+def test_the_checkout_must_be_the_commit_the_event_is_about(repo: Repo, tmp_path: Path, name: str) -> None:
+    """A merge queue's head_sha, a push's after: a verdict on another checkout would be
+    reported as the verdict on that commit."""
+    base, head = _promotion(repo, tmp_path / "plugin-ran")
+    repo.git("checkout", "-q", "main")
+    proc, _ = run_in_ci(repo, name, _payload(name, base, head))
+    assert (proc.returncode, proc.stdout) == (4, ""), proc.stdout + proc.stderr
+    assert proc.stderr == (f"modelgate: error: the {name} event is about commit {head} but the checkout is {base}:"
+                           " check out the event's commit (actions/checkout does by default)\n")
 
 
 @pytest.mark.parametrize(("name", "payload", "says"), [
@@ -195,3 +209,66 @@ def test_base_none_on_the_command_line_and_in_help(repo: Repo) -> None:
     assert json.loads((repo.root.parent / "r.json").read_text())["git"]["base"] is None
     help_text = subprocess.run([MODELGATE, "check", "--help"], capture_output=True, text=True).stdout
     assert "--base none" in " ".join(help_text.split())
+
+
+# What the payload says, read directly: each event's fields, limits and refusals, exactly.
+
+SHA_A, SHA_B = "a" * 40, "b" * 64
+
+
+def _event(tmp_path: Path, name: str, payload: Any) -> dict[str, str]:
+    path = tmp_path / "event.json"
+    path.write_bytes(payload if isinstance(payload, bytes) else json.dumps(payload).encode())
+    return {"GITHUB_EVENT_NAME": name, "GITHUB_EVENT_PATH": str(path)}
+
+
+def test_each_event_gives_its_base_head_branch_and_whether_it_is_under_review(tmp_path: Path) -> None:
+    assert ci.event_base({}) is None
+    assert ci.event_base({"GITHUB_EVENT_NAME": "schedule"}) == ci.EventBase("schedule", None, under_review=False)
+    review = _event(tmp_path, "pull_request_review", _payload("pull_request_review", SHA_A, SHA_B))
+    assert ci.event_base(review) == ci.EventBase("pull_request_review", SHA_A, under_review=True, branch="main")
+    queue = _event(tmp_path, "merge_group", _payload("merge_group", SHA_B, SHA_A))
+    assert ci.event_base(queue) == ci.EventBase("merge_group", SHA_B, under_review=True, branch="main", head=SHA_A)
+    push = _event(tmp_path, "push", _payload("push", SHA_A, SHA_B))
+    assert ci.event_base(push) == ci.EventBase("push", SHA_A, under_review=False, branch="main", head=SHA_B)
+
+
+def test_the_payload_may_be_32_mib_and_no_more(tmp_path: Path) -> None:
+    body = json.dumps(_payload("push", SHA_A, SHA_B)).encode()
+    limit = 32 << 20
+    env = _event(tmp_path, "push", body + b" " * (limit - len(body)))
+    assert ci.event_base(env) is not None and ci.read_event(env)["before"] == SHA_A
+    env = _event(tmp_path, "push", body + b" " * (limit + 1 - len(body)))
+    with pytest.raises(UsageError) as info:
+        ci.read_event(env)
+    assert str(info.value) == f"GITHUB_EVENT_PATH {env['GITHUB_EVENT_PATH']}: the event payload is over 32 MiB"
+
+
+def test_an_unreadable_payload_is_a_usage_error(tmp_path: Path) -> None:
+    env = {"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(tmp_path / "missing.json")}
+    with pytest.raises(UsageError) as info:
+        ci.event_base(env)
+    assert str(info.value) == (f"GITHUB_EVENT_PATH {tmp_path / 'missing.json'}: cannot read the event payload"
+                               " (No such file or directory)")
+
+
+def test_long_values_are_cut_in_messages(tmp_path: Path) -> None:
+    ref = "refs/heads/" + "x" * 300
+    env = _event(tmp_path, "push", {"ref": ref, "deleted": True})
+    with pytest.raises(UsageError) as info:
+        ci.event_base(env)
+    assert f"the push deletes {ref[:200]!r}; there is nothing to check" in str(info.value)
+    env = _event(tmp_path, "push", {"ref": "refs/heads/main", "before": "f" * 300, "after": SHA_A})
+    with pytest.raises(UsageError) as info:
+        ci.event_base(env)
+    assert str(info.value).endswith(f": before {repr('f' * 300)[:100]} is not a full commit id"
+                                    " (40 or 64 lowercase hex digits)")
+
+
+@pytest.mark.parametrize(("ref", "branch"), [
+    ("main", "main"), ("refs/heads/main", "main"), ("refs/heads/team/feature", "team/feature"),
+    ("refs/tags/v1.0", None), ("refs/pull/7/merge", None), ("refs/heads/a..b", None), ("a..b", None),
+    ("-rf", None), (7, None), (None, None),
+])
+def test_only_a_plain_branch_name_is_taken_from_a_ref(ref: Any, branch: str | None) -> None:
+    assert ci._branch(ref) == branch

@@ -59,8 +59,62 @@ def test_deleted_manifest_and_unknown_model(repo: Repo) -> None:
     repo.commit("drop", "2026-01-02T00:00:00Z")
     data = json.loads(repo.run("history", "fraud-detector", "--json").stdout)
     assert [(s["from_stage"], s["to_stage"]) for s in data["steps"]] == [("(new)", "none"), ("none", "(deleted)")]
-    assert repo.run("history", "nobody").stdout == "no history for model 'nobody' in HEAD\n"
     assert repo.run("history", "x", "--ref", "--output=/tmp/x").returncode == 4
+
+
+def test_history_of_an_unknown_model_is_exit_4_naming_the_models_there(repo: Repo) -> None:
+    repo.write("README", "no models yet\n")
+    repo.commit("start")
+    proc = repo.run("history", "nobody")
+    assert (proc.returncode, proc.stdout) == (4, "")
+    assert proc.stderr == "modelgate: error: history: no model 'nobody' in the history of HEAD; no manifest was" \
+        " ever committed there\n"
+    repo.manifest("m", version="1.0.0")
+    repo.commit("add")
+    for args in (("history", "fraud-detectr"), ("history", "fraud-detectr", "--json")):
+        proc = repo.run(*args)
+        assert (proc.returncode, proc.stdout) == (4, "")
+        assert proc.stderr == "modelgate: error: history: no model 'fraud-detectr' in the history of HEAD;" \
+            " models there: fraud-detector\n"
+
+
+def merged_feature_branch(repo: Repo) -> str:
+    """main: 1.0.0 in staging; a feature branch promotes it to production, takes it back to
+    staging, then to production again, and is merged with a merge commit. Returns the merge."""
+    repo.manifest("m", **production_fields(stage="staging"))
+    repo.commit("register", "2026-01-01T00:00:00Z", "Ana <ana@acme.io>")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.manifest("m", **production_fields())
+    repo.commit("try production", "2026-01-02T00:00:00Z", "Bo <bo@acme.io>")
+    repo.manifest("m", **production_fields(stage="staging"))
+    repo.commit("not yet", "2026-01-03T00:00:00Z", "Bo <bo@acme.io>")
+    repo.manifest("m", **production_fields())
+    repo.commit("now", "2026-01-04T00:00:00Z", "Bo <bo@acme.io>")
+    repo.git("checkout", "-q", "main")
+    repo.write("README", "unrelated\n")
+    repo.commit("meanwhile on main", "2026-01-05T00:00:00Z", "Cy <cy@acme.io>")
+    env = {"GIT_AUTHOR_DATE": "2026-01-06T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-06T00:00:00Z",
+           "GIT_AUTHOR_NAME": "Di", "GIT_AUTHOR_EMAIL": "di@acme.io"}
+    repo.git("merge", "-q", "--no-ff", "feature", "-m", "Merge pull request #7", env=env)
+    return repo.git("rev-parse", "HEAD")
+
+
+def test_history_is_what_the_branch_saw(repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The feature branch's intermediate commits are not promotions of main: main went from
+    staging to production once, in the merge."""
+    merge = merged_feature_branch(repo)
+    data = json.loads(repo.run("history", "fraud-detector", "--json").stdout)
+    assert [(s["version"], s["from_stage"], s["to_stage"], s["commit"], s["author"]) for s in data["steps"]] == [
+        ("1.0.0", "(new)", "staging", repo.git("rev-parse", "main~2"), "Ana <ana@acme.io>"),
+        ("1.0.0", "staging", "production", merge, "Di <di@acme.io>"),
+    ]
+    # The feature branch's own history is its first-parent line, intermediate commits included.
+    assert history_json(repo, monkeypatch, capsys, "--ref", "feature") == [
+        ("1.0.0", "(new)", "staging"), ("1.0.0", "staging", "production"), ("1.0.0", "production", "staging"),
+        ("1.0.0", "staging", "production")]
+    out = repo.run("history", "fraud-detector", "--at", "2026-01-03").stdout
+    assert out.splitlines()[-1] == "on 2026-01-03: 1.0.0 staging"
 
 
 def history_json(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

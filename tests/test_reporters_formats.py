@@ -20,6 +20,7 @@ from modelgate.datamodel.results import (
     ManifestInfo,
     MetricRow,
     PolicyInfo,
+    Readiness,
     Result,
     Summary,
 )
@@ -35,6 +36,7 @@ def result(check: str, name: str, outcome: str, message: str, severity: str = "e
                   Location(M, line, 3), waiver, hint)
 
 
+RIVAL = "fraud-detector@1.3.0 in production"
 WAIVER = AppliedWaiver("MG303", "fraud-detector", "1.4.0", "3x lower latency (RISK-118)", "2026-12-31", "ana@acme.io",
                 "policy.yaml:12:5")
 SUMMARY = Summary(
@@ -48,10 +50,18 @@ SUMMARY = Summary(
         result("ACME001", "model-card", "error", "check crashed in plugin 'acme': KeyError: 'x'", line=1),
     ),
     manifests=(ManifestInfo(M, "fraud-detector", "1.4.0", "production", "staging", "ab" * 32, (
-        MetricRow("auc", 0.929, 0.931, "maximize"),
-        MetricRow("latency_p95_ms", 12.5, 31.0, "minimize"),
-        MetricRow("f1", 0.88, None, None),
-    )),),
+        MetricRow("auc", 0.929, 0.931, "maximize", RIVAL, 0.0, "waived", "auc regressed: 0.929 vs 0.931", "MG303"),
+        MetricRow("latency_p95_ms", 12.5, 31.0, "minimize", RIVAL, 0.0, "passed"),
+        MetricRow("f1", 0.88, None, None, RIVAL),
+    )), ManifestInfo("models/churn/modelgate.yaml", "churn", "2.0.0", "staging", None, "ef" * 32, (
+        MetricRow("f1", 0.7, 0.8, "maximize", "churn@1.0.0 at the base", 0.01, "failed", "f1 regressed", "MG303"),
+    ), "churn@1.0.0")),
+    readiness=(Readiness(M, "fraud-detector@1.4.0", "production", "archived", ()), Readiness(
+        "models/churn/modelgate.yaml", "churn@2.0.0", "staging", "production",
+        (Result("MG201", "required-fields", "failed", "error", "models/churn/modelgate.yaml", "churn@2.0.0",
+                "lineage.environment.lockfile is required at stage 'production'",
+                Location("models/churn/modelgate.yaml", 18, 3), hint="add lineage.environment.lockfile"),),
+        (("MG603", "approvals"),), "make these changes in a pull request of their own, then promote")),
     policies=(PolicyInfo("builtin:default", "cd" * 32, "builtin"), PolicyInfo("policy.yaml", "ef" * 32, "base")),
     git=GitInfo("1" * 40, "2" * 40, "3" * 40),
     duration=0.5,
@@ -132,19 +142,24 @@ def test_markdown_exact() -> None:
     assert render(markdown.write) == """\
 ## modelgate: ❌ fail
 
-1 passed, 2 failed, 1 waived, 1 skipped, 1 error · base `222222222222` · 1 manifest(s)
+1 passed, 2 failed, 1 waived, 1 skipped, 1 error · base `222222222222` · 2 manifest(s)
 
 | model | version | stage | result |
 |---|---|---|---|
 | fraud\\-detector | 1\\.4\\.0 | staging → production | ❌ 3 failed |
+| churn | 2\\.0\\.0 | staging (edited in place of churn@\u200b1\\.0\\.0) | ✅ passed |
 
-### Metrics: base → head
+### Metrics: each version against the one it is judged against
 
-| model | metric | base | head | Δ | |
-|---|---|---|---|---|---|
-| fraud\\-detector@\u200b1\\.4\\.0 | auc (maximize) | 0.931 | 0.929 | -0.002 ↓ | 🔴 worse |
-| fraud\\-detector@\u200b1\\.4\\.0 | latency\\_p95\\_ms (minimize) | 31 | 12.5 | -18.5 ↓ | 🟢 better |
-| fraud\\-detector@\u200b1\\.4\\.0 | f1 | — | 0.88 |   |  |
+| model | metric | against | there | here | Δ | goal | tolerance | |
+|---|---|---|---|---|---|---|---|---|
+| fraud\\-detector@\u200b1\\.4\\.0 | auc | fraud\\-detector@\u200b1\\.3\\.0 in production | 0.931 | 0.929 |\
+ -0.002 ↓ | maximize | 0 | ⚠️ waived (MG303): auc regressed: 0\\.929 vs 0\\.931 |
+| fraud\\-detector@\u200b1\\.4\\.0 | latency\\_p95\\_ms | fraud\\-detector@\u200b1\\.3\\.0 in production | 31\
+ | 12.5 | -18.5 ↓ | minimize | 0 | ✅ 🟢 better |
+| fraud\\-detector@\u200b1\\.4\\.0 | f1 | fraud\\-detector@\u200b1\\.3\\.0 in production | — | 0.88 |   |  |  |  |
+| churn@\u200b2\\.0\\.0 | f1 | churn@\u200b1\\.0\\.0 at the base | 0.8 | 0.7 | -0.1 ↓ | maximize | 0.01 | ❌\
+ **fails MG303**: f1 regressed |
 
 ### Failures
 
@@ -160,6 +175,16 @@ def test_markdown_exact() -> None:
 
 - **MG303 no\\-metric\\-regression** · fraud\\-detector@\u200b1\\.4\\.0: auc regressed: 0\\.929 vs 0\\.931\\
   waived until 2026\\-12\\-31 by ana@\u200bacme\\.io: 3x lower latency \\(RISK\\-118\\)
+
+### Readiness
+
+_Notices, not failures: what the next stage will ask, to add while the version can still change._
+
+- **churn@\u200b2\\.0\\.0** at staging: to reach **production** this version still needs:
+  - **MG201 required\\-fields** · models/churn/modelgate\\.yaml:18:3: lineage\\.environment\\.lockfile is\
+ required at stage 'production' · _add lineage\\.environment\\.lockfile_
+  - verified in CI at production: MG603 approvals
+  - make these changes in a pull request of their own, then promote
 
 ### Notices
 

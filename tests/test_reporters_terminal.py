@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import io
 
-from modelgate.datamodel.results import AppliedWaiver, Location, ManifestInfo, PolicyInfo, Result, Summary
+from modelgate.datamodel.results import (
+    AppliedWaiver,
+    Location,
+    ManifestInfo,
+    MetricRow,
+    PolicyInfo,
+    Readiness,
+    Result,
+    Summary,
+)
 from modelgate.reporters.terminal import TerminalReporter
 
 M = "models/fraud/modelgate.yaml"
@@ -28,15 +37,28 @@ SUMMARY = Summary(
                              "policy.yaml:9:5")),
         result("MG601", "owners", "failed", "owner 'x' is not @user", severity="warning"),
     ),
-    manifests=(ManifestInfo(M, "fraud-detector", "1.4.0", "production", "staging", "ab" * 32),),
+    manifests=(ManifestInfo(M, "fraud-detector", "1.4.0", "production", "staging", "ab" * 32, (
+        MetricRow("auc", 0.925, 0.931, "maximize", "fraud-detector@1.3.0 in production", 0.005, "failed",
+                  "auc regressed: 0.925 vs 0.931", "MG303"),
+        MetricRow("f1", 0.88, None, None, "fraud-detector@1.3.0 in production"),  # not judged: not shown
+        MetricRow("latency_p95_ms", 12.5, 31.0, "minimize", "fraud-detector@1.3.0 in production", 0.0, "passed"),
+    )), ManifestInfo("models/churn/modelgate.yaml", "churn", "2.0.0", "staging", None, "ef" * 32, (),
+                     "churn@1.0.0")),
     policies=(PolicyInfo("builtin:default", "cd" * 32, "builtin"),),
     duration=0.123,
+    readiness=(Readiness(M, "fraud-detector@1.4.0", "production", "archived", ()), Readiness(
+        "models/churn/modelgate.yaml", "churn@2.0.0", "staging", "production",
+        (Result("MG201", "required-fields", "failed", "error", "models/churn/modelgate.yaml", "churn@2.0.0",
+                "lineage.environment.lockfile is required at stage 'production'",
+                Location("models/churn/modelgate.yaml", 18, 3), hint="add lineage.environment.lockfile"),),
+        (("MG603", "approvals"),), "make these changes in a pull request of their own, then promote")),
 )
 
 EXPECTED = """\
 =============================== modelgate check ================================
-modelgate 0.1.0 · 1 manifest · policy builtin:default · base none
+modelgate 0.1.0 · 2 manifests · policy builtin:default · base none
 models/fraud/modelgate.yaml .Fsxw  [fraud-detector@1.4.0 staging -> production]
+models/churn/modelgate.yaml   [churn@2.0.0 staging, edited in place of churn@1.0.0]
 =================================== FAILURES ===================================
 MG102 artifact-hash (failed) · fraud-detector@1.4.0
   models/fraud/modelgate.yaml:12:3
@@ -48,6 +70,17 @@ MG601 owners (warning) · fraud-detector@1.4.0
 ==================================== WAIVED ====================================
 MG301 metric-threshold fraud-detector@1.4.0: auc = 0.89 is below the minimum 0.9
   waived until 2026-12-31 by ana@acme.io: RISK-118
+=================================== METRICS ====================================
+fraud-detector@1.4.0 against fraud-detector@1.3.0 in production:
+  auc             0.931 -> 0.925  -0.006  maximize  tolerance 0.005  FAILED (MG303)
+  latency_p95_ms  31 -> 12.5      -18.5   minimize  tolerance 0      passed
+================================== READINESS ===================================
+churn@2.0.0 at staging: to reach production this version still needs:
+  - MG201 required-fields: lineage.environment.lockfile is required at stage 'production' \
+(models/churn/modelgate.yaml:18:3)
+      hint: add lineage.environment.lockfile
+  verified in CI at production: MG603 approvals
+  make these changes in a pull request of their own, then promote
 ========= 1 passed, 1 failed, 1 waived, 1 skipped, 1 warning in 0.12s ==========
 """
 
@@ -66,7 +99,30 @@ def test_quiet_output() -> None:
     lines = render(SUMMARY, -1).splitlines()
     assert lines[0] == "=================================== FAILURES ==================================="
     assert lines[-1] == EXPECTED.splitlines()[-1]
-    assert "WAIVED" not in "".join(lines)
+    assert not {"WAIVED", "METRICS", "READINESS"} & set("".join(lines).replace("=", " ").split())
+
+
+def test_metrics_where_nothing_moved_and_nothing_failed_are_left_out() -> None:
+    at_base = "fraud-detector@1.4.0 at the base"
+    unchanged = ManifestInfo("models/other/modelgate.yaml", "fraud-detector", "1.4.0", "production", "production",
+                             "ab" * 32, (MetricRow("auc", 0.93, 0.93, "maximize", at_base, 0.0, "passed"),))
+    moved = ManifestInfo(M, "churn", "2.0.0", "production", "production", "cd" * 32,
+                         (MetricRow("auc", 0.95, 0.93, "maximize", "churn@2.0.0 at the base", 0.0, "passed"),))
+    section = render(Summary("0.1.0", (), (unchanged, moved), ())).split("= METRICS =")[1].splitlines()[1:-1]
+    assert section == ["churn@2.0.0 against churn@2.0.0 at the base:",
+                       "  auc  0.93 -> 0.95  +0.02  maximize  tolerance 0  passed"]
+    assert "METRICS" not in render(Summary("0.1.0", (), (unchanged,), ()))
+
+
+def test_manifest_text_in_metrics_and_readiness_is_escaped() -> None:
+    evil = "x\x1b[2J\n::warning::y"
+    row = MetricRow(evil, 1.0, 2.0, "maximize", evil, 0.0, "failed", evil, "MG303")
+    need = Result("MG201", "required-fields", "failed", "error", M, evil, evil, Location(M, 1, 1), hint=evil)
+    summary = Summary("0.1.0", (), (ManifestInfo(M, evil, evil, "staging", None, "ab", (row,)),), (),
+                      readiness=(Readiness(M, evil, evil, evil, (need,), (), evil),))
+    text = render(summary)
+    assert "\x1b" not in text
+    assert not any(line.lstrip().startswith("::") for line in text.splitlines())
 
 
 def test_untrusted_text_cannot_inject_escapes_or_commands() -> None:

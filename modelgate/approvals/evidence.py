@@ -82,6 +82,10 @@ class Approvals:
     # account): any approver might be one of them, so none counts while they are there.
     unmatched_authors: tuple[str, ...] = ()
     error: str | None = None  # the provider could not verify anything (fail closed)
+    # The approvals were verified where the change was reviewed, not in this run: a merge
+    # queue or a push to the default branch takes only pull requests whose required check
+    # (this gate, approvals included) passed. Says why; None: verified here, or not at all.
+    deferred: str | None = None
     members: Members | None = field(default=None, compare=False, repr=False)
 
 

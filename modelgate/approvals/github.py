@@ -54,6 +54,9 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     from modelgate.approvals.evidence import Approvals
 
     try:
+        deferred = _verified_on_the_pull_request(request.env)
+        if deferred is not None:
+            return Approvals(NAME, deferred=deferred)
         return _collect(request)
     except GitHubError as exc:
         return Approvals(NAME, error=str(exc))
@@ -99,6 +102,33 @@ def _collect(request: ApprovalRequest) -> Approvals:
         else:
             rejected.append(Rejection(approval.who, None, None, why, approval.evidence))
     return Approvals(NAME, tuple(kept), tuple(rejected), authors, unmatched, members=_Teams(client))
+
+
+def _verified_on_the_pull_request(env: Mapping[str, str]) -> str | None:
+    """Why this run's approvals were verified on the pull request rather than here, or None.
+
+    A merge queue (``merge_group``) and a push to the default branch check what pull
+    requests do together once merged; GitHub lets a pull request into either only when its
+    required status checks passed, this gate with its approvals among them (README: make it
+    a required check). Their commits are not the reviewed head, so reviews cannot be asked
+    of them. A push to any other branch is not after a review: it is not deferred.
+    """
+    from modelgate.errors import UsageError
+    from modelgate.pipeline.ci import MERGE_QUEUE_EVENT, read_event
+
+    name = env.get("GITHUB_EVENT_NAME")
+    if name == MERGE_QUEUE_EVENT:
+        return "the merge queue takes only pull requests whose required checks passed"
+    if name != "push":
+        return None
+    try:
+        event = read_event(env)
+    except UsageError:
+        return None
+    default = _dig(event, "repository", "default_branch")
+    if isinstance(default, str) and default and event.get("ref") == f"refs/heads/{default}":
+        return f"a push to the default branch {default[:100]!r}, which takes pull requests whose required checks passed"
+    return None
 
 
 def _cannot_push(client: Client, repository: str, login: str) -> str | None:

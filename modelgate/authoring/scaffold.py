@@ -1,7 +1,8 @@
 """``modelgate init``: a valid manifest from a trained model's files, nothing typed by hand.
 
 Hashes and sizes are computed; ``lineage.code`` comes from the repository's HEAD (or the
-commit MLflow recorded); owners from CODEOWNERS; lineage, params, metrics and the
+commit MLflow recorded); owners from CODEOWNERS (without one, from ``git config
+user.email``, and init says so); lineage, params, metrics and the
 signature from MLflow, DVC and Hugging Face files when given.
 """
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelgate import __version__
 from modelgate.approvals import codeowners
-from modelgate.authoring.yamledit import emit, write_text
+from modelgate.authoring.yamledit import Quoted, emit, write_text
 from modelgate.datamodel import manifest
 from modelgate.datamodel.records import record
 from modelgate.errors import GitError, InputError, UsageError
@@ -53,6 +54,7 @@ class Written:
     path: str  # as given or found, for messages
     model: manifest.Manifest
     sources: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # what init chose on its own, to be said
 
 
 def artifact_files(paths: Sequence[str]) -> list[str]:
@@ -95,11 +97,12 @@ def init(request: InitRequest, root: str) -> Written:
             raise UsageError(f"{discovery.relpath(root, file)} is not inside {discovery.relpath(root, folder) or '.'};"
                              " artifacts live at or below the manifest's folder (use --output)")
     imports = _imports(request, files, folder, root)
+    notes: list[str] = []
     # The clone's cache, as `check` opens it outside CI: the first check after init finds
     # every digest taken here, and hashes nothing again.
     hasher = Hasher(for_clone(root, os.environ))
     try:
-        data = _build(request, files, folder, root, imports, hasher)
+        data = _build(request, files, folder, root, imports, notes, hasher)
     finally:
         if hasher.cache is not None:
             hasher.cache.close()
@@ -115,7 +118,7 @@ def init(request: InitRequest, root: str) -> Written:
         raise UsageError(f"{fail.message}; pass --owner @org/team, @user or an email")
     os.makedirs(folder, exist_ok=True)
     write_text(target, text)
-    return Written(shown, doc.model, tuple(i.source for i in imports))
+    return Written(shown, doc.model, tuple(i.source for i in imports), tuple(notes))
 
 
 def _imports(request: InitRequest, files: list[str], folder: str, root: str) -> list[Imported]:
@@ -135,25 +138,54 @@ def _imports(request: InitRequest, files: list[str], folder: str, root: str) -> 
     return found
 
 
+def _owners(request: InitRequest, folder: str, root: str, notes: list[str]) -> list[str]:
+    """--owner, else the CODEOWNERS entry for the manifest, else (no CODEOWNERS at all) the
+    person running init, as ``git config user.email`` names them, said in ``notes``."""
+    if request.owners:
+        return list(request.owners)
+    found = codeowners.in_work_tree(root)
+    if found.problems:
+        # GitHub skips these lines; guessing what they meant would name the wrong owners.
+        raise UsageError(f"{found.problems[0]}: pass --owner @org/team (or an email), or fix CODEOWNERS")
+    target = discovery.relpath(root, folder) + "/" + discovery.MANIFEST_NAME
+    if found.path is not None:
+        owners = found.owners(target.lstrip("/"))
+        if not owners:
+            # The repository says who owns what; a guess beside it would be an owner nobody chose.
+            raise UsageError(f"{found.path} names no owner for {target.lstrip('/')}: pass --owner @org/team"
+                             " (or an email), or add a line for it")
+        return owners
+    email = _git_email(root)
+    if not email:
+        raise UsageError("no owners: pass --owner @org/team (or an email), add a CODEOWNERS file, or set"
+                         " `git config user.email`")
+    notes.append(f"owner {email}: from `git config user.email` (no --owner, no CODEOWNERS file);"
+                 " pass --owner @org/team to name a team")
+    return [email]
+
+
+def _git_email(root: str) -> str | None:
+    repo = GitRepo.at(root) or GitRepo(root)
+    try:
+        out = repo.run("config", "--get", "user.email", check=False)
+    except GitError:
+        return None
+    email = out.decode("utf-8", "replace").strip()
+    return email or None
+
+
 def _build(request: InitRequest, files: list[str], folder: str, root: str,
-           imports: list[Imported], hasher: Hasher) -> dict[str, Any]:
+           imports: list[Imported], notes: list[str], hasher: Hasher) -> dict[str, Any]:
     def first(attr: str) -> Any:
         return next((getattr(i, attr) for i in imports if getattr(i, attr)), None)
 
-    owners = list(request.owners)
-    if not owners:
-        found = codeowners.in_work_tree(root)
-        if found.problems:
-            # GitHub skips these lines; guessing what they meant would name the wrong owners.
-            raise UsageError(f"{found.problems[0]}: pass --owner @org/team (or an email), or fix CODEOWNERS")
-        owners = found.owners(discovery.relpath(root, folder) + "/" + discovery.MANIFEST_NAME)
-    if not owners:
-        raise UsageError("no owners: pass --owner @org/team (or an email), or add a CODEOWNERS file")
+    owners = _owners(request, folder, root, notes)
     data: dict[str, Any] = {
         "apiVersion": "modelgate/v1",
         "kind": "Model",
         "name": request.name,
-        "version": request.version,
+        # Quoted, as the README writes it: a reader copying the style never meets `1.10`.
+        "version": Quoted(request.version),
         "stage": request.stage,
     }
     description = request.description or first("description")

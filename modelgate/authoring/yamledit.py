@@ -35,8 +35,17 @@ class Edit:
     value: Scalar
 
 
+class Quoted(str):
+    """A string :func:`emit` writes double-quoted even where plain would read back the same:
+    a manifest's ``version`` (``1.10`` plain is a number; the README says to quote it)."""
+
+    __slots__ = ()
+
+
 def render(value: Scalar, style: str | None = None) -> str:
     """``value`` as a YAML scalar that reads back as exactly ``value``, in ``style`` if possible."""
+    if isinstance(value, Quoted):
+        style = '"'
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

@@ -20,6 +20,11 @@ from modelgate.datamodel.records import record
 
 Severity = Literal["error", "warning"]
 Scope = Literal["manifest", "removed", "after"]
+# How a later stage's rule of this check is previewed on a manifest that has not reached
+# that stage yet (see pipeline/readiness.py): "evaluate" runs it on the manifest as if it
+# stood there; "change" skips it (it judges the stage move or the change itself, which
+# only the promotion makes); "ci" names it as verified in CI (it needs what only CI has).
+Readiness = Literal["evaluate", "change", "ci"]
 
 ARGUMENTS = ("manifest", "doc", "base_manifest", "base_doc", "context", "policy", "params", "results", "audit")
 _ID = re.compile(r"^[A-Z][A-Z0-9]{1,15}[0-9]{3}$")
@@ -70,6 +75,8 @@ class Skip(Exception):
 # The skip reasons modelgate's own checks give; a plugin may use these or its own slugs.
 SKIP_REASONS = {
     "verified-in-ci": "only CI can verify this (approvals need the provider a workflow has)",
+    "verified-on-pull-request": "verified by the pull request's required check (merge queue, push to the default"
+                                " branch)",
     "no-base": "a change rule needs a base to compare with (--base REF, or the pull request's base)",
 }
 
@@ -93,6 +100,8 @@ class Check:
     digests: tuple[str, ...] = ()  # digests it takes of each artifact ("sha256", "md5"): hashed ahead, in one read
     digests_of: tuple[str, ...] = ("artifacts",)  # which of the manifest's files: artifacts, data, lockfile
     provider_param: str | None = None  # the params field that names an approvals provider
+    adds_up: tuple[str, ...] = ()  # ``with:`` keys whose requirements add up across ``extends``
+    readiness: Readiness = "evaluate"  # how a later stage's rule is previewed (see Readiness)
     plugin: str = ""
 
     @property
@@ -123,6 +132,8 @@ def check(
     digests: list[str] | tuple[str, ...] = (),
     provider_param: str | None = None,
     digests_of: list[str] | tuple[str, ...] = ("artifacts",),
+    adds_up: list[str] | tuple[str, ...] = (),
+    readiness: Readiness = "evaluate",
 ) -> Callable[[Callable[..., Any]], Check]:
     """Declare a check.
 
@@ -145,6 +156,15 @@ def check(
     its md5 too.
     ``provider_param``: the field of ``params`` that names an approvals provider; a rule naming
     a provider that no plugin implements is then a configuration error (exit 4).
+    ``adds_up``: the keys of the rule's ``with:`` that list requirements: when a policy
+    ``extends`` another, its rule for this check at the same stages adds to the inherited
+    rule instead of replacing it (lists are joined, numbers, minimums, take the larger),
+    unless the rule says ``replace: true``.
+    ``readiness``: how a rule of this check at a stage the manifest has not reached yet is
+    previewed (the readiness notices): ``"evaluate"`` runs it on the manifest as if it stood
+    at that stage; ``"change"`` leaves it out (it judges the stage move or the change, which
+    only the promotion makes: transitions, immutability, version bumps, exclusive stages);
+    ``"ci"`` lists it as verified in CI (approvals).
     """
     if not _ID.match(id):
         raise ValueError(f"check id {id!r} must look like MG301 or ACME001")
@@ -159,6 +179,8 @@ def check(
     if unknown_files:
         raise ValueError(f"check {id}: digests_of may be 'artifacts', 'data' and 'lockfile',"
                          f" not {sorted(unknown_files)}")
+    if readiness not in ("evaluate", "change", "ci"):
+        raise ValueError(f"check {id}: readiness must be 'evaluate', 'change' or 'ci'")
 
     def decorate(func: Callable[..., Any]) -> Check:
         argnames = tuple(inspect.signature(func).parameters)
@@ -171,7 +193,7 @@ def check(
         return Check(
             id, name, func, tuple(stages) if stages is not None else None, severity,
             needs_rule, required, waivable, hint, params, scope, argnames, tuple(digests), tuple(digests_of),
-            provider_param,
+            provider_param, tuple(adds_up), readiness,
         )
 
     return decorate

@@ -17,8 +17,9 @@ from modelgate.datamodel.validation import Constraint, Strict
 if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest, ManifestDoc
     from modelgate.datamodel.policy import Policy
+    from modelgate.datamodel.results import MetricRow
     from modelgate.pipeline.base import Base
-    from modelgate.pipeline.context import Context
+    from modelgate.pipeline.context import AuditLog, Context
 
 MAY_CHANGE_ON_PROMOTION = frozenset({"stage", "aliases", "tags"})
 
@@ -29,7 +30,7 @@ def _base(context: Context) -> Base:
     return context.base
 
 
-@check("MG404", name="stage-transition", waivable=False,
+@check("MG404", name="stage-transition", waivable=False, readiness="change",
        hint="move one stage at a time, along the policy's transitions")
 def stage_transition(manifest: Manifest, base_manifest: Manifest | None, policy: Policy,
                      context: Context) -> Iterator[Fail]:
@@ -47,7 +48,8 @@ def stage_transition(manifest: Manifest, base_manifest: Manifest | None, policy:
         # the beginning too, or retraining in place would skip staging.
         allowed = (entry, *policy.transitions.get(entry, ()))
         if manifest.stage not in allowed:
-            what = "a new manifest" if base_manifest is None else f"a new version ({manifest.ref})"
+            what = ("a new manifest" if base_manifest is None
+                    else f"a new version ({manifest.ref}, edited in place of {base_manifest.ref})")
             yield Fail(f"{what} cannot enter at {manifest.stage!r}; it enters at"
                        f" {' or '.join(map(repr, allowed))} (policy {policy.name})", at="stage")
         return
@@ -61,17 +63,19 @@ def stage_transition(manifest: Manifest, base_manifest: Manifest | None, policy:
                    f" {options} (policy {policy.name})", at="stage")
 
 
-@check("MG405", name="promotion-immutable", waivable=False,
+@check("MG405", name="promotion-immutable", waivable=False, readiness="change",
        hint="promote the exact bytes that were validated: change the stage in a pull request of its own")
 def promotion_immutable(manifest: Manifest, base_manifest: Manifest | None, context: Context) -> Iterator[Fail]:
     """A promotion changes the stage, and nothing the stage was granted for.
 
     When the stage changes, everything else (artifacts, lineage, metrics, signature,
     version...) must be exactly what the base had: the binary promoted is the binary that was
-    validated. Only stage, aliases and tags may change alongside.
+    validated. Only stage, aliases and tags may change alongside. A manifest edited in place
+    to another version is no promotion: it holds a new version, whose entry
+    ``stage-transition`` judges (and ``manifest-removed`` the version it replaced).
     """
     _base(context)
-    if base_manifest is None or base_manifest.stage == manifest.stage:
+    if base_manifest is None or base_manifest.stage == manifest.stage or base_manifest.version != manifest.version:
         return
     before = base_manifest.to_dict()
     for key, value in manifest.to_dict().items():
@@ -80,7 +84,7 @@ def promotion_immutable(manifest: Manifest, base_manifest: Manifest | None, cont
                        " only stage, aliases and tags may change", at=key)
 
 
-@check("MG502", name="version-bump", waivable=False,
+@check("MG502", name="version-bump", waivable=False, readiness="change",
        hint="new bytes are a new version: raise the version (MAJOR for an incompatible signature)")
 def version_bump(manifest: Manifest, base_manifest: Manifest | None, context: Context) -> Iterator[Fail]:
     """Versions move forward with the bytes.
@@ -191,7 +195,7 @@ def _incompatible(before: Manifest, after: Manifest) -> str | None:
     return "outputs changed" if old_out != new_out else None
 
 
-@check("MG503", name="version-immutable", waivable=False,
+@check("MG503", name="version-immutable", waivable=False, readiness="change",
        hint="one version, one artifact: give these bytes a new version")
 def version_immutable(manifest: Manifest, context: Context) -> Iterator[Fail]:
     """A name@version that ever existed on the base branch never reappears with other bytes.
@@ -209,14 +213,14 @@ def version_immutable(manifest: Manifest, context: Context) -> Iterator[Fail]:
             return
 
 
-@check("MG406", name="rollback", waivable=False,
+@check("MG406", name="rollback", waivable=False, readiness="change",
        hint="roll back only to a version that was in production; anything else is a new promotion")
 def rollback(manifest: Manifest, base_manifest: Manifest | None, policy: Policy, context: Context) -> Iterator[Fail]:
     """Moving back into an exclusive stage (archived -> production) is only for a version
     that stood there before, as the base branch's history shows."""
     base = _base(context)
-    if base_manifest is None or base_manifest.stage == manifest.stage:
-        return
+    if base_manifest is None or base_manifest.stage == manifest.stage or base_manifest.version != manifest.version:
+        return  # no stage move of this version (a version edited in place is a new one)
     targets = set(policy.exclusive) | {"production"}
     if manifest.stage not in targets or base_manifest.stage not in ("archived",):
         return
@@ -227,7 +231,7 @@ def rollback(manifest: Manifest, base_manifest: Manifest | None, policy: Policy,
                " to", at="stage")
 
 
-@check("MG407", name="branch-stage", waivable=False,
+@check("MG407", name="branch-stage", waivable=False, readiness="change",
        hint="on this branch every model must be in the stage the policy maps it to")
 def branch_stage(manifest: Manifest, policy: Policy, context: Context) -> Iterator[Fail]:
     """With policy ``branches`` (``{release: production}``), every manifest on that branch
@@ -239,16 +243,27 @@ def branch_stage(manifest: Manifest, policy: Policy, context: Context) -> Iterat
                    at="stage")
 
 
-@check("MG408", name="manifest-removed", scope="removed", waivable=False,
+@check("MG408", name="manifest-removed", scope="removed", waivable=False, readiness="change",
        hint="archive a model version (stage: archived) instead of deleting its manifest")
-def manifest_removed(base_manifest: Manifest, policy: Policy) -> Iterator[Fail]:
+def manifest_removed(base_manifest: Manifest, base_doc: ManifestDoc, policy: Policy, context: Context
+                     ) -> Iterator[Fail]:
     """A manifest whose model stood in an exclusive or production stage is not deleted.
 
     Deleting the manifest of the production model removes the record of what is serving;
-    move it to ``archived`` instead. Manifests in other stages may be deleted.
+    move it to ``archived`` instead. Manifests in other stages may be deleted. Editing such
+    a manifest in place into another version removes it just the same, and is reported as
+    what it is: replaced by the version its file now holds.
     """
-    if base_manifest.stage in set(policy.exclusive) | {"production"}:
+    if base_manifest.stage not in set(policy.exclusive) | {"production"}:
+        return
+    successor = next((d.model for d in context.registry() if d.path == base_doc.path and d.model is not None), None)
+    if successor is None:
         yield Fail(f"{base_manifest.ref} was in {base_manifest.stage!r} and its manifest was deleted")
+        return
+    yield Fail(f"{base_manifest.ref} was in {base_manifest.stage!r} and its manifest was edited in place: replaced"
+               f" by {successor.ref} ({base_doc.path})", at="version",
+               hint=f"restore {base_manifest.ref}'s manifest (archive it once another version replaces it) and add"
+                    f" {successor.ref} in a manifest of its own")
 
 
 @record(kw_only=True)
@@ -263,10 +278,11 @@ class RegressionParams(Strict):
             raise ValueError("goal needs metric: the policy names the goal of one metric")
 
 
-@check("MG303", name="no-metric-regression", needs_rule=True, params=RegressionParams,
+@check("MG303", name="no-metric-regression", needs_rule=True, params=RegressionParams, readiness="change",
        hint="improve the model, or accept the regression with a waiver that says why")
 def no_metric_regression(manifest: Manifest, doc: ManifestDoc, base_manifest: Manifest | None,
-                         params: RegressionParams, policy: Policy, context: Context) -> Iterator[Fail]:
+                         params: RegressionParams, policy: Policy, context: Context,
+                         audit: AuditLog) -> Iterator[Fail]:
     """Metrics do not get worse than the version compared with, on that version's terms.
 
     Compared with the base version of the same manifest, and, when the model moves into an
@@ -278,24 +294,58 @@ def no_metric_regression(manifest: Manifest, doc: ManifestDoc, base_manifest: Ma
     candidate whose goal for it differs, so that changing the terms in one change cannot
     open the way for a regression in the next. A named metric that is missing, or that has
     no goal to compare by, fails.
+
+    The reports' metric tables show what it compared: with the version it replaces when
+    there is one, else with the base, and every comparison that failed.
     """
     base = _base(context)
-    rivals: list[tuple[str, Manifest]] = []
+    rivals: list[tuple[str, str, Manifest]] = []  # (label in messages, label in tables, version)
     if base_manifest is not None:
-        rivals.append((f"the base ({base_manifest.ref})", base_manifest))
+        rivals.append((f"the base ({base_manifest.ref})", f"{base_manifest.ref} at the base", base_manifest))
     moving_in = base_manifest is None or base_manifest.stage != manifest.stage
     if manifest.stage in policy.exclusive and moving_in:
         for other in base.manifests():
             model = other.model
             if model and model.name == manifest.name and model.stage == manifest.stage \
                     and model.version != manifest.version:
-                rivals.append((f"{model.ref}, in {model.stage} on the base", model))
+                rivals.append((f"{model.ref}, in {model.stage} on the base", f"{model.ref} in {model.stage}", model))
     if not rivals:
         raise Skip("nothing to compare with at the base")
-    for label, rival in rivals:
-        for found in compare_metrics(manifest, rival, label, params.metric, params.goal, params.tolerance):
-            if found.problem is not None:
-                yield Fail(found.problem, at=f"metrics.{found.metric}" if found.mine is not None else "metrics")
+    shown = []
+    for index, (label, short, rival) in enumerate(rivals):
+        found = compare_metrics(manifest, rival, label, params.metric, params.goal, params.tolerance)
+        # The table compares with the last rival (the version replaced, else the base) and
+        # keeps every failed comparison with another.
+        shown += _table(manifest, rival, short, found, everything=index == len(rivals) - 1)
+        for comparison in found:
+            if comparison.problem is not None:
+                yield Fail(comparison.problem,
+                           at=f"metrics.{comparison.metric}" if comparison.mine is not None else "metrics")
+    audit.compared(doc.path, shown)
+
+
+def _table(candidate: Manifest, rival: Manifest, label: str, found: list[Comparison], everything: bool
+           ) -> list[MetricRow]:
+    """Table rows for the comparisons ``found`` (failed ones only unless ``everything``), and
+    with ``everything`` the metrics no comparison judged, for context."""
+    from modelgate.datamodel.results import MetricRow
+
+    rows = [
+        MetricRow(c.metric, c.mine, c.theirs, _goal(c.goal), label, c.tolerance,
+                  "failed" if c.problem else "passed", c.problem)
+        for c in found if everything or c.problem is not None
+    ]
+    if everything:
+        judged = {c.metric for c in found}
+        for name in sorted((set(candidate.metrics) | set(rival.metrics)) - judged):
+            mine, theirs = candidate.metrics.get(name), rival.metrics.get(name)
+            goal = (theirs.goal if theirs else None) or (mine.goal if mine else None)
+            rows.append(MetricRow(name, mine.value if mine else None, theirs.value if theirs else None, goal, label))
+    return sorted(rows, key=lambda row: row.name)
+
+
+def _goal(goal: str | None) -> Literal["maximize", "minimize"] | None:
+    return "maximize" if goal == "maximize" else "minimize" if goal == "minimize" else None
 
 
 @record

@@ -57,22 +57,39 @@ def waiver_expired(manifest: Manifest, policy: Policy, context: Context) -> Iter
             )
 
 
+# Stages a version leaves service for: a waiver pinned to a version there can no longer apply.
+RETIRED_STAGES = ("archived", "rejected")
+
+
 @check("MG604", name="waiver-stale", scope="after", severity="warning", waivable=False,
-       hint="remove the waiver from the policy: what it excused no longer fails")
+       hint="remove the waiver from the policy: it can no longer apply to anything")
 def waiver_stale(manifest: Manifest, doc: ManifestDoc, policy: Policy, context: Context,
                  results: tuple[Result, ...]) -> Iterator[Fail]:
-    """A waiver for this model version waived nothing, or a waiver matches no manifest.
+    """No waiver outlives what it can apply to: its version is live, or it waived something.
 
-    A waiver that matches no manifest names a model or version the repository does not have.
+    A waiver naming a version documents that version's accepted failure for as long as the
+    version is live, even in runs where the failure does not show (once the promotion it
+    excused has merged, the version is compared with itself): it goes stale when no
+    manifest has the version, or the version is archived or rejected. A waiver naming no
+    version is stale on a live version of its model for which it waived nothing; a waiver
+    naming a model the repository does not have matches no manifest.
 
     A waiver that outlives its reason hides the next, different failure of the same check;
-    remove it once what it excused is fixed. Reported as a warning (``--strict`` fails).
+    remove it once it can no longer apply. Reported as a warning (``--strict`` fails).
     """
     waived = {(r.waiver.check, r.waiver.policy) for r in results if r.waiver is not None}
+    retired = manifest.stage in RETIRED_STAGES
     for waiver in policy.waivers:
-        if waiver.model == manifest.name and waiver.version in (None, manifest.version) \
-                and waiver.expires >= context.today and (waiver.check, waiver.origin) not in waived:
-            yield Fail(f"waiver for {waiver.check} on {manifest.ref} ({waiver.origin}) waived nothing", at="version")
+        if waiver.model != manifest.name or waiver.expires < context.today:
+            continue
+        if waiver.version == manifest.version and retired:
+            yield Fail(f"waiver for {waiver.check} on {manifest.ref} ({waiver.origin}) can no longer apply:"
+                       f" {manifest.ref} is {manifest.stage}", at="stage")
+        elif waiver.version is None and not retired and (waiver.check, waiver.origin) not in waived:
+            yield Fail(f"waiver for {waiver.check} on {manifest.name} ({waiver.origin}) names no version and waived"
+                       f" nothing on {manifest.ref}", at="version",
+                       hint="remove it, or name the version whose failure it accepts (version: ...): a waiver"
+                            " for a version stays quiet while that version is live")
     if policy.waivers:
         yield from _unmatched_waivers(doc, policy, context)
 
@@ -108,7 +125,7 @@ class ApprovalParams(Strict):
 
 
 @check("MG603", name="approvals", needs_rule=True, params=ApprovalParams, waivable=False, provider_param="provider",
-       hint="ask the required reviewers to approve this promotion")
+       readiness="ci", hint="ask the required reviewers to approve this promotion")
 def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None, params: ApprovalParams,
               context: Context, audit: AuditLog) -> Generator[Fail, None, str | None]:
     """Enough verified approvals for this model version to stand at this stage.
@@ -144,6 +161,8 @@ def verify_approvals(manifest: Manifest, doc: ManifestDoc, params: ApprovalParam
     problem = "no approvals provider is configured (config: approvals.provider)" if found is None else found.error
     who = f" from {', '.join(params.from_)}" if params.from_ else ""
     needs = f"{purpose}needs {params.min} verified approval(s){who}"
+    if found is not None and found.deferred is not None:
+        raise Skip(f"verified on the pull request: {needs} ({found.deferred})", reason="verified-on-pull-request")
     if problem is not None:
         if context.in_ci:
             yield Fail(f"{needs} for {manifest.ref} -> {stage}; they cannot be verified: {problem}",

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from modelgate.pipeline.context import AuditLog, Context
 
 
-@check("MG401", name="stage-valid", waivable=False,
+@check("MG401", name="stage-valid", waivable=False, readiness="change",
        hint="use one of the policy's stages, spelled exactly")
 def stage_valid(manifest: Manifest, policy: Policy) -> Iterator[Fail]:
     """The manifest's stage is one of the governing policy's stages, spelled exactly.
@@ -38,7 +38,7 @@ def stage_valid(manifest: Manifest, policy: Policy) -> Iterator[Fail]:
     )
 
 
-@check("MG402", name="exclusive-stage", waivable=False,
+@check("MG402", name="exclusive-stage", waivable=False, readiness="change",
        hint="move the other version out of this stage (e.g. to archived) in the same change")
 def exclusive_stage(manifest: Manifest, doc: ManifestDoc, policy: Policy, context: Context) -> Iterator[Fail]:
     """At most one version of a model stands in each ``exclusive`` stage.
@@ -69,7 +69,7 @@ def alias_unique(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iter
                            at=f"aliases[{index}]")
 
 
-@check("MG409", name="alias-protected", waivable=False,
+@check("MG409", name="alias-protected", waivable=False, readiness="change",
        hint="a protected alias names only a version in the stage the policy requires, and moving it is approved"
             " like a promotion to that stage")
 def alias_protected(manifest: Manifest, doc: ManifestDoc, base_manifest: Manifest | None, policy: Policy,

@@ -21,7 +21,7 @@ MOVING_REVISIONS = frozenset(
 )
 
 
-@check("MG201", name="required-fields", needs_rule=True,
+@check("MG201", name="required-fields", needs_rule=True, adds_up=["fields"],
        hint="add the missing field; the policy requires it at this stage")
 def required_fields(manifest: Manifest, params: dict[str, Any]) -> Iterator[Fail]:
     """Fields the policy requires at this stage are present and not empty.
@@ -45,7 +45,8 @@ def required_fields(manifest: Manifest, params: dict[str, Any]) -> Iterator[Fail
             parent.append(part)
         if value is None or value == [] or value == {} or value == "":
             # Point at the deepest part that exists, else at the stage that requires it.
-            yield Fail(f"{dotted} is required at stage {manifest.stage!r}", at=".".join(parent) or "stage")
+            yield Fail(f"{dotted} is required at stage {manifest.stage!r}", at=".".join(parent) or "stage",
+                       hint=f"add {dotted}")
 
 
 @check("MG202", name="data-pinned",

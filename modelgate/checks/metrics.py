@@ -62,7 +62,7 @@ def metric_threshold(manifest: Manifest, params: ThresholdParams) -> Iterator[Fa
         yield Fail(f"{params.metric} = {metric.value:g} is above the maximum {high:g}", at=at)
 
 
-@check("MG302", name="required-metrics", needs_rule=True, params=RequiredMetricsParams,
+@check("MG302", name="required-metrics", needs_rule=True, params=RequiredMetricsParams, adds_up=["metrics", "min"],
        hint="evaluate the model and record the metrics in the manifest")
 def required_metrics(manifest: Manifest, params: RequiredMetricsParams) -> Iterator[Fail]:
     """The metrics the policy names are present, and at least ``min`` metrics in all.
@@ -72,7 +72,9 @@ def required_metrics(manifest: Manifest, params: RequiredMetricsParams) -> Itera
     """
     for name in params.metrics:
         if name not in manifest.metrics:
-            yield Fail(f"metric {name!r} is required at stage {manifest.stage!r}", at="metrics")
+            yield Fail(f"metric {name!r} is required at stage {manifest.stage!r}", at="metrics",
+                       hint=f"evaluate the model and record metrics.{name}")
     if len(manifest.metrics) < params.min:
         yield Fail(f"at least {params.min} metric(s) required at stage {manifest.stage!r},"
-                   f" found {len(manifest.metrics)}", at="metrics")
+                   f" found {len(manifest.metrics)}", at="metrics",
+                   hint=f"evaluate the model and record at least {params.min} metric(s) under metrics")

@@ -81,11 +81,17 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         summary = session.run()
     request = ReportRequest(vars(options), session_options.env)
     reporters: list[Reporter] = [r for found in pm.hook.modelgate_reporters(request=request) for r in found or ()]
+    # `-` is standard output (DESIGN: every report flag takes it); the terminal report then
+    # goes to standard error, so that what a pipe reads is the report asked for.
+    piped = any(r.path == "-" for r in reporters)
     for reporter in reporters:
         if reporter.path is None:
+            reporter.write(summary, sys.stderr if piped and reporter.name == "terminal" else sys.stdout)
+    for reporter in reporters:
+        if reporter.path == "-":
             reporter.write(summary, sys.stdout)
     sys.stdout.flush()
     for reporter in reporters:
-        if reporter.path is not None:
+        if reporter.path is not None and reporter.path != "-":
             write_atomically(reporter.path, functools.partial(reporter.write, summary))
     return summary.exit_code

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     history = sub.add_parser("history", help="a model's version and stage timeline from git history")
     history.add_argument("name", metavar="NAME", help="the model name")
-    history.add_argument("--ref", default="HEAD", help="whose history (default: HEAD)")
+    history.add_argument("--ref", default="HEAD",
+                         help="whose history (default: HEAD): the states of its first-parent line")
     history.add_argument("--at", metavar="YYYY-MM-DD", help="also say which version was in which stage that day")
     history.add_argument("--json", action="store_true", help="print JSON")
     history.add_argument("--signer", metavar="ALLOWED_SIGNERS",
@@ -32,7 +33,7 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     from modelgate.git.repo import GitRepo
     from modelgate.pipeline.base import read_history
     from modelgate.pipeline.workspace import find_root, local_config
-    from modelgate.registry.history import state_on, steps, with_approvers
+    from modelgate.registry.history import names, state_on, steps, with_approvers
     from modelgate.registry.trail import Trail
 
     repo = GitRepo.at(find_root([]))
@@ -43,20 +44,24 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     settings = local_config(repo.root, os.environ)
     try:
         rev = repo.verify(options.ref, "ref")
-        found = steps(read_history(repo, rev, repo.root, settings.manifests), options.name)
+        history = read_history(repo, rev, repo.root, settings.manifests)
+        found = steps(history, options.name)
         if found:
             signers, label = _audit_signers(repo, rev, options.signer)
             trail = Trail(repo, rev, pm.hook.modelgate_collect_approvals, signers, label)
             found = with_approvers(found, trail, options.name)
     finally:
         repo.close()
+    if not found:
+        # An empty timeline would read as "this model never moved": a typo must not pass as that.
+        known = names(history)
+        have = f"; models there: {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}" if known else \
+            "; no manifest was ever committed there"
+        raise UsageError(f"history: no model {options.name!r} in the history of {options.ref}{have}")
     on = state_on(found, options.at) if options.at else None
     if options.json:
         print(json.dumps({"model": options.name, "steps": [s.to_json() for s in found],
                           **({"at": {"date": options.at, "stages": on}} if on is not None else {})}, indent=2))
-        return ExitCode.OK
-    if not found:
-        print(f"no history for model {esc(options.name)!r} in {esc(options.ref)}")
         return ExitCode.OK
     for s in found:
         print(esc(f"{s.date[:19].replace('T', ' ')}  {s.commit[:12]}  {s.version:<12} {s.from_stage:>11} -> "

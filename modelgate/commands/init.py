@@ -19,7 +19,7 @@ def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
                       help="SemVer version, e.g. 1.0.0")
     init.add_argument("--stage", default="none", help="initial stage (default: none)")
     init.add_argument("--owner", action="append", default=[], dest="owners", metavar="OWNER",
-                      help="@org/team, @user or email (repeatable; default: from CODEOWNERS)")
+                      help="@org/team, @user or email (repeatable; default: CODEOWNERS, else git config user.email)")
     init.add_argument("--license", help='SPDX license expression, "proprietary" or LicenseRef-<name>')
     init.add_argument("--description")
     init.add_argument("-o", "--output", metavar="PATH",
@@ -47,5 +47,7 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
               f"{'s' if len(model.artifacts) != 1 else ''} ({size} bytes)"))
     for source in written.sources:
         print(esc(f"  imported from {source}"))
+    for note in written.notes:
+        print(esc(f"  {note}"))
     print(esc(f"next: review it, then `modelgate check {written.path}`"))
     return ExitCode.OK

@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
-    promote = sub.add_parser("promote", help="set a manifest's stage and check it as CI will")
-    promote.add_argument("manifest", metavar="MANIFEST")
+    promote = sub.add_parser("promote", help="set a manifest's stage and check it as CI will; into an exclusive"
+                             " stage, the version there now moves to archived in the same change")
+    promote.add_argument("manifest", metavar="MANIFEST|NAME@VERSION",
+                         help="the manifest file, or the model version (fraud-detector@1.4.0)")
     promote.add_argument("--to", required=True, metavar="STAGE", help="the target stage, e.g. production")
     promote.add_argument("--dry-run", action="store_true", help="check the promotion without editing the file")
     promote.add_argument("--base", metavar="REF",

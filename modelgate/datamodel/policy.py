@@ -1,9 +1,13 @@
 """Policy v1: which stages exist, how models move between them, and which rules apply.
 
 A policy file may ``extends`` others (``builtin:NAME`` or a repo-relative path). The
-extending file's ``stages``, ``transitions``, ``exclusive``, ``branches``, ``aliases`` and ``match``
-replace the inherited ones when given; a rule replaces an inherited rule for the same
-check and the same stages, and is added otherwise; waivers accumulate.
+extending file's ``stages``, ``transitions``, ``exclusive``, ``branches``, ``aliases`` and
+``match`` replace the inherited ones when given; waivers accumulate. A rule for the same
+check and the same stages as an inherited rule adds to it when the check's requirements
+add up (check metadata ``adds_up``: ``required-fields``' fields, ``required-metrics``'
+metrics and minimum), unless it says ``replace: true``; for other checks (a threshold, a
+tolerance, approvals) it replaces the inherited rule. Every replacement is kept on the
+policy, and each run names it in a notice: an inherited requirement never goes silently.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
+import json
 import os
 from collections.abc import Callable
 from dataclasses import field
@@ -28,6 +33,9 @@ StageName = Annotated[str, Constraint(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 
 # (repo-relative path) -> file bytes, from the work tree or from the base commit.
 Reader = Callable[[str], bytes]
+# A rule's check (id or name) -> the check's id and its ``adds_up`` keys; None for a check
+# no plugin provides (the rule set refuses it once the policy is loaded: exit 4).
+Traits = Callable[[str], tuple[str, tuple[str, ...]] | None]
 
 
 @record(kw_only=True)
@@ -38,6 +46,9 @@ class RuleSpec(Strict):
     stages: list[StageName] | None = None
     severity: Literal["error", "warning"] | None = None
     with_: dict[str, Any] = field(default_factory=dict)
+    replace: Annotated[bool, Constraint(description=(
+        "Replace the inherited rule for the same check and stages instead of adding to it"
+        " (required-fields, required-metrics); every run names the replacement in a notice."))] = False
 
 
 @record(kw_only=True)
@@ -132,15 +143,23 @@ class Policy:
     files: tuple[PolicyInfo, ...]
     waivable: tuple[str, ...] = ()
     aliases: dict[str, str] = field(default_factory=dict)  # protected alias -> the stage it requires
+    # "policy acme replaces builtin:default's required-fields at production (acme.yaml:7:5)",
+    # for every inherited rule an extending file replaced, along the whole ``extends`` chain.
+    replacements: tuple[str, ...] = ()
 
     def governs(self, model_name: str) -> bool:
         return any(fnmatch.fnmatchcase(model_name, pattern) for pattern in self.match)
 
+    def may_waive(self, check_id: str, check_name: str, waivable: bool) -> bool:
+        """Whether a waiver may turn this check's failure into ``waived`` (``waivable``: by the
+        check's own declaration; a policy's ``waivable:`` list can add more)."""
+        return waivable or check_id in self.waivable or check_name in self.waivable
+
     def waiver_for(self, check_id: str, check_name: str, waivable: bool, model: str, version: str,
                    today: dt.date) -> Waiver | None:
         """The unexpired waiver that covers a failure of this check, if the check may be waived
-        (``waivable``: by its own declaration; a policy's ``waivable:`` list can add more)."""
-        if not (waivable or check_id in self.waivable or check_name in self.waivable):
+        (see :meth:`may_waive`)."""
+        if not self.may_waive(check_id, check_name, waivable):
             return None
         for waiver in self.waivers:
             if waiver.expires >= today and waiver.covers(check_id, check_name, model, version):
@@ -175,11 +194,12 @@ def _read_builtin(name: str) -> bytes:
 class PolicyLoader:
     """Loads policies through ``reader`` and records where each file came from."""
 
-    def __init__(self, reader: Reader, source: Literal["base", "worktree"], verdicts: Verdicts | None = None
-                 ) -> None:
+    def __init__(self, reader: Reader, source: Literal["base", "worktree"], verdicts: Verdicts | None = None,
+                 traits: Traits | None = None) -> None:
         self.reader = reader
         self.source: Literal["base", "worktree"] = source
         self.verdicts = verdicts
+        self.traits = traits
 
     def load(self, ref: str, referrer: str | None = None) -> Policy:
         return self._load(ref, referrer, ())
@@ -196,7 +216,7 @@ class PolicyLoader:
         except validation.Invalid as exc:
             raise InputError(problems_from(exc.errors, doc, PolicyFile)) from None
         parents = [self._load(parent, ref, (*seen, ref)) for parent in spec.extends]
-        return _resolve(spec, doc, info, parents)
+        return _resolve(spec, doc, info, parents, self.traits)
 
     def _fetch(self, ref: str, referrer: str | None) -> tuple[bytes, PolicyInfo]:
         if ref.startswith(BUILTIN_PREFIX):
@@ -213,7 +233,7 @@ class PolicyLoader:
 
 
 def _resolve(
-    spec: PolicyFile, doc: strictyaml.YamlDoc, info: PolicyInfo, parents: list[Policy]
+    spec: PolicyFile, doc: strictyaml.YamlDoc, info: PolicyInfo, parents: list[Policy], traits: Traits | None = None
 ) -> Policy:
     def inherited(attr: str, default: Any) -> Any:
         return getattr(parents[-1], attr) if parents else default
@@ -233,20 +253,17 @@ def _resolve(
     match = tuple(spec.match.names) if spec.match is not None else inherited("match", ("*",))
 
     inherited_rules: list[Rule] = [rule for parent in parents for rule in parent.rules]
-    own: list[Rule] = []
+    own: list[tuple[Rule, bool]] = []
     for index, rule_spec in enumerate(spec.rules):
         line, column = doc.location(("rules", index))
-        own.append(Rule(
+        own.append((Rule(
             rule_spec.check,
             tuple(rule_spec.stages) if rule_spec.stages is not None else None,
             rule_spec.severity,
             dict(rule_spec.with_),
             f"{info.path}:{line}:{column}",
-        ))
-    # An own rule replaces inherited rules for the same check and stages; own rules all stay
-    # (two thresholds on two metrics are two rules).
-    replaced = {(r.check, r.stages) for r in own}
-    rules = [r for r in inherited_rules if (r.check, r.stages) not in replaced] + own
+        ), rule_spec.replace))
+    rules, replacements = _merge_rules(spec.name, inherited_rules, own, traits)
     waivers = [w for parent in parents for w in parent.waivers]
     for index, w in enumerate(spec.waivers):
         line, column = doc.location(("waivers", index))
@@ -261,9 +278,88 @@ def _resolve(
         (*(f for parent in parents for f in parent.files), info),
         waivable,
         aliases,
+        tuple(dict.fromkeys([*(r for parent in parents for r in parent.replacements), *replacements])),
     )
     _validate_stage_names(policy, doc)
     return policy
+
+
+def _merge_rules(name: str, inherited: list[Rule], own: list[tuple[Rule, bool]], traits: Traits | None
+                 ) -> tuple[list[Rule], list[str]]:
+    """The extending file's rules over the inherited ones, and a notice per replacement.
+
+    An own rule meets the inherited rules for the same check and the same stages: with
+    ``replace: true`` it replaces them; for a check whose requirements add up it joins them
+    (one rule, the inherited requirements and its own); for another check it replaces them.
+    Own rules never replace each other (two thresholds on two metrics are two rules).
+    """
+
+    def key(rule: Rule) -> tuple[str, tuple[str, ...] | None]:
+        found = traits(rule.check) if traits is not None else None
+        return (found[0] if found else rule.check), rule.stages
+
+    def adds_up(rule: Rule) -> tuple[str, ...]:
+        found = traits(rule.check) if traits is not None else None
+        return found[1] if found else ()
+
+    kept = list(inherited)
+    added: list[Rule] = []
+    replacements: list[str] = []
+    for rule, replace in own:
+        same = [r for r in kept if key(r) == key(rule)]
+        if replace and not same:
+            raise ConfigError(f"{rule.origin}: replace: true, but policy {name} inherits no {rule.check} rule"
+                              f" at {_stages(rule.stages)} to replace; drop `replace`, or name the inherited"
+                              " rule's stages")
+        keys = adds_up(rule)
+        joined = [r for r in same if r.severity == rule.severity] if keys and not replace else []
+        if joined:
+            params = rule.params
+            for earlier in reversed(joined):
+                params = _add_up(earlier.params, params, keys)
+            rule = Rule(rule.check, rule.stages, rule.severity, params, rule.origin)
+            same = joined
+        elif keys and not replace:
+            same = []  # another severity: both rules stand, nothing is dropped
+        for gone in same:
+            kept.remove(gone)
+            if not joined:
+                replacements.append(f"policy {name} replaces {_file_of(gone.origin)}'s {gone.check}"
+                                    f" at {_stages(gone.stages)} ({rule.origin})")
+        added.append(rule)
+    return kept + added, replacements
+
+
+def _add_up(inherited: dict[str, Any], own: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """``own``'s parameters with the inherited requirements added: for each of ``keys``, two
+    lists are joined (inherited first, without repeats) and two numbers give the larger."""
+    merged = {**inherited, **own}
+    for k in keys:
+        if k not in inherited or k not in own:
+            continue
+        a, b = inherited[k], own[k]
+        if isinstance(a, list) and isinstance(b, list):
+            seen = {_identity(item) for item in a}  # linear: a policy may list many
+            merged[k] = a + [item for item in b if _identity(item) not in seen]
+        elif _number(a) and _number(b):
+            merged[k] = max(a, b)
+    return merged
+
+
+def _identity(item: Any) -> str:
+    return json.dumps(item, sort_keys=True, default=repr)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _file_of(origin: str) -> str:
+    return origin.rsplit(":", 2)[0]
+
+
+def _stages(stages: tuple[str, ...] | None) -> str:
+    return ", ".join(stages) if stages is not None else "every stage"
 
 
 def _validate_stage_names(policy: Policy, doc: strictyaml.YamlDoc) -> None:

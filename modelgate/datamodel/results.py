@@ -58,12 +58,30 @@ class Result:
 
 @record
 class MetricRow:
-    """One metric of a manifest next to its value at the base, for comparison tables."""
+    """One metric of a candidate next to the version it is judged against (the rival), with
+    the terms a rule compared them by, for comparison tables.
+
+    ``tolerance`` and ``outcome`` are None for a metric no rule compared (shown for context).
+    """
 
     name: str
-    value: float | None
-    base_value: float | None
-    goal: Literal["maximize", "minimize"] | None
+    value: float | None  # the candidate's
+    rival_value: float | None
+    goal: Literal["maximize", "minimize"] | None  # the goal it was compared by (the rival's, or the policy's)
+    rival: str | None = None  # "fraud-detector@1.3.0 in production", "fraud-detector@1.4.0 at the base"
+    tolerance: float | None = None
+    outcome: Literal["passed", "failed", "waived"] | None = None
+    problem: str | None = None  # why the rule failed on it: the message of the failure it caused
+    check: str | None = None  # the id of the check that failed on it (its result has ``problem`` as message)
+
+    @property
+    def judged(self) -> bool:
+        return self.outcome is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "rival": self.rival, "rival_value": self.rival_value, "value": self.value,
+                "goal": self.goal, "tolerance": self.tolerance, "outcome": self.outcome, "problem": self.problem,
+                "check": self.check}
 
 
 @record
@@ -72,13 +90,39 @@ class ManifestInfo:
     name: str | None
     version: str | None
     stage: str | None
-    base_stage: str | None
+    base_stage: str | None  # None for a new manifest, and for one edited in place into another version
     sha256: str
     metrics: tuple[MetricRow, ...] = ()
+    replaces: str | None = None  # name@version at the base when the file was edited in place into another version
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "name": self.name, "version": self.version, "stage": self.stage,
-                "base_stage": self.base_stage, "sha256": self.sha256}
+                "base_stage": self.base_stage, "sha256": self.sha256, "replaces": self.replaces,
+                "metrics": [row.to_json() for row in self.metrics]}
+
+
+@record
+class Readiness:
+    """What a manifest still needs to reach a stage it may move to next: the rules that
+    stage adds, run on the manifest as it stands. A notice, never a failure: it is not in
+    ``results``, and no exit code, verdict or ``--strict`` counts it."""
+
+    manifest: str
+    model: str
+    stage: str  # where it stands now
+    target: str  # the stage it may move to next
+    needs: tuple[Result, ...]  # what the target's rules would fail on, each with the change to make (hint)
+    in_ci: tuple[tuple[str, str], ...] = ()  # (id, name) of the target's rules only CI verifies (approvals)
+    advice: str = ""  # when to make those changes: before the promotion, which may change only the stage
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "manifest": self.manifest, "model": self.model, "stage": self.stage, "next_stage": self.target,
+            "needs": [{"check": r.check, "name": r.name, "severity": r.severity, "message": r.message,
+                       "location": vars(r.location).copy(), "hint": r.hint} for r in self.needs],
+            "verified_in_ci": [{"check": check, "name": name} for check, name in self.in_ci],
+            "advice": self.advice,
+        }
 
 
 @record
@@ -124,6 +168,7 @@ class Summary:
     ci: tuple[tuple[str, str], ...] = ()  # GITHUB_* context, for the audit record
     approvals: tuple[Approval, ...] = ()  # approvals that counted for a rule, for the audit record
     rejected_approvals: tuple[Rejection, ...] = ()  # refused by a provider or a rule, and why
+    readiness: tuple[Readiness, ...] = ()  # what later stages will ask: notices, never counted
 
     @property
     def counts(self) -> dict[str, int]:
@@ -168,4 +213,7 @@ class Summary:
                 }
                 for r in self.results
             ],
+            # Additive: per manifest, each stage it may move to next and what that stage
+            # still needs. Notices: the verdict, exit code and summary above never count them.
+            "readiness": [entry.to_json() for entry in self.readiness],
         }

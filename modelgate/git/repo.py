@@ -230,7 +230,10 @@ class GitRepo:
     # -- history -------------------------------------------------------------------
 
     def changes(self, rev: str, pathspecs: list[str]) -> Iterator[FileChange]:
-        """Files matching ``pathspecs`` changed by each commit reachable from ``rev``, oldest first.
+        """Files matching ``pathspecs`` changed by each commit on ``rev``'s first-parent line,
+        oldest first: the states the branch itself went through. A merge counts as one
+        change against its first parent (what the merge brought in); the commits of a
+        merged feature branch are not states of the branch it was merged into.
 
         Read with ``-z``: every field ends with a NUL, which git never prints inside an
         author name (it accepts any other control character there, SOH and ESC included),
@@ -238,8 +241,8 @@ class GitRepo:
         until the next commit's SHA. Output of any other shape is an error, never a guess.
         """
         out = self.run(
-            "log", "--reverse", "--format=%H%x00%ct%x00%an <%ae>", "--raw", "--no-abbrev",
-            "--no-renames", "-z", rev, "--", *pathspecs,
+            "log", "--reverse", "--first-parent", "--diff-merges=first-parent",
+            "--format=%H%x00%ct%x00%an <%ae>", "--raw", "--no-abbrev", "--no-renames", "-z", rev, "--", *pathspecs,
         )
         fields = out.decode("utf-8", "surrogateescape").split("\0")
         if fields and fields[-1] == "":

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Mapping
 
 from modelgate.errors import ModelgateError
-from modelgate.escaping import github_data
+from modelgate.escaping import github_data, github_property
 from modelgate.integrations import audit_notes
 from modelgate.pipeline.base import NONE, choose_base
 from modelgate.pipeline.ci import COMMIT
@@ -85,6 +85,27 @@ def _usage_error(env: Mapping[str, str], outputs: dict[str, str], message: str) 
     return 4
 
 
+def _broken_branch(branch: str, before: str | None, after: str, report: str) -> str:
+    """The loud line for a push that leaves ``branch`` failing: an annotation on the run of
+    that commit naming what fails. Pull requests that each passed on their own can fail
+    together once merged (two versions promoted to one exclusive stage); the branch itself is
+    now what fails, and someone must fix it."""
+    failed: list[str] = []
+    try:
+        with open(report, encoding="utf-8") as stream:
+            data = json.load(stream)
+        failed = [f"{r['check']} {r['name']} on {r['model']}: {r['message']}" for r in data.get("results", [])
+                  if r.get("outcome") in ("failed", "error") and r.get("severity") == "error"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    shown = "; ".join(failed[:5]) + (f"; and {len(failed) - 5} more" if len(failed) > 5 else "")
+    pushed = f"{before[:12]}..{after[:12]}" if before else after[:12]
+    return (f"::error title={github_property(f'modelgate: {branch} fails the gate after this push')}::"
+            + github_data(f"{branch} at {after[:12]} fails the gate after the push {pushed}: changes that passed"
+                          " one by one fail together once merged. Fix the branch now"
+                          + (f". Failed: {shown}" if shown else "")))
+
+
 def main(env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     out_dir = tempfile.mkdtemp(prefix="modelgate-", dir=env.get("RUNNER_TEMP") or None)
@@ -98,10 +119,14 @@ def main(env: Mapping[str, str] | None = None) -> int:
     given = env.get("INPUT_BASE", "").strip() or None
     try:
         notes = audit_notes.wanted(env)
-        # The same choice as `modelgate check` makes in CI: the input, else the event's base.
-        base = choose_base(given, env, None, ci=True).ref
+        # The same choice as `modelgate check` makes in CI: the input, else the event's base;
+        # and the checkout must be the commit the event is about (a merge group's head).
+        choice = choose_base(given, env, None, ci=True)
+        head = _git("rev-parse", "--verify", "--quiet", "HEAD^{commit}").stdout.strip() or None
+        choice.require_head(head)
     except ModelgateError as exc:
         return _usage_error(env, outputs, str(exc))
+    base = choice.ref
     if base is not None:
         problem = ensure_base(base, base if COMMIT.fullmatch(base) else None)
         if problem is not None:
@@ -119,6 +144,8 @@ def main(env: Mapping[str, str] | None = None) -> int:
     gate_env = {k: v for k, v in env.items() if k != "INPUT_AUDIT_KEY"}
     code = subprocess.run(command, check=False, env={**gate_env, "GITHUB_ACTIONS": "true"}).returncode
     verdict = "pass" if code == 0 else ("fail" if code in (1, 5) else "error")
+    if code == 1 and choice.event == "push" and choice.branch and head:
+        print(_broken_branch(choice.branch, choice.ref, head, reports["report.json"]), flush=True)
     summary_path = env.get("GITHUB_STEP_SUMMARY")
     wanted = env.get("INPUT_SUMMARY", "true").strip().lower() == "true"
     if wanted and summary_path and os.path.exists(reports["summary.md"]):

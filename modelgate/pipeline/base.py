@@ -32,10 +32,21 @@ NONE = "none"  # `--base none`: no base, the checkout is checked as it stands
 @record
 class BaseChoice:
     """Which commit a run compares with (``ref`` None: none), and the branch it stands for
-    when the CI event says (the ``branch-stage`` rule's branch)."""
+    when the CI event says (the ``branch-stage`` rule's branch); ``head``: the commit the CI
+    event is about (a merge queue's ``head_sha``, a push's ``after``), which the checkout must be."""
 
     ref: str | None
     branch: str | None = None
+    head: str | None = None
+    event: str | None = None
+
+    def require_head(self, actual: str | None) -> None:
+        """Exit 4 unless the checkout (``actual``, HEAD) is the commit the event is about: a
+        verdict on another commit would be reported as the verdict on this one."""
+        if self.head is not None and actual != self.head:
+            raise UsageError(f"the {self.event} event is about commit {self.head} but the checkout is"
+                             f" {actual or 'no commit'}: check out the event's commit (actions/checkout does by"
+                             " default)")
 
 
 def choose_base(flag: str | None, env: Mapping[str, str], configured: str | None, *, ci: bool) -> BaseChoice:
@@ -64,7 +75,7 @@ def choose_base(flag: str | None, env: Mapping[str, str], configured: str | None
         raise UsageError("in CI the base must be named: --base REF (or MODELGATE_BASE) to compare with REF, or"
                          " --base none to check the checkout as it stands (no GITHUB_EVENT_NAME or"
                          " GITHUB_EVENT_PATH says which; the work tree's config `base` is not used in CI)")
-    return BaseChoice(event.base, event.branch)
+    return BaseChoice(event.base, event.branch, event.head, event.event)
 
 
 def base_ref(flag: str | None, env: Mapping[str, str], configured: str | None, *, ci: bool) -> str | None:
@@ -105,7 +116,7 @@ class History:
 
 def read_history(repo: GitRepo, rev: str, root: str, globs: tuple[str, ...] = (),
                  known: Mapping[str, Manifest | None] | None = None, verdicts: Verdicts | None = None) -> History:
-    """Manifest states in ``rev``'s history, through one ``git log`` and one batch of blob
+    """Manifest states along ``rev``'s first-parent line, through one ``git log`` and one batch of blob
     reads; ``known`` (blob SHA -> model) spares parsing blobs already read. A manifest that
     was a symlink is no manifest in that state: its blob is a path, never parsed."""
     changes = [c for c in repo.changes(rev, MANIFEST_PATHSPECS) if discovery.is_selected_manifest(c.path, globs)]
@@ -188,7 +199,11 @@ class Base:
         return self._index.get((key, doc.model.version)) or self._index.get((key, "@" + doc.path))
 
     def history(self) -> History:
-        """The base branch's manifest history (for version-immutable and rollback)."""
+        """The base branch's manifest history (for version-immutable and rollback): the
+        states of its first-parent line. A version "was in production" or "had these bytes"
+        when the branch itself held it so; an intermediate commit of a feature branch merged
+        later never did (a version promoted and then withdrawn inside a pull request was
+        never in production, and bytes corrected before merging were never published)."""
         if self._history is None:
             self.manifests()  # the merge-base's blobs are in the history: parse them once
             self._history = read_history(self.repo, self.commit, self.root, self.globs, self._models,

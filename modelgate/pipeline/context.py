@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from modelgate.approvals.evidence import Approval, Approvals, Rejection
     from modelgate.checkapi.decorator import Check
     from modelgate.datamodel.config import Config
+    from modelgate.datamodel.results import MetricRow
     from modelgate.errors import ModelgateError
     from modelgate.git.repo import GitRepo
     from modelgate.git.trees import Tree
@@ -273,12 +274,23 @@ class AuditLog:
     """What checks record for the audit record, passed to a check that asks for ``audit``.
 
     The ``approvals`` rule records the approvals it counted and refused; the summary lists
-    them. Insertion-ordered and without repeats: several rules may count one approval.
+    them. Insertion-ordered and without repeats: several rules may count one approval. A
+    rule that compares metrics records what it compared, so that the reports' metric
+    tables show the numbers, goals and tolerance it judged by.
     """
 
     def __init__(self) -> None:
         self._counted: dict[Approval, None] = {}
         self._refused: dict[Rejection, None] = {}
+        self._compared: dict[str, list[MetricRow]] = {}
+
+    def compared(self, manifest: str, rows: Iterable[MetricRow]) -> None:
+        """Keep the metric comparisons a rule made for ``manifest`` (its repo-relative path)."""
+        self._compared.setdefault(manifest, []).extend(rows)
+
+    def comparisons(self, manifest: str) -> tuple[MetricRow, ...]:
+        """The metric comparisons rules recorded for ``manifest``, in the order they were made."""
+        return tuple(self._compared.get(manifest, ()))
 
     def approvals(self, counted: Iterable[Approval], rejected: Iterable[Rejection]) -> None:
         """Keep what an ``approvals`` rule counted and refused."""

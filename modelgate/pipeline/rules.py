@@ -15,7 +15,7 @@ from typing import Any
 from modelgate.checkapi.decorator import Check
 from modelgate.datamodel import validation
 from modelgate.datamodel.manifest import ManifestDoc
-from modelgate.datamodel.policy import Policy, PolicyLoader, Rule
+from modelgate.datamodel.policy import Policy, PolicyLoader, Rule, Traits
 from modelgate.datamodel.validation import Verdicts
 from modelgate.errors import ConfigError, UsageError
 from modelgate.git.trees import Tree
@@ -23,9 +23,11 @@ from modelgate.git.trees import Tree
 Pairs = list[tuple[Check, Rule]]
 
 
-def load_policies(refs: Iterable[str], tree: Tree, verdicts: Verdicts | None = None) -> list[Policy]:
-    """The policies ``refs`` name (files, folders of them, ``builtin:NAME``), read from ``tree``."""
-    loader = PolicyLoader(tree.read, tree.source, verdicts)
+def load_policies(refs: Iterable[str], tree: Tree, verdicts: Verdicts | None = None,
+                  traits: Traits | None = None) -> list[Policy]:
+    """The policies ``refs`` name (files, folders of them, ``builtin:NAME``), read from ``tree``;
+    ``traits`` tells how each check's rules combine across ``extends`` (:meth:`RuleSet.traits`)."""
+    loader = PolicyLoader(tree.read, tree.source, verdicts, traits)
     policies: list[Policy] = []
     for ref in refs:
         folder = None if ref.startswith("builtin:") else tree.files_in(ref)
@@ -65,6 +67,12 @@ class RuleSet:
         """A check by id (MG301) or name (artifact-hash)."""
         return self.checks.get(ref) or self._by_name.get(ref)
 
+    def traits(self, ref: str) -> tuple[str, tuple[str, ...]] | None:
+        """What policy loading needs to know of a rule's check: its id (a rule may name it by
+        id or name) and the ``with:`` keys whose requirements add up across ``extends``."""
+        found = self.find_check(ref)
+        return (found.id, found.adds_up) if found is not None else None
+
     def governing(self, name: str | None, policies: list[Policy]) -> Policy | None:
         """The first listed policy whose ``match`` covers the model, else builtin:default."""
         if name is None:
@@ -73,7 +81,7 @@ class RuleSet:
             if policy.governs(name):
                 return policy
         if self._default is None:
-            default = load_policies(["builtin:default"], self.tree, self.verdicts)[0]
+            default = load_policies(["builtin:default"], self.tree, self.verdicts, self.traits)[0]
             self.validate(default)
             self._default = default
         return self._default

@@ -21,17 +21,8 @@ from modelgate import __version__
 from modelgate.checkapi.decorator import Check
 from modelgate.checkapi.invocation import Finding, invoke
 from modelgate.datamodel.manifest import ManifestDoc
-from modelgate.datamodel.policy import Policy, Rule
-from modelgate.datamodel.results import (
-    AppliedWaiver,
-    CheckInfo,
-    GitInfo,
-    ManifestInfo,
-    MetricRow,
-    PolicyInfo,
-    Result,
-    Summary,
-)
+from modelgate.datamodel.policy import Policy, Rule, Waiver
+from modelgate.datamodel.results import AppliedWaiver, GitInfo, ManifestInfo, PolicyInfo, Readiness, Result, Summary
 from modelgate.datamodel.results import Location as Loc
 from modelgate.errors import GitError, UsageError
 from modelgate.git.repo import GitRepo
@@ -39,13 +30,14 @@ from modelgate.git.trees import WorkTree
 from modelgate.hashing.cache import HashCache
 from modelgate.hashing.digest import Hasher
 from modelgate.hashing.progress import ProgressBars
-from modelgate.pipeline import discovery, trust
+from modelgate.pipeline import discovery, readiness, trust, waivers
 from modelgate.pipeline.base import Base
 from modelgate.pipeline.ci import in_ci
 from modelgate.pipeline.context import AuditLog, Context
 from modelgate.pipeline.paths import ArtifactPathError
 from modelgate.pipeline.rules import RuleSet, load_policies
 from modelgate.pipeline.selection import Selector
+from modelgate.pipeline.summary import CI_VARIABLES, check_infos, manifest_info
 from modelgate.pipeline.workspace import Options, Setup, find_root, prepare
 
 if TYPE_CHECKING:
@@ -88,6 +80,8 @@ class Session:
         self.root = setup.root
         self.audit = AuditLog()
         self.notices: list[str] = []
+        self._added: dict[str, tuple[Waiver, ...]] = {}  # policy path -> waivers the change adds
+        self._verdicts: dict[str, waivers.Verdict] = {}  # an added waiver's origin -> whether it applies
         self._hashes: Hasher | None = None
         self._top: Loc | None = None
 
@@ -103,9 +97,12 @@ class Session:
         if base is not None:
             base.verdicts = hasher.cache
         self.rules = RuleSet(self.checks, self.options.select, self.options.ignore, tree, hasher.cache)
-        self.policies = load_policies(settings.policies, tree, hasher.cache)
+        self.preview = readiness.Preview(self.rules, self.run_one)
+        self.policies = load_policies(settings.policies, tree, hasher.cache, self.rules.traits)
         for policy in self.policies:
             self.rules.validate(policy)
+        # An extending policy that replaced an inherited rule says so in every run.
+        self.notices += dict.fromkeys(n for policy in self.policies for n in policy.replacements)
         named = self.rules.providers_named(self.policies)
         if settings.approvals.get("provider"):
             named.insert(0, ("configuration approvals.provider", str(settings.approvals["provider"])))
@@ -116,6 +113,8 @@ class Session:
         if base is not None:
             edited = trust.edited(settings, self.policies, WorkTree(self.root), tree)
             self.notices += [trust.notice(path) for path in edited]
+            if edited:
+                self._added = waivers.added(self.policies, settings.policies, WorkTree(self.root), hasher.cache)
         env = self.options.env
         provider = settings.approvals.get("provider")
         if not provider and env.get("GITHUB_ACTIONS") == "true":
@@ -212,14 +211,17 @@ class Session:
         self._hash_ahead(docs, policies)
         results: list[Result] = []
         infos: list[ManifestInfo] = []
+        ready: list[Readiness] = []
         used: dict[str, PolicyInfo] = {}
         for doc in docs:
             governing = self.rules.governing(doc.model.name if doc.model else None, policies)
             if governing is not None:
                 used.update((f.path, f) for f in governing.files)
             base_doc = base.match(doc) if base is not None else None
-            results.extend(self._check(doc, governing, base_doc))
-            infos.append(_info(doc, base_doc))
+            found = self._check(doc, governing, base_doc)
+            results.extend(found)
+            infos.append(manifest_info(doc, base_doc, self.audit.comparisons(doc.path), found))
+            ready.extend(self.preview.of(doc, governing, base_doc))
         if isinstance(self.context.hasher.progress, ProgressBars):
             self.context.hasher.progress.close()
         if base is not None:
@@ -252,6 +254,7 @@ class Session:
             ci=tuple((k, env[k]) for k in CI_VARIABLES if env.get(k)),
             approvals=self.audit.counted,
             rejected_approvals=self.audit.refused,
+            readiness=tuple(ready),
         )
 
     # -- collection ---------------------------------------------------------------
@@ -396,7 +399,8 @@ class Session:
                removed: bool = False) -> list[Result]:
         results = []
         for check, rule in self.rules.for_doc(doc, policy, removed):
-            results.extend(self.run_one(doc, policy, base_doc, check, rule, removed))
+            found = self.run_one(doc, policy, base_doc, check, rule, removed)
+            results.extend(found if removed else readiness.before_promotion(check, rule, doc, base_doc, found))
         if not removed and doc.model is not None:
             self._results_so_far = tuple(results)
             for check, rule in self.rules.after(doc):
@@ -436,40 +440,33 @@ class Session:
             return result
         waiver = policy.waiver_for(check.id, check.name, check.waivable, doc.model.name, doc.model.version,
                                    self.context.today)
+        origin = waiver.origin if waiver is not None else ""
+        if waiver is None and policy.may_waive(check.id, check.name, check.waivable):
+            waiver = waivers.covering(self._added.get(policy.path, ()), check.id, check.name, doc.model.name,
+                                      doc.model.version, self.context.today)
+            if waiver is not None:
+                verdict = self._added_verdict(waiver)
+                if not verdict.approved:
+                    return replace(result, hint=f"a waiver this change adds ({waiver.origin}) waives nothing yet:"
+                                                f" {verdict.says}")
+                origin = f"{waiver.origin}, {verdict.says}"
         if waiver is None:
             return result
         info = AppliedWaiver(waiver.check, waiver.model, waiver.version, waiver.reason, waiver.expires.isoformat(),
-                          waiver.owner, waiver.origin)
+                          waiver.owner, origin)
         return replace(result, outcome="waived", waiver=info)
 
-def _info(doc: ManifestDoc, base_doc: ManifestDoc | None) -> ManifestInfo:
-    model = doc.model
-    base_model = base_doc.model if base_doc else None
-    rows = []
-    if model is not None:
-        before = base_model.metrics if base_model else {}
-        for name in sorted(set(model.metrics) | set(before)):
-            mine, theirs = model.metrics.get(name), before.get(name)
-            goal = (mine.goal if mine else None) or (theirs.goal if theirs else None)
-            rows.append(MetricRow(name, mine.value if mine else None, theirs.value if theirs else None, goal))
-    return ManifestInfo(
-        doc.path,
-        model.name if model else None,
-        model.version if model else None,
-        model.stage if model else None,
-        base_model.stage if base_model else None,
-        doc.sha256,
-        tuple(rows),
-    )
-
-
-CI_VARIABLES = ("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GITHUB_ACTOR",
-                "GITHUB_EVENT_NAME", "GITHUB_SHA", "GITHUB_REF", "GITHUB_WORKFLOW", "GITHUB_SERVER_URL")
-
-
-def check_infos(checks: Iterable[Check], results: Iterable[Result]) -> tuple[CheckInfo, ...]:
-    ran = {r.check for r in results}
-    return tuple(
-        CheckInfo(c.id, c.name, c.summary, c.explain, c.hint, c.severity, c.plugin)
-        for c in sorted(checks, key=lambda c: c.id) if c.id in ran
-    )
+    def _added_verdict(self, waiver: Waiver) -> waivers.Verdict:
+        """Whether a waiver the change adds applies, asked once per waiver and run; a waiver
+        that does not is a notice saying what it waits for."""
+        verdict = self._verdicts.get(waiver.origin)
+        if verdict is None:
+            verdict = self._verdicts[waiver.origin] = waivers.verify(waiver, self.context)
+            version = f"@{waiver.version}" if waiver.version else ""
+            if not verdict.approved:
+                self.notices.append(f"waiver-pending: {waiver.origin} waives {waiver.check} on {waiver.model}{version}"
+                                    f" but this change adds it, so it waives nothing yet: {verdict.says}")
+            else:  # said in every report: the policy-changed notice says edits wait for the merge
+                self.notices.append(f"waiver-approved: {waiver.origin} waives {waiver.check} on"
+                                    f" {waiver.model}{version}, {verdict.says}")
+        return verdict

@@ -150,6 +150,7 @@ def _prepare(options: Options, root: str, git: GitRepo | None) -> Setup:
         # is compared with, and nothing of it is read before the base is known.
         local = None
         choice = choose_base(options.base, options.env, None, ci=True)
+        choice.require_head(git.head() if git is not None else None)
     else:
         local = settings(worktree.read)
         choice = choose_base(options.base, options.env, local.base, ci=False)

@@ -2,7 +2,9 @@
 
 Answers "which version was in production on date X, who promoted it and who approved
 it": every commit that added a version, moved it between stages, or deleted its manifest,
-and for each step the approvers git or a signed audit note can prove
+along the first-parent line of the ref read (what that branch itself went through: a
+merged pull request is one step, its intermediate commits are not promotions of the
+branch), and for each step the approvers git or a signed audit note can prove
 (:mod:`modelgate.registry.trail`).
 """
 
@@ -25,7 +27,7 @@ NEW, DELETED = "(new)", "(deleted)"
 
 @record
 class Step:
-    commit: str
+    commit: str  # on the first-parent line of the ref read: a merge commit for a merged pull request
     date: str  # UTC, ISO 8601
     author: str
     version: str
@@ -81,6 +83,11 @@ def steps(history: History, name: str) -> list[Step]:
             if version not in live and version in stage_of:
                 found.append(Step(commit, when, author, version, stage_of.pop(version), DELETED, event.path))
     return found
+
+
+def names(history: History) -> list[str]:
+    """Every model name the history holds, sorted."""
+    return sorted({e.model.name for e in history.events if e.model is not None})
 
 
 def _ours(event: Event, name: str) -> bool:

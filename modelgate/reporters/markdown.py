@@ -1,8 +1,10 @@
 """``--markdown FILE``: the pull-request view (also the GitHub step summary).
 
-Verdict, one row per model with its stage move, the metric comparison base vs head (the
-"compare versions" dashboard), failures with hints, waivers and notices. Every string
-from a manifest goes through ``escaping.markdown``. Capped below GitHub's 1 MiB step
+Verdict, one row per model with its stage move, the metric comparison with the version
+each is judged against (the "compare versions" dashboard: the numbers, goals and tolerance
+the regression rule used, the failed comparison marked as the reason), failures with hints,
+waivers, readiness (what the next stage still needs) and notices. Every string from a
+manifest goes through ``escaping.markdown``. Capped below GitHub's 1 MiB step
 summary limit; the full report stays in the other report files.
 """
 
@@ -37,7 +39,9 @@ def render(summary: Summary) -> str:
         lines.append("")
     metric_rows = [(info, row) for info in summary.manifests for row in info.metrics]
     if metric_rows:
-        lines += ["### Metrics: base → head", "", "| model | metric | base | head | Δ | |", "|---|---|---|---|---|---|"]
+        lines += ["### Metrics: each version against the one it is judged against", "",
+                  "| model | metric | against | there | here | Δ | goal | tolerance | |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         lines += [_metric_row(info, row) for info, row in metric_rows]
         lines.append("")
     failures = [r for r in summary.results if r.outcome in ("failed", "error")]
@@ -57,6 +61,23 @@ def render(summary: Summary) -> str:
             lines.append(f"- **{md(r.check)} {md(r.name)}** · {md(r.model)}: {md(r.message)}\\")
             lines.append(f"  waived until {md(r.waiver.expires)} by {md(r.waiver.owner)}: {md(r.waiver.reason)}")
         lines.append("")
+    pending = [entry for entry in summary.readiness if entry.needs]
+    if pending:
+        lines += ["### Readiness", "", "_Notices, not failures: what the next stage will ask, to add while the"
+                  " version can still change._", ""]
+        for entry in pending:
+            lines.append(f"- **{md(entry.model)}** at {md(entry.stage)}: to reach **{md(entry.target)}** this"
+                         " version still needs:")
+            for r in entry.needs:
+                where = f"{r.location.path}:{r.location.line}:{r.location.column}"
+                warning = " (warning)" if r.severity == "warning" else ""
+                lines.append(f"  - **{md(r.check)} {md(r.name)}**{warning} · {md(where)}: {md(r.message)}"
+                             + (f" · _{md(r.hint)}_" if r.hint else ""))
+            if entry.in_ci:
+                checks = ", ".join(f"{md(c)} {md(n)}" for c, n in entry.in_ci)
+                lines.append(f"  - verified in CI at {md(entry.target)}: {checks}")
+            lines.append(f"  - {md(entry.advice)}")
+        lines.append("")
     if summary.notices:
         lines += ["### Notices", ""] + [f"- {md(n)}" for n in summary.notices] + [""]
     return _cap("\n".join(lines) + "\n")
@@ -66,6 +87,8 @@ def _model_row(info: ManifestInfo, results: list[Result]) -> str:
     stage = md(info.stage or "?")
     if info.base_stage and info.base_stage != info.stage:
         stage = f"{md(info.base_stage)} → {stage}"
+    if info.replaces:
+        stage += f" (edited in place of {md(info.replaces)})"
     failed = sum(r.fails or r.is_warning for r in results)
     status = f"❌ {failed} failed" if failed else "✅ passed"
     name = md(info.name) if info.name else md(info.path)
@@ -77,8 +100,8 @@ def _metric_row(info: ManifestInfo, row: MetricRow) -> str:
         return "—" if value is None else f"{value:g}"
 
     delta, arrow, mark = "", "", ""
-    if row.value is not None and row.base_value is not None:
-        diff = row.value - row.base_value
+    if row.value is not None and row.rival_value is not None:
+        diff = row.value - row.rival_value
         delta = f"{diff:+.4g}"
         arrow = "↑" if diff > 0 else ("↓" if diff < 0 else "→")
         if row.goal is None or diff == 0:
@@ -86,10 +109,17 @@ def _metric_row(info: ManifestInfo, row: MetricRow) -> str:
         else:
             better = diff > 0 if row.goal == "maximize" else diff < 0
             mark = "🟢 better" if better else "🔴 worse"
-    goal = f" ({row.goal})" if row.goal else ""
+    if row.outcome == "failed":
+        mark = f"❌ **fails {md(row.check or 'the rule')}**: {md(row.problem or '')}"
+    elif row.outcome == "waived":
+        mark = f"⚠️ waived ({md(row.check or 'the rule')}): {md(row.problem or '')}"
+    elif row.outcome == "passed":
+        mark = f"✅ {mark}".rstrip()
     model = md(f"{info.name}@{info.version}")
-    values = f"{shown(row.base_value)} | {shown(row.value)} | {delta} {arrow}"
-    return f"| {model} | {md(row.name)}{goal} | {values} | {mark} |"
+    tolerance = "" if row.tolerance is None else f"{row.tolerance:g}"
+    values = f"{shown(row.rival_value)} | {shown(row.value)} | {delta} {arrow}"
+    return (f"| {model} | {md(row.name)} | {md(row.rival or '—')} | {values} | {md(row.goal or '')} | {tolerance}"
+            f" | {mark} |")
 
 
 def _cap(text: str) -> str:

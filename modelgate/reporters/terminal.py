@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from typing import TextIO
 
-from modelgate.datamodel.results import Result, Summary
+from modelgate.datamodel.results import MetricRow, Result, Summary
 from modelgate.escaping import terminal as esc
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter, ReportRequest
@@ -70,7 +70,55 @@ class TerminalReporter:
                 assert r.waiver is not None
                 yield [(f"{r.check} {r.name} ", "bold"), (esc(f"{r.model}: {r.message}"), None)]
                 yield [(esc(f"  waived until {r.waiver.expires} by {r.waiver.owner}: {r.waiver.reason}"), "yellow")]
+        if self.verbosity >= 0:
+            yield from self._metrics(summary)
+            yield from self._readiness(summary)
         yield self._summary_line(summary)
+
+    def _metrics(self, summary: Summary) -> Iterator[Line]:
+        """What the regression rule judged: each candidate's metrics next to the version it
+        was compared with, with the goal and tolerance it compared by. A comparison where
+        nothing moved and nothing failed (every unchanged production model, on every run)
+        is left to the Markdown and JSON reports: here it would bury the one that matters."""
+        groups: dict[tuple[str, str], list[MetricRow]] = {}
+        for info in summary.manifests:
+            for row in info.metrics:
+                if row.judged:
+                    groups.setdefault((f"{info.name}@{info.version}", row.rival or "?"), []).append(row)
+        groups = {key: rows for key, rows in groups.items()
+                  if any(row.outcome != "passed" or row.value != row.rival_value for row in rows)}
+        if not groups:
+            return
+        yield _rule(" METRICS ", "bold")
+        for (model, rival), rows in groups.items():
+            yield [(esc(f"{model} against {rival}:"), "bold")]
+            cells = [_metric_cells(row) for row in rows]
+            widths = [max(len(c[i]) for c in cells) for i in range(len(cells[0]))]
+            for row, cell in zip(rows, cells, strict=True):
+                text = "  " + "  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True))
+                verdict = {"failed": f"FAILED ({row.check or 'the rule'})", "waived": f"waived ({row.check})",
+                           "passed": "passed"}[row.outcome or "passed"]
+                yield [(esc(text) + "  ", None), (verdict, VERDICT_STYLES[row.outcome or "passed"])]
+
+    def _readiness(self, summary: Summary) -> Iterator[Line]:
+        """What the next stage will still ask (notices: they never fail the run)."""
+        pending = [entry for entry in summary.readiness if entry.needs]
+        if not pending:
+            return
+        yield _rule(" READINESS ", "cyan")
+        for entry in pending:
+            yield [(esc(f"{entry.model} at {entry.stage}: to reach {entry.target} this version still needs:"),
+                    "bold")]
+            for r in entry.needs:
+                warning = " (warning)" if r.severity == "warning" else ""
+                yield [(f"  - {r.check} {r.name}{warning}: ", "cyan"),
+                       (esc(f"{r.message} ({r.location.path}:{r.location.line}:{r.location.column})"), None)]
+                if r.hint:
+                    yield [(esc(f"      hint: {r.hint}"), "dim")]
+            if entry.in_ci:
+                checks = ", ".join(f"{c} {n}" for c, n in entry.in_ci)
+                yield [(esc(f"  verified in CI at {entry.target}: {checks}"), "dim")]
+            yield [(esc(f"  {entry.advice}"), None)]
 
     def _header(self, summary: Summary) -> Iterator[Line]:
         policies = ", ".join(p.path for p in summary.policies) or "none"
@@ -96,6 +144,8 @@ class TerminalReporter:
             if info.name:
                 moved = info.base_stage and info.base_stage != info.stage
                 stage = f"{info.base_stage} -> {info.stage}" if moved else info.stage
+                if info.replaces:
+                    stage = f"{stage}, edited in place of {info.replaces}"
                 line.append((esc(f"  [{info.name}@{info.version} {stage}]"), "dim"))
             yield line
 
@@ -122,6 +172,19 @@ class TerminalReporter:
             parts = ["no manifests found"]
         text = f" {', '.join(parts)} in {summary.duration:.2f}s "
         return _rule(text, "green bold" if summary.exit_code == 0 else "red bold")
+
+
+VERDICT_STYLES = {"passed": "green", "failed": "red bold", "waived": "yellow"}
+
+
+def _metric_cells(row: MetricRow) -> tuple[str, ...]:
+    """name, "there -> here", the change, the goal, the tolerance: a table's cells."""
+    def shown(value: float | None) -> str:
+        return "missing" if value is None else f"{value:g}"
+
+    change = f"{row.value - row.rival_value:+.4g}" if row.value is not None and row.rival_value is not None else ""
+    tolerance = f"tolerance {row.tolerance:g}" if row.tolerance is not None else ""
+    return (row.name, f"{shown(row.rival_value)} -> {shown(row.value)}", change, row.goal or "no goal", tolerance)
 
 
 def _rule(title: str, style: str) -> Line:
