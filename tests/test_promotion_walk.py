@@ -151,8 +151,10 @@ def test_a_promotion_start_to_finish(repo: Repo, github: FakeGitHub, tmp_path: P
     assert "still missing before this promotion can merge:" in out
     assert "MG201 required-fields: lineage.data is required at stage 'staging'" in out
     assert "MG302 required-metrics: at least 1 metric(s) required at stage 'staging', found 0" in out
-    # WAITS for h/c-promotion-a (readiness notices, issue #15 point 1): what production will
-    # also need (lockfile, approvals) is previewed at staging. Not asserted until it lands.
+    # Readiness: what production will also need is said now, while the version may change.
+    assert "once at staging, to reach production this version still needs" in out
+    assert "MG201 required-fields: lineage.environment.lockfile is required at stage 'production'" in out
+    assert "verified in CI at production: MG603 approvals" in out
 
     # 3. Fix: the lineage and metrics README shows, appended to the manifest init wrote.
     repo.write("models/fraud-detector/1.1.0/requirements.lock", LOCK)
@@ -174,10 +176,9 @@ def test_a_promotion_start_to_finish(repo: Repo, github: FakeGitHub, tmp_path: P
     assert "| fraud\\-detector | 1\\.1\\.0 | staging → production | ❌ 1 failed |" in out
     assert "- **MG303 no\\-metric\\-regression** · fraud\\-detector@\u200b1\\.1\\.0" in out
     assert "auc regressed: 0\\.91 vs 0\\.93 in fraud\\-detector@\u200b1\\.0\\.0" in out
-    # WAITS for h/c-promotion-a (the judged metric table, issue #15 point 4): today the metric
-    # table compares 1.1.0 with its own base version (0.91 -> 0.91, no change), not with the
-    # incumbent the regression rule judged it against (0.93 -> 0.91, worse). The row to
-    # assert once it lands: 1.1.0's auc judged against 1.0.0's 0.93, marked worse.
+    # The metric table shows what the rule judged: 1.1.0 against the incumbent, the reason.
+    assert ("| fraud\\-detector@\u200b1\\.1\\.0 | auc | fraud\\-detector@\u200b1\\.0\\.0 in production | 0.93 | 0.91"
+            " | -0.02 ↓ | maximize | 0 | ❌ **fails MG303**") in out
 
     # 5. The team accepts it: a waiver in the same pull request, pending until the policy's
     # code owner approves the pull request's head.
