@@ -26,7 +26,7 @@ def test_dry_run_prints_what_is_still_missing(repo: Repo) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     head = repo.git("rev-parse", "HEAD")
-    assert lines[:4] == [
+    assert lines[:5] == [
         "promote fraud-detector@1.1.0: staging -> production (models/fraud/1.1.0/modelgate.yaml)",
         "  and fraud-detector@1.0.0: production -> archived (models/fraud/1.0.0/modelgate.yaml):"
         " 'production' holds one version",

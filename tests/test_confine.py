@@ -38,6 +38,7 @@ def test_a_file_and_a_link_inside_are_read(tree: tuple[str, Path]) -> None:
     assert confine.read(root, "models/inside", "shown") == b"name: m\n"  # links are followed by default
     real = os.path.join(root, "models", "m.yaml")
     assert confine.read(root, "models/inside", "shown", real_root=root, real=real) == b"name: m\n"
+    assert confine.read(root, "models/inside", "shown", real=real) == b"name: m\n"  # the root's real path found here
     assert confine.locate(root, "models/inside", "shown") == real
 
 
