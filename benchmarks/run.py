@@ -4,7 +4,8 @@ reference measured in the same run on the same machine.
     python benchmarks/run.py [--quick]
 
 Builds its own data in a temporary directory (a 1 GiB artifact, a 10 GiB sparse one, 1000
-manifests, a git repository with 200 commits) and prints one line per target. --quick uses
+manifests, a git repository with 200 commits, and the monorepos of benchmarks/monorepo.py)
+and prints one line per target. --quick uses
 smaller data for a smoke run; its numbers are not the ones to quote.
 """
 
@@ -356,10 +357,22 @@ def many(work: Path, count: int) -> None:
     print(f"      check --base main on {count} manifests with 200 commits of history: {based:.2f} s")
 
 
+def monorepo(work: Path, quick: bool) -> None:
+    """The monorepo table of issue #19: see benchmarks/monorepo.py."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import monorepo as table
+
+    if quick:
+        table.run([40, 120], 60, 1, work)
+    else:
+        table.run([100, 1000, 5000], 2000, 5, work)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data, for a smoke run")
-    parser.add_argument("--only", choices=["hashing", "cache", "lfs", "startup", "many"], help="run one part")
+    parser.add_argument("--only", choices=["hashing", "cache", "lfs", "startup", "many", "monorepo"],
+                        help="run one part")
     options = parser.parse_args()
     big, huge, count = (64 << 20, 1 * GiB, 100) if options.quick else (1 * GiB, 10 * GiB, 1000)
     print(f"modelgate benchmarks on {os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}")
@@ -367,6 +380,8 @@ def main() -> None:
     parts: dict[str, Callable[[], None]] = {
         "hashing": lambda: hashing(work, big), "cache": lambda: cached_recheck(work, huge),
         "lfs": lambda: lfs_pointer(work), "startup": lambda: startup(work), "many": lambda: many(work, count),
+        # Last: its largest repository (5,000 models x 2,000 commits) is the longest part.
+        "monorepo": lambda: monorepo(work, options.quick),
     }
     try:
         for name, part in parts.items():

@@ -1,20 +1,24 @@
-"""The base side: merge-base manifests (reusing the head's parse of identical files) and
-the base branch's history."""
+"""The base side: merge-base manifests (the work tree's document standing for a base file
+it holds byte for byte) and the base branch's history."""
 
 from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
-from modelgate.datamodel import manifest
 from modelgate.git.repo import GitRepo
 from modelgate.pipeline.base import Base
+from modelgate.pipeline.index import WorkIndex
 from tests.conftest import Repo
 
 
-def _head(repo: Repo, folder: str) -> manifest.ManifestDoc:
-    path = os.path.join(str(repo.root), folder, "modelgate.yaml")
-    return manifest.load(path, f"{folder}/modelgate.yaml", root=str(repo.root))
+def _work(repo: Repo) -> WorkIndex:
+    return WorkIndex(str(repo.root), (), lambda path: Path(path).read_bytes())
+
+
+def _path(repo: Repo, folder: str) -> str:
+    return os.path.join(str(repo.root), folder, "modelgate.yaml")
 
 
 def test_an_unchanged_manifest_is_parsed_once_and_a_changed_one_again(repo: Repo) -> None:
@@ -27,13 +31,17 @@ def test_an_unchanged_manifest_is_parsed_once_and_a_changed_one_again(repo: Repo
     git = GitRepo(str(repo.root))
     try:
         base = Base(git, "main", str(repo.root))
-        same, changed = _head(repo, "a"), _head(repo, "b")
-        base.reuse([same, changed])
+        work = _work(repo)
+        base.attach(work)
+        same, changed = work.load(_path(repo, "a")), work.load(_path(repo, "b"))
         assert base.match(same) is same
         found = base.match(changed)
         assert found is not None and found is not changed
         assert found.model is not None and found.model.version == "1.0.0"
         assert [d.path for d in base.manifests()] == ["a/modelgate.yaml", "b/modelgate.yaml"]
+        # Each manifest parsed once: a and b's head on the work tree's side, b's base blob here.
+        assert work.parsed == ["a/modelgate.yaml", "b/modelgate.yaml"]
+        assert base.parsed == ["b/modelgate.yaml"]
     finally:
         git.close()
 
@@ -45,8 +53,9 @@ def test_a_head_file_with_other_bytes_at_the_same_path_is_not_reused(repo: Repo)
     git = GitRepo(str(repo.root))
     try:
         base = Base(git, "main", str(repo.root))
-        head = _head(repo, "a")
-        base.reuse([head])
+        work = _work(repo)
+        base.attach(work)
+        head = work.load(_path(repo, "a"))
         (at_base,) = base.manifests()
         assert at_base is not head and at_base.model is not None and at_base.model.description is None
     finally:

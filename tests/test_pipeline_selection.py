@@ -292,3 +292,120 @@ def test_pre_commits_range_selects_what_it_deleted(repo: Repo) -> None:
     assert code == 4 and "PRE_COMMIT_FROM_REF" in out, out
     assert not (repo.root / "x").exists()
 
+
+
+# -- the prefilter: which manifests could a changed path reach, told from their bytes -----
+
+
+def _reaching(repo: Repo) -> None:
+    """Manifests that read their inputs every way a manifest can: its own folder, a folder
+    above, the root, a subfolder, a tracked symlink, a symlink in an ignored folder, data
+    folders by name and by dots, DVC records and git attributes above, an escape."""
+    import os
+
+    repo.write(".gitignore", "cache/\n")
+    repo.write("store/v1/model.bin", b"v1")
+    repo.write("store/v2/model.bin", b"v2")
+    repo.write("shared/vocab.txt", "vocab\n")
+    repo.write("data/train/part-0.parquet", "rows\n")
+    repo.write("deep/a/notes.txt", "notes\n")
+    repo.write("env/requirements.lock", "numpy==2\n")
+    repo.write("plain/model.bin.dvc", "outs:\n- md5: 0\n  path: model.bin\n")
+    repo.write("nested/dvc.lock", "schema: '2.0'\n")
+    repo.write("nested/.gitattributes", "*.bin -text\n")
+
+    def manifest(folder: str, artifact: str, **extra: Any) -> None:
+        repo.manifest(folder, name=folder.replace("/", "-") or "root", **staging_fields(**extra))
+        if artifact != "model.bin":
+            data = json.loads((repo.root / folder / "modelgate.yaml").read_text())
+            data["artifacts"][0]["path"] = artifact
+            repo.write(f"{folder}/modelgate.yaml", json.dumps(data, indent=2) + "\n")
+
+    manifest("plain", "model.bin")
+    manifest("linked", "weights/model.bin")
+    os.symlink("../store/v1", repo.root / "linked" / "weights")
+    manifest("ignored", "cache/model.bin")
+    manifest("hub", "cache/link/model.bin")
+    manifest("datauri", "model.bin", lineage={"data": [{"name": "t", "uri": "data/train", "revision": "1"}]})
+    manifest("deep/a/b", "model.bin", lineage={"data": [{"name": "t", "uri": "..", "revision": "1"}]})
+    manifest("dot", "model.bin", lineage={"data": [{"name": "t", "uri": ".", "revision": "1"}]})
+    manifest("sub", "model.bin", lineage={"data": [{"name": "v", "uri": "shared/vocab.txt", "revision": "1"}],
+                                          "environment": {"lockfile": {"path": "../env/requirements.lock",
+                                                                       "sha256": "0" * 64}}})
+    manifest("nested/x", "model.bin")
+    plain = (repo.root / "plain" / "modelgate.yaml").read_text()
+    repo.write("modelgate.yaml", plain.replace('"plain"', '"root"').replace('"model.bin"', '"plain/model.bin"'))
+    repo.write("escaped/modelgate.yaml", plain.replace('"plain"', '"escap\\u0065d"'))
+    repo.commit("base")
+    # Untracked links: "cache/" ignores folders, so git lists this link as untracked; and a
+    # real folder it ignores, whose link inside git does not list at all.
+    os.symlink("../store/v2", repo.root / "ignored" / "cache")
+    (repo.root / "hub" / "cache").mkdir()
+    os.symlink("../../store/v1", repo.root / "hub" / "cache" / "link")
+
+
+def test_the_bytes_prefilter_keeps_every_manifest_a_change_can_reach(repo: Repo, monkeypatch: Any) -> None:
+    """For every file and folder of the repository as the one changed path, the manifests
+    the prefilter keeps (read as bytes, unparsed) include every manifest the selection
+    itself chooses among all of them, parsed."""
+    from modelgate.pipeline.selection import Selector
+    from modelgate.pipeline.session import open_session
+    from modelgate.pipeline.workspace import Options
+    from modelgate.plugins import make_plugin_manager
+
+    _reaching(repo)
+    monkeypatch.chdir(repo.root)
+    head = repo.git("rev-parse", "HEAD")
+    paths = {repo.git("ls-files", "--others", "--exclude-standard"), *repo.git("ls-files").splitlines(),
+             "ignored/cache", "ignored/cache/model.bin", "hub/cache/link", "hub/cache/link/model.bin"}
+    paths |= {"/".join(p.split("/")[:end]) for p in list(paths) for end in range(1, p.count("/") + 1)}
+    paths.discard("")
+    with open_session(Options(changed=True, env={}), make_plugin_manager(autoload=False),
+                      root=str(repo.root)) as session:
+        context = session.context
+        selector = Selector(session.root, context.config, session.policies,
+                            lambda name: session.rules.governing(name, session.policies), context.artifact_path,
+                            context.git, [head], [])  # type: ignore[arg-type]
+        docs = context.registry()
+        rels = {doc.path: doc.abspath for doc in docs}
+        kept_somewhere = set()
+        for path in sorted(paths):
+            chosen, _ = selector.affected({path}, docs)
+            kept = selector.candidates({path}, rels, lambda rel: context.index.raw(rels[rel]))
+            assert kept is not None, path
+            assert {doc.path for doc in chosen} <= set(kept), (path, kept)
+            kept_somewhere.update(doc.path for doc in chosen)
+        # The test reaches what it means to: every manifest is chosen by some path.
+        assert kept_somewhere == set(rels)
+        # And the prefilter is a filter: a file one manifest names keeps that one, the ones
+        # whose paths climb or that escape (which could name anything), the root's, and the
+        # one above an ignored folder git lists without its contents (hub/cache: a link
+        # inside may lead anywhere). Not "ignored", which writes "cache" too, but no path
+        # from the root to there.
+        vocab = selector.candidates({"shared/vocab.txt"}, rels, lambda rel: context.index.raw(rels[rel]))
+        assert vocab == [
+            "deep/a/b/modelgate.yaml", "dot/modelgate.yaml", "escaped/modelgate.yaml", "hub/modelgate.yaml",
+            "modelgate.yaml", "sub/modelgate.yaml"], vocab
+        # A file every manifest names in its own folder ("model.bin") keeps only its own.
+        bins = selector.candidates({"plain/model.bin"}, rels, lambda rel: context.index.raw(rels[rel]))
+        assert bins is not None and "datauri/modelgate.yaml" not in bins and "plain/modelgate.yaml" in bins
+
+
+def test_an_artifact_through_an_ignored_symlink_selects_its_manifest(repo: Repo) -> None:
+    repo.write(".gitignore", "cache\n")
+    repo.write("store/model.bin", b"weights of fraud")
+    repo.manifest("fraud", name="fraud", artifact_bytes=b"weights of fraud", **staging_fields())
+    data = json.loads((repo.root / "fraud" / "modelgate.yaml").read_text())
+    data["artifacts"][0]["path"] = "cache/model.bin"
+    repo.write("fraud/modelgate.yaml", json.dumps(data))
+    repo.manifest("churn", name="churn", **staging_fields())
+    repo.commit("base")
+    (repo.root / "fraud" / "cache").symlink_to("../store")  # ignored: no change git reports
+    repo.git("checkout", "-q", "-b", "feature")
+    code, report, out = check(repo, "--changed", "--base", "main")
+    assert (code, selected(report)) == (0, []), out
+    repo.write("store/model.bin", b"tampered")
+    repo.commit("the file behind the ignored link changes")
+    code, report, out = check(repo, "--changed", "--base", "main")
+    assert (code, selected(report)) == (1, ["fraud/modelgate.yaml"]), out
+    assert ("artifact-hash", "fraud/modelgate.yaml") in failed(report)

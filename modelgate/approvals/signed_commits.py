@@ -170,11 +170,13 @@ class _HeldBytes:
     def __init__(self, git: GitRepo, head: str) -> None:
         self.git = git
         self.head = head
-        self._files: dict[str, list[str] | str] | None = None  # name@version -> its paths, or why not
+        self._manifests: list[tuple[str, str]] | None = None  # (path, blob) of every manifest at HEAD
+        self._files: dict[str, dict[str, list[str] | str]] = {}  # name -> name@version -> paths, or why not
 
     def differs(self, model: str, commit: str) -> str | None:
         """Why ``commit`` does not certify ``model`` as it is at HEAD; None when it does."""
-        files = self._model_files().get(model, f"no manifest of {model} at the head {self.head[:12]}")
+        name = model.partition("@")[0]
+        files = self._model_files(name).get(model, f"no manifest of {model} at the head {self.head[:12]}")
         if isinstance(files, str):
             return files
         later = sorted(_changed(self.git, commit, self.head, files))
@@ -183,33 +185,41 @@ class _HeldBytes:
         shown = ", ".join(later[:3]) + (f" and {len(later) - 3} more" if len(later) > 3 else "")
         return f"stale: {shown} changed after this approval; approve the head again"
 
-    def _model_files(self) -> dict[str, list[str] | str]:
-        if self._files is None:
-            # Here: parsing manifests needs pydantic, and most runs verify no trailer.
-            from modelgate.datamodel import manifest, strictyaml
-            from modelgate.pipeline import discovery
+    def _model_files(self, name: str) -> dict[str, list[str] | str]:
+        """name@version -> the files HEAD holds for it, for the versions of model ``name``.
+        Only manifests whose bytes may hold the name are parsed (a trailer names one model,
+        and a registry has thousands)."""
+        found = self._files.get(name)
+        if found is not None:
+            return found
+        # Here: parsing manifests needs pydantic, and most runs verify no trailer.
+        from modelgate.datamodel import manifest, strictyaml, textscan
+        from modelgate.pipeline import discovery
 
-            found = sorted((p, sha) for p, sha in self.git.tree(self.head).items()
-                           if discovery.is_manifest_name(posixpath.basename(p)))
-            raws = self.git.blobs([sha for _, sha in found], limit=strictyaml.MAX_BYTES)
-            files: dict[str, list[str] | str] = {}
-            for (path, _), raw in zip(found, raws, strict=True):
-                model = manifest.from_bytes(raw, path, os.path.join(self.git.root, path)).model
-                if model is None:
-                    continue
-                pinned = [a.path for a in model.artifacts]
-                env = model.lineage.environment if model.lineage else None
-                if env is not None and env.lockfile is not None:
-                    pinned.append(env.lockfile.path)
-                where = [_inside(posixpath.dirname(path), p) for p in pinned]
-                if None in where:
-                    files[model.ref] = f"{path} names a file outside the repository; its bytes cannot be compared"
-                    continue
-                have = files.setdefault(model.ref, [])
-                if isinstance(have, list):  # a str: another manifest of it is beyond comparing
-                    have += [path, *(w for w in where if w is not None)]
-            self._files = files
-        return self._files
+        if self._manifests is None:
+            self._manifests = sorted((p, sha) for p, sha in self.git.tree(self.head).items()
+                                     if discovery.is_manifest_name(posixpath.basename(p)))
+        raws = self.git.blobs([sha for _, sha in self._manifests], limit=strictyaml.MAX_BYTES)
+        files: dict[str, list[str] | str] = {}
+        for (path, _), raw in zip(self._manifests, raws, strict=True):
+            if not textscan.may_hold(raw, name):
+                continue
+            model = manifest.from_bytes(raw, path, os.path.join(self.git.root, path)).model
+            if model is None or model.name != name:
+                continue
+            pinned = [a.path for a in model.artifacts]
+            env = model.lineage.environment if model.lineage else None
+            if env is not None and env.lockfile is not None:
+                pinned.append(env.lockfile.path)
+            where = [_inside(posixpath.dirname(path), p) for p in pinned]
+            if None in where:
+                files[model.ref] = f"{path} names a file outside the repository; its bytes cannot be compared"
+                continue
+            have = files.setdefault(model.ref, [])
+            if isinstance(have, list):  # a str: another manifest of it is beyond comparing
+                have += [path, *(w for w in where if w is not None)]
+        self._files[name] = files
+        return files
 
 
 def _inside(folder: str, rel: str) -> str | None:

@@ -15,7 +15,7 @@ from modelgate.datamodel.records import record
 from modelgate.datamodel.validation import Constraint, Strict
 
 if TYPE_CHECKING:
-    from modelgate.datamodel.manifest import Manifest, ManifestDoc
+    from modelgate.datamodel.manifest import Manifest, ManifestDoc, Snapshot
     from modelgate.datamodel.policy import Policy
     from modelgate.datamodel.results import MetricRow
     from modelgate.pipeline.base import Base
@@ -163,7 +163,7 @@ def predecessor(manifest: Manifest, base: Iterable[ManifestDoc]) -> tuple[Manife
     return max(lower, key=lambda pair: pair[0])[1], "the highest lower version at the base"
 
 
-def _other_bytes(model: Manifest, other: Manifest) -> bool:
+def _other_bytes(model: Manifest, other: Manifest | Snapshot) -> bool:
     """Whether two manifests name other artifact bytes: other sha256s, or, for the same
     sha256, other md5s where both record one. In a clone without `dvc pull` an md5 is what
     DVC-tracked bytes are checked by, so new bytes behind an old sha256 show as a new md5;
@@ -304,7 +304,7 @@ def no_metric_regression(manifest: Manifest, doc: ManifestDoc, base_manifest: Ma
         rivals.append((f"the base ({base_manifest.ref})", f"{base_manifest.ref} at the base", base_manifest))
     moving_in = base_manifest is None or base_manifest.stage != manifest.stage
     if manifest.stage in policy.exclusive and moving_in:
-        for other in base.manifests():
+        for other in base.versions_of(manifest.name):
             model = other.model
             if model and model.name == manifest.name and model.stage == manifest.stage \
                     and model.version != manifest.version:

@@ -98,8 +98,8 @@ def _unmatched_waivers(doc: ManifestDoc, policy: Policy, context: Context) -> It
     """Waivers naming a model or version absent from the repository (a typo, a model long
     gone) match no manifest, so no manifest's run reports them: the first manifest the
     policy governs does, once per run."""
-    governed = [d for d in context.registry() if d.model is not None and policy.governs(d.model.name)]
-    if not governed or governed[0].path != doc.path:
+    first = context.first_manifest(lambda d: d.model is not None and policy.governs(d.model.name))
+    if first is None or first.path != doc.path:
         return
     for waiver in policy.waivers:
         versions = {d.model.version for d in context.versions_of(waiver.model) if d.model is not None}

@@ -16,6 +16,7 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import field
+from sys import intern
 from typing import Any
 
 import yaml
@@ -52,19 +53,60 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u
 
 @record
 class YamlDoc:
-    """A parsed YAML document: ``data`` and a 1-based (line, column) per key path."""
+    """A parsed YAML document: ``data`` and a 1-based (line, column) per key path.
+
+    The data and the positions are kept as long as someone needs them, and made again from
+    ``raw`` when asked for after :meth:`forget`: a run that loads thousands of manifests
+    keeps their validated models, asks for the positions of the few that fail, and
+    keeping the data and a position map of every document cost more memory than the
+    models themselves.
+    """
 
     path: str
-    data: Any
-    locations: dict[KeyPath, tuple[int, int]] = field(repr=False)
-    # Source text of scalars that became numbers or booleans, so that a type error can quote
-    # what the user wrote (``1.10``) rather than what it became (``1.1``).
-    literals: dict[KeyPath, str] = field(default_factory=dict, repr=False)
+    raw: bytes | None = field(default=None, repr=False)
+    # "data", and "located" (locations, literals), while they are kept.
+    _kept: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def data(self) -> Any:
+        """The document's plain data."""
+        if "data" not in self._kept:
+            composer = _Composer(self.path, located=False)
+            self._kept["data"] = _compose(self.raw, composer) if self.raw is not None else None
+        return self._kept["data"]
+
+    @property
+    def locations(self) -> dict[KeyPath, tuple[int, int]]:
+        """Where each key path starts."""
+        locations: dict[KeyPath, tuple[int, int]] = self._positions()[0]
+        return locations
+
+    @property
+    def literals(self) -> dict[KeyPath, str]:
+        """Source text of scalars that became numbers or booleans, so that a type error can
+        quote what the user wrote (``1.10``) rather than what it became (``1.1``)."""
+        literals: dict[KeyPath, str] = self._positions()[1]
+        return literals
+
+    def forget(self) -> None:
+        """Let go of the data and positions (made again from ``raw`` if asked for)."""
+        if self.raw is not None:
+            self._kept.clear()
+
+    def _positions(self) -> tuple[dict[KeyPath, tuple[int, int]], dict[KeyPath, str]]:
+        if "located" not in self._kept:
+            composer = _Composer(self.path, located=True)
+            if self.raw is not None:
+                _compose(self.raw, composer)
+            self._kept["located"] = (composer.locations, composer.literals)
+        located: tuple[dict[KeyPath, tuple[int, int]], dict[KeyPath, str]] = self._kept["located"]
+        return located
 
     def location(self, keypath: KeyPath) -> tuple[int, int]:
         """The position of ``keypath``, or of its nearest ancestor that has one."""
+        locations = self.locations
         for end in range(len(keypath), -1, -1):
-            found = self.locations.get(tuple(keypath[:end]))
+            found = locations.get(tuple(keypath[:end]))
             if found is not None:
                 return found
         return (1, 1)
@@ -114,48 +156,53 @@ def load_file(path: str | os.PathLike[str], display: str) -> YamlDoc:
 
 def parse(raw: bytes, display: str) -> YamlDoc:
     """Parse one strict YAML document from ``raw`` bytes; raise ``InputError`` on any problem."""
-    if len(raw) > MAX_BYTES:
-        raise InputError([_too_big(display, MAX_BYTES)])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(
-            [Problem(display, line, column, "invalid UTF-8; save the file as UTF-8")]
-        ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    composer = _Composer(display)
-    parser = yaml.CSafeLoader(text)
-    try:
-        # get_event returns None after the stream's end: no generator between us and libyaml.
-        data = composer.compose(iter(parser.get_event, None))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        composer.problems.append(Problem(display, line, column, f"invalid YAML: {exc.problem}"))
-        data = None
-    except yaml.reader.ReaderError as exc:
-        line, column = _position(text, exc.position)
-        composer.problems.append(Problem(display, line, column, f"invalid YAML: {exc.reason}"))
-        data = None
-    except yaml.YAMLError as exc:
-        composer.problems.append(Problem(display, 1, 1, f"invalid YAML: {exc}"))
-        data = None
-    except _Abort:
-        data = None
-    except (RecursionError, MemoryError):
-        composer.problems.append(Problem(display, 1, 1, "document too complex to parse"))
-        data = None
-    finally:
-        parser.dispose()
-    doc = YamlDoc(display, data, composer.locations, composer.literals)
+    composer = _Composer(display, located=False)
+    data = _compose(raw, composer)
+    doc = YamlDoc(display, raw, {"data": data})
     if composer.problems:
         # The partial document lets a caller validate what did parse, so that one bad
         # scalar does not hide the schema problems after it.
         raise InputError(composer.problems, partial=doc if composer.complete else None)
     return doc
+
+
+def _compose(raw: bytes, composer: _Composer) -> Any:
+    """The document's data; problems go to ``composer.problems``."""
+    display = composer.display
+    if len(raw) > MAX_BYTES:
+        composer.problems.append(_too_big(display, MAX_BYTES))
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        composer.problems.append(Problem(display, line, column, "invalid UTF-8; save the file as UTF-8"))
+        return None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    parser = yaml.CSafeLoader(text)
+    try:
+        # get_event returns None after the stream's end: no generator between us and libyaml.
+        return composer.compose(iter(parser.get_event, None))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        composer.problems.append(Problem(display, line, column, f"invalid YAML: {exc.problem}"))
+    except yaml.reader.ReaderError as exc:
+        line, column = _position(text, exc.position)
+        composer.problems.append(Problem(display, line, column, f"invalid YAML: {exc.reason}"))
+    except yaml.YAMLError as exc:
+        composer.problems.append(Problem(display, 1, 1, f"invalid YAML: {exc}"))
+    except _Abort:
+        pass
+    except (RecursionError, MemoryError):
+        composer.problems.append(Problem(display, 1, 1, "document too complex to parse"))
+    except StopIteration:  # libyaml ends a stream only after its closing events; never a crash here
+        composer.problems.append(Problem(display, 1, 1, "invalid YAML: the document ends unexpectedly"))
+    finally:
+        parser.dispose()
+    return None
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -172,9 +219,24 @@ class _Abort(Exception):
     """Stop composing: the rest of the stream cannot be trusted (depth, documents)."""
 
 
+_Scalar, _Alias = yaml.ScalarEvent, yaml.AliasEvent
+_SequenceStart, _SequenceEnd = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_MappingStart, _MappingEnd = yaml.MappingStartEvent, yaml.MappingEndEvent
+
+
 class _Composer:
-    def __init__(self, display: str) -> None:
+    """Plain data from libyaml's events, every problem with its position.
+
+    ``located``: also record where each key path starts and the source text of numbers
+    (:attr:`YamlDoc.locations`, :attr:`YamlDoc.literals`). Loading does without them (they
+    are most of a document's memory and a good part of its parsing time); a document asked
+    where something is parses again with them. Both ways compose the same data and find the
+    same problems: the only difference is what is recorded on the side.
+    """
+
+    def __init__(self, display: str, located: bool = True) -> None:
         self.display = display
+        self.located = located
         self.problems: list[Problem] = []
         self.locations: dict[KeyPath, tuple[int, int]] = {}
         self.literals: dict[KeyPath, str] = {}
@@ -185,7 +247,7 @@ class _Composer:
         self.problems.append(Problem(self.display, line, column, message))
 
     def compose(self, events: Iterator[Any]) -> Any:
-        self.events = events
+        self.next = events.__next__
         documents = 0
         data: Any = None
         for event in events:
@@ -194,7 +256,7 @@ class _Composer:
                 if documents > 1:
                     self.problem(event, "more than one YAML document; a file holds exactly one")
                     raise _Abort
-                data = self.node(next(events), (), 1)
+                data = self.node(self.next(), (), 1)
             elif isinstance(event, yaml.StreamEndEvent) and documents == 0:
                 self.problem(event, "empty file; expected a YAML mapping")
         self.complete = True
@@ -204,65 +266,88 @@ class _Composer:
         if depth > MAX_DEPTH:
             self.problem(event, f"nesting deeper than {MAX_DEPTH} levels")
             raise _Abort
-        if isinstance(event, yaml.AliasEvent):
+        kind = type(event)
+        if kind is _Scalar:
+            if event.anchor is not None or event.tag is not None:
+                self.decorated(event)
+            value = self.scalar(event)
+            if self.located and isinstance(value, int | float):
+                self.literals[path] = event.value
+            return value
+        if kind is _Alias:
             self.problem(event, f"alias *{event.anchor} is not allowed; write the value out")
             return None
+        if event.anchor is not None or event.tag is not None:
+            self.decorated(event)
+        if kind is _MappingStart:
+            if self.located:
+                self.locations.setdefault(path, _mark(event))
+            return self.mapping(path, depth)
+        if kind is _SequenceStart:
+            return self.sequence(path, depth)
+        raise _Abort  # pragma: no cover - libyaml emits only the events above here
+
+    def decorated(self, event: Any) -> None:
         if event.anchor is not None:
             self.problem(event, f"anchor &{event.anchor} is not allowed; write the value out")
         if event.tag is not None:
             self.problem(event, f"tag {event.tag} is not allowed; plain YAML values only")
-        if isinstance(event, yaml.ScalarEvent):
-            value = self.scalar(event)
-            if isinstance(value, int | float):
-                self.literals[path] = event.value
-            return value
-        if isinstance(event, yaml.SequenceStartEvent):
-            items = []
-            for index, item in enumerate(iter(lambda: next(self.events), None)):
-                if isinstance(item, yaml.SequenceEndEvent):
-                    break
+
+    def sequence(self, path: KeyPath, depth: int) -> list[Any]:
+        items: list[Any] = []
+        next_event, node, located = self.next, self.node, self.located
+        index = 0
+        while True:
+            item = next_event()
+            if type(item) is _SequenceEnd:
+                return items
+            if located:
                 sub = (*path, index)
                 self.locations[sub] = _mark(item)
-                items.append(self.node(item, sub, depth + 1))
-            return items
-        if isinstance(event, yaml.MappingStartEvent):
-            self.locations.setdefault(path, _mark(event))
-            return self.mapping(path, depth)
-        raise _Abort  # pragma: no cover - libyaml emits only the events above here
+                items.append(node(item, sub, depth + 1))
+            else:
+                items.append(node(item, path, depth + 1))
+            index += 1
 
     def mapping(self, path: KeyPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        next_event, node, located = self.next, self.node, self.located
         while True:
-            key_event = next(self.events)
-            if isinstance(key_event, yaml.MappingEndEvent):
+            key_event = next_event()
+            if type(key_event) is _MappingEnd:
                 return result
             key = self.key(key_event, depth)
-            value_event = next(self.events)
+            value_event = next_event()
             if key is None:
-                self.node(value_event, path, depth + 1)
+                node(value_event, path, depth + 1)
                 continue
-            sub = (*path, key)
             if key in result:
                 self.problem(key_event, f"duplicate key {key!r}; each key may appear once")
-            self.locations.setdefault(sub, _mark(key_event))
-            result[key] = self.node(value_event, sub, depth + 1)
+            if located:
+                sub = (*path, key)
+                self.locations.setdefault(sub, _mark(key_event))
+                result[key] = node(value_event, sub, depth + 1)
+            else:
+                result[key] = node(value_event, path, depth + 1)
 
     def key(self, event: Any, depth: int) -> str | None:
-        if not isinstance(event, yaml.ScalarEvent):
+        if type(event) is not _Scalar:
             self.problem(event, "complex mapping key; keys must be plain strings")
             self.node(event, (), depth + 1)
             return None
         if event.anchor is not None or event.tag is not None:
             self.problem(event, "anchors and tags are not allowed on keys")
-        if event.style == "" and event.value == "<<":
+        value: str = event.value
+        if event.style == "" and value == "<<":
             self.problem(event, "merge key '<<' is not allowed; write the keys out")
             return None
-        self.text(event, event.value)
-        return str(event.value)
+        if not (value.isascii() and value.isprintable()):
+            self.text(event, value)
+        return intern(value) if len(value) <= 32 else value
 
     def scalar(self, event: Any) -> Any:
         value: str = event.value
-        if event.style != "":
+        if event.style != "":  # quoted or a block: a string as written
             return self.text(event, value)
         if value[:1] not in _NUMBER_STARTS and value not in _NULL and value not in _WORDS:
             return self.text(event, value)  # the common case, a plain word: no number can start so
@@ -299,7 +384,9 @@ class _Composer:
 
     def text(self, event: Any, value: str) -> str:
         if value.isascii() and value.isprintable():
-            return value
+            # Short words repeat across a registry's manifests (types, goals, feature
+            # names): one copy of each, however many manifests keep it.
+            return intern(value) if len(value) <= 32 else value
         problem = forbidden(value)
         if problem is not None:
             self.problem(event, problem)

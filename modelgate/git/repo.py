@@ -8,10 +8,12 @@ the base commit and its history. Every ref from a user is verified with ``rev-pa
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import stat
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
 from modelgate.datamodel.records import record
@@ -39,11 +41,31 @@ class FileChange:
     mode: str = "100644"  # the new mode: 120000 is a symlink, whose blob holds a path, not content
 
 
+def blob_id(raw: bytes, size: int = 40) -> str:
+    """The id git gives a blob of these bytes: SHA-1 of ``blob <length>\\0`` and the bytes
+    (``size`` 64: a SHA-256 repository's). Equal ids are equal bytes, as far as git itself
+    can tell: a commit holds a file by this id."""
+    digest = hashlib.sha1 if size == 40 else hashlib.sha256
+    return digest(b"blob %d\0" % len(raw) + raw).hexdigest()
+
+
 class GitRepo:
     def __init__(self, root: str) -> None:
         self.root = root
         self._catfile: CatFile | None = None
         self._origin: tuple[str | None] | None = None
+        # Blob id -> bytes already in memory (work tree files whose id was computed from
+        # their bytes): reading them again through cat-file would give the same bytes.
+        self._known: dict[str, bytes] = {}
+        # Asked once per run, by several: a commit's tree, and the work tree's file list.
+        self._listings: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+        self._work: dict[str, tuple[bool, str]] | None = None
+        self._started: dict[tuple[str, ...], _Background] = {}
+
+    def remember(self, sha: str, raw: bytes) -> None:
+        """Bytes whose blob id is ``sha`` (computed by :func:`blob_id` from these very
+        bytes), answered from memory by :meth:`blobs`."""
+        self._known[sha] = raw
 
     @staticmethod
     def at(root: str) -> GitRepo | None:
@@ -51,6 +73,12 @@ class GitRepo:
         return GitRepo(root) if os.path.exists(os.path.join(root, ".git")) else None
 
     def run(self, *args: str, check: bool = True) -> bytes:
+        started = self._started.pop(args, None)
+        if started is not None:
+            done = started.result()
+            if done is not None:
+                returncode, stdout, stderr = done
+                return self._checked(args, check, returncode, stdout, stderr)
         try:
             proc = subprocess.run(
                 ["git", "-C", self.root, "--no-optional-locks", "-c", "core.quotepath=off", *args],
@@ -60,10 +88,23 @@ class GitRepo:
             )
         except OSError as exc:
             raise GitError(f"cannot run git: {exc.strerror}; install git or run outside a repository") from None
-        if check and proc.returncode != 0:
-            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
-        return proc.stdout
+        return self._checked(args, check, proc.returncode, proc.stdout, proc.stderr)
+
+    @staticmethod
+    def _checked(args: Sequence[str], check: bool, returncode: int, stdout: bytes, stderr: bytes) -> bytes:
+        if check and returncode != 0:
+            message = stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {message[-1] if message else returncode}")
+        return stdout
+
+    def start(self, *args: str) -> None:
+        """Run ``git args`` in the background now: :meth:`run` with the same arguments later
+        takes its output instead of running it then. A run asks git a dozen questions whose
+        arguments it knows early; git answers them on the other core while Python loads the
+        policies. (Read-only questions only: the answer must be what asking later gives.)"""
+        if args not in self._started:
+            self._started[args] = _Background(
+                ["git", "-C", self.root, "--no-optional-locks", "-c", "core.quotepath=off", *args])
 
     def _ok(self, *args: str) -> bool:
         return subprocess.run(
@@ -159,6 +200,8 @@ class GitRepo:
         """Tracked and untracked-but-not-ignored files under ``pathspecs`` (repo-relative),
         each with whether git tracks it: one ``ls-files``, whose ``-t`` tag is ``?`` for an
         untracked file."""
+        if pathspecs == ["."]:
+            return {path: tracked for path, (tracked, _) in self._work_listing().items()}
         out = self.run(
             "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard", "--", *pathspecs
         )
@@ -168,9 +211,34 @@ class GitRepo:
                 found[entry[2:]] = found.get(entry[2:], False) or entry[0] != "?"
         return found
 
+    def _work_listing(self) -> dict[str, tuple[bool, str]]:
+        """Every tracked and untracked-but-not-ignored file: path -> (tracked, the mode git's
+        index gives it; "" when untracked), read once per run. ``-s`` adds the mode (and the
+        stage) to a tracked file's line; an untracked one's stays ``? path``."""
+        if self._work is None:
+            out = self.run(*_LISTING)
+            found: dict[str, tuple[bool, str]] = {}
+            for entry in out.decode("utf-8", "surrogateescape").split("\0"):
+                if len(entry) < 3:
+                    continue
+                if entry[0] == "?":
+                    found.setdefault(entry[2:], (False, ""))
+                else:
+                    meta, _, path = entry[2:].partition("\t")
+                    found[path] = (True, meta.split(" ", 1)[0])
+            self._work = found
+        return self._work
+
     def listing(self, commit: str) -> tuple[dict[str, str], dict[str, str]]:
         """(files, links): path -> blob SHA of the regular files, and of the symlinks, in
-        ``commit``. A symlink's blob holds the path it points to: it is never a file's content."""
+        ``commit`` (a full SHA, or a ref read once). A symlink's blob holds the path it
+        points to: it is never a file's content."""
+        found = self._listings.get(commit)
+        if found is None:
+            found = self._listings[commit] = self._list(commit)
+        return found
+
+    def _list(self, commit: str) -> tuple[dict[str, str], dict[str, str]]:
         out = self.run("ls-tree", "-r", "-z", "--full-tree", commit)
         files: dict[str, str] = {}
         links: dict[str, str] = {}
@@ -217,33 +285,47 @@ class GitRepo:
         With ``limit``, a larger blob gives only its first ``limit + 1`` bytes, so that the
         caller sees it is over the limit without holding all of it in memory.
         """
-        if self._catfile is None:
-            self._catfile = CatFile(self.root)
-        return self._catfile.read(shas, limit)
+        known = self._known
+        missing = list(dict.fromkeys(sha for sha in shas if sha not in known))
+        read: dict[str, bytes] = {}
+        if missing:
+            if self._catfile is None:
+                self._catfile = CatFile(self.root)
+            read = dict(zip(missing, self._catfile.read(missing, limit), strict=True))
+        return [read[sha] if sha in read else _limited(known[sha], limit) for sha in shas]
 
     def close(self) -> None:
-        """End the ``cat-file`` process, if one was started."""
+        """End the ``cat-file`` process, if one was started, and what :meth:`start` began
+        and no one asked for."""
         if self._catfile is not None:
             self._catfile.close()
             self._catfile = None
+        for started in self._started.values():
+            started.stop()
+        self._started.clear()
 
     # -- history -------------------------------------------------------------------
 
-    def changes(self, rev: str, pathspecs: list[str]) -> Iterator[FileChange]:
+    def changes(self, rev: str, pathspecs: list[str], keep: Callable[[str], bool] | None = None
+                ) -> Iterator[FileChange]:
         """Files matching ``pathspecs`` changed by each commit on ``rev``'s first-parent line,
-        oldest first: the states the branch itself went through. A merge counts as one
-        change against its first parent (what the merge brought in); the commits of a
-        merged feature branch are not states of the branch it was merged into.
+        oldest first: the states the branch itself went through; with ``keep``, only the
+        paths it keeps. A merge counts as one change against its first parent (what the
+        merge brought in); the commits of a merged feature branch are not states of the
+        branch it was merged into.
+
+        Without pathspecs git diffs each commit's tree against its parent's and descends only
+        into the folders that changed; a pattern such as ``**/modelgate.yaml`` matches
+        everywhere, so that walk cost the size of the tree at every commit. To read one kind
+        of file from a long history, give no pathspecs and a ``keep`` that picks its paths.
+        (:meth:`start_changes` begins the same ``git log`` in the background.)
 
         Read with ``-z``: every field ends with a NUL, which git never prints inside an
         author name (it accepts any other control character there, SOH and ESC included),
         so the fields are read by position: a commit's three, then ``:meta`` and path pairs
         until the next commit's SHA. Output of any other shape is an error, never a guess.
         """
-        out = self.run(
-            "log", "--reverse", "--first-parent", "--diff-merges=first-parent",
-            "--format=%H%x00%ct%x00%an <%ae>", "--raw", "--no-abbrev", "--no-renames", "-z", rev, "--", *pathspecs,
-        )
+        out = self.run(*_log_arguments(rev, pathspecs))
         fields = out.decode("utf-8", "surrogateescape").split("\0")
         if fields and fields[-1] == "":
             fields.pop()
@@ -255,11 +337,48 @@ class GitRepo:
             index += 3
             # --raw output begins on a new line: "\n:100644 100644 <old> <new> M".
             while index + 1 < len(fields) and fields[index].startswith(("\n:", ":")):
-                parts = fields[index].lstrip("\n").lstrip(":").split()
-                if len(parts) != 5 or not _SHA.match(parts[3]):
-                    raise GitError(f"git log printed an unexpected change line {fields[index][:80]!r}")
-                yield FileChange(commit, timestamp, author, fields[index + 1], parts[3], parts[4], parts[1])
+                if keep is None or keep(fields[index + 1]):  # the others' lines are only skipped
+                    parts = fields[index].lstrip("\n").lstrip(":").split()
+                    if len(parts) != 5 or not _SHA.match(parts[3]):
+                        raise GitError(f"git log printed an unexpected change line {fields[index][:80]!r}")
+                    yield FileChange(commit, timestamp, author, fields[index + 1], parts[3], parts[4], parts[1])
                 index += 2
+
+    def start_listing(self) -> None:
+        """Begin listing the work tree's files in the background (see :meth:`start`)."""
+        if self._work is None:
+            self.start(*_LISTING)
+
+    def start_changed_paths(self, since: str) -> None:
+        """Begin :meth:`changed_paths` ``(since)`` in the background (see :meth:`start`)."""
+        self.start(*_DIFF, since, "--")
+        self.start(*_DIFF, "--cached", since, "--")
+        self.start(*_IGNORED)
+        self.start_listing()
+
+    def start_changes(self, rev: str, pathspecs: Sequence[str] = ()) -> None:
+        """Begin, in the background, the ``git log`` that :meth:`changes` reads."""
+        self.start(*_log_arguments(rev, pathspecs))
+
+    def links(self) -> tuple[list[str], list[str]]:
+        """(links, unlisted): the symbolic links of the work tree that git can list
+        (tracked, untracked, and ignored files), and the ignored folders it lists without
+        their contents, which may hold more (repo-relative paths)."""
+        listed = self._work_listing()
+        links = [path for path, (tracked, mode) in listed.items() if tracked and mode == LINK_MODE]
+        unlisted = []
+        others = [path for path, (tracked, _) in listed.items() if not tracked]
+        ignored = self.run(*_IGNORED)
+        for path in [*others, *ignored.decode("utf-8", "surrogateescape").split("\0")]:
+            if path.endswith("/"):
+                unlisted.append(path.rstrip("/"))
+            elif path:
+                try:
+                    if stat.S_ISLNK(os.lstat(os.path.join(self.root, path)).st_mode):
+                        links.append(path)
+                except OSError:
+                    continue  # gone since: nothing to follow
+        return sorted(set(links)), sorted(set(unlisted))
 
     def changed_paths(self, since: str | None, until: str | None = None) -> set[str]:
         """Repo-relative paths that differ between commit ``since`` (default HEAD) and the
@@ -274,14 +393,50 @@ class GitRepo:
         ref = since or self.head()
         if ref is None:
             return set(self.list_files(["."]))
-        diff = ("diff", "--name-only", "--no-renames", "--no-ext-diff", "-z")
         if until is not None:
-            out = self.run(*diff, ref, until, "--")
+            out = self.run(*_DIFF, ref, until, "--")
         else:
             # The index too: a staged change the work tree has since undone is still in the commit.
-            out = (self.run(*diff, ref, "--") + b"\0" + self.run(*diff, "--cached", ref, "--") + b"\0"
-                   + self.run("ls-files", "-z", "--others", "--exclude-standard"))
+            out = self.run(*_DIFF, ref, "--") + b"\0" + self.run(*_DIFF, "--cached", ref, "--")
+            self._work = None  # listed now: the work tree is what this question is about
+            untracked = {path for path, (tracked, _) in self._work_listing().items() if not tracked}
+            return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p} | untracked
         return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
+
+
+class _Background:
+    """A git command run in the background, its output collected by a thread."""
+
+    def __init__(self, command: list[str]) -> None:
+        import threading
+
+        self._done: tuple[int, bytes, bytes] | None = None
+        try:
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError:
+            self._proc = None  # run again in the foreground, where the error is reported
+            return
+        self._thread = threading.Thread(target=self._collect, daemon=True)
+        self._thread.start()
+
+    def _collect(self) -> None:
+        assert self._proc is not None
+        stdout, stderr = self._proc.communicate()
+        self._done = (self._proc.returncode, stdout, stderr)
+
+    def result(self) -> tuple[int, bytes, bytes] | None:
+        """(exit code, stdout, stderr); None when it could not start."""
+        if self._proc is None:
+            return None
+        self._thread.join()
+        return self._done
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._thread.join()
 
 
 class CatFile:
@@ -339,6 +494,21 @@ class CatFile:
             self._proc.wait()
         if self._proc.stdout is not None:
             self._proc.stdout.close()
+
+
+# Every tracked and untracked-but-not-ignored file, with the index's mode of the tracked.
+_LISTING = ("ls-files", "-z", "-t", "-s", "--cached", "--others", "--exclude-standard")
+_IGNORED = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+_DIFF = ("diff", "--name-only", "--no-renames", "--no-ext-diff", "-z")
+
+
+def _log_arguments(rev: str, pathspecs: Sequence[str]) -> list[str]:
+    return ["log", "--reverse", "--first-parent", "--diff-merges=first-parent", "--format=%H%x00%ct%x00%an <%ae>",
+            "--raw", "--no-abbrev", "--no-renames", "-z", rev, "--", *pathspecs]
+
+
+def _limited(raw: bytes, limit: int | None) -> bytes:
+    return raw if limit is None or len(raw) <= limit + 1 else raw[: limit + 1]
 
 
 def _answer(stdout: IO[bytes], sha: str, limit: int | None) -> bytes | None:

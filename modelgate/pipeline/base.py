@@ -8,22 +8,25 @@ ever in production? did this version ever have other bytes?) walk the base's his
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from modelgate import confine
 from modelgate.datamodel import manifest, strictyaml
-from modelgate.datamodel.manifest import Manifest, ManifestDoc
+from modelgate.datamodel.manifest import ManifestDoc, Snapshot
 from modelgate.datamodel.records import record
-from modelgate.datamodel.validation import Verdicts
 from modelgate.errors import UsageError
-from modelgate.git.repo import LINK_MODE, ZERO, GitRepo
+from modelgate.git.repo import GitRepo
 from modelgate.git.trees import CommitTree
 from modelgate.pipeline import discovery
+from modelgate.pipeline.history import Event, History, read_history
 
-MANIFEST_PATHSPECS = [":(glob)**/modelgate.yaml", ":(glob)**/*.modelgate.yaml"]
+if TYPE_CHECKING:
+    from modelgate.datamodel.validation import Verdicts
+    from modelgate.pipeline.index import WorkIndex
+
+__all__ = ["NONE", "Base", "BaseChoice", "Event", "History", "base_ref", "choose_base", "read_history"]
 
 
 NONE = "none"  # `--base none`: no base, the checkout is checked as it stands
@@ -83,59 +86,21 @@ def base_ref(flag: str | None, env: Mapping[str, str], configured: str | None, *
     return choose_base(flag, env, configured, ci=ci).ref
 
 
-@record
-class Event:
-    """A manifest as one commit left it (``model`` None: deleted or unreadable)."""
-
-    commit: str
-    timestamp: int
-    author: str
-    path: str
-    model: Manifest | None
-
-
-@dataclass
-class History:
-    """Every state of every manifest along a history, oldest first."""
-
-    events: list[Event] = field(default_factory=list)
-    # name -> its events: checks ask once per manifest, and a registry has thousands.
-    _by_name: dict[str, list[Event]] | None = field(default=None, repr=False, compare=False)
-
-    def of(self, name: str) -> list[Event]:
-        if self._by_name is None:
-            self._by_name = {}
-            for event in self.events:
-                if event.model is not None:
-                    self._by_name.setdefault(event.model.name, []).append(event)
-        return list(self._by_name.get(name, ()))
-
-    def versions(self, name: str, version: str) -> list[Event]:
-        return [e for e in self.of(name) if e.model is not None and e.model.version == version]
-
-
-def read_history(repo: GitRepo, rev: str, root: str, globs: tuple[str, ...] = (),
-                 known: Mapping[str, Manifest | None] | None = None, verdicts: Verdicts | None = None) -> History:
-    """Manifest states along ``rev``'s first-parent line, through one ``git log`` and one batch of blob
-    reads; ``known`` (blob SHA -> model) spares parsing blobs already read. A manifest that
-    was a symlink is no manifest in that state: its blob is a path, never parsed."""
-    changes = [c for c in repo.changes(rev, MANIFEST_PATHSPECS) if discovery.is_selected_manifest(c.path, globs)]
-    parsed: dict[str, Manifest | None] = dict(known or {})
-    wanted = {c.blob: c.path for c in changes if c.blob != ZERO and c.mode != LINK_MODE and c.blob not in parsed}
-    raws = repo.blobs(list(wanted), limit=strictyaml.MAX_BYTES)
-    for (sha, path), raw in zip(wanted.items(), raws, strict=True):
-        parsed[sha] = manifest.from_bytes(raw, path, os.path.join(root, path), verdicts).model
-    history = History()
-    for change in changes:
-        model = None if change.mode == LINK_MODE else parsed.get(change.blob)
-        history.events.append(Event(change.commit, change.timestamp, change.author, change.path, model))
-    return history
-
-
 class Base:
-    """A verified base: its commit, the merge-base with HEAD, and what was there."""
+    """A verified base: its commit, the merge-base with HEAD, and what was there.
 
-    def __init__(self, repo: GitRepo, ref: str, root: str, globs: tuple[str, ...] = ()) -> None:
+    The merge-base's manifests are read by path from its tree listing. A manifest whose
+    bytes the work tree holds unchanged at the same path (same git blob id) is the work
+    tree's document, parsed once for both sides and only when asked for; the others (what
+    the change edited, moved or deleted) are parsed from their blobs. So the base side
+    of a run costs what the change touched, and a question about one model reads that
+    model alone.
+    """
+
+    def __init__(self, repo: GitRepo, ref: str, root: str, globs: tuple[str, ...] = (), *,
+                 early: bool = False) -> None:
+        """``early``: begin reading what a check asks of the base (its history, the
+        merge-base's tree) in the background as soon as the commits are known."""
         head = repo.head()
         if head is None:
             from modelgate.errors import GitError
@@ -147,56 +112,82 @@ class Base:
         self.globs = globs
         self.branch: str | None = None  # the branch the base stands for, when the CI event says
         self.commit = repo.verify(ref)
+        if early:  # the longest question of a run: git answers it while Python goes on
+            repo.start_changes(self.commit)
         self.head = head
         self.merge_base = repo.merge_base(self.commit, head)
+        if early:
+            repo.start("ls-tree", "-r", "-z", "--full-tree", self.merge_base)
         self.tree = CommitTree(repo, self.commit)
-        self._docs: list[ManifestDoc] | None = None
-        self._history: History | None = None
-        # (name, version) and (name, "@" + path) -> base manifest: a SemVer never starts with @.
-        self._index: dict[tuple[str, str], ManifestDoc] | None = None
-        self._models: dict[str, Manifest | None] = {}  # blob SHA -> model, at the merge-base
-        self._known: dict[str, ManifestDoc] = {}  # path -> the head's parsed manifest
         self.verdicts: Verdicts | None = None  # manifests validated before (the run's hash cache)
+        self.parsed: list[str] = []  # paths of the merge-base's blobs parsed so far, in order
+        self._work: WorkIndex | None = None
+        self._listing: tuple[dict[str, str], list[str]] | None = None
+        self._same: dict[str, str] | None = None  # path -> the work tree's manifest with its bytes
+        self._own: list[ManifestDoc] | None = None
+        self._own_by_name: dict[str, list[ManifestDoc]] | None = None
+        self._by_name: dict[str, list[ManifestDoc]] = {}
+        self._history: History | None = None
+        self._blobs: dict[str, str] | None = None  # blob id -> path, at the merge-base
+        self._expected: set[tuple[str, str]] = set()
+        self._owned: dict[str, ManifestDoc] = {}
 
-    def reuse(self, docs: Iterable[ManifestDoc]) -> None:
-        """Head manifests already parsed: a base blob with the same path and bytes is the
-        same document, so most of a large registry is parsed once, not twice."""
-        self._known.update((doc.path, doc) for doc in docs)
+    def attach(self, work: WorkIndex) -> None:
+        """The work tree's manifests: one that holds a base manifest's exact bytes at its
+        path stands for it, parsed once for both sides."""
+        self._work = work
 
     def manifests(self) -> list[ManifestDoc]:
-        """Manifests at the merge-base (what this change started from)."""
-        if self._docs is None:
-            blobs, links = self.repo.listing(self.merge_base)
-            files = sorted((p, sha) for p, sha in blobs.items() if discovery.is_selected_manifest(p, self.globs))
-            raws = self.repo.blobs([sha for _, sha in files], limit=strictyaml.MAX_BYTES)
-            docs = [self._doc(path, raw) for (path, _), raw in zip(files, raws, strict=True)]
-            self._models = {sha: doc.model for (_, sha), doc in zip(files, docs, strict=True)}
+        """Manifests at the merge-base (what this change started from); every one parsed."""
+        same = self._unchanged()
+        work = self._work
+        docs = list(self.own())
+        if work is not None:
+            docs += [work.load(abspath) for abspath in same.values()]
+        return sorted(docs, key=lambda doc: doc.path)
+
+    def own(self) -> list[ManifestDoc]:
+        """The merge-base's manifests that the work tree does not hold byte for byte at the
+        same path: what the change edited, moved away or deleted (and symlinks, refused)."""
+        if self._own is None:
+            files, links = self._listed()
+            same = self._unchanged()
+            wanted = sorted((path, sha) for path, sha in files.items() if path not in same)
+            raws = self.repo.blobs([sha for _, sha in wanted], limit=strictyaml.MAX_BYTES)
+            docs = []
+            for (path, _), raw in zip(wanted, raws, strict=True):
+                docs.append(manifest.from_bytes(raw, path, os.path.join(self.root, path), self.verdicts))
+                self.parsed.append(path)
             # A symlink named like a manifest is refused here as in the work tree: its blob
             # is a path, and parsing it could make a manifest of the link's target text.
-            docs += [manifest.refused(path, os.path.join(self.root, path), confine.LINK)
-                     for path in links if discovery.is_selected_manifest(path, self.globs)]
-            self._docs = sorted(docs, key=lambda doc: doc.path)
-        return self._docs
+            docs += [manifest.refused(path, os.path.join(self.root, path), confine.LINK) for path in links]
+            self._own = sorted(docs, key=lambda doc: doc.path)
+        return self._own
 
-    def _doc(self, path: str, raw: bytes) -> ManifestDoc:
-        abspath = os.path.join(self.root, path)
-        known = self._known.get(path)
-        if known is not None and known.abspath == abspath and known.sha256 == hashlib.sha256(raw).hexdigest():
-            return known
-        return manifest.from_bytes(raw, path, abspath, self.verdicts)
+    def versions_of(self, name: str) -> list[ManifestDoc]:
+        """The merge-base's manifests of model ``name``."""
+        found = self._by_name.get(name)
+        if found is None:
+            if self._own_by_name is None:
+                self._own_by_name = {}
+                for doc in self.own():
+                    if doc.model is not None:
+                        self._own_by_name.setdefault(doc.model.name, []).append(doc)
+            same = self._unchanged()
+            kept = [doc for doc in self._work.named(name) if doc.path in same] if self._work is not None else []
+            found = self._by_name[name] = sorted([*kept, *self._own_by_name.get(name, [])], key=lambda d: d.path)
+        return found
 
     def match(self, doc: ManifestDoc) -> ManifestDoc | None:
         """The base version of a head manifest: same name@version, else same path and name."""
         if doc.model is None:
             return None
-        if self._index is None:
-            self._index = {}
-            for base in self.manifests():
-                if base.model is not None:
-                    self._index.setdefault((base.model.name, base.model.version), base)
-                    self._index[(base.model.name, "@" + base.path)] = base
-        key = doc.model.name
-        return self._index.get((key, doc.model.version)) or self._index.get((key, "@" + doc.path))
+        versions = self.versions_of(doc.model.name)
+        for other in versions:
+            assert other.model is not None
+            if other.model.version == doc.model.version:
+                return other
+        return next((other for other in versions if other.path == doc.path), None)
 
     def history(self) -> History:
         """The base branch's manifest history (for version-immutable and rollback): the
@@ -205,7 +196,71 @@ class Base:
         later never did (a version promoted and then withdrawn inside a pull request was
         never in production, and bytes corrected before merging were never published)."""
         if self._history is None:
-            self.manifests()  # the merge-base's blobs are in the history: parse them once
-            self._history = read_history(self.repo, self.commit, self.root, self.globs, self._models,
-                                         self.verdicts)
+            self.own()  # the merge-base's own blobs are in the history: parsed once
+            self._history = read_history(self.repo, self.commit, self.root, self.globs, known=self._state)
+            self._history.expect(self._expected)
         return self._history
+
+    def history_read(self) -> History | None:
+        """The history if a rule has asked for it (None: never read); never reads it."""
+        return self._history
+
+    def expect(self, models: Iterable[tuple[str, str]]) -> None:
+        """The (name, version) of the manifests the run checks: the history is read for all
+        of them in one pass, when a rule first asks."""
+        self._expected.update(models)
+        if self._history is not None:
+            self._history.expect(self._expected)
+
+    def unreadable_history(self) -> list[str]:
+        """Notices for the history's states the rules asked about and that could not be
+        read (a malformed old blob: trusted, but never a crash and never silent)."""
+        if self._history is None:
+            return []
+        return [f"history: {path} as of commit {commit[:12]} on the base branch could not be read"
+                f" ({problem.line}:{problem.column}: {problem.message}); the rules that search the history did not"
+                " see that state" for commit, path, problem in self._history.unreadable()]
+
+
+    def _listed(self) -> tuple[dict[str, str], list[str]]:
+        """(path -> blob id of every manifest file, paths of manifest-named symlinks) at the
+        merge-base, selected by the base's globs."""
+        if self._listing is None:
+            blobs, links = self.repo.listing(self.merge_base)
+            selects = discovery.selector(self.globs)
+
+            def wanted(path: str) -> bool:
+                return discovery.is_manifest_name(path.rpartition("/")[2]) and selects(path)
+
+            self._listing = ({p: sha for p, sha in blobs.items() if wanted(p)}, sorted(p for p in links if wanted(p)))
+        return self._listing
+
+    def _unchanged(self) -> dict[str, str]:
+        """path -> absolute path, for each merge-base manifest the work tree holds at the same
+        path with the same bytes."""
+        if self._same is None:
+            self._same = {}
+            work = self._work
+            if work is not None:
+                for path, sha in self._listed()[0].items():
+                    abspath = os.path.join(self.root, path)
+                    if work.has(abspath) and work.blob_id(abspath, len(sha)) == sha:
+                        self._same[path] = abspath
+                        raw = work.raw(abspath)
+                        if raw is not None:
+                            self.repo.remember(sha, raw)
+        return self._same
+
+    def _state(self, sha: str) -> Snapshot | None:
+        """A history blob's state, when a manifest with those bytes is parsed already (one
+        of :meth:`own`, or the work tree's at an unchanged path)."""
+        if self._blobs is None:
+            files = self._listed()[0]
+            self._blobs = {sha: path for path, sha in files.items()}
+            self._owned = {files[d.path]: d for d in self._own or () if d.path in files}
+        doc = self._owned.get(sha)
+        path = self._blobs.get(sha)
+        if doc is None and path is not None and self._work is not None and self._same is not None:
+            abspath = self._same.get(path)
+            doc = self._work.loaded(abspath) if abspath is not None else None
+        return Snapshot.of(doc.model) if doc is not None and doc.model is not None else None

@@ -6,15 +6,17 @@ import datetime as dt
 import functools
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from modelgate import confine
 from modelgate.confine import real_below
-from modelgate.datamodel import manifest
 from modelgate.datamodel.manifest import ManifestDoc
+from modelgate.errors import InputError
 from modelgate.hashing.digest import Digest, Hasher
 from modelgate.pipeline import discovery
+from modelgate.pipeline.index import WorkIndex
 from modelgate.pipeline.paths import ArtifactPathError, is_repository_path, resolve
 
 if TYPE_CHECKING:
@@ -51,42 +53,50 @@ class Context:
     # What the run has worked out so far: filled as checks ask, never replaced.
     _memo: _Memo = field(default_factory=lambda: _Memo(), init=False, repr=False)
 
+    @property
+    def index(self) -> WorkIndex:
+        """The work tree's manifests, read once and parsed when asked (see :mod:`modelgate.pipeline.index`)."""
+        if self._memo.index is None:
+            self._memo.index = WorkIndex(self.root, self.config.manifests, self._read, self.hasher.cache, self.git)
+        return self._memo.index
+
     def load(self, abspath: str) -> ManifestDoc:
-        doc = self._memo.docs.get(abspath)
-        if doc is None:
-            display = discovery.relpath(self.root, abspath)
-            raw = self.overlay.get(abspath)
-            verdicts = self.hasher.cache
-            if raw is None:
-                # The folder's real path is cached: a thousand manifests cost a thousand
-                # lstats, not a realpath walk each. (A link as the file is refused anyway.)
-                folder, name = os.path.split(abspath)
-                doc = manifest.load(abspath, display, verdicts, root=self.root, real_root=self._real(self.root),
-                                    real=os.path.join(self._real(folder), name))
-            else:
-                doc = manifest.from_bytes(raw, display, abspath, verdicts)
-            self._memo.docs[abspath] = doc
-        return doc
+        """The manifest at ``abspath``, parsed once per run."""
+        return self.index.load(abspath)
 
     def registry(self) -> list[ManifestDoc]:
-        """Every manifest in the repository, loaded once on first use.
+        """Every manifest in the repository, each parsed once.
 
-        Cross-manifest rules (unique versions, exclusive stages, aliases) look at all of
-        them, even when only some are checked (pre-commit passes just the changed files).
+        Cross-manifest rules ask :meth:`versions_of` instead, which parses only the
+        manifests that may be of the model asked about; this is for what needs them all.
         """
-        if self._memo.registry is None:
-            found = discovery.discover(self.root, [], self.config.manifests)
-            self._memo.registry = [self.load(path) for path in found.manifests]
-        return self._memo.registry
+        return self.index.all()
 
     def versions_of(self, name: str) -> list[ManifestDoc]:
-        """Every manifest of model ``name`` in the repository."""
-        if self._memo.by_name is None:
-            self._memo.by_name = {}
-            for doc in self.registry():
-                if doc.model is not None:
-                    self._memo.by_name.setdefault(doc.model.name, []).append(doc)
-        return self._memo.by_name.get(name, [])
+        """Every manifest of model ``name`` in the repository (unique versions, exclusive
+        stages and aliases span them), without parsing the manifests of other models."""
+        return self.index.named(name)
+
+    def first_manifest(self, keep: Callable[[ManifestDoc], bool]) -> ManifestDoc | None:
+        """The first manifest of the repository, in path order, that ``keep`` keeps."""
+        return self.index.first(keep)
+
+    def _read(self, abspath: str) -> bytes | ManifestDoc:
+        """A manifest's bytes as checked: the overlay's, or the file's (a symlink, or a path
+        that leads out of the repository or into ``.git``, is refused unread); or the
+        invalid document that says why there are none."""
+        raw = self.overlay.get(abspath)
+        if raw is not None:
+            return raw
+        display = discovery.relpath(self.root, abspath)
+        # The folder's real path is cached: a thousand manifests cost a thousand lstats, not
+        # a realpath walk each. (A link as the file is refused anyway.)
+        folder, name = os.path.split(abspath)
+        try:
+            return confine.read(self.root, abspath, display, links=False, real_root=self._real(self.root),
+                                real=os.path.join(self._real(folder), name))
+        except InputError as exc:
+            return ManifestDoc(display, abspath, "", None, tuple(exc.problems), None)
 
     def artifact_path(self, doc: ManifestDoc, path: str, kind: str = "artifact") -> str:
         """The real path of a file the manifest names (``kind``: ``artifact``, ``data``,
@@ -259,9 +269,7 @@ class _Memo:
     """The context's caches: documents loaded, paths resolved, answers asked once per run."""
 
     def __init__(self) -> None:
-        self.docs: dict[str, ManifestDoc] = {}
-        self.registry: list[ManifestDoc] | None = None
-        self.by_name: dict[str, list[ManifestDoc]] | None = None
+        self.index: WorkIndex | None = None
         self.resolved: dict[tuple[str, str, str], str | ArtifactPathError] = {}
         self.dvc: dict[str, list[Record] | ModelgateError] = {}
         self.realpaths: dict[str, str] = {}

@@ -51,8 +51,9 @@ def relpath(root: str, path: str) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
-def discover(root: str, paths: list[str], globs: tuple[str, ...] = ()) -> Found:
-    """Manifests under ``paths`` (default: ``globs`` from config, else the whole root)."""
+def discover(root: str, paths: list[str], globs: tuple[str, ...] = (), repo: GitRepo | None = None) -> Found:
+    """Manifests under ``paths`` (default: ``globs`` from config, else the whole root);
+    ``repo``: the run's repository, whose file list is then read once for every question."""
     manifests: set[str] = set()
     others: list[str] = []
     folders: list[str] = []
@@ -72,7 +73,7 @@ def discover(root: str, paths: list[str], globs: tuple[str, ...] = ()) -> Found:
     if not paths:
         folders.append(root)
     selects = selector(globs)
-    for path in _files_under(root, folders, wanted=is_manifest_name):
+    for path in _files_under(root, folders, wanted=is_manifest_name, repo=repo):
         if selects(relpath(root, path)):
             manifests.add(path)
     return Found(tuple(sorted(manifests)), tuple(others))
@@ -108,11 +109,13 @@ def _present(path: str) -> bool:
         return False
 
 
-def _files_under(root: str, folders: list[str], wanted: Callable[[str], bool]) -> list[str]:
+def _files_under(root: str, folders: list[str], wanted: Callable[[str], bool],
+                 repo: GitRepo | None = None) -> list[str]:
     """Files under ``folders`` whose base name is ``wanted``."""
     if not folders:
         return []
-    repo = GitRepo.at(root)
+    if repo is None or repo.root != root:
+        repo = GitRepo.at(root)
     if repo is not None:
         specs = [relpath(root, f) or "." for f in folders]
         listed = repo.work_files(specs)

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from modelgate.approvals.codeowners import LOCATIONS as CODEOWNERS
-from modelgate.datamodel import config, strictyaml
+from modelgate.datamodel import config, strictyaml, textscan
 from modelgate.datamodel.manifest import ManifestDoc
 from modelgate.datamodel.policy import Policy
 from modelgate.errors import ModelgateError
@@ -111,6 +111,68 @@ class Selector:
                   or any(p is self.governing(doc.model.name) for p in policies)):
                 chosen.append(doc)
         return chosen, names
+
+    def candidates(self, changed: Iterable[str], manifests: Iterable[str],
+                   raw: Callable[[str], bytes | None]) -> list[str] | None:
+        """The manifests (repo-relative paths; ``raw`` gives their bytes, None when they
+        cannot be read) that the changed paths may affect, told from their bytes without
+        parsing them (and without reading them when nothing changed): a superset of what
+        :meth:`affected` chooses among them. None when it cannot be told that way (the
+        configuration, a plugin or a policy changed: which models a policy governs is known
+        from their names, parsed). A manifest is a candidate when:
+
+        - a changed path (or a place that leads to one, see :meth:`_reach`) is the manifest,
+          a folder above it, or below its folder;
+        - its bytes may write the first component of such a path and either its last one
+          (an input named by a path through that component) or any of its components as
+          the end of a path (a data folder above a changed file): every input
+          :meth:`_inputs` lists is written in the manifest, relative to its folder (then
+          the path is below it, or climbs) or to the root (then it starts with the same
+          first component; see :mod:`modelgate.datamodel.textscan` for why such a name is
+          in the bytes);
+        - its bytes may climb out of a folder (``..``, a path of dots alone), or use escapes.
+        """
+        paths = {_normal(p) for p in changed}
+        paths.discard("")
+        if not paths:
+            return []
+        if self._everything(paths) or self._policies(paths) != []:
+            return None
+        reach = self._reach(paths)
+        if "" in reach:  # a .gitattributes or dvc.lock at the root: every input is below it
+            return None
+        splits = [(path, path.split("/")) for path in sorted(reach)]
+        return [rel for rel in manifests if _may_read(rel, raw, splits)]
+
+    def _reach(self, paths: set[str]) -> set[str]:
+        """The changed paths, and the places through which a manifest may reach one: the
+        folder of a changed ``.gitattributes`` or ``dvc.lock`` (they apply to every file
+        below), the file a changed ``.dvc`` describes, every symlink that leads to or into
+        one of these (its target read from the work tree, links to links followed), and
+        every ignored folder git lists without its contents (a link inside it may lead
+        anywhere)."""
+        reach = set(paths)
+        for path in paths:
+            if posixpath.basename(path) in _PER_FOLDER:
+                reach.add(posixpath.dirname(path))
+            if path.endswith(".dvc"):
+                reach.add(path[: -len(".dvc")])
+        links, unlisted = self.git.links()
+        reach.update(unlisted)
+        targets = {}
+        for link in links:
+            real = os.path.realpath(os.path.join(self.root, link))
+            if real == self.real_root or real.startswith(self.real_root + os.sep):
+                targets[link] = os.path.relpath(real, self.real_root).replace(os.sep, "/")
+            # A link out of the repository is refused wherever it is used: it reaches nothing.
+        grew = True
+        while grew:
+            grew = False
+            for link, target in targets.items():
+                if link not in reach and any(_related(target, path) for path in reach):
+                    reach.add(link)
+                    grew = True
+        return reach
 
     # -- everything ----------------------------------------------------------------
 
@@ -248,6 +310,35 @@ def _normal(path: str) -> str:
     """A repo-relative path as git writes it: '/'-separated, no '.', no trailing '/'."""
     normal = posixpath.normpath(path.replace(os.sep, "/")) if path else ""
     return "" if normal == "." else normal
+
+
+def _may_read(rel: str, read: Callable[[str], bytes | None], reach: list[tuple[str, list[str]]]) -> bool:
+    """Whether the manifest at ``rel`` (bytes: ``read(rel)``) may read one of the paths in
+    ``reach`` (each with its components): see :meth:`Selector.candidates`."""
+    folder = posixpath.dirname(rel)
+    inside = f"{folder}/" if folder else ""
+    if any(rel == path or rel.startswith(f"{path}/") or path.startswith(inside) for path, _ in reach):
+        return True
+    raw = read(rel)
+    if raw is None:  # unreadable: no model, no inputs; only its own path selects it
+        return False
+    if textscan.escaped(raw) or textscan.climbs(raw):
+        return True
+    # Not through its folder and not climbing, a manifest reaches a path only by a data
+    # path written from the root that leads to it, into it or to a folder above it: that
+    # path starts with the same first component (every manifest names a "model.bin"; few
+    # name "models").
+    return any(textscan.may_write_component(raw, parts[0], ending=False)
+               and (textscan.may_write_component(raw, parts[-1], ending=False)
+                    or any(textscan.may_write_component(raw, part, ending=True) for part in parts[:-1]))
+               for _, parts in reach)
+
+
+def _related(a: str, b: str) -> bool:
+    """Whether one repo-relative path is the other or a folder above it ("." is the root)."""
+    if a in (".", "") or b in (".", ""):
+        return True
+    return a == b or a.startswith(f"{b}/") or b.startswith(f"{a}/")
 
 
 def _folders(path: str) -> Iterator[str]:

@@ -8,6 +8,7 @@ under review), and every manifest is paired with its version at the merge-base.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import os
 import sys
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from modelgate import __version__
 from modelgate.checkapi.decorator import Check
 from modelgate.checkapi.invocation import Finding, invoke
+from modelgate.datamodel import textscan
 from modelgate.datamodel.manifest import ManifestDoc
 from modelgate.datamodel.policy import Policy, Rule, Waiver
 from modelgate.datamodel.results import AppliedWaiver, GitInfo, ManifestInfo, PolicyInfo, Readiness, Result, Summary
@@ -84,10 +86,12 @@ class Session:
         self._verdicts: dict[str, waivers.Verdict] = {}  # an added waiver's origin -> whether it applies
         self._hashes: Hasher | None = None
         self._top: Loc | None = None
+        self._label: tuple[ManifestDoc, str] | None = None
 
     def run(self) -> Summary:
         """Check every selected manifest; after :meth:`begin`."""
-        return self._judge(self.policies, time.perf_counter())
+        with _collecting_rarely():
+            return self._judge(self.policies, time.perf_counter())
 
     def begin(self) -> None:
         """Load and validate the policies and build the context; before plan/run_one."""
@@ -124,6 +128,9 @@ class Session:
             hasher=hasher, deep=self.options.deep, overlay=dict(self.options.overlay), hook=self.hook,
             approvals_provider=str(provider) if provider else None, in_ci=in_ci(self.options.ci, env),
         )
+        if base is not None:
+            # The base stands for its unchanged manifests by the work tree's.
+            base.attach(self.context.index)
 
     def end(self) -> None:
         """Close the hash cache; safe after a :meth:`begin` that failed half-way."""
@@ -162,7 +169,7 @@ class Session:
         """The results of one check under one rule on one manifest, waivers applied."""
         severity = rule.severity or check.severity
         results = []
-        label = doc.label
+        label = self._label_of(doc)
         for finding in self._call(check, doc, policy, rule, base_doc, removed):
             if finding.position is None and finding.at is None:
                 where = self._top_of(doc)
@@ -185,6 +192,13 @@ class Session:
             self._top = Loc(doc.path, line, column)
         return self._top
 
+    def _label_of(self, doc: ManifestDoc) -> str:
+        """``name@version`` (or the path), made once per manifest and shared by its results:
+        a copy in each of a registry's results showed in memory."""
+        if self._label is None or self._label[0] is not doc:
+            self._label = (doc, doc.label)
+        return self._label[1]
+
     def _hasher(self, git: GitRepo | None) -> Hasher:
         # CI never opens the cache, whatever asks: in CI the checkout (and possibly what ran
         # before the gate) is the change under review, and a remembered digest or verdict
@@ -206,8 +220,14 @@ class Session:
     def _judge(self, policies: list[Policy], started: float) -> Summary:
         env, git, base = self.options.env, self.setup.git, self.setup.base
         docs = self._collect(git, base)
+        # What was loaded lives to the end of the run: the garbage collector need not
+        # look at it again (a quarter of a large run went to that).
+        gc.freeze()
+        # The models checked: the rules that look across manifests and into the history ask
+        # about these names, and the bytes are searched for all of them in one pass.
+        self.context.index.expect(d.model.name for d in docs if d.model is not None)
         if base is not None:
-            base.reuse(docs)
+            base.expect((d.model.name, d.model.version) for d in docs if d.model is not None)
         self._hash_ahead(docs, policies)
         results: list[Result] = []
         infos: list[ManifestInfo] = []
@@ -231,6 +251,8 @@ class Session:
                 results.extend(self._check(gone, governing, gone, removed=True))
         for policy in policies:
             used.update((f.path, f) for f in policy.files)
+        if base is not None:
+            self.notices.extend(base.unreadable_history())
         if self.context.hasher.cache is not None:
             self.context.hasher.cache.flush()  # now, so that a failed write is in the notices
             self.notices.extend(self.context.hasher.cache.warnings)
@@ -260,10 +282,11 @@ class Session:
     # -- collection ---------------------------------------------------------------
 
     def _collect(self, git: GitRepo | None, base: Base | None) -> list[ManifestDoc]:
+        index = self.context.index
         if self.options.changed:
             docs = self._changed(git, base)
-        elif not self.options.paths:  # the whole repository: the registry, so it is listed once
-            docs = {d.abspath: d for d in self.context.registry()}
+        elif not self.options.paths:  # the whole repository, or this shard's part of it
+            docs = {path: index.load(path) for path in index.paths() if self._in_shard(path)}
         else:
             found = discovery.discover(self.root, list(self.options.paths), self.context.config.manifests)
             docs = {path: self.context.load(path) for path in found.manifests}
@@ -272,7 +295,7 @@ class Session:
                 for doc in self.context.registry():
                     if doc.abspath not in docs and wanted.intersection(self._artifact_paths(doc)):
                         docs[doc.abspath] = doc
-        return sorted((d for d in docs.values() if self._in_shard(d.path)), key=lambda d: d.path)
+        return sorted((d for d in docs.values() if self._in_shard(d.abspath)), key=lambda d: d.path)
 
     def _hash_ahead(self, docs: list[ManifestDoc], policies: list[Policy]) -> None:
         """Hash, in parallel and before any check runs, the files of every manifest whose
@@ -294,12 +317,21 @@ class Session:
         if wanted:
             self.context.hasher.prefetch(wanted)
 
-    def _in_shard(self, path: str) -> bool:
-        """Deterministic partition by path, so a CI matrix covers each manifest exactly once."""
+    def _in_shard(self, abspath: str, raw: bytes | None = None) -> bool:
+        """Whether the manifest at ``abspath`` (at the base: with these ``raw`` bytes) is in
+        this shard. A deterministic partition, so that a CI matrix checks each manifest in
+        exactly one shard: by the model name its ``name:`` line gives (so a model's versions
+        are checked together, and the rules that look across them parse them once), else by
+        path. The name is read from the bytes before they are parsed; a wrong guess only
+        moves a manifest to another shard, which checks it against the whole repository."""
         if self.options.shard is None:
             return True
         k, n = self.options.shard
-        return int(hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest(), 16) % n == k - 1
+        if raw is None:
+            raw = self.context.index.raw(abspath)
+        name = textscan.guess_name(raw) if raw is not None else None
+        key = f"name:{name}" if name is not None else f"path:{discovery.relpath(self.root, abspath)}"
+        return int(hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest(), 16) % n == k - 1
 
     def _changed(self, git: GitRepo | None, base: Base | None) -> dict[str, ManifestDoc]:
         """``--changed``: the manifests the change affects, plus the other versions of their
@@ -339,14 +371,21 @@ class Session:
         selector = Selector(self.root, self.context.config, self.policies,
                             lambda name: self.rules.governing(name, self.policies), self.context.artifact_path,
                             git, since, [end for _, end in ranges if end])
-        registry = self.context.registry()
-        chosen, names = selector.affected(changed, registry)
+        # Which manifests can the changed paths reach? Asked of the bytes first: only the
+        # candidates are parsed and asked properly (every manifest when it cannot be told).
+        index = self.context.index
+        # Bytes checked in place of a file (promote --dry-run) are a change of that file.
+        changed |= {discovery.relpath(self.root, path) for path in self.options.overlay}
+        rels = {discovery.relpath(self.root, path): path for path in index.paths()}
+        candidates = selector.candidates(changed, rels, lambda rel: index.raw(rels[rel]))
+        docs = index.all() if candidates is None else [index.load(rels[rel]) for rel in candidates]
+        chosen, names = selector.affected(changed, docs)
         kept = {doc.abspath: doc for doc in chosen}
         for path in found.manifests if found else ():
             kept.setdefault(path, self.context.load(path))
         names |= {d.model.name for d in kept.values() if d.model is not None}
-        for doc in registry:
-            if doc.model is not None and doc.model.name in names:
+        for name in sorted(names):
+            for doc in self.context.versions_of(name):
                 kept.setdefault(doc.abspath, doc)
         return kept
 
@@ -383,15 +422,24 @@ class Session:
     def _removed(self, base: Base) -> list[ManifestDoc]:
         """Base manifests whose name@version is gone from the work tree. A manifest edited in
         place to another version removes the old one; one that no longer loads is reported
-        as invalid, not as removed."""
-        head = self.context.registry()
-        refs = {(d.model.name, d.model.version) for d in head if d.model is not None}
-        paths = {d.path for d in head if d.model is None}
-        return [
-            d for d in base.manifests()
-            if d.model is not None and (d.model.name, d.model.version) not in refs and d.path not in paths
-            and self._in_shard(d.path)
-        ]
+        as invalid, not as removed.
+
+        Only the base's :meth:`~Base.own` manifests can be gone: one whose bytes the work
+        tree holds at the same path is there, as the same name@version (or as the same
+        invalid document)."""
+        index = self.context.index
+        gone = []
+        for doc in base.own():
+            model = doc.model
+            if model is None or not self._in_shard(doc.abspath, doc.doc.raw if doc.doc is not None else b""):
+                continue
+            if any(d.model is not None and d.model.version == model.version
+                   for d in self.context.versions_of(model.name)):
+                continue
+            if index.has(doc.abspath) and index.load(doc.abspath).model is None:
+                continue
+            gone.append(doc)
+        return gone
 
     # -- running ------------------------------------------------------------------
 
@@ -470,3 +518,18 @@ class Session:
                 self.notices.append(f"waiver-approved: {waiver.origin} waives {waiver.check} on"
                                     f" {waiver.model}{version}, {verdict.says}")
         return verdict
+
+
+@contextmanager
+def _collecting_rarely() -> Iterator[None]:
+    """A run allocates millions of small objects that live to its end and leaves few
+    cycles behind: the garbage collector's default pace (a young collection every 700
+    allocations) cost a fifth of a large run. Restored, and the frozen objects released to
+    the collector, when the run ends."""
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()

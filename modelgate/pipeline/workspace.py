@@ -140,6 +140,10 @@ def prepare(options: Options, root: str) -> Setup:
 
 def _prepare(options: Options, root: str, git: GitRepo | None) -> Setup:
     worktree = WorkTree(root)
+    if git is not None and (options.changed or not options.paths):
+        # What the run will ask git is begun early: git answers on the other core while
+        # the configuration, plugins and policies load here.
+        git.start_listing()
     flags = {"policies": list(options.policies) if options.policies else None}
 
     def settings(read: Callable[[str], bytes]) -> config.Config:
@@ -158,8 +162,10 @@ def _prepare(options: Options, root: str, git: GitRepo | None) -> Setup:
         return Setup(root, git, None, worktree, local or settings(worktree.read))
     if git is None:
         raise UsageError(f"a base ({choice.ref}) needs a git repository; {root} is not one")
-    base = Base(git, choice.ref, root)
+    base = Base(git, choice.ref, root, early=True)
     base.branch = choice.branch
+    if options.changed:
+        git.start_changed_paths(base.merge_base)
     # Everything that decides what is checked comes from the base commit: which config file
     # governs and the manifest globs included (a change's own `manifests:`, or a config it
     # adds in a subfolder, must not hide a base manifest it deletes).
