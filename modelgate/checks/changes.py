@@ -125,7 +125,7 @@ def _against_predecessor(manifest: Manifest, base: Base) -> Iterator[Fail]:
         head = semver.Version.parse(manifest.version)
     except ValueError:
         return  # semver (MG501) reports it
-    found = predecessor(manifest, base.manifests())
+    found = predecessor(manifest, base.versions_of(manifest.name))
     if found is None:
         return
     rival, why = found
