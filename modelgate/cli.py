@@ -14,14 +14,73 @@ from modelgate import __version__
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~5 ms here
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import Any, TextIO
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args in (["--version"], ["version"]):
-        print(f"modelgate {__version__}")
-        return 0
-    return _funnel(args)
+    # A closed pipe (`modelgate list-checks | head -1`) ends the output, not the command: the
+    # rest goes to /dev/null, reports to files are still written and the exit code is the
+    # command's own (a failed gate stays 1 under `set -o pipefail`). Both streams are
+    # wrapped, and put back after, so an in-process caller keeps its own.
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _quiet(stdout), _quiet(stderr)
+    try:
+        if args in (["--version"], ["version"]):
+            print(f"modelgate {__version__}")
+            return 0
+        return _funnel(args)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()  # here, through the wrapper: the interpreter's last flush would not be quiet
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+class _ClosedPipeToNull:
+    """A text stream whose writes, once its reader has gone (EPIPE), go to /dev/null.
+
+    As Python's documentation advises for SIGPIPE: the file descriptor is pointed at
+    /dev/null, so nothing later (a flush at exit included) fails or prints a traceback.
+    Only this stream is covered: a BrokenPipeError from a pipe to a child process (git)
+    is still an error.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._to_null()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._to_null()
+            self._stream.flush()  # the buffer's rest, now into /dev/null
+
+    def _to_null(self) -> None:
+        import os
+
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, self._stream.fileno())
+        finally:
+            os.close(null)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _quiet(stream: TextIO) -> Any:  # a TextIO in all but name
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError and a ValueError
+        return stream  # not a file descriptor (a test's capture): no pipe to close
+    return _ClosedPipeToNull(stream)
 
 
 def _funnel(args: list[str]) -> int:

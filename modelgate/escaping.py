@@ -67,17 +67,70 @@ def github_property(text: str) -> str:
 
 # Characters CommonMark/GFM give meaning to; a backslash makes each literal.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# A code span in the text itself (`like this`): a run of backticks closed by a run of the
+# same length, as CommonMark reads it. Shown as code, re-fenced by code().
+_MD_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
+# What GitHub would turn into a mention, a reference or a link: @user and @org/team,
+# emails and name@version (GFM autolinks those), #123, URLs and www. names.
+_MD_LINKISH = re.compile(r"\S*(?:@|://|(?<![\w.-])www\.|#[0-9])\S*", re.I)
 
 
 def markdown(text: str) -> str:
-    """Inline Markdown (also safe inside a table cell): no HTML, links, mentions or breaks."""
+    """Inline Markdown (also safe inside a table cell) that shows exactly ``text``: no
+    HTML, links, mentions or line breaks. Code spans in the text (`` `git lfs pull` ``)
+    render as code; a mention, reference, email or URL is put in a code span, where
+    GitHub neither links nor notifies, so copying it gives back the same characters."""
     text = strip_controls(text).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    out: list[str] = []
+    at = 0
+    for span in _MD_SPAN.finditer(text):
+        out.append(_md_words(text[at:span.start()]))
+        content = span.group(2)
+        # CommonMark drops one space at each end of a span that has both: keep what was meant.
+        if content.startswith(" ") and content.endswith(" ") and content.strip(" "):
+            content = content[1:-1]
+        out.append(code(content))
+        at = span.end()
+    out.append(_md_words(text[at:]))
+    return "".join(out)
+
+
+def _md_words(text: str) -> str:
+    out: list[str] = []
+    at = 0
+    for word in _MD_LINKISH.finditer(text):
+        # Brackets and quotes around it, and punctuation ending a sentence, stay outside the
+        # span, as GFM leaves them outside a link: `(name@1.0)` shows as (`name@1.0`).
+        start = word.start() + len(word.group()) - len(word.group().lstrip("(['\""))
+        linkish = text[start:word.end()].rstrip(".,:;!?'\")]")
+        out.append(_md_literal(text[at:start]))
+        out.append(code(linkish))
+        at = start + len(linkish)
+    out.append(_md_literal(text[at:]))
+    return "".join(out)
+
+
+def _md_literal(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    # No @mentions, #references or autolinked URLs: a zero-width space breaks each.
-    text = re.sub(r"@(?=\w)", "@\u200b", text)
-    text = re.sub(r"(?i)(https?|ftp|www|mailto)(?=:|\\\.)", lambda m: m.group(1)[0] + "\u200b" + m.group(1)[1:], text)
-    return text
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def code(text: str) -> str:
+    """``text`` as inline code that shows it exactly, in a table cell too: fenced with
+    more backticks than it holds, and split around ``|`` (a table would end the cell
+    there even inside a span; the pipe itself is shown escaped, outside the span)."""
+    text = strip_controls(text).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    return "\\|".join(_code_span(part) for part in text.split("|"))
+
+
+def _code_span(text: str) -> str:
+    if not text.strip(" "):
+        return text  # empty, or spaces only: nothing a span would show differently
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    # A space on both sides keeps a backtick at an end off the fence, and is the one
+    # space CommonMark strips again; added whenever the content starts and ends with one.
+    pad = " " if (text[0] in "` " and text[-1] in "` ") or "`" in (text[0], text[-1]) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def uri_path(path: str) -> str:

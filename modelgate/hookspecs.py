@@ -47,7 +47,9 @@ def modelgate_reporters(request: ReportRequest) -> list[Reporter] | None:
     """Return the reporters to run for this command line (``request.option(dest)``) and environment.
 
     Called once per run after the checks ran; every non-None list is used (not firstresult).
-    A reporter with ``path=None`` writes to standard output; one with a path is written
+    A reporter with ``path=None`` writes to the console (standard output, or standard error
+    while a report goes to standard output); ``path="-"`` (a report flag given ``-``) to
+    standard output, which then carries that report alone; any other path is written
     atomically (temporary file, then rename).
     """
 

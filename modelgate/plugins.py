@@ -167,6 +167,12 @@ def _line_in(tb: types.TracebackType | None, filename: str) -> int | None:
     return line
 
 
+def doc_anchor(check: Check) -> str:
+    """The anchor GitHub gives a section headed ``## MG102 artifact-hash``: ids and names
+    are letters, digits and hyphens, so lower case and a hyphen for the space is all."""
+    return f"{check.id.lower()}-{check.name}"
+
+
 def collect_checks(pm: pluggy.PluginManager) -> dict[str, Check]:
     """Every check every plugin provides, by id; a duplicate id is a plugin error."""
     checks: dict[str, Check] = {}
@@ -174,9 +180,13 @@ def collect_checks(pm: pluggy.PluginManager) -> dict[str, Check]:
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
             continue
+        docs = getattr(plugin, "MODELGATE_DOCS", None)
         for found in pm.hook.modelgate_collect_checks(plugin=plugin):
             for check in found or ():
-                check = replace(check, plugin=name)
+                help_uri = check.help_uri
+                if help_uri is None and isinstance(docs, str):
+                    help_uri = f"{docs}#{doc_anchor(check)}"
+                check = replace(check, plugin=name, help_uri=help_uri)
                 for key, seen in ((check.id, checks), (check.name, names)):
                     other = seen.get(key)
                     if other is not None:

@@ -6,9 +6,11 @@ date, so tests behave the same on any machine.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -236,3 +238,26 @@ class Venv:
     def modelgate(self, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([self.root / "bin" / "modelgate", *args], cwd=cwd, capture_output=True,
                               text=True, env=self.env, timeout=120)
+
+
+def commands_in_messages(program: str) -> dict[str, list[str]]:
+    """Every backticked ``program ...`` command in a string of modelgate's code (f-strings
+    with ``{}`` for their fields), docstrings aside: what a message, hint or help text can
+    suggest to paste; each with where it is written."""
+    pattern = re.compile(rf"`({re.escape(program)} [^`]*)`")
+    found: dict[str, list[str]] = {}
+    for path in sorted((REPO / "modelgate").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                text = node.value
+            elif isinstance(node, ast.JoinedStr):
+                text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+            else:
+                continue
+            for command in pattern.findall(text):
+                found.setdefault(command, []).append(f"{path.relative_to(REPO)}:{node.lineno}")
+    return found

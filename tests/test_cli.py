@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from modelgate import __version__
-from tests.conftest import MODELGATE, REPO, Repo
+from tests.conftest import MODELGATE, REPO, Repo, commands_in_messages
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -246,3 +249,119 @@ def test_a_report_to_dash_goes_to_stdout_and_the_terminal_report_to_stderr(repo:
     assert not (repo.root / "-").exists()
     proc = repo.run("check", "--markdown", "-")
     assert proc.stdout.startswith("## modelgate: ✅ pass") and not (repo.root / "-").exists()
+
+
+# -- the conventions of a Unix command: pipes, `-` for stdout, colour ---------------------
+
+def _closed_pipe_run(repo: Repo, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed command writing into a pipe whose reader is already gone: every write
+    fails with EPIPE, whatever the timing."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run([MODELGATE, *args], cwd=repo.root, stdout=write, stderr=subprocess.PIPE, text=True,
+                              timeout=120)
+    finally:
+        os.close(write)
+
+
+def _failing_and_history(repo: Repo) -> None:
+    repo.manifest("ok")
+    repo.commit("one")
+    repo.manifest("bad", name="other", artifact_bytes=b"x")
+    (repo.root / "bad" / "model.bin").write_bytes(b"tampered")
+
+
+@pytest.mark.parametrize(("args", "status"), [
+    (("list-checks",), 0),
+    (("plugins",), 0),
+    (("check", "-v", "--json", "../r.json"), 1),  # the verdict, not the pipe, decides
+    (("history", "fraud-detector"), 0),
+    (("schema", "manifest"), 0),
+])
+def test_a_closed_pipe_ends_quietly_with_the_commands_own_status(repo: Repo, args: tuple[str, ...],
+                                                                 status: int) -> None:
+    _failing_and_history(repo)
+    proc = _closed_pipe_run(repo, *args)
+    assert (proc.returncode, proc.stderr) == (status, "")
+    if "--json" in args:  # the reports to files are still written
+        assert json.loads((repo.root.parent / "r.json").read_text())["verdict"] == "fail"
+
+
+def test_head_in_a_real_shell_pipeline(repo: Repo) -> None:
+    """`modelgate ... | head -1` in bash: the first line, nothing on stderr, modelgate's own status
+    (`check -v` on 200 manifests writes ~180 KB, far past what the pipe and head take: the rest
+    of its writes meet a closed pipe)."""
+    for index in range(200):
+        repo.manifest(f"m{index:03d}", name=f"model-{index}")
+    repo.commit("many")
+    for command, first in ((f"{MODELGATE} list-checks", "MG001"), (f"{MODELGATE} check -v", "=" * 10),
+                           (f"{MODELGATE} history model-7", "2026-11-01")):
+        script = f"set -o pipefail; {command} 2>err | head -1 > first; echo ${{PIPESTATUS[0]}}"
+        proc = subprocess.run(["bash", "-c", script], cwd=repo.root, capture_output=True, text=True, timeout=120)
+        assert proc.stdout == "0\n", (command, proc.stdout, proc.stderr)
+        assert (repo.root / "err").read_text() == "", command
+        assert (repo.root / "first").read_text().startswith(first), command
+    assert len(repo.run("check", "-v").stdout) > 150_000
+
+
+def test_a_report_given_dash_is_alone_on_stdout(repo: Repo) -> None:
+    repo.manifest("m")
+    proc = repo.run("check", "--json", "-")
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["verdict"] == "pass"  # nothing else on stdout
+    assert "passed" in proc.stderr.splitlines()[-1]  # the terminal report moved to stderr
+    assert not (repo.root / "-").exists()
+    sarif = repo.run("check", "-q", "--sarif", "-", "--json", "../r.json")
+    assert json.loads(sarif.stdout)["version"] == "2.1.0" and (repo.root.parent / "r.json").exists()
+    both = repo.run("check", "--json", "-", "--sarif", "-")
+    assert both.returncode == 4
+    assert both.stderr == ("modelgate: error: only one report can go to standard output (`-`);"
+                           " the sarif and json reports both ask for it\n")
+    bom = repo.run("export", "-o", "-")
+    assert bom.returncode == 0 and json.loads(bom.stdout)["bomFormat"] == "CycloneDX"
+
+
+GREEN = "\x1b[32m"  # what the summary line of a passing run is coloured with
+
+
+@pytest.mark.parametrize(("flag", "env", "coloured"), [
+    ((), {}, False),  # not a terminal
+    ((), {"FORCE_COLOR": "1"}, True),
+    ((), {"FORCE_COLOR": "1", "NO_COLOR": "1"}, True),  # FORCE_COLOR beats NO_COLOR
+    ((), {"FORCE_COLOR": ""}, False),  # set but empty counts as unset
+    (("--color", "never"), {"FORCE_COLOR": "1"}, False),  # the flag beats both
+    (("--color", "always"), {"NO_COLOR": "1"}, True),
+    (("--color", "always"), {"NO_COLOR": "1", "TERM": "dumb"}, True),
+])
+def test_colour_precedence(repo: Repo, flag: tuple[str, ...], env: dict[str, str], coloured: bool) -> None:
+    repo.manifest("m")
+    base = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR")}
+    proc = subprocess.run([MODELGATE, "check", *flag], cwd=repo.root, capture_output=True, text=True,
+                          env={**base, **env})
+    assert proc.returncode == 0
+    assert (GREEN in proc.stdout) is coloured, proc.stdout
+    assert ("\x1b[" in proc.stdout) is coloured
+
+
+# What a message's command may leave to the reader, and what the test fills in.
+PLACEHOLDERS = {"{}": "m/modelgate.yaml", "REF": "HEAD"}
+
+
+def test_every_modelgate_command_a_message_suggests_is_accepted(repo: Repo) -> None:
+    """Each `modelgate ...` a hint, an error or a help text quotes, pasted (its fields and
+    placeholders filled in) into a repository with one manifest, is a command modelgate
+    runs, not a usage error. The completion install lines redirect into the shell's own
+    folders: their command part is run."""
+    repo.manifest("m")
+    repo.commit("one")
+    found = commands_in_messages("modelgate")
+    assert "modelgate schema manifest" in found and "modelgate hash --update" in found
+    for command, where in sorted(found.items()):
+        if ">" in command:
+            assert all(place.startswith("modelgate/commands/completion.py") for place in where), where
+            command = command.partition(">")[0]
+        for placeholder, value in PLACEHOLDERS.items():
+            command = command.replace(placeholder, value)
+        proc = repo.run(*shlex.split(command)[1:])
+        assert proc.returncode in (0, 1) and "usage:" not in proc.stderr, (command, where, proc.stderr)

@@ -43,3 +43,15 @@ def test_no_manifests_is_five_unless_selection_may_be_empty() -> None:
 def test_counts_cover_every_outcome() -> None:
     summary = Summary("0", tuple(result(o) for o in OUTCOMES), INFO, ())
     assert summary.counts == dict.fromkeys(OUTCOMES, 1)
+
+
+def test_tell_apart_names_each_result_of_a_check_differently() -> None:
+    from modelgate.datamodel.results import tell_apart
+
+    def r(check: str, rule: str = "", line: int = 1, manifest: str = "m.yaml") -> Result:
+        return Result(check, "x", "failed", "error", manifest, "m@1", "no", Location(manifest, line, 1), rule=rule)
+
+    results = [r("MG001"), r("MG301", "auc"), r("MG301", "f1"), r("MG102", line=3), r("MG102", line=4),
+               r("MG201", "prod", 2), r("MG201", "prod", 2), r("MG201", "", 2), r("MG102", manifest="n.yaml")]
+    assert tell_apart(results) == ["", "auc", "f1", "line 3", "line 4", "prod · line 2 · #1", "prod · line 2 · #2",
+                                   "", ""]

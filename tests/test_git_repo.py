@@ -4,6 +4,9 @@ real repositories."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import pytest
 
 from modelgate.errors import GitError
 from modelgate.git.repo import ZERO, GitRepo
-from tests.conftest import Repo
+from tests.conftest import MODELGATE, Repo, commands_in_messages
 
 
 def linear(repo: Repo, n: int) -> list[str]:
@@ -279,3 +282,94 @@ def test_shallow_clone_with_the_base_but_not_the_fork_point_names_the_fix(repo: 
         "no merge-base between the base and HEAD in this shallow clone; fetch more history:"
         " `git fetch --unshallow` (actions/checkout: `fetch-depth: 0`)"
     )
+
+
+# -- the git commands messages suggest work when pasted ---------------------------------
+
+def _suggested(text: str) -> list[str]:
+    return re.findall(r"`(git [^`]*)`", text)
+
+
+def _upstream_and_shallow_clone(repo: Repo, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An upstream with main, a branch and an annotated tag, and the depth-1, single-branch
+    clone of main that actions/checkout makes."""
+    repo.manifest("m")
+    first = repo.commit("one")
+    repo.git("tag", "-a", "v1", "-m", "release")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("feature.txt", "x")
+    repo.commit("feature")
+    repo.git("checkout", "-q", "main")
+    repo.write("f.txt", "2")
+    second = repo.commit("two")
+    repo.write("f.txt", "3")
+    repo.commit("three")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--no-tags", f"file://{repo.root}", str(clone)], check=True)
+    return {"first": first, "second": second}, clone
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("base", ["sha", "origin/feature", "feature", "v1", "HEAD~2"])
+def test_every_git_command_a_shallow_clone_message_suggests_is_accepted(repo: Repo, tmp_path: Path,
+                                                                        base: str) -> None:
+    """`check --base B` in a shallow clone that lacks B: each git command the message
+    suggests, pasted into a copy of the clone, is accepted by git; following the last one (and
+    comparing with the name the message says to use) leads, within a few rounds, to a run
+    that is no longer a usage error."""
+    commits, clone = _upstream_and_shallow_clone(repo, tmp_path)
+    base = commits["second"] if base == "sha" else base
+    for attempt in range(4):
+        proc = _run(MODELGATE, "check", "--base", base, cwd=clone)
+        if proc.returncode != 4:
+            break
+        commands = _suggested(proc.stderr)
+        assert commands, proc.stderr
+        for index, command in enumerate(commands):
+            copy = tmp_path / f"try-{attempt}-{index}"
+            shutil.copytree(clone, copy, symlinks=True)
+            pasted = _run(*shlex.split(command), cwd=copy)
+            assert pasted.returncode == 0, f"{command!r} from {proc.stderr!r}: {pasted.stderr}"
+        assert _run(*shlex.split(commands[-1]), cwd=clone).returncode == 0
+        then = re.search(r"then compare with `([^`]+)`", proc.stderr)
+        base = then.group(1) if then else base
+    assert proc.returncode in (0, 1), proc.stderr
+
+
+def test_the_shallow_clone_message_names_the_refspec_git_needs(repo: Repo, tmp_path: Path) -> None:
+    """What broke before: `git fetch origin origin/main`, which git refuses (there is no
+    remote ref `origin/main`); a single-branch clone's `git fetch origin feature` updates no
+    `origin/feature` either."""
+    _commits, clone = _upstream_and_shallow_clone(repo, tmp_path)
+    git = GitRepo(str(clone))
+    with pytest.raises(GitError) as caught:
+        git.verify("origin/feature")
+    assert str(caught.value) == ("base 'origin/feature' is not in this shallow clone; fetch it:"
+                                 " `git fetch origin refs/heads/feature:refs/remotes/origin/feature`")
+    assert git.fetch_command("feature") == ("git fetch origin feature:refs/remotes/origin/feature", "origin/feature")
+    # Nothing a shell would read differently, nothing git would read as an option, nothing
+    # that is no ref name: such a ref gets no fetch to paste.
+    for ref in ("-x", "a b", "$(id)", "a..b", "HEAD~2", "main@{u}", "origin"):
+        assert git.fetch_command(ref) is None, ref
+
+
+# The fixed commands messages suggest; commands with a ref in them are made by
+# GitRepo.fetch_command and run by the test above.
+NEEDS_LFS = {"git lfs pull", "git lfs track"}
+# `git config user.email`: init names where an owner it took came from (read, where one is set).
+FIXED = {"git fetch --unshallow", "git fetch", "git config user.email", *NEEDS_LFS}
+
+
+def test_every_fixed_git_command_in_a_message_is_accepted(repo: Repo, tmp_path: Path) -> None:
+    found = commands_in_messages("git")
+    assert set(found) == FIXED, f"a message suggests a git command this test does not run: {found}"
+    _commits, clone = _upstream_and_shallow_clone(repo, tmp_path)
+    subprocess.run(["git", "config", "user.email", "ana@acme.io"], cwd=clone, check=True)
+    for command in sorted(FIXED):
+        if command in NEEDS_LFS and shutil.which("git-lfs") is None:
+            continue  # git-lfs is not installed here (CI installs it)
+        pasted = _run(*shlex.split(command), cwd=clone)
+        assert pasted.returncode == 0, f"{command!r} ({found[command]}): {pasted.stderr}"

@@ -26,9 +26,7 @@ def test_action_metadata_is_valid() -> None:
 
 
 def test_workflows_in_repo_and_readme_are_valid(tmp_path: Path) -> None:
-    readme = (REPO / "README.md").read_text()
-    blocks = re.findall(r"```yaml\n(# \.github/workflows/.+?)```", readme, re.S)
-    assert blocks, "README must show a complete workflow"
+    blocks = _readme_workflows()
     files = [REPO / ".github" / "workflows" / "ci.yml"]
     for index, block in enumerate(blocks):
         files.append(tmp_path / f"wf{index}.yml")
@@ -42,6 +40,113 @@ def test_workflows_in_repo_and_readme_are_valid(tmp_path: Path) -> None:
     # requests that pass alone and fail together.
     assert set(workflow[True]) == {"pull_request", "pull_request_review", "merge_group", "push"}
     assert workflow[True]["push"] == {"branches": ["main"]}
+
+
+def _readme_workflows() -> list[str]:
+    blocks = re.findall(r"```yaml\n(# \.github/workflows/.+?)```", (REPO / "README.md").read_text(), re.S)
+    assert blocks, "README must show a complete workflow"
+    return blocks
+
+
+ZIZMOR = os.path.join(os.path.dirname(sys.executable), "zizmor")
+ACTIONLINT = os.path.join(os.path.dirname(sys.executable), "actionlint")
+
+
+def test_zizmor_finds_nothing(tmp_path: Path) -> None:
+    """zizmor, offline, with its default policy (every `uses:` pinned to a commit SHA,
+    checkouts without persisted credentials, no template injection...) on the Action and
+    this repository's workflows; the README's workflows with the one exception its config
+    names (modelgate's own Action, shown by release tag)."""
+    own = subprocess.run([ZIZMOR, "--offline", "--no-config", "--format", "plain", str(REPO / "action.yml"),
+                          str(REPO / ".github" / "workflows")], capture_output=True, text=True)
+    assert own.returncode == 0, own.stdout + own.stderr
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    for index, block in enumerate(_readme_workflows()):
+        (folder / f"readme{index}.yml").write_text(block)
+    readme = subprocess.run([ZIZMOR, "--offline", "--config", str(REPO / "tests" / "data" / "zizmor-readme.yml"),
+                             "--format", "plain", str(folder)], capture_output=True, text=True)
+    assert readme.returncode == 0, readme.stdout + readme.stderr
+
+
+def test_actionlint_finds_nothing_and_the_readme_uses_only_real_inputs(tmp_path: Path) -> None:
+    """actionlint on this repository's workflows, and on the README's with modelgate's Action
+    as a local one (`uses: ./`, next to a copy of action.yml), so that each `with:` is
+    checked against the inputs action.yml declares."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "action.yml").write_text((REPO / "action.yml").read_text())
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "ci.yml").write_text((REPO / ".github" / "workflows" / "ci.yml").read_text())
+    for index, block in enumerate(_readme_workflows()):
+        assert "modelgate/modelgate@" in block
+        (folder / f"readme{index}.yml").write_text(re.sub(r"modelgate/modelgate@[\w.]+", "./", block))
+    proc = subprocess.run([ACTIONLINT, "-no-color"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # It does read action.yml: an input it does not declare is an error.
+    wrong = folder / "readme0.yml"
+    wrong.write_text(wrong.read_text().replace("fail-on: error", "fail-on: error\n          no-such-input: x"))
+    proc = subprocess.run([ACTIONLINT, "-no-color"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 1 and 'input "no-such-input" is not defined' in proc.stdout
+
+
+PINNED = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+(  # zizmor: .*)?$")
+
+
+def test_every_uses_is_pinned_to_a_commit_with_its_tag_in_a_comment() -> None:
+    texts = {"action.yml": (REPO / "action.yml").read_text(),
+             "ci.yml": (REPO / ".github" / "workflows" / "ci.yml").read_text()}
+    texts |= {f"README workflow {i}": block for i, block in enumerate(_readme_workflows())}
+    for name, text in texts.items():
+        for line in text.splitlines():
+            if "uses:" in line and not line.strip().startswith("#") and "modelgate/modelgate@" not in line:
+                assert PINNED.match(line), f"{name}: {line.strip()}"
+    steps = {step.get("id"): step for step in ACTION["runs"]["steps"]}
+    assert steps["python"]["with"]["update-environment"] is False  # the caller's Python stays theirs
+    caches = [step["uses"].split("@")[0] for step in ACTION["runs"]["steps"] if "cache" in step.get("uses", "")]
+    assert caches == ["actions/cache/restore", "actions/cache/save"]
+    # The gate's checkout keeps no credentials (the audit-trail workflow pushes a note with them).
+    gate = yaml.safe_load(_readme_workflows()[0])["jobs"]["gate"]["steps"]
+    checkouts = [step for step in gate if step.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts and all(step["with"]["persist-credentials"] is False for step in checkouts)
+
+
+def test_the_readme_workflow_shows_sarif_upload_and_dvc_pull() -> None:
+    [workflow, *_] = _readme_workflows()
+    steps = yaml.safe_load(workflow)["jobs"]["gate"]["steps"]
+    uses = [step.get("uses", "").split("@")[0] for step in steps]
+    run = [step.get("run", "") for step in steps]
+    gate = uses.index("modelgate/modelgate")
+    dvc = next(i for i, command in enumerate(run) if "dvc pull" in command)
+    assert uses.index("actions/checkout") < dvc < gate  # the artifacts are there when the gate hashes them
+    upload = uses.index("github/codeql-action/upload-sarif")
+    assert steps[upload]["with"]["sarif_file"] == steps[gate]["with"]["sarif"]
+    assert yaml.safe_load(workflow)["jobs"]["gate"]["permissions"]["security-events"] == "write"
+
+
+def test_the_install_step_caches_pip_with_the_actions_own_files_as_key(tmp_path: Path) -> None:
+    """The key step as written: the same for the same action files and Python, another when
+    modelgate's version or dependencies change."""
+    [key_step] = [step for step in ACTION["runs"]["steps"] if step.get("id") == "pip-cache"]
+
+    def key(action: Path, python: str = "3.11.9") -> str:
+        output = tmp_path / "output"
+        output.unlink(missing_ok=True)
+        subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", key_step["run"]], check=True,
+                       env={**os.environ, "GITHUB_ACTION_PATH": str(action), "GITHUB_OUTPUT": str(output),
+                            "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64", "RUNNER_TEMP": str(tmp_path),
+                            "PYTHON_VERSION": python})
+        return dict(line.split("=", 1) for line in output.read_text().splitlines())["key"]
+
+    copy = tmp_path / "action"
+    (copy / "modelgate").mkdir(parents=True)
+    (copy / "pyproject.toml").write_text((REPO / "pyproject.toml").read_text())
+    (copy / "modelgate" / "__init__.py").write_text((REPO / "modelgate" / "__init__.py").read_text())
+    first = key(copy)
+    assert first.startswith("modelgate-pip-Linux-X64-3.11.9-") and first == key(copy)
+    assert key(copy, "3.12.1") != first
+    (copy / "pyproject.toml").write_text((REPO / "pyproject.toml").read_text() + "\n# another dependency\n")
+    assert key(copy) != first
 
 
 def test_inputs_never_interpolated_into_scripts() -> None:
@@ -80,9 +185,12 @@ def pull_request_event(base: str) -> dict[str, Any]:
 
 
 def _input(value: str, inputs: dict[str, str]) -> str:
-    """What the runner puts in the step's environment for ``${{ inputs.NAME }}``."""
+    """What the runner puts in the step's environment for ``${{ inputs.NAME }}``, and for
+    setup-python's ``python-path`` output (the interpreter modelgate was installed into)."""
+    if value == "${{ steps.python.outputs.python-path }}":
+        return sys.executable
     match = re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", value)
-    assert match, f"the gate step's environment holds only inputs, not {value!r}"
+    assert match, f"the gate step's environment holds only inputs and the Python, not {value!r}"
     name = match.group(1)
     default = ACTION["inputs"][name].get("default", "")
     return inputs.get(name, "ghs_workflow_token" if default == "${{ github.token }}" else default)
@@ -101,9 +209,7 @@ def _run_action(clone: Path, tmp_path: Path, event_name: str = "pull_request", e
                                                   capture_output=True, text=True).stdout[:40] or "0" * 40)
     env = {**os.environ, "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_OUTPUT": str(output),
            "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(temp), "GITHUB_REPOSITORY": "acme/models",
-           "GITHUB_RUN_ID": "7", "GITHUB_EVENT_NAME": event_name, "GITHUB_WORKSPACE": str(clone),
-           # `python` is the interpreter the action installed modelgate into (setup-python's).
-           "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
+           "GITHUB_RUN_ID": "7", "GITHUB_EVENT_NAME": event_name, "GITHUB_WORKSPACE": str(clone)}
     if event is not None:
         (tmp_path / "event.json").write_text(event if isinstance(event, str) else json.dumps(event))
         env["GITHUB_EVENT_PATH"] = str(tmp_path / "event.json")
@@ -133,9 +239,9 @@ def test_failing_promotion_end_to_end(repo: Repo, tmp_path: Path) -> None:
     assert "::error file=m/modelgate.yaml" in log
     assert "## modelgate: ❌ fail" in summary
     # the metric table shows what the regression rule judged, the failed comparison marked as the reason
-    assert ("| fraud\\-detector@\u200b1\\.0\\.0 | auc | fraud\\-detector@\u200b1\\.0\\.0 at the base | 0.93 | 0.8 |"
+    assert ("| `fraud-detector@1.0.0` | auc | `fraud-detector@1.0.0` at the base | 0.93 | 0.8 |"
             " -0.13 ↓ | maximize | 0 | ❌ **fails MG303**: auc regressed: 0\\.8 vs 0\\.93 in the base"
-            " \\(fraud\\-detector@\u200b1\\.0\\.0\\) \\(maximize, tolerance 0\\) |") in summary
+            " \\(`fraud-detector@1.0.0`\\) \\(maximize, tolerance 0\\) |") in summary
     assert "**MG405 promotion\\-immutable**" in summary
     assert "### Audit record" in summary
     assert len(re.findall("ghadelimiter_", (tmp_path / "output").read_text())) == 8  # 4 outputs, 2 delimiters each
@@ -173,9 +279,10 @@ def test_unknown_fail_on_is_a_usage_error_with_outputs(tmp_path: Path) -> None:
 def test_every_python_the_action_runs_is_isolated_from_the_checkout() -> None:
     """The steps run in the checkout of the change: each Python must be started with -I."""
     runs = [step["run"] for step in ACTION["runs"]["steps"] if "run" in step]
-    calls = [line.strip() for run in runs for line in run.splitlines() if re.search(r"\bpython3?\b", line)]
-    assert len(calls) == 2, calls  # pip install, and the gate
-    assert all(re.match(r"python -I -m [\w.]+( |$)", call) for call in calls), calls
+    calls = [line.strip() for run in runs for line in run.splitlines() if re.search(r"(?i)\bpython3?\b|_PYTHON\b", line)
+             and "PYTHON*" not in line]
+    assert len(calls) == 2, calls  # pip install, and the gate: setup-python's interpreter, by its path
+    assert all(re.match(r'"\$MODELGATE_PYTHON" -I -m [\w.]+( |$)', call) for call in calls), calls
     action = REPO / "modelgate" / "integrations" / "github_action.py"
     assert re.search(r"PYTHON = \[sys\.executable, \"-I\"\]", action.read_text())
 
@@ -192,7 +299,8 @@ def test_the_install_step_runs_pip_outside_the_checkout_without_python_variables
     (bin_dir / "python").write_text(f"#!/bin/sh\n{{ pwd; echo \"$@\"; env; }} > {record}\n")
     (bin_dir / "python").chmod(0o755)
     (tmp_path / "install.sh").write_text(install["run"])
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "RUNNER_TEMP": str(temp),
+    assert install["env"]["MODELGATE_PYTHON"] == "${{ steps.python.outputs.python-path }}"
+    env = {**os.environ, "MODELGATE_PYTHON": str(bin_dir / "python"), "RUNNER_TEMP": str(temp),
            "GITHUB_ACTION_PATH": str(REPO), "PYTHONPATH": str(checkout), "PYTHONSTARTUP": str(checkout / "x.py"),
            "PYTHONHOME": str(checkout)}
     subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(tmp_path / "install.sh")],

@@ -87,6 +87,16 @@ def test_k_selection_x_and_junit(models: pytest.Pytester) -> None:
     assert sum(case.find("failure") is not None for case in ET.parse(junit).iter("testcase")) == 1
 
 
+def test_k_selects_by_check_name_as_by_id(models: pytest.Pytester) -> None:
+    by_name = models.runpytest("--modelgate", "-k", "artifact-hash", "--collect-only", "-q", "-p", "no:cacheprovider")
+    by_id = models.runpytest("--modelgate", "-k", "MG102", "--collect-only", "-q", "-p", "no:cacheprovider")
+    selected = [line for line in by_name.outlines if "::" in line]
+    assert selected == ["good/modelgate.yaml::MG102", "weak/modelgate.yaml::MG102"]
+    assert selected == [line for line in by_id.outlines if "::" in line]
+    result = models.runpytest("--modelgate", "-k", "metric-threshold and not f1", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)  # MG301[auc] of both manifests; weak's fails
+
+
 def test_ini_option_enables_collection(models: pytest.Pytester) -> None:
     models.makeini("[pytest]\nmodelgate = true\n")
     result = models.runpytest("-k", "MG102", "-p", "no:cacheprovider")
@@ -149,7 +159,8 @@ def test_deleting_a_production_manifest_is_a_failing_item(models: pytest.Pyteste
     git(models, "add", "-A")
     git(models, "commit", "-q", "-m", "base")
     git(models, "rm", "-q", "-r", "old")
-    result = models.runpytest("--modelgate", "--modelgate-base", "main", "-k", "old", "-p", "no:cacheprovider")
+    # (`-k old` would also pick metric-threshold now that -k matches check names: thresh-old.)
+    result = models.runpytest("--modelgate", "--modelgate-base", "main", "-k", "old and MG4", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "collected * items / * deselected / 1 selected",

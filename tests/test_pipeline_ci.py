@@ -231,6 +231,8 @@ def test_each_event_gives_its_base_head_branch_and_whether_it_is_under_review(tm
     assert ci.event_base(queue) == ci.EventBase("merge_group", SHA_B, under_review=True, branch="main", head=SHA_A)
     push = _event(tmp_path, "push", _payload("push", SHA_A, SHA_B))
     assert ci.event_base(push) == ci.EventBase("push", SHA_A, under_review=False, branch="main", head=SHA_B)
+    created = _event(tmp_path, "push", _payload("push", "0" * 40, SHA_B))  # the push made the branch
+    assert ci.event_base(created) == ci.EventBase("push", None, under_review=False, branch="main", head=SHA_B)
 
 
 def test_the_payload_may_be_32_mib_and_no_more(tmp_path: Path) -> None:

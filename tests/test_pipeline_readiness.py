@@ -54,7 +54,7 @@ def test_a_staging_manifest_is_told_what_production_still_needs(repo: Repo) -> N
     ]
     markdown = (repo.root.parent / "r.md").read_text()
     assert "### Readiness" in markdown
-    assert ("- **fraud\\-detector@\u200b1\\.0\\.0** at staging: to reach **production** this version still needs:"
+    assert ("- **`fraud-detector@1.0.0`** at staging: to reach **production** this version still needs:"
             in markdown.splitlines())
 
 

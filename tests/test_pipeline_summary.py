@@ -59,9 +59,9 @@ def test_the_regression_that_blocks_a_promotion_is_in_the_table_as_the_reason(re
         "  auc         0.93 -> 0.92  -0.01  maximize  tolerance 0  FAILED (MG303)",
         "  latency_ms  10 -> 8       -2     minimize  tolerance 0  passed",
     ]
-    assert ("| fraud\\-detector@\u200b2\\.0\\.0 | auc | fraud\\-detector@\u200b1\\.0\\.0 in production | 0.93 | 0.92 |"
+    assert ("| `fraud-detector@2.0.0` | auc | `fraud-detector@1.0.0` in production | 0.93 | 0.92 |"
             " -0.01 ↓ | maximize | 0 | ❌ **fails MG303**: auc regressed: 0\\.92 vs 0\\.93 in"
-            " fraud\\-detector@\u200b1\\.0\\.0, in production on the base \\(maximize, tolerance 0\\) |"
+            " `fraud-detector@1.0.0`, in production on the base \\(maximize, tolerance 0\\) |"
             ) in markdown.splitlines()
 
 

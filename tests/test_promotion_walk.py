@@ -173,11 +173,11 @@ def test_a_promotion_start_to_finish(repo: Repo, github: FakeGitHub, tmp_path: P
     assert '"stage": "archived"' in (repo.root / "models/fraud-detector/1.0.0/modelgate.yaml").read_text()
     out = walk.run("modelgate check --base main --markdown -", expect=1, stdout_only=True)
     assert out.startswith("## modelgate: ❌ fail")
-    assert "| fraud\\-detector | 1\\.1\\.0 | staging → production | ❌ 1 failed |" in out
-    assert "- **MG303 no\\-metric\\-regression** · fraud\\-detector@\u200b1\\.1\\.0" in out
-    assert "auc regressed: 0\\.91 vs 0\\.93 in fraud\\-detector@\u200b1\\.0\\.0" in out
+    assert "| `fraud-detector` | `1.1.0` | staging → production | ❌ 1 failed |" in out
+    assert "- **MG303 no\\-metric\\-regression** · `fraud-detector@1.1.0`" in out
+    assert "auc regressed: 0\\.91 vs 0\\.93 in `fraud-detector@1.0.0`" in out
     # The metric table shows what the rule judged: 1.1.0 against the incumbent, the reason.
-    assert ("| fraud\\-detector@\u200b1\\.1\\.0 | auc | fraud\\-detector@\u200b1\\.0\\.0 in production | 0.93 | 0.91"
+    assert ("| `fraud-detector@1.1.0` | auc | `fraud-detector@1.0.0` in production | 0.93 | 0.91"
             " | -0.02 ↓ | maximize | 0 | ❌ **fails MG303**") in out
 
     # 5. The team accepts it: a waiver in the same pull request, pending until the policy's

@@ -39,8 +39,41 @@ def checks_table() -> str:
         check_id, name, _severity, runs, summary = line.split(None, 4)
         if runs == "by":  # "by rule" is two words
             runs, summary = "by rule", summary.split(None, 1)[1]
-        rows.append(f"| {check_id} | {name} | {runs} | {summary} |")
+        rows.append(f"| [{check_id}](docs/checks.md#{check_id.lower()}-{name}) | {name} | {runs} | {summary} |")
     return "\n".join(rows)
+
+
+def checks_doc() -> str:
+    """docs/checks.md: a section per check, from `modelgate explain`, headed so that GitHub
+    anchors it as each check's SARIF helpUri says (`#mg102-artifact-hash`)."""
+    out = subprocess.run([MODELGATE, "list-checks"], capture_output=True, text=True, check=True).stdout
+    parts = [CHECKS_DOC_HEAD]
+    for line in out.splitlines():
+        check_id = line.split()[0]
+        explained = subprocess.run([MODELGATE, "explain", check_id], capture_output=True, text=True,
+                                   check=True).stdout.rstrip("\n").split("\n")
+        heading = re.fullmatch(r"(\S+) (\S+) \((\w+); plugin (.+)\)", explained[0])
+        assert heading, explained[0]
+        _id, name, severity, plugin = heading.groups()
+        body = "\n".join(explained[2:]).strip("\n")
+        body = re.sub(r"^hint: (.*)$", r"**Hint:** \1", body, flags=re.M)
+        parts.append(f"## {check_id} {name}\n\n{explained[1]} · severity: {severity} · plugin: {plugin}\n\n{body}\n")
+    return "\n".join(parts)
+
+
+CHECKS_DOC = REPO / "docs" / "checks.md"
+CHECKS_DOC_HEAD = """\
+# Checks
+
+What each check of modelgate verifies, when it runs, and what to do when it fails: the
+text of `modelgate explain ID`, one section per check. Code scanning links each SARIF
+alert to its check's section here. This file is generated from the checks themselves
+(`python -m tests.test_readme`); the test suite keeps the two in step.
+"""
+
+
+def test_checks_doc_matches_explain() -> None:
+    assert CHECKS_DOC.read_text() == checks_doc(), "docs/checks.md is stale: run `python -m tests.test_readme`"
 
 
 def test_checks_table_matches_list_checks() -> None:
@@ -77,6 +110,7 @@ if __name__ == "__main__":
     text = README.read_text()
     before, rest = text.split(START)
     README.write_text(before + START + "\n" + checks_table() + "\n" + END + rest.split(END)[1])
+    CHECKS_DOC.write_text(checks_doc())
     sys.exit(0)
 
 

@@ -95,7 +95,7 @@ def test_reports_to_files_and_standard_output(repo: Repo) -> None:
         "### fraud\\-detector: 4 versions in the work tree", "",
         "| version | stage | date | parent | auc \\(max\\) | f1 \\(?\\) | latency\\_ms \\(min\\) | depth | lr"
         " | notes |"]
-    assert ("| 1\\.2\\.0 | archived | 2026\\-03\\-15 | fraud\\-detector@\u200b1\\.1\\.0 | **0\\.931** (best) | 0\\.881"
+    assert ("| 1\\.2\\.0 | archived | 2026\\-03\\-15 | `fraud-detector@1.1.0` | **0\\.931** (best) | 0\\.881"
             " | 21 | 8 | 0\\.03 | was in production |") in markdown.splitlines()
     assert markdown.endswith("\n- f1: no goal declared, no best marked\n")
     assert (repo.root / "c.html").read_text().startswith("<!DOCTYPE html>")

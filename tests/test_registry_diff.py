@@ -49,9 +49,9 @@ def test_diff_of_one_model_as_markdown_and_json(repo: Repo) -> None:
     assert markdown.stdout == (
         "### Model changes against main\n"
         "\n"
-        "#### churn\\@1\\.0\\.0 (changed)\n"
+        "#### `churn@1.0.0` (changed)\n"
         "\n"
-        "Manifest: models/churn/modelgate\\.yaml\n"
+        "Manifest: `models/churn/modelgate.yaml`\n"
         "\n"
         "| field | base | head | change |\n"
         "|---|---|---|---|\n"
@@ -115,7 +115,7 @@ def test_diff_of_one_version_at_two_refs(repo: Repo) -> None:
     assert (data["b"]["ref"], data["b"]["commit"]) == (None, None)
     assert data["changes"] == [{"field": "stage", "before": "production", "after": "archived", "note": None}]
     same = repo.run("diff", "v1:fraud-detector@1.0.0", "HEAD:fraud-detector@1.0.0", "--format", "markdown")
-    assert same.stdout == ("### fraud\\-detector@\u200b1\\.0\\.0 \\(v1\\) → fraud\\-detector@\u200b1\\.0\\.0"
+    assert same.stdout == ("### `fraud-detector@1.0.0` \\(v1\\) → `fraud-detector@1.0.0`"
                            " \\(HEAD\\)\n\nNo differences.\n")
 
 

@@ -8,9 +8,11 @@ import io
 import json
 from pathlib import Path
 
+import cmarkgfm
 import jsonschema
 import pytest
 import xmlschema
+from cmarkgfm.cmark import Options
 
 from modelgate.datamodel.results import (
     AppliedWaiver,
@@ -125,7 +127,7 @@ def test_junit_is_valid_against_the_xsd() -> None:
     text = render(junit.write)
     schema = xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd"))
     schema.validate(text)
-    assert '<testsuite name="models/fraud/modelgate.yaml" tests="6" failures="2" errors="1" skipped="2"' in text
+    assert '<testsuite name="models/fraud/modelgate.yaml" tests="6" failures="1" errors="1" skipped="2"' in text
     assert '<failure message="model.onnx: sha256 mismatch" type="error">' in text
     reason = "waived until 2026-12-31 by ana@acme.io: 3x lower latency (RISK-118)"
     assert f'<skipped message="{reason}" type="waived" />' in text
@@ -146,43 +148,43 @@ def test_markdown_exact() -> None:
 
 | model | version | stage | result |
 |---|---|---|---|
-| fraud\\-detector | 1\\.4\\.0 | staging → production | ❌ 3 failed |
-| churn | 2\\.0\\.0 | staging (edited in place of churn@\u200b1\\.0\\.0) | ✅ passed |
+| `fraud-detector` | `1.4.0` | staging → production | ❌ 3 failed |
+| `churn` | `2.0.0` | staging (edited in place of `churn@1.0.0`) | ✅ passed |
 
 ### Metrics: each version against the one it is judged against
 
 | model | metric | against | there | here | Δ | goal | tolerance | |
 |---|---|---|---|---|---|---|---|---|
-| fraud\\-detector@\u200b1\\.4\\.0 | auc | fraud\\-detector@\u200b1\\.3\\.0 in production | 0.931 | 0.929 |\
- -0.002 ↓ | maximize | 0 | ⚠️ waived (MG303): auc regressed: 0\\.929 vs 0\\.931 |
-| fraud\\-detector@\u200b1\\.4\\.0 | latency\\_p95\\_ms | fraud\\-detector@\u200b1\\.3\\.0 in production | 31\
- | 12.5 | -18.5 ↓ | minimize | 0 | ✅ 🟢 better |
-| fraud\\-detector@\u200b1\\.4\\.0 | f1 | fraud\\-detector@\u200b1\\.3\\.0 in production | — | 0.88 |   |  |  |  |
-| churn@\u200b2\\.0\\.0 | f1 | churn@\u200b1\\.0\\.0 at the base | 0.8 | 0.7 | -0.1 ↓ | maximize | 0.01 | ❌\
- **fails MG303**: f1 regressed |
+| `fraud-detector@1.4.0` | auc | `fraud-detector@1.3.0` in production | 0.931 | 0.929 | -0.002 ↓ |\
+ maximize | 0 | ⚠️ waived (MG303): auc regressed: 0\\.929 vs 0\\.931 |
+| `fraud-detector@1.4.0` | latency\\_p95\\_ms | `fraud-detector@1.3.0` in production | 31 | 12.5 | -18.5\
+ ↓ | minimize | 0 | ✅ 🟢 better |
+| `fraud-detector@1.4.0` | f1 | `fraud-detector@1.3.0` in production | — | 0.88 |   |  |  |  |
+| `churn@2.0.0` | f1 | `churn@1.0.0` at the base | 0.8 | 0.7 | -0.1 ↓ | maximize | 0.01 | ❌ **fails\
+ MG303**: f1 regressed |
 
 ### Failures
 
-- **MG102 artifact\\-hash** · fraud\\-detector@\u200b1\\.4\\.0 · models/fraud/modelgate\\.yaml:12:3\\
+- **MG102 artifact\\-hash** · `fraud-detector@1.4.0` · `models/fraud/modelgate.yaml:12:3`\\
   model\\.onnx: sha256 mismatch\\
   _hint:_ update sha256
-- **MG601 owners** (warning) · fraud\\-detector@\u200b1\\.4\\.0 · models/fraud/modelgate\\.yaml:5:3\\
-  owner 'x' is not @\u200buser
-- **ACME001 model\\-card** (crashed) · fraud\\-detector@\u200b1\\.4\\.0 · models/fraud/modelgate\\.yaml:1:3\\
+- **MG601 owners** (warning) · `fraud-detector@1.4.0` · `models/fraud/modelgate.yaml:5:3`\\
+  owner 'x' is not `@user`
+- **ACME001 model\\-card** (crashed) · `fraud-detector@1.4.0` · `models/fraud/modelgate.yaml:1:3`\\
   check crashed in plugin 'acme': KeyError: 'x'
 
 ### Waived
 
-- **MG303 no\\-metric\\-regression** · fraud\\-detector@\u200b1\\.4\\.0: auc regressed: 0\\.929 vs 0\\.931\\
-  waived until 2026\\-12\\-31 by ana@\u200bacme\\.io: 3x lower latency \\(RISK\\-118\\)
+- **MG303 no\\-metric\\-regression** · `fraud-detector@1.4.0`: auc regressed: 0\\.929 vs 0\\.931\\
+  waived until 2026\\-12\\-31 by `ana@acme.io`: 3x lower latency \\(RISK\\-118\\)
 
 ### Readiness
 
 _Notices, not failures: what the next stage will ask, to add while the version can still change._
 
-- **churn@\u200b2\\.0\\.0** at staging: to reach **production** this version still needs:
-  - **MG201 required\\-fields** · models/churn/modelgate\\.yaml:18:3: lineage\\.environment\\.lockfile is\
- required at stage 'production' · _add lineage\\.environment\\.lockfile_
+- **`churn@2.0.0`** at staging: to reach **production** this version still needs:
+  - **MG201 required\\-fields** · `models/churn/modelgate.yaml:18:3`: lineage\\.environment\\.lockfile\
+ is required at stage 'production' · _add lineage\\.environment\\.lockfile_
   - verified in CI at production: MG603 approvals
   - make these changes in a pull request of their own, then promote
 
@@ -233,7 +235,7 @@ def test_audit_record_verifies_and_detects_tampering(tmp_path: Path) -> None:
     assert not intact and "was modified" in message
     shown = audit.render_markdown(json.loads(render(audit.write)))
     assert "record_sha256" in shown
-    assert ("- waived MG303 for fraud\\-detector@\u200b1\\.4\\.0 until 2026\\-12\\-31 by ana@\u200bacme\\.io:"
+    assert ("- waived MG303 for `fraud-detector@1.4.0` until 2026\\-12\\-31 by `ana@acme.io`:"
             " 3x lower latency \\(RISK\\-118\\) (policy\\.yaml:12:5)") in shown
 
 
@@ -284,7 +286,9 @@ def test_every_report_stays_valid_for_any_text(message: str, path: str, model: s
     record = json.loads(render(audit.write, summary))
     assert audit.canonical({k: v for k, v in record.items() if k != "record_sha256"})
     text = render(markdown.write, summary)
-    assert "<img" not in text and "\x1b" not in text
+    assert "\x1b" not in text
+    shown = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_UNSAFE)
+    assert "<img" not in shown and "<a " not in shown  # as GitHub renders it: no HTML, no links
     # The runner splits stdout on "\n" only; str.splitlines would also split on U+2028 and friends.
     for line in render(github.write, summary).split("\n")[:-1]:
         assert line.startswith(("::error ", "::warning ", "::notice ")) and "\r" not in line

@@ -15,6 +15,7 @@ from modelgate.datamodel.results import (
     Summary,
 )
 from modelgate.reporters.terminal import TerminalReporter
+from tests.conftest import Repo, extending_default, production_fields
 
 M = "models/fraud/modelgate.yaml"
 
@@ -137,3 +138,33 @@ def test_untrusted_text_cannot_inject_escapes_or_commands() -> None:
 def test_no_manifests_line() -> None:
     empty = Summary("0.1.0", (), (), (), duration=0.01)
     assert render(empty).splitlines()[-1] == "=" * 25 + " no manifests found in 0.01s " + "=" * 26
+
+
+def test_verbose_lines_naming_one_check_twice_say_what_tells_them_apart(repo: Repo) -> None:
+    """A real run: MG301 under two rules (auc, f1; the f1 one a warning), MG102 failing for
+    two artifacts of one rule, and MG201 under the default rule and a production one."""
+    fields = production_fields(metrics={"auc": {"value": 0.93, "goal": "maximize"}, "f1": 0.5})
+    repo.manifest("m", artifacts=[repo.artifact("m/a.bin", b"a"), repo.artifact("m/b.bin", b"b")], **fields)
+    (repo.root / "m" / "a.bin").write_bytes(b"changed")
+    (repo.root / "m" / "b.bin").write_bytes(b"changed too")
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
+    repo.write("policy.yaml", extending_default(
+        "{check: metric-threshold, with: {metric: auc, min: 0.9}}",
+        "{check: metric-threshold, severity: warning, with: {metric: f1, min: 0.9}}",
+        "{check: required-fields, stages: [production], with: {fields: [description]}}"))
+    lines = repo.run("check", "-v").stdout.splitlines()
+    shown = [line.split("::", 1)[1] for line in lines if "::MG301 " in line or "::MG102 " in line
+             or "::MG201 " in line]
+    lines_of = [i + 1 for i, text in enumerate((repo.root / "m" / "modelgate.yaml").read_text().splitlines())
+                if '"sha256"' in text]
+    assert shown == [
+        f"MG102 artifact-hash [line {lines_of[0]}] FAILED",
+        f"MG102 artifact-hash [line {lines_of[1]}] FAILED",
+        "MG201 required-fields [staging,production,archived] PASSED",  # builtin:default's rule
+        "MG201 required-fields [production] FAILED",
+        "MG301 metric-threshold [auc] PASSED",
+        "MG301 metric-threshold [f1] WARNING",
+    ]
+    assert len(set(shown)) == len(shown)
+    single = [line for line in lines if "::MG001 " in line]
+    assert single == ["m/modelgate.yaml::MG001 manifest-valid PASSED"]  # alone: nothing added

@@ -106,7 +106,7 @@ def init(request: InitRequest, root: str) -> Written:
     finally:
         if hasher.cache is not None:
             hasher.cache.close()
-    header = (f"{request.name} {request.version}: written by `modelgate init` (modelgate {__version__}).\n"
+    header = (f"{request.name} {request.version}: written by modelgate init (modelgate {__version__}).\n"
               "Hashes and sizes were computed from the files; review, then `modelgate check`.")
     text = emit(data, header)
     doc = manifest.from_bytes(text.encode(), shown, target)

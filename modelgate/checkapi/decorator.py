@@ -102,6 +102,7 @@ class Check:
     provider_param: str | None = None  # the params field that names an approvals provider
     adds_up: tuple[str, ...] = ()  # ``with:`` keys whose requirements add up across ``extends``
     readiness: Readiness = "evaluate"  # how a later stage's rule is previewed (see Readiness)
+    help_uri: str | None = None  # where the check is documented (SARIF's helpUri)
     plugin: str = ""
 
     @property
@@ -134,6 +135,7 @@ def check(
     digests_of: list[str] | tuple[str, ...] = ("artifacts",),
     adds_up: list[str] | tuple[str, ...] = (),
     readiness: Readiness = "evaluate",
+    help_uri: str | None = None,
 ) -> Callable[[Callable[..., Any]], Check]:
     """Declare a check.
 
@@ -165,6 +167,9 @@ def check(
     at that stage; ``"change"`` leaves it out (it judges the stage move or the change, which
     only the promotion makes: transitions, immutability, version bumps, exclusive stages);
     ``"ci"`` lists it as verified in CI (approvals).
+    ``help_uri``: the page that documents the check (SARIF viewers link it). Without it, a
+    plugin module's ``MODELGATE_DOCS`` (a page with one section per check) is used, with the
+    section's anchor: ``#acme001-model-card-linked``.
     """
     if not _ID.match(id):
         raise ValueError(f"check id {id!r} must look like MG301 or ACME001")
@@ -193,7 +198,7 @@ def check(
         return Check(
             id, name, func, tuple(stages) if stages is not None else None, severity,
             needs_rule, required, waivable, hint, params, scope, argnames, tuple(digests), tuple(digests_of),
-            provider_param, tuple(adds_up), readiness,
+            provider_param, tuple(adds_up), readiness, help_uri,
         )
 
     return decorate

@@ -6,9 +6,12 @@ from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
 from modelgate.checkapi.decorator import Fail, check
+from modelgate.checks import DOCS
 from modelgate.checks.pinning import Pinned, how_verified, verify
 from modelgate.errors import ModelgateError
 from modelgate.pipeline.paths import ArtifactPathError, MissingFile
+
+MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest, ManifestDoc

@@ -11,8 +11,11 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from modelgate.checkapi.decorator import Fail, Skip, check
+from modelgate.checks import DOCS
 from modelgate.datamodel.records import record
 from modelgate.datamodel.validation import Constraint, Strict
+
+MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest, ManifestDoc, Snapshot

@@ -12,11 +12,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from modelgate.checkapi.decorator import Fail, Skip, check
+from modelgate.checks import DOCS
 from modelgate.datamodel.records import record
 from modelgate.datamodel.validation import Strict
 from modelgate.errors import ModelgateError
 from modelgate.hashing.digest import HashError
 from modelgate.pipeline.paths import ArtifactPathError
+
+MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest, ManifestDoc
@@ -95,7 +98,8 @@ def _same(mine: Any, theirs: Any) -> bool:
 
 
 @check("MG211", name="dvc-params",
-       needs_rule=True, hint="copy the params from dvc.lock (`modelgate init --from-dvc dvc.lock` imports them)")
+       needs_rule=True,
+       hint="copy the params from dvc.lock (for a new manifest, `--from-dvc` imports them: `modelgate init --help`)")
 def dvc_params(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
     """``lineage.params`` agree with the params ``dvc.lock`` recorded for the stage that
     produced the artifacts.
@@ -129,7 +133,8 @@ def _fields(items: Any) -> list[tuple[str, str, tuple[int, ...] | None]]:
 
 
 @check("MG212", name="mlflow-model", needs_rule=True,
-       hint="take the signature and run id from the MLmodel (`modelgate init --from-mlflow` imports them)")
+       hint="take the signature and run id from the MLmodel (for a new manifest, `--from-mlflow` imports them:"
+            " `modelgate init --help`)")
 def mlflow_model(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
     """An MLflow ``MLmodel`` among the artifacts agrees with the manifest.
 

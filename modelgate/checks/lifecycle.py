@@ -6,6 +6,9 @@ from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
 from modelgate.checkapi.decorator import Fail, Skip, check
+from modelgate.checks import DOCS
+
+MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest, ManifestDoc

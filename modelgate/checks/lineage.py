@@ -6,10 +6,13 @@ from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from modelgate.checkapi.decorator import Fail, Skip, check
+from modelgate.checks import DOCS
 from modelgate.checks.pinning import Pinned, how_verified, verify
 from modelgate.datamodel.validation import Strict
 from modelgate.hashing.digest import HashError
 from modelgate.pipeline.paths import ArtifactPathError, is_repository_path
+
+MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest, ManifestDoc

@@ -7,8 +7,11 @@ from dataclasses import field
 from typing import TYPE_CHECKING, Annotated
 
 from modelgate.checkapi.decorator import Fail, check
+from modelgate.checks import DOCS
 from modelgate.datamodel.records import record
 from modelgate.datamodel.validation import Constraint, Strict
+
+MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest

@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from modelgate.checkapi.decorator import Fail, check
+from modelgate.checks import DOCS
 from modelgate.datamodel.records import record
 from modelgate.datamodel.validation import Strict
+
+MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest

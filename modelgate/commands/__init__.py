@@ -35,6 +35,7 @@ COMMANDS = {
     "list": "list",
     "export": "export",
     "audit": "audit",
+    "completion": "completion",
     "version": "version",
 }
 

@@ -10,6 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from modelgate.commands import disabled, split_ids
+from modelgate.errors import UsageError
 
 if TYPE_CHECKING:
     import pluggy
@@ -81,17 +82,23 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         summary = session.run()
     request = ReportRequest(vars(options), session_options.env)
     reporters: list[Reporter] = [r for found in pm.hook.modelgate_reporters(request=request) for r in found or ()]
-    # `-` is standard output (DESIGN: every report flag takes it); the terminal report then
-    # goes to standard error, so that what a pipe reads is the report asked for.
-    piped = any(r.path == "-" for r in reporters)
+    to_stdout = [r for r in reporters if r.path == "-"]
+    if len(to_stdout) > 1:
+        names = " and ".join(r.name for r in to_stdout)
+        raise UsageError(f"only one report can go to standard output (`-`); the {names} reports both ask for it")
+    # `-` is standard output (DESIGN: every report flag takes it): it carries that report
+    # alone, so it parses; what would have gone there (the terminal report, annotations)
+    # goes to standard error.
+    console = sys.stderr if to_stdout else sys.stdout
     for reporter in reporters:
         if reporter.path is None:
-            reporter.write(summary, sys.stderr if piped and reporter.name == "terminal" else sys.stdout)
-    for reporter in reporters:
-        if reporter.path == "-":
-            reporter.write(summary, sys.stdout)
+            reporter.write(summary, console)
+    console.flush()
+    for reporter in to_stdout:
+        reporter.write(summary, sys.stdout)
     sys.stdout.flush()
     for reporter in reporters:
-        if reporter.path is not None and reporter.path != "-":
+        if reporter.path not in (None, "-"):
             write_atomically(reporter.path, functools.partial(reporter.write, summary))
     return summary.exit_code
+

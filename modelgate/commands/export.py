@@ -20,7 +20,7 @@ def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     export.add_argument("--format", choices=["cyclonedx"], default="cyclonedx")
     export.add_argument("--stage", metavar="STAGE", help="only versions at this stage")
     export.add_argument("--ref", help="read the manifests at this commit, branch or tag")
-    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default, or `-`: standard output)")
 
 
 def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
@@ -38,7 +38,7 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         for doc in registry.invalid():
             print(f"modelgate: warning: {esc(doc.path)} is not a valid manifest; not exported", file=sys.stderr)
     text = render(entries)
-    if options.output:
+    if options.output and options.output != "-":
         from modelgate.authoring.yamledit import write_text
 
         write_text(options.output, text)

@@ -108,6 +108,17 @@ class Rule:
     def applies_to(self, stage: str | None) -> bool:
         return self.stages is None or stage in self.stages
 
+    @property
+    def label(self) -> str:
+        """What tells this rule apart from another run of the same check: its metric or
+        file parameter (``auc``), else the stages a policy gave it (``staging,production``);
+        empty for a check's own default run."""
+        for key in ("metric", "file"):
+            value = self.params.get(key)
+            if isinstance(value, str):
+                return value
+        return ",".join(self.stages) if self.stages and self.origin != "default" else ""
+
 
 @record
 class Waiver:

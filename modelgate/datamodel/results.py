@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -45,6 +47,7 @@ class Result:
     waiver: AppliedWaiver | None = None
     hint: str | None = None
     reason: str | None = None  # a skip's machine-readable reason (``verified-in-ci``, ``no-base``, ...)
+    rule: str = ""  # the rule's label (``auc``, ``staging,production``): see Rule.label
 
     @property
     def fails(self) -> bool:
@@ -54,6 +57,34 @@ class Result:
     @property
     def is_warning(self) -> bool:
         return self.outcome == "failed" and self.severity == "warning"
+
+
+def tell_apart(results: Sequence[Result]) -> list[str]:
+    """Per result, what tells it apart from the other results of its check on its manifest:
+    empty when it is the only one, else its rule's label, then the line it points at when
+    that is not enough (one rule finding several things), then a counter as the last
+    resort: ``auc``, ``line 12``, ``staging · line 12``. Reports name results with it (a -v
+    line, a JUnit testcase), so two results of one check never look the same."""
+    parts: list[list[str]] = [[] for _ in results]
+
+    def clashing() -> list[bool]:
+        keys = [(r.manifest, r.check, *labels) for r, labels in zip(results, parts, strict=True)]
+        counts = Counter(keys)
+        return [counts[key] > 1 for key in keys]
+
+    for result, labels, clash in zip(results, parts, clashing(), strict=True):
+        if clash and result.rule:
+            labels.append(result.rule)
+    for result, labels, clash in zip(results, parts, clashing(), strict=True):
+        if clash:
+            labels.append(f"line {result.location.line}")
+    seen: Counter[tuple[str, ...]] = Counter()
+    for result, labels, clash in zip(results, parts, clashing(), strict=True):
+        if clash:
+            key = (result.manifest, result.check, *labels)
+            seen[key] += 1
+            labels.append(f"#{seen[key]}")
+    return [" · ".join(labels) for labels in parts]
 
 
 @record
@@ -136,6 +167,7 @@ class CheckInfo:
     hint: str | None
     severity: Literal["error", "warning"]
     plugin: str
+    help_uri: str | None = None
 
 
 @record

@@ -20,6 +20,9 @@ from modelgate.datamodel.records import record
 from modelgate.errors import GitError
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+# A ref a hint may quote in a command to paste: what a shell passes unchanged and git
+# reads as a name, never an option.
+_PASTEABLE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}")
 ZERO = "0" * 40
 LINK_MODE = "120000"  # a symlink's mode in a git tree
 # Requests written before their answers are read must fit in the pipe (64 KiB on Linux),
@@ -129,12 +132,40 @@ class GitRepo:
             return out
         shown = ref.encode("unicode_escape").decode("ascii")[:200]
         if self.is_shallow():
-            raise GitError(
-                f"{what} {shown!r} is not in this shallow clone; fetch the history it needs:"
-                " `git fetch --unshallow` (actions/checkout: `fetch-depth: 0`), or"
-                f" `git fetch origin {shown}`"
-            )
+            unshallow = "`git fetch --unshallow` (actions/checkout: `fetch-depth: 0`)"
+            fetch = self.fetch_command(ref)
+            if fetch is None:
+                how = f"the history it needs: {unshallow}"
+            elif _SHA.match(ref):
+                how = f"the history it needs: {unshallow}, or `{fetch[0]}`"
+            else:
+                how = f"it: `{fetch[0]}`" + (f", then compare with `{fetch[1]}`" if fetch[1] != ref else "")
+            raise GitError(f"{what} {shown!r} is not in this shallow clone; fetch {how}")
         raise GitError(f"{what} {shown!r} is not a commit in this repository; check the name, or `git fetch` it")
+
+    def fetch_command(self, ref: str) -> tuple[str, str] | None:
+        """The git command that brings ``ref`` into this clone, as a user pastes it, and
+        the name to use for it afterwards; None for a ref no shell-safe command names.
+
+        git accepts the command as written: a remote-tracking name is fetched by the branch
+        it tracks, into itself, with an explicit refspec (a shallow clone's remote may
+        track one branch only, so `git fetch origin main` would update nothing).
+        """
+        if not _PASTEABLE.fullmatch(ref):
+            return None  # `HEAD~3`, `@{u}`, quotes: nothing to fetch by name, or unsafe to paste
+        remotes = self.run("remote", check=False).decode("utf-8", "replace").split()
+        if not remotes:
+            return None
+        default = "origin" if "origin" in remotes else remotes[0]
+        if _SHA.match(ref):
+            return f"git fetch {default} {ref}", ref
+        for remote in remotes:
+            branch = ref.removeprefix(f"{remote}/")
+            if branch != ref and self._ok("check-ref-format", f"refs/remotes/{ref}"):
+                return f"git fetch {remote} refs/heads/{branch}:refs/remotes/{ref}", ref
+        if ref in remotes or not self._ok("check-ref-format", f"refs/remotes/{default}/{ref}"):
+            return None
+        return f"git fetch {default} {ref}:refs/remotes/{default}/{ref}", f"{default}/{ref}"
 
     def merge_base(self, base: str, head: str) -> str:
         out = self.run("merge-base", base, head, check=False).strip().decode()

@@ -57,8 +57,14 @@ def ensure_base(base: str, commit: str | None) -> str | None:
         _git("fetch", "--quiet", "--no-tags", "origin", commit)  # hex digits only: never an option
     if present():
         return None
+    from modelgate.git.repo import GitRepo
+
+    # actions/checkout with `persist-credentials: false` leaves no credentials to fetch with:
+    # the history has to come with the checkout, or from a step that has them.
+    fetch = GitRepo(os.getcwd()).fetch_command(base)
     return (f"the base {base} is not in this clone and could not be fetched; use actions/checkout with"
-            " `fetch-depth: 0`, or run `git fetch origin <base>` before this step")
+            " `fetch-depth: 0`" + (f", or run `{fetch[0]}` before this step" if fetch else "")
+            + (f" and set `base: {fetch[1]}`" if fetch and fetch[1] != base else ""))
 
 
 def _set_outputs(path: str | None, outputs: Mapping[str, str]) -> None:

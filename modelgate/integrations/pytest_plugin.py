@@ -2,7 +2,8 @@
 
 Off unless ``pytest --modelgate`` or ``modelgate = true`` in the pytest ini. Node ids look
 like ``models/fraud/modelgate.yaml::MG301[auc]``, so ``-k``, ``-x``, ``--junit-xml`` and
-pytest-xdist work as for any test. The fixtures ``modelgate_context``,
+pytest-xdist work as for any test; ``-k`` matches the check's name too (``-k
+artifact-hash``). The fixtures ``modelgate_context``,
 ``modelgate_manifests`` and ``modelgate_manifest`` (parametrized over every manifest) let
 teams write governance rules as ordinary pytest tests. Importing this module costs
 nothing: modelgate itself is imported only when a manifest is collected or a fixture used.
@@ -39,7 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--modelgate", action="store_true", default=False,
                     help="collect model manifests as tests, one per manifest and check")
     group.addoption("--modelgate-base", metavar="REF", default=None,
-                    help="compare with REF, like `modelgate check --base` (default: as modelgate check:"
+                    help="compare with REF, like `modelgate check --base REF` (default: as modelgate check:"
                          " the pull request's base, else config `base`)")
     parser.addini("modelgate", type="bool", default=False, help="collect model manifests as tests (--modelgate)")
 
@@ -181,12 +182,7 @@ def _named(rules: list[tuple[Check, Rule]]) -> Iterator[tuple[str, Check, Rule]]
 
 def _label(rule: Rule) -> str:
     """A bracketed parameter telling several runs of one check apart: MG301[auc]."""
-    for key in ("metric", "file"):
-        value = rule.params.get(key)
-        if isinstance(value, str):
-            return f"[{value}]"
-    stages = ",".join(rule.stages) if rule.stages and rule.origin != "default" else ""
-    return f"[{stages}]" if stages else ""
+    return f"[{rule.label}]" if rule.label else ""
 
 
 def _describe(r: Result) -> str:
@@ -213,6 +209,8 @@ class CheckItem(pytest.Item):
         self.removed = removed
         self.others = others  # for an "after" check: the manifest's other items
         self.user_properties.append(("check", f"{check.id} {check.name}"))
+        # `-k artifact-hash` selects by the check's name as `-k MG102` does by its id.
+        self.extra_keyword_matches.add(check.name)
 
     def runtest(self) -> None:
         results = self._results()

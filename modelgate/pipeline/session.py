@@ -133,7 +133,11 @@ class Session:
             base.attach(self.context.index)
 
     def end(self) -> None:
-        """Close the hash cache; safe after a :meth:`begin` that failed half-way."""
+        """Close the hash cache and clear the progress bars; safe after a :meth:`begin`
+        that failed half-way, and on Ctrl-C (a bar left standing would hide the message
+        under it, and the terminal's cursor with it)."""
+        if self._hashes is not None and isinstance(self._hashes.progress, ProgressBars):
+            self._hashes.progress.close()
         if self._hashes is not None and self._hashes.cache is not None:
             self._hashes.cache.close()
 
@@ -169,7 +173,7 @@ class Session:
         """The results of one check under one rule on one manifest, waivers applied."""
         severity = rule.severity or check.severity
         results = []
-        label = self._label_of(doc)
+        label, rule_label = self._label_of(doc), rule.label
         for finding in self._call(check, doc, policy, rule, base_doc, removed):
             if finding.position is None and finding.at is None:
                 where = self._top_of(doc)
@@ -180,7 +184,7 @@ class Session:
             # A finding may only lower its severity (a deadline near, not yet passed).
             level = "warning" if finding.severity == "warning" else severity
             result = Result(check.id, check.name, finding.outcome, level, doc.path, label, finding.message,
-                            where, None, hint, finding.reason)
+                            where, None, hint, finding.reason, rule_label)
             results.append(self._waive(result, check, doc, policy) if finding.outcome == "failed" else result)
         return results
 

@@ -61,6 +61,6 @@ def _beside_base(model: Manifest, base: Manifest | None) -> tuple[MetricRow, ...
 def check_infos(checks: Iterable[Check], results: Iterable[Result]) -> tuple[CheckInfo, ...]:
     ran = {r.check for r in results}
     return tuple(
-        CheckInfo(c.id, c.name, c.summary, c.explain, c.hint, c.severity, c.plugin)
+        CheckInfo(c.id, c.name, c.summary, c.explain, c.hint, c.severity, c.plugin, c.help_uri)
         for c in sorted(checks, key=lambda c: c.id) if c.id in ran
     )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from modelgate.datamodel.manifest import Manifest, ManifestDoc
 from modelgate.datamodel.records import record
+from modelgate.escaping import code
 from modelgate.escaping import markdown as md
 from modelgate.escaping import terminal as esc
 from modelgate.interop import flatten
@@ -197,8 +198,8 @@ def render_markdown(diffs: list[ModelDiff], base: str) -> str:
     if not diffs:
         return "\n".join([*lines, "No model changes.", ""])
     for d in diffs:
-        versus = f"new, compared with {md(d.compared_with)}" if d.compared_with else d.status
-        lines += [f"#### {md(d.name)}\\@{md(d.version)} ({versus})", "", f"Manifest: {md(d.path)}", ""]
+        versus = f"new, compared with {code(d.compared_with)}" if d.compared_with else d.status
+        lines += [f"#### {code(f'{d.name}@{d.version}')} ({versus})", "", f"Manifest: {code(d.path)}", ""]
         if d.changes:
             lines += ["| field | base | head | change |", "|---|---|---|---|"]
             lines += [f"| {md(c.field)} | {md(_shown(c.before))} | {md(_shown(c.after))} | {md(c.note)} |"

@@ -13,7 +13,8 @@ from modelgate.errors import ReportError
 
 @record
 class Reporter:
-    """``write(summary, stream)``; ``path`` None means standard output."""
+    """``write(summary, stream)``. ``path`` None: the console (standard output, or standard
+    error while a report goes to standard output); ``"-"``: standard output, alone."""
 
     name: str
     write: Callable[[Summary, TextIO], None]

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from modelgate.datamodel.results import Summary
 from modelgate.errors import InputError, Problem
+from modelgate.escaping import code
 from modelgate.escaping import markdown as md
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter, ReportRequest
@@ -63,26 +64,33 @@ def render_markdown(data: dict[str, Any]) -> str:
     git = data.get("git", {})
     lines = ["### Audit record", "",
              f"- verdict: **{md(str(data.get('verdict')))}** at {md(str(data.get('time')))}",
-             f"- head `{md(str(git.get('head')))}` · base `{md(str(git.get('base')))}`"
-             f" · merge-base `{md(str(git.get('merge_base')))}`"]
+             f"- head {_commit(git.get('head'))} · base {_commit(git.get('base'))}"
+             f" · merge-base {_commit(git.get('merge_base'))}"]
     ci = data.get("ci", {})
     if ci:
         lines.append("- " + " · ".join(f"{md(k)}={md(str(v))}" for k, v in sorted(ci.items())))
     for policy in data.get("policies", []):
-        lines.append(f"- policy {md(policy['path'])} ({md(policy['source'])}) sha256 `{md(policy['sha256'][:16])}…`")
+        lines.append(f"- policy {code(policy['path'])} ({md(policy['source'])}) sha256 {code(policy['sha256'][:16])}…")
     for m in data.get("manifests", []):
-        lines.append(f"- {md(str(m['name']))}@{md(str(m['version']))}: {md(m['transition'])}")
+        if m.get("name"):
+            lines.append(f"- {code(str(m['name']) + '@' + str(m['version']))}: {md(str(m['transition']))}")
+        else:  # an invalid manifest has no name@version, nor a stage: its path says which file it is
+            lines.append(f"- {code(str(m.get('path')))}: not a valid manifest")
     for a in data.get("approvals", []):
-        lines.append(f"- approved by {md(str(a['who']))} for {md(str(a['model']))} -> {md(str(a['stage']))}"
+        lines.append(f"- approved by {md(str(a['who']))} for {code(str(a['model']))} -> {md(str(a['stage']))}"
                      f" ({md(str(a['provider']))}: {md(str(a['evidence']))}, {md(str(a['when']))})")
     for r in data.get("approvals_rejected", []):
-        lines.append(f"- approval rejected: {md(str(r['who']))} for {md(str(r['model']))} -> {md(str(r['stage']))}:"
+        lines.append(f"- approval rejected: {md(str(r['who']))} for {code(str(r['model']))} -> {md(str(r['stage']))}:"
                      f" {md(str(r['reason']))} ({md(str(r['evidence']))})")
     for w in data.get("waivers", []):
-        lines.append(f"- waived {md(str(w['check']))} for {md(str(w['model']))} until {md(str(w['expires']))}"
+        lines.append(f"- waived {md(str(w['check']))} for {code(str(w['model']))} until {md(str(w['expires']))}"
                      f" by {md(str(w['owner']))}: {md(str(w['reason']))} ({md(str(w['policy']))})")
-    lines.append(f"- record_sha256 `{md(str(data.get('record_sha256')))}`")
+    lines.append(f"- record_sha256 {code(str(data.get('record_sha256')))}")
     return "\n".join(lines) + "\n"
+
+
+def _commit(sha: object) -> str:
+    return code(str(sha)) if sha else "none"
 
 
 def verify(path: str) -> tuple[bool, str]:
@@ -129,7 +137,8 @@ def _no_constants(name: str) -> Any:
 
 @hookimpl
 def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--audit", metavar="FILE", dest="audit_report", help="write the audit record (JSON) to FILE")
+    parser.add_argument("--audit", metavar="FILE", dest="audit_report",
+                        help="write the audit record (JSON) to FILE (`-`: standard output)")
 
 
 @hookimpl

@@ -18,7 +18,8 @@ def write(summary: Summary, stream: TextIO) -> None:
 
 @hookimpl
 def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", metavar="FILE", dest="json_report", help="write the JSON report to FILE")
+    parser.add_argument("--json", metavar="FILE", dest="json_report",
+                        help="write the JSON report to FILE (`-`: standard output)")
 
 
 @hookimpl

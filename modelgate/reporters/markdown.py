@@ -4,7 +4,8 @@ Verdict, one row per model with its stage move, the metric comparison with the v
 each is judged against (the "compare versions" dashboard: the numbers, goals and tolerance
 the regression rule used, the failed comparison marked as the reason), failures with hints,
 waivers, readiness (what the next stage still needs) and notices. Every string from a
-manifest goes through ``escaping.markdown``. Capped below GitHub's 1 MiB step
+manifest goes through ``escaping.markdown`` (text) or ``escaping.code`` (names, versions,
+paths: shown as code, so that copying ``name@version`` gives exactly that). Capped below GitHub's 1 MiB step
 summary limit; the full report stays in the other report files.
 """
 
@@ -14,6 +15,7 @@ import argparse
 from typing import TextIO
 
 from modelgate.datamodel.results import ManifestInfo, MetricRow, Result, Summary
+from modelgate.escaping import code
 from modelgate.escaping import markdown as md
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter, ReportRequest
@@ -50,7 +52,7 @@ def render(summary: Summary) -> str:
         for r in failures:
             kind = " (warning)" if r.is_warning else (" (crashed)" if r.outcome == "error" else "")
             where = f"{r.location.path}:{r.location.line}:{r.location.column}"
-            lines.append(f"- **{md(r.check)} {md(r.name)}**{kind} · {md(r.model)} · {md(where)}\\")
+            lines.append(f"- **{md(r.check)} {md(r.name)}**{kind} · {code(r.model)} · {code(where)}\\")
             lines.append(f"  {md(r.message)}" + (f"\\\n  _hint:_ {md(r.hint)}" if r.hint else ""))
         lines.append("")
     waived = [r for r in summary.results if r.outcome == "waived" and r.waiver]
@@ -58,7 +60,7 @@ def render(summary: Summary) -> str:
         lines += ["### Waived", ""]
         for r in waived:
             assert r.waiver is not None
-            lines.append(f"- **{md(r.check)} {md(r.name)}** · {md(r.model)}: {md(r.message)}\\")
+            lines.append(f"- **{md(r.check)} {md(r.name)}** · {code(r.model)}: {md(r.message)}\\")
             lines.append(f"  waived until {md(r.waiver.expires)} by {md(r.waiver.owner)}: {md(r.waiver.reason)}")
         lines.append("")
     pending = [entry for entry in summary.readiness if entry.needs]
@@ -66,12 +68,12 @@ def render(summary: Summary) -> str:
         lines += ["### Readiness", "", "_Notices, not failures: what the next stage will ask, to add while the"
                   " version can still change._", ""]
         for entry in pending:
-            lines.append(f"- **{md(entry.model)}** at {md(entry.stage)}: to reach **{md(entry.target)}** this"
+            lines.append(f"- **{code(entry.model)}** at {md(entry.stage)}: to reach **{md(entry.target)}** this"
                          " version still needs:")
             for r in entry.needs:
                 where = f"{r.location.path}:{r.location.line}:{r.location.column}"
                 warning = " (warning)" if r.severity == "warning" else ""
-                lines.append(f"  - **{md(r.check)} {md(r.name)}**{warning} · {md(where)}: {md(r.message)}"
+                lines.append(f"  - **{md(r.check)} {md(r.name)}**{warning} · {code(where)}: {md(r.message)}"
                              + (f" · _{md(r.hint)}_" if r.hint else ""))
             if entry.in_ci:
                 checks = ", ".join(f"{md(c)} {md(n)}" for c, n in entry.in_ci)
@@ -91,8 +93,9 @@ def _model_row(info: ManifestInfo, results: list[Result]) -> str:
         stage += f" (edited in place of {md(info.replaces)})"
     failed = sum(r.fails or r.is_warning for r in results)
     status = f"❌ {failed} failed" if failed else "✅ passed"
-    name = md(info.name) if info.name else md(info.path)
-    return f"| {name} | {md(info.version or '?')} | {stage} | {status} |"
+    # An invalid manifest has no name or version to show: its path says which file it is.
+    name = code(info.name) if info.name else code(info.path)
+    return f"| {name} | {code(info.version) if info.version else '?'} | {stage} | {status} |"
 
 
 def _metric_row(info: ManifestInfo, row: MetricRow) -> str:
@@ -115,7 +118,7 @@ def _metric_row(info: ManifestInfo, row: MetricRow) -> str:
         mark = f"⚠️ waived ({md(row.check or 'the rule')}): {md(row.problem or '')}"
     elif row.outcome == "passed":
         mark = f"✅ {mark}".rstrip()
-    model = md(f"{info.name}@{info.version}")
+    model = code(f"{info.name}@{info.version}")
     tolerance = "" if row.tolerance is None else f"{row.tolerance:g}"
     values = f"{shown(row.rival_value)} | {shown(row.value)} | {delta} {arrow}"
     return (f"| {model} | {md(row.name)} | {md(row.rival or '—')} | {values} | {md(row.goal or '')} | {tolerance}"
@@ -137,7 +140,7 @@ def write(summary: Summary, stream: TextIO) -> None:
 @hookimpl
 def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markdown", metavar="FILE", dest="markdown_report",
-                        help="write the Markdown report (the pull-request summary) to FILE")
+                        help="write the Markdown report (the pull-request summary) to FILE (`-`: standard output)")
 
 
 @hookimpl

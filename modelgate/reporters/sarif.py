@@ -35,6 +35,8 @@ def document(summary: Summary) -> dict[str, Any]:
             "shortDescription": {"text": strip_controls(c.summary or c.name)},
             "fullDescription": {"text": strip_controls(c.explain or c.summary or c.name)},
             "help": {"text": strip_controls(c.hint or c.summary or c.name)},
+            # The check's section in its docs: code scanning links it from every alert.
+            **({"helpUri": c.help_uri} if c.help_uri else {}),
             "defaultConfiguration": {"level": c.severity},
             "properties": {"plugin": c.plugin},
         }
@@ -87,7 +89,8 @@ def write(summary: Summary, stream: TextIO) -> None:
 
 @hookimpl
 def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sarif", metavar="FILE", dest="sarif_report", help="write a SARIF 2.1.0 report to FILE")
+    parser.add_argument("--sarif", metavar="FILE", dest="sarif_report",
+                        help="write a SARIF 2.1.0 report to FILE (`-`: standard output)")
 
 
 @hookimpl

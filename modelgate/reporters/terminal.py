@@ -1,7 +1,7 @@
 """The pytest-like terminal report: header, a mark per check, FAILURES, a summary line.
 
-Plain text when the stream is not a terminal or ``NO_COLOR`` is set; rich (imported
-only then) for colour. Every string that came from a manifest goes through
+Plain text when the stream is not a terminal or ``NO_COLOR`` is set (``FORCE_COLOR`` and
+``--color`` overrule both); rich (imported only then) for colour. Every string that came from a manifest goes through
 ``escaping.terminal``.
 """
 
@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from typing import TextIO
 
-from modelgate.datamodel.results import MetricRow, Result, Summary
+from modelgate.datamodel.results import MetricRow, Result, Summary, tell_apart
 from modelgate.escaping import terminal as esc
 from modelgate.hookspecs import hookimpl
 from modelgate.reporters import Reporter, ReportRequest
@@ -30,8 +30,13 @@ class TerminalReporter:
         self.color = color
 
     def use_color(self, stream: TextIO) -> bool:
+        """``--color always|never``, else ``FORCE_COLOR``, else ``NO_COLOR``, else whether
+        ``stream`` is a terminal (not ``TERM=dumb``). Each variable counts when set and not
+        empty, whatever its value (force-color.org, no-color.org)."""
         if self.color != "auto":
             return self.color == "always"
+        if os.environ.get("FORCE_COLOR"):
+            return True
         if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
             return False
         return hasattr(stream, "isatty") and stream.isatty()
@@ -45,7 +50,10 @@ class TerminalReporter:
         from rich.console import Console
         from rich.text import Text
 
-        console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
+        # The choice is made above: rich must not undo it from the environment (its own
+        # NO_COLOR and TERM=dumb handling would drop the colours `--color always` asked for).
+        console = Console(file=stream, force_terminal=True, no_color=False, color_system="standard",
+                          highlight=False, soft_wrap=True)
         for line in lines:
             text = Text()
             for segment, style in line:
@@ -135,9 +143,12 @@ class TerminalReporter:
         for info in summary.manifests:
             results = by_manifest.get(info.path, [])
             if self.verbosity > 0:
-                for r in results:
-                    yield [(esc(info.path) + f"::{r.check} {r.name} ", None),
-                           (r.outcome.upper(), STYLES[r.outcome])]
+                # Two lines naming one check say what tells them apart (its rule, the line).
+                for r, apart in zip(results, tell_apart(results), strict=True):
+                    shown = esc(f" [{apart}]") if apart else ""
+                    outcome = "WARNING" if r.is_warning and not summary.strict else r.outcome.upper()
+                    yield [(esc(info.path) + f"::{r.check} {r.name}{shown} ", None),
+                           (outcome, "yellow" if outcome == "WARNING" else STYLES[r.outcome])]
                 continue
             line: Line = [(esc(info.path) + " ", None)]
             line += [(MARKS[r.outcome] if not r.is_warning else "w", STYLES[r.outcome]) for r in results]
@@ -198,7 +209,8 @@ def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-v", "--verbose", action="count", default=0, help="one line per check result")
     group.add_argument("-q", "--quiet", action="count", default=0, help="only failures and the summary")
     group.add_argument("--color", choices=["auto", "always", "never"], default="auto",
-                       help="colour the output (auto: when a terminal and NO_COLOR is unset)")
+                       help="colour the output; beats FORCE_COLOR and NO_COLOR (auto: with FORCE_COLOR set,"
+                            " else on a terminal unless NO_COLOR is set)")
 
 
 @hookimpl
