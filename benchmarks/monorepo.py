@@ -37,10 +37,32 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 MODELGATE = str(BIN / "modelgate")
 SHARDS = 4
-FEATURES = ["amount", "currency", "merchant_id", "merchant_category", "country", "card_age_days", "hour_of_day",
-            "day_of_week", "txn_count_1h", "txn_count_24h", "avg_amount_7d", "device_id", "ip_risk_score",
-            "email_domain", "billing_shipping_match", "distance_home_km", "prior_chargebacks", "account_age_days",
-            "velocity_score", "bin_country", "is_recurring", "mcc_risk", "session_length_s", "failed_logins_24h"]
+FEATURES = [
+    "amount",
+    "currency",
+    "merchant_id",
+    "merchant_category",
+    "country",
+    "card_age_days",
+    "hour_of_day",
+    "day_of_week",
+    "txn_count_1h",
+    "txn_count_24h",
+    "avg_amount_7d",
+    "device_id",
+    "ip_risk_score",
+    "email_domain",
+    "billing_shipping_match",
+    "distance_home_km",
+    "prior_chargebacks",
+    "account_age_days",
+    "velocity_score",
+    "bin_country",
+    "is_recurring",
+    "mcc_risk",
+    "session_length_s",
+    "failed_logins_24h",
+]
 LOCK = b"numpy==2.1.3\nscikit-learn==1.5.2\nxgboost==2.1.0\n"
 # The reference: what reading the repository costs at least, in one Python process.
 REFERENCE = (
@@ -54,10 +76,19 @@ REFERENCE = (
 
 
 def environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONDONTWRITEBYTECODE", "MODELGATE_BASE") and not k.startswith(("GITHUB_", "PRE_COMMIT"))}
-    env.update(CI="true", NO_COLOR="1", GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@x", GIT_COMMITTER_NAME="b",
-               GIT_COMMITTER_EMAIL="b@x")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONDONTWRITEBYTECODE", "MODELGATE_BASE") and not k.startswith(("GITHUB_", "PRE_COMMIT"))
+    }
+    env.update(
+        CI="true",
+        NO_COLOR="1",
+        GIT_AUTHOR_NAME="b",
+        GIT_AUTHOR_EMAIL="b@x",
+        GIT_COMMITTER_NAME="b",
+        GIT_COMMITTER_EMAIL="b@x",
+    )
     return env
 
 
@@ -68,10 +99,14 @@ def manifest(name: str, version: str, stage: str, files: dict[str, bytes]) -> by
     """A manifest as a team writes one (~2.9 KB): two artifacts, code and data lineage, a
     lockfile, a signature, metrics, tags."""
     digest = hashlib.sha256(name.encode()).hexdigest()
-    artifacts = "".join(f"  - path: {file}\n    sha256: {hashlib.sha256(data).hexdigest()}\n    size: {len(data)}\n"
-                        for file, data in files.items())
-    inputs = "".join(f"    - {{name: {feature}, type: {'string' if index % 3 == 1 else 'float64'}}}\n"
-                     for index, feature in enumerate(FEATURES))
+    artifacts = "".join(
+        f"  - path: {file}\n    sha256: {hashlib.sha256(data).hexdigest()}\n    size: {len(data)}\n"
+        for file, data in files.items()
+    )
+    inputs = "".join(
+        f"    - {{name: {feature}, type: {'string' if index % 3 == 1 else 'float64'}}}\n"
+        for index, feature in enumerate(FEATURES)
+    )
     return f"""# {name} {version}: trained by the nightly pipeline.
 apiVersion: modelgate/v1
 kind: Model
@@ -126,15 +161,19 @@ class Model:
         return f"1.{self.minor}.0"
 
     def files(self) -> dict[str, bytes]:
-        return {"model.bin": f"weights of {self.name} {self.version}\n".encode() * 4,
-                "preprocessor.json": f'{{"scaler": "standard", "model": "{self.name}", "fit": {self.minor}}}'.encode()}
+        return {
+            "model.bin": f"weights of {self.name} {self.version}\n".encode() * 4,
+            "preprocessor.json": f'{{"scaler": "standard", "model": "{self.name}", "fit": {self.minor}}}'.encode(),
+        }
 
     def blobs(self) -> dict[str, bytes]:
         """Repo-relative path -> bytes of every file in the folder."""
         files = self.files()
-        return {**{f"{self.folder}/{k}": v for k, v in files.items()},
-                f"{self.folder}/requirements.lock": LOCK,
-                f"{self.folder}/modelgate.yaml": manifest(self.name, self.version, self.stage, files)}
+        return {
+            **{f"{self.folder}/{k}": v for k, v in files.items()},
+            f"{self.folder}/requirements.lock": LOCK,
+            f"{self.folder}/modelgate.yaml": manifest(self.name, self.version, self.stage, files),
+        }
 
 
 def git(repo: Path, *args: str, env: dict[str, str] | None = None, input: bytes | None = None) -> str:
@@ -167,8 +206,10 @@ def generate(repo: Path, models: int, commits: int, key: Path) -> str:
             chunks.append(b"M 100644 inline " + path.encode() + b"\n")
             data(payload)
 
-    every: dict[str, bytes] = {".modelgate.yaml": b"approvals: {provider: signed-commits}\n",
-                               ".github/allowed_signers": f"reviewer@acme.io {public}\n".encode()}
+    every: dict[str, bytes] = {
+        ".modelgate.yaml": b"approvals: {provider: signed-commits}\n",
+        ".github/allowed_signers": f"reviewer@acme.io {public}\n".encode(),
+    }
     for model in state:
         every.update(model.blobs())
     commit("the registry", every)
@@ -181,8 +222,9 @@ def generate(repo: Path, models: int, commits: int, key: Path) -> str:
             model.stage = "staging"
         commit(f"{model.name}: {model.version} {model.stage}", model.blobs())
     chunks.append(b"done\n")
-    proc = subprocess.run(["git", "fast-import", "--quiet", "--done"], cwd=repo, env=ENV, input=b"".join(chunks),
-                          capture_output=True)
+    proc = subprocess.run(
+        ["git", "fast-import", "--quiet", "--done"], cwd=repo, env=ENV, input=b"".join(chunks), capture_output=True
+    )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.decode(errors="replace"))
     git(repo, "checkout", "-q", "-b", "change", "main")
@@ -191,10 +233,27 @@ def generate(repo: Path, models: int, commits: int, key: Path) -> str:
     chosen.stage = "production"
     (repo / chosen.folder / "modelgate.yaml").write_bytes(chosen.blobs()[f"{chosen.folder}/modelgate.yaml"])
     git(repo, "commit", "-q", "-am", f"promote {chosen.name}@{chosen.version} to production")
-    reviewer = {**ENV, "GIT_AUTHOR_NAME": "reviewer", "GIT_AUTHOR_EMAIL": "reviewer@acme.io",
-                "GIT_COMMITTER_NAME": "reviewer", "GIT_COMMITTER_EMAIL": "reviewer@acme.io"}
-    git(repo, "-c", "gpg.format=ssh", "-c", f"user.signingkey={key}", "commit", "-q", "-S", "--allow-empty", "-m",
-        f"LGTM\n\nApproved-by: {chosen.name}@{chosen.version} -> production", env=reviewer)
+    reviewer = {
+        **ENV,
+        "GIT_AUTHOR_NAME": "reviewer",
+        "GIT_AUTHOR_EMAIL": "reviewer@acme.io",
+        "GIT_COMMITTER_NAME": "reviewer",
+        "GIT_COMMITTER_EMAIL": "reviewer@acme.io",
+    }
+    git(
+        repo,
+        "-c",
+        "gpg.format=ssh",
+        "-c",
+        f"user.signingkey={key}",
+        "commit",
+        "-q",
+        "-S",
+        "--allow-empty",
+        "-m",
+        f"LGTM\n\nApproved-by: {chosen.name}@{chosen.version} -> production",
+        env=reviewer,
+    )
     print(f"      built {models} models x {commits} commits in {time.perf_counter() - started:.1f} s", flush=True)
     return f"{chosen.name}@{chosen.version}"
 
@@ -247,20 +306,36 @@ def measure(repo: Path, models: int, rounds: int, judge_changed_absolute: bool) 
     ref, full, changed = med["reference"], med["full"], med["changed"]
     label = f"{models} models"
     line(f"{label}: reference", f"{ref:.2f} s, {peak['reference']:.0f} MiB", "(git log + CSafeLoader)", None)
-    line(f"{label}: check --base main", f"{full:.2f} s = {full / ref:.2f}x, {peak['full']:.0f} MiB", "<= 2x",
-         full <= 2 * ref)
+    line(
+        f"{label}: check --base main",
+        f"{full:.2f} s = {full / ref:.2f}x, {peak['full']:.0f} MiB",
+        "<= 2x",
+        full <= 2 * ref,
+    )
     changed_ok = changed <= full and (not judge_changed_absolute or changed <= 0.25 * ref)
     target = "<= 0.25x, <= full" if judge_changed_absolute else "<= full"
-    line(f"{label}: check --base main --changed", f"{changed:.2f} s = {changed / ref:.2f}x, {peak['changed']:.0f} MiB",
-         target, changed_ok)
+    line(
+        f"{label}: check --base main --changed",
+        f"{changed:.2f} s = {changed / ref:.2f}x, {peak['changed']:.0f} MiB",
+        target,
+        changed_ok,
+    )
     worst = max(med[f"shard {k}/{SHARDS}"] for k in range(1, SHARDS + 1))
     allowed = 1.3 / SHARDS * full + startup
     shards = " ".join(f"{med[f'shard {k}/{SHARDS}']:.2f}" for k in range(1, SHARDS + 1))
-    line(f"{label}: each --shard K/{SHARDS}", f"{shards} s (start-up {startup:.2f} s)",
-         f"<= 1.3/{SHARDS} full + start-up = {allowed:.2f} s", worst <= allowed)
+    line(
+        f"{label}: each --shard K/{SHARDS}",
+        f"{shards} s (start-up {startup:.2f} s)",
+        f"<= 1.3/{SHARDS} full + start-up = {allowed:.2f} s",
+        worst <= allowed,
+    )
     if judge_changed_absolute:
-        line(f"{label}: peak memory, full run", f"{peak['full']:.0f} MiB = {peak['full'] / peak['reference']:.2f}x",
-             "<= 2x the reference's", peak["full"] <= 2 * peak["reference"])
+        line(
+            f"{label}: peak memory, full run",
+            f"{peak['full']:.0f} MiB = {peak['full'] / peak['reference']:.2f}x",
+            "<= 2x the reference's",
+            peak["full"] <= 2 * peak["reference"],
+        )
     return {**med, "startup": startup, **{f"peak {k}": v for k, v in peak.items()}}
 
 
@@ -297,8 +372,9 @@ def main() -> None:
         key = work / "reviewer"
         work.mkdir(parents=True, exist_ok=True)
         if not key.exists():
-            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "reviewer", "-f", str(key)],
-                           check=True)
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "reviewer", "-f", str(key)], check=True
+            )
         for models in sizes:
             generate(work / f"repo-{models}", models, commits, key)
         return

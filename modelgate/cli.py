@@ -105,8 +105,7 @@ def _funnel(args: list[str]) -> int:
     except SystemExit as exc:  # argparse --help
         return exc.code if isinstance(exc.code, int) else ExitCode.OK
     except (MemoryError, RecursionError) as exc:
-        print(f"modelgate: error: input too large or too deeply nested ({type(exc).__name__})",
-              file=sys.stderr)
+        print(f"modelgate: error: input too large or too deeply nested ({type(exc).__name__})", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except Exception as exc:
         import platform  # here, not above: ~8 ms that only a crash needs
@@ -117,7 +116,10 @@ def _funnel(args: list[str]) -> int:
         if "--traceback" in args:
             traceback.print_exc()
         print(f"modelgate: internal error: {type(exc).__name__}: {terminal(str(exc))}", file=sys.stderr)
-        print(f"modelgate: please report this at https://github.com/modelgate/modelgate/issues with"
-              f" modelgate {__version__}, Python {platform.python_version()}, {platform.platform()}"
-              " (run with --traceback for details)", file=sys.stderr)
+        print(
+            f"modelgate: please report this at https://github.com/modelgate/modelgate/issues with"
+            f" modelgate {__version__}, Python {platform.python_version()}, {platform.platform()}"
+            " (run with --traceback for details)",
+            file=sys.stderr,
+        )
         return ExitCode.INTERNAL_ERROR

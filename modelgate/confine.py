@@ -31,7 +31,7 @@ def refusal(real_root: str, real: str) -> str | None:
     if not real.startswith(prefix):
         return OUTSIDE
     # Case-blind, as git is: on a case-insensitive file system .GIT is .git.
-    if any(part.lower() == ".git" for part in real[len(prefix):].split(os.sep)):
+    if any(part.lower() == ".git" for part in real[len(prefix) :].split(os.sep)):
         return IN_GIT
     return None
 
@@ -69,8 +69,16 @@ def refused(where: str) -> str:
 LINK = "is a symbolic link, so it was not read; a manifest must be a regular file: commit the file itself"
 
 
-def read(root: str, path: str, display: str, limit: int = strictyaml.MAX_BYTES, *, links: bool = True,
-         real_root: str | None = None, real: str | None = None) -> bytes:
+def read(
+    root: str,
+    path: str,
+    display: str,
+    limit: int = strictyaml.MAX_BYTES,
+    *,
+    links: bool = True,
+    real_root: str | None = None,
+    real: str | None = None,
+) -> bytes:
     """The bytes of the repository file ``path`` (at most ``limit``), once it is known to
     resolve inside the repository and out of ``.git``; InputError naming ``display`` if not.
 

@@ -84,7 +84,7 @@ def markdown(text: str) -> str:
     out: list[str] = []
     at = 0
     for span in _MD_SPAN.finditer(text):
-        out.append(_md_words(text[at:span.start()]))
+        out.append(_md_words(text[at : span.start()]))
         content = span.group(2)
         # CommonMark drops one space at each end of a span that has both: keep what was meant.
         if content.startswith(" ") and content.endswith(" ") and content.strip(" "):
@@ -102,7 +102,7 @@ def _md_words(text: str) -> str:
         # Brackets and quotes around it, and punctuation ending a sentence, stay outside the
         # span, as GFM leaves them outside a link: `(name@1.0)` shows as (`name@1.0`).
         start = word.start() + len(word.group()) - len(word.group().lstrip("(['\""))
-        linkish = text[start:word.end()].rstrip(".,:;!?'\")]")
+        linkish = text[start : word.end()].rstrip(".,:;!?'\")]")
         out.append(_md_literal(text[at:start]))
         out.append(code(linkish))
         at = start + len(linkish)

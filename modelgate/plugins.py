@@ -97,8 +97,9 @@ def _register(pm: pluggy.PluginManager, plugin: Any, name: str) -> None:
     try:
         pm.register(plugin, name=name)
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {name!r} does not fit modelgate's hooks: {exc}; see docs/hooks.md, or disable"
-                          f" it with -p no:{name}") from None
+        raise PluginError(
+            f"plugin {name!r} does not fit modelgate's hooks: {exc}; see docs/hooks.md, or disable it with -p no:{name}"
+        ) from None
 
 
 def load_configured(pm: pluggy.PluginManager, names: Iterable[str], tree: Tree, disabled: set[str]) -> None:
@@ -127,9 +128,11 @@ def load_configured(pm: pluggy.PluginManager, names: Iterable[str], tree: Tree, 
         if any(caller.name == "modelgate_addoption" for caller in callers or ()):
             # The command line was parsed before the configuration was read: fail loudly
             # rather than run with an option that silently does not exist.
-            raise PluginError(f"config plugins: {name} implements modelgate_addoption, but plugins from"
-                              " the configuration load after the command line is parsed; install it as a"
-                              " package with a 'modelgate' entry point instead")
+            raise PluginError(
+                f"config plugins: {name} implements modelgate_addoption, but plugins from"
+                " the configuration load after the command line is parsed; install it as a"
+                " package with a 'modelgate' entry point instead"
+            )
 
 
 def _module_from(tree: Tree, rel: str) -> types.ModuleType:

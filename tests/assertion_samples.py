@@ -19,10 +19,7 @@ def expensive() -> int:
 
 
 def multi_line_check(manifest: Any) -> None:
-    assert (
-        "cost_center" in manifest.tags
-        and expensive() > 1
-    )
+    assert "cost_center" in manifest.tags and expensive() > 1
 
 
 def message_check(manifest: Any) -> None:

@@ -25,9 +25,19 @@ from pathlib import Path
 from typing import Any
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND", "--hide-scrollbars")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--hide-scrollbars",
+)
 WAIT = 60.0  # seconds a browser may take to start, answer or load before the test gives up
 
 
@@ -35,9 +45,12 @@ class WebSocket:
     def __init__(self, host: str, port: int, path: str) -> None:
         self.sock = socket.create_connection((host, port), timeout=WAIT)
         key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-                           ).encode())
+        self.sock.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
         self.buffer = b""
         while b"\r\n\r\n" not in self.buffer:
             self._fill()
@@ -138,9 +151,19 @@ def load(page: Path, profile: Path, selectors: list[str], width: int = 1200, hei
     """Open ``page`` (a file) in headless chromium, offline; ``profile`` is an empty folder."""
     assert CHROMIUM is not None
     log = open(profile.parent / f"{profile.name}.log", "wb")  # noqa: SIM115  # closed below
-    browser = subprocess.Popen([CHROMIUM, *FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}",
-                                f"--window-size={width},{height}", "about:blank"],
-                               stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    browser = subprocess.Popen(
+        [
+            CHROMIUM,
+            *FLAGS,
+            "--remote-debugging-port=0",
+            f"--user-data-dir={profile}",
+            f"--window-size={width},{height}",
+            "about:blank",
+        ],
+        stdout=log,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         port, path = _endpoint(profile, browser)
         ws = WebSocket("127.0.0.1", port, path)
@@ -182,8 +205,10 @@ def _visit(cdp: Cdp, page: Path, selectors: list[str], width: int, height: int) 
     cdp.wait_for("Page.loadEventFired")
     # Evaluated by the test through DevTools, not by the page: the page itself runs no script.
     box = "e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; }"
-    script = (f"JSON.stringify(Object.fromEntries({json.dumps(selectors)}"
-              f".map(s => [s, [...document.querySelectorAll(s)].map({box})])))")
+    script = (
+        f"JSON.stringify(Object.fromEntries({json.dumps(selectors)}"
+        f".map(s => [s, [...document.querySelectorAll(s)].map({box})])))"
+    )
     boxes = json.loads(cdp.call("Runtime.evaluate", expression=script, returnByValue=True)["result"]["value"])
     png = base64.b64decode(cdp.call("Page.captureScreenshot", format="png")["data"])
     problems, requests = [], []
@@ -224,7 +249,7 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     previous = bytearray(stride)
     for y in range(height):
         kind = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         _unfilter(kind, line, previous, channels)
         rows.append(bytes(line) if channels == 3 else bytes(b for i, b in enumerate(line) if i % 4 != 3))
         previous = line
@@ -234,8 +259,8 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
 def _chunks(data: bytes) -> Iterator[tuple[str, bytes]]:
     offset = 0
     while offset < len(data):
-        size, kind = struct.unpack("!I4s", data[offset:offset + 8])
-        yield kind.decode("ascii"), data[offset + 8:offset + 8 + size]
+        size, kind = struct.unpack("!I4s", data[offset : offset + 8])
+        yield kind.decode("ascii"), data[offset + 8 : offset + 8 + size]
         offset += 12 + size
 
 

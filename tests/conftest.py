@@ -55,8 +55,9 @@ class Repo:
         self.root = root
 
     def git(self, *args: str, env: dict[str, str] | None = None) -> str:
-        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True, check=True,
-                              env={**os.environ, **(env or {})})
+        proc = subprocess.run(
+            ["git", *args], cwd=self.root, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+        )
         return proc.stdout.strip()
 
     def write(self, rel: str, content: str | bytes) -> Path:
@@ -102,8 +103,12 @@ class Repo:
     def run(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """The installed ``modelgate`` command, as a user runs it."""
         return subprocess.run(
-            [MODELGATE, *args], cwd=self.root, capture_output=True, text=True,
-            env={**os.environ, **(env or {})}, timeout=120,
+            [MODELGATE, *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            timeout=120,
         )
 
 
@@ -147,12 +152,16 @@ class Report:
         self.out = out
 
     def outcomes(self, check: str, manifest: str | None = None) -> list[str]:
-        return [r["outcome"] for r in self.data["results"]
-                if check in (r["check"], r["name"]) and manifest in (None, r["manifest"])]
+        return [
+            r["outcome"]
+            for r in self.data["results"]
+            if check in (r["check"], r["name"]) and manifest in (None, r["manifest"])
+        ]
 
     def messages(self, check: str) -> list[str]:
-        return [r["message"] for r in self.data["results"]
-                if check in (r["check"], r["name"]) and r["outcome"] != "passed"]
+        return [
+            r["message"] for r in self.data["results"] if check in (r["check"], r["name"]) and r["outcome"] != "passed"
+        ]
 
     def result(self, check: str) -> dict[str, Any]:
         found = [r for r in self.data["results"] if check in (r["check"], r["name"])]
@@ -214,8 +223,12 @@ class Venv:
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
         self.root = root
         self.python = root / "bin" / "python"
-        site = subprocess.run([self.python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                              capture_output=True, text=True, check=True).stdout.strip()
+        site = subprocess.run(
+            [self.python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         # addsitedir, not a plain path: it also runs the .pth of modelgate's editable install.
         parent = sysconfig.get_path("purelib")
         Path(site, "_parent_env.pth").write_text(f"import site; site.addsitedir({parent!r})\n")
@@ -225,19 +238,38 @@ class Venv:
 
     def pip_install(self, *args: str) -> None:
         subprocess.run(
-            [sys.executable, "-m", "pip", "--python", str(self.python), "install", "-q", "--no-deps",
-             "--no-build-isolation", "--no-index", "--no-cache-dir", "--disable-pip-version-check", *args],
-            check=True, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(self.python),
+                "install",
+                "-q",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+                *args,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "VIRTUAL_ENV": str(self.root),
-                "PATH": f"{self.root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+        return {
+            **os.environ,
+            "VIRTUAL_ENV": str(self.root),
+            "PATH": f"{self.root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
 
     def modelgate(self, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([self.root / "bin" / "modelgate", *args], cwd=cwd, capture_output=True,
-                              text=True, env=self.env, timeout=120)
+        return subprocess.run(
+            [self.root / "bin" / "modelgate", *args], cwd=cwd, capture_output=True, text=True, env=self.env, timeout=120
+        )
 
 
 def commands_in_messages(program: str) -> dict[str, list[str]]:
@@ -248,9 +280,13 @@ def commands_in_messages(program: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in sorted((REPO / "modelgate").rglob("*.py")):
         tree = ast.parse(path.read_text())
-        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                      if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-                      and node.body and isinstance(node.body[0], ast.Expr)}
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
                 text = node.value

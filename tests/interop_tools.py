@@ -21,10 +21,20 @@ _made: dict[str, Path] = {}
 
 def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELGATE_", "GITHUB_", "MLFLOW_"))}
-    return {**env, "HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T",
-            "GIT_COMMITTER_EMAIL": "t@example.com", "DVC_NO_ANALYTICS": "1", "DVC_SITE_CACHE_DIR": str(home / "dvc"),
-            "MLFLOW_ALLOW_FILE_STORE": "true", "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return {
+        **env,
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "T",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "T",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "DVC_NO_ANALYTICS": "1",
+        "DVC_SITE_CACHE_DIR": str(home / "dvc"),
+        "MLFLOW_ALLOW_FILE_STORE": "true",
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
 
 
 def _run(cwd: Path, env: dict[str, str], *args: str) -> None:
@@ -42,14 +52,34 @@ def dvc_project(factory: pytest.TempPathFactory) -> Path:
         _run(root, env, str(BIN / "dvc"), "init", "-q")
         (root / "train.csv").write_text("amount,label\n1.5,0\n")
         (root / "params.yaml").write_text("train:\n  lr: 0.05\n  n_estimators: 400\nseed: 1e-3\n")
-        (root / "train.py").write_text(textwrap.dedent("""\
+        (root / "train.py").write_text(
+            textwrap.dedent("""\
             import json
             open("model.pkl", "wb").write(b"trained weights\\r\\n")
             json.dump({"auc": 0.93, "f1": 0.8}, open("metrics.json", "w"))
-        """))
-        _run(root, env, str(BIN / "dvc"), "stage", "add", "-q", "-n", "train", "-d", "train.csv", "-d", "train.py",
-             "-p", "train.lr,train.n_estimators,seed", "-o", "model.pkl", "-M", "metrics.json",
-             f"{sys.executable} train.py")
+        """)
+        )
+        _run(
+            root,
+            env,
+            str(BIN / "dvc"),
+            "stage",
+            "add",
+            "-q",
+            "-n",
+            "train",
+            "-d",
+            "train.csv",
+            "-d",
+            "train.py",
+            "-p",
+            "train.lr,train.n_estimators,seed",
+            "-o",
+            "model.pkl",
+            "-M",
+            "metrics.json",
+            f"{sys.executable} train.py",
+        )
         _run(root, env, str(BIN / "dvc"), "repro", "-q")
         (root / "data.bin").write_bytes(b"raw data\n")
         _run(root, env, str(BIN / "dvc"), "add", "-q", "data.bin")
@@ -75,14 +105,35 @@ def dvc_monorepo(factory: pytest.TempPathFactory) -> Path:
         (root / "data" / "train.csv").write_text("amount,label\n1.5,0\n7.25,1\n")
         _run(root, env, str(BIN / "dvc"), "add", "-q", "data/train.csv")
         (model / "params.yaml").write_text("train:\n  lr: 0.05\n")
-        (model / "train.py").write_text(textwrap.dedent("""\
+        (model / "train.py").write_text(
+            textwrap.dedent("""\
             import json
             rows = open("../../data/train.csv").read().splitlines()[1:]
             open("model.pkl", "wb").write(("weights for %d rows\\n" % len(rows)).encode())
             json.dump({"auc": 0.91}, open("metrics.json", "w"))
-        """))
-        _run(model, env, str(BIN / "dvc"), "stage", "add", "-q", "-n", "train", "-d", "../../data/train.csv", "-d",
-             "train.py", "-p", "train.lr", "-o", "model.pkl", "-M", "metrics.json", f"{sys.executable} train.py")
+        """)
+        )
+        _run(
+            model,
+            env,
+            str(BIN / "dvc"),
+            "stage",
+            "add",
+            "-q",
+            "-n",
+            "train",
+            "-d",
+            "../../data/train.csv",
+            "-d",
+            "train.py",
+            "-p",
+            "train.lr",
+            "-o",
+            "model.pkl",
+            "-M",
+            "metrics.json",
+            f"{sys.executable} train.py",
+        )
         _run(model, env, str(BIN / "dvc"), "repro", "-q")
         shutil.rmtree(root / ".git")  # each test copies the files into its own repository
         _made["dvc-monorepo"] = root
@@ -121,8 +172,14 @@ def mlflow_store(factory: pytest.TempPathFactory) -> tuple[Path, str]:
     if "mlflow" not in _made:
         root = factory.mktemp("mlflow-project")
         (root / "log.py").write_text(MLFLOW_SCRIPT)
-        proc = subprocess.run([sys.executable, "log.py"], cwd=root, env=_env(factory.mktemp("mlflow-home")),
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "log.py"],
+            cwd=root,
+            env=_env(factory.mktemp("mlflow-home")),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr
         (root / "run_id").write_text(proc.stdout.strip().splitlines()[-1])
         _made["mlflow"] = root

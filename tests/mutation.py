@@ -43,12 +43,34 @@ REPORT = REPO / "docs" / "mutation.md"
 # comparison by every other (7 per `<`). Most of those are redundant with one another; the
 # kept pairs are the usual sufficient set: the inverse operation, the off-by-one boundary and
 # the negation. Everything that is not a binary/comparison/unary replacement is kept.
-KEPT_BINARY = {("Add", "Sub"), ("Sub", "Add"), ("Mul", "Div"), ("Div", "Mul"), ("FloorDiv", "Div"),
-               ("Mod", "FloorDiv"), ("Pow", "Mul"), ("LShift", "RShift"), ("RShift", "LShift"),
-               ("BitOr", "BitAnd"), ("BitAnd", "BitOr"), ("BitXor", "BitOr")}
-KEPT_COMPARISON = {("Eq", "NotEq"), ("NotEq", "Eq"), ("Is", "IsNot"), ("IsNot", "Is"),
-                   ("Lt", "LtE"), ("LtE", "Lt"), ("Gt", "GtE"), ("GtE", "Gt"),
-                   ("Lt", "GtE"), ("GtE", "Lt"), ("Gt", "LtE"), ("LtE", "Gt")}
+KEPT_BINARY = {
+    ("Add", "Sub"),
+    ("Sub", "Add"),
+    ("Mul", "Div"),
+    ("Div", "Mul"),
+    ("FloorDiv", "Div"),
+    ("Mod", "FloorDiv"),
+    ("Pow", "Mul"),
+    ("LShift", "RShift"),
+    ("RShift", "LShift"),
+    ("BitOr", "BitAnd"),
+    ("BitAnd", "BitOr"),
+    ("BitXor", "BitOr"),
+}
+KEPT_COMPARISON = {
+    ("Eq", "NotEq"),
+    ("NotEq", "Eq"),
+    ("Is", "IsNot"),
+    ("IsNot", "Is"),
+    ("Lt", "LtE"),
+    ("LtE", "Lt"),
+    ("Gt", "GtE"),
+    ("GtE", "Gt"),
+    ("Lt", "GtE"),
+    ("GtE", "Lt"),
+    ("Gt", "LtE"),
+    ("LtE", "Gt"),
+}
 KEPT_UNARY = {("USub", "UAdd"), ("Delete", "Not"), ("Delete", "USub"), ("Delete", "Invert")}
 
 
@@ -66,8 +88,12 @@ def unevaluated_annotations(source: str) -> list[tuple[tuple[int, int], tuple[in
     outside class bodies, where pydantic or dataclasses would read them): mutants there are
     equivalent by construction, so they are not generated."""
     tree = ast.parse(source)
-    if not any(isinstance(node, ast.ImportFrom) and node.module == "__future__"
-               and any(alias.name == "annotations" for alias in node.names) for node in tree.body):
+    if not any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(alias.name == "annotations" for alias in node.names)
+        for node in tree.body
+    ):
         return []
     in_class: set[int] = set()
     for node in ast.walk(tree):
@@ -104,8 +130,12 @@ def load_config() -> dict[str, Any]:
 
 def scratch_copy(dest: Path) -> None:
     """The repository's files as they are in the working tree (tracked and new, not ignored)."""
-    listing = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                             cwd=REPO, capture_output=True, check=True).stdout.decode()
+    listing = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
     for rel in filter(None, listing.split("\0")):
         src = REPO / rel
         if not src.is_file():  # deleted but still tracked
@@ -125,8 +155,9 @@ def environment(copy: Path) -> dict[str, str]:
 def check_isolation(copy: Path, env: dict[str, str]) -> None:
     """The console script next to the interpreter must import modelgate from the copy."""
     probe = "import modelgate, sys; sys.stdout.write(modelgate.__file__)"
-    where = subprocess.run([sys.executable, "-c", probe], cwd="/", env=env, capture_output=True,
-                           text=True, check=True).stdout
+    where = subprocess.run(
+        [sys.executable, "-c", probe], cwd="/", env=env, capture_output=True, text=True, check=True
+    ).stdout
     if not Path(where).resolve().is_relative_to(copy.resolve()):
         raise SystemExit(f"mutation: a subprocess imports modelgate from {where}, not the scratch copy {copy}")
 
@@ -183,33 +214,39 @@ def run_module(module: str, spec: dict[str, Any], settings: dict[str, Any]) -> O
             f"timeout = {timeout:.0f}\n"
             "excluded-modules = []\n"
             f"test-command = {json.dumps(subprocess.list2cmdline(command))}\n"
-            "[cosmic-ray.distributor]\nname = \"local\"\n"
+            '[cosmic-ray.distributor]\nname = "local"\n'
         )
         session = Path(scratch) / "session.sqlite"
         cosmic = [sys.executable, "-m", "cosmic_ray.cli"]
-        subprocess.run([*cosmic, "init", str(config), str(session)], cwd=copy, env=env, check=True,
-                       capture_output=True)
+        subprocess.run([*cosmic, "init", str(config), str(session)], cwd=copy, env=env, check=True, capture_output=True)
         annotations = unevaluated_annotations((copy / module).read_text())
         with use_db(str(session), WorkDB.Mode.open) as db:
             for item in list(db.pending_work_items):
                 mutation = item.mutations[0]
-                in_annotation = any(start <= tuple(mutation.start_pos) and tuple(mutation.end_pos) <= end
-                                    for start, end in annotations)
+                in_annotation = any(
+                    start <= tuple(mutation.start_pos) and tuple(mutation.end_pos) <= end for start, end in annotations
+                )
                 if in_annotation or not kept_operator(mutation.operator_name):
-                    db.set_result(item.job_id, WorkResult(output="not generated",
-                                                          worker_outcome=WorkerOutcome.SKIPPED))
+                    db.set_result(item.job_id, WorkResult(output="not generated", worker_outcome=WorkerOutcome.SKIPPED))
         minutes = spec.get("minutes", settings["module_minutes"])
         budget = minutes * 60
-        proc = subprocess.Popen([*cosmic, "exec", str(config), str(session)], cwd=copy, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [*cosmic, "exec", str(config), str(session)],
+            cwd=copy,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             proc.wait(timeout=budget)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
             proc.wait()
             outcome.note = f"stopped after {minutes} minutes"
-        dump = subprocess.run([*cosmic, "dump", str(session)], cwd=copy, env=env, check=True,
-                              capture_output=True, text=True).stdout
+        dump = subprocess.run(
+            [*cosmic, "dump", str(session)], cwd=copy, env=env, check=True, capture_output=True, text=True
+        ).stdout
     for row in filter(None, dump.splitlines()):
         item, result = json.loads(row)
         if result is not None and result["worker_outcome"] == "skipped":
@@ -221,8 +258,10 @@ def run_module(module: str, spec: dict[str, Any], settings: dict[str, Any]) -> O
             if result is not None:
                 mutation = item["mutations"][0]
                 last = (result.get("output") or "").strip().splitlines()[-1:] or [""]
-                outcome.note += (f"\n- not run: line {mutation['start_pos'][0]} {mutation['operator_name']}:"
-                                 f" {result['worker_outcome']}: `{last[0][:160]}`")
+                outcome.note += (
+                    f"\n- not run: line {mutation['start_pos'][0]} {mutation['operator_name']}:"
+                    f" {result['worker_outcome']}: `{last[0][:160]}`"
+                )
             continue
         if result["test_outcome"] == "killed":
             outcome.killed += 1
@@ -230,8 +269,9 @@ def run_module(module: str, spec: dict[str, Any], settings: dict[str, Any]) -> O
             continue
         mutation = item["mutations"][0]
         line, before, after = changed_lines(result["diff"] or "")
-        outcome.survivors.append({"line": line, "operator": mutation["operator_name"],
-                                  "before": before, "after": after})
+        outcome.survivors.append(
+            {"line": line, "operator": mutation["operator_name"], "before": before, "after": after}
+        )
     outcome.survivors.sort(key=lambda s: (s["line"], s["operator"], s["after"]))
     outcome.seconds = time.monotonic() - started
     return outcome
@@ -302,15 +342,24 @@ def write_report(results: dict[str, Any], order: list[str]) -> None:
         explained = [(s, reason_for(module, s, reasons)) for s in r["survivors"]]
         equivalent = sum(1 for _, why in explained if why)
         unexplained = len(explained) - equivalent
-        lines.append(f"| `{module}` | {r['area']} | {r['date']} | {r['total']} | {r['killed']} | {equivalent} "
-                     f"| {unexplained} | {r['not_run']} | {score(module, r, reasons)} |")
+        lines.append(
+            f"| `{module}` | {r['area']} | {r['date']} | {r['total']} | {r['killed']} | {equivalent} "
+            f"| {unexplained} | {r['not_run']} | {score(module, r, reasons)} |"
+        )
         if r.get("note"):
             body += [f"### `{module}`", "", r["note"], ""]
         if explained:
-            body += [f"### `{module}`", "", "| line | operator | code | mutant | why it survives |",
-                     "|---|---|---|---|---|"]
-            body += [f"| {s['line']} | {s['operator'].removeprefix('core/')} | {md(s['before'])} "
-                     f"| {md(s['after'])} | {why or '**no reason: needs a test**'} |" for s, why in explained]
+            body += [
+                f"### `{module}`",
+                "",
+                "| line | operator | code | mutant | why it survives |",
+                "|---|---|---|---|---|",
+            ]
+            body += [
+                f"| {s['line']} | {s['operator'].removeprefix('core/')} | {md(s['before'])} "
+                f"| {md(s['after'])} | {why or '**no reason: needs a test**'} |"
+                for s, why in explained
+            ]
             body.append("")
     lines += ["", "## Surviving mutants", ""] + (body or ["None."]) + [""]
     REPORT.write_text("\n".join(lines))
@@ -320,8 +369,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="modules to mutate (default: all in tests/mutation.toml)")
     parser.add_argument("-j", "--jobs", type=int, help="modules at once (default from the config)")
-    parser.add_argument("--report-only", action="store_true",
-                        help="rewrite docs/mutation.md and SECURITY.md's scores from the stored results, run nothing")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite docs/mutation.md and SECURITY.md's scores from the stored results, run nothing",
+    )
     args = parser.parse_args(argv)
     config = load_config()
     modules: dict[str, Any] = config["modules"]
@@ -330,10 +382,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"not in tests/mutation.toml: {', '.join(unknown)}")
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if not args.report_only:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                                text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
         stamp = f"{datetime.date.today().isoformat()} {commit}{'+' if dirty else ''}"
         chosen = args.modules or list(modules)
         jobs = args.jobs or config["settings"]["jobs"]
@@ -341,11 +395,22 @@ def main(argv: list[str] | None = None) -> int:
             futures = {pool.submit(run_module, m, modules[m], config["settings"]): m for m in chosen}
             for future in concurrent.futures.as_completed(futures):
                 o = future.result()
-                entry = {"area": o.area, "date": stamp, "total": o.total, "killed": o.killed,
-                         "timeouts": o.timeouts, "not_run": o.not_run, "survivors": o.survivors,
-                         "minutes": round(o.seconds / 60, 1), "note": o.note}
-                print(f"{o.module}: {o.killed}/{o.total} killed, {len(o.survivors)} survived, "
-                      f"{o.not_run} not run, {o.seconds / 60:.1f} min {o.note}", flush=True)
+                entry = {
+                    "area": o.area,
+                    "date": stamp,
+                    "total": o.total,
+                    "killed": o.killed,
+                    "timeouts": o.timeouts,
+                    "not_run": o.not_run,
+                    "survivors": o.survivors,
+                    "minutes": round(o.seconds / 60, 1),
+                    "note": o.note,
+                }
+                print(
+                    f"{o.module}: {o.killed}/{o.total} killed, {len(o.survivors)} survived, "
+                    f"{o.not_run} not run, {o.seconds / 60:.1f} min {o.note}",
+                    flush=True,
+                )
                 results = store_result(o.module, entry)
                 write_report(results, list(modules))
     write_report(results, list(modules))

@@ -12,47 +12,100 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-TEXT = st.text(max_size=12) | st.sampled_from(["builtin:default", "..", "/etc/passwd", ".git", "\x1b[2J", "a\nb",
-                                               "\u202e", "github", "signed-commits", "GITHUB_TOKEN", "*", "[", "",
-                                               "production", "MG301", "2099-01-01", "#/$defs/x"])
-SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63)
-           | st.floats(allow_nan=False, allow_infinity=False) | TEXT)
-ANY = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
-                   max_leaves=12)
+TEXT = st.text(max_size=12) | st.sampled_from(
+    [
+        "builtin:default",
+        "..",
+        "/etc/passwd",
+        ".git",
+        "\x1b[2J",
+        "a\nb",
+        "\u202e",
+        "github",
+        "signed-commits",
+        "GITHUB_TOKEN",
+        "*",
+        "[",
+        "",
+        "production",
+        "MG301",
+        "2099-01-01",
+        "#/$defs/x",
+    ]
+)
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXT
+)
+ANY = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4), max_leaves=12
+)
 
-VALID_CONFIGS = st.fixed_dictionaries({}, optional={
-    "manifests": st.just(["models/**"]), "policies": st.just(["builtin:default"]), "plugins": st.just([]),
-    "base": st.just("main"),
-    "approvals": st.sampled_from([{"provider": "github", "token_env": "TEAMS_TOKEN"},
-                                  {"provider": "signed-commits", "allowed_signers": ".github/allowed_signers"},
-                                  {"provider": "acme-approvals", "endpoint": "https://x"}]),
-})
+VALID_CONFIGS = st.fixed_dictionaries(
+    {},
+    optional={
+        "manifests": st.just(["models/**"]),
+        "policies": st.just(["builtin:default"]),
+        "plugins": st.just([]),
+        "base": st.just("main"),
+        "approvals": st.sampled_from(
+            [
+                {"provider": "github", "token_env": "TEAMS_TOKEN"},
+                {"provider": "signed-commits", "allowed_signers": ".github/allowed_signers"},
+                {"provider": "acme-approvals", "endpoint": "https://x"},
+            ]
+        ),
+    },
+)
 
 RULES = [
     {"check": "metric-threshold", "stages": ["production"], "with": {"metric": "auc", "min": 0.9}},
     {"check": "required-metrics", "with": {"metrics": ["auc"], "min": 1}},
     {"check": "required-fields", "stages": ["staging"], "with": {"fields": ["license", "lineage.data"]}},
     {"check": "approvals", "stages": ["production"], "with": {"min": 2, "from": ["@a/b"], "provider": "github"}},
-    {"check": "schema", "with": {"schema": {"required": ["tags"], "properties": {"tags": {"$ref": "#/$defs/t"}},
-                                            "$defs": {"t": {"type": "object"}}}}},
+    {
+        "check": "schema",
+        "with": {
+            "schema": {
+                "required": ["tags"],
+                "properties": {"tags": {"$ref": "#/$defs/t"}},
+                "$defs": {"t": {"type": "object"}},
+            }
+        },
+    },
     {"check": "no-metric-regression", "with": {"metric": "auc", "tolerance": 0.01}},
     {"check": "dvc-artifact", "with": {"required": True}},
     {"check": "artifact-hash", "severity": "warning"},
     {"check": "required-fields", "stages": ["production"], "with": {"fields": ["description"]}, "replace": True},
-    {"check": "required-metrics", "stages": ["staging", "production", "archived"],
-     "with": {"metrics": ["f1"], "min": 2}},
+    {
+        "check": "required-metrics",
+        "stages": ["staging", "production", "archived"],
+        "with": {"metrics": ["f1"], "min": 2},
+    },
 ]
-WAIVER = {"check": "no-metric-regression", "model": "fraud-detector", "version": "1.4.0", "reason": "r",
-          "expires": "2099-01-01", "owner": "ana@acme.io"}
+WAIVER = {
+    "check": "no-metric-regression",
+    "model": "fraud-detector",
+    "version": "1.4.0",
+    "reason": "r",
+    "expires": "2099-01-01",
+    "owner": "ana@acme.io",
+}
 VALID_POLICIES = st.fixed_dictionaries(
     {"apiVersion": st.just("modelgate/v1"), "kind": st.just("Policy"), "name": st.just("acme")},
     optional={
         "extends": st.sampled_from([["builtin:default"], ["other.yaml"], []]),
         "stages": st.just(["none", "staging", "production", "archived", "rejected"]),
         "transitions": st.just({"none": ["staging"], "staging": ["production", "none"]}),
-        "exclusive": st.just(["production"]), "branches": st.just({"release": "production"}),
-        "match": st.just({"names": ["fraud-*"]}), "waivable": st.just(["artifact-hash"]),
-        "rules": st.lists(st.sampled_from(RULES), max_size=3), "waivers": st.lists(st.just(WAIVER), max_size=2),
+        "exclusive": st.just(["production"]),
+        "branches": st.just({"release": "production"}),
+        "match": st.just({"names": ["fraud-*"]}),
+        "waivable": st.just(["artifact-hash"]),
+        "rules": st.lists(st.sampled_from(RULES), max_size=3),
+        "waivers": st.lists(st.just(WAIVER), max_size=2),
     },
 )
 

@@ -96,101 +96,114 @@ def test_githubs_example_file_reads_without_problems() -> None:
     assert found.owners("LICENSE") == GLOBAL
 
 
-@pytest.mark.parametrize(("lines", "path", "owners"), [
-    # `*`: the default owners for everything in the repo.
-    ("*       @global-owner1 @global-owner2", "README.md", GLOBAL),
-    ("*       @global-owner1 @global-owner2", "src/deep/main.py", GLOBAL),
-    # The last matching pattern takes the most precedence: a JS-only change asks @js-owner only.
-    ("*  @global-owner1 @global-owner2\n*.js    @js-owner #This is an inline comment.", "src/app.js", ["@js-owner"]),
-    ("*  @global-owner1 @global-owner2\n*.js    @js-owner #This is an inline comment.", "src/app.css", GLOBAL),
-    # Email addresses and teams are owners too.
-    ("*.go docs@example.com", "cmd/tool/main.go", ["docs@example.com"]),
-    ("*.txt @octo-org/octocats", "notes/todo.txt", ["@octo-org/octocats"]),
-    ("*.txt @octo-org/octocats", "notes/todo.txt.bak", []),
-    # `/build/logs/`: the build/logs directory at the root and any of its subdirectories.
-    ("/build/logs/ @doctocat", "build/logs/run.log", ["@doctocat"]),
-    ("/build/logs/ @doctocat", "build/logs/2026/11/run.log", ["@doctocat"]),
-    ("/build/logs/ @doctocat", "src/build/logs/run.log", []),
-    ("/build/logs/ @doctocat", "build/run.log", []),
-    # `docs/*` matches `docs/getting-started.md` but not `docs/build-app/troubleshooting.md`.
-    ("docs/*  docs@example.com", "docs/getting-started.md", ["docs@example.com"]),
-    ("docs/*  docs@example.com", "docs/build-app/troubleshooting.md", []),
-    # `apps/`: any file in an apps directory anywhere in the repository.
-    ("apps/ @octocat", "apps/main.js", ["@octocat"]),
-    ("apps/ @octocat", "services/web/apps/main.js", ["@octocat"]),
-    ("apps/ @octocat", "services/apps.js", []),
-    # `/docs/`: the docs directory in the root and any of its subdirectories.
-    ("/docs/ @doctocat", "docs/getting-started.md", ["@doctocat"]),
-    ("/docs/ @doctocat", "docs/build-app/troubleshooting.md", ["@doctocat"]),
-    ("/docs/ @doctocat", "guide/docs/intro.md", []),
-    # `/scripts/`: approval from @doctocat or @octocat.
-    ("/scripts/ @doctocat @octocat", "scripts/deploy.sh", ["@doctocat", "@octocat"]),
-    # `**/logs`: any file in a logs directory such as /build/logs, /scripts/logs, /deeply/nested/logs.
-    ("**/logs @octocat", "build/logs/a.log", ["@octocat"]),
-    ("**/logs @octocat", "scripts/logs/a.log", ["@octocat"]),
-    ("**/logs @octocat", "deeply/nested/logs/a.log", ["@octocat"]),
-    ("**/logs @octocat", "logs/a.log", ["@octocat"]),
-    ("**/logs @octocat", "build/logsheet.csv", []),
-    # `/apps/github` with its owners left empty: everything in /apps but that subdirectory.
-    ("/apps/ @octocat\n/apps/github", "apps/main.js", ["@octocat"]),
-    ("/apps/ @octocat\n/apps/github", "apps/github/hook.js", []),
-    # ... or with its own owner @doctocat.
-    ("/apps/ @octocat\n/apps/github @doctocat", "apps/github/hook.js", ["@doctocat"]),
-    ("/apps/ @octocat\n/apps/github @doctocat", "apps/gitlab/hook.js", ["@octocat"]),
-    # Owners of one pattern go on one line; otherwise the pattern matches only the last one.
-    ("apps/ @octocat\napps/ @doctocat", "apps/main.js", ["@doctocat"]),
-    # CODEOWNERS paths are case sensitive.
-    ("/Docs/ @doctocat", "docs/intro.md", []),
-    ("*.JS @js-owner", "src/app.js", []),
-])
+@pytest.mark.parametrize(
+    ("lines", "path", "owners"),
+    [
+        # `*`: the default owners for everything in the repo.
+        ("*       @global-owner1 @global-owner2", "README.md", GLOBAL),
+        ("*       @global-owner1 @global-owner2", "src/deep/main.py", GLOBAL),
+        # The last matching pattern takes the most precedence: a JS-only change asks @js-owner only.
+        (
+            "*  @global-owner1 @global-owner2\n*.js    @js-owner #This is an inline comment.",
+            "src/app.js",
+            ["@js-owner"],
+        ),
+        ("*  @global-owner1 @global-owner2\n*.js    @js-owner #This is an inline comment.", "src/app.css", GLOBAL),
+        # Email addresses and teams are owners too.
+        ("*.go docs@example.com", "cmd/tool/main.go", ["docs@example.com"]),
+        ("*.txt @octo-org/octocats", "notes/todo.txt", ["@octo-org/octocats"]),
+        ("*.txt @octo-org/octocats", "notes/todo.txt.bak", []),
+        # `/build/logs/`: the build/logs directory at the root and any of its subdirectories.
+        ("/build/logs/ @doctocat", "build/logs/run.log", ["@doctocat"]),
+        ("/build/logs/ @doctocat", "build/logs/2026/11/run.log", ["@doctocat"]),
+        ("/build/logs/ @doctocat", "src/build/logs/run.log", []),
+        ("/build/logs/ @doctocat", "build/run.log", []),
+        # `docs/*` matches `docs/getting-started.md` but not `docs/build-app/troubleshooting.md`.
+        ("docs/*  docs@example.com", "docs/getting-started.md", ["docs@example.com"]),
+        ("docs/*  docs@example.com", "docs/build-app/troubleshooting.md", []),
+        # `apps/`: any file in an apps directory anywhere in the repository.
+        ("apps/ @octocat", "apps/main.js", ["@octocat"]),
+        ("apps/ @octocat", "services/web/apps/main.js", ["@octocat"]),
+        ("apps/ @octocat", "services/apps.js", []),
+        # `/docs/`: the docs directory in the root and any of its subdirectories.
+        ("/docs/ @doctocat", "docs/getting-started.md", ["@doctocat"]),
+        ("/docs/ @doctocat", "docs/build-app/troubleshooting.md", ["@doctocat"]),
+        ("/docs/ @doctocat", "guide/docs/intro.md", []),
+        # `/scripts/`: approval from @doctocat or @octocat.
+        ("/scripts/ @doctocat @octocat", "scripts/deploy.sh", ["@doctocat", "@octocat"]),
+        # `**/logs`: any file in a logs directory such as /build/logs, /scripts/logs, /deeply/nested/logs.
+        ("**/logs @octocat", "build/logs/a.log", ["@octocat"]),
+        ("**/logs @octocat", "scripts/logs/a.log", ["@octocat"]),
+        ("**/logs @octocat", "deeply/nested/logs/a.log", ["@octocat"]),
+        ("**/logs @octocat", "logs/a.log", ["@octocat"]),
+        ("**/logs @octocat", "build/logsheet.csv", []),
+        # `/apps/github` with its owners left empty: everything in /apps but that subdirectory.
+        ("/apps/ @octocat\n/apps/github", "apps/main.js", ["@octocat"]),
+        ("/apps/ @octocat\n/apps/github", "apps/github/hook.js", []),
+        # ... or with its own owner @doctocat.
+        ("/apps/ @octocat\n/apps/github @doctocat", "apps/github/hook.js", ["@doctocat"]),
+        ("/apps/ @octocat\n/apps/github @doctocat", "apps/gitlab/hook.js", ["@octocat"]),
+        # Owners of one pattern go on one line; otherwise the pattern matches only the last one.
+        ("apps/ @octocat\napps/ @doctocat", "apps/main.js", ["@doctocat"]),
+        # CODEOWNERS paths are case sensitive.
+        ("/Docs/ @doctocat", "docs/intro.md", []),
+        ("*.JS @js-owner", "src/app.js", []),
+    ],
+)
 def test_githubs_documented_examples(lines: str, path: str, owners: list[str]) -> None:
     found = parse(lines + "\n")
     assert found.problems == ()
     assert found.owners(path) == owners
 
 
-@pytest.mark.parametrize(("pattern", "path", "owned"), [
-    # gitignore's rules where GitHub's documentation has no example of its own.
-    ("model.onnx", "model.onnx", True),
-    ("model.onnx", "models/a/model.onnx", True),  # no `/`: any depth
-    ("models", "models/a/modelgate.yaml", True),  # a folder: everything below it
-    ("models/", "models", False),  # a trailing `/` is a folder, not a file
-    ("/models", "x/models/a.yaml", False),
-    ("models/fraud", "models/fraud/modelgate.yaml", True),  # a `/` inside anchors at the root
-    ("models/fraud", "x/models/fraud/modelgate.yaml", False),
-    ("models/*/modelgate.yaml", "models/a/modelgate.yaml", True),
-    ("models/*/modelgate.yaml", "models/a/1.0/modelgate.yaml", False),  # `*` stays in one folder
-    ("models/**/modelgate.yaml", "models/a/1.0/modelgate.yaml", True),  # `**` crosses folders
-    ("models/**/modelgate.yaml", "models/modelgate.yaml", True),
-    ("models/**", "models/a/b", True),
-    ("models/**", "models", False),
-    ("/*", "README.md", True),
-    ("/*", "docs/README.md", False),
-    ("*.yaml", "a/b/c.yaml", True),
-    ("m?del.bin", "model.bin", True),
-    ("m?del.bin", "m/del.bin", False),
-    ("f\\*o", "f*o", True),  # an escaped wildcard is literal
-    ("f\\*o", "foo", False),
-    ("my\\ model/", "my model/weights.bin", True),  # an escaped space belongs to the pattern
-    ("/", "README.md", False),
-])
+@pytest.mark.parametrize(
+    ("pattern", "path", "owned"),
+    [
+        # gitignore's rules where GitHub's documentation has no example of its own.
+        ("model.onnx", "model.onnx", True),
+        ("model.onnx", "models/a/model.onnx", True),  # no `/`: any depth
+        ("models", "models/a/modelgate.yaml", True),  # a folder: everything below it
+        ("models/", "models", False),  # a trailing `/` is a folder, not a file
+        ("/models", "x/models/a.yaml", False),
+        ("models/fraud", "models/fraud/modelgate.yaml", True),  # a `/` inside anchors at the root
+        ("models/fraud", "x/models/fraud/modelgate.yaml", False),
+        ("models/*/modelgate.yaml", "models/a/modelgate.yaml", True),
+        ("models/*/modelgate.yaml", "models/a/1.0/modelgate.yaml", False),  # `*` stays in one folder
+        ("models/**/modelgate.yaml", "models/a/1.0/modelgate.yaml", True),  # `**` crosses folders
+        ("models/**/modelgate.yaml", "models/modelgate.yaml", True),
+        ("models/**", "models/a/b", True),
+        ("models/**", "models", False),
+        ("/*", "README.md", True),
+        ("/*", "docs/README.md", False),
+        ("*.yaml", "a/b/c.yaml", True),
+        ("m?del.bin", "model.bin", True),
+        ("m?del.bin", "m/del.bin", False),
+        ("f\\*o", "f*o", True),  # an escaped wildcard is literal
+        ("f\\*o", "foo", False),
+        ("my\\ model/", "my model/weights.bin", True),  # an escaped space belongs to the pattern
+        ("/", "README.md", False),
+    ],
+)
 def test_gitignore_rules(pattern: str, path: str, owned: bool) -> None:
     found = parse(f"{pattern} @owner\n")
     assert found.problems == ()
     assert found.owners(path) == (["@owner"] if owned else [])
 
 
-@pytest.mark.parametrize(("line", "why"), [
-    # The gitignore rules GitHub documents as not working in CODEOWNERS.
-    ("\\#models/ @acme/ml", "escaping # with \\ is not supported by GitHub"),
-    ("!models/experimental/ @acme/ml", "negation with ! is not supported by GitHub"),
-    ("models/[ab]/ @acme/ml", "character ranges with [ ] are not supported by GitHub"),
-    # Lines GitHub cannot read.
-    ("models/#1/ @acme/ml", "a # inside a pattern or owner starts a comment on GitHub"),
-    ("@acme/ml", "a line starts with a file pattern, then its owners"),
-    ("models/ acme-ml", "'acme-ml' is not an owner"),
-    ("models/*** @acme/ml", "three asterisks in a row are not a pattern"),
-])
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        # The gitignore rules GitHub documents as not working in CODEOWNERS.
+        ("\\#models/ @acme/ml", "escaping # with \\ is not supported by GitHub"),
+        ("!models/experimental/ @acme/ml", "negation with ! is not supported by GitHub"),
+        ("models/[ab]/ @acme/ml", "character ranges with [ ] are not supported by GitHub"),
+        # Lines GitHub cannot read.
+        ("models/#1/ @acme/ml", "a # inside a pattern or owner starts a comment on GitHub"),
+        ("@acme/ml", "a line starts with a file pattern, then its owners"),
+        ("models/ acme-ml", "'acme-ml' is not an owner"),
+        ("models/*** @acme/ml", "three asterisks in a row are not a pattern"),
+    ],
+)
 def test_lines_github_skips_are_problems_not_rules(line: str, why: str) -> None:
     found = parse(f"* @acme/platform\n{line}\n")
     assert [r.pattern for r in found.rules] == ["*"]  # as GitHub: the line is skipped...

@@ -36,8 +36,7 @@ def promotion(repo: Repo, tmp_path: Path) -> dict[str, Any]:
     keys = {name: keypair(tmp_path, name) for name in ("reviewer", "author", "stranger")}
     repo.write("policy.yaml", POLICY)
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\napprovals: {provider: signed-commits}\n")
-    repo.write(".github/allowed_signers", "".join(
-        f"{who}@acme.io {keys[who][1]}\n" for who in ("reviewer", "author")))
+    repo.write(".github/allowed_signers", "".join(f"{who}@acme.io {keys[who][1]}\n" for who in ("reviewer", "author")))
     repo.manifest("m", **production_fields(stage="staging"))
     repo.commit("base")
     repo.git("checkout", "-q", "-b", "feature")
@@ -114,8 +113,9 @@ def test_no_provider_skips_on_a_laptop_and_fails_in_ci(repo: Repo) -> None:
     ],
     ids=["self-approval", "unsigned-trailer", "key-not-allowed"],
 )
-def test_spoofed_approvals_are_rejected_with_the_reason(promotion: dict[str, Any], signer: str,
-                                                        key: str | None, reason: str) -> None:
+def test_spoofed_approvals_are_rejected_with_the_reason(
+    promotion: dict[str, Any], signer: str, key: str | None, reason: str
+) -> None:
     repo, keys = promotion["repo"], promotion["keys"]
     signed_commit(repo, keys[key][0] if key else None, signer, f"approve\n\n{TRAILER}")
     code, result, _ = check(repo, "--ci")
@@ -124,11 +124,14 @@ def test_spoofed_approvals_are_rejected_with_the_reason(promotion: dict[str, Any
     assert reason in result["message"]
 
 
-@pytest.mark.parametrize("trailer", [
-    "Approved-by: fraud-detector@1.0.0 -> staging",  # another stage
-    "Approved-by: fraud-detector@0.9.0 -> production",  # another version
-    "Approved-by: churn@1.0.0 -> production",  # another model
-])
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        "Approved-by: fraud-detector@1.0.0 -> staging",  # another stage
+        "Approved-by: fraud-detector@0.9.0 -> production",  # another version
+        "Approved-by: churn@1.0.0 -> production",  # another model
+    ],
+)
 def test_an_approval_counts_only_for_its_model_version_and_stage(promotion: dict[str, Any], trailer: str) -> None:
     repo, keys = promotion["repo"], promotion["keys"]
     signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{trailer}")
@@ -147,8 +150,10 @@ def test_allowed_signers_edited_in_the_change_do_not_count(promotion: dict[str, 
     signed_commit(repo, keys["stranger"][0], "stranger@acme.io", f"approve\n\n{TRAILER}")
     code, result, _ = check(repo, "--ci")
     assert code == 1
-    assert ("stranger@acme.io (commit author; no allowed signer): signature not verified by the base's"
-            " .github/allowed_signers") in result["message"]
+    assert (
+        "stranger@acme.io (commit author; no allowed signer): signature not verified by the base's"
+        " .github/allowed_signers"
+    ) in result["message"]
 
 
 def test_approval_in_the_commit_that_changes_the_model_is_its_authors(promotion: dict[str, Any]) -> None:
@@ -171,8 +176,10 @@ def test_approval_followed_by_a_change_is_stale(promotion: dict[str, Any]) -> No
     signed_commit(repo, None, "author@acme.io", "one more thing")
     code, result, _ = check(repo, "--ci")
     assert (code, result["outcome"]) == (1, "failed")
-    assert ("rejected: reviewer@acme.io: stale: m/modelgate.yaml changed after this approval; approve the head"
-            " again (commit ") in result["message"]
+    assert (
+        "rejected: reviewer@acme.io: stale: m/modelgate.yaml changed after this approval; approve the head"
+        " again (commit "
+    ) in result["message"]
     # Approving the head again counts; a later empty commit changes nothing.
     signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM again\n\n{TRAILER}")
     signed_commit(repo, None, "author@acme.io", "empty")
@@ -184,8 +191,10 @@ def test_the_rule_may_name_its_provider_and_allow_authors(repo: Repo, tmp_path: 
     """``with: {provider: signed-commits, distinct_from_author: false}``: no provider in the
     config, and a one-person project's own signed approval counts."""
     key, public = keypair(tmp_path, "solo")
-    repo.write("policy.yaml", POLICY.replace(
-        "with: {min: 1}", "with: {min: 1, provider: signed-commits, distinct_from_author: false}"))
+    repo.write(
+        "policy.yaml",
+        POLICY.replace("with: {min: 1}", "with: {min: 1, provider: signed-commits, distinct_from_author: false}"),
+    )
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     repo.write(".github/allowed_signers", f"solo@acme.io {public}\n")
     repo.manifest("m", **production_fields(stage="staging"))
@@ -223,32 +232,40 @@ def test_teams_cannot_be_resolved_offline(promotion: dict[str, Any]) -> None:
     signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"approve\n\n{TRAILER}")
     code, result, _ = check(repo, "--ci")
     assert code == 1
-    assert ("reviewer@acme.io: not one of ['@acme/leads']; team @acme/leads cannot be resolved by"
-            " signed-commits") in result["message"]
+    assert (
+        "reviewer@acme.io: not one of ['@acme/leads']; team @acme/leads cannot be resolved by signed-commits"
+    ) in result["message"]
 
 
 def test_tally_counts_each_approver_once_and_matches_identities_loosely() -> None:
     found = Approvals(
         "github",
-        accepted=(Approval("@Lead", None, None, "t", "github", "review 1"),
-                  Approval("@lead", None, None, "t", "github", "review 2"),
-                  Approval("@other", "other-model@1.0.0", "production", "t", "github", "review 3")),
+        accepted=(
+            Approval("@Lead", None, None, "t", "github", "review 1"),
+            Approval("@lead", None, None, "t", "github", "review 2"),
+            Approval("@other", "other-model@1.0.0", "production", "t", "github", "review 3"),
+        ),
         change_authors=("@author",),
         members=lambda team: frozenset({"@LEAD"}) if team == "@acme/leads" else frozenset(),
     )
     result = tally(found, "fraud-detector@1.0.0", "production", ["@acme/leads"])
     assert [(a.who, a.model, a.stage, a.evidence) for a in result.counted] == [
-        ("@Lead", "fraud-detector@1.0.0", "production", "review 1")]
+        ("@Lead", "fraud-detector@1.0.0", "production", "review 1")
+    ]
     assert result.rejected == () and result.missing_owner is None
     assert tally(found, "fraud-detector@1.0.0", "production", owners=[]).missing_owner == (
-        "no CODEOWNERS entry of the base commit owns this manifest")
+        "no CODEOWNERS entry of the base commit owns this manifest"
+    )
 
 
 @pytest.mark.parametrize(("waivable", "outcome", "code"), [("", "failed", 1), ("waivable: [approvals]\n", "waived", 0)])
-def test_approvals_are_waived_only_where_the_policy_allows_it(repo: Repo, waivable: str, outcome: str,
-                                                              code: int) -> None:
-    waiver = ("waivers:\n  - {check: approvals, model: fraud-detector, reason: 'break-glass INC-7',"
-              " expires: 2099-01-01, owner: ana@acme.io}\n")
+def test_approvals_are_waived_only_where_the_policy_allows_it(
+    repo: Repo, waivable: str, outcome: str, code: int
+) -> None:
+    waiver = (
+        "waivers:\n  - {check: approvals, model: fraud-detector, reason: 'break-glass INC-7',"
+        " expires: 2099-01-01, owner: ana@acme.io}\n"
+    )
     repo.write("policy.yaml", POLICY + waiver + waivable)
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     repo.manifest("m", **production_fields())
@@ -286,8 +303,10 @@ def test_a_provider_no_plugin_provides_is_a_configuration_error(repo: Repo) -> N
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\napprovals: {provider: signed-comits}\n")
     proc = repo.run("check")
     assert proc.returncode == 4, proc.stdout + proc.stderr
-    assert ("configuration approvals.provider: no plugin provides approvals 'signed-comits';"
-            " installed providers: github, signed-commits") in proc.stderr
+    assert (
+        "configuration approvals.provider: no plugin provides approvals 'signed-comits';"
+        " installed providers: github, signed-commits"
+    ) in proc.stderr
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\napprovals: {provider: signed-commits}\n")
     assert repo.run("check").returncode != 4
     disabled = repo.run("check", "-p", "no:signed-commits")
@@ -301,8 +320,10 @@ def test_a_rule_naming_an_unknown_provider_is_a_configuration_error(repo: Repo) 
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     proc = repo.run("check")
     assert proc.returncode == 4, proc.stdout + proc.stderr
-    assert "policy.yaml:6:5: no plugin provides approvals 'gitlab'; installed providers: github, signed-commits" \
+    assert (
+        "policy.yaml:6:5: no plugin provides approvals 'gitlab'; installed providers: github, signed-commits"
         in proc.stderr
+    )
 
 
 def test_approval_signed_on_a_side_branch_and_merged_in_counts_for_nothing(promotion: dict[str, Any]) -> None:
@@ -315,13 +336,14 @@ def test_approval_signed_on_a_side_branch_and_merged_in_counts_for_nothing(promo
     repo.git("merge", "-q", "--no-ff", "-m", "merge the approval", "side")
     code, result, out = check(repo, "--ci")
     assert (code, result["outcome"]) == (1, "failed"), out
-    assert (f"rejected: reviewer@acme.io: not on the change's first-parent line (merged in from another branch)"
-            f" (commit {sha} signed with SHA256:") in result["message"]
+    assert (
+        f"rejected: reviewer@acme.io: not on the change's first-parent line (merged in from another branch)"
+        f" (commit {sha} signed with SHA256:"
+    ) in result["message"]
 
 
 @pytest.mark.parametrize("changed", ["manifest", "artifact", "lockfile"])
-def test_approval_followed_by_a_change_to_the_model_counts_for_nothing(promotion: dict[str, Any],
-                                                                       changed: str) -> None:
+def test_approval_followed_by_a_change_to_the_model_counts_for_nothing(promotion: dict[str, Any], changed: str) -> None:
     """An approval certifies exact bytes: the manifest and every file it pins (artifacts,
     lockfile) must be the head's, blob for blob."""
     repo, keys = promotion["repo"], promotion["keys"]
@@ -335,8 +357,10 @@ def test_approval_followed_by_a_change_to_the_model_counts_for_nothing(promotion
     signed_commit(repo, None, "author@acme.io", "one more thing")
     code, result, out = check(repo, "--ci")
     assert (code, result["outcome"]) == (1, "failed"), out
-    assert f"rejected: reviewer@acme.io: stale: {path} changed after this approval; approve the head again" \
+    assert (
+        f"rejected: reviewer@acme.io: stale: {path} changed after this approval; approve the head again"
         in result["message"]
+    )
 
 
 def test_approval_followed_by_a_change_to_another_file_still_counts(promotion: dict[str, Any]) -> None:
@@ -379,6 +403,7 @@ def _counted(found: Approvals, allowed: list[str], **kwargs: Any) -> list[str]:
 def test_tally_checks_every_allowed_entry_until_one_matches() -> None:
     """A user entry that does not match, a team that cannot be resolved or whose lookup
     fails: each is passed over, and a later entry may still admit the approver."""
+
     def members(team: str) -> frozenset[str]:
         if team == "@acme/broken":
             raise LookupError("the token cannot read teams", "detail")
@@ -393,9 +418,11 @@ def test_tally_checks_every_allowed_entry_until_one_matches() -> None:
     refused = tally(found, "fraud-detector@1.0.0", "production", ["@bob", "@acme/broken"])
     assert refused.counted == ()
     assert [r.reason for r in refused.rejected] == [
-        "not one of ['@bob', '@acme/broken']; team @acme/broken could not be resolved: the token cannot read teams"]
-    unexplained = Approvals("github", accepted=(_approval("@ana"),), members=lambda team: (_ for _ in ()).throw(
-        LookupError()))
+        "not one of ['@bob', '@acme/broken']; team @acme/broken could not be resolved: the token cannot read teams"
+    ]
+    unexplained = Approvals(
+        "github", accepted=(_approval("@ana"),), members=lambda team: (_ for _ in ()).throw(LookupError())
+    )
     [why] = tally(unexplained, "fraud-detector@1.0.0", "production", ["@acme/x"]).rejected
     assert why.reason == "not one of ['@acme/x']; team @acme/x could not be resolved: "
 
@@ -413,32 +440,42 @@ def test_tally_refuses_the_changes_authors_unless_the_rule_allows_them() -> None
     assert _counted(found, [], distinct_from_author=False) == ["@author"]
     unmatched = Approvals("github", accepted=(_approval("@ana"),), unmatched_authors=("a@x", "b@x", "c@x", "d@x"))
     [why] = tally(unmatched, "fraud-detector@1.0.0", "production").rejected
-    assert why.reason == ("cannot tell whether they authored this change: commits by a@x, b@x, c@x have no"
-                          " github account to compare with")
+    assert why.reason == (
+        "cannot tell whether they authored this change: commits by a@x, b@x, c@x have no github account to compare with"
+    )
 
 
 def test_tally_requires_a_code_owner_when_asked() -> None:
-    found = Approvals("github", accepted=(_approval("@ana"), _approval("@owner")),
-                      members=lambda team: frozenset({"@owner"}))
+    found = Approvals(
+        "github", accepted=(_approval("@ana"), _approval("@owner")), members=lambda team: frozenset({"@owner"})
+    )
     assert tally(found, "m@1", "production", owners=["@acme/owners"]).missing_owner is None
     assert tally(found, "m@1", "production", owners=["@ana"]).missing_owner is None
     alone = Approvals("github", accepted=(_approval("@ana"),), members=lambda team: frozenset({"@owner"}))
     assert tally(alone, "m@1", "production", owners=["@acme/owners"]).missing_owner == (
-        "none of the code owners ['@acme/owners'] approved")
+        "none of the code owners ['@acme/owners'] approved"
+    )
     unresolved = Approvals("github", accepted=(_approval("@ana"),))  # the team cannot be resolved
     assert tally(unresolved, "m@1", "production", owners=["@acme/owners"]).missing_owner == (
-        "none of the code owners ['@acme/owners'] approved")
+        "none of the code owners ['@acme/owners'] approved"
+    )
 
 
 def test_tally_keeps_only_the_rejections_for_this_model_and_stage() -> None:
-    found = Approvals("x", rejected=(
-        Rejection("@a", "fraud-detector@1.0.0", "staging", "r1", ""),
-        Rejection("@b", "other@1.0.0", "production", "r2", ""),
-        Rejection("@c", None, None, "r3", ""),
-        Rejection("@d", "fraud-detector@1.0.0", "production", "r4", "")))
+    found = Approvals(
+        "x",
+        rejected=(
+            Rejection("@a", "fraud-detector@1.0.0", "staging", "r1", ""),
+            Rejection("@b", "other@1.0.0", "production", "r2", ""),
+            Rejection("@c", None, None, "r3", ""),
+            Rejection("@d", "fraud-detector@1.0.0", "production", "r4", ""),
+        ),
+    )
     rejected = tally(found, "fraud-detector@1.0.0", "production").rejected
     assert [(r.who, r.model, r.stage) for r in rejected] == [
-        ("@c", "fraud-detector@1.0.0", "production"), ("@d", "fraud-detector@1.0.0", "production")]
+        ("@c", "fraud-detector@1.0.0", "production"),
+        ("@d", "fraud-detector@1.0.0", "production"),
+    ]
 
 
 def test_signed_commits_needs_a_base_and_the_bases_allowed_signers(repo: Repo) -> None:
@@ -455,12 +492,14 @@ def test_signed_commits_needs_a_base_and_the_bases_allowed_signers(repo: Repo) -
     try:
         tree = CommitTree(git, head)
         for merge_base, head_ in ((None, head), (head, None)):
-            answer = signed_commits.modelgate_collect_approvals(request=ApprovalRequest(
-                "signed-commits", {}, git, merge_base, head_, tree))
+            answer = signed_commits.modelgate_collect_approvals(
+                request=ApprovalRequest("signed-commits", {}, git, merge_base, head_, tree)
+            )
             assert answer is not None and answer.accepted == ()
             assert answer.error == "signed-commits needs a base to compare with (--base, or a pull request)"
-        answer = signed_commits.modelgate_collect_approvals(request=ApprovalRequest(
-            "signed-commits", {}, git, head, head, tree))
+        answer = signed_commits.modelgate_collect_approvals(
+            request=ApprovalRequest("signed-commits", {}, git, head, head, tree)
+        )
         assert answer is not None and answer.accepted == ()
         assert answer.error == "no allowed-signers file .github/allowed_signers in the base commit"
     finally:
@@ -494,8 +533,10 @@ def test_an_expired_allowed_signer_cannot_approve(repo: Repo, tmp_path: Path) ->
     signed_commit(repo, key, "former@acme.io", f"approve\n\n{TRAILER}")
     code, result, _ = check(repo, "--ci")
     assert (code, result["outcome"]) == (1, "failed")
-    assert ("former@acme.io (commit author; no allowed signer): signature not verified by the base's"
-            " .github/allowed_signers (U)") in result["message"]
+    assert (
+        "former@acme.io (commit author; no allowed signer): signature not verified by the base's"
+        " .github/allowed_signers (U)"
+    ) in result["message"]
 
 
 def test_every_trailer_of_a_commit_is_judged(promotion: dict[str, Any]) -> None:
@@ -523,11 +564,15 @@ def test_a_stale_approval_names_what_changed_after_it(promotion: dict[str, Any])
     signed_commit(repo, None, "author@acme.io", "four pinned files and a note")
     code, result, _ = check(repo, "--ci")
     assert (code, result["outcome"]) == (1, "failed")
-    assert ("reviewer@acme.io: stale: m/extra0.bin, m/extra1.bin, m/model.bin and 1 more changed after this"
-            " approval; approve the head again") in result["message"]
+    assert (
+        "reviewer@acme.io: stale: m/extra0.bin, m/extra1.bin, m/model.bin and 1 more changed after this"
+        " approval; approve the head again"
+    ) in result["message"]
     repo.git("checkout", "-q", "HEAD~1", "--", "m/requirements.lock")  # three files exactly: no "and 0 more"
     repo.git("add", "-A")
     signed_commit(repo, None, "author@acme.io", "the lockfile back")
     code, result, _ = check(repo, "--ci")
-    assert ("reviewer@acme.io: stale: m/extra0.bin, m/extra1.bin, m/model.bin changed after this approval;"
-            " approve the head again") in result["message"]
+    assert (
+        "reviewer@acme.io: stale: m/extra0.bin, m/extra1.bin, m/model.bin changed after this approval;"
+        " approve the head again"
+    ) in result["message"]

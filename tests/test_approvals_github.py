@@ -22,17 +22,27 @@ RULE = "{check: approvals, stages: [production], with: {min: 1}}"
 class PullRequest:
     """main: a staging model and the policy; branch `promote`: the promotion, by @author."""
 
-    def __init__(self, repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                 rule: str = RULE, config: str = "policies: [policy.yaml]\napprovals: {provider: github}\n") -> None:
+    def __init__(
+        self,
+        repo: Repo,
+        github: FakeGitHub,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        rule: str = RULE,
+        config: str = "policies: [policy.yaml]\napprovals: {provider: github}\n",
+    ) -> None:
         self.repo, self.github = repo, github
-        repo.write("policy.yaml", f"""\
+        repo.write(
+            "policy.yaml",
+            f"""\
             apiVersion: modelgate/v1
             kind: Policy
             name: acme
             extends: [builtin:default]
             rules:
               - {rule}
-            """)
+            """,
+        )
         repo.write(".modelgate.yaml", config)
         repo.write("CODEOWNERS", "*  @acme/platform\n/m/  @acme/ml-leads\n")
         repo.manifest("m", **production_fields(stage="staging"))
@@ -46,10 +56,22 @@ class PullRequest:
         # Everyone these tests name may push, unless a test says otherwise.
         self.grant("reviewer", "lead", "boss", "friend", "helper", "author", "Author")
         event = tmp_path / "event.json"
-        event.write_text(json.dumps({"action": "submitted", "review": review(1, "reviewer", "APPROVED", self.head),
-                                     "pull_request": pull(7, "author", self.head, self.base)}))
-        for name, value in {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "acme/fraud", "GITHUB_API_URL": github.url,
-                            "GITHUB_EVENT_PATH": str(event), "GITHUB_EVENT_NAME": "pull_request_review"}.items():
+        event.write_text(
+            json.dumps(
+                {
+                    "action": "submitted",
+                    "review": review(1, "reviewer", "APPROVED", self.head),
+                    "pull_request": pull(7, "author", self.head, self.base),
+                }
+            )
+        )
+        for name, value in {
+            "GITHUB_TOKEN": TOKEN,
+            "GITHUB_REPOSITORY": "acme/fraud",
+            "GITHUB_API_URL": github.url,
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_EVENT_NAME": "pull_request_review",
+        }.items():
             monkeypatch.setenv(name, value)
 
     def reviews(self, *reviews: dict[str, Any], per_page: int = 30) -> None:
@@ -79,13 +101,21 @@ def test_approval_of_the_head_by_another_person_passes(pr: PullRequest, capsys: 
     assert (code, result["outcome"]) == (0, "passed")
     assert result["message"] == f"approved by @reviewer (review 80 of pull request #7 on {pr.head})"
     audit = json.loads((pr.repo.root.parent / "audit.json").read_text())
-    assert audit["approvals"] == [{
-        "who": "@reviewer", "model": "fraud-detector@1.0.0", "stage": "production", "when": "2026-11-01T12:30:00Z",
-        "provider": "github", "evidence": f"review 80 of pull request #7 on {pr.head}",
-    }]
+    assert audit["approvals"] == [
+        {
+            "who": "@reviewer",
+            "model": "fraud-detector@1.0.0",
+            "stage": "production",
+            "when": "2026-11-01T12:30:00Z",
+            "provider": "github",
+            "evidence": f"review 80 of pull request #7 on {pr.head}",
+        }
+    ]
     # Escaped for Markdown: no @mention or #reference (code spans: GitHub links neither), no HTML.
-    assert ("- approved by `@reviewer` for `fraud-detector@1.0.0` -> production (github: review 80"
-            f" of pull request `#7` on {pr.head}, 2026\\-11\\-01T12:30:00Z)") in render_markdown(audit)
+    assert (
+        "- approved by `@reviewer` for `fraud-detector@1.0.0` -> production (github: review 80"
+        f" of pull request `#7` on {pr.head}, 2026\\-11\\-01T12:30:00Z)"
+    ) in render_markdown(audit)
 
 
 def test_the_gate_checks_githubs_merge_commit_too(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
@@ -104,7 +134,8 @@ def test_stale_approval_of_an_older_commit_fails(pr: PullRequest, capsys: pytest
     assert (code, result["outcome"]) == (1, "failed")
     assert result["message"] == (
         "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production, has 0; rejected: @reviewer:"
-        f" approved {old[:12]}, not the head {pr.head[:12]} (stale) (review 80 of pull request #7 on {old})")
+        f" approved {old[:12]}, not the head {pr.head[:12]} (stale) (review 80 of pull request #7 on {old})"
+    )
 
 
 def test_self_review_by_the_pull_requests_author_fails(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
@@ -115,22 +146,28 @@ def test_self_review_by_the_pull_requests_author_fails(pr: PullRequest, capsys: 
 
 
 def test_approval_by_a_commit_author_fails(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
-    pr.github.pages(f"{PULLS}/commits", [commit(pr.base, "author", "author@example.com"),
-                                         commit(pr.head, "helper", "helper@example.com")], per_page=30)
+    pr.github.pages(
+        f"{PULLS}/commits",
+        [commit(pr.base, "author", "author@example.com"), commit(pr.head, "helper", "helper@example.com")],
+        per_page=30,
+    )
     pr.reviews(review(80, "helper", "APPROVED", pr.head))
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (1, "failed")
     assert "rejected: @helper: authored this change" in result["message"]
 
 
-def test_commit_author_without_a_github_account_blocks_approvals(pr: PullRequest,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_commit_author_without_a_github_account_blocks_approvals(
+    pr: PullRequest, capsys: pytest.CaptureFixture[str]
+) -> None:
     pr.github.pages(f"{PULLS}/commits", [commit(pr.head, None, "ghost@example.com")], per_page=30)
     pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (1, "failed")
-    assert ("@reviewer: cannot tell whether they authored this change: commits by ghost@example.com have no"
-            " github account to compare with") in result["message"]
+    assert (
+        "@reviewer: cannot tell whether they authored this change: commits by ghost@example.com have no"
+        " github account to compare with"
+    ) in result["message"]
 
 
 def test_dismissed_review_fails(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
@@ -142,18 +179,23 @@ def test_dismissed_review_fails(pr: PullRequest, capsys: pytest.CaptureFixture[s
 
 def test_approval_by_a_bot_fails(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
     """A workflow in the change could make github-actions[bot] approve the pull request."""
-    bot = review(80, "github-actions[bot]", "APPROVED", pr.head) | {"user": user("github-actions[bot]", 41898282,
-                                                                              type="Bot")}
+    bot = review(80, "github-actions[bot]", "APPROVED", pr.head) | {
+        "user": user("github-actions[bot]", 41898282, type="Bot")
+    }
     pr.reviews(bot)
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (1, "failed")
     assert "rejected: @github-actions[bot]: an approval by a Bot account, not a person (review 80 " in result["message"]
 
 
-def test_changes_requested_after_approving_withdraws_the_approval(pr: PullRequest,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    pr.reviews(review(80, "reviewer", "APPROVED", pr.head), review(81, "reviewer", "CHANGES_REQUESTED", pr.head),
-               review(82, "reviewer", "COMMENTED", pr.head))
+def test_changes_requested_after_approving_withdraws_the_approval(
+    pr: PullRequest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pr.reviews(
+        review(80, "reviewer", "APPROVED", pr.head),
+        review(81, "reviewer", "CHANGES_REQUESTED", pr.head),
+        review(82, "reviewer", "COMMENTED", pr.head),
+    )
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (1, "failed")
     assert "rejected: @reviewer: requested changes after approving (review 81 " in result["message"]
@@ -167,15 +209,23 @@ def test_reviews_on_a_later_page_count(pr: PullRequest, capsys: pytest.CaptureFi
     assert f"{PULLS}/reviews?per_page=100&page=3" in pr.github.requests
 
 
-def test_commit_authors_and_team_members_on_later_pages_count(repo: Repo, github: FakeGitHub, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    pr = PullRequest(repo, github, tmp_path, monkeypatch,
-                     rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}')
+def test_commit_authors_and_team_members_on_later_pages_count(
+    repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pr = PullRequest(
+        repo,
+        github,
+        tmp_path,
+        monkeypatch,
+        rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}',
+    )
     commits = [commit(pr.head, f"dev{n}", f"dev{n}@example.com") for n in range(4)]
     github.pages(f"{PULLS}/commits", [*commits, commit(pr.head, "lead", "lead@example.com")], per_page=2)
-    github.pages("/orgs/acme/teams/ml-leads/members", [user(f"m{n}") for n in range(5)] + [user("lead"), user("boss")],
-                 per_page=3)
+    github.pages(
+        "/orgs/acme/teams/ml-leads/members",
+        [user(f"m{n}") for n in range(5)] + [user("lead"), user("boss")],
+        per_page=3,
+    )
     pr.reviews(review(80, "lead", "APPROVED", pr.head))
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (1, "failed")
@@ -187,17 +237,22 @@ def test_commit_authors_and_team_members_on_later_pages_count(repo: Repo, github
     assert "/orgs/acme/teams/ml-leads/members?per_page=100&page=3" in github.requests
 
 
-@pytest.mark.parametrize(("status", "body", "expected"), [
-    (500, {"message": "Server Error"}, f"GET {PULLS}/reviews: 500 Internal Server Error (Server Error)"),
-    (404, {"message": "Not Found"}, f"GET {PULLS}/reviews: 404 Not Found (Not Found)"),
-])
-def test_api_error_fails_closed_in_ci_and_skips_on_a_laptop(pr: PullRequest, capsys: pytest.CaptureFixture[str],
-                                                           status: int, body: dict[str, str], expected: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (500, {"message": "Server Error"}, f"GET {PULLS}/reviews: 500 Internal Server Error (Server Error)"),
+        (404, {"message": "Not Found"}, f"GET {PULLS}/reviews: 404 Not Found (Not Found)"),
+    ],
+)
+def test_api_error_fails_closed_in_ci_and_skips_on_a_laptop(
+    pr: PullRequest, capsys: pytest.CaptureFixture[str], status: int, body: dict[str, str], expected: str
+) -> None:
     pr.github.answer(f"{PULLS}/reviews", body, status=status)
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (1, "failed")
-    assert result["message"] == ("needs 1 verified approval(s) for fraud-detector@1.0.0 -> production;"
-                                 f" they cannot be verified: {expected}")
+    assert result["message"] == (
+        f"needs 1 verified approval(s) for fraud-detector@1.0.0 -> production; they cannot be verified: {expected}"
+    )
     code, result = pr.check(capsys, "--no-ci")
     assert (code, result["outcome"]) == (0, "skipped")
     assert result["message"] == f"verified in CI: needs 1 verified approval(s) ({expected})"
@@ -205,46 +260,69 @@ def test_api_error_fails_closed_in_ci_and_skips_on_a_laptop(pr: PullRequest, cap
 
 def test_an_event_payload_nested_too_deeply_fails_closed_with_a_message(pr: PullRequest, tmp_path: Path) -> None:
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
-    proc = pr.repo.run("check", "--base", "main", "--ci", "--json", "../r.json",
-                       env={"GITHUB_EVENT_PATH": str(tmp_path / "deep.json")})
+    proc = pr.repo.run(
+        "check", "--base", "main", "--ci", "--json", "../r.json", env={"GITHUB_EVENT_PATH": str(tmp_path / "deep.json")}
+    )
     assert proc.returncode == 1, proc.stderr
-    [result] = [r for r in json.loads((pr.repo.root.parent / "r.json").read_text())["results"]
-                if r["name"] == "approvals"]
+    [result] = [
+        r for r in json.loads((pr.repo.root.parent / "r.json").read_text())["results"] if r["name"] == "approvals"
+    ]
     assert result["outcome"] == "failed"  # not an "error" result: a crash of the provider
-    assert (f"cannot be verified: GITHUB_EVENT_PATH {tmp_path / 'deep.json'}: not a JSON event payload"
-            " (maximum recursion depth exceeded") in result["message"]
+    assert (
+        f"cannot be verified: GITHUB_EVENT_PATH {tmp_path / 'deep.json'}: not a JSON event payload"
+        " (maximum recursion depth exceeded"
+    ) in result["message"]
 
 
-def test_no_token_fails_in_ci(pr: PullRequest, capsys: pytest.CaptureFixture[str],
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_token_fails_in_ci(
+    pr: PullRequest, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GITHUB_TOKEN")
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (1, "failed")
-    assert result["message"].endswith("cannot be verified: no GITHUB_TOKEN in the environment to read the"
-                                      " pull request's reviews with")
+    assert result["message"].endswith(
+        "cannot be verified: no GITHUB_TOKEN in the environment to read the pull request's reviews with"
+    )
 
 
-def test_a_push_event_is_not_a_pull_request(pr: PullRequest, capsys: pytest.CaptureFixture[str],
-                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_push_event_is_not_a_pull_request(
+    pr: PullRequest, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "push.json").write_text(json.dumps({"ref": "refs/heads/promote", "after": pr.head}))
     monkeypatch.setenv("GITHUB_EVENT_PATH", str(tmp_path / "push.json"))
     monkeypatch.setenv("GITHUB_EVENT_NAME", "push")
     code, result = pr.check(capsys)
     assert code == 1
-    assert result["message"].endswith("the push event is not about a pull request; approvals are verified on"
-                                      " pull requests (on: pull_request, pull_request_review)")
+    assert result["message"].endswith(
+        "the push event is not about a pull request; approvals are verified on"
+        " pull requests (on: pull_request, pull_request_review)"
+    )
 
 
-@pytest.mark.parametrize(("name", "payload", "why"), [
-    ("merge_group", {"merge_group": {"base_sha": "b" * 40, "head_sha": "c" * 40}},
-     "the merge queue takes only pull requests whose required checks passed"),
-    ("push", {"ref": "refs/heads/main", "before": "b" * 40, "after": "c" * 40,
-              "repository": {"default_branch": "main"}},
-     "a push to the default branch 'main', which takes pull requests whose required checks passed"),
-])
+@pytest.mark.parametrize(
+    ("name", "payload", "why"),
+    [
+        (
+            "merge_group",
+            {"merge_group": {"base_sha": "b" * 40, "head_sha": "c" * 40}},
+            "the merge queue takes only pull requests whose required checks passed",
+        ),
+        (
+            "push",
+            {"ref": "refs/heads/main", "before": "b" * 40, "after": "c" * 40, "repository": {"default_branch": "main"}},
+            "a push to the default branch 'main', which takes pull requests whose required checks passed",
+        ),
+    ],
+)
 def test_a_merge_queue_or_a_push_to_the_default_branch_took_its_approvals_on_the_pull_request(
-        pr: PullRequest, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        name: str, payload: dict[str, Any], why: str) -> None:
+    pr: PullRequest,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    payload: dict[str, Any],
+    why: str,
+) -> None:
     """Their commits are not a reviewed head: the rule says the pull request's required check
     verified the approvals (skipped, never passed), and the API is not asked."""
     (tmp_path / "queue.json").write_text(json.dumps(payload))
@@ -261,8 +339,9 @@ def test_a_merge_queue_or_a_push_to_the_default_branch_took_its_approvals_on_the
         assert pr.check(capsys)[0] == 1
 
 
-def test_a_checkout_other_than_the_pull_requests_head_fails(pr: PullRequest,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_checkout_other_than_the_pull_requests_head_fails(
+    pr: PullRequest, capsys: pytest.CaptureFixture[str]
+) -> None:
     pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
     pr.repo.manifest("m", **production_fields(description="pushed after the approval"))
     pr.repo.commit("after the approval")  # the API still says the head is the approved commit
@@ -271,37 +350,56 @@ def test_a_checkout_other_than_the_pull_requests_head_fails(pr: PullRequest,
     assert "nor a merge of it (the pull request moved on?)" in result["message"]
 
 
-def test_team_requirement_resolved_through_the_api(repo: Repo, github: FakeGitHub, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    pr = PullRequest(repo, github, tmp_path, monkeypatch,
-                     rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}')
+def test_team_requirement_resolved_through_the_api(
+    repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pr = PullRequest(
+        repo,
+        github,
+        tmp_path,
+        monkeypatch,
+        rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}',
+    )
     pr.members("@acme/ml-leads", "lead")
     pr.reviews(review(80, "reviewer", "APPROVED", pr.head), review(81, "lead", "APPROVED", pr.head))
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (0, "passed")
     assert result["message"] == (
         f"approved by @lead (review 81 of pull request #7 on {pr.head}); rejected:"
-        f" @reviewer: not one of ['@acme/ml-leads'] (review 80 of pull request #7 on {pr.head})")
+        f" @reviewer: not one of ['@acme/ml-leads'] (review 80 of pull request #7 on {pr.head})"
+    )
 
 
-def test_unreadable_team_fails_with_the_token_hint(repo: Repo, github: FakeGitHub, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    pr = PullRequest(repo, github, tmp_path, monkeypatch,
-                     rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}')
+def test_unreadable_team_fails_with_the_token_hint(
+    repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pr = PullRequest(
+        repo,
+        github,
+        tmp_path,
+        monkeypatch,
+        rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}',
+    )
     pr.reviews(review(81, "lead", "APPROVED", pr.head))  # no members route: GitHub's 404
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (1, "failed")
-    assert ("@lead: not one of ['@acme/ml-leads']; team @acme/ml-leads could not be resolved: GET"
-            " /orgs/acme/teams/ml-leads/members: 404 Not Found (Not Found); reading teams needs a token with"
-            " read:org (config approvals.token_env)") in result["message"]
+    assert (
+        "@lead: not one of ['@acme/ml-leads']; team @acme/ml-leads could not be resolved: GET"
+        " /orgs/acme/teams/ml-leads/members: 404 Not Found (Not Found); reading teams needs a token with"
+        " read:org (config approvals.token_env)"
+    ) in result["message"]
 
 
-def test_codeowners_from_the_base_commit(repo: Repo, github: FakeGitHub, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    pr = PullRequest(repo, github, tmp_path, monkeypatch,
-                     rule="{check: approvals, stages: [production], with: {min: 1, codeowners: true}}")
+def test_codeowners_from_the_base_commit(
+    repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pr = PullRequest(
+        repo,
+        github,
+        tmp_path,
+        monkeypatch,
+        rule="{check: approvals, stages: [production], with: {min: 1, codeowners: true}}",
+    )
     # The change makes its author's friend an owner; the base's CODEOWNERS still decides.
     repo.write("CODEOWNERS", "/m/  @friend\n")
     pr.head = repo.commit("own it")
@@ -311,20 +409,27 @@ def test_codeowners_from_the_base_commit(repo: Repo, github: FakeGitHub, tmp_pat
     pr.reviews(review(80, "friend", "APPROVED", pr.head))
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (1, "failed")
-    assert result["message"].startswith("needs 1 verified approval(s) for fraud-detector@1.0.0 -> production,"
-                                        " has 1 (none of the code owners ['@acme/ml-leads'] approved): @friend")
+    assert result["message"].startswith(
+        "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production,"
+        " has 1 (none of the code owners ['@acme/ml-leads'] approved): @friend"
+    )
     pr.reviews(review(80, "friend", "APPROVED", pr.head), review(81, "lead", "APPROVED", pr.head))
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (0, "passed")
 
 
-def test_a_codeowners_line_github_skips_fails_the_rule(repo: Repo, github: FakeGitHub, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_codeowners_line_github_skips_fails_the_rule(
+    repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """GitHub skips a negation line; reading it any other way would pick owners nobody chose,
     so the rule fails and names the line instead."""
-    pr = PullRequest(repo, github, tmp_path, monkeypatch,
-                     rule="{check: approvals, stages: [production], with: {min: 1, codeowners: true}}")
+    pr = PullRequest(
+        repo,
+        github,
+        tmp_path,
+        monkeypatch,
+        rule="{check: approvals, stages: [production], with: {min: 1, codeowners: true}}",
+    )
     repo.git("checkout", "-q", "main")
     repo.write("CODEOWNERS", "*  @acme/platform\n/m/  @acme/ml-leads\n!/m/experimental/  @acme/interns\n")
     pr.base = repo.commit("owners")
@@ -338,7 +443,8 @@ def test_a_codeowners_line_github_skips_fails_the_rule(repo: Repo, github: FakeG
     assert result["message"] == (
         "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production including a code owner, but the base"
         " commit's CODEOWNERS has lines GitHub skips: CODEOWNERS:3: '!/m/experimental/': negation with ! is not"
-        " supported by GitHub; GitHub skips this line; fix them on the base branch")
+        " supported by GitHub; GitHub skips this line; fix them on the base branch"
+    )
 
 
 def test_end_to_end_in_github_actions(pr: PullRequest) -> None:
@@ -353,7 +459,8 @@ def test_end_to_end_in_github_actions(pr: PullRequest) -> None:
     assert annotation.startswith(
         "::error file=m/modelgate.yaml,line=6,col=3,title=MG603 approvals (fraud-detector@1.0.0)::"
         "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production, has 0; rejected: "
-        f"@reviewer: approved {pr.base[:12]}, not the head {pr.head[:12]} (stale)"), annotation
+        f"@reviewer: approved {pr.base[:12]}, not the head {pr.head[:12]} (stale)"
+    ), annotation
     assert annotation.endswith("%0Ahint: ask the required reviewers to approve this promotion"), annotation
     pr.reviews(review(80, "reviewer", "APPROVED", pr.base), review(81, "reviewer", "APPROVED", pr.head))
     audit = pr.repo.root.parent / "audit.json"
@@ -363,15 +470,19 @@ def test_end_to_end_in_github_actions(pr: PullRequest) -> None:
     record = json.loads(audit.read_text())
     [approval] = record["approvals"]
     assert (approval["who"], approval["provider"], approval["model"], approval["stage"]) == (
-        "@reviewer", "github", "fraud-detector@1.0.0", "production")
+        "@reviewer",
+        "github",
+        "fraud-detector@1.0.0",
+        "production",
+    )
     assert approval["evidence"] == f"review 81 of pull request #7 on {pr.head}"
     assert approval["when"]
     assert pr.repo.run("audit", "verify", str(audit)).returncode == 0
 
 
-def test_promotion_to_production_passes_only_with_a_verified_approval(repo: Repo, github: FakeGitHub,
-                                                                     tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_promotion_to_production_passes_only_with_a_verified_approval(
+    repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The contract end to end: builtin:default (no policy of the repository's own), the
     installed command in CI, the github provider against the local API."""
     pr = PullRequest(repo, github, tmp_path, monkeypatch, config="approvals: {provider: github}\n")
@@ -399,17 +510,24 @@ def test_promotion_to_production_passes_only_with_a_verified_approval(repo: Repo
     assert proc.returncode == 0, proc.stdout
     record = json.loads(audit.read_text())
     assert record["verdict"] == "pass"
-    assert record["approvals"] == [{
-        "who": "@reviewer", "model": "fraud-detector@1.0.0", "stage": "production", "when": "2026-11-01T12:30:00Z",
-        "provider": "github", "evidence": f"review 80 of pull request #7 on {pr.head}",
-    }]
+    assert record["approvals"] == [
+        {
+            "who": "@reviewer",
+            "model": "fraud-detector@1.0.0",
+            "stage": "production",
+            "when": "2026-11-01T12:30:00Z",
+            "provider": "github",
+            "evidence": f"review 80 of pull request #7 on {pr.head}",
+        }
+    ]
     assert [(r["who"], r["reason"]) for r in record["approvals_rejected"]] == [("@author", "authored this change")]
     verified = repo.run("audit", "verify", str(audit))
     assert verified.returncode == 0 and "audit record intact" in verified.stdout
 
 
-def test_github_actions_default_to_the_github_provider(repo: Repo, github: FakeGitHub, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_github_actions_default_to_the_github_provider(
+    repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No provider configured: in GitHub Actions, reviews are what there is to verify."""
     pr = PullRequest(repo, github, tmp_path, monkeypatch, config="policies: [policy.yaml]\n")
     pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
@@ -442,31 +560,64 @@ def test_an_approval_counts_from_write_maintain_or_admin(pr: PullRequest, role: 
     assert result["message"] == f"approved by @reviewer (review 80 of pull request #7 on {pr.head})"
 
 
-@pytest.mark.parametrize(("status", "answer", "reason"), [
-    (200, permission("reviewer", "read"),
-     "has the 'read' role on acme/fraud (permission 'read'); only write, maintain and admin approve"),
-    (200, permission("reviewer", "triage"),
-     "has the 'triage' role on acme/fraud (permission 'read'); only write, maintain and admin approve"),
-    (200, permission("reviewer", "none"),
-     "has the 'none' role on acme/fraud (permission 'none'); only write, maintain and admin approve"),
-    # A custom role may be built on write, or on read with extras: it is not taken on trust.
-    (200, permission("reviewer", "release-manager", legacy="write"),
-     "has the 'release-manager' role on acme/fraud (permission 'write'); only write, maintain and admin approve"),
-    # A role and a permission that do not belong together are not an answer to trust.
-    (200, permission("reviewer", "write", legacy="read"),
-     "has the 'write' role on acme/fraud (permission 'read'); only write, maintain and admin approve"),
-    (200, {"permission": "write"},
-     f"their role on acme/fraud could not be verified: GET {PERMISSION}: unexpected answer shape"),
-    (404, {"message": "Not Found"},
-     f"their role on acme/fraud could not be verified: GET {PERMISSION}: 404 Not Found (Not Found)"),
-    (403, {"message": "Resource not accessible by integration"},
-     f"their role on acme/fraud could not be verified: GET {PERMISSION}: 403 Forbidden (Resource not accessible"
-     " by integration)"),
-    (500, {"message": "Server Error"},
-     f"their role on acme/fraud could not be verified: GET {PERMISSION}: 500 Internal Server Error (Server Error)"),
-], ids=["read", "triage", "none", "custom-role", "inconsistent", "no-role", "404", "403", "500"])
-def test_an_approval_without_write_access_counts_for_nothing(pr: PullRequest, status: int, answer: dict[str, Any],
-                                                            reason: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "answer", "reason"),
+    [
+        (
+            200,
+            permission("reviewer", "read"),
+            "has the 'read' role on acme/fraud (permission 'read'); only write, maintain and admin approve",
+        ),
+        (
+            200,
+            permission("reviewer", "triage"),
+            "has the 'triage' role on acme/fraud (permission 'read'); only write, maintain and admin approve",
+        ),
+        (
+            200,
+            permission("reviewer", "none"),
+            "has the 'none' role on acme/fraud (permission 'none'); only write, maintain and admin approve",
+        ),
+        # A custom role may be built on write, or on read with extras: it is not taken on trust.
+        (
+            200,
+            permission("reviewer", "release-manager", legacy="write"),
+            "has the 'release-manager' role on acme/fraud (permission 'write'); only write, maintain and admin approve",
+        ),
+        # A role and a permission that do not belong together are not an answer to trust.
+        (
+            200,
+            permission("reviewer", "write", legacy="read"),
+            "has the 'write' role on acme/fraud (permission 'read'); only write, maintain and admin approve",
+        ),
+        (
+            200,
+            {"permission": "write"},
+            f"their role on acme/fraud could not be verified: GET {PERMISSION}: unexpected answer shape",
+        ),
+        (
+            404,
+            {"message": "Not Found"},
+            f"their role on acme/fraud could not be verified: GET {PERMISSION}: 404 Not Found (Not Found)",
+        ),
+        (
+            403,
+            {"message": "Resource not accessible by integration"},
+            f"their role on acme/fraud could not be verified: GET {PERMISSION}: 403 Forbidden (Resource not accessible"
+            " by integration)",
+        ),
+        (
+            500,
+            {"message": "Server Error"},
+            f"their role on acme/fraud could not be verified: GET {PERMISSION}: 500 Internal Server Error"
+            " (Server Error)",
+        ),
+    ],
+    ids=["read", "triage", "none", "custom-role", "inconsistent", "no-role", "404", "403", "500"],
+)
+def test_an_approval_without_write_access_counts_for_nothing(
+    pr: PullRequest, status: int, answer: dict[str, Any], reason: str
+) -> None:
     """Anyone who can see a pull request may approve it on GitHub; only someone who could
     push the change themselves approves it for the gate. Unknown is not counted, and the
     report says why."""
@@ -476,19 +627,26 @@ def test_an_approval_without_write_access_counts_for_nothing(pr: PullRequest, st
     assert (code, result["outcome"]) == (1, "failed"), out
     assert result["message"] == (
         "needs 1 verified approval(s) for fraud-detector@1.0.0 -> production, has 0; rejected:"
-        f" @reviewer: {reason} (review 80 of pull request #7 on {pr.head})")
+        f" @reviewer: {reason} (review 80 of pull request #7 on {pr.head})"
+    )
     assert "Traceback" not in out
 
 
 def test_the_role_is_asked_once_and_only_of_reviewers_whose_approval_would_count(pr: PullRequest) -> None:
-    pr.reviews(review(80, "reviewer", "APPROVED", pr.base), review(81, "reviewer", "APPROVED", pr.head),
-               review(82, "lead", "APPROVED", pr.base),  # stale
-               review(83, "boss", "APPROVED", pr.head), review(84, "boss", "DISMISSED", pr.head),
-               review(85, "helper", "COMMENTED", pr.head))
+    pr.reviews(
+        review(80, "reviewer", "APPROVED", pr.base),
+        review(81, "reviewer", "APPROVED", pr.head),
+        review(82, "lead", "APPROVED", pr.base),  # stale
+        review(83, "boss", "APPROVED", pr.head),
+        review(84, "boss", "DISMISSED", pr.head),
+        review(85, "helper", "COMMENTED", pr.head),
+    )
     code, result, out = installed_check(pr)
     assert (code, result["outcome"]) == (0, "passed"), out
     asked = sorted(r for r in pr.github.requests if "/collaborators/" in r)
     assert asked == [PERMISSION]
+
+
 # -- the provider's parsing of what the event and the API say, each case exactly --------
 
 from modelgate.approvals import github as provider  # noqa: E402
@@ -527,9 +685,16 @@ def test_judging_reviews_takes_each_reviewers_latest_decision() -> None:
     gone_comment = {**review(2, "x", "COMMENTED", HEAD), "user": None}
     robot = review(3, "robot", "APPROVED", HEAD)
     robot["user"]["type"] = "Bot" + "x" * 60
-    reviews = [gone, gone_comment, robot, review(4, "ana", "APPROVED", HEAD),
-               review(5, "bob", "CHANGES_REQUESTED", HEAD), review(6, "cy", "APPROVED", HEAD),
-               review(7, "cy", "CHANGES_REQUESTED", HEAD), review(8, "dee", "APPROVED", "b" * 40)]
+    reviews = [
+        gone,
+        gone_comment,
+        robot,
+        review(4, "ana", "APPROVED", HEAD),
+        review(5, "bob", "CHANGES_REQUESTED", HEAD),
+        review(6, "cy", "APPROVED", HEAD),
+        review(7, "cy", "CHANGES_REQUESTED", HEAD),
+        review(8, "dee", "APPROVED", "b" * 40),
+    ]
     accepted, rejected = provider._judge(reviews, HEAD, 7)
     assert [(a.who, a.evidence) for a in accepted] == [("@ana", f"review 4 of pull request #7 on {HEAD}")]
     assert rejected[0].evidence == f"review 1 of pull request #7 on {HEAD}"  # the approval, not the comment
@@ -548,8 +713,9 @@ def test_team_names_are_checked_before_any_request() -> None:
             teams(team)
 
 
-def test_hostile_api_answers_are_quoted_short(pr: PullRequest, capsys: pytest.CaptureFixture[str],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hostile_api_answers_are_quoted_short(
+    pr: PullRequest, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GITHUB_REPOSITORY", "x" * 300)
     code, result = pr.check(capsys)
     assert code == 1 and result["message"].endswith(f"GITHUB_REPOSITORY {'x' * 200!r} is not owner/name")
@@ -566,7 +732,8 @@ def test_a_checkout_that_is_not_the_head_is_named_in_full(pr: PullRequest, capsy
     _, result = pr.check(capsys)
     assert result["message"].endswith(
         f"this run checks {checked[:12]}, which is neither pull request #7's head {pr.head[:12]} nor a merge"
-        " of it (the pull request moved on?); re-run on the current head")
+        " of it (the pull request moved on?); re-run on the current head"
+    )
 
 
 def test_a_pull_request_with_250_commits_cannot_be_judged(pr: PullRequest, capsys: pytest.CaptureFixture[str]) -> None:
@@ -575,18 +742,27 @@ def test_a_pull_request_with_250_commits_cannot_be_judged(pr: PullRequest, capsy
     pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
     code, result = pr.check(capsys)
     assert code == 1 and result["message"].endswith(
-        "pull request #7 has 250 or more commits, more than the API lists; its authors cannot all be known")
+        "pull request #7 has 250 or more commits, more than the API lists; its authors cannot all be known"
+    )
     pr.github.pages(f"{PULLS}/commits", many[:249], per_page=100)
     code, result = pr.check(capsys)
     assert (code, result["outcome"]) == (0, "passed"), result["message"]
 
 
 def test_team_members_that_are_not_users_are_ignored_and_403_gets_the_hint(
-    repo: Repo, github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    repo: Repo,
+    github: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    pr = PullRequest(repo, github, tmp_path, monkeypatch,
-                     rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}')
+    pr = PullRequest(
+        repo,
+        github,
+        tmp_path,
+        monkeypatch,
+        rule='{check: approvals, stages: [production], with: {min: 1, from: ["@acme/ml-leads"]}}',
+    )
     github.pages("/orgs/acme/teams/ml-leads/members", ["lead", {"login": 5}, user("lead")], per_page=30)
     pr.reviews(review(81, "lead", "APPROVED", pr.head))
     code, result = pr.check(capsys)
@@ -603,8 +779,9 @@ def test_without_a_git_checkout_the_provider_cannot_tell_what_was_approved(pr: P
     from modelgate.git.trees import WorkTree
 
     for git_head in ((None, pr.head), (None, None)):
-        request = ApprovalRequest("github", {}, git_head[0], pr.base, git_head[1], WorkTree(str(pr.repo.root)),
-                                  env=dict(os.environ))
+        request = ApprovalRequest(
+            "github", {}, git_head[0], pr.base, git_head[1], WorkTree(str(pr.repo.root)), env=dict(os.environ)
+        )
         answer = provider.modelgate_collect_approvals(request=request)
         assert answer is not None and answer.accepted == ()
         assert answer.error == "the github provider needs the pull request's git checkout"

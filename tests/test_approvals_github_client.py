@@ -70,12 +70,18 @@ def test_a_list_answered_with_an_object_is_an_error(github: FakeGitHub) -> None:
 
 
 def test_rate_limit_is_named(github: FakeGitHub) -> None:
-    github.answer("/x", {"message": "API rate limit exceeded for installation ID 1."}, status=403,
-                  headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1793534400"})
+    github.answer(
+        "/x",
+        {"message": "API rate limit exceeded for installation ID 1."},
+        status=403,
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1793534400"},
+    )
     with pytest.raises(GitHubError) as caught:
         Client(github.url, TOKEN).get("/x")
-    assert str(caught.value) == ("GET /x: 403 Forbidden (API rate limit exceeded for installation ID 1.);"
-                                 " rate limit exhausted until 1793534400 (epoch seconds)")
+    assert str(caught.value) == (
+        "GET /x: 403 Forbidden (API rate limit exceeded for installation ID 1.);"
+        " rate limit exhausted until 1793534400 (epoch seconds)"
+    )
 
 
 def test_unreachable_api_is_an_error() -> None:
@@ -86,16 +92,19 @@ def test_unreachable_api_is_an_error() -> None:
             Client(url, TOKEN).get("/x")
 
 
-@pytest.mark.parametrize(("url", "ok"), [
-    ("https://api.github.com", True),
-    ("https://ghe.acme.io/api/v3", True),
-    ("http://127.0.0.1:8080", True),
-    ("http://localhost:8080", True),
-    ("http://api.github.com", False),
-    ("http://10.0.0.1", False),
-    ("file:///etc/passwd", False),
-    ("api.github.com", False),
-])
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://api.github.com", True),
+        ("https://ghe.acme.io/api/v3", True),
+        ("http://127.0.0.1:8080", True),
+        ("http://localhost:8080", True),
+        ("http://api.github.com", False),
+        ("http://10.0.0.1", False),
+        ("file:///etc/passwd", False),
+        ("api.github.com", False),
+    ],
+)
 def test_the_token_goes_only_over_https_or_loopback(url: str, ok: bool) -> None:
     problem = check_api_url(url)
     assert (problem is None) == ok

@@ -34,16 +34,23 @@ def test_dry_run_prints_what_is_still_missing(repo: Repo) -> None:
         "note: policy acme replaces builtin:default's approvals at production (governance/policy.yaml:6:5)",
         "still missing before this promotion can merge:",
     ]
-    assert ("  - MG201 required-fields: lineage.environment.lockfile is required at stage 'production'"
-            " (models/fraud/1.1.0/modelgate.yaml:18)") in lines
-    assert lines[1:2] == ["  and fraud-detector@1.0.0: production -> archived (models/fraud/1.0.0/modelgate.yaml):"
-                          " 'production' holds one version"]
+    assert (
+        "  - MG201 required-fields: lineage.environment.lockfile is required at stage 'production'"
+        " (models/fraud/1.1.0/modelgate.yaml:18)"
+    ) in lines
+    assert lines[1:2] == [
+        "  and fraud-detector@1.0.0: production -> archived (models/fraud/1.0.0/modelgate.yaml):"
+        " 'production' holds one version"
+    ]
     assert "MG402" not in result.stdout  # the incumbent leaves in the same change
     assert "verified in CI on the pull request (cannot be checked here):" in lines
-    assert ("  - MG603 approvals: verified in CI: needs 2 verified approval(s) from @acme/ml-leads"
-            " (no approvals provider is configured (config: approvals.provider))") in lines
-    assert lines[-1] == ("dry run: models/fraud/1.1.0/modelgate.yaml and models/fraud/1.0.0/modelgate.yaml"
-                         " were not changed")
+    assert (
+        "  - MG603 approvals: verified in CI: needs 2 verified approval(s) from @acme/ml-leads"
+        " (no approvals provider is configured (config: approvals.provider))"
+    ) in lines
+    assert lines[-1] == (
+        "dry run: models/fraud/1.1.0/modelgate.yaml and models/fraud/1.0.0/modelgate.yaml were not changed"
+    )
     assert path.read_bytes() == before
 
 
@@ -75,7 +82,8 @@ def test_an_unknown_stage_is_not_written(repo: Repo) -> None:
     assert result.returncode == 1
     assert "MG401 stage-valid: stage 'prod' is not one of" in result.stdout
     assert result.stdout.splitlines()[-1] == (
-        "models/fraud/1.1.0/modelgate.yaml was not changed: 'prod' is not a stage of its policy")
+        "models/fraud/1.1.0/modelgate.yaml was not changed: 'prod' is not a stage of its policy"
+    )
     assert path.read_bytes() == before
 
 
@@ -83,7 +91,9 @@ def test_usage_errors(repo: Repo) -> None:
     _registry(repo)
     same = repo.run("promote", "models/fraud/1.1.0/modelgate.yaml", "--to", "staging")
     assert (same.returncode, same.stderr) == (
-        4, "modelgate: error: fraud-detector@1.1.0 is already at stage 'staging'\n")
+        4,
+        "modelgate: error: fraud-detector@1.1.0 is already at stage 'staging'\n",
+    )
     other = repo.run("promote", "README.md", "--to", "staging")
     assert other.returncode == 4
     assert "README.md: not a manifest file" in other.stderr
@@ -95,14 +105,17 @@ def test_without_a_base_branch_the_change_rules_are_not_checked(repo: Repo) -> N
     assert result.returncode == 0, result.stdout
     assert result.stdout.splitlines()[1] == (
         "no base branch found: transition and change rules were not checked"
-        " (pass --base, or set `base` in .modelgate.yaml)")
+        " (pass --base, or set `base` in .modelgate.yaml)"
+    )
 
 
 def test_promote_asks_the_provider_a_rule_names_as_check_does(repo: Repo) -> None:
     """promote runs the session check runs, hook relay included: a rule naming the
     signed-commits provider is answered by that provider, never "no plugin provides"."""
-    repo.write("policy.yaml", extending_default(
-        "{check: approvals, stages: [production], with: {min: 1, provider: signed-commits}}"))
+    repo.write(
+        "policy.yaml",
+        extending_default("{check: approvals, stages: [production], with: {min: 1, provider: signed-commits}}"),
+    )
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     repo.manifest("m", **production_fields(stage="staging"))
     repo.commit("staging")
@@ -157,8 +170,9 @@ def test_promote_into_production_moves_the_incumbent_to_archived(repo: Repo) -> 
         " 'production' holds one version",
     ]
     assert "still missing" not in dry.stdout
-    assert lines[-1] == ("dry run: models/fraud/1.1.0/modelgate.yaml and models/fraud/1.0.0/modelgate.yaml"
-                         " were not changed")
+    assert lines[-1] == (
+        "dry run: models/fraud/1.1.0/modelgate.yaml and models/fraud/1.0.0/modelgate.yaml were not changed"
+    )
     assert (incumbent.read_text(), candidate.read_text()) == (old, new)
 
     done = repo.run("promote", "fraud-detector@1.1.0", "--to", "production")
@@ -185,8 +199,10 @@ def test_promote_by_path_moves_the_incumbent_too_and_names_unknown_versions(repo
     assert sorted((r["version"], r["stage"]) for r in rows) == [("1.0.0", "archived"), ("1.1.0", "production")]
     unknown = repo.run("promote", "fraud-detector@9.9.9", "--to", "production")
     assert (unknown.returncode, unknown.stderr) == (
-        4, "modelgate: error: fraud-detector@9.9.9: no manifest of fraud-detector version 9.9.9 in the work tree;"
-           " it has 1.0.0, 1.1.0\n")
+        4,
+        "modelgate: error: fraud-detector@9.9.9: no manifest of fraud-detector version 9.9.9 in the work tree;"
+        " it has 1.0.0, 1.1.0\n",
+    )
 
 
 def test_a_stage_that_is_not_exclusive_moves_nobody(repo: Repo) -> None:
@@ -195,5 +211,6 @@ def test_a_stage_that_is_not_exclusive_moves_nobody(repo: Repo) -> None:
     before = (repo.root / "models/fraud/1.1.0/modelgate.yaml").read_text()
     done = repo.run("promote", "fraud-detector@1.2.0", "--to", "staging", "--dry-run")
     assert "  and " not in done.stdout and done.stdout.splitlines()[-1] == (
-        "dry run: models/fraud/1.2.0/modelgate.yaml was not changed")
+        "dry run: models/fraud/1.2.0/modelgate.yaml was not changed"
+    )
     assert (repo.root / "models/fraud/1.1.0/modelgate.yaml").read_text() == before

@@ -25,8 +25,10 @@ lineage:
     lockfile: {path: requirements.lock, sha256: "%(lock)s"}
 """
 TRAIN = b"x,y\n1,2\n"
-REMOTE = ("m/modelgate.yaml: lineage.data[1]: not hashed: s3://bucket/x.parquet has a scheme, so it names no file in"
-          " the repository (a revision or sha256 you record pins it)\n")
+REMOTE = (
+    "m/modelgate.yaml: lineage.data[1]: not hashed: s3://bucket/x.parquet has a scheme, so it names no file in"
+    " the repository (a revision or sha256 you record pins it)\n"
+)
 
 
 def _write(repo: Repo) -> str:
@@ -44,8 +46,7 @@ def test_hash_reports_stale_values_and_fails(repo: Repo) -> None:
     result = repo.run("hash")
     assert result.returncode == 1
     assert result.stdout == (
-        REMOTE
-        + "m/modelgate.yaml: stale\n"
+        REMOTE + "m/modelgate.yaml: stale\n"
         f"  artifacts[0].sha256: 'TODO' -> '{sha256(b'new weights')}'\n"
         "  artifacts[0].size: 0 -> 11\n"
         f"  lineage.data[0].sha256: '{'0' * 64}' -> '{sha256(TRAIN)}'\n"
@@ -60,14 +61,18 @@ def test_hash_update_rewrites_only_the_stale_values(repo: Repo) -> None:
     result = repo.run("hash", "--update", "m/modelgate.yaml")
     assert result.returncode == 0, result.stdout
     assert "1 manifest, 4 files hashed: 3 values updated, 0 not hashable, 1 not hashed (said above)\n" in result.stdout
-    expected = text.replace("sha256: TODO", f"sha256: {sha256(b'new weights')}").replace(
-        "size: 0", "size: 11").replace("0" * 64, sha256(TRAIN))
+    expected = (
+        text.replace("sha256: TODO", f"sha256: {sha256(b'new weights')}")
+        .replace("size: 0", "size: 11")
+        .replace("0" * 64, sha256(TRAIN))
+    )
     assert (repo.root / "m/modelgate.yaml").read_text() == expected  # comments and layout kept
     assert repo.run("check").returncode == 0
     again = repo.run("hash")
     assert again.returncode == 0
-    assert again.stdout == REMOTE + ("1 manifest, 4 files hashed: 0 values stale, 0 not hashable,"
-                                     " 1 not hashed (said above)\n")
+    assert again.stdout == REMOTE + (
+        "1 manifest, 4 files hashed: 0 values stale, 0 not hashable, 1 not hashed (said above)\n"
+    )
 
 
 def test_a_missing_artifact_cannot_be_hashed(repo: Repo) -> None:
@@ -156,12 +161,18 @@ def test_hash_update_fills_data_and_lockfile_hashes_reached_with_dotdot(repo: Re
 
 def test_a_data_path_that_leaves_the_repository_is_not_hashable(repo: Repo) -> None:
     repo.write("m/model.bin", b"weights")
-    repo.write("m/modelgate.yaml", (
-        "apiVersion: modelgate/v1\nkind: Model\nname: m\nversion: '1.0.0'\nstage: none\nowners: ['@a/b']\n"
-        f"artifacts: [{{path: model.bin, sha256: {sha256(b'weights')}, size: 7}}]\n"
-        "lineage:\n  data: [{name: x, uri: ../../outside.csv, revision: r1}]\n"))
+    repo.write(
+        "m/modelgate.yaml",
+        (
+            "apiVersion: modelgate/v1\nkind: Model\nname: m\nversion: '1.0.0'\nstage: none\nowners: ['@a/b']\n"
+            f"artifacts: [{{path: model.bin, sha256: {sha256(b'weights')}, size: 7}}]\n"
+            "lineage:\n  data: [{name: x, uri: ../../outside.csv, revision: r1}]\n"
+        ),
+    )
     (repo.root.parent / "outside.csv").write_bytes(b"secret")
     result = repo.run("hash", "--update")
     assert result.returncode == 1
-    assert ("m/modelgate.yaml: lineage.data[0] ../../outside.csv: data path leaves the repository ('..' climbs"
-            " above its root)\n") in result.stdout
+    assert (
+        "m/modelgate.yaml: lineage.data[0] ../../outside.csv: data path leaves the repository ('..' climbs"
+        " above its root)\n"
+    ) in result.stdout

@@ -31,30 +31,33 @@ NEW_HASH = "1" * 63 + "a"
 
 
 def test_edits_change_only_the_values_and_keep_comments_and_layout() -> None:
-    edited = apply(ORIGINAL, [
-        Edit(("stage",), "production"),
-        Edit(("artifacts", 0, "sha256"), NEW_HASH),
-        Edit(("artifacts", 0, "size"), 12345),
-        Edit(("lineage", "environment", "lockfile", "sha256"), "b" * 64),
-    ], "m.yaml")
-    assert edited == ORIGINAL.replace(
-        "stage: staging ", "stage: production ").replace(
-        "9f2c5ac4e80d305c9f2c5ac4e80d305c9f2c5ac4e80d305c9f2c5ac4e80d305c", NEW_HASH).replace(
-        "size: 10", "size: 12345").replace("'" + "a" * 64 + "'", "'" + "b" * 64 + "'")
+    edited = apply(
+        ORIGINAL,
+        [
+            Edit(("stage",), "production"),
+            Edit(("artifacts", 0, "sha256"), NEW_HASH),
+            Edit(("artifacts", 0, "size"), 12345),
+            Edit(("lineage", "environment", "lockfile", "sha256"), "b" * 64),
+        ],
+        "m.yaml",
+    )
+    assert edited == ORIGINAL.replace("stage: staging ", "stage: production ").replace(
+        "9f2c5ac4e80d305c9f2c5ac4e80d305c9f2c5ac4e80d305c9f2c5ac4e80d305c", NEW_HASH
+    ).replace("size: 10", "size: 12345").replace("'" + "a" * 64 + "'", "'" + "b" * 64 + "'")
     assert "# promoted by PR #12" in edited and "# the weights" in edited and "# old" in edited
 
 
 def test_a_missing_key_is_added_beside_its_siblings() -> None:
     text = "a: {b: 1}\nc:\n  d: 2  # keep\nlast: x"
     assert apply(text, [Edit(("a", "e"), "s"), Edit(("c", "f"), 3), Edit(("g",), "h")], "f") == (
-        "a: {b: 1, e: s}\nc:\n  d: 2  # keep\n  f: 3\nlast: x\ng: h")
+        "a: {b: 1, e: s}\nc:\n  d: 2  # keep\n  f: 3\nlast: x\ng: h"
+    )
 
 
 def test_json_style_files_stay_json_style() -> None:
     text = '{\n  "stage": "none",\n  "artifacts": [\n    {\n      "path": "m.bin",\n      "size": 3\n    }\n  ]\n}\n'
     edited = apply(text, [Edit(("stage",), "staging"), Edit(("artifacts", 0, "sha256"), "0" * 64)], "f")
-    assert edited == text.replace('"none"', '"staging"').replace(
-        '"size": 3', '"size": 3, "sha256": "' + "0" * 64 + '"')
+    assert edited == text.replace('"none"', '"staging"').replace('"size": 3', '"size": 3, "sha256": "' + "0" * 64 + '"')
 
 
 def test_values_that_would_read_back_differently_are_quoted() -> None:
@@ -91,11 +94,16 @@ def test_editing_a_mapping_or_a_missing_parent_is_refused() -> None:
 
 
 def test_emit_writes_yaml_the_strict_loader_reads_back() -> None:
-    data = {"name": "m", "version": "1.10", "owners": ["@a/b"], "flag": "no",
-            "artifacts": [{"path": "m.bin", "sha256": "1" * 64, "size": 3}],
-            "lineage": {"params": {"train": {"lr": 0.05, "n": 400}, "seed": 1e-3}},
-            "signature": {"inputs": [{"name": "x", "type": "float32", "shape": [-1, 4]}]}}
+    data = {
+        "name": "m",
+        "version": "1.10",
+        "owners": ["@a/b"],
+        "flag": "no",
+        "artifacts": [{"path": "m.bin", "sha256": "1" * 64, "size": 3}],
+        "lineage": {"params": {"train": {"lr": 0.05, "n": 400}, "seed": 1e-3}},
+        "signature": {"inputs": [{"name": "x", "type": "float32", "shape": [-1, 4]}]},
+    }
     text = emit(data, "header line")
-    assert text.startswith("# header line\nname: m\nversion: \"1.10\"\n")
-    assert "  - path: m.bin\n    sha256: \"" in text
+    assert text.startswith('# header line\nname: m\nversion: "1.10"\n')
+    assert '  - path: m.bin\n    sha256: "' in text
     assert parse(text.encode(), "t").data == data

@@ -11,14 +11,18 @@ import pytest
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 
 
-@pytest.mark.parametrize(("part", "targets"), [
-    ("lfs", ["CI clone with an LFS pointer"]),
-    ("startup", ["modelgate --version", "check of one manifest, hashes cached"]),
-])
+@pytest.mark.parametrize(
+    ("part", "targets"),
+    [
+        ("lfs", ["CI clone with an LFS pointer"]),
+        ("startup", ["modelgate --version", "check of one manifest, hashes cached"]),
+    ],
+)
 def test_a_part_runs_and_reports(part: str, targets: list[str]) -> None:
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--only", part], capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--only", part], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # One judged line per target, PASS or MISS: the script never leaves a target out.
     judged = [line[6:] for line in proc.stdout.splitlines() if line.startswith(("PASS  ", "MISS  "))]
-    assert [line[:len(target)] for line, target in zip(judged, targets, strict=True)] == targets
+    assert [line[: len(target)] for line, target in zip(judged, targets, strict=True)] == targets

@@ -123,13 +123,21 @@ def test_reused_version_with_new_bytes_fails(repo: Repo) -> None:
 
 def test_regression_against_production_fails(repo: Repo) -> None:
     repo.manifest("v1", version="1.0.0", **production_fields(metrics={"auc": {"value": 0.93, "goal": "maximize"}}))
-    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
-                  **production_fields(stage="staging", metrics={"auc": {"value": 0.91, "goal": "maximize"}}))
+    repo.manifest(
+        "v2",
+        version="2.0.0",
+        artifact_bytes=b"v2",
+        **production_fields(stage="staging", metrics={"auc": {"value": 0.91, "goal": "maximize"}}),
+    )
     feature(repo)
     auc = {"auc": {"value": 0.93, "goal": "maximize"}}
     repo.manifest("v1", version="1.0.0", **production_fields(stage="archived", metrics=auc))
-    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
-                  **production_fields(metrics={"auc": {"value": 0.91, "goal": "maximize"}}))
+    repo.manifest(
+        "v2",
+        version="2.0.0",
+        artifact_bytes=b"v2",
+        **production_fields(metrics={"auc": {"value": 0.91, "goal": "maximize"}}),
+    )
     code, report, _ = check(repo, "--base", "main")
     assert code == 1
     assert messages(report, "no-metric-regression") == [
@@ -160,8 +168,11 @@ def test_promotion_that_lowers_the_policy_threshold_fails_against_the_base_polic
     # (min 0.95), not the change's.
     base_policy = textwrap.dedent(policy.format(min=0.95)).encode()
     assert report["policies"] == [
-        {"path": "builtin:default", "sha256": sha256((REPO / "modelgate" / "policies" / "default.yaml").read_bytes()),
-         "source": "builtin"},
+        {
+            "path": "builtin:default",
+            "sha256": sha256((REPO / "modelgate" / "policies" / "default.yaml").read_bytes()),
+            "source": "builtin",
+        },
         {"path": "policy.yaml", "sha256": sha256(base_policy), "source": "base"},
     ]
 
@@ -195,7 +206,7 @@ def test_the_changes_manifest_globs_do_not_hide_the_bases_manifests(repo: Repo) 
     repo.manifest("s", name="other", **staging_fields())
     feature(repo)
     (repo.root / "m" / "modelgate.yaml").unlink()
-    repo.write(".modelgate.yaml", "manifests: [\"s/**\"]\n")
+    repo.write(".modelgate.yaml", 'manifests: ["s/**"]\n')
     code, report, _ = check(repo, "--base", "main")
     assert code == 1
     assert messages(report, "manifest-removed") == [
@@ -272,8 +283,11 @@ def test_bytes_corrected_before_a_branch_was_merged_were_never_the_versions_byte
 
 def test_branch_stage(repo: Repo) -> None:
     repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
-    repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
-               "branches: {release: production}\n")
+    repo.write(
+        "p.yaml",
+        "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
+        "branches: {release: production}\n",
+    )
     repo.manifest("m", **production_fields(stage="staging"))
     repo.commit("base")
     repo.git("branch", "release")
@@ -292,10 +306,12 @@ def test_the_pull_requests_base_comes_from_the_event_payload(repo: Repo) -> None
     repo.git("checkout", "-q", "-b", "feature")
     repo.manifest("m", **production_fields())
     event = repo.root.parent / "event.json"
-    event.write_text(json.dumps({"pull_request": {"number": 7, "base": {"ref": "main",
-                                                                        "sha": repo.git("rev-parse", "main")}}}))
-    code, report, _ = check(repo, env={"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request",
-                                       "GITHUB_EVENT_PATH": str(event)})
+    event.write_text(
+        json.dumps({"pull_request": {"number": 7, "base": {"ref": "main", "sha": repo.git("rev-parse", "main")}}})
+    )
+    code, report, _ = check(
+        repo, env={"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event)}
+    )
     assert code == 1
     assert report["git"]["base"] == repo.git("rev-parse", "main")
     assert messages(report, "stage-transition")
@@ -393,7 +409,10 @@ def test_retraining_with_a_version_bump_keeps_the_stage(repo: Repo) -> None:
     report = check_installed(repo, "--base", "main")
     assert report.code == 0, report.out
     assert [report.outcomes(c) for c in ("version-bump", "version-immutable", "promotion-immutable")] == [
-        ["passed"], ["passed"], ["passed"]]
+        ["passed"],
+        ["passed"],
+        ["passed"],
+    ]
 
 
 def test_the_same_version_with_the_same_bytes_may_reappear(repo: Repo) -> None:
@@ -416,9 +435,7 @@ def test_deleting_a_manifest_outside_production_passes(repo: Repo) -> None:
     assert report.outcomes("manifest-removed") == ["passed"]
 
 
-def test_regression_against_the_base_version_of_the_same_manifest(
-    repo: Repo
-) -> None:
+def test_regression_against_the_base_version_of_the_same_manifest(repo: Repo) -> None:
     policy(repo, "{check: no-metric-regression, stages: [staging], with: {tolerance: 0.01}}")
     metrics = {"auc": {"value": 0.93, "goal": "maximize"}, "latency_ms": {"value": 10, "goal": "minimize"}}
     repo.manifest("m", **staging_fields(metrics=metrics))
@@ -437,8 +454,7 @@ def test_regression_against_the_base_version_of_the_same_manifest(
         "auc regressed: 0.91 vs 0.93 in the base (fraud-detector@1.0.0) (maximize, tolerance 0.01)",
         "latency_ms regressed: 12 vs 10 in the base (fraud-detector@1.0.0) (minimize, tolerance 0.01)",
     ]
-    assert [r["location"]["line"] for r in worse.data["results"]
-            if r["name"] == "no-metric-regression"] == [34, 38]
+    assert [r["location"]["line"] for r in worse.data["results"] if r["name"] == "no-metric-regression"] == [34, 38]
 
 
 def test_a_named_metric_missing_from_the_change_fails(repo: Repo) -> None:
@@ -448,17 +464,26 @@ def test_a_named_metric_missing_from_the_change_fails(repo: Repo) -> None:
     repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **staging_fields(metrics={"f1": 0.9}))
     report = check_installed(repo, "--base", "main")
     assert report.messages("no-metric-regression") == [
-        "metric 'auc' is missing, so it cannot be compared with the base (fraud-detector@1.0.0)"]
+        "metric 'auc' is missing, so it cannot be compared with the base (fraud-detector@1.0.0)"
+    ]
 
 
 def test_a_better_model_replacing_production_passes(repo: Repo) -> None:
     repo.manifest("v1", **production_fields())
-    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
-                  **production_fields(stage="staging", metrics={"auc": {"value": 0.95, "goal": "maximize"}}))
+    repo.manifest(
+        "v2",
+        version="2.0.0",
+        artifact_bytes=b"v2",
+        **production_fields(stage="staging", metrics={"auc": {"value": 0.95, "goal": "maximize"}}),
+    )
     feature(repo)
     repo.manifest("v1", **production_fields(stage="archived"))
-    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
-                  **production_fields(metrics={"auc": {"value": 0.95, "goal": "maximize"}}))
+    repo.manifest(
+        "v2",
+        version="2.0.0",
+        artifact_bytes=b"v2",
+        **production_fields(metrics={"auc": {"value": 0.95, "goal": "maximize"}}),
+    )
     report = check_installed(repo, "--base", "main")
     assert report.code == 0, report.out
     assert report.outcomes("no-metric-regression", "v2/modelgate.yaml") == ["passed"]
@@ -490,9 +515,7 @@ def test_code_commit_in_history_passes(repo: Repo) -> None:
     assert (report.code, report.outcomes("code-commit")) == (0, ["passed"])
 
 
-def test_code_commit_that_does_not_exist_or_is_not_merged_fails(
-    repo: Repo
-) -> None:
+def test_code_commit_that_does_not_exist_or_is_not_merged_fails(repo: Repo) -> None:
     _, side = code_repo(repo)
     code_manifest(repo, "b" * 40)
     report = check_installed(repo)
@@ -500,8 +523,7 @@ def test_code_commit_that_does_not_exist_or_is_not_merged_fails(
     assert report.messages("code-commit") == ["commit bbbbbbbbbbbb does not exist in this repository"]
     assert report.result("code-commit")["location"]["line"] == 20
     code_manifest(repo, side)
-    assert check_installed(repo).messages("code-commit") == [
-        f"commit {side[:12]} is not an ancestor of HEAD"]
+    assert check_installed(repo).messages("code-commit") == [f"commit {side[:12]} is not an ancestor of HEAD"]
 
 
 def test_code_commit_in_another_repository_is_skipped(repo: Repo) -> None:
@@ -510,14 +532,14 @@ def test_code_commit_in_another_repository_is_skipped(repo: Repo) -> None:
     code_manifest(repo, "b" * 40, "https://github.com/acme/training")
     report = check_installed(repo)
     assert (report.outcomes("code-commit"), report.messages("code-commit")) == (
-        ["skipped"], ["the code lives in https://github.com/acme/training, not in this repository"])
+        ["skipped"],
+        ["the code lives in https://github.com/acme/training, not in this repository"],
+    )
     code_manifest(repo, "b" * 40, "https://github.com/acme/models")  # the same repository, spelled otherwise
     assert check_installed(repo).outcomes("code-commit") == ["failed"]
 
 
-def test_code_commit_beyond_a_shallow_clone_says_so(
-    repo: Repo, tmp_path: Any
-) -> None:
+def test_code_commit_beyond_a_shallow_clone_says_so(repo: Repo, tmp_path: Any) -> None:
     trained, _ = code_repo(repo)
     code_manifest(repo, trained)
     repo.commit("manifest")
@@ -527,12 +549,11 @@ def test_code_commit_beyond_a_shallow_clone_says_so(
     assert report.code == 1
     assert report.messages("code-commit") == [
         f"commit {trained[:12]} is not in this shallow clone; history too shallow to tell"
-        " (actions/checkout: fetch-depth: 0)"]
+        " (actions/checkout: fetch-depth: 0)"
+    ]
 
 
-def test_compares_with_the_merge_base_and_reads_policy_from_the_base_tip(
-    repo: Repo
-) -> None:
+def test_compares_with_the_merge_base_and_reads_policy_from_the_base_tip(repo: Repo) -> None:
     repo.manifest("m", **production_fields(stage="staging"))
     repo.commit("fork point")
     repo.git("branch", "feature")
@@ -546,11 +567,15 @@ def test_compares_with_the_merge_base_and_reads_policy_from_the_base_tip(
     assert report.data["git"]["merge_base"] == repo.git("rev-parse", "main~1")
     # m is unchanged by this branch: judged against the merge-base, it did not move.
     assert [(m["path"], m["stage"], m["base_stage"]) for m in report.data["manifests"]] == [
-        ("m/modelgate.yaml", "staging", "staging"), ("n/modelgate.yaml", "staging", None)]
+        ("m/modelgate.yaml", "staging", "staging"),
+        ("n/modelgate.yaml", "staging", None),
+    ]
     assert report.messages("stage-transition") == []
     # ...and the policy that applies is the base branch's newest one.
     assert report.messages("metric-threshold") == [
-        "auc = 0.93 is below the minimum 0.99", "auc = 0.93 is below the minimum 0.99"]
+        "auc = 0.93 is below the minimum 0.99",
+        "auc = 0.93 is below the minimum 0.99",
+    ]
 
 
 def test_base_resolution_order(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -576,8 +601,11 @@ def test_base_resolution_order(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("MODELGATE_BASE")
     event = repo.root.parent / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": 7, "base": {"ref": "main", "sha": second}}}))
-    for name, value in {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request_review",
-                        "GITHUB_EVENT_PATH": str(event)}.items():
+    for name, value in {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "pull_request_review",
+        "GITHUB_EVENT_PATH": str(event),
+    }.items():
         monkeypatch.setenv(name, value)
     assert base() == second  # in CI the event, never the work tree's config
     monkeypatch.setenv("MODELGATE_BASE", first)
@@ -585,9 +613,7 @@ def test_base_resolution_order(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> N
     assert base("--base", second) == second
 
 
-def test_changed_without_base_and_nothing_changed_is_nothing_to_gate(
-    repo: Repo
-) -> None:
+def test_changed_without_base_and_nothing_changed_is_nothing_to_gate(repo: Repo) -> None:
     repo.manifest("m")
     repo.commit("clean")
     report = check_installed(repo, "--changed")
@@ -598,9 +624,7 @@ def test_changed_without_base_and_nothing_changed_is_nothing_to_gate(
     assert (report.code, [m["version"] for m in report.data["manifests"]]) == (0, ["1.0.1"])
 
 
-def test_production_manifest_edited_in_place_to_a_new_version_fails(
-    repo: Repo
-) -> None:
+def test_production_manifest_edited_in_place_to_a_new_version_fails(repo: Repo) -> None:
     repo.manifest("m", **production_fields())
     feature(repo)
     # Retrained and relabelled in place: the new bytes would reach production without staging.
@@ -609,13 +633,17 @@ def test_production_manifest_edited_in_place_to_a_new_version_fails(
     assert report.code == 1
     assert report.messages("stage-transition") == [
         "a new version (fraud-detector@1.1.0, edited in place of fraud-detector@1.0.0) cannot enter at 'production';"
-        " it enters at 'none' or 'staging' or 'rejected' (policy default)"]
+        " it enters at 'none' or 'staging' or 'rejected' (policy default)"
+    ]
     assert report.messages("manifest-removed") == [
         "fraud-detector@1.0.0 was in 'production' and its manifest was edited in place: replaced by"
-        " fraud-detector@1.1.0 (m/modelgate.yaml)"]
+        " fraud-detector@1.1.0 (m/modelgate.yaml)"
+    ]
     assert report.outcomes("version-bump") == ["passed"]
     assert [r["name"] for r in report.data["results"] if r["outcome"] == "failed"] == [
-        "stage-transition", "manifest-removed"]
+        "stage-transition",
+        "manifest-removed",
+    ]
 
 
 def test_a_version_edited_in_place_is_one_failure_not_a_promotion_nobody_made(repo: Repo) -> None:
@@ -623,18 +651,36 @@ def test_a_version_edited_in_place_is_one_failure_not_a_promotion_nobody_made(re
     manifest-removed forbids, once; no "promotion" of fields that a new version rightly has."""
     repo.manifest("m", **production_fields(description="v1"))
     feature(repo)
-    repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained", **production_fields(
-        stage="staging", description="v2", metrics={"auc": {"value": 0.95, "goal": "maximize"}},
-        lineage={"code": {"commit": "b" * 40}, "data": [{"name": "train", "uri": "d", "revision": "2026-11-01"}],
-                 "params": {"learning_rate": 0.1}}))
+    repo.manifest(
+        "m",
+        version="1.1.0",
+        artifact_bytes=b"retrained",
+        **production_fields(
+            stage="staging",
+            description="v2",
+            metrics={"auc": {"value": 0.95, "goal": "maximize"}},
+            lineage={
+                "code": {"commit": "b" * 40},
+                "data": [{"name": "train", "uri": "d", "revision": "2026-11-01"}],
+                "params": {"learning_rate": 0.1},
+            },
+        ),
+    )
     repo.commit("retrain in place")
     code, report, out = check(repo, "--base", "main")
     assert code == 1, out
     failed = [(r["name"], r["message"]) for r in report["results"] if r["outcome"] == "failed"]
-    assert failed == [("manifest-removed", "fraud-detector@1.0.0 was in 'production' and its manifest was edited in"
-                                           " place: replaced by fraud-detector@1.1.0 (m/modelgate.yaml)")]
-    assert "hint: restore fraud-detector@1.0.0's manifest (archive it once another version replaces it) and add" \
-           " fraud-detector@1.1.0 in a manifest of its own" in out
+    assert failed == [
+        (
+            "manifest-removed",
+            "fraud-detector@1.0.0 was in 'production' and its manifest was edited in"
+            " place: replaced by fraud-detector@1.1.0 (m/modelgate.yaml)",
+        )
+    ]
+    assert (
+        "hint: restore fraud-detector@1.0.0's manifest (archive it once another version replaces it) and add"
+        " fraud-detector@1.1.0 in a manifest of its own" in out
+    )
     progress = next(line for line in out.splitlines() if line.startswith("m/modelgate.yaml "))
     marks, label = progress.removeprefix("m/modelgate.yaml ").split("  ", 1)
     assert (marks.count("F"), label) == (1, "[fraud-detector@1.1.0 staging, edited in place of fraud-detector@1.0.0]")
@@ -689,14 +735,16 @@ def test_a_goal_flipped_in_an_earlier_change_does_not_open_the_way_for_a_regress
     PR 2 promotes it over production v1: auc is compared by v1's goal, so 0.80 is worse."""
     repo.manifest("v1", **production_fields(metrics=auc(0.93)))
     repo.commit("v1 in production")
-    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
-                  **production_fields(stage="staging", metrics=auc(0.80, "minimize")))
+    repo.manifest(
+        "v2", version="2.0.0", artifact_bytes=b"v2", **production_fields(stage="staging", metrics=auc(0.80, "minimize"))
+    )
     repo.commit("PR 1: v2 to staging")
     code, report, out = promote_v2(repo, auc(0.80, "minimize"))
     assert code == 1, out
     assert messages(report, "no-metric-regression") == [
         "auc regressed: 0.8 vs 0.93 in fraud-detector@1.0.0, in production on the base (maximize, tolerance 0);"
-        " its goal is minimize here but maximize there, and the version compared with sets the terms"]
+        " its goal is minimize here but maximize there, and the version compared with sets the terms"
+    ]
 
 
 def test_a_metric_renamed_in_an_earlier_change_fails_the_comparison(repo: Repo) -> None:
@@ -708,19 +756,33 @@ def test_a_metric_renamed_in_an_earlier_change_fails_the_comparison(repo: Repo) 
     code, report, out = promote_v2(repo, renamed)
     assert code == 1, out
     assert messages(report, "no-metric-regression") == [
-        "metric 'auc' is missing, so it cannot be compared with fraud-detector@1.0.0, in production on the base"]
+        "metric 'auc' is missing, so it cannot be compared with fraud-detector@1.0.0, in production on the base"
+    ]
 
 
-@pytest.mark.parametrize(("edited", "expected"), [
-    (auc(0.93, "minimize"), "auc: its goal is minimize here but maximize in the base (fraud-detector@1.0.0), and the"
-                            " version compared with sets the terms"),
-    (auc(0.93, None), "auc: its goal is none here but maximize in the base (fraud-detector@1.0.0), and the version"
-                      " compared with sets the terms"),
-    (auc(0.93, name="roc_auc"), "metric 'auc' is missing, so it cannot be compared with the base"
-                                " (fraud-detector@1.0.0)"),
-], ids=["goal-flipped", "goal-dropped", "renamed"])
-def test_changing_the_terms_of_the_version_in_production_fails(repo: Repo, edited: dict[str, Any],
-                                                              expected: str) -> None:
+@pytest.mark.parametrize(
+    ("edited", "expected"),
+    [
+        (
+            auc(0.93, "minimize"),
+            "auc: its goal is minimize here but maximize in the base (fraud-detector@1.0.0), and the"
+            " version compared with sets the terms",
+        ),
+        (
+            auc(0.93, None),
+            "auc: its goal is none here but maximize in the base (fraud-detector@1.0.0), and the version"
+            " compared with sets the terms",
+        ),
+        (
+            auc(0.93, name="roc_auc"),
+            "metric 'auc' is missing, so it cannot be compared with the base (fraud-detector@1.0.0)",
+        ),
+    ],
+    ids=["goal-flipped", "goal-dropped", "renamed"],
+)
+def test_changing_the_terms_of_the_version_in_production_fails(
+    repo: Repo, edited: dict[str, Any], expected: str
+) -> None:
     """Flipping, dropping or renaming in place is itself caught: otherwise the version in
     production would carry the new terms into every later comparison."""
     repo.manifest("v1", **production_fields(metrics=auc(0.93)))
@@ -737,27 +799,31 @@ def test_the_policy_may_name_the_goal(repo: Repo) -> None:
     when the version compared with declares none."""
     policy(repo, "{check: no-metric-regression, stages: [production], with: {metric: auc, goal: maximize}}")
     repo.manifest("v1", **production_fields(metrics={"auc": 0.93}))
-    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
-                  **production_fields(stage="staging", metrics=auc(0.80, "minimize")))
+    repo.manifest(
+        "v2", version="2.0.0", artifact_bytes=b"v2", **production_fields(stage="staging", metrics=auc(0.80, "minimize"))
+    )
     repo.commit("v1 in production, v2 in staging")
     code, report, out = promote_v2(repo, auc(0.80, "minimize"))
     assert code == 1, out
     assert messages(report, "no-metric-regression") == [
-        "auc regressed: 0.8 vs 0.93 in fraud-detector@1.0.0, in production on the base (maximize, tolerance 0)"]
+        "auc regressed: 0.8 vs 0.93 in fraud-detector@1.0.0, in production on the base (maximize, tolerance 0)"
+    ]
 
 
 def test_a_named_metric_is_compared_only_by_a_goal_the_candidate_did_not_set(repo: Repo) -> None:
     """The version compared with declares no goal: the candidate cannot supply one."""
     policy(repo, "{check: no-metric-regression, stages: [production], with: {metric: auc}}")
     repo.manifest("v1", **production_fields(metrics={"auc": 0.93}))
-    repo.manifest("v2", version="2.0.0", artifact_bytes=b"v2",
-                  **production_fields(stage="staging", metrics=auc(0.80, "minimize")))
+    repo.manifest(
+        "v2", version="2.0.0", artifact_bytes=b"v2", **production_fields(stage="staging", metrics=auc(0.80, "minimize"))
+    )
     repo.commit("v1 in production, v2 in staging")
     code, report, out = promote_v2(repo, auc(0.80, "minimize"))
     assert code == 1, out
     assert messages(report, "no-metric-regression") == [
         "metric 'auc' has no goal (maximize|minimize) in fraud-detector@1.0.0, in production on the base to compare"
-        " by; name it in the policy (with: {metric: auc, goal: ...})"]
+        " by; name it in the policy (with: {metric: auc, goal: ...})"
+    ]
 
 
 def test_a_goal_without_a_metric_is_a_policy_error(repo: Repo) -> None:
@@ -776,17 +842,35 @@ def test_compare_metrics_lists_each_comparison_on_the_rivals_terms() -> None:
     from modelgate.datamodel.validation import load
 
     def model(metrics: dict[str, Any]) -> Manifest:
-        return load(Manifest, {"apiVersion": "modelgate/v1", "kind": "Model", "name": "m", "version": "1.0.0",
-                                "stage": "production", "owners": ["@a"], "metrics": metrics,
-                                "artifacts": [{"path": "m.bin", "sha256": "0" * 64, "size": 1}]})
+        return load(
+            Manifest,
+            {
+                "apiVersion": "modelgate/v1",
+                "kind": "Model",
+                "name": "m",
+                "version": "1.0.0",
+                "stage": "production",
+                "owners": ["@a"],
+                "metrics": metrics,
+                "artifacts": [{"path": "m.bin", "sha256": "0" * 64, "size": 1}],
+            },
+        )
 
     rival = model({"auc": {"value": 0.9, "goal": "maximize"}, "lat": {"value": 10, "goal": "minimize"}, "f1": 0.5})
     mine = model({"auc": {"value": 0.95, "goal": "minimize"}, "f1": {"value": 0.1, "goal": "maximize"}})
     assert compare_metrics(mine, rival, "v1") == [
-        Comparison("auc", "v1", "maximize", 0.95, 0.9, 0.0,
-                   "auc: its goal is minimize here but maximize in v1, and the version compared with sets the terms"),
-        Comparison("lat", "v1", "minimize", None, 10.0, 0.0,
-                   "metric 'lat' is missing, so it cannot be compared with v1"),
+        Comparison(
+            "auc",
+            "v1",
+            "maximize",
+            0.95,
+            0.9,
+            0.0,
+            "auc: its goal is minimize here but maximize in v1, and the version compared with sets the terms",
+        ),
+        Comparison(
+            "lat", "v1", "minimize", None, 10.0, 0.0, "metric 'lat' is missing, so it cannot be compared with v1"
+        ),
     ]
 
 
@@ -796,8 +880,13 @@ RETYPED = {**AMOUNT, "inputs": [{"name": "amount", "type": "string"}]}
 
 def _version(repo: Repo, version: str, signature: dict[str, Any], **fields: Any) -> None:
     """models/fraud/<version>/: the README's folder-per-version layout."""
-    repo.manifest(f"models/fraud/{version}", version=version, signature=signature,
-                  artifact_bytes=f"weights {version}".encode(), **fields)
+    repo.manifest(
+        f"models/fraud/{version}",
+        version=version,
+        signature=signature,
+        artifact_bytes=f"weights {version}".encode(),
+        **fields,
+    )
 
 
 def test_a_new_version_folder_is_compared_with_the_highest_lower_version(repo: Repo) -> None:

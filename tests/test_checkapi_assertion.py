@@ -23,16 +23,19 @@ MANIFEST = SimpleNamespace(metrics={"auc": SimpleNamespace(value=0.93)}, tags={"
 
 def test_source_line_and_values() -> None:
     message, at = failure_of(samples.threshold_check, MANIFEST)
-    assert message == ('assert manifest.metrics["auc"].value >= threshold'
-                       '  (where manifest.metrics["auc"].value = 0.93, threshold = 0.95)')
+    assert message == (
+        'assert manifest.metrics["auc"].value >= threshold'
+        '  (where manifest.metrics["auc"].value = 0.93, threshold = 0.95)'
+    )
     assert at == ("metrics", "auc", "value")
 
 
 def test_multi_line_assert_and_no_calls_evaluated() -> None:
     samples.calls.clear()
     message, at = failure_of(samples.multi_line_check, MANIFEST)
-    assert message == ('assert ("cost_center" in manifest.tags and expensive() > 1)'
-                       "  (where manifest.tags = {'team': 'fraud'})")
+    assert message == (
+        "assert (\"cost_center\" in manifest.tags and expensive() > 1)  (where manifest.tags = {'team': 'fraud'})"
+    )
     assert at == ("tags",)
     assert samples.calls == []  # `and` short-circuited, and explaining never calls anything
 
@@ -42,7 +45,9 @@ def test_message_wins() -> None:
 
 
 def test_local_check_failure_end_to_end(repo: Repo) -> None:
-    repo.write("governance/checks.py", '''\
+    repo.write(
+        "governance/checks.py",
+        '''\
 import modelgate
 
 @modelgate.check("ACME002", name="pickle-banned", stages=["production"])
@@ -51,7 +56,8 @@ def pickle_banned(manifest):
     for artifact in manifest.artifacts:
         assert not artifact.path.endswith((".pkl", ".pickle"))
     assert manifest.metrics["auc"].value >= 0.95
-''')
+''',
+    )
     repo.write(".modelgate.yaml", "plugins: [governance/checks.py]\n")
     repo.manifest("m", **production_fields())
     proc = repo.run("check")
@@ -62,5 +68,6 @@ def pickle_banned(manifest):
     manifest = (repo.root / "m" / "modelgate.yaml").read_text().splitlines()
     line = int(location.split(":")[1])
     assert manifest[line - 2].strip() == '"auc": {' and manifest[line - 1].strip() == '"value": 0.93,'
-    assert lines[at + 2] == ('  assert manifest.metrics["auc"].value >= 0.95'
-                             '  (where manifest.metrics["auc"].value = 0.93)')
+    assert lines[at + 2] == (
+        '  assert manifest.metrics["auc"].value >= 0.95  (where manifest.metrics["auc"].value = 0.93)'
+    )

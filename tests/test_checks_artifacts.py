@@ -43,11 +43,8 @@ def test_size_mismatch_reports_both_hashes(repo: Repo, capsys: pytest.CaptureFix
 
 def test_size_alone_wrong_fails(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     content = b"abc"
-    repo.manifest("m", artifacts=[{"path": "model.bin", "sha256": sha256(content), "size": 4}],
-                  artifact_bytes=content)
-    assert check_in_process(repo, capsys=capsys).messages("MG102") == [
-        "model.bin: size is 3 bytes, manifest says 4"
-    ]
+    repo.manifest("m", artifacts=[{"path": "model.bin", "sha256": sha256(content), "size": 4}], artifact_bytes=content)
+    assert check_in_process(repo, capsys=capsys).messages("MG102") == ["model.bin: size is 3 bytes, manifest says 4"]
 
 
 @pytest.mark.parametrize(
@@ -75,10 +72,13 @@ def test_symlink_leaving_repo_is_refused(repo: Repo, capsys: pytest.CaptureFixtu
     repo.manifest("m")
     os.symlink("/dev/zero", repo.root / "m" / "zero.bin")
     os.symlink(repo.root.parent, repo.root / "m" / "up")
-    repo.manifest("m", artifacts=[
-        {"path": "zero.bin", "sha256": "0" * 64, "size": 1},
-        {"path": "up/report.json", "sha256": "0" * 64, "size": 1},
-    ])
+    repo.manifest(
+        "m",
+        artifacts=[
+            {"path": "zero.bin", "sha256": "0" * 64, "size": 1},
+            {"path": "up/report.json", "sha256": "0" * 64, "size": 1},
+        ],
+    )
     messages = check_in_process(repo, capsys=capsys).messages("MG101")
     assert messages == [
         "zero.bin: artifact path leaves the repository (through a symlink)",
@@ -106,10 +106,13 @@ def test_fifo_and_directory_are_refused_without_hanging(repo: Repo, capsys: pyte
     (repo.root / "m").mkdir()
     os.mkfifo(repo.root / "m" / "pipe.bin")
     (repo.root / "m" / "dir.bin").mkdir()
-    repo.manifest("m", artifacts=[
-        {"path": "pipe.bin", "sha256": "0" * 64, "size": 1},
-        {"path": "dir.bin", "sha256": "0" * 64, "size": 1},
-    ])
+    repo.manifest(
+        "m",
+        artifacts=[
+            {"path": "pipe.bin", "sha256": "0" * 64, "size": 1},
+            {"path": "dir.bin", "sha256": "0" * 64, "size": 1},
+        ],
+    )
     assert check_in_process(repo, capsys=capsys).messages("MG101") == [
         "pipe.bin: artifact path is not a regular file (device, FIFO or socket)",
         "dir.bin: artifact path is a directory; list each file as an artifact",
@@ -157,11 +160,14 @@ def test_an_lfs_pointer_is_evidence_only_where_git_attributes_say_lfs(
     [result] = [r for r in json.loads((repo.root.parent / "r.json").read_text())["results"] if r["check"] == "MG102"]
     if lfs:
         assert (proc.returncode, result["message"]) == (
-            0, "verified by Git LFS pointer, content not downloaded: model.bin"), proc.stdout
+            0,
+            "verified by Git LFS pointer, content not downloaded: model.bin",
+        ), proc.stdout
     else:
         assert proc.returncode == 1, proc.stdout
         assert result["message"].startswith(
-            "model.bin: looks like a Git LFS pointer, but git's attributes do not give it filter=lfs")
+            "model.bin: looks like a Git LFS pointer, but git's attributes do not give it filter=lfs"
+        )
 
 
 def test_a_path_may_climb_with_dotdot_while_it_stays_inside(repo: Repo) -> None:
@@ -173,6 +179,8 @@ def test_a_path_may_climb_with_dotdot_while_it_stays_inside(repo: Repo) -> None:
     assert proc.returncode == 0, proc.stdout
     report = json.loads((repo.root.parent / "r.json").read_text())
     assert [r["outcome"] for r in report["results"] if r["name"] in ("artifact-path", "artifact-hash")] == [
-        "passed", "passed"]
+        "passed",
+        "passed",
+    ]
     repo.write("shared/vocab.txt", b"a b d")
     assert repo.run("check").returncode == 1

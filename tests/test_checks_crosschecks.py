@@ -74,12 +74,14 @@ def test_new_bytes_that_dvc_did_not_record_fail(dvc_repo: Repo, capsys: pytest.C
     md5 = hashlib.md5(b"retrained by hand").hexdigest()
     recorded = hashlib.md5(b"trained weights\r\n").hexdigest()  # what train.py wrote and dvc repro recorded
     assert report.messages("dvc-artifact") == [
-        f"model.pkl: dvc.lock:train records md5 {recorded}, the file has md5 {md5}"]
+        f"model.pkl: dvc.lock:train records md5 {recorded}, the file has md5 {md5}"
+    ]
     assert report.result("dvc-artifact")["location"]["line"] > 1
     # The manifest pins bytes DVC cannot give back: artifact-hash fails too, as it would in
     # a clone without `dvc pull`, where DVC's record is all there is.
     assert report.messages("artifact-hash") == [
-        f"model.pkl: dvc.lock:train records md5 {recorded}, manifest says {md5}"]
+        f"model.pkl: dvc.lock:train records md5 {recorded}, manifest says {md5}"
+    ]
 
 
 def test_sizes_and_legacy_md5s(dvc_repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
@@ -90,8 +92,9 @@ def test_sizes_and_legacy_md5s(dvc_repo: Repo, capsys: pytest.CaptureFixture[str
     messages = check_in_process(dvc_repo, capsys=capsys).messages("dvc-artifact")
     assert messages[0] == "data.bin: data.bin.dvc records size 10, manifest says 9"
     assert messages[1].startswith("data.bin: data.bin.dvc records md5 0")
-    assert messages[1].endswith("(written by DVC 2, which hashed text files with CRLF as LF:"
-                                " `dvc commit` with DVC 3 rewrites it)")
+    assert messages[1].endswith(
+        "(written by DVC 2, which hashed text files with CRLF as LF: `dvc commit` with DVC 3 rewrites it)"
+    )
 
 
 def test_params_that_differ_from_dvc_lock_fail(dvc_repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
@@ -156,8 +159,9 @@ def test_the_mlmodel_agrees(mlflow_repo: Repo, capsys: pytest.CaptureFixture[str
     assert report.outcomes("mlflow-model") == ["passed"], report.out
 
 
-def test_a_different_signature_or_run_fails(mlflow_repo: Repo, mlflow_files: tuple[Path, str],
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_different_signature_or_run_fails(
+    mlflow_repo: Repo, mlflow_files: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     _store, run_id = mlflow_files
     manifest = mlflow_repo.root / "model/modelgate.yaml"
     _replace(manifest, "{name: country, type: string}", "{name: country, type: int64}")

@@ -34,7 +34,9 @@ def test_empty_owners_is_invalid(repo: Repo, capsys: pytest.CaptureFixture[str])
 
 
 def _waiver_policy(repo: Repo, expires: str) -> None:
-    repo.write("policy.yaml", f"""\
+    repo.write(
+        "policy.yaml",
+        f"""\
         apiVersion: modelgate/v1
         kind: Policy
         name: acme
@@ -48,7 +50,8 @@ def _waiver_policy(repo: Repo, expires: str) -> None:
             reason: "accepted for 3x lower latency (RISK-118)"
             expires: {expires}
             owner: ana@acme.io
-        """)
+        """,
+    )
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
 
 
@@ -60,9 +63,13 @@ def test_valid_waiver_turns_failure_into_waived(repo: Repo, capsys: pytest.Captu
     result = report.result("MG301")
     assert result["outcome"] == "waived"
     assert result["waiver"] == {
-        "check": "metric-threshold", "model": "fraud-detector", "version": "1.0.0",
-        "reason": "accepted for 3x lower latency (RISK-118)", "expires": "2099-12-31",
-        "owner": "ana@acme.io", "policy": "policy.yaml:8:5",
+        "check": "metric-threshold",
+        "model": "fraud-detector",
+        "version": "1.0.0",
+        "reason": "accepted for 3x lower latency (RISK-118)",
+        "expires": "2099-12-31",
+        "owner": "ana@acme.io",
+        "policy": "policy.yaml:8:5",
     }
     assert "waived until 2099-12-31 by ana@acme.io" in report.out
     assert report.outcomes("MG602") == ["passed"]
@@ -75,20 +82,22 @@ def test_expired_waiver_fails_and_waives_nothing(repo: Repo, capsys: pytest.Capt
     assert report.code == 1
     assert report.outcomes("MG301") == ["failed"]
     assert report.messages("MG602") == [
-        "waiver for metric-threshold on fraud-detector expired on 2020-01-31"
-        " (policy.yaml:8:5, owner ana@acme.io)"
+        "waiver for metric-threshold on fraud-detector expired on 2020-01-31 (policy.yaml:8:5, owner ana@acme.io)"
     ]
 
 
 def test_non_waivable_check_is_not_waived(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
-    repo.write("policy.yaml", """\
+    repo.write(
+        "policy.yaml",
+        """\
         apiVersion: modelgate/v1
         kind: Policy
         name: acme
         extends: [builtin:default]
         waivers:
           - {check: artifact-hash, model: fraud-detector, reason: "trust me", expires: 2099-01-01, owner: "@x"}
-        """)
+        """,
+    )
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     repo.manifest("m")
     (repo.root / "m" / "model.bin").write_bytes(b"other")
@@ -98,7 +107,8 @@ def test_non_waivable_check_is_not_waived(repo: Repo, capsys: pytest.CaptureFixt
 
 
 def test_a_waiver_for_a_live_version_is_not_stale_even_when_it_waives_nothing_here(
-        repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The waiver documents 1.0.0's accepted failure while 1.0.0 is live: a run where the
     failure does not show (the version compared with itself after merge) raises nothing."""
     _waiver_policy(repo, "2099-12-31")
@@ -117,13 +127,16 @@ def test_a_waiver_for_a_retired_version_is_stale(repo: Repo, capsys: pytest.Capt
     assert report.code == 0
     stale = report.result("MG604")
     assert (stale["outcome"], stale["severity"]) == ("failed", "warning")
-    assert stale["message"] == (f"waiver for metric-threshold on fraud-detector@1.0.0 (policy.yaml:8:5) can no"
-                                f" longer apply: fraud-detector@1.0.0 is {stage}")
+    assert stale["message"] == (
+        f"waiver for metric-threshold on fraud-detector@1.0.0 (policy.yaml:8:5) can no"
+        f" longer apply: fraud-detector@1.0.0 is {stage}"
+    )
     assert check_in_process(repo, "--strict", capsys=capsys).code == 1
 
 
-def test_a_waiver_naming_no_version_is_stale_where_it_waived_nothing(repo: Repo,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_waiver_naming_no_version_is_stale_where_it_waived_nothing(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
     _waiver_policy(repo, "2099-12-31")
     policy = repo.root / "policy.yaml"
     policy.write_text(policy.read_text().replace("    version: 1.0.0\n", ""))
@@ -132,10 +145,15 @@ def test_a_waiver_naming_no_version_is_stale_where_it_waived_nothing(repo: Repo,
     repo.manifest("c", **staging_fields(version="0.9.0", stage="archived"))  # retired: not asked
     report = check_in_process(repo, capsys=capsys)
     assert report.code == 0
-    assert [(r["model"], r["message"]) for r in report.data["results"]
-            if r["check"] == "MG604" and r["outcome"] == "failed"] == [
-        ("fraud-detector@1.1.0", "waiver for metric-threshold on fraud-detector (policy.yaml:8:5) names no version"
-                                 " and waived nothing on fraud-detector@1.1.0")]
+    assert [
+        (r["model"], r["message"]) for r in report.data["results"] if r["check"] == "MG604" and r["outcome"] == "failed"
+    ] == [
+        (
+            "fraud-detector@1.1.0",
+            "waiver for metric-threshold on fraud-detector (policy.yaml:8:5) names no version"
+            " and waived nothing on fraud-detector@1.1.0",
+        )
+    ]
 
 
 def test_used_waiver_is_not_stale(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
@@ -145,7 +163,9 @@ def test_used_waiver_is_not_stale(repo: Repo, capsys: pytest.CaptureFixture[str]
 
 
 def test_policy_may_opt_in_to_waive_a_non_waivable_check(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
-    repo.write("policy.yaml", """\
+    repo.write(
+        "policy.yaml",
+        """\
         apiVersion: modelgate/v1
         kind: Policy
         name: acme
@@ -154,7 +174,8 @@ def test_policy_may_opt_in_to_waive_a_non_waivable_check(repo: Repo, capsys: pyt
         waivers:
           - {check: artifact-hash, model: fraud-detector, reason: "re-export pending (OPS-7)",
              expires: 2099-01-01, owner: "@ops"}
-        """)
+        """,
+    )
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     repo.manifest("m")
     (repo.root / "m" / "model.bin").write_bytes(b"other")
@@ -198,7 +219,12 @@ def test_waived_result_shows_as_waived_with_reason_and_owner_in_every_report(rep
     record = json.loads(files["audit"].read_text())
     [waiver] = record["waivers"]
     assert (waiver["check"], waiver["model"], waiver["reason"], waiver["owner"], waiver["expires"]) == (
-        "MG301", "fraud-detector@1.0.0", reason, owner, "2099-12-31")
+        "MG301",
+        "fraud-detector@1.0.0",
+        reason,
+        owner,
+        "2099-12-31",
+    )
     assert [r["outcome"] for r in record["results"] if r["check"] == "MG301"] == ["waived"]
     assert "waived MG301 for `fraud-detector@1.0.0` until 2099\\-12\\-31 by `ana@acme.io`" in render_markdown(record)
     assert repo.run("audit", "verify", str(files["audit"])).returncode == 0
@@ -206,11 +232,19 @@ def test_waived_result_shows_as_waived_with_reason_and_owner_in_every_report(rep
 
 @pytest.mark.parametrize("missing", ["reason", "expires", "owner"])
 def test_a_waiver_without_reason_expiry_or_owner_is_refused(repo: Repo, missing: str) -> None:
-    fields = {"check": "metric-threshold", "model": "fraud-detector", "reason": "RISK-118", "expires": "2099-01-01",
-              "owner": "ana@acme.io"}
+    fields = {
+        "check": "metric-threshold",
+        "model": "fraud-detector",
+        "reason": "RISK-118",
+        "expires": "2099-01-01",
+        "owner": "ana@acme.io",
+    }
     del fields[missing]
-    repo.write("policy.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: acme\nextends: [builtin:default]\n"
-               f"waivers:\n  - {json.dumps(fields)}\n")
+    repo.write(
+        "policy.yaml",
+        "apiVersion: modelgate/v1\nkind: Policy\nname: acme\nextends: [builtin:default]\n"
+        f"waivers:\n  - {json.dumps(fields)}\n",
+    )
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     repo.manifest("m", **staging_fields())
     proc = repo.run("check")
@@ -219,14 +253,17 @@ def test_a_waiver_without_reason_expiry_or_owner_is_refused(repo: Repo, missing:
 
 
 def test_manifest_valid_is_not_waived(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
-    repo.write("policy.yaml", """\
+    repo.write(
+        "policy.yaml",
+        """\
         apiVersion: modelgate/v1
         kind: Policy
         name: acme
         extends: [builtin:default]
         waivers:
           - {check: manifest-valid, model: fraud-detector, reason: "trust me", expires: 2099-01-01, owner: "@x"}
-        """)
+        """,
+    )
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     repo.manifest("m", owners=[])
     report = check_in_process(repo, capsys=capsys)
@@ -254,23 +291,38 @@ def test_a_waiver_the_change_adds_waives_nothing_until_merged(repo: Repo, capsys
     assert repo.run("check", "--json", "../r.json").returncode == 0
 
 
-@pytest.mark.parametrize(("model", "version", "message"), [
-    ("fraud-detectr", "", "waiver for metric-threshold on fraud-detectr (policy.yaml:6:5) matches no manifest:"
-                          " no model 'fraud-detectr' in the repository"),
-    ("fraud-detector", "0.9.0", "waiver for metric-threshold on fraud-detector@0.9.0 (policy.yaml:6:5) matches no"
-                                " manifest: no version 0.9.0 of 'fraud-detector' in the repository (it has 1.0.0)"),
-])
-def test_a_waiver_that_matches_no_manifest_is_stale(repo: Repo, capsys: pytest.CaptureFixture[str], model: str,
-                                                    version: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("model", "version", "message"),
+    [
+        (
+            "fraud-detectr",
+            "",
+            "waiver for metric-threshold on fraud-detectr (policy.yaml:6:5) matches no manifest:"
+            " no model 'fraud-detectr' in the repository",
+        ),
+        (
+            "fraud-detector",
+            "0.9.0",
+            "waiver for metric-threshold on fraud-detector@0.9.0 (policy.yaml:6:5) matches no"
+            " manifest: no version 0.9.0 of 'fraud-detector' in the repository (it has 1.0.0)",
+        ),
+    ],
+)
+def test_a_waiver_that_matches_no_manifest_is_stale(
+    repo: Repo, capsys: pytest.CaptureFixture[str], model: str, version: str, message: str
+) -> None:
     pinned = f", version: {version}" if version else ""
-    repo.write("policy.yaml", f"""\
+    repo.write(
+        "policy.yaml",
+        f"""\
         apiVersion: modelgate/v1
         kind: Policy
         name: acme
         extends: [builtin:default]
         waivers:
           - {{check: metric-threshold, model: {model}{pinned}, reason: RISK-1, expires: 2099-01-01, owner: "@x"}}
-        """)
+        """,
+    )
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     repo.manifest("a", **staging_fields())
     repo.manifest("b", **staging_fields(name="churn"))
@@ -300,7 +352,8 @@ def test_revalidation_warns_within_30_days_and_fails_after_review_by(repo: Repo)
     code, report, out = _run_json(repo)
     assert code == 0, out
     assert _results(report, "revalidation") == [
-        ("failed", "warning", f"fraud-detector@1.0.0 is due for revalidation on {soon}, in 10 day(s)")]
+        ("failed", "warning", f"fraud-detector@1.0.0 is due for revalidation on {soon}, in 10 day(s)")
+    ]
     assert "w" in out.splitlines()[2]  # a warning mark on the manifest's line
     assert _run_json(repo, "--strict")[0] == 1
     repo.manifest("m", **production_fields(review_by=overdue.isoformat()))
@@ -309,12 +362,13 @@ def test_revalidation_warns_within_30_days_and_fails_after_review_by(repo: Repo)
     [result] = [r for r in report["results"] if r["name"] == "revalidation"]
     assert (result["check"], result["outcome"], result["severity"]) == ("MG605", "failed", "error")
     assert result["message"] == f"fraud-detector@1.0.0 was due for revalidation on {overdue} (1 day(s) ago)"
-    assert result["location"]["line"] == repo.root.joinpath("m/modelgate.yaml").read_text().splitlines().index(
-        f'  "review_by": "{overdue}"') + 1
+    assert (
+        result["location"]["line"]
+        == repo.root.joinpath("m/modelgate.yaml").read_text().splitlines().index(f'  "review_by": "{overdue}"') + 1
+    )
     repo.manifest("m", **production_fields(review_by=later.isoformat()))
     code, report, _ = _run_json(repo)
-    assert (code, _results(report, "revalidation")) == (
-        0, [("passed", "error", f"next review by {later} (100 days)")])
+    assert (code, _results(report, "revalidation")) == (0, [("passed", "error", f"next review by {later} (100 days)")])
     # Not in production: not revalidated, whatever the date.
     repo.manifest("m", **staging_fields(review_by=overdue.isoformat()))
     code, report, _ = _run_json(repo)
@@ -331,9 +385,14 @@ def test_revalidation_window_and_waiver_come_from_the_policy(repo: Repo) -> None
     assert (code, [o for o, _, _ in _results(report, "revalidation")]) == (0, ["failed"])
     overdue = today - dt.timedelta(days=1)
     repo.manifest("m", **production_fields(review_by=overdue.isoformat()))
-    repo.write("policy.yaml", extending_default("{check: owners}") + (
-        "waivers:\n  - {check: revalidation, model: fraud-detector, reason: \"review booked (RISK-7)\","
-        " expires: 2099-01-01, owner: ana@acme.io}\n"))
+    repo.write(
+        "policy.yaml",
+        extending_default("{check: owners}")
+        + (
+            'waivers:\n  - {check: revalidation, model: fraud-detector, reason: "review booked (RISK-7)",'
+            " expires: 2099-01-01, owner: ana@acme.io}\n"
+        ),
+    )
     code, report, out = _run_json(repo)
     assert code == 0, out
     assert [o for o, _, _ in _results(report, "revalidation")] == ["waived"]
@@ -344,4 +403,5 @@ def test_review_by_must_be_a_date(repo: Repo) -> None:
     code, report, _ = _run_json(repo)
     assert code == 1
     assert [m for o, _, m in _results(report, "manifest-valid") if o == "failed"] == [
-        "review_by: Input should be a valid date in the format YYYY-MM-DD, invalid character in year"]
+        "review_by: Input should be a valid date in the format YYYY-MM-DD, invalid character in year"
+    ]

@@ -15,14 +15,25 @@ from tests.test_approvals_evidence import keypair, signed_commit
 @pytest.mark.parametrize(
     ("stage", "message"),
     [
-        ("Production", "stage 'Production' is not one of ['none', 'staging', 'production', 'archived',"
-                       " 'rejected'] (policy default); did you mean 'production'?"),
-        ("production ", "stage 'production ' is not one of ['none', 'staging', 'production', 'archived',"
-                        " 'rejected'] (policy default); did you mean 'production'?"),
-        ("\u0440roduction", "stage '\\u0440roduction' is not one of ['none', 'staging', 'production',"
-                            " 'archived', 'rejected'] (policy default); did you mean 'production'?"),
-        ("canary", "stage 'canary' is not one of ['none', 'staging', 'production', 'archived',"
-                   " 'rejected'] (policy default)"),
+        (
+            "Production",
+            "stage 'Production' is not one of ['none', 'staging', 'production', 'archived',"
+            " 'rejected'] (policy default); did you mean 'production'?",
+        ),
+        (
+            "production ",
+            "stage 'production ' is not one of ['none', 'staging', 'production', 'archived',"
+            " 'rejected'] (policy default); did you mean 'production'?",
+        ),
+        (
+            "\u0440roduction",
+            "stage '\\u0440roduction' is not one of ['none', 'staging', 'production',"
+            " 'archived', 'rejected'] (policy default); did you mean 'production'?",
+        ),
+        (
+            "canary",
+            "stage 'canary' is not one of ['none', 'staging', 'production', 'archived', 'rejected'] (policy default)",
+        ),
     ],
 )
 def test_unknown_stage(repo: Repo, capsys: pytest.CaptureFixture[str], stage: str, message: str) -> None:
@@ -75,16 +86,21 @@ def test_same_alias_on_different_models_is_fine(repo: Repo, capsys: pytest.Captu
     assert check_in_process(repo, capsys=capsys).outcomes("MG403") == ["passed", "passed"]
 
 
-ALIAS_POLICY = ("apiVersion: modelgate/v1\nkind: Policy\nname: acme\nextends: [builtin:default]\n"
-                "aliases: {champion: {requires: production}}\n")
+ALIAS_POLICY = (
+    "apiVersion: modelgate/v1\nkind: Policy\nname: acme\nextends: [builtin:default]\n"
+    "aliases: {champion: {requires: production}}\n"
+)
 
 
 def _alias_results(repo: Repo, *args: str) -> tuple[int, list[tuple[str, str]], str]:
     """The installed command's alias-protected results: (outcome, message)."""
     proc = repo.run("check", "--json", "../aliases.json", *args)
     report = json.loads((repo.root.parent / "aliases.json").read_text())
-    return (proc.returncode, [(r["outcome"], r["message"]) for r in report["results"]
-                              if r["name"] == "alias-protected"], proc.stdout + proc.stderr)
+    return (
+        proc.returncode,
+        [(r["outcome"], r["message"]) for r in report["results"] if r["name"] == "alias-protected"],
+        proc.stdout + proc.stderr,
+    )
 
 
 def test_a_protected_alias_names_only_a_version_in_its_stage(repo: Repo) -> None:
@@ -93,8 +109,13 @@ def test_a_protected_alias_names_only_a_version_in_its_stage(repo: Repo) -> None
     repo.manifest("m", **staging_fields(aliases=["champion", "candidate"]))
     code, found, out = _alias_results(repo)
     assert code == 1, out
-    assert found == [("failed", "alias 'champion' is protected (policy acme): it may name only a version in"
-                                " 'production', and fraud-detector@1.0.0 is in 'staging'")]
+    assert found == [
+        (
+            "failed",
+            "alias 'champion' is protected (policy acme): it may name only a version in"
+            " 'production', and fraud-detector@1.0.0 is in 'staging'",
+        )
+    ]
     repo.manifest("m", **staging_fields(aliases=["candidate"]))  # an unprotected alias goes anywhere
     assert _alias_results(repo)[:2] == (0, [("passed", "ok")])
 
@@ -129,8 +150,13 @@ def test_moving_a_protected_alias_needs_the_approvals_of_its_stage(champion: dic
     repo, keys = champion["repo"], champion["keys"]
     code, found, out = _alias_results(repo, "--base", "main", "--ci")
     assert code == 1, out
-    assert found == [("failed", "moving protected alias 'champion' to fraud-detector@1.0.0 needs 1 verified"
-                                " approval(s) for fraud-detector@1.0.0 -> production, has 0")]
+    assert found == [
+        (
+            "failed",
+            "moving protected alias 'champion' to fraud-detector@1.0.0 needs 1 verified"
+            " approval(s) for fraud-detector@1.0.0 -> production, has 0",
+        )
+    ]
     # The author's own signed approval does not count; a reviewer's does.
     trailer = "Approved-by: fraud-detector@1.0.0 -> production"
     signed_commit(repo, keys["author"][0], "author@acme.io", f"approve\n\n{trailer}")
@@ -160,5 +186,13 @@ def test_on_a_laptop_an_alias_move_is_verified_in_ci(champion: dict[str, Any]) -
     code, found, out = _alias_results(repo, "--base", "main", "--no-ci")
     assert found[0][0] == "failed"  # the provider of the base is configured: it answers on a laptop too
     code, found, out = _alias_results(repo)
-    assert (code, found) == (0, [("skipped", "no base: whether a protected alias moved is judged against a base"
-                                             " (--base REF, or the pull request's base)")]), out
+    assert (code, found) == (
+        0,
+        [
+            (
+                "skipped",
+                "no base: whether a protected alias moved is judged against a base"
+                " (--base REF, or the pull request's base)",
+            )
+        ],
+    ), out

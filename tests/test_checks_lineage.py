@@ -44,10 +44,14 @@ def test_production_needs_a_lockfile(repo: Repo, capsys: pytest.CaptureFixture[s
     ("entry", "message"),
     [
         ({"name": "train", "uri": "s3://x"}, "data 'train' has neither sha256 nor revision"),
-        ({"name": "train", "uri": "s3://x", "revision": "latest"},
-         "data 'train' revision 'latest' moves; pin an immutable one"),
-        ({"name": "train", "uri": "s3://x", "revision": "main"},
-         "data 'train' revision 'main' moves; pin an immutable one"),
+        (
+            {"name": "train", "uri": "s3://x", "revision": "latest"},
+            "data 'train' revision 'latest' moves; pin an immutable one",
+        ),
+        (
+            {"name": "train", "uri": "s3://x", "revision": "main"},
+            "data 'train' revision 'main' moves; pin an immutable one",
+        ),
     ],
 )
 def test_unpinned_data_fails(
@@ -58,8 +62,12 @@ def test_unpinned_data_fails(
 
 
 def test_pinned_data_passes(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
-    repo.manifest("m", lineage={"data": [{"name": "a", "uri": "x", "sha256": "1" * 64},
-                                         {"name": "b", "uri": "y", "revision": "2026-10-01"}]})
+    repo.manifest(
+        "m",
+        lineage={
+            "data": [{"name": "a", "uri": "x", "sha256": "1" * 64}, {"name": "b", "uri": "y", "revision": "2026-10-01"}]
+        },
+    )
     assert check_in_process(repo, capsys=capsys).outcomes("MG202") == ["passed"]
 
 
@@ -99,8 +107,9 @@ def _with_data(repo: Repo, stage: str = "staging", **entry: object) -> None:
 def _data_hash(repo: Repo) -> tuple[int, list[tuple[str, str, int]]]:
     proc = repo.run("check", "--json", "../r.json")
     report = json.loads((repo.root.parent / "r.json").read_text())
-    return proc.returncode, [(r["outcome"], r["message"], r["location"]["line"]) for r in report["results"]
-                             if r["name"] == "data-hash"]
+    return proc.returncode, [
+        (r["outcome"], r["message"], r["location"]["line"]) for r in report["results"] if r["name"] == "data-hash"
+    ]
 
 
 def _line_of(repo: Repo, key: str) -> int:
@@ -118,17 +127,26 @@ def test_a_repository_level_data_file_is_verified_through_dotdot(repo: Repo) -> 
 @pytest.mark.parametrize("case", ["tampered", "64-zeros", "wrong-size", "missing"])
 def test_a_data_file_that_is_not_what_the_manifest_says_fails_from_staging_on(repo: Repo, case: str) -> None:
     zeros = "0" * 64
-    _with_data(repo, sha256=zeros if case == "64-zeros" else sha256(TRAIN),
-               size=len(TRAIN) + 1 if case == "wrong-size" else len(TRAIN))
+    _with_data(
+        repo,
+        sha256=zeros if case == "64-zeros" else sha256(TRAIN),
+        size=len(TRAIN) + 1 if case == "wrong-size" else len(TRAIN),
+    )
     if case == "tampered":
         repo.write("data/train.csv", TAMPERED)
     if case == "missing":
         (repo.root / "data/train.csv").unlink()
     expected = {
-        "tampered": (f"{DATA}: sha256 mismatch: manifest says {sha256(TRAIN)} ({len(TRAIN)} bytes), file has"
-                     f" {sha256(TAMPERED)} ({len(TAMPERED)} bytes)", "sha256"),
-        "64-zeros": (f"{DATA}: sha256 mismatch: manifest says {zeros} ({len(TRAIN)} bytes), file has {sha256(TRAIN)}"
-                     f" ({len(TRAIN)} bytes)", "sha256"),
+        "tampered": (
+            f"{DATA}: sha256 mismatch: manifest says {sha256(TRAIN)} ({len(TRAIN)} bytes), file has"
+            f" {sha256(TAMPERED)} ({len(TAMPERED)} bytes)",
+            "sha256",
+        ),
+        "64-zeros": (
+            f"{DATA}: sha256 mismatch: manifest says {zeros} ({len(TRAIN)} bytes), file has {sha256(TRAIN)}"
+            f" ({len(TRAIN)} bytes)",
+            "sha256",
+        ),
         "wrong-size": (f"{DATA}: size is {len(TRAIN)} bytes, manifest says {len(TRAIN) + 1}", "size"),
         "missing": (f"{DATA}: not verified: data file is missing", "uri"),
     }[case]
@@ -162,11 +180,13 @@ def test_a_data_folder_is_not_hashed(repo: Repo) -> None:
     code, found = _data_hash(repo)
     assert code == 1
     assert [m for _, m, _ in found] == [
-        "../data: not verified: data path is a directory; list each file as a data entry (a folder is not hashed)"]
+        "../data: not verified: data path is a directory; list each file as a data entry (a folder is not hashed)"
+    ]
 
 
-def test_a_lockfile_at_the_repository_root_is_reached_with_dotdot(repo: Repo,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_lockfile_at_the_repository_root_is_reached_with_dotdot(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo.write("requirements.lock", b"numpy==2.1.2\n")
     lockfile = {"path": "../../requirements.lock", "sha256": sha256(b"numpy==2.1.2\n")}
     repo.manifest("models/churn", lineage={"environment": {"lockfile": lockfile}})
@@ -178,8 +198,9 @@ def test_a_lockfile_at_the_repository_root_is_reached_with_dotdot(repo: Repo,
     ]
 
 
-def test_data_files_are_hashed_ahead_with_the_artifacts(repo: Repo, capsys: pytest.CaptureFixture[str],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_data_files_are_hashed_ahead_with_the_artifacts(
+    repo: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """data-hash declares the digests it takes of data files (check metadata), so the
     session hashes them in parallel with the artifacts before any check runs."""
     from modelgate.hashing.digest import Hasher

@@ -27,8 +27,16 @@ def test_invalid_manifest_fails_with_every_problem_and_nothing_else_runs(
         (5, 'version must be a string, got 1.0; quote it: "1.0"'),
     ]
     assert report.data["manifests"] == [
-        {"path": "m/modelgate.yaml", "name": None, "version": None, "stage": None,
-         "base_stage": None, "sha256": sha256(written.read_bytes()), "replaces": None, "metrics": []}
+        {
+            "path": "m/modelgate.yaml",
+            "name": None,
+            "version": None,
+            "stage": None,
+            "base_stage": None,
+            "sha256": sha256(written.read_bytes()),
+            "replaces": None,
+            "metrics": [],
+        }
     ]
 
 

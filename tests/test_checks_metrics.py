@@ -18,18 +18,24 @@ def _policy(repo: Repo, with_: str) -> None:
         ("{metric: auc, min: 0.9}", {"auc": 0.93}, []),
         ("{metric: auc, min: 0.95}", {"auc": 0.93}, ["auc = 0.93 is below the minimum 0.95"]),
         ("{metric: lat, max: 10}", {"lat": 12.5}, ["lat = 12.5 is above the maximum 10"]),
-        ("{metric: auc, threshold: 0.95}", {"auc": {"value": 0.93, "goal": "maximize"}},
-         ["auc = 0.93 is below the minimum 0.95"]),
+        (
+            "{metric: auc, threshold: 0.95}",
+            {"auc": {"value": 0.93, "goal": "maximize"}},
+            ["auc = 0.93 is below the minimum 0.95"],
+        ),
         ("{metric: lat, threshold: 20}", {"lat": {"value": 12.5, "goal": "minimize"}}, []),
-        ("{metric: lat, threshold: 10}", {"lat": {"value": 12.5, "goal": "minimize"}},
-         ["lat = 12.5 is above the maximum 10"]),
-        ("{metric: lat, threshold: 10}", {"lat": 12.5},
-         ["metric 'lat' has no goal (maximize|minimize) for threshold"]),
+        (
+            "{metric: lat, threshold: 10}",
+            {"lat": {"value": 12.5, "goal": "minimize"}},
+            ["lat = 12.5 is above the maximum 10"],
+        ),
+        ("{metric: lat, threshold: 10}", {"lat": 12.5}, ["metric 'lat' has no goal (maximize|minimize) for threshold"]),
         ("{metric: f1, min: 0.5}", {"auc": 0.93}, ["metric 'f1' is required at stage 'staging' but missing"]),
     ],
 )
-def test_metric_threshold(repo: Repo, capsys: pytest.CaptureFixture[str], with_: str,
-                          metrics: dict[str, object], messages: list[str]) -> None:
+def test_metric_threshold(
+    repo: Repo, capsys: pytest.CaptureFixture[str], with_: str, metrics: dict[str, object], messages: list[str]
+) -> None:
     _policy(repo, with_)
     repo.manifest("m", **staging_fields(metrics=metrics))
     report = check_in_process(repo, capsys=capsys)

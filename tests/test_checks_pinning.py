@@ -24,8 +24,22 @@ from tests.interop_tools import copy_into, dvc_monorepo
 MANIFEST = "models/churn/modelgate.yaml"
 DATA_URI = "../../data/train.csv"
 OTHER = "0123456789abcdef" * 2  # an md5 of other bytes
-INIT = ("init", "models/churn/model.pkl", "--name", "churn", "--version", "1.0.0", "--stage", "staging",
-        "--license", "Apache-2.0", "--owner", "@acme/ml", "--from-dvc", "models/churn/dvc.lock")
+INIT = (
+    "init",
+    "models/churn/model.pkl",
+    "--name",
+    "churn",
+    "--version",
+    "1.0.0",
+    "--stage",
+    "staging",
+    "--license",
+    "Apache-2.0",
+    "--owner",
+    "@acme/ml",
+    "--from-dvc",
+    "models/churn/dvc.lock",
+)
 
 
 @pytest.fixture(scope="session")
@@ -78,11 +92,19 @@ def test_init_records_dvcs_md5s_and_the_repository_level_data_file(dvc_repo: Rep
     data = parse((dvc_repo.root / MANIFEST).read_bytes(), MANIFEST).data
     model = _lock_out(dvc_repo, "outs:model.pkl")
     weights = (dvc_repo.root / "models/churn/model.pkl").read_bytes()
-    assert data["artifacts"] == [{"path": "model.pkl", "sha256": sha256(weights), "size": len(weights),
-                                  "md5": model["md5"]}]
+    assert data["artifacts"] == [
+        {"path": "model.pkl", "sha256": sha256(weights), "size": len(weights), "md5": model["md5"]}
+    ]
     train = (dvc_repo.root / "data/train.csv").read_bytes()
-    assert data["lineage"]["data"] == [{"name": "train.csv", "uri": DATA_URI, "sha256": sha256(train),
-                                        "size": len(train), "md5": hashlib.md5(train).hexdigest()}]
+    assert data["lineage"]["data"] == [
+        {
+            "name": "train.csv",
+            "uri": DATA_URI,
+            "sha256": sha256(train),
+            "size": len(train),
+            "md5": hashlib.md5(train).hexdigest(),
+        }
+    ]
     assert _lock_out(dvc_repo, f"deps:{DATA_URI}")["md5"] == hashlib.md5(train).hexdigest()
     code, report, out = check(dvc_repo)
     assert code == 0, out
@@ -100,21 +122,43 @@ def test_a_clone_without_dvc_pull_is_verified_by_what_dvc_recorded(dvc_repo: Rep
     assert results(report, "data-hash") == [("passed", f"verified by DVC's md5, content not pulled: {DATA_URI}")]
 
 
-@pytest.mark.parametrize(("file", "edit", "check_name", "message"), [
-    ("data/train.csv.dvc", ("size: 26", "size: 27"), "data-hash",
-     f"{DATA_URI}: data/train.csv.dvc records size 27, manifest says 26"),
-    ("data/train.csv.dvc", ("md5: {data_md5}", "md5: 0{data_md5}"), "data-hash",
-     f"{DATA_URI}: data/train.csv.dvc records md5 0{{data_md5}}, manifest says {{data_md5}}"),
-    ("models/churn/dvc.lock", ("md5: {model_md5}", "md5: 0{model_md5}"), "artifact-hash",
-     "model.pkl: models/churn/dvc.lock:train records md5 0{model_md5}, manifest says {model_md5}"),
-    (MANIFEST, ("md5: {model_md5}", "md5: {data_md5}"), "artifact-hash",
-     "model.pkl: models/churn/dvc.lock:train records md5 {model_md5}, manifest says {data_md5}"),
-])
-def test_in_a_clone_a_record_that_disagrees_fails(dvc_repo: Repo, tmp_path: Path, file: str,
-                                                  edit: tuple[str, str], check_name: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("file", "edit", "check_name", "message"),
+    [
+        (
+            "data/train.csv.dvc",
+            ("size: 26", "size: 27"),
+            "data-hash",
+            f"{DATA_URI}: data/train.csv.dvc records size 27, manifest says 26",
+        ),
+        (
+            "data/train.csv.dvc",
+            ("md5: {data_md5}", "md5: 0{data_md5}"),
+            "data-hash",
+            f"{DATA_URI}: data/train.csv.dvc records md5 0{{data_md5}}, manifest says {{data_md5}}",
+        ),
+        (
+            "models/churn/dvc.lock",
+            ("md5: {model_md5}", "md5: 0{model_md5}"),
+            "artifact-hash",
+            "model.pkl: models/churn/dvc.lock:train records md5 0{model_md5}, manifest says {model_md5}",
+        ),
+        (
+            MANIFEST,
+            ("md5: {model_md5}", "md5: {data_md5}"),
+            "artifact-hash",
+            "model.pkl: models/churn/dvc.lock:train records md5 {model_md5}, manifest says {data_md5}",
+        ),
+    ],
+)
+def test_in_a_clone_a_record_that_disagrees_fails(
+    dvc_repo: Repo, tmp_path: Path, file: str, edit: tuple[str, str], check_name: str, message: str
+) -> None:
     ci = clone(dvc_repo, tmp_path)
-    values = {"model_md5": _lock_out(dvc_repo, "outs:model.pkl")["md5"],
-              "data_md5": hashlib.md5((dvc_repo.root / "data/train.csv").read_bytes()).hexdigest()}
+    values = {
+        "model_md5": _lock_out(dvc_repo, "outs:model.pkl")["md5"],
+        "data_md5": hashlib.md5((dvc_repo.root / "data/train.csv").read_bytes()).hexdigest(),
+    }
     old, new = (part.format(**values) for part in edit)
     _replace(ci.root / file, old, new)
     code, report, out = check(ci)
@@ -136,10 +180,16 @@ def test_a_missing_dvc_tracked_file_without_an_md5_says_dvc_pull(dvc_repo: Repo,
     assert results(report, "artifact-path") == [("passed", "ok")]  # the path is right: the file is DVC's
     failed = [r for r in report["results"] if r["outcome"] == "failed"]
     assert [(r["name"], r["message"]) for r in failed] == [
-        ("artifact-hash", "model.pkl: not in the work tree, and the manifest records no md5 to compare with what"
-                          " models/churn/dvc.lock:train records"),
-        ("data-hash", f"{DATA_URI}: not in the work tree, and the manifest records no md5 to compare with what"
-                      " data/train.csv.dvc records"),
+        (
+            "artifact-hash",
+            "model.pkl: not in the work tree, and the manifest records no md5 to compare with what"
+            " models/churn/dvc.lock:train records",
+        ),
+        (
+            "data-hash",
+            f"{DATA_URI}: not in the work tree, and the manifest records no md5 to compare with what"
+            " data/train.csv.dvc records",
+        ),
     ]
     hint = "hint: run `dvc pull` to fetch it, or record DVC's md5 with `modelgate hash --update` to verify it"
     assert out.count(hint) == 2, out
@@ -147,9 +197,10 @@ def test_a_missing_dvc_tracked_file_without_an_md5_says_dvc_pull(dvc_repo: Repo,
     # `hash --update` records DVC's md5s in the clone, keeps the sha256s, and says so.
     proc = ci.run("hash", "--update")
     assert proc.returncode == 0, proc.stdout
-    assert (f"{MANIFEST}: artifacts[0] model.pkl: sha256 kept, not recomputed: the file is not in the work"
-            " tree; md5 and size are models/churn/dvc.lock:train's (`dvc pull` to hash the file itself)\n"
-            ) in proc.stdout
+    assert (
+        f"{MANIFEST}: artifacts[0] model.pkl: sha256 kept, not recomputed: the file is not in the work"
+        " tree; md5 and size are models/churn/dvc.lock:train's (`dvc pull` to hash the file itself)\n"
+    ) in proc.stdout
     assert f"  artifacts[0].md5: None -> '{model_md5}'\n" in proc.stdout
     assert f"  lineage.data[0].md5: None -> '{data_md5}'\n" in proc.stdout
     assert check(ci)[0] == 0
@@ -162,14 +213,16 @@ def test_hash_update_in_a_clone_never_pins_new_bytes_under_an_old_sha256(dvc_rep
     before = (ci.root / MANIFEST).read_text()
     proc = ci.run("hash", "--update")
     assert proc.returncode == 1
-    assert (f"{MANIFEST}: lineage.data[0] {DATA_URI}: data/train.csv.dvc records md5 {OTHER}, the manifest"
-            f" {data_md5}, and the file is not here to hash: run `dvc pull`, then `modelgate hash --update`\n"
-            ) in proc.stdout
+    assert (
+        f"{MANIFEST}: lineage.data[0] {DATA_URI}: data/train.csv.dvc records md5 {OTHER}, the manifest"
+        f" {data_md5}, and the file is not here to hash: run `dvc pull`, then `modelgate hash --update`\n"
+    ) in proc.stdout
     assert (ci.root / MANIFEST).read_text() == before
 
 
-def test_with_the_files_present_every_digest_comes_from_one_read(dvc_repo: Repo, capsys: pytest.CaptureFixture[str],
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_with_the_files_present_every_digest_comes_from_one_read(
+    dvc_repo: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from modelgate.hashing import digest
     from tests.conftest import check_in_process
 
@@ -206,4 +259,5 @@ def test_new_dvc_bytes_under_an_old_sha256_need_a_new_version(dvc_repo: Repo, tm
     assert code == 1, out
     assert results(report, "artifact-hash") == [("passed", "verified by DVC's md5, content not pulled: model.pkl")]
     assert [m for outcome, m in results(report, "version-bump") if outcome == "failed"] == [
-        "artifacts changed but the version stayed 1.0.0; bump it above 1.0.0"]
+        "artifacts changed but the version stayed 1.0.0; bump it above 1.0.0"
+    ]

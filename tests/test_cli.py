@@ -67,8 +67,11 @@ def test_exit_4_bad_flag_and_bad_policy(repo: Repo) -> None:
 def test_exit_4_rule_naming_unknown_check(repo: Repo) -> None:
     repo.manifest("m")
     repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
-    repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
-               "rules:\n  - {check: model-card-linked}\n")
+    repo.write(
+        "p.yaml",
+        "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
+        "rules:\n  - {check: model-card-linked}\n",
+    )
     proc = repo.run("check")
     assert proc.returncode == 4
     assert proc.stderr.startswith(
@@ -109,8 +112,11 @@ def test_select_and_ignore(repo: Repo) -> None:
 
 def test_strict_makes_warnings_fail(repo: Repo) -> None:
     repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
-    repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
-               "rules:\n  - {check: owners, severity: warning}\n")
+    repo.write(
+        "p.yaml",
+        "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
+        "rules:\n  - {check: owners, severity: warning}\n",
+    )
     repo.manifest("m", owners=["somebody"])
     proc = repo.run("check")
     assert proc.returncode == 0
@@ -156,7 +162,8 @@ def test_list_checks_and_explain(tmp_path: Path) -> None:
     explained = run(tmp_path, "explain", "metric-threshold")
     assert explained.returncode == 0
     assert explained.stdout.startswith(
-        "MG301 metric-threshold (error; plugin metrics)\nruns: where a policy rule names it")
+        "MG301 metric-threshold (error; plugin metrics)\nruns: where a policy rule names it"
+    )
     unknown = run(tmp_path, "explain", "MG999")
     assert unknown.returncode == 4 and unknown.stderr.startswith("modelgate: error:"), unknown.stderr
 
@@ -191,8 +198,10 @@ def test_internal_error_is_exit_3_with_report_line(repo: Repo, tmp_path: Path) -
     site = tmp_path / "site"
     (site / "broken_hook-1.0.dist-info").mkdir(parents=True)
     info = site / "broken_hook-1.0.dist-info"
-    (site / "broken_hook.py").write_text("import modelgate\n\n@modelgate.hookimpl\n"
-                                         "def modelgate_reporters(request):\n    raise ZeroDivisionError('boom')\n")
+    (site / "broken_hook.py").write_text(
+        "import modelgate\n\n@modelgate.hookimpl\n"
+        "def modelgate_reporters(request):\n    raise ZeroDivisionError('boom')\n"
+    )
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-hook\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[modelgate]\nbroken = broken_hook\n")
     repo.manifest("m")
@@ -212,8 +221,10 @@ def test_internal_error_line_is_escaped(repo: Repo, tmp_path: Path) -> None:
     site = tmp_path / "site"
     info = site / "broken_hook-1.0.dist-info"
     info.mkdir(parents=True)
-    (site / "broken_hook.py").write_text("import modelgate\n\n@modelgate.hookimpl\ndef modelgate_reporters(request):\n"
-                                         "    raise ValueError('k\\x1b[2J\\u202e\\n::error::forged')\n")
+    (site / "broken_hook.py").write_text(
+        "import modelgate\n\n@modelgate.hookimpl\ndef modelgate_reporters(request):\n"
+        "    raise ValueError('k\\x1b[2J\\u202e\\n::error::forged')\n"
+    )
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-hook\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[modelgate]\nbroken = broken_hook\n")
     repo.manifest("m")
@@ -233,8 +244,7 @@ def test_module_entry_point(repo: Repo) -> None:
     import sys
 
     repo.manifest("m")
-    proc = subprocess.run([sys.executable, "-m", "modelgate", "check"], cwd=repo.root,
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "modelgate", "check"], cwd=repo.root, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert shutil.which(MODELGATE) is not None
 
@@ -253,14 +263,16 @@ def test_a_report_to_dash_goes_to_stdout_and_the_terminal_report_to_stderr(repo:
 
 # -- the conventions of a Unix command: pipes, `-` for stdout, colour ---------------------
 
+
 def _closed_pipe_run(repo: Repo, *args: str) -> subprocess.CompletedProcess[str]:
     """The installed command writing into a pipe whose reader is already gone: every write
     fails with EPIPE, whatever the timing."""
     read, write = os.pipe()
     os.close(read)
     try:
-        return subprocess.run([MODELGATE, *args], cwd=repo.root, stdout=write, stderr=subprocess.PIPE, text=True,
-                              timeout=120)
+        return subprocess.run(
+            [MODELGATE, *args], cwd=repo.root, stdout=write, stderr=subprocess.PIPE, text=True, timeout=120
+        )
     finally:
         os.close(write)
 
@@ -272,15 +284,19 @@ def _failing_and_history(repo: Repo) -> None:
     (repo.root / "bad" / "model.bin").write_bytes(b"tampered")
 
 
-@pytest.mark.parametrize(("args", "status"), [
-    (("list-checks",), 0),
-    (("plugins",), 0),
-    (("check", "-v", "--json", "../r.json"), 1),  # the verdict, not the pipe, decides
-    (("history", "fraud-detector"), 0),
-    (("schema", "manifest"), 0),
-])
-def test_a_closed_pipe_ends_quietly_with_the_commands_own_status(repo: Repo, args: tuple[str, ...],
-                                                                 status: int) -> None:
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (("list-checks",), 0),
+        (("plugins",), 0),
+        (("check", "-v", "--json", "../r.json"), 1),  # the verdict, not the pipe, decides
+        (("history", "fraud-detector"), 0),
+        (("schema", "manifest"), 0),
+    ],
+)
+def test_a_closed_pipe_ends_quietly_with_the_commands_own_status(
+    repo: Repo, args: tuple[str, ...], status: int
+) -> None:
     _failing_and_history(repo)
     proc = _closed_pipe_run(repo, *args)
     assert (proc.returncode, proc.stderr) == (status, "")
@@ -295,8 +311,11 @@ def test_head_in_a_real_shell_pipeline(repo: Repo) -> None:
     for index in range(200):
         repo.manifest(f"m{index:03d}", name=f"model-{index}")
     repo.commit("many")
-    for command, first in ((f"{MODELGATE} list-checks", "MG001"), (f"{MODELGATE} check -v", "=" * 10),
-                           (f"{MODELGATE} history model-7", "2026-11-01")):
+    for command, first in (
+        (f"{MODELGATE} list-checks", "MG001"),
+        (f"{MODELGATE} check -v", "=" * 10),
+        (f"{MODELGATE} history model-7", "2026-11-01"),
+    ):
         script = f"set -o pipefail; {command} 2>err | head -1 > first; echo ${{PIPESTATUS[0]}}"
         proc = subprocess.run(["bash", "-c", script], cwd=repo.root, capture_output=True, text=True, timeout=120)
         assert proc.stdout == "0\n", (command, proc.stdout, proc.stderr)
@@ -316,8 +335,10 @@ def test_a_report_given_dash_is_alone_on_stdout(repo: Repo) -> None:
     assert json.loads(sarif.stdout)["version"] == "2.1.0" and (repo.root.parent / "r.json").exists()
     both = repo.run("check", "--json", "-", "--sarif", "-")
     assert both.returncode == 4
-    assert both.stderr == ("modelgate: error: only one report can go to standard output (`-`);"
-                           " the sarif and json reports both ask for it\n")
+    assert both.stderr == (
+        "modelgate: error: only one report can go to standard output (`-`);"
+        " the sarif and json reports both ask for it\n"
+    )
     bom = repo.run("export", "-o", "-")
     assert bom.returncode == 0 and json.loads(bom.stdout)["bomFormat"] == "CycloneDX"
 
@@ -325,20 +346,24 @@ def test_a_report_given_dash_is_alone_on_stdout(repo: Repo) -> None:
 GREEN = "\x1b[32m"  # what the summary line of a passing run is coloured with
 
 
-@pytest.mark.parametrize(("flag", "env", "coloured"), [
-    ((), {}, False),  # not a terminal
-    ((), {"FORCE_COLOR": "1"}, True),
-    ((), {"FORCE_COLOR": "1", "NO_COLOR": "1"}, True),  # FORCE_COLOR beats NO_COLOR
-    ((), {"FORCE_COLOR": ""}, False),  # set but empty counts as unset
-    (("--color", "never"), {"FORCE_COLOR": "1"}, False),  # the flag beats both
-    (("--color", "always"), {"NO_COLOR": "1"}, True),
-    (("--color", "always"), {"NO_COLOR": "1", "TERM": "dumb"}, True),
-])
+@pytest.mark.parametrize(
+    ("flag", "env", "coloured"),
+    [
+        ((), {}, False),  # not a terminal
+        ((), {"FORCE_COLOR": "1"}, True),
+        ((), {"FORCE_COLOR": "1", "NO_COLOR": "1"}, True),  # FORCE_COLOR beats NO_COLOR
+        ((), {"FORCE_COLOR": ""}, False),  # set but empty counts as unset
+        (("--color", "never"), {"FORCE_COLOR": "1"}, False),  # the flag beats both
+        (("--color", "always"), {"NO_COLOR": "1"}, True),
+        (("--color", "always"), {"NO_COLOR": "1", "TERM": "dumb"}, True),
+    ],
+)
 def test_colour_precedence(repo: Repo, flag: tuple[str, ...], env: dict[str, str], coloured: bool) -> None:
     repo.manifest("m")
     base = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR")}
-    proc = subprocess.run([MODELGATE, "check", *flag], cwd=repo.root, capture_output=True, text=True,
-                          env={**base, **env})
+    proc = subprocess.run(
+        [MODELGATE, "check", *flag], cwd=repo.root, capture_output=True, text=True, env={**base, **env}
+    )
     assert proc.returncode == 0
     assert (GREEN in proc.stdout) is coloured, proc.stdout
     assert ("\x1b[" in proc.stdout) is coloured

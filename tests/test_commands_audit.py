@@ -44,9 +44,23 @@ def test_a_signed_record_verifies_against_the_allowed_signers(repo: Repo, signed
     assert proc.stdout.startswith(f"{record}: audit record intact (record_sha256 ")
     assert "; signed by ci@acme.io (ED25519 key SHA256:" in proc.stdout
     # Plain OpenSSH verifies it too: the signature is over the file's exact bytes.
-    plain = subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(signed["allowed"]), "-I", "ci@acme.io",
-                            "-n", "modelgate-audit", "-s", f"{record}.sig"], input=record.read_bytes(),
-                           capture_output=True)
+    plain = subprocess.run(
+        [
+            "ssh-keygen",
+            "-Y",
+            "verify",
+            "-f",
+            str(signed["allowed"]),
+            "-I",
+            "ci@acme.io",
+            "-n",
+            "modelgate-audit",
+            "-s",
+            f"{record}.sig",
+        ],
+        input=record.read_bytes(),
+        capture_output=True,
+    )
     assert plain.returncode == 0, plain.stderr
     # Without --signer only the hash is checked, and the output says so.
     proc = audit(repo, "verify", record)
@@ -76,20 +90,30 @@ def test_a_signature_by_anyone_else_or_none_is_a_failure(repo: Repo, signed: dic
     if how == "stranger":
         assert audit(repo, "sign", record, "--key", signed["stranger"]).returncode == 0
     elif how == "namespace":  # the CI key, but a git commit signature's namespace
-        sig = subprocess.run(["ssh-keygen", "-Y", "sign", "-f", str(signed["ci"]), "-n", "git"],
-                             input=record.read_bytes(), capture_output=True, check=True).stdout
+        sig = subprocess.run(
+            ["ssh-keygen", "-Y", "sign", "-f", str(signed["ci"]), "-n", "git"],
+            input=record.read_bytes(),
+            capture_output=True,
+            check=True,
+        ).stdout
         Path(f"{record}.sig").write_bytes(sig)
     elif how == "embedded-stranger":  # as a git note holds it: the record, then the signature
-        sig = subprocess.run(["ssh-keygen", "-Y", "sign", "-f", str(signed["stranger"]), "-n", "modelgate-audit"],
-                             input=record.read_bytes(), capture_output=True, check=True).stdout
+        sig = subprocess.run(
+            ["ssh-keygen", "-Y", "sign", "-f", str(signed["stranger"]), "-n", "modelgate-audit"],
+            input=record.read_bytes(),
+            capture_output=True,
+            check=True,
+        ).stdout
         target = record.with_name("note")
         target.write_bytes(record.read_bytes() + sig)
     proc = audit(repo, "verify", target, "--signer", signed["allowed"])
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    expected = {"stranger": "the signature made by no key of the allowed signers",
-                "embedded-stranger": "the signature made by no key of the allowed signers",
-                "namespace": "the signature does not verify",
-                "unsigned": f"not signed: no signature after the record and no {record}.sig"}[how]
+    expected = {
+        "stranger": "the signature made by no key of the allowed signers",
+        "embedded-stranger": "the signature made by no key of the allowed signers",
+        "namespace": "the signature does not verify",
+        "unsigned": f"not signed: no signature after the record and no {record}.sig",
+    }[how]
     assert expected in proc.stdout
 
 

@@ -24,13 +24,15 @@ def _bash_completes(script: Path, *words: str) -> list[str]:
     """What bash offers for the last word of `modelgate WORDS...`, through the function the
     script registers with `complete`, called as readline would call it."""
     line = " ".join(("modelgate", *words))
-    probe = (f"source {script}\n"
-             "spec=$(complete -p modelgate) || exit 9\n"
-             "function=$(sed -n 's/.*-F \\([^ ]*\\) .*/\\1/p' <<< \"$spec\")\n"
-             f"COMP_WORDS=(modelgate {' '.join(words)}); COMP_CWORD={len(words)}\n"
-             f"COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}\n"
-             f"\"$function\" modelgate '{words[-1]}' '{(('modelgate', *words))[-2]}'\n"
-             "printf '%s\\n' \"${COMPREPLY[@]}\"\n")
+    probe = (
+        f"source {script}\n"
+        "spec=$(complete -p modelgate) || exit 9\n"
+        "function=$(sed -n 's/.*-F \\([^ ]*\\) .*/\\1/p' <<< \"$spec\")\n"
+        f"COMP_WORDS=(modelgate {' '.join(words)}); COMP_CWORD={len(words)}\n"
+        f"COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}\n"
+        f"\"$function\" modelgate '{words[-1]}' '{(('modelgate', *words))[-2]}'\n"
+        "printf '%s\\n' \"${COMPREPLY[@]}\"\n"
+    )
     proc = subprocess.run(["bash", "--noprofile", "--norc", "-c", probe], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return sorted(set(proc.stdout.split()))
@@ -65,8 +67,13 @@ zpty -w -n z $'\\x15modelgate check --ju\\t'
 zpty -r z out '*--junit-xml*' && print completed-the-option
 zpty -d z
 """
-    proc = subprocess.run(["zsh", "-f", "-c", session], capture_output=True, text=True, timeout=60,
-                          env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "TERM": "xterm"})
+    proc = subprocess.run(
+        ["zsh", "-f", "-c", session],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "TERM": "xterm"},
+    )
     assert proc.stdout.split() == ["completed-the-subcommand", "completed-the-option"], proc.stdout + proc.stderr
 
 
@@ -76,8 +83,12 @@ def test_fish_completes_subcommands_and_options(tmp_path: Path) -> None:
     assert subprocess.run(["fish", "-n", str(script)], capture_output=True).returncode == 0
 
     def complete(line: str) -> list[str]:
-        proc = subprocess.run(["fish", "--no-config", "-c", f"source {script}; complete -C '{line}'"],
-                              capture_output=True, text=True, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        proc = subprocess.run(
+            ["fish", "--no-config", "-c", f"source {script}; complete -C '{line}'"],
+            capture_output=True,
+            text=True,
+            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        )
         assert proc.returncode == 0, proc.stderr
         return [row.split("\t")[0] for row in proc.stdout.splitlines()]
 

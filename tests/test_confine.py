@@ -50,11 +50,19 @@ def test_a_manifest_that_is_a_link_is_refused_even_when_it_stays_inside(tree: tu
     assert confine.read(root, "models/m.yaml", "shown", links=False) == b"name: m\n"
 
 
-@pytest.mark.parametrize(("path", "where"), [("models/outside", confine.OUTSIDE), ("models/git", confine.IN_GIT),
-                                             ("models/GIT", confine.IN_GIT), ("../secret", confine.OUTSIDE)])
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        ("models/outside", confine.OUTSIDE),
+        ("models/git", confine.IN_GIT),
+        ("models/GIT", confine.IN_GIT),
+        ("../secret", confine.OUTSIDE),
+    ],
+)
 @pytest.mark.parametrize("known", [False, True], ids=["resolved-here", "resolved-by-caller"])
 def test_a_path_out_of_the_repository_or_into_git_is_refused_naming_the_path(
-        tree: tuple[str, Path], path: str, where: str, known: bool) -> None:
+    tree: tuple[str, Path], path: str, where: str, known: bool
+) -> None:
     root, outside = tree
     real = os.path.realpath(os.path.join(root, path)) if known else None
     with pytest.raises(InputError) as info:
@@ -74,8 +82,9 @@ def test_refusal_allows_the_root_and_its_files_only(tree: tuple[str, Path]) -> N
     assert confine.refusal(root, os.path.join(root, "a", ".Git", "x")) == confine.IN_GIT
 
 
-@pytest.mark.parametrize("parts", [["models", "m.yaml"], ["models", "inside"], ["models", "missing", "x"],
-                                   ["models", "outside"]])
+@pytest.mark.parametrize(
+    "parts", [["models", "m.yaml"], ["models", "inside"], ["models", "missing", "x"], ["models", "outside"]]
+)
 def test_real_below_is_realpath(tree: tuple[str, Path], parts: list[str]) -> None:
     root, _ = tree
     assert confine.real_below(root, parts) == os.path.realpath(os.path.join(root, *parts))

@@ -55,12 +55,17 @@ def test_wrong_types(tmp_path: Path) -> None:
         config.load(WorkTree(str(tmp_path)).read, {}, {})
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("audit: {allowed_signers: ../signers}\n",
-     ".modelgate.yaml:1:9: audit.allowed_signers must be a repository-relative path without '..'"),
-    ("audit: {signers: x}\n", ".modelgate.yaml:1:9: unknown key 'audit.signers'; known: ['allowed_signers']"),
-    ("audit: .github/audit_signers\n", ".modelgate.yaml:1:1: audit must be a mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "audit: {allowed_signers: ../signers}\n",
+            ".modelgate.yaml:1:9: audit.allowed_signers must be a repository-relative path without '..'",
+        ),
+        ("audit: {signers: x}\n", ".modelgate.yaml:1:9: unknown key 'audit.signers'; known: ['allowed_signers']"),
+        ("audit: .github/audit_signers\n", ".modelgate.yaml:1:1: audit must be a mapping"),
+    ],
+)
 def test_audit_signers_setting_has_its_shape(tmp_path: Path, text: str, says: str) -> None:
     (tmp_path / ".modelgate.yaml").write_text(text)
     with pytest.raises(InputError) as info:

@@ -14,32 +14,35 @@ from modelgate.pipeline.base import Base
 from tests.conftest import Repo
 
 
-@pytest.mark.parametrize(("pattern", "path", "selected"), [
-    # The contract's example: `*` does not cross `/`.
-    ("models/*/modelgate.yaml", "models/a/modelgate.yaml", True),
-    ("models/*/modelgate.yaml", "models/a/1.0/modelgate.yaml", False),
-    ("models/*/modelgate.yaml", "x/models/a/modelgate.yaml", False),  # a `/` inside anchors at the root
-    ("models/*.modelgate.yaml", "models/fraud.modelgate.yaml", True),
-    ("models/*.modelgate.yaml", "models/a/fraud.modelgate.yaml", False),
-    ("models/?/modelgate.yaml", "models/a/modelgate.yaml", True),
-    ("models/?/modelgate.yaml", "models/ab/modelgate.yaml", False),
-    # `**` crosses folders.
-    ("examples/**", "examples/modelgate.yaml", True),
-    ("examples/**", "examples/a/b/c/modelgate.yaml", True),
-    ("examples/**", "examplesx/modelgate.yaml", False),
-    ("examples/**", "src/examples/modelgate.yaml", False),
-    ("**/x.modelgate.yaml", "x.modelgate.yaml", True),
-    ("**/x.modelgate.yaml", "a/b/x.modelgate.yaml", True),
-    ("**/x.modelgate.yaml", "a/y.modelgate.yaml", False),
-    ("models/**/modelgate.yaml", "models/modelgate.yaml", True),
-    ("models/**/modelgate.yaml", "models/a/1.0/modelgate.yaml", True),
-    # No `/` (or only a trailing one): any depth; a folder selects everything below it.
-    ("*.modelgate.yaml", "deep/down/fraud.modelgate.yaml", True),
-    ("models/", "models/a/1.0/modelgate.yaml", True),
-    ("models/", "x/models/modelgate.yaml", True),
-    ("/models/", "x/models/modelgate.yaml", False),
-    ("modelgate.yaml", "a/modelgate.yaml", True),
-])
+@pytest.mark.parametrize(
+    ("pattern", "path", "selected"),
+    [
+        # The contract's example: `*` does not cross `/`.
+        ("models/*/modelgate.yaml", "models/a/modelgate.yaml", True),
+        ("models/*/modelgate.yaml", "models/a/1.0/modelgate.yaml", False),
+        ("models/*/modelgate.yaml", "x/models/a/modelgate.yaml", False),  # a `/` inside anchors at the root
+        ("models/*.modelgate.yaml", "models/fraud.modelgate.yaml", True),
+        ("models/*.modelgate.yaml", "models/a/fraud.modelgate.yaml", False),
+        ("models/?/modelgate.yaml", "models/a/modelgate.yaml", True),
+        ("models/?/modelgate.yaml", "models/ab/modelgate.yaml", False),
+        # `**` crosses folders.
+        ("examples/**", "examples/modelgate.yaml", True),
+        ("examples/**", "examples/a/b/c/modelgate.yaml", True),
+        ("examples/**", "examplesx/modelgate.yaml", False),
+        ("examples/**", "src/examples/modelgate.yaml", False),
+        ("**/x.modelgate.yaml", "x.modelgate.yaml", True),
+        ("**/x.modelgate.yaml", "a/b/x.modelgate.yaml", True),
+        ("**/x.modelgate.yaml", "a/y.modelgate.yaml", False),
+        ("models/**/modelgate.yaml", "models/modelgate.yaml", True),
+        ("models/**/modelgate.yaml", "models/a/1.0/modelgate.yaml", True),
+        # No `/` (or only a trailing one): any depth; a folder selects everything below it.
+        ("*.modelgate.yaml", "deep/down/fraud.modelgate.yaml", True),
+        ("models/", "models/a/1.0/modelgate.yaml", True),
+        ("models/", "x/models/modelgate.yaml", True),
+        ("/models/", "x/models/modelgate.yaml", False),
+        ("modelgate.yaml", "a/modelgate.yaml", True),
+    ],
+)
 def test_gitignore_semantics(pattern: str, path: str, selected: bool) -> None:
     assert globs.matches(path, [pattern]) is selected
 

@@ -38,40 +38,56 @@ def test_the_fast_path_holds_only_current_spdx_ids_as_the_list_writes_them() -> 
         assert licenses._checked(common) is None  # the shortcut agrees with the full check
 
 
-@pytest.mark.parametrize("text", [
-    "Apache-2.0", "MIT OR Apache-2.0", "(MIT OR Apache-2.0) AND BSD-3-Clause", "((MIT))",
-    "GPL-2.0-or-later WITH Classpath-exception-2.0", "Apache-2.0 WITH LLVM-exception",
-    "EUPL-1.2", "CC-BY-NC-SA-3.0", "etalab-2.0",  # on the list, not in the fast path
-    "proprietary", "LicenseRef-acme-model-terms", "LicenseRef-llama3.1", "LicenseRef-x WITH LLVM-exception",
-    "DocumentRef-spdx-tool-1.2:LicenseRef-MIT-Style-2", "MIT OR LicenseRef-acme",
-    "(LicenseRef-a AND MIT) OR GPL-3.0-only",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Apache-2.0",
+        "MIT OR Apache-2.0",
+        "(MIT OR Apache-2.0) AND BSD-3-Clause",
+        "((MIT))",
+        "GPL-2.0-or-later WITH Classpath-exception-2.0",
+        "Apache-2.0 WITH LLVM-exception",
+        "EUPL-1.2",
+        "CC-BY-NC-SA-3.0",
+        "etalab-2.0",  # on the list, not in the fast path
+        "proprietary",
+        "LicenseRef-acme-model-terms",
+        "LicenseRef-llama3.1",
+        "LicenseRef-x WITH LLVM-exception",
+        "DocumentRef-spdx-tool-1.2:LicenseRef-MIT-Style-2",
+        "MIT OR LicenseRef-acme",
+        "(LicenseRef-a AND MIT) OR GPL-3.0-only",
+    ],
+)
 def test_valid_licenses(text: str) -> None:
     assert licenses.problem(text) is None
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    # Case first: the list's own spelling.
-    ("apache-2.0", "'apache-2.0' is not written as the SPDX License List writes it; did you mean 'Apache-2.0'?"),
-    ("mit or apache-2.0", "did you mean 'MIT OR Apache-2.0'?"),
-    ("LicenseRef-acme OR mit", "did you mean 'LicenseRef-acme OR MIT'?"),
-    ("Proprietary", "'Proprietary' is not a license; did you mean 'proprietary'?"),
-    # Deprecated ids and forms: the current one.
-    ("GPL-2.0", "did you mean 'GPL-2.0-only'?"),
-    ("GPL-2.0+", "did you mean 'GPL-2.0-or-later'?"),
-    # Not on the list: the closest id.
-    ("Apache 2", "'Apache 2' is not on the SPDX License List; did you mean 'Apache-2.0'?"),
-    ("Apache License 2.0", "did you mean 'Apache-2.0'?"),
-    ("apache2", "did you mean 'Apache-2.0'?"),
-    ("CreativeML-OpenRAIL-M", "'CreativeML-OpenRAIL-M' is not on the SPDX License List"),
-    ("NOASSERTION", "is not on the SPDX License List"),
-    ("LicenseRef-a_b", "is not on the SPDX License List"),  # `_` is not allowed in an SPDX id
-    # Not an expression.
-    ("MIT OR", "'MIT OR' is not an SPDX license expression"),
-    ("MIT WITH Apache-2.0", "is not a valid SPDX license expression"),
-    ("LLVM-exception", "is not a valid SPDX license expression"),
-    ("  ", "is empty"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # Case first: the list's own spelling.
+        ("apache-2.0", "'apache-2.0' is not written as the SPDX License List writes it; did you mean 'Apache-2.0'?"),
+        ("mit or apache-2.0", "did you mean 'MIT OR Apache-2.0'?"),
+        ("LicenseRef-acme OR mit", "did you mean 'LicenseRef-acme OR MIT'?"),
+        ("Proprietary", "'Proprietary' is not a license; did you mean 'proprietary'?"),
+        # Deprecated ids and forms: the current one.
+        ("GPL-2.0", "did you mean 'GPL-2.0-only'?"),
+        ("GPL-2.0+", "did you mean 'GPL-2.0-or-later'?"),
+        # Not on the list: the closest id.
+        ("Apache 2", "'Apache 2' is not on the SPDX License List; did you mean 'Apache-2.0'?"),
+        ("Apache License 2.0", "did you mean 'Apache-2.0'?"),
+        ("apache2", "did you mean 'Apache-2.0'?"),
+        ("CreativeML-OpenRAIL-M", "'CreativeML-OpenRAIL-M' is not on the SPDX License List"),
+        ("NOASSERTION", "is not on the SPDX License List"),
+        ("LicenseRef-a_b", "is not on the SPDX License List"),  # `_` is not allowed in an SPDX id
+        # Not an expression.
+        ("MIT OR", "'MIT OR' is not an SPDX license expression"),
+        ("MIT WITH Apache-2.0", "is not a valid SPDX license expression"),
+        ("LLVM-exception", "is not a valid SPDX license expression"),
+        ("  ", "is empty"),
+    ],
+)
 def test_invalid_licenses_say_what_to_write(text: str, message: str) -> None:
     found = licenses.problem(text)
     assert found is not None and message in found
@@ -81,13 +97,15 @@ def test_an_invalid_license_fails_manifest_valid_at_its_line(repo: Repo) -> None
     repo.manifest("m", license="apache-2.0")
     proc = repo.run("check", "--json", str(repo.root.parent / "r.json"))
     assert proc.returncode == 1
-    [result] = [r for r in json.loads((repo.root.parent / "r.json").read_text())["results"]
-                if r["name"] == "manifest-valid"]
+    [result] = [
+        r for r in json.loads((repo.root.parent / "r.json").read_text())["results"] if r["name"] == "manifest-valid"
+    ]
     assert result["outcome"] == "failed"
-    assert result["message"] == ("license: 'apache-2.0' is not written as the SPDX License List writes it;"
-                                 " did you mean 'Apache-2.0'?")
+    assert result["message"] == (
+        "license: 'apache-2.0' is not written as the SPDX License List writes it; did you mean 'Apache-2.0'?"
+    )
     text = (repo.root / "m/modelgate.yaml").read_text()
-    assert result["location"]["line"] == text[:text.index('"license"')].count("\n") + 1
+    assert result["location"]["line"] == text[: text.index('"license"')].count("\n") + 1
     # init refuses to write one.
     repo.write("n/model.bin", b"w")
     proc = repo.run("init", "n/model.bin", "--name", "n", "--version", "1.0.0", "--owner", "@a/b", "--license", "mit")
@@ -99,15 +117,29 @@ def test_a_common_license_is_checked_without_loading_the_spdx_list(repo: Repo) -
     repo.manifest("a", **staging_fields(name="a", license="Apache-2.0 OR MIT"))
     repo.manifest("b", **staging_fields(name="b", license="proprietary"))
     repo.commit()
-    script = ("import sys\nfrom modelgate.cli import main\ncode = main(['check', '-q', '--base', 'none'])\n"
-              "print('exit', code, 'pydantic' in sys.modules, 'license_expression' in sys.modules)\n")
+    script = (
+        "import sys\nfrom modelgate.cli import main\ncode = main(['check', '-q', '--base', 'none'])\n"
+        "print('exit', code, 'pydantic' in sys.modules, 'license_expression' in sys.modules)\n"
+    )
     env = {"CI": "true"}  # CI keeps no verdicts: every manifest is validated
-    out = subprocess.run([sys.executable, "-c", script], cwd=repo.root, capture_output=True, text=True, check=True,
-                         env={**_environ(), **env}).stdout.splitlines()[-1]
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**_environ(), **env},
+    ).stdout.splitlines()[-1]
     assert out == "exit 0 True False"
     repo.manifest("c", **staging_fields(name="c", license="EUPL-1.2"))
-    out = subprocess.run([sys.executable, "-c", script], cwd=repo.root, capture_output=True, text=True, check=True,
-                         env={**_environ(), **env}).stdout.splitlines()[-1]
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**_environ(), **env},
+    ).stdout.splitlines()[-1]
     assert out == "exit 0 True True"
 
 
@@ -139,20 +171,23 @@ def test_every_hub_licence_maps_to_a_valid_license(hub_id: str) -> None:
     assert mapped is not None and licenses.problem(mapped) is None, mapped
 
 
-@pytest.mark.parametrize(("hub_id", "name", "expected"), [
-    ("apache-2.0", None, "Apache-2.0"),
-    ("mit", None, "MIT"),
-    ("cc-by-nc-4.0", None, "CC-BY-NC-4.0"),
-    ("gpl-3.0", None, "GPL-3.0-only"),  # the deprecated SPDX spelling meant -only
-    ("gpl", None, "LicenseRef-gpl"),  # a family, not GPL-1.0-or-later
-    ("openrail", None, "LicenseRef-openrail"),
-    ("openrail++", None, "LicenseRef-openrail-plus-plus"),
-    ("llama2", None, "LicenseRef-llama2"),
-    ("llama3.1", None, "LicenseRef-llama3.1"),
-    ("other", "tongyi-qianwen", "LicenseRef-tongyi-qianwen"),
-    ("other", None, "LicenseRef-other"),
-    ("unknown", None, None),  # no licence to claim: required-fields says so at staging
-])
+@pytest.mark.parametrize(
+    ("hub_id", "name", "expected"),
+    [
+        ("apache-2.0", None, "Apache-2.0"),
+        ("mit", None, "MIT"),
+        ("cc-by-nc-4.0", None, "CC-BY-NC-4.0"),
+        ("gpl-3.0", None, "GPL-3.0-only"),  # the deprecated SPDX spelling meant -only
+        ("gpl", None, "LicenseRef-gpl"),  # a family, not GPL-1.0-or-later
+        ("openrail", None, "LicenseRef-openrail"),
+        ("openrail++", None, "LicenseRef-openrail-plus-plus"),
+        ("llama2", None, "LicenseRef-llama2"),
+        ("llama3.1", None, "LicenseRef-llama3.1"),
+        ("other", "tongyi-qianwen", "LicenseRef-tongyi-qianwen"),
+        ("other", None, "LicenseRef-other"),
+        ("unknown", None, None),  # no licence to claim: required-fields says so at staging
+    ],
+)
 def test_hub_licence_mapping(hub_id: str, name: str | None, expected: str | None) -> None:
     assert spdx_license(hub_id, name) == expected
 
@@ -164,18 +199,36 @@ ModelCard(f"---\\n{{data.to_yaml()}}\\n---\\n# m\\n").save("README.md")
 """
 
 
-@pytest.mark.parametrize(("license_id", "name", "expected"), [
-    ("llama2", None, "LicenseRef-llama2"),
-    ("other", "acme model terms", "LicenseRef-acme-model-terms"),
-    ("bsd-3-clause-clear", None, "BSD-3-Clause-Clear"),
-])
-def test_init_from_a_hub_card_writes_a_valid_license(repo: Repo, license_id: str, name: str | None,
-                                                     expected: str) -> None:
+@pytest.mark.parametrize(
+    ("license_id", "name", "expected"),
+    [
+        ("llama2", None, "LicenseRef-llama2"),
+        ("other", "acme model terms", "LicenseRef-acme-model-terms"),
+        ("bsd-3-clause-clear", None, "BSD-3-Clause-Clear"),
+    ],
+)
+def test_init_from_a_hub_card_writes_a_valid_license(
+    repo: Repo, license_id: str, name: str | None, expected: str
+) -> None:
     repo.write("hf/model.safetensors", b"tensors")
-    subprocess.run([sys.executable, "-c", CARD.format(license=license_id, name=name)], cwd=repo.root / "hf",
-                   check=True, capture_output=True)
-    proc = repo.run("init", "hf/model.safetensors", "--name", "m", "--version", "1.0.0", "--owner", "@acme/nlp",
-                    "--from-hf", "hf/README.md")
+    subprocess.run(
+        [sys.executable, "-c", CARD.format(license=license_id, name=name)],
+        cwd=repo.root / "hf",
+        check=True,
+        capture_output=True,
+    )
+    proc = repo.run(
+        "init",
+        "hf/model.safetensors",
+        "--name",
+        "m",
+        "--version",
+        "1.0.0",
+        "--owner",
+        "@acme/nlp",
+        "--from-hf",
+        "hf/README.md",
+    )
     assert proc.returncode == 0, proc.stderr
     assert f"\nlicense: {expected}\n" in (repo.root / "hf/modelgate.yaml").read_text()
     assert repo.run("check", "hf").returncode == 0
@@ -187,16 +240,23 @@ def test_export_carries_only_valid_expressions(repo: Repo) -> None:
 
     from modelgate.export.cyclonedx import _license
 
-    for name, text in [("a", "MIT OR Apache-2.0"), ("b", "LicenseRef-llama2"), ("c", "proprietary"),
-                       ("d", "GPL-2.0-or-later WITH Classpath-exception-2.0")]:
+    for name, text in [
+        ("a", "MIT OR Apache-2.0"),
+        ("b", "LicenseRef-llama2"),
+        ("c", "proprietary"),
+        ("d", "GPL-2.0-or-later WITH Classpath-exception-2.0"),
+    ]:
         repo.manifest(name, **staging_fields(name=name, license=text))
     repo.commit()
     proc = repo.run("export", "--format", "cyclonedx")
     assert proc.returncode == 0, proc.stderr
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(proc.stdout) is None
     assert [c["licenses"] for c in json.loads(proc.stdout)["components"]] == [
-        [{"expression": "MIT OR Apache-2.0"}], [{"expression": "LicenseRef-llama2"}],
-        [{"license": {"name": "proprietary"}}], [{"expression": "GPL-2.0-or-later WITH Classpath-exception-2.0"}]]
+        [{"expression": "MIT OR Apache-2.0"}],
+        [{"expression": "LicenseRef-llama2"}],
+        [{"license": {"name": "proprietary"}}],
+        [{"expression": "GPL-2.0-or-later WITH Classpath-exception-2.0"}],
+    ]
     # Text that is not an expression is never emitted as one.
     for text in ("Apache 2", "apache-2.0", "MIT OR"):
         assert _license(text) == {"license": {"name": text}}

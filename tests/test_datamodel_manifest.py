@@ -43,8 +43,10 @@ def test_invalid_examples_report_expected_problems(path: Path) -> None:
 
 def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
     path = tmp_path / "modelgate.yaml"
-    path.write_text("apiVersion: modelgate/v1\nkind: Model\nname: Bad Name\nversion: 1.0\n"
-                    "stage: none\nowners: []\nartifacts: []\nextra: 1\n")
+    path.write_text(
+        "apiVersion: modelgate/v1\nkind: Model\nname: Bad Name\nversion: 1.0\n"
+        "stage: none\nowners: []\nartifacts: []\nextra: 1\n"
+    )
     doc = manifest.load(str(path), "modelgate.yaml", root=str(path.parent))
     lines = sorted({p.line for p in doc.problems})
     assert lines == [3, 4, 6, 7, 8]
@@ -103,8 +105,10 @@ def test_schema_validates_the_valid_examples() -> None:
 def test_a_history_snapshot_keeps_dvcs_md5_and_refuses_a_malformed_one() -> None:
     """version-immutable compares past states by their snapshots: new DVC bytes under an old
     sha256 differ only in md5, so a snapshot must carry it (and read it strictly)."""
-    head = ("apiVersion: modelgate/v1\nkind: Model\nname: churn\nversion: 1.0.0\nstage: staging\n"
-            "artifacts:\n  - {path: model.pkl, sha256: " + "a" * 64 + ", size: 3")
+    head = (
+        "apiVersion: modelgate/v1\nkind: Model\nname: churn\nversion: 1.0.0\nstage: staging\n"
+        "artifacts:\n  - {path: model.pkl, sha256: " + "a" * 64 + ", size: 3"
+    )
     kept = manifest.snapshot((head + ", md5: " + "b" * 32 + "}\n").encode(), "m.yaml")
     assert isinstance(kept, manifest.Snapshot) and kept.artifacts[0].md5 == "b" * 32
     plain = manifest.snapshot((head + "}\n").encode(), "m.yaml")

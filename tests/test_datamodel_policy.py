@@ -32,8 +32,11 @@ def test_builtin_default_is_the_seed_lifecycle(tmp_path: Path) -> None:
     policy = loader(tmp_path).load("builtin:default")
     assert policy.stages == ("none", "staging", "production", "archived", "rejected")
     assert policy.transitions == {
-        "none": ("staging", "rejected"), "staging": ("production", "rejected", "none"),
-        "production": ("archived",), "archived": ("production",), "rejected": ("none",),
+        "none": ("staging", "rejected"),
+        "staging": ("production", "rejected", "none"),
+        "production": ("archived",),
+        "archived": ("production",),
+        "rejected": ("none",),
     }
     assert policy.exclusive == ("production",)
     assert policy.files[0].source == "builtin"
@@ -62,21 +65,28 @@ rules:
         ("required-fields", ("production",), {"fields": ["lineage.environment.lockfile"]}),
         ("approvals", ("production",), {"min": 1}),
         # added up: the inherited fields first, then the extending file's new ones
-        ("required-fields", ("staging", "production", "archived"),
-         {"fields": ["license", "lineage.code.commit", "lineage.data", "lineage.params", "description"]}),
+        (
+            "required-fields",
+            ("staging", "production", "archived"),
+            {"fields": ["license", "lineage.code.commit", "lineage.data", "lineage.params", "description"]},
+        ),
         ("metric-threshold", ("production",), {"metric": "auc", "min": 0.9}),
         ("MG303", ("production",), {"metric": "auc", "tolerance": 0.005}),  # a tolerance replaces
     ]
     assert [f.path for f in policy.files] == ["builtin:default", "acme.yaml"]
     assert policy.rules[-1].origin == "acme.yaml:9:5"
     assert policy.replacements == (
-        "policy acme replaces builtin:default's no-metric-regression at production (acme.yaml:9:5)",)
+        "policy acme replaces builtin:default's no-metric-regression at production (acme.yaml:9:5)",
+    )
 
 
 def test_an_extending_required_fields_rule_at_production_keeps_the_lockfile(tmp_path: Path) -> None:
-    (tmp_path / "acme.yaml").write_text(extending_default(
-        "{check: required-fields, stages: [production], with: {fields: [description]}}",
-        "{check: required-metrics, stages: [staging, production, archived], with: {metrics: [auc]}}"))
+    (tmp_path / "acme.yaml").write_text(
+        extending_default(
+            "{check: required-fields, stages: [production], with: {fields: [description]}}",
+            "{check: required-metrics, stages: [staging, production, archived], with: {metrics: [auc]}}",
+        )
+    )
     policy = loader(tmp_path).load("acme.yaml")
     production = [r.params for r in policy.rules if r.check == "required-fields" and r.stages == ("production",)]
     assert production == [{"fields": ["lineage.environment.lockfile", "description"]}]
@@ -85,59 +95,85 @@ def test_an_extending_required_fields_rule_at_production_keeps_the_lockfile(tmp_
 
 
 def test_requirements_add_up_along_the_whole_chain(tmp_path: Path) -> None:
-    (tmp_path / "team.yaml").write_text(extending_default(
-        "{check: required-fields, stages: [production], with: {fields: [description]}}").replace("acme", "team"))
-    (tmp_path / "acme.yaml").write_text(extending_default(
-        "{check: required-fields, stages: [production], with: {fields: [tags, description]}}",
-        "{check: required-metrics, stages: [staging, production, archived], with: {min: 0}}",
-    ).replace("builtin:default", "team.yaml"))
+    (tmp_path / "team.yaml").write_text(
+        extending_default("{check: required-fields, stages: [production], with: {fields: [description]}}").replace(
+            "acme", "team"
+        )
+    )
+    (tmp_path / "acme.yaml").write_text(
+        extending_default(
+            "{check: required-fields, stages: [production], with: {fields: [tags, description]}}",
+            "{check: required-metrics, stages: [staging, production, archived], with: {min: 0}}",
+        ).replace("builtin:default", "team.yaml")
+    )
     policy = loader(tmp_path).load("acme.yaml")
     assert [r.params for r in policy.rules if r.check == "required-fields" and r.stages == ("production",)] == [
-        {"fields": ["lineage.environment.lockfile", "description", "tags"]}]
+        {"fields": ["lineage.environment.lockfile", "description", "tags"]}
+    ]
     assert [r.params for r in policy.rules if r.check == "required-metrics"] == [{"min": 1}]  # the larger
 
 
 def test_replace_true_replaces_an_inherited_requirement_and_says_so(tmp_path: Path) -> None:
-    (tmp_path / "acme.yaml").write_text(extending_default(
-        "{check: required-fields, stages: [production], with: {fields: [description]}, replace: true}"))
-    (tmp_path / "child.yaml").write_text(extending_default().replace("acme", "child").replace(
-        "builtin:default", "acme.yaml").replace("rules:\n", ""))
+    (tmp_path / "acme.yaml").write_text(
+        extending_default(
+            "{check: required-fields, stages: [production], with: {fields: [description]}, replace: true}"
+        )
+    )
+    (tmp_path / "child.yaml").write_text(
+        extending_default().replace("acme", "child").replace("builtin:default", "acme.yaml").replace("rules:\n", "")
+    )
     for ref in ("acme.yaml", "child.yaml"):  # inherited replacements are named too
         policy = loader(tmp_path).load(ref)
         production = [r.params for r in policy.rules if r.check == "required-fields" and r.stages == ("production",)]
         assert production == [{"fields": ["description"]}]
         assert policy.replacements == (
-            "policy acme replaces builtin:default's required-fields at production (acme.yaml:6:5)",)
+            "policy acme replaces builtin:default's required-fields at production (acme.yaml:6:5)",
+        )
 
 
 def test_replace_true_with_nothing_to_replace_is_a_config_error(tmp_path: Path) -> None:
-    (tmp_path / "acme.yaml").write_text(extending_default(
-        "{check: required-fields, stages: [staging], with: {fields: [description]}, replace: true}"))
-    with pytest.raises(ConfigError, match=r"^acme\.yaml:6:5: replace: true, but policy acme inherits no"
-                                          r" required-fields rule at staging to replace"):
+    (tmp_path / "acme.yaml").write_text(
+        extending_default("{check: required-fields, stages: [staging], with: {fields: [description]}, replace: true}")
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"^acme\.yaml:6:5: replace: true, but policy acme inherits no"
+        r" required-fields rule at staging to replace",
+    ):
         loader(tmp_path).load("acme.yaml")
 
 
 def test_requirements_of_another_severity_stand_beside_the_inherited_ones(tmp_path: Path) -> None:
-    (tmp_path / "acme.yaml").write_text(extending_default(
-        "{check: required-fields, stages: [production], severity: warning, with: {fields: [description]}}"))
+    (tmp_path / "acme.yaml").write_text(
+        extending_default(
+            "{check: required-fields, stages: [production], severity: warning, with: {fields: [description]}}"
+        )
+    )
     policy = loader(tmp_path).load("acme.yaml")
-    assert [(r.severity, r.params) for r in policy.rules
-            if r.check == "required-fields" and r.stages == ("production",)] == [
-        (None, {"fields": ["lineage.environment.lockfile"]}), ("warning", {"fields": ["description"]})]
+    assert [
+        (r.severity, r.params) for r in policy.rules if r.check == "required-fields" and r.stages == ("production",)
+    ] == [(None, {"fields": ["lineage.environment.lockfile"]}), ("warning", {"fields": ["description"]})]
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("apiVersion: modelgate/v1\nkind: Policy\nname: p\nstages: [a, b]\ntransitions: {a: [c]}\n",
-         "p.yaml:5:19: transition names stage 'c', which is not in stages ['a', 'b']"),
-        ("apiVersion: modelgate/v1\nkind: Policy\nname: p\nstages: [a]\nexclusive: [z]\n",
-         "p.yaml:5:13: exclusive names stage 'z', which is not in stages ['a']"),
-        ("apiVersion: modelgate/v1\nkind: Policy\nname: p\nstages: [a]\nrules:\n  - {check: x, stages: [q]}\n",
-         "p.yaml:6:5: rule for x names unknown stage 'q'"),
-        ("apiVersion: modelgate/v1\nkind: Policy\nname: p\nstages: [a]\nwaivers:\n  - {check: x, model: m}\n",
-         "p.yaml:6:5: missing required key 'waivers[0].reason'"),
+        (
+            "apiVersion: modelgate/v1\nkind: Policy\nname: p\nstages: [a, b]\ntransitions: {a: [c]}\n",
+            "p.yaml:5:19: transition names stage 'c', which is not in stages ['a', 'b']",
+        ),
+        (
+            "apiVersion: modelgate/v1\nkind: Policy\nname: p\nstages: [a]\nexclusive: [z]\n",
+            "p.yaml:5:13: exclusive names stage 'z', which is not in stages ['a']",
+        ),
+        (
+            "apiVersion: modelgate/v1\nkind: Policy\nname: p\nstages: [a]\nrules:\n  - {check: x, stages: [q]}\n",
+            "p.yaml:6:5: rule for x names unknown stage 'q'",
+        ),
+        (
+            "apiVersion: modelgate/v1\nkind: Policy\nname: p\nstages: [a]\nwaivers:\n  - {check: x, model: m}\n",
+            "p.yaml:6:5: missing required key 'waivers[0].reason'",
+        ),
         ("apiVersion: modelgate/v2\nkind: Policy\nname: p\n", "p.yaml:1:1: apiVersion: Input should be 'modelgate/v1'"),
     ],
 )
@@ -206,8 +242,9 @@ def _load_and_validate(files: dict[str, bytes]) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=POLICIES, other=POLICIES)
-def test_policy_loader_raises_only_config_errors_for_any_shape(data: dict[str, object],
-                                                               other: dict[str, object]) -> None:
+def test_policy_loader_raises_only_config_errors_for_any_shape(
+    data: dict[str, object], other: dict[str, object]
+) -> None:
     _load_and_validate({"policy.yaml": yaml_text(data), "other.yaml": yaml_text(other)})
 
 
@@ -228,29 +265,39 @@ def _without_lockfile(repo: Repo) -> None:
 
 def test_an_extending_policy_still_requires_the_lockfile_at_production(repo: Repo) -> None:
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
-    repo.write("policy.yaml", extending_default(
-        "{check: required-fields, stages: [production], with: {fields: [description, tags]}}"))
+    repo.write(
+        "policy.yaml",
+        extending_default("{check: required-fields, stages: [production], with: {fields: [description, tags]}}"),
+    )
     _without_lockfile(repo)
     result = repo.run("check", "--select", "MG201")
     assert result.returncode == 1, result.stdout
     failures = [line.strip() for line in result.stdout.splitlines() if "is required at stage" in line]
-    assert failures == ["lineage.environment.lockfile is required at stage 'production'",
-                        "tags is required at stage 'production'"]
+    assert failures == [
+        "lineage.environment.lockfile is required at stage 'production'",
+        "tags is required at stage 'production'",
+    ]
     assert "notice:" not in result.stdout
 
 
 def test_a_replaced_requirement_is_named_in_every_run(repo: Repo) -> None:
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
-    repo.write("policy.yaml", extending_default(
-        "{check: required-fields, stages: [production], with: {fields: [description]}, replace: true}"))
+    repo.write(
+        "policy.yaml",
+        extending_default(
+            "{check: required-fields, stages: [production], with: {fields: [description]}, replace: true}"
+        ),
+    )
     _without_lockfile(repo)
     repo.commit("production without a lockfile, by policy")
     notice = "policy acme replaces builtin:default's required-fields at production (policy.yaml:6:5)"
     result = repo.run("check", "--markdown", "../r.md")
     assert result.returncode == 0, result.stdout
     assert f"notice: {notice}" in result.stdout.splitlines()
-    assert ("- policy acme replaces builtin:default's required\\-fields at production \\(policy\\.yaml:6:5\\)"
-            in (repo.root.parent / "r.md").read_text().splitlines())
+    assert (
+        "- policy acme replaces builtin:default's required\\-fields at production \\(policy\\.yaml:6:5\\)"
+        in (repo.root.parent / "r.md").read_text().splitlines()
+    )
     based = repo.run("check", "--base", "main")
     assert f"notice: {notice}" in based.stdout.splitlines()
     promoted = repo.run("promote", "m/modelgate.yaml", "--to", "archived", "--dry-run", "--base", "main")

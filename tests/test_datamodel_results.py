@@ -14,9 +14,7 @@ def result(outcome: str, severity: str = "error") -> Result:
     return Result("MG001", "manifest-valid", outcome, severity, "m", "m@1", "x", Location("m", 1, 1))  # type: ignore[arg-type]
 
 
-RESULTS = st.lists(
-    st.builds(result, st.sampled_from(OUTCOMES), st.sampled_from(["error", "warning"])), max_size=20
-)
+RESULTS = st.lists(st.builds(result, st.sampled_from(OUTCOMES), st.sampled_from(["error", "warning"])), max_size=20)
 
 
 @given(RESULTS, st.booleans())
@@ -51,7 +49,25 @@ def test_tell_apart_names_each_result_of_a_check_differently() -> None:
     def r(check: str, rule: str = "", line: int = 1, manifest: str = "m.yaml") -> Result:
         return Result(check, "x", "failed", "error", manifest, "m@1", "no", Location(manifest, line, 1), rule=rule)
 
-    results = [r("MG001"), r("MG301", "auc"), r("MG301", "f1"), r("MG102", line=3), r("MG102", line=4),
-               r("MG201", "prod", 2), r("MG201", "prod", 2), r("MG201", "", 2), r("MG102", manifest="n.yaml")]
-    assert tell_apart(results) == ["", "auc", "f1", "line 3", "line 4", "prod · line 2 · #1", "prod · line 2 · #2",
-                                   "", ""]
+    results = [
+        r("MG001"),
+        r("MG301", "auc"),
+        r("MG301", "f1"),
+        r("MG102", line=3),
+        r("MG102", line=4),
+        r("MG201", "prod", 2),
+        r("MG201", "prod", 2),
+        r("MG201", "", 2),
+        r("MG102", manifest="n.yaml"),
+    ]
+    assert tell_apart(results) == [
+        "",
+        "auc",
+        "f1",
+        "line 3",
+        "line 4",
+        "prod · line 2 · #1",
+        "prod · line 2 · #2",
+        "",
+        "",
+    ]

@@ -44,10 +44,10 @@ def test_plain_document_with_locations() -> None:
         (b"a: 1_000\n", "m.yaml:1:4: ambiguous number '1_000'"),
         (b"a: 1:30\n", "m.yaml:1:4: ambiguous number '1:30'"),
         (b"? [a]\n: 1\n", "m.yaml:1:3: complex mapping key"),
-        (b"a: \"x\\e[31m\"\n", "m.yaml:1:4: control or bidi character U+001B"),
-        (b"a: \"\xe2\x80\xae\"\n", "m.yaml:1:4: control or bidi character U+202E"),
+        (b'a: "x\\e[31m"\n', "m.yaml:1:4: control or bidi character U+001B"),
+        (b'a: "\xe2\x80\xae"\n', "m.yaml:1:4: control or bidi character U+202E"),
         (b"\ta: 1\n", "m.yaml:1:1: invalid YAML"),
-        (b"a: \"\\ud800\"\n", "m.yaml:1:7: invalid YAML"),
+        (b'a: "\\ud800"\n', "m.yaml:1:7: invalid YAML"),
     ],
 )
 def test_rejections(raw: bytes, expected: str) -> None:
@@ -56,8 +56,10 @@ def test_rejections(raw: bytes, expected: str) -> None:
 
 def test_alias_bomb_is_rejected_without_expansion() -> None:
     lines = [b"a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [b"a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]" % ((i, i) + (i - 1,) * 9)
-              for i in range(1, 10)]
+    lines += [
+        b"a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]" % ((i, i) + (i - 1,) * 9)
+        for i in range(1, 10)
+    ]
     found = problems(b"\n".join(lines) + b"\n")
     assert found[0].startswith("m.yaml:1:5: anchor &a0 is not allowed")
     assert len(found) < 200
@@ -72,14 +74,14 @@ def test_very_deep_nesting_is_one_problem_not_a_crash() -> None:
     # libyaml in PyYAML >= 6.0.4 stops at depth 1000 while scanning ahead, before the
     # events reach our limit; either way the input is refused at the first line.
     found = problems(b"[" * 100_000)
-    assert found in (["m.yaml:1:65: nesting deeper than 64 levels"],
-                     ["m.yaml:1:1001: invalid YAML: exceeded maximum nesting depth"])
+    assert found in (
+        ["m.yaml:1:65: nesting deeper than 64 levels"],
+        ["m.yaml:1:1001: invalid YAML: exceeded maximum nesting depth"],
+    )
 
 
 def test_size_limit() -> None:
-    assert problems(b"a: " + b"x" * MAX_BYTES) == [
-        "m.yaml:1:1: file is larger than 1024 KiB; a manifest is metadata"
-    ]
+    assert problems(b"a: " + b"x" * MAX_BYTES) == ["m.yaml:1:1: file is larger than 1024 KiB; a manifest is metadata"]
 
 
 def test_every_problem_is_collected() -> None:
@@ -97,7 +99,7 @@ def test_every_problem_is_collected() -> None:
         (b"a: 1.5e3", 1500.0),
         (b"a: -0", 0),
         (b"a: 'yes'", "yes"),
-        (b"a: \"1.10\"", "1.10"),
+        (b'a: "1.10"', "1.10"),
         (b"a: 1.4.0", "1.4.0"),
         (b"\xef\xbb\xbfa: 1", 1),
     ],
@@ -116,9 +118,41 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 YAMLISH = st.lists(
-    st.sampled_from([b"a", b":", b" ", b"\n", b"-", b"[", b"]", b"{", b"}", b"&x", b"*x", b"!!", b"<<",
-                     b"'", b'"', b"\\", b"#", b"---", b"?", b"|", b">", b"yes", b".nan", b"0x1", b"\t",
-                     b"\xff", b"\xef\xbb\xbf", b"\x00", b"1.10", b"~", b"%YAML 1.1"]),
+    st.sampled_from(
+        [
+            b"a",
+            b":",
+            b" ",
+            b"\n",
+            b"-",
+            b"[",
+            b"]",
+            b"{",
+            b"}",
+            b"&x",
+            b"*x",
+            b"!!",
+            b"<<",
+            b"'",
+            b'"',
+            b"\\",
+            b"#",
+            b"---",
+            b"?",
+            b"|",
+            b">",
+            b"yes",
+            b".nan",
+            b"0x1",
+            b"\t",
+            b"\xff",
+            b"\xef\xbb\xbf",
+            b"\x00",
+            b"1.10",
+            b"~",
+            b"%YAML 1.1",
+        ]
+    ),
     max_size=40,
 ).map(b"".join)
 
@@ -147,10 +181,20 @@ from modelgate.datamodel.strictyaml import read_limited  # noqa: E402
     [
         # Depth counts every level, whatever holds it: a value, a merge key's value, a key.
         (b"a: " + b"[" * 100, ["m.yaml:1:67: nesting deeper than 64 levels"]),
-        (b"<<: " + b"[" * 100, ["m.yaml:1:1: merge key '<<' is not allowed; write the keys out",
-                                "m.yaml:1:68: nesting deeper than 64 levels"]),
-        (b"? " + b"[" * 100, ["m.yaml:1:3: complex mapping key; keys must be plain strings",
-                              "m.yaml:1:66: nesting deeper than 64 levels"]),
+        (
+            b"<<: " + b"[" * 100,
+            [
+                "m.yaml:1:1: merge key '<<' is not allowed; write the keys out",
+                "m.yaml:1:68: nesting deeper than 64 levels",
+            ],
+        ),
+        (
+            b"? " + b"[" * 100,
+            [
+                "m.yaml:1:3: complex mapping key; keys must be plain strings",
+                "m.yaml:1:66: nesting deeper than 64 levels",
+            ],
+        ),
         (b"\na: 1\nb: \x07\n", ["m.yaml:3:4: invalid YAML: control characters are not allowed"]),
         (b"\nb: \x07\n", ["m.yaml:2:4: invalid YAML: control characters are not allowed"]),  # newline at 0
         (b"\na: \xff", ["m.yaml:2:4: invalid UTF-8; save the file as UTF-8"]),
@@ -222,6 +266,9 @@ def test_read_limited_refuses_what_is_not_a_regular_file(tmp_path: Path, kind: s
         path.mkdir()
     with pytest.raises(InputError) as caught:
         read_limited(path, "m.yaml")
-    expected = "m.yaml:1:1: cannot read: No such file or directory" if kind == "missing" else (
-        "m.yaml:1:1: not a regular file")
+    expected = (
+        "m.yaml:1:1: cannot read: No such file or directory"
+        if kind == "missing"
+        else ("m.yaml:1:1: not a regular file")
+    )
     assert [str(p) for p in caught.value.problems] == [expected]

@@ -22,20 +22,24 @@ SAFE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 # Names as manifests have them, and strings of anything (paths with spaces, quotes,
 # backslashes, non-ASCII, line breaks).
 names = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,20}", fullmatch=True)
-texts = st.one_of(names, st.text(alphabet=SAFE + "/ '\"\\:#,[]{}\n\t\u00e9\u2028.", min_size=1, max_size=30),
-                  st.lists(st.sampled_from(["data", "..", ".", "", "x y", "a.b", "w\u00e9"]), min_size=1,
-                           max_size=5).map("/".join))
+texts = st.one_of(
+    names,
+    st.text(alphabet=SAFE + "/ '\"\\:#,[]{}\n\t\u00e9\u2028.", min_size=1, max_size=30),
+    st.lists(st.sampled_from(["data", "..", ".", "", "x y", "a.b", "w\u00e9"]), min_size=1, max_size=5).map("/".join),
+)
 documents = st.recursive(
     texts,
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(names, inner, max_size=4)),
     max_leaves=12,
 ).map(lambda body: {"name": "m", "body": body})
-styles = st.fixed_dictionaries({
-    "default_style": st.sampled_from([None, '"', "'", "|", ">"]),
-    "default_flow_style": st.sampled_from([None, True, False]),
-    "width": st.sampled_from([10, 20, 80, 1000]),
-    "allow_unicode": st.booleans(),
-})
+styles = st.fixed_dictionaries(
+    {
+        "default_style": st.sampled_from([None, '"', "'", "|", ">"]),
+        "default_flow_style": st.sampled_from([None, True, False]),
+        "width": st.sampled_from([10, 20, 80, 1000]),
+        "allow_unicode": st.booleans(),
+    }
+)
 
 
 def strings(value: Any) -> list[str]:

@@ -171,8 +171,9 @@ def test_editing_the_code_forgets_the_verdicts(tmp_path: Path) -> None:
     keys = []
     for bound in ("0", "0", "1"):
         module.write_text(code.replace("ge=0", f"ge={bound}"))
-        keys.append(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                                   check=True).stdout.strip())
+        keys.append(
+            subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip()
+        )
     assert keys[0] == keys[1] != keys[2]
 
 
@@ -185,9 +186,14 @@ def test_to_dict_uses_yaml_keys_and_can_drop_nulls() -> None:
 
 
 def test_policy_and_params_use_the_same_path() -> None:
-    data = {"apiVersion": "modelgate/v1", "kind": "Policy", "name": "p", "stages": ["a"],
-            "rules": [{"check": "approvals", "with": {"min": 2}}],
-            "waivers": [{"check": "x", "model": "m", "reason": "r", "expires": "2027-01-31", "owner": "o"}]}
+    data = {
+        "apiVersion": "modelgate/v1",
+        "kind": "Policy",
+        "name": "p",
+        "stages": ["a"],
+        "rules": [{"check": "approvals", "with": {"min": 2}}],
+        "waivers": [{"check": "x", "model": "m", "reason": "r", "expires": "2027-01-31", "owner": "o"}],
+    }
     store = Memory()
     first = validation.load(PolicyFile, data, store, "p1")
     hit = validation.load(PolicyFile, data, store, "p1")
@@ -219,11 +225,21 @@ def test_a_second_check_does_not_import_pydantic(repo: Repo) -> None:
         "code = main(['check', '-q', *sys.argv[1:]])\n"
         "print('exit', code, 'pydantic' in sys.modules)\n"
     )
-    runs = [subprocess.run([sys.executable, "-c", script], cwd=repo.root, capture_output=True, text=True,
-                           check=True).stdout.splitlines()[-1] for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], cwd=repo.root, capture_output=True, text=True, check=True
+        ).stdout.splitlines()[-1]
+        for _ in range(2)
+    ]
     assert runs == ["exit 0 True", "exit 0 False"]
-    in_ci = subprocess.run([sys.executable, "-c", script, "--base", "none"], cwd=repo.root, capture_output=True,
-                           text=True, check=True, env={**_env(), "CI": "true"}).stdout.splitlines()[-1]
+    in_ci = subprocess.run(
+        [sys.executable, "-c", script, "--base", "none"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**_env(), "CI": "true"},
+    ).stdout.splitlines()[-1]
     assert in_ci == "exit 0 True"  # CI keeps no cache: every document is validated
 
 

@@ -27,8 +27,7 @@ def test_hooks_doc_matches_hookspecs() -> None:
     headings = re.findall(r"^## `(modelgate_\w+)(\(.*?\) -> .*?)`$", (DOCS / "hooks.md").read_text(), re.M)
     documented = dict(headings)
     assert len(documented) == len(headings), "a hook is documented twice"
-    specs = {name: func for name, func in vars(hookspecs).items()
-             if name.startswith("modelgate_") and callable(func)}
+    specs = {name: func for name, func in vars(hookspecs).items() if name.startswith("modelgate_") and callable(func)}
     assert set(documented) == set(specs)
     for name, func in specs.items():
         # hookspecs.py uses postponed annotations: the signature prints them as written.
@@ -42,7 +41,7 @@ def test_check_api_doc_matches_the_decorator() -> None:
     from modelgate.checkapi.decorator import ARGUMENTS, check
 
     text = (DOCS / "writing-checks.md").read_text()
-    table = text[text.index("| parameter | what it is |"):text.index("How a check reports:")]
+    table = text[text.index("| parameter | what it is |") : text.index("How a check reports:")]
     listed = [name for cell in re.findall(r"^\| ([^|]+) \|", table, re.M)[1:] for name in re.findall(r"`(\w+)`", cell)]
     assert sorted(listed) == sorted(ARGUMENTS)
     usage = re.search(r"`@modelgate\.check\(ID, (.*?)\)`", text, re.S)
@@ -92,14 +91,19 @@ def test_local_module_from_the_doc(repo: Repo) -> None:
     proc = repo.run("check")
     assert proc.returncode == 1
     assert "REPO001 owner-is-a-team (failed)" in proc.stdout
-    assert ("""assert any(owner.startswith("@") and "/" in owner for owner in manifest.owners)"""
-            "  (where manifest.owners = ['ana@acme.io'])") in proc.stdout
+    assert (
+        """assert any(owner.startswith("@") and "/" in owner for owner in manifest.owners)"""
+        "  (where manifest.owners = ['ana@acme.io'])"
+    ) in proc.stdout
     # The schema rule's failure, as the doc shows it (the doc's manifest has tags on line 12).
     shown = re.search(r"```text\n(MG010 .*?)```", (DOCS / "writing-checks.md").read_text(), re.S)
     assert shown is not None
     manifest = (repo.root / "models/fraud/modelgate.yaml").read_text().splitlines()
-    line, column = next((n, len(text) - len(text.lstrip()) + 1) for n, text in enumerate(manifest, 1)
-                        if text.strip().startswith('"tags"'))
+    line, column = next(
+        (n, len(text) - len(text.lstrip()) + 1)
+        for n, text in enumerate(manifest, 1)
+        if text.strip().startswith('"tags"')
+    )
     assert shown.group(1).replace(":12:1", f":{line}:{column}") in proc.stdout
     repo.manifest("models/fraud", **fields)
     assert "REPO001" not in repo.run("check").stdout.split("FAILURES")[1]
@@ -112,13 +116,21 @@ def test_governance_test_from_the_doc(repo: Repo) -> None:
     test = files_of("writing-checks.md")["repo/tests/test_governance.py"]
     repo.write("tests/test_governance.py", test)
     repo.manifest("m", **production_fields())
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-                          cwd=repo.root, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1, proc.stdout
     assert "1 failed" in proc.stdout
     repo.manifest("m", **production_fields(metrics={"auc": 0.93, "latency_p95_ms": 12.0}))
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-                          cwd=repo.root, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout
 
 

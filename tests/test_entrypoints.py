@@ -16,7 +16,8 @@ def _dist(site: Path, folder: str, entry_points_txt: str | None) -> None:
     info.mkdir(parents=True)
     name = folder.split("-")[0].split(".")[0]
     (info / ("PKG-INFO" if folder.endswith(".egg-info") else "METADATA")).write_text(
-        f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
+    )
     if entry_points_txt is not None:
         (info / "entry_points.txt").write_text(entry_points_txt)
 
@@ -24,9 +25,12 @@ def _dist(site: Path, folder: str, entry_points_txt: str | None) -> None:
 @pytest.fixture
 def sites(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     first, second = tmp_path / "first", tmp_path / "second"
-    _dist(first, "acme_checks-1.2.0.dist-info",
-          "# a comment\n[console_scripts]\nacme = acme_checks.cli:main\n\n[modelgate]\nacme = acme_checks\n"
-          "acme-extra = acme_checks.more:plugin.inner [extra]\n")
+    _dist(
+        first,
+        "acme_checks-1.2.0.dist-info",
+        "# a comment\n[console_scripts]\nacme = acme_checks.cli:main\n\n[modelgate]\nacme = acme_checks\n"
+        "acme-extra = acme_checks.more:plugin.inner [extra]\n",
+    )
     _dist(first, "no_plugins-2.0.dist-info", "[console_scripts]\nmodelgate-ish = x:y\n")
     _dist(first, "bare-1.0.dist-info", None)
     _dist(first, "legacy.egg-info", "[modelgate]\nlegacy=legacy_mod:Plugin\n")
@@ -41,10 +45,16 @@ def sites(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
 def test_same_entry_points_as_importlib_metadata(sites: tuple[Path, Path]) -> None:
     ours = sorted((ep.name, ep.value) for ep in entry_points("modelgate"))
     theirs = sorted((ep.name, ep.value) for ep in importlib.metadata.entry_points(group="modelgate"))
-    assert ours == theirs == [
-        ("acme", "acme_checks"), ("acme-extra", "acme_checks.more:plugin.inner [extra]"),
-        ("legacy", "legacy_mod:Plugin"), ("other", "other_mod"),
-    ]
+    assert (
+        ours
+        == theirs
+        == [
+            ("acme", "acme_checks"),
+            ("acme-extra", "acme_checks.more:plugin.inner [extra]"),
+            ("legacy", "legacy_mod:Plugin"),
+            ("other", "other_mod"),
+        ]
+    )
     assert sorted(ep.name for ep in entry_points("console_scripts")) == ["acme", "modelgate-ish"]
 
 

@@ -47,8 +47,12 @@ from modelgate.datamodel.results import Location, Result  # noqa: E402
 from modelgate.escaping import github_data, github_property, markdown, strip_controls, xml  # noqa: E402
 from modelgate.reporters.github import annotation  # noqa: E402
 
-ANY = st.one_of(st.text(max_size=80), TRICKY, DENSE,
-                st.text(alphabet=st.sampled_from(list("%:,\r\n#[@<>&|`*_()!hwtps./\\")), max_size=40))
+ANY = st.one_of(
+    st.text(max_size=80),
+    TRICKY,
+    DENSE,
+    st.text(alphabet=st.sampled_from(list("%:,\r\n#[@<>&|`*_()!hwtps./\\")), max_size=40),
+)
 
 
 def runner_decode(data: str) -> str:
@@ -67,7 +71,7 @@ def test_annotation_is_one_command_whose_data_round_trips(message: str, path: st
     line = annotation(r)
     assert "\n" not in line and "\r" not in line
     assert line.startswith("::error file=")
-    props, data = line[len("::error "):].split("::", 1)
+    props, data = line[len("::error ") :].split("::", 1)
     assert "::" not in props
     fields = dict(part.split("=", 1) for part in props.split(","))
     assert runner_decode_property(fields["file"]) == strip_controls(path).replace("##[", "#\u200b#[")
@@ -84,7 +88,8 @@ def test_github_escapes_round_trip(text: str) -> None:
 
 RENDER = MarkdownIt("commonmark").enable("table")
 NO_BACKTICKS = st.one_of(ANY, st.text(alphabet=st.sampled_from(list("@#:/.w<>&|*_()! ax")), max_size=40)).map(
-    lambda text: text.replace("`", ""))
+    lambda text: text.replace("`", "")
+)
 
 
 def _cell(text: str) -> tuple[str, str]:
@@ -93,9 +98,10 @@ def _cell(text: str) -> tuple[str, str]:
     cell = markdown(text)
     assert cell.count("\u200b") == text.count("\u200b")  # nothing invisible added
     rendered = []
-    for page in (RENDER.render(f"| a |\n|---|\n| {cell} |\n"),
-                 cmarkgfm.github_flavored_markdown_to_html(f"| a |\n|---|\n| {cell} |\n",
-                                                           options=Options.CMARK_OPT_UNSAFE)):
+    for page in (
+        RENDER.render(f"| a |\n|---|\n| {cell} |\n"),
+        cmarkgfm.github_flavored_markdown_to_html(f"| a |\n|---|\n| {cell} |\n", options=Options.CMARK_OPT_UNSAFE),
+    ):
         body = page.split("<tbody>")[1]
         assert body.count("<td>") == 1, page  # no table breakage
         inner = body.split("<td>")[1].split("</td>")[0]
@@ -121,8 +127,9 @@ def test_markdown_with_backticks_stays_one_inert_cell(text: str) -> None:
 def test_markdown_code_and_mentions() -> None:
     assert markdown("run `git lfs pull` first") == "run `git lfs pull` first"
     assert markdown("fraud-detector@1.4.0 by @acme/ml") == "`fraud-detector@1.4.0` by `@acme/ml`"
-    assert markdown("in the base (fraud-detector@1.0.0), by \"ana@acme.io\".") == (
-        "in the base \\(`fraud-detector@1.0.0`\\), by \"`ana@acme.io`\"\\.")
+    assert markdown('in the base (fraud-detector@1.0.0), by "ana@acme.io".') == (
+        'in the base \\(`fraud-detector@1.0.0`\\), by "`ana@acme.io`"\\.'
+    )
     assert markdown("a `` b") == "a \\`\\` b"  # no closing run: literal
     assert markdown("``x`y``") == "``x`y``"
     assert markdown("` padded `") == "`padded`"  # as CommonMark reads the span
@@ -148,8 +155,9 @@ from modelgate.escaping import error_lines, uri_path  # noqa: E402
 
 # RFC 3986: a relative-path reference built from unreserved characters and percent-escapes only.
 URI_PATH = re.compile(r"(?:[A-Za-z0-9._~-]|%[0-9A-F]{2})+(?:/(?:[A-Za-z0-9._~-]|%[0-9A-F]{2})+)*")
-PATHS = st.one_of(st.text(max_size=60), st.text(alphabet=st.sampled_from(list("/.\\%#?: a\x1b\u202e\u00e9\udcff")),
-                                                max_size=30))
+PATHS = st.one_of(
+    st.text(max_size=60), st.text(alphabet=st.sampled_from(list("/.\\%#?: a\x1b\u202e\u00e9\udcff")), max_size=30)
+)
 
 
 @settings(max_examples=500)
@@ -174,8 +182,10 @@ def test_uri_path_examples() -> None:
 
 @given(ANY)
 def test_an_error_is_lines_that_are_each_harmless(text: str) -> None:
-    for lines, count in ((error_lines(ConfigError(text)), 1),
-                         (error_lines(InputError([Problem(text, 1, 2, text), Problem("p", 3, 4, text)])), 2)):
+    for lines, count in (
+        (error_lines(ConfigError(text)), 1),
+        (error_lines(InputError([Problem(text, 1, 2, text), Problem("p", 3, 4, text)])), 2),
+    ):
         assert len(lines) == count
         for line in lines:
             assert not set(line) & {"\n", "\r", "\x1b", "\u202e", "\u2028"} and "::" not in line
@@ -187,7 +197,8 @@ def test_markdown_breaks_every_autolink_and_mention() -> None:
     left outside; and cmark-gfm, GitHub's own renderer, makes no link of any."""
     text = "see HTTPS://evil.example, http://x, ftp://y, www.evil.example, mailto:a@b.c and @org/team."
     assert markdown(text) == (
-        "see `HTTPS://evil.example`, `http://x`, `ftp://y`, `www.evil.example`, `mailto:a@b.c` and `@org/team`\\.")
+        "see `HTTPS://evil.example`, `http://x`, `ftp://y`, `www.evil.example`, `mailto:a@b.c` and `@org/team`\\."
+    )
     rendered = cmarkgfm.github_flavored_markdown_to_html(markdown(text), options=Options.CMARK_OPT_UNSAFE)
     assert "<a " not in rendered and html.unescape(re.sub("</?(p|code)>", "", rendered)).strip() == text
     assert terminal("\u0080\u009f\u202e\u2066\x7f") == "\\x80\\x9f\\u202e\\u2066\\x7f"

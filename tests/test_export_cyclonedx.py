@@ -22,8 +22,10 @@ def _validate(text: str) -> None:
 def models(repo: Repo) -> Repo:
     fields = production_fields(
         description="Gradient-boosted fraud classifier",
-        signature={"inputs": [{"name": "amount", "type": "float64"}],
-                   "outputs": [{"name": "score", "type": "float64"}]},
+        signature={
+            "inputs": [{"name": "amount", "type": "float64"}],
+            "outputs": [{"name": "score", "type": "float64"}],
+        },
         metrics={"auc": {"value": 0.931, "goal": "maximize", "dataset": "holdout-2026-10"}, "f1": 0.88},
     )
     fields["lineage"]["code"]["repo"] = "https://github.com/acme/fraud"
@@ -49,12 +51,20 @@ def test_export_validates_against_the_cyclonedx_1_6_schema(models: Repo) -> None
     assert fraud["externalReferences"] == [{"type": "vcs", "url": "https://github.com/acme/fraud"}]
     card = fraud["modelCard"]
     assert card["quantitativeAnalysis"]["performanceMetrics"] == [
-        {"type": "auc", "value": "0.931", "slice": "holdout-2026-10"}, {"type": "f1", "value": "0.88"}]
+        {"type": "auc", "value": "0.931", "slice": "holdout-2026-10"},
+        {"type": "f1", "value": "0.88"},
+    ]
     assert card["modelParameters"]["datasets"] == [
-        {"type": "dataset", "name": "train", "contents": {"url": "data/train.parquet",
-                                                          "properties": [{"name": "revision", "value": "2026-10-01"}]}},
-        {"type": "dataset", "name": "holdout", "contents": {"url": "s3://acme/holdout.parquet",
-                                                            "properties": [{"name": "sha256", "value": "b" * 64}]}},
+        {
+            "type": "dataset",
+            "name": "train",
+            "contents": {"url": "data/train.parquet", "properties": [{"name": "revision", "value": "2026-10-01"}]},
+        },
+        {
+            "type": "dataset",
+            "name": "holdout",
+            "contents": {"url": "s3://acme/holdout.parquet", "properties": [{"name": "sha256", "value": "b" * 64}]},
+        },
     ]
     assert card["modelParameters"]["inputs"] == [{"format": "amount: float64"}]
     assert {"name": "modelgate:stage", "value": "production"} in fraud["properties"]
@@ -83,8 +93,12 @@ def test_a_bom_the_schema_rejects_is_noticed() -> None:
 
 
 def test_the_card_becomes_cyclonedx_model_card_considerations(repo: Repo) -> None:
-    card = {"model_type": "gradient-boosted trees", "intended_use": "Score card payments for fraud review",
-            "limitations": "Not validated outside the EU; <script> stays text", "changelog": "1.0.0: first"}
+    card = {
+        "model_type": "gradient-boosted trees",
+        "intended_use": "Score card payments for fraud review",
+        "limitations": "Not validated outside the EU; <script> stays text",
+        "changelog": "1.0.0: first",
+    }
     repo.manifest("m", **production_fields(card=card, review_by="2027-06-30"))
     repo.manifest("n", **staging_fields(name="churn", card={"intended_use": "retention offers"}))
     repo.commit("models")
@@ -94,9 +108,10 @@ def test_the_card_becomes_cyclonedx_model_card_considerations(repo: Repo) -> Non
     churn, fraud = json.loads(result.stdout)["components"]
     model_card = fraud["modelCard"]
     assert model_card["modelParameters"]["architectureFamily"] == "gradient-boosted trees"
-    assert model_card["considerations"] == {"useCases": ["Score card payments for fraud review"],
-                                            "technicalLimitations": ["Not validated outside the EU; <script> stays"
-                                                                     " text"]}
+    assert model_card["considerations"] == {
+        "useCases": ["Score card payments for fraud review"],
+        "technicalLimitations": ["Not validated outside the EU; <script> stays text"],
+    }
     assert model_card["properties"] == [{"name": "modelgate:card:changelog", "value": "1.0.0: first"}]
     assert {"name": "modelgate:review_by", "value": "2027-06-30"} in fraud["properties"]
     assert churn["modelCard"]["considerations"] == {"useCases": ["retention offers"]}

@@ -36,8 +36,11 @@ def lfs_clone(repo: Repo, tmp_path: Path, manifest_sha: str | None = None, size:
         (repo.root / "m" / "modelgate.yaml").write_text(json.dumps(data))
     repo.commit("model via lfs")
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", f"file://{repo.root}", str(clone)], check=True,
-                   env={**os.environ, "GIT_LFS_SKIP_SMUDGE": "1"})
+    subprocess.run(
+        ["git", "clone", "-q", f"file://{repo.root}", str(clone)],
+        check=True,
+        env={**os.environ, "GIT_LFS_SKIP_SMUDGE": "1"},
+    )
     pointer = (clone / "m" / "model.bin").read_bytes()
     assert pointer.startswith(b"version https://git-lfs.github.com/spec/v1\n")
     return Repo(clone)
@@ -58,8 +61,9 @@ def test_pointer_oid_mismatch_fails(repo: Repo, tmp_path: Path) -> None:
     clone = lfs_clone(repo, tmp_path, manifest_sha=sha256(b"other"))
     proc = clone.run("check")
     assert proc.returncode == 1
-    assert (f"model.bin: LFS pointer oid sha256:{sha256(CONTENT)} differs from the manifest's sha256"
-            f" {sha256(b'other')}") in proc.stdout
+    assert (
+        f"model.bin: LFS pointer oid sha256:{sha256(CONTENT)} differs from the manifest's sha256 {sha256(b'other')}"
+    ) in proc.stdout
 
 
 @needs_git_lfs
@@ -79,8 +83,10 @@ def test_deep_hashes_the_local_lfs_content(repo: Repo, tmp_path: Path) -> None:
     assert "--deep: the LFS content is not in this clone; run `git lfs pull` first" in proc.stdout
     store = clone.root / ".git" / "lfs" / "objects" / sha256(CONTENT)[:2] / sha256(CONTENT)[2:4]
     store.mkdir(parents=True)
-    shutil.copyfile(repo.root / ".git" / "lfs" / "objects" / sha256(CONTENT)[:2] / sha256(CONTENT)[2:4]
-                    / sha256(CONTENT), store / sha256(CONTENT))
+    shutil.copyfile(
+        repo.root / ".git" / "lfs" / "objects" / sha256(CONTENT)[:2] / sha256(CONTENT)[2:4] / sha256(CONTENT),
+        store / sha256(CONTENT),
+    )
     assert clone.run("check", "--deep").returncode == 0
     (store / sha256(CONTENT)).write_bytes(b"corrupted store")
     assert "LFS content has sha256" in clone.run("check", "--deep", "--no-cache").stdout
@@ -109,6 +115,7 @@ def test_malformed_pointers(data: bytes, message: str) -> None:
 
 def test_a_pointer_is_at_most_1024_bytes(tmp_path: Path) -> None:
     """Real pointers are ~130 bytes; a larger file that starts like one is content."""
+
     def pointer_of(size: int) -> bytes:
         head = V1 + OID + b"size 3\n" + b"x-pad "
         return head + b"p" * (size - len(head) - 1) + b"\n"

@@ -235,7 +235,11 @@ def test_reaches_tells_ancestor_unrelated_and_missing_apart(repo: Repo) -> None:
     repo.git("checkout", "-q", "main")
     git = GitRepo(str(repo.root))
     assert [git.reaches(first), git.reaches(second), git.reaches(side), git.reaches("b" * 40)] == [
-        True, True, False, None]
+        True,
+        True,
+        False,
+        None,
+    ]
     assert git.reaches("--output=/tmp/x") is None
 
 
@@ -268,10 +272,12 @@ def test_shallow_clone_with_the_base_but_not_the_fork_point_names_the_fix(repo: 
     repo.write("f.txt", "main moves on\n")
     repo.commit("main moves on")
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{repo.root}", str(clone)],
-                   check=True)
-    subprocess.run(["git", "fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main"], cwd=clone,
-                   check=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{repo.root}", str(clone)], check=True
+    )
+    subprocess.run(
+        ["git", "fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main"], cwd=clone, check=True
+    )
     git = GitRepo(str(clone))
     base = git.verify("origin/main")
     head = git.head()
@@ -285,6 +291,7 @@ def test_shallow_clone_with_the_base_but_not_the_fork_point_names_the_fix(repo: 
 
 
 # -- the git commands messages suggest work when pasted ---------------------------------
+
 
 def _suggested(text: str) -> list[str]:
     return re.findall(r"`(git [^`]*)`", text)
@@ -314,8 +321,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("base", ["sha", "origin/feature", "feature", "v1", "HEAD~2"])
-def test_every_git_command_a_shallow_clone_message_suggests_is_accepted(repo: Repo, tmp_path: Path,
-                                                                        base: str) -> None:
+def test_every_git_command_a_shallow_clone_message_suggests_is_accepted(repo: Repo, tmp_path: Path, base: str) -> None:
     """`check --base B` in a shallow clone that lacks B: each git command the message
     suggests, pasted into a copy of the clone, is accepted by git; following the last one (and
     comparing with the name the message says to use) leads, within a few rounds, to a run
@@ -347,8 +353,10 @@ def test_the_shallow_clone_message_names_the_refspec_git_needs(repo: Repo, tmp_p
     git = GitRepo(str(clone))
     with pytest.raises(GitError) as caught:
         git.verify("origin/feature")
-    assert str(caught.value) == ("base 'origin/feature' is not in this shallow clone; fetch it:"
-                                 " `git fetch origin refs/heads/feature:refs/remotes/origin/feature`")
+    assert str(caught.value) == (
+        "base 'origin/feature' is not in this shallow clone; fetch it:"
+        " `git fetch origin refs/heads/feature:refs/remotes/origin/feature`"
+    )
     assert git.fetch_command("feature") == ("git fetch origin feature:refs/remotes/origin/feature", "origin/feature")
     # Nothing a shell would read differently, nothing git would read as an option, nothing
     # that is no ref name: such a ref gets no fetch to paste.

@@ -196,16 +196,20 @@ def test_ci_bypasses_the_cache_by_default(repo: Repo) -> None:
         assert not db.parent.exists(), (args, env)
         proc = repo.run("check", "--base", "none", "--cache", *args, env=env)
         assert proc.returncode == 4 and not db.parent.exists(), (args, env)
-        assert proc.stderr == ("modelgate: error: --cache: the hash cache is never used in CI (CI, GITHUB_ACTIONS"
-                               " or --ci); drop --cache\n")
+        assert proc.stderr == (
+            "modelgate: error: --cache: the hash cache is never used in CI (CI, GITHUB_ACTIONS or --ci); drop --cache\n"
+        )
     assert repo.run("check", "--no-cache").returncode == 0
     assert not db.exists()
     assert repo.run("check").returncode == 0
     assert db.exists()
 
 
-@pytest.mark.parametrize(("args", "env"), [((), {"CI": "true"}), ((), {"GITHUB_ACTIONS": "true"}),
-                                           (("--ci",), {})], ids=["CI", "GITHUB_ACTIONS", "--ci"])
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [((), {"CI": "true"}), ((), {"GITHUB_ACTIONS": "true"}), (("--ci",), {})],
+    ids=["CI", "GITHUB_ACTIONS", "--ci"],
+)
 def test_a_planted_digest_is_never_read_in_ci(repo: Repo, args: tuple[str, ...], env: dict[str, str]) -> None:
     """Whatever ran in the clone before the gate (the change's own test suite, say) may have
     written the cache: in CI a digest planted there for swapped bytes is never believed."""
@@ -332,9 +336,12 @@ def test_a_table_gone_missing_is_a_warning_on_read(tmp_path: Path) -> None:
     cache.close()
 
 
-def test_init_and_hash_update_leave_the_cache_warm(repo: Repo, tmp_path_factory: pytest.TempPathFactory,
-                                                   monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_and_hash_update_leave_the_cache_warm(
+    repo: Repo,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """The first check after `init` or `hash --update` reads no file again: both store every
     digest they take (sha256 and DVC's md5) in the clone's cache. Counted by the reads the
     check makes, on a real DVC project (a DVC-tracked model and a repository-level data file)."""
@@ -349,8 +356,22 @@ def test_init_and_hash_update_leave_the_cache_warm(repo: Repo, tmp_path_factory:
     # Past the racy window of the files just copied (their ctime is now): as for a model
     # trained a while ago, or a large one, whose hashing alone outlasts the window.
     time.sleep(RACY_NS / 1e9 + 0.2)
-    init = repo.run("init", "models/churn/model.pkl", "--name", "churn", "--version", "1.0.0", "--owner", "@a/b",
-                    "--stage", "staging", "--license", "MIT", "--from-dvc", "models/churn/dvc.lock")
+    init = repo.run(
+        "init",
+        "models/churn/model.pkl",
+        "--name",
+        "churn",
+        "--version",
+        "1.0.0",
+        "--owner",
+        "@a/b",
+        "--stage",
+        "staging",
+        "--license",
+        "MIT",
+        "--from-dvc",
+        "models/churn/dvc.lock",
+    )
     assert init.returncode == 0, init.stderr
     reads: list[str] = []
     real = digest.hash_file

@@ -32,8 +32,13 @@ def _run_on_a_terminal(repo: Repo, *args: str, interrupt_on: bytes | None = None
     """Run the installed command with stdout and stderr on a pseudo-terminal; with
     ``interrupt_on``, press Ctrl-C (SIGINT) as soon as the terminal shows it."""
     main, secondary = pty.openpty()
-    proc = subprocess.Popen([MODELGATE, *args], cwd=repo.root, stdout=secondary, stderr=secondary,
-                            env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "LINES": "24"})
+    proc = subprocess.Popen(
+        [MODELGATE, *args],
+        cwd=repo.root,
+        stdout=secondary,
+        stderr=secondary,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "LINES": "24"},
+    )
     os.close(secondary)
     output = b""
     while True:

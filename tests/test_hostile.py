@@ -38,7 +38,8 @@ def located(report: dict[str, Any] | None) -> list[str]:
         "{}:{}:{}: {}".format(
             os.path.basename(r["location"]["path"]), r["location"]["line"], r["location"]["column"], r["message"]
         )
-        for r in report["results"] if r["outcome"] in ("failed", "error")
+        for r in report["results"]
+        if r["outcome"] in ("failed", "error")
     ]
 
 
@@ -104,11 +105,14 @@ def test_two_mib_manifest(repo: Repo) -> None:
 
 
 def _manifest_with(repo: Repo, path: str, size: int = 1, sha256: str = "0" * 64) -> None:
-    repo.write("m/modelgate.yaml", (
-        'apiVersion: modelgate/v1\nkind: Model\nname: fraud-detector\nversion: "1.0.0"\n'
-        'owners: ["@acme/fraud"]\nstage: none\nartifacts:\n'
-        f'  - {{path: "{path}", sha256: "{sha256}", size: {size}}}\n'
-    ))
+    repo.write(
+        "m/modelgate.yaml",
+        (
+            'apiVersion: modelgate/v1\nkind: Model\nname: fraud-detector\nversion: "1.0.0"\n'
+            'owners: ["@acme/fraud"]\nstage: none\nartifacts:\n'
+            f'  - {{path: "{path}", sha256: "{sha256}", size: {size}}}\n'
+        ),
+    )
 
 
 LEAVES = "artifact path leaves the repository (through a symlink)"
@@ -174,9 +178,11 @@ def test_non_utf8_file_name_through_every_report(repo: Repo) -> None:
     with open(folder + b"/model.bin", "wb") as out:
         out.write(b"w")
     with open(folder + b"/modelgate.yaml", "w") as out:
-        out.write('{"apiVersion": "modelgate/v1", "kind": "Model", "name": "bad", "version": "1.0.0",'
-                  ' "stage": "none", "owners": ["@a"], "artifacts": [{"path": "model.bin", "size": 1,'
-                  ' "sha256": "50e721e49c013f00c62cf59f2163542a9d8df02464efeb615d31051b0fddc326"}]}')
+        out.write(
+            '{"apiVersion": "modelgate/v1", "kind": "Model", "name": "bad", "version": "1.0.0",'
+            ' "stage": "none", "owners": ["@a"], "artifacts": [{"path": "model.bin", "size": 1,'
+            ' "sha256": "50e721e49c013f00c62cf59f2163542a9d8df02464efeb615d31051b0fddc326"}]}'
+        )
     reports = ["--audit", "a.json", "--markdown", "m.md", "--sarif", "s.json", "--junit-xml", "j.xml"]
     proc, report = run_case(repo, *reports)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -216,8 +222,10 @@ def test_error_lines_quote_hostile_file_names_escaped(repo: Repo) -> None:
     repo.write("policies/p\x1b[2J\u202e\n::error::forged.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: x\n")
     proc, _ = run_case(repo)
     assert proc.returncode == 4
-    assert proc.stderr == ("modelgate: error: policies/p\\x1b[2J\\u202e\\x0a:\u200b:error:\u200b:forged.yaml:1:1:"
-                           " policy defines no stages and extends none\n")
+    assert proc.stderr == (
+        "modelgate: error: policies/p\\x1b[2J\\u202e\\x0a:\u200b:error:\u200b:forged.yaml:1:1:"
+        " policy defines no stages and extends none\n"
+    )
 
 
 HOSTILE_FOLDER = "models/a b%#?\\\x1b[31m\u202e\u00e9"
@@ -237,32 +245,41 @@ def test_hostile_folder_name_through_every_report(repo: Repo) -> None:
     assert "\x1b" not in proc.stdout and "\u202e" not in proc.stdout
     sarif = json.loads((repo.root / "s.json").read_text())
     jsonschema.validate(sarif, json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text()))
-    [uri] = {loc["physicalLocation"]["artifactLocation"]["uri"]
-             for r in sarif["runs"][0]["results"] for loc in r["locations"]}
+    [uri] = {
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for r in sarif["runs"][0]["results"]
+        for loc in r["locations"]
+    }
     assert uri == "models/a%20b%25%23%3F%5C%1B%5B31m%E2%80%AE%C3%A9/modelgate.yaml"
     assert urllib.parse.unquote(uri) == manifest  # RFC 3986: decodes back to the file, relative
     xmlschema.XMLSchema(str(Path(__file__).parent / "data" / "junit-10.xsd")).validate(
-        (repo.root / "j.xml").read_text())
+        (repo.root / "j.xml").read_text()
+    )
     assert "\x1b" not in (repo.root / "m.md").read_text()
     annotated = repo.run("check", "--base", "none", env={"GITHUB_ACTIONS": "true"})
     commands = [line for line in annotated.stdout.split("\n") if line.startswith("::")]
-    assert commands and all(line.startswith("::error file=models/a b%25#?\\[31m\u00e9/modelgate.yaml,line=")
-                            for line in commands), commands
+    assert commands and all(
+        line.startswith("::error file=models/a b%25#?\\[31m\u00e9/modelgate.yaml,line=") for line in commands
+    ), commands
     assert "\x1b" not in annotated.stdout and "\u202e" not in annotated.stdout
 
 
 def test_an_mlmodel_that_cannot_be_read_fails_instead_of_skipping(repo: Repo) -> None:
     raw = b"\xff\xfe not yaml"
     repo.write("m/MLmodel", raw)
-    repo.write("m/modelgate.yaml", VALID.replace("model.bin", "MLmodel").replace(
-        "9372c470eeadd5ecd9c3c74c2b3cb633f8e2f2fad799250a0f70d652b6b825e4", sha256(raw)).replace(
-        "size: 5", f"size: {len(raw)}"))
+    repo.write(
+        "m/modelgate.yaml",
+        VALID.replace("model.bin", "MLmodel")
+        .replace("9372c470eeadd5ecd9c3c74c2b3cb633f8e2f2fad799250a0f70d652b6b825e4", sha256(raw))
+        .replace("size: 5", f"size: {len(raw)}"),
+    )
     repo.write("policy.yaml", extending_default("{check: mlflow-model}"))
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     proc, report = run_case(repo)
     assert proc.returncode == 1, proc.stdout
-    assert ("modelgate.yaml:8:6: MLmodel: cannot be read as an MLmodel: MLmodel:1:1: invalid UTF-8; save the file"
-            " as UTF-8") in located(report)
+    assert (
+        "modelgate.yaml:8:6: MLmodel: cannot be read as an MLmodel: MLmodel:1:1: invalid UTF-8; save the file as UTF-8"
+    ) in located(report)
 
 
 def test_dvc_lock_params_of_the_wrong_shape_fail_the_check(repo: Repo) -> None:
@@ -274,8 +291,10 @@ def test_dvc_lock_params_of_the_wrong_shape_fail_the_check(repo: Repo) -> None:
     proc, report = run_case(repo)
     assert proc.returncode == 1, proc.stdout
     assert [r["outcome"] for r in report["results"] if r["name"].startswith("dvc-")] == ["failed", "failed"]
-    assert ("modelgate.yaml:8:6: model.bin: a DVC file cannot be read: m/dvc.lock: stage 'train': params must map"
-            " each params file to its values") in located(report)
+    assert (
+        "modelgate.yaml:8:6: model.bin: a DVC file cannot be read: m/dvc.lock: stage 'train': params must map"
+        " each params file to its values"
+    ) in located(report)
 
 
 def test_a_schema_file_nested_too_deeply_is_a_config_error(repo: Repo) -> None:
@@ -285,8 +304,13 @@ def test_a_schema_file_nested_too_deeply_is_a_config_error(repo: Repo) -> None:
     repo.write("policy.yaml", extending_default("{check: schema, with: {file: s.json}}"))
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     proc, report = run_case(repo)
-    assert (proc.returncode, proc.stderr, report) == (4, "modelgate: error: schema file s.json: nested too deeply\n",
-                                                      None)
+    assert (proc.returncode, proc.stderr, report) == (
+        4,
+        "modelgate: error: schema file s.json: nested too deeply\n",
+        None,
+    )
+
+
 # -- links out of the repository and into .git/ ------------------------------------------
 #
 # Everything a change can hold may be a symlink, and a tracked manifest may name any path.
@@ -380,8 +404,9 @@ def _data_dotdot_through_a_link_out(repo: Repo) -> list[str]:
 
 def _artifact_dotdot_outside(repo: Repo) -> list[str]:
     secret = _outside(repo, "model.bin", SECRET)
-    repo.manifest("m", artifacts=[{"path": "../../outside/model.bin", "sha256": sha256(secret.read_bytes()),
-                                   "size": len(SECRET)}])
+    repo.manifest(
+        "m", artifacts=[{"path": "../../outside/model.bin", "sha256": sha256(secret.read_bytes()), "size": len(SECRET)}]
+    )
     return []
 
 
@@ -395,8 +420,7 @@ def _lockfile_dotdot_into_git(repo: Repo) -> list[str]:
 
 def _dvc_file_of_data_link_outside(repo: Repo) -> list[str]:
     fields = staging_fields()
-    fields["lineage"]["data"] = [{"name": "train", "uri": "../data/train.csv", "sha256": "0" * 64,
-                                  "md5": "0" * 32}]
+    fields["lineage"]["data"] = [{"name": "train", "uri": "../data/train.csv", "sha256": "0" * 64, "md5": "0" * 32}]
     repo.manifest("m", **fields)
     dvc = _outside(repo, "train.csv.dvc", f"outs:\n- {{path: train.csv, md5: {SECRET}, size: 1}}\n")
     (repo.root / "data").mkdir()
@@ -472,31 +496,58 @@ LINK_CASES = {
     "manifest-link-into-git": (_manifest_link_into_git, 1, f"modelgate.yaml:1:1: {LINK}"),
     "manifest-inside-git": (_manifest_inside_git_named, 1, f"modelgate.yaml:1:1: {INTO_GIT}"),
     "artifact-inside-git": (_artifact_inside_git, 1, f"modelgate.yaml:12:7: git/HEAD: {ARTIFACT_IN_GIT}"),
-    "lockfile-into-git": (_lockfile_into_git, 1,
-                          f"modelgate.yaml:34:9: lockfile env.lock: not verified: {LOCKFILE_IN_GIT}"),
-    "lockfile-dotdot-into-git": (_lockfile_dotdot_into_git, 1,
-                                 f"modelgate.yaml:34:9: lockfile ../.git/HEAD: not verified: {LOCKFILE_IN_GIT}"),
-    "artifact-dotdot-outside": (_artifact_dotdot_outside, 1,
-                                f"modelgate.yaml:12:7: ../../outside/model.bin: artifact path {CLIMBS}"),
-    "data-link-outside": (_data_link_outside, 1, "modelgate.yaml:25:9: train.csv: not verified: data path leaves"
-                          " the repository (through a symlink)"),
-    "data-dotdot-outside": (_data_dotdot_outside, 1,
-                            f"modelgate.yaml:25:9: ../../outside/train.csv: not verified: data path {CLIMBS}"),
-    "data-dotdot-into-git": (_data_dotdot_into_git, 1,
-                             f"modelgate.yaml:25:9: ../.git/HEAD: not verified: {DATA_IN_GIT}"),
-    "data-dotdot-through-a-link-out": (_data_dotdot_through_a_link_out, 1, "modelgate.yaml:25:9:"
-                                       " ../shared/train.csv: not verified: data path leaves the repository"
-                                       " (through a symlink)"),
-    "dvc-file-of-data-link-outside": (_dvc_file_of_data_link_outside, 1, "modelgate.yaml:25:9: ../data/train.csv:"
-                                      f" not verified: a DVC file cannot be read: data/train.csv.dvc:1:1: {OUTSIDE}"),
+    "lockfile-into-git": (
+        _lockfile_into_git,
+        1,
+        f"modelgate.yaml:34:9: lockfile env.lock: not verified: {LOCKFILE_IN_GIT}",
+    ),
+    "lockfile-dotdot-into-git": (
+        _lockfile_dotdot_into_git,
+        1,
+        f"modelgate.yaml:34:9: lockfile ../.git/HEAD: not verified: {LOCKFILE_IN_GIT}",
+    ),
+    "artifact-dotdot-outside": (
+        _artifact_dotdot_outside,
+        1,
+        f"modelgate.yaml:12:7: ../../outside/model.bin: artifact path {CLIMBS}",
+    ),
+    "data-link-outside": (
+        _data_link_outside,
+        1,
+        "modelgate.yaml:25:9: train.csv: not verified: data path leaves the repository (through a symlink)",
+    ),
+    "data-dotdot-outside": (
+        _data_dotdot_outside,
+        1,
+        f"modelgate.yaml:25:9: ../../outside/train.csv: not verified: data path {CLIMBS}",
+    ),
+    "data-dotdot-into-git": (
+        _data_dotdot_into_git,
+        1,
+        f"modelgate.yaml:25:9: ../.git/HEAD: not verified: {DATA_IN_GIT}",
+    ),
+    "data-dotdot-through-a-link-out": (
+        _data_dotdot_through_a_link_out,
+        1,
+        "modelgate.yaml:25:9: ../shared/train.csv: not verified: data path leaves the repository (through a symlink)",
+    ),
+    "dvc-file-of-data-link-outside": (
+        _dvc_file_of_data_link_outside,
+        1,
+        "modelgate.yaml:25:9: ../data/train.csv:"
+        f" not verified: a DVC file cannot be read: data/train.csv.dvc:1:1: {OUTSIDE}",
+    ),
     "config-link-outside": (_config_link_outside, 4, f"modelgate: error: .modelgate.yaml:1:1: {OUTSIDE}"),
     "policy-link-outside": (_policy_link_outside, 4, f"modelgate: error: acme.yaml:1:1: {OUTSIDE}"),
     "policy-absolute-path": (_policy_absolute_path, 4, f"/outside/policy.yaml:1:1: {OUTSIDE}"),
     "policy-folder-link-outside": (_policy_folder_link_outside, 4, f"modelgate: error: governance:1:1: {OUTSIDE}"),
     "plugin-link-outside": (_plugin_link_outside, 4, f"modelgate: error: checks.py:1:1: {OUTSIDE}"),
     "schema-link-outside": (_schema_link_outside, 4, f"modelgate: error: s.json:1:1: {OUTSIDE}"),
-    "dvc-file-link-outside": (_dvc_file_link_outside, 1, "modelgate.yaml:12:7: model.bin: a DVC file cannot be"
-                              f" read: m/model.bin.dvc:1:1: {OUTSIDE}"),
+    "dvc-file-link-outside": (
+        _dvc_file_link_outside,
+        1,
+        f"modelgate.yaml:12:7: model.bin: a DVC file cannot be read: m/model.bin.dvc:1:1: {OUTSIDE}",
+    ),
 }
 
 
@@ -520,12 +571,18 @@ def test_a_pointer_shaped_artifact_is_evidence_only_where_git_says_lfs(repo: Rep
     # where git's attributes say filter=lfs (a clone without `git lfs pull`).
     (repo.root / "m").mkdir()
     (repo.root / "m" / "a.bin").write_text(
-        f"version https://git-lfs.github.com/spec/v1\noid sha256:{'0' * 64}\nsize 1\n")
+        f"version https://git-lfs.github.com/spec/v1\noid sha256:{'0' * 64}\nsize 1\n"
+    )
     _manifest_with(repo, "a.bin")
     proc, report = run_case(repo)
     assert proc.returncode == 1, proc.stdout
-    assert any(line.startswith("modelgate.yaml:8:21: a.bin: looks like a Git LFS pointer, but git's attributes do not"
-                               " give it filter=lfs, so it is just bytes") for line in located(report)), report
+    assert any(
+        line.startswith(
+            "modelgate.yaml:8:21: a.bin: looks like a Git LFS pointer, but git's attributes do not"
+            " give it filter=lfs, so it is just bytes"
+        )
+        for line in located(report)
+    ), report
     repo.write(".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n")
     proc, report = run_case(repo)
     assert proc.returncode == 0, proc.stdout

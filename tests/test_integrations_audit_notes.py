@@ -16,8 +16,10 @@ from tests.test_approvals_evidence import keypair, signed_commit
 from tests.test_integrations_github_action import _run_action
 
 NOTES = "refs/notes/modelgate"
-POLICY = ("apiVersion: modelgate/v1\nkind: Policy\nname: acme\nextends: [builtin:default]\n"
-          "aliases: {champion: {requires: production}}\n")
+POLICY = (
+    "apiVersion: modelgate/v1\nkind: Policy\nname: acme\nextends: [builtin:default]\n"
+    "aliases: {champion: {requires: production}}\n"
+)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -39,8 +41,11 @@ def merged(repo: Repo, tmp_path: Path) -> dict[str, Any]:
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
     repo.git("remote", "add", "origin", str(origin))
     repo.write("policy.yaml", POLICY)
-    repo.write(".modelgate.yaml", "policies: [policy.yaml]\napprovals: {provider: signed-commits}\n"
-                                  "audit: {allowed_signers: .github/audit_signers}\n")
+    repo.write(
+        ".modelgate.yaml",
+        "policies: [policy.yaml]\napprovals: {provider: signed-commits}\n"
+        "audit: {allowed_signers: .github/audit_signers}\n",
+    )
     repo.write(".github/allowed_signers", "".join(f"{w}@acme.io {keys[w][1]}\n" for w in ("reviewer", "author")))
     repo.write(".github/audit_signers", f'ci@acme.io namespaces="modelgate-audit" {keys["ci"][1]}\n')
     repo.manifest("m", **production_fields(stage="staging"))
@@ -50,29 +55,51 @@ def merged(repo: Repo, tmp_path: Path) -> dict[str, Any]:
     repo.manifest("m", **production_fields(aliases=["champion"]))
     repo.git("add", "-A")
     signed_commit(repo, None, "author@acme.io", "promote 1.0.0 to production as the champion")
-    approval = signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io",
-                             "LGTM\n\nApproved-by: fraud-detector@1.0.0 -> production")
+    approval = signed_commit(
+        repo, keys["reviewer"][0], "reviewer@acme.io", "LGTM\n\nApproved-by: fraud-detector@1.0.0 -> production"
+    )
     repo.git("checkout", "-q", "main")
     repo.git("merge", "-q", "--no-ff", "feature", "-m", "Merge pull request #7 from acme/feature")
     after = repo.git("rev-parse", "HEAD")
     repo.git("push", "-q", "origin", "main")
     ci = tmp_path / "ci"  # what actions/checkout leaves for the push: a clone of the pushed commit
     subprocess.run(["git", "clone", "-q", str(origin), str(ci)], check=True)
-    return {"repo": repo, "origin": origin, "ci": ci, "keys": keys, "before": before, "after": after,
-            "approval": approval}
+    return {
+        "repo": repo,
+        "origin": origin,
+        "ci": ci,
+        "keys": keys,
+        "before": before,
+        "after": after,
+        "approval": approval,
+    }
 
 
 def push_event(merged: dict[str, Any], branch: str = "main") -> dict[str, Any]:
-    return {"ref": f"refs/heads/{branch}", "before": merged["before"], "after": merged["after"],
-            "created": False, "deleted": False, "forced": False, "repository": {"default_branch": "main"}}
+    return {
+        "ref": f"refs/heads/{branch}",
+        "before": merged["before"],
+        "after": merged["after"],
+        "created": False,
+        "deleted": False,
+        "forced": False,
+        "repository": {"default_branch": "main"},
+    }
 
 
-def run_gate(merged: dict[str, Any], tmp_path: Path, key: str = "ci", event: dict[str, Any] | None = None,
-             event_name: str = "push", **inputs: str) -> tuple[int, dict[str, str], str]:
+def run_gate(
+    merged: dict[str, Any],
+    tmp_path: Path,
+    key: str = "ci",
+    event: dict[str, Any] | None = None,
+    event_name: str = "push",
+    **inputs: str,
+) -> tuple[int, dict[str, str], str]:
     key_text = Path(merged["keys"][key][0]).read_text().rstrip("\n")  # as a secret often holds it
     inputs = {"audit_notes": "true", "audit_key": key_text, **inputs}
-    code, outputs, _summary, log = _run_action(merged["ci"], tmp_path, event_name,
-                                               event if event is not None else push_event(merged), **inputs)
+    code, outputs, _summary, log = _run_action(
+        merged["ci"], tmp_path, event_name, event if event is not None else push_event(merged), **inputs
+    )
     return code, outputs, log
 
 
@@ -129,16 +156,19 @@ def test_only_the_note_proves_an_approval_the_trailers_cannot(merged: dict[str, 
 
 @pytest.mark.parametrize("how", ["stranger-key", "no-signer", "tampered", "moved"])
 def test_an_unverifiable_note_is_shown_as_unverified_never_as_an_approval(
-        merged: dict[str, Any], tmp_path: Path, how: str) -> None:
+    merged: dict[str, Any], tmp_path: Path, how: str
+) -> None:
     """Anyone who can push can write refs/notes/modelgate: a note counts only when its record is
     intact, signed by an allowed audit signer, and about the commit it is attached to."""
     assert run_gate(merged, tmp_path, key="stranger" if how == "stranger-key" else "ci")[0] == 0
     clone = user_clone(merged, tmp_path)
     args: tuple[str, ...] = ("-p", "no:signed-commits")
-    expected = {"stranger-key": "the signature made by no key of the allowed signers",
-                "no-signer": "its signature was not checked: name the allowed signers",
-                "tampered": "the signature does not verify",
-                "moved": "no note"}[how]
+    expected = {
+        "stranger-key": "the signature made by no key of the allowed signers",
+        "no-signer": "its signature was not checked: name the allowed signers",
+        "tampered": "the signature does not verify",
+        "moved": "no note",
+    }[how]
     if how == "no-signer":
         (clone / ".modelgate.yaml").write_text("policies: [policy.yaml]\n")
         git(clone, "commit", "-qam", "drop the audit signers")
@@ -163,7 +193,8 @@ def test_an_unverifiable_note_is_shown_as_unverified_never_as_an_approval(
         staged = next(s for s in steps if s["to_stage"] == "staging")
         assert staged["approvers"] == []
         assert staged["unverified"][0]["reason"].startswith(
-            f"its record is about commit {merged['after'][:12]}, not this one")
+            f"its record is about commit {merged['after'][:12]}, not this one"
+        )
         return
     step = promotion(clone, *args)
     assert step["approvers"] == []

@@ -20,8 +20,11 @@ CHECK_JSONSCHEMA = os.path.join(os.path.dirname(sys.executable), "check-jsonsche
 
 
 def test_action_metadata_is_valid() -> None:
-    proc = subprocess.run([CHECK_JSONSCHEMA, "--builtin-schema", "vendor.github-actions", str(REPO / "action.yml")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [CHECK_JSONSCHEMA, "--builtin-schema", "vendor.github-actions", str(REPO / "action.yml")],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -31,8 +34,11 @@ def test_workflows_in_repo_and_readme_are_valid(tmp_path: Path) -> None:
     for index, block in enumerate(blocks):
         files.append(tmp_path / f"wf{index}.yml")
         files[-1].write_text(block)
-    proc = subprocess.run([CHECK_JSONSCHEMA, "--builtin-schema", "vendor.github-workflows", *map(str, files)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [CHECK_JSONSCHEMA, "--builtin-schema", "vendor.github-workflows", *map(str, files)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     workflow = yaml.safe_load(blocks[0])
     assert workflow["permissions"] == {"contents": "read", "pull-requests": "read"}
@@ -57,15 +63,37 @@ def test_zizmor_finds_nothing(tmp_path: Path) -> None:
     checkouts without persisted credentials, no template injection...) on the Action and
     this repository's workflows; the README's workflows with the one exception its config
     names (modelgate's own Action, shown by release tag)."""
-    own = subprocess.run([ZIZMOR, "--offline", "--no-config", "--format", "plain", str(REPO / "action.yml"),
-                          str(REPO / ".github" / "workflows")], capture_output=True, text=True)
+    own = subprocess.run(
+        [
+            ZIZMOR,
+            "--offline",
+            "--no-config",
+            "--format",
+            "plain",
+            str(REPO / "action.yml"),
+            str(REPO / ".github" / "workflows"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert own.returncode == 0, own.stdout + own.stderr
     folder = tmp_path / ".github" / "workflows"
     folder.mkdir(parents=True)
     for index, block in enumerate(_readme_workflows()):
         (folder / f"readme{index}.yml").write_text(block)
-    readme = subprocess.run([ZIZMOR, "--offline", "--config", str(REPO / "tests" / "data" / "zizmor-readme.yml"),
-                             "--format", "plain", str(folder)], capture_output=True, text=True)
+    readme = subprocess.run(
+        [
+            ZIZMOR,
+            "--offline",
+            "--config",
+            str(REPO / "tests" / "data" / "zizmor-readme.yml"),
+            "--format",
+            "plain",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert readme.returncode == 0, readme.stdout + readme.stderr
 
 
@@ -94,8 +122,10 @@ PINNED = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+\
 
 
 def test_every_uses_is_pinned_to_a_commit_with_its_tag_in_a_comment() -> None:
-    texts = {"action.yml": (REPO / "action.yml").read_text(),
-             "ci.yml": (REPO / ".github" / "workflows" / "ci.yml").read_text()}
+    texts = {
+        "action.yml": (REPO / "action.yml").read_text(),
+        "ci.yml": (REPO / ".github" / "workflows" / "ci.yml").read_text(),
+    }
     texts |= {f"README workflow {i}": block for i, block in enumerate(_readme_workflows())}
     for name, text in texts.items():
         for line in text.splitlines():
@@ -132,10 +162,19 @@ def test_the_install_step_caches_pip_with_the_actions_own_files_as_key(tmp_path:
     def key(action: Path, python: str = "3.11.9") -> str:
         output = tmp_path / "output"
         output.unlink(missing_ok=True)
-        subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", key_step["run"]], check=True,
-                       env={**os.environ, "GITHUB_ACTION_PATH": str(action), "GITHUB_OUTPUT": str(output),
-                            "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64", "RUNNER_TEMP": str(tmp_path),
-                            "PYTHON_VERSION": python})
+        subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", key_step["run"]],
+            check=True,
+            env={
+                **os.environ,
+                "GITHUB_ACTION_PATH": str(action),
+                "GITHUB_OUTPUT": str(output),
+                "RUNNER_OS": "Linux",
+                "RUNNER_ARCH": "X64",
+                "RUNNER_TEMP": str(tmp_path),
+                "PYTHON_VERSION": python,
+            },
+        )
         return dict(line.split("=", 1) for line in output.read_text().splitlines())["key"]
 
     copy = tmp_path / "action"
@@ -159,8 +198,10 @@ ACTION = yaml.safe_load((REPO / "action.yml").read_text())
 GATE = next(step for step in ACTION["runs"]["steps"] if step.get("id") == "gate")
 HOSTILE_CONFIG = "policies: [loose.yaml]\nplugins: [evil.py]\nbase: HEAD\n"
 # Every move allowed, no rules: what a change would like to be judged by.
-LOOSE_POLICY = ("apiVersion: modelgate/v1\nkind: Policy\nname: loose\nstages: [staging, production]\n"
-                "transitions: {staging: [production]}\n")
+LOOSE_POLICY = (
+    "apiVersion: modelgate/v1\nkind: Policy\nname: loose\nstages: [staging, production]\n"
+    "transitions: {staging: [production]}\n"
+)
 
 
 def _pr_clone(repo: Repo, tmp_path: Path, change: dict[str, str] | None = None) -> Path:
@@ -174,14 +215,18 @@ def _pr_clone(repo: Repo, tmp_path: Path, change: dict[str, str] | None = None) 
         repo.write(path, text)
     repo.commit("promote with a changed metric")
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{repo.root}", str(clone)],
-                   check=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{repo.root}", str(clone)], check=True
+    )
     return clone
 
 
 def pull_request_event(base: str) -> dict[str, Any]:
-    return {"action": "synchronize", "number": 7,
-            "pull_request": {"number": 7, "base": {"ref": "main", "sha": base}, "head": {"ref": "feature"}}}
+    return {
+        "action": "synchronize",
+        "number": 7,
+        "pull_request": {"number": 7, "base": {"ref": "main", "sha": base}, "head": {"ref": "feature"}},
+    }
 
 
 def _input(value: str, inputs: dict[str, str]) -> str:
@@ -196,8 +241,14 @@ def _input(value: str, inputs: dict[str, str]) -> str:
     return inputs.get(name, "ghs_workflow_token" if default == "${{ github.token }}" else default)
 
 
-def _run_action(clone: Path, tmp_path: Path, event_name: str = "pull_request", event: Any = None,
-                extra_env: dict[str, str] | None = None, **inputs: str) -> tuple[int, dict[str, str], str, str]:
+def _run_action(
+    clone: Path,
+    tmp_path: Path,
+    event_name: str = "pull_request",
+    event: Any = None,
+    extra_env: dict[str, str] | None = None,
+    **inputs: str,
+) -> tuple[int, dict[str, str], str, str]:
     """The gate step of action.yml exactly as the runner runs it: its `run` script with
     `bash --noprofile --norc -eo pipefail` in the checkout, its environment from the inputs
     (named as in action.yml, `_` for `-`), and the GITHUB_* variables of ``event_name``
@@ -205,11 +256,24 @@ def _run_action(clone: Path, tmp_path: Path, event_name: str = "pull_request", e
     output, summary, temp = tmp_path / "output", tmp_path / "summary.md", tmp_path / "runner-temp"
     temp.mkdir(exist_ok=True)
     if event is None and event_name.startswith("pull_request"):
-        event = pull_request_event(subprocess.run(["git", "ls-remote", "origin", "refs/heads/main"], cwd=clone,
-                                                  capture_output=True, text=True).stdout[:40] or "0" * 40)
-    env = {**os.environ, "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_OUTPUT": str(output),
-           "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(temp), "GITHUB_REPOSITORY": "acme/models",
-           "GITHUB_RUN_ID": "7", "GITHUB_EVENT_NAME": event_name, "GITHUB_WORKSPACE": str(clone)}
+        event = pull_request_event(
+            subprocess.run(
+                ["git", "ls-remote", "origin", "refs/heads/main"], cwd=clone, capture_output=True, text=True
+            ).stdout[:40]
+            or "0" * 40
+        )
+    env = {
+        **os.environ,
+        "GITHUB_ACTIONS": "true",
+        "CI": "true",
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "RUNNER_TEMP": str(temp),
+        "GITHUB_REPOSITORY": "acme/models",
+        "GITHUB_RUN_ID": "7",
+        "GITHUB_EVENT_NAME": event_name,
+        "GITHUB_WORKSPACE": str(clone),
+    }
     if event is not None:
         (tmp_path / "event.json").write_text(event if isinstance(event, str) else json.dumps(event))
         env["GITHUB_EVENT_PATH"] = str(tmp_path / "event.json")
@@ -219,8 +283,14 @@ def _run_action(clone: Path, tmp_path: Path, event_name: str = "pull_request", e
     env |= {key: _input(value, named) for key, value in GATE["env"].items()}
     env |= extra_env or {}
     (tmp_path / "gate.sh").write_text(GATE["run"])
-    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(tmp_path / "gate.sh")],
-                          cwd=clone, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(tmp_path / "gate.sh")],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     text = output.read_text() if output.exists() else ""
     blocks = re.findall(r"^([\w-]+)<<(ghadelimiter_[0-9a-f-]{36})\n(.*?)\n\2$", text, re.M | re.S)
     outputs = {key: value for key, _delimiter, value in blocks}
@@ -239,9 +309,11 @@ def test_failing_promotion_end_to_end(repo: Repo, tmp_path: Path) -> None:
     assert "::error file=m/modelgate.yaml" in log
     assert "## modelgate: ❌ fail" in summary
     # the metric table shows what the regression rule judged, the failed comparison marked as the reason
-    assert ("| `fraud-detector@1.0.0` | auc | `fraud-detector@1.0.0` at the base | 0.93 | 0.8 |"
-            " -0.13 ↓ | maximize | 0 | ❌ **fails MG303**: auc regressed: 0\\.8 vs 0\\.93 in the base"
-            " \\(`fraud-detector@1.0.0`\\) \\(maximize, tolerance 0\\) |") in summary
+    assert (
+        "| `fraud-detector@1.0.0` | auc | `fraud-detector@1.0.0` at the base | 0.93 | 0.8 |"
+        " -0.13 ↓ | maximize | 0 | ❌ **fails MG303**: auc regressed: 0\\.8 vs 0\\.93 in the base"
+        " \\(`fraud-detector@1.0.0`\\) \\(maximize, tolerance 0\\) |"
+    ) in summary
     assert "**MG405 promotion\\-immutable**" in summary
     assert "### Audit record" in summary
     assert len(re.findall("ghadelimiter_", (tmp_path / "output").read_text())) == 8  # 4 outputs, 2 delimiters each
@@ -258,8 +330,11 @@ def test_missing_base_fails_with_the_fix(repo: Repo, tmp_path: Path) -> None:
 
 def test_fail_on_warning_and_summary_off(repo: Repo, tmp_path: Path) -> None:
     repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
-    repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
-               "rules:\n  - {check: owners, severity: warning}\n")
+    repo.write(
+        "p.yaml",
+        "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
+        "rules:\n  - {check: owners, severity: warning}\n",
+    )
     repo.manifest("m", owners=["somebody"])
     repo.commit("base")
     clone = tmp_path / "c"
@@ -279,8 +354,12 @@ def test_unknown_fail_on_is_a_usage_error_with_outputs(tmp_path: Path) -> None:
 def test_every_python_the_action_runs_is_isolated_from_the_checkout() -> None:
     """The steps run in the checkout of the change: each Python must be started with -I."""
     runs = [step["run"] for step in ACTION["runs"]["steps"] if "run" in step]
-    calls = [line.strip() for run in runs for line in run.splitlines() if re.search(r"(?i)\bpython3?\b|_PYTHON\b", line)
-             and "PYTHON*" not in line]
+    calls = [
+        line.strip()
+        for run in runs
+        for line in run.splitlines()
+        if re.search(r"(?i)\bpython3?\b|_PYTHON\b", line) and "PYTHON*" not in line
+    ]
     assert len(calls) == 2, calls  # pip install, and the gate: setup-python's interpreter, by its path
     assert all(re.match(r'"\$MODELGATE_PYTHON" -I -m [\w.]+( |$)', call) for call in calls), calls
     action = REPO / "modelgate" / "integrations" / "github_action.py"
@@ -296,15 +375,25 @@ def test_the_install_step_runs_pip_outside_the_checkout_without_python_variables
     for folder in (checkout, temp, bin_dir):
         folder.mkdir()
     record = tmp_path / "python-was-run"
-    (bin_dir / "python").write_text(f"#!/bin/sh\n{{ pwd; echo \"$@\"; env; }} > {record}\n")
+    (bin_dir / "python").write_text(f'#!/bin/sh\n{{ pwd; echo "$@"; env; }} > {record}\n')
     (bin_dir / "python").chmod(0o755)
     (tmp_path / "install.sh").write_text(install["run"])
     assert install["env"]["MODELGATE_PYTHON"] == "${{ steps.python.outputs.python-path }}"
-    env = {**os.environ, "MODELGATE_PYTHON": str(bin_dir / "python"), "RUNNER_TEMP": str(temp),
-           "GITHUB_ACTION_PATH": str(REPO), "PYTHONPATH": str(checkout), "PYTHONSTARTUP": str(checkout / "x.py"),
-           "PYTHONHOME": str(checkout)}
-    subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(tmp_path / "install.sh")],
-                   cwd=checkout, env=env, check=True)
+    env = {
+        **os.environ,
+        "MODELGATE_PYTHON": str(bin_dir / "python"),
+        "RUNNER_TEMP": str(temp),
+        "GITHUB_ACTION_PATH": str(REPO),
+        "PYTHONPATH": str(checkout),
+        "PYTHONSTARTUP": str(checkout / "x.py"),
+        "PYTHONHOME": str(checkout),
+    }
+    subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(tmp_path / "install.sh")],
+        cwd=checkout,
+        env=env,
+        check=True,
+    )
     cwd, args, *variables = record.read_text().splitlines()
     assert cwd == str(temp)
     assert args.startswith("-I -m pip install ") and args.endswith(str(REPO))
@@ -315,9 +404,7 @@ def _hostile_python(marker: Path) -> dict[str, str]:
     """A change that would replace the gate: each file leaves ``marker``-NAME if executed, and
     the fake package answers `pass` for the Action and for `python -m modelgate`."""
     leave = "import pathlib\npathlib.Path({!r}).write_text('executed')\n"
-    passing = ("import os, sys\n"
-               "open(os.environ['GITHUB_OUTPUT'], 'a').write('verdict<<x\\npass\\nx\\n')\n"
-               "sys.exit(0)\n")
+    passing = "import os, sys\nopen(os.environ['GITHUB_OUTPUT'], 'a').write('verdict<<x\\npass\\nx\\n')\nsys.exit(0)\n"
     return {
         "modelgate/__init__.py": leave.format(f"{marker}-package"),
         "modelgate/__main__.py": "import sys\nsys.exit(0)\n",
@@ -341,33 +428,51 @@ def test_a_change_cannot_replace_the_gate(repo: Repo, tmp_path: Path, path: str)
     assert "## modelgate: ❌ fail" in summary
     report = json.loads(Path(outputs["json-report"]).read_text())
     assert report["verdict"] == "fail" and "no-metric-regression" in {
-        r["name"] for r in report["results"] if r["outcome"] == "failed"}
+        r["name"] for r in report["results"] if r["outcome"] == "failed"
+    }
     # The installed console script, run in the same checkout, imports nothing from it either.
-    proc = subprocess.run([MODELGATE, "check", "--base", repo.git("rev-parse", "main"), "--ci"], cwd=clone,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [MODELGATE, "check", "--base", repo.git("rev-parse", "main"), "--ci"], cwd=clone, capture_output=True, text=True
+    )
     assert (proc.returncode, sorted(p.name for p in tmp_path.glob("ran-*"))) == (1, []), proc.stdout + proc.stderr
 
 
 def _hostile_config(marker: Path) -> dict[str, str]:
     """A change that edits what it is judged by: a config naming itself as the base, a policy
     without rules, and a local plugin that leaves ``marker`` when imported."""
-    return {".modelgate.yaml": HOSTILE_CONFIG, "loose.yaml": LOOSE_POLICY,
-            "evil.py": f"import pathlib\npathlib.Path({str(marker)!r}).write_text('executed')\n"}
+    return {
+        ".modelgate.yaml": HOSTILE_CONFIG,
+        "loose.yaml": LOOSE_POLICY,
+        "evil.py": f"import pathlib\npathlib.Path({str(marker)!r}).write_text('executed')\n",
+    }
 
 
 def _event(name: str, base: str, head: str) -> dict[str, Any]:
     if name == "merge_group":
-        return {"action": "checks_requested", "merge_group": {
-            "head_sha": head, "head_ref": "refs/heads/gh-readonly-queue/main/pr-7-" + base,
-            "base_sha": base, "base_ref": "refs/heads/main"}}
+        return {
+            "action": "checks_requested",
+            "merge_group": {
+                "head_sha": head,
+                "head_ref": "refs/heads/gh-readonly-queue/main/pr-7-" + base,
+                "base_sha": base,
+                "base_ref": "refs/heads/main",
+            },
+        }
     if name == "push":
-        return {"ref": "refs/heads/main", "before": base, "after": head, "created": False, "deleted": False,
-                "forced": False}
+        return {
+            "ref": "refs/heads/main",
+            "before": base,
+            "after": head,
+            "created": False,
+            "deleted": False,
+            "forced": False,
+        }
     return {**pull_request_event(base), "action": "submitted" if name == "pull_request_review" else "opened"}
 
 
-@pytest.mark.parametrize("event_name", ["pull_request", "pull_request_target", "pull_request_review",
-                                        "merge_group", "push"])
+@pytest.mark.parametrize(
+    "event_name", ["pull_request", "pull_request_target", "pull_request_review", "merge_group", "push"]
+)
 def test_the_base_comes_from_the_event(repo: Repo, tmp_path: Path, event_name: str) -> None:
     """Every event names its base in its payload (pull_request_review has no GITHUB_BASE_REF):
     the change is judged by the base's config and policy, and its local plugin never runs."""
@@ -384,30 +489,47 @@ def test_the_base_comes_from_the_event(repo: Repo, tmp_path: Path, event_name: s
     assert "the edit takes effect after merge" in log
 
 
-@pytest.mark.parametrize(("event_name", "event", "says"), [
-    ("pull_request_review", {"action": "submitted", "pull_request": {"number": 7, "base": {"ref": "main"}}},
-     "has no pull_request.base.sha: the base cannot be determined"),
-    ("pull_request", {"action": "opened"}, "has no pull_request.base.sha"),
-    ("merge_group", {"action": "checks_requested", "merge_group": {"head_sha": "a" * 40}},
-     "has no merge_group.base_sha"),
-    ("push", {"ref": "refs/heads/main", "after": "a" * 40}, "has no before"),
-    ("pull_request_review", "{not json", "not a JSON event payload"),
-    ("pull_request_review", "[]", "the event payload is not a JSON object"),
-    ("pull_request_review", {"pull_request": {"base": {"sha": "--upload-pack=false"}}},
-     "pull_request.base.sha '--upload-pack=false' is not a full commit id"),
-    ("pull_request_review", {"pull_request": {"base": {"sha": "a" * 40 + "\n"}}}, "is not a full commit id"),
-    ("pull_request_review", None, "GITHUB_EVENT_PATH is not set"),
-    ("workflow_run", {"workflow_run": {"head_sha": "a" * 40}},
-     "the workflow_run event does not say what this checkout is compared with"),
-])
-def test_no_determinable_base_is_exit_4_naming_what_is_missing(repo: Repo, tmp_path: Path, event_name: str,
-                                                                event: Any, says: str) -> None:
+@pytest.mark.parametrize(
+    ("event_name", "event", "says"),
+    [
+        (
+            "pull_request_review",
+            {"action": "submitted", "pull_request": {"number": 7, "base": {"ref": "main"}}},
+            "has no pull_request.base.sha: the base cannot be determined",
+        ),
+        ("pull_request", {"action": "opened"}, "has no pull_request.base.sha"),
+        (
+            "merge_group",
+            {"action": "checks_requested", "merge_group": {"head_sha": "a" * 40}},
+            "has no merge_group.base_sha",
+        ),
+        ("push", {"ref": "refs/heads/main", "after": "a" * 40}, "has no before"),
+        ("pull_request_review", "{not json", "not a JSON event payload"),
+        ("pull_request_review", "[]", "the event payload is not a JSON object"),
+        (
+            "pull_request_review",
+            {"pull_request": {"base": {"sha": "--upload-pack=false"}}},
+            "pull_request.base.sha '--upload-pack=false' is not a full commit id",
+        ),
+        ("pull_request_review", {"pull_request": {"base": {"sha": "a" * 40 + "\n"}}}, "is not a full commit id"),
+        ("pull_request_review", None, "GITHUB_EVENT_PATH is not set"),
+        (
+            "workflow_run",
+            {"workflow_run": {"head_sha": "a" * 40}},
+            "the workflow_run event does not say what this checkout is compared with",
+        ),
+    ],
+)
+def test_no_determinable_base_is_exit_4_naming_what_is_missing(
+    repo: Repo, tmp_path: Path, event_name: str, event: Any, says: str
+) -> None:
     """Never a run that trusts the work tree: its config names a base (HEAD) and a plugin."""
     marker = tmp_path / "plugin-ran"
     clone = _pr_clone(repo, tmp_path, _hostile_config(marker))
     # event None: the runner wrote no payload at all
-    code, outputs, _, log = _run_action(clone, tmp_path, event_name, event,
-                                        extra_env={"GITHUB_EVENT_PATH": ""} if event is None else None)
+    code, outputs, _, log = _run_action(
+        clone, tmp_path, event_name, event, extra_env={"GITHUB_EVENT_PATH": ""} if event is None else None
+    )
     assert (code, outputs["verdict"], outputs["exit-code"]) == (4, "error", "4"), log
     assert log.startswith("::error title=modelgate::") and says in log, log
     assert not marker.exists()
@@ -431,8 +553,11 @@ def test_a_branch_as_it_stands_is_checked_with_its_own_config(repo: Repo, tmp_pa
     head = repo.commit("the branch")
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone)], check=True)
-    event = {"ref": "refs/heads/main", "before": "0" * 40, "after": head, "created": True} \
-        if event_name == "push" else {"schedule": "0 4 * * *"}
+    event = (
+        {"ref": "refs/heads/main", "before": "0" * 40, "after": head, "created": True}
+        if event_name == "push"
+        else {"schedule": "0 4 * * *"}
+    )
     code, outputs, _, log = _run_action(clone, tmp_path, event_name, event)
     assert (code, outputs["verdict"]) == (0, "pass"), log
     assert json.loads(Path(outputs["json-report"]).read_text())["git"]["base"] is None
@@ -444,8 +569,10 @@ def _race(repo: Repo) -> tuple[str, str]:
     promote one of them with `modelgate promote` (which archives 1.0.0), each passes the gate
     on its own head; then both merge into main. Returns (main after `a`, main after `b`)."""
     for version, stage in (("1.0.0", "production"), ("2.0.0", "staging"), ("3.0.0", "staging")):
-        repo.manifest(f"models/{version}", **production_fields(version=version, stage=stage,
-                                                               artifact_bytes=f"weights {version}".encode()))
+        repo.manifest(
+            f"models/{version}",
+            **production_fields(version=version, stage=stage, artifact_bytes=f"weights {version}".encode()),
+        )
     repo.commit("1.0.0 in production, 2.0.0 and 3.0.0 in staging")
     for branch, version in (("a", "2.0.0"), ("b", "3.0.0")):
         repo.git("checkout", "-q", "-b", branch, "main")
@@ -462,28 +589,45 @@ def _race(repo: Repo) -> tuple[str, str]:
 
 
 def _two_production_versions(report: dict[str, Any]) -> list[tuple[str, str]]:
-    return sorted((r["model"], r["message"]) for r in report["results"]
-                  if r["name"] == "exclusive-stage" and r["outcome"] == "failed")
+    return sorted(
+        (r["model"], r["message"])
+        for r in report["results"]
+        if r["name"] == "exclusive-stage" and r["outcome"] == "failed"
+    )
 
 
-TWO = [("fraud-detector@2.0.0", "fraud-detector@3.0.0 (models/3.0.0/modelgate.yaml) is also in exclusive stage"
-                                " 'production'"),
-       ("fraud-detector@3.0.0", "fraud-detector@2.0.0 (models/2.0.0/modelgate.yaml) is also in exclusive stage"
-                                " 'production'")]
+TWO = [
+    (
+        "fraud-detector@2.0.0",
+        "fraud-detector@3.0.0 (models/3.0.0/modelgate.yaml) is also in exclusive stage 'production'",
+    ),
+    (
+        "fraud-detector@3.0.0",
+        "fraud-detector@2.0.0 (models/2.0.0/modelgate.yaml) is also in exclusive stage 'production'",
+    ),
+]
 
 
 def test_two_pull_requests_green_alone_are_caught_together_by_the_merge_queue_and_the_push(
-        repo: Repo, tmp_path: Path) -> None:
+    repo: Repo, tmp_path: Path
+) -> None:
     """The race end to end: two branches, each green alone, the merged result red, in the
     merge-queue run (base: main before the second merge, head: the merge) and in the push run
     after it (before..after), each through the Action's run step in a shallow clone."""
     first, second = _race(repo)
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "main", f"file://{repo.root}", str(clone)],
-                   check=True)
-    queue = {"action": "checks_requested", "merge_group": {
-        "head_sha": second, "head_ref": f"refs/heads/gh-readonly-queue/main/pr-2-{first}", "base_sha": first,
-        "base_ref": "refs/heads/main"}}
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", "--branch", "main", f"file://{repo.root}", str(clone)], check=True
+    )
+    queue = {
+        "action": "checks_requested",
+        "merge_group": {
+            "head_sha": second,
+            "head_ref": f"refs/heads/gh-readonly-queue/main/pr-2-{first}",
+            "base_sha": first,
+            "base_ref": "refs/heads/main",
+        },
+    }
     code, outputs, summary, log = _run_action(clone, tmp_path, "merge_group", queue)
     assert (code, outputs["verdict"]) == (1, "fail"), log
     report = json.loads(Path(outputs["json-report"]).read_text())
@@ -491,16 +635,25 @@ def test_two_pull_requests_green_alone_are_caught_together_by_the_merge_queue_an
     assert _two_production_versions(report) == TWO
     assert {r["name"] for r in report["results"] if r["outcome"] == "failed"} == {"exclusive-stage"}
     assert "fails the gate after this push" not in log
-    push = {"ref": "refs/heads/main", "before": first, "after": second, "created": False, "deleted": False,
-            "forced": False, "repository": {"full_name": "acme/models", "default_branch": "main"}}
+    push = {
+        "ref": "refs/heads/main",
+        "before": first,
+        "after": second,
+        "created": False,
+        "deleted": False,
+        "forced": False,
+        "repository": {"full_name": "acme/models", "default_branch": "main"},
+    }
     code, outputs, summary, log = _run_action(clone, tmp_path, "push", push)
     assert (code, outputs["verdict"]) == (1, "fail"), log
     assert _two_production_versions(json.loads(Path(outputs["json-report"]).read_text())) == TWO
     [loud] = [line for line in log.splitlines() if line.startswith("::error title=modelgate%3A main")]
-    assert loud.startswith(f"::error title=modelgate%3A main fails the gate after this push::main at {second[:12]}"
-                           f" fails the gate after the push {first[:12]}..{second[:12]}: changes that passed one"
-                           " by one fail together once merged. Fix the branch now. Failed: MG402 exclusive-stage on"
-                           " fraud-detector@2.0.0: fraud-detector@3.0.0 (models/3.0.0/modelgate.yaml) is also in")
+    assert loud.startswith(
+        f"::error title=modelgate%3A main fails the gate after this push::main at {second[:12]}"
+        f" fails the gate after the push {first[:12]}..{second[:12]}: changes that passed one"
+        " by one fail together once merged. Fix the branch now. Failed: MG402 exclusive-stage on"
+        " fraud-detector@2.0.0: fraud-detector@3.0.0 (models/3.0.0/modelgate.yaml) is also in"
+    )
     assert "::error file=models/2.0.0/modelgate.yaml" in log and "::error file=models/3.0.0/modelgate.yaml" in log
     assert "## modelgate: ❌ fail" in summary
 
@@ -509,10 +662,14 @@ def test_a_merge_group_whose_head_is_not_the_checkout_is_exit_4(repo: Repo, tmp_
     first, second = _race(repo)
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", "--branch", "a", f"file://{repo.root}", str(clone)], check=True)
-    queue = {"action": "checks_requested", "merge_group": {"head_sha": second, "base_sha": first,
-                                                           "base_ref": "refs/heads/main"}}
+    queue = {
+        "action": "checks_requested",
+        "merge_group": {"head_sha": second, "base_sha": first, "base_ref": "refs/heads/main"},
+    }
     code, outputs, _, log = _run_action(clone, tmp_path, "merge_group", queue)
     assert (code, outputs["verdict"]) == (4, "error"), log
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
-    assert log == (f"::error title=modelgate::the merge_group event is about commit {second} but the checkout is"
-                   f" {head}: check out the event's commit (actions/checkout does by default)\n")
+    assert log == (
+        f"::error title=modelgate::the merge_group event is about commit {second} but the checkout is"
+        f" {head}: check out the event's commit (actions/checkout does by default)\n"
+    )

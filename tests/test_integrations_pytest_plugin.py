@@ -14,8 +14,10 @@ from tests.conftest import MODELGATE, extending_default
 
 pytest_plugins = ["pytester"]
 
-POLICY = extending_default("{check: metric-threshold, stages: [staging], with: {metric: auc, min: 0.9}}",
-                           "{check: metric-threshold, stages: [staging], with: {metric: f1, min: 0.8}}")
+POLICY = extending_default(
+    "{check: metric-threshold, stages: [staging], with: {metric: auc, min: 0.9}}",
+    "{check: metric-threshold, stages: [staging], with: {metric: f1, min: 0.8}}",
+)
 
 
 def manifest(pytester: pytest.Pytester, folder: str, auc: float, content: bytes = b"weights") -> None:
@@ -23,11 +25,19 @@ def manifest(pytester: pytest.Pytester, folder: str, auc: float, content: bytes 
     path.mkdir(parents=True, exist_ok=True)
     (path / "model.bin").write_bytes(content)
     data = {
-        "apiVersion": "modelgate/v1", "kind": "Model", "name": folder.replace("/", "-"), "version": "1.0.0",
-        "stage": "staging", "owners": ["@acme/ml"], "license": "MIT",
+        "apiVersion": "modelgate/v1",
+        "kind": "Model",
+        "name": folder.replace("/", "-"),
+        "version": "1.0.0",
+        "stage": "staging",
+        "owners": ["@acme/ml"],
+        "license": "MIT",
         "artifacts": [{"path": "model.bin", "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)}],
-        "lineage": {"code": {"commit": "a" * 40}, "data": [{"name": "d", "uri": "u", "revision": "r1"}],
-                    "params": {"lr": 0.1}},
+        "lineage": {
+            "code": {"commit": "a" * 40},
+            "data": [{"name": "d", "uri": "u", "revision": "r1"}],
+            "params": {"lr": 0.1},
+        },
         "metrics": {"auc": {"value": auc, "goal": "maximize"}, "f1": 0.85},
     }
     (path / "modelgate.yaml").write_text(json.dumps(data, indent=2))
@@ -68,11 +78,13 @@ def test_same_verdicts_as_modelgate_check(models: pytest.Pytester) -> None:
 
 def test_failures_point_at_the_manifest_line(models: pytest.Pytester) -> None:
     result = models.runpytest("--modelgate", "-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines([
-        "weak/modelgate.yaml:34:5: MG301 metric-threshold (error): auc = 0.8 is below the minimum 0.9",
-        "    hint: improve the model*",
-        "FAILED weak/modelgate.yaml::MG301[[]auc[]] - *",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "weak/modelgate.yaml:34:5: MG301 metric-threshold (error): auc = 0.8 is below the minimum 0.9",
+            "    hint: improve the model*",
+            "FAILED weak/modelgate.yaml::MG301[[]auc[]] - *",
+        ]
+    )
 
 
 def test_k_selection_x_and_junit(models: pytest.Pytester) -> None:
@@ -104,7 +116,8 @@ def test_ini_option_enables_collection(models: pytest.Pytester) -> None:
 
 
 def test_governance_tests_with_fixtures(models: pytest.Pytester) -> None:
-    models.makepyfile(test_governance="""
+    models.makepyfile(
+        test_governance="""
         def test_every_model_has_a_license(modelgate_manifest):
             assert modelgate_manifest.license
 
@@ -114,7 +127,8 @@ def test_governance_tests_with_fixtures(models: pytest.Pytester) -> None:
         def test_registry(modelgate_manifests, modelgate_context):
             assert sorted(m.name for m in modelgate_manifests) == ["good", "weak"]
             assert modelgate_context.versions_of("good")[0].path == "good/modelgate.yaml"
-    """)
+    """
+    )
     result = models.runpytest("-p", "no:cacheprovider", "test_governance.py", "-v")
     result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(["*test_auc_is_high_enough[[]weak/modelgate.yaml[]] FAILED*"])
@@ -141,8 +155,9 @@ def test_base_option_compares_with_the_base_branch(models: pytest.Pytester) -> N
     path.write_text(path.read_text().replace('"stage": "staging"', '"stage": "archived"'))
     # Without a base there is no transition to judge; with one, staging -> archived is refused.
     models.runpytest("--modelgate", "-k", "good and MG404", "-p", "no:cacheprovider").assert_outcomes(skipped=1)
-    result = models.runpytest("--modelgate", "--modelgate-base", "main", "-k", "good and MG404",
-                              "-p", "no:cacheprovider")
+    result = models.runpytest(
+        "--modelgate", "--modelgate-base", "main", "-k", "good and MG404", "-p", "no:cacheprovider"
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["good/modelgate.yaml:*: MG404 stage-transition (error): *staging*archived*"])
 
@@ -162,30 +177,37 @@ def test_deleting_a_production_manifest_is_a_failing_item(models: pytest.Pyteste
     # (`-k old` would also pick metric-threshold now that -k matches check names: thresh-old.)
     result = models.runpytest("--modelgate", "--modelgate-base", "main", "-k", "old and MG4", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "collected * items / * deselected / 1 selected",
-        "old/modelgate.yaml:1:1: MG408 manifest-removed (error): old@1.0.0 was in 'production'*",
-        "FAILED old/modelgate.yaml::MG408 - *"])
+    result.stdout.fnmatch_lines(
+        [
+            "collected * items / * deselected / 1 selected",
+            "old/modelgate.yaml:1:1: MG408 manifest-removed (error): old@1.0.0 was in 'production'*",
+            "FAILED old/modelgate.yaml::MG408 - *",
+        ]
+    )
     # Only where pytest was asked to look.
-    models.runpytest("--modelgate", "--modelgate-base", "main", "good", "-k", "MG408",
-                     "-p", "no:cacheprovider").assert_outcomes()
+    models.runpytest(
+        "--modelgate", "--modelgate-base", "main", "good", "-k", "MG408", "-p", "no:cacheprovider"
+    ).assert_outcomes()
 
 
 def test_configuration_error_is_exit_4_with_one_line(models: pytest.Pytester) -> None:
     (models.path / "policy.yaml").write_text(POLICY + "  - {check: model-card-linked}\n")
     result = models.runpytest("--modelgate", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([
-        "ERROR: modelgate: error: policy.yaml:8:5: rule names check 'model-card-linked', which no plugin provides;*"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: modelgate: error: policy.yaml:8:5: rule names check 'model-card-linked', which no plugin provides;*"]
+    )
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
     # Governance tests using the fixtures fail with the same line.
-    models.makepyfile(test_governance="""
+    models.makepyfile(
+        test_governance="""
         def test_registry(modelgate_manifests):
             assert modelgate_manifests
 
         def test_each(modelgate_manifest):
             assert modelgate_manifest
-    """)
+    """
+    )
     result = models.runpytest("-p", "no:cacheprovider", "test_governance.py")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["modelgate: error: policy.yaml:8:5: rule names check 'model-card-linked'*"])
@@ -194,12 +216,20 @@ def test_configuration_error_is_exit_4_with_one_line(models: pytest.Pytester) ->
 
 def test_warnings_pass_and_can_be_made_to_fail(models: pytest.Pytester) -> None:
     (models.path / "policy.yaml").write_text(
-        POLICY + "  - {check: metric-threshold, stages: [staging], severity: warning, with: {metric: f1, min: 0.9}}\n")
+        POLICY + "  - {check: metric-threshold, stages: [staging], severity: warning, with: {metric: f1, min: 0.9}}\n"
+    )
     result = models.runpytest("--modelgate", "-k", "good and MG301", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=3, warnings=1)
     result.stdout.fnmatch_lines(["*ModelgateWarning: good/modelgate.yaml:*: MG301 metric-threshold (warning):*"])
-    result = models.runpytest("--modelgate", "-k", "good and MG301", "-p", "no:cacheprovider",
-                              "-W", "error::modelgate.integrations.pytest_plugin.ModelgateWarning")
+    result = models.runpytest(
+        "--modelgate",
+        "-k",
+        "good and MG301",
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "error::modelgate.integrations.pytest_plugin.ModelgateWarning",
+    )
     result.assert_outcomes(passed=2, failed=1)
 
 
@@ -208,8 +238,9 @@ def test_only_the_manifests_modelgate_check_would_find(models: pytest.Pytester) 
     (models.path / ".modelgate.yaml").write_text("policies: [policy.yaml]\nmanifests: ['good/**', 'weak/**']\n")
     result = models.runpytest("--modelgate", "--collect-only", "-q", "-p", "no:cacheprovider")
     assert not [line for line in result.outlines if line.startswith("elsewhere/")]
-    result = models.runpytest("--modelgate", "--collect-only", "-q", "-p", "no:cacheprovider",
-                              "elsewhere/fixture/modelgate.yaml")  # named on the command line: collected
+    result = models.runpytest(
+        "--modelgate", "--collect-only", "-q", "-p", "no:cacheprovider", "elsewhere/fixture/modelgate.yaml"
+    )  # named on the command line: collected
     assert "elsewhere/fixture/modelgate.yaml::MG001" in result.outlines
 
 

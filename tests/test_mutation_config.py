@@ -42,15 +42,17 @@ def test_every_stated_reason_names_a_mutated_module() -> None:
 
 
 def test_a_survivor_is_keyed_by_its_line_before_and_after() -> None:
-    diff = ("--- a/modelgate/x.py\n+++ b/modelgate/x.py\n@@ -10,7 +10,7 @@\n a\n b\n c\n"
-            "-    if count == 0:\n+    if count == 1:\n d\n")
+    diff = (
+        "--- a/modelgate/x.py\n+++ b/modelgate/x.py\n@@ -10,7 +10,7 @@\n a\n b\n c\n"
+        "-    if count == 0:\n+    if count == 1:\n d\n"
+    )
     assert mutation.changed_lines(diff) == (13, "if count == 0:", "if count == 1:")
 
 
 def test_annotations_python_never_evaluates_are_not_mutated() -> None:
-    source = ("from __future__ import annotations\n"
-              "def f(a: int | None) -> str | None: ...\n"
-              "class C:\n    x: int | None\n")
+    source = (
+        "from __future__ import annotations\ndef f(a: int | None) -> str | None: ...\nclass C:\n    x: int | None\n"
+    )
     spans = mutation.unevaluated_annotations(source)
     assert ((2, 9), (2, 19)) in spans and ((2, 24), (2, 34)) in spans
     assert not any(start[0] == 4 for start, _ in spans)  # a class field: pydantic reads it
@@ -71,8 +73,12 @@ def test_no_surviving_mutant_lacks_a_reason_and_security_md_shows_the_latest_sco
     results = json.loads(mutation.RESULTS.read_text())
     assert set(results) == set(mutation.load_config()["modules"])  # every module has been run
     reasons = mutation.load_reasons()
-    unexplained = [(module, s["line"], s["after"]) for module, r in results.items()
-                   for s in r["survivors"] if mutation.reason_for(module, s, reasons) is None]
+    unexplained = [
+        (module, s["line"], s["after"])
+        for module, r in results.items()
+        for s in r["survivors"]
+        if mutation.reason_for(module, s, reasons) is None
+    ]
     assert unexplained == []
     cells = security_md_modules()
     for module, r in results.items():

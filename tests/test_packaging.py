@@ -36,8 +36,16 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     writes build/ and *.egg-info beside its sources: not into the checkout under test)."""
     if not (REPO / ".git").exists():
         pytest.skip("needs a git checkout: the sources to package are the files git lists")
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     src = tmp_path_factory.mktemp("src")
     for rel in filter(None, listed):
         source = REPO / rel
@@ -88,7 +96,8 @@ def test_license_is_apache_2_0_in_the_repository_sdist_and_wheel(dist: Path) -> 
 def test_metadata_has_urls_and_classifiers(dist: Path) -> None:
     with zipfile.ZipFile(_one(dist, "*.whl")) as wheel:
         meta = email.parser.BytesParser().parsebytes(
-            wheel.read(f"modelgate-{modelgate.__version__}.dist-info/METADATA"))
+            wheel.read(f"modelgate-{modelgate.__version__}.dist-info/METADATA")
+        )
     classifiers = set(meta.get_all("Classifier") or [])
     assert "Typing :: Typed" in classifiers
     assert any(c.startswith("Development Status :: ") for c in classifiers)
@@ -102,10 +111,16 @@ def test_metadata_has_urls_and_classifiers(dist: Path) -> None:
 def test_wheel_ships_the_policy_packs_schemas_and_typing_marker(dist: Path) -> None:
     with zipfile.ZipFile(_one(dist, "*.whl")) as wheel:
         names = set(wheel.namelist())
-    policies = {f"modelgate/policies/{p.name}" for p in importlib.resources.files("modelgate.policies").iterdir()
-                if p.name.endswith(".yaml")}
-    schemas = {f"modelgate/datamodel/schemas/{p.name}"
-               for p in importlib.resources.files("modelgate.datamodel.schemas").iterdir() if p.name.endswith(".json")}
+    policies = {
+        f"modelgate/policies/{p.name}"
+        for p in importlib.resources.files("modelgate.policies").iterdir()
+        if p.name.endswith(".yaml")
+    }
+    schemas = {
+        f"modelgate/datamodel/schemas/{p.name}"
+        for p in importlib.resources.files("modelgate.datamodel.schemas").iterdir()
+        if p.name.endswith(".json")
+    }
     assert "modelgate/policies/default.yaml" in policies and "modelgate/datamodel/schemas/manifest.json" in schemas
     assert policies | schemas | {"modelgate/py.typed"} <= names
     assert {n.split("/")[0] for n in names} == {"modelgate", f"modelgate-{modelgate.__version__}.dist-info"}

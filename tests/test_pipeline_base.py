@@ -82,9 +82,17 @@ def test_history_by_name_and_version(repo: Repo) -> None:
 def test_a_symlink_named_like_a_manifest_is_refused_at_the_base_and_in_history(repo: Repo) -> None:
     # The link's target text is a whole manifest (JSON is YAML): read as content it would be
     # a model version that no file holds, at the merge-base and in the base's history.
-    phantom = json.dumps({"apiVersion": "modelgate/v1", "kind": "Model", "name": "phantom", "version": "1.0.0",
-                          "stage": "production", "owners": ["@a"],
-                          "artifacts": [{"path": "model.bin", "size": 1, "sha256": "0" * 64}]})
+    phantom = json.dumps(
+        {
+            "apiVersion": "modelgate/v1",
+            "kind": "Model",
+            "name": "phantom",
+            "version": "1.0.0",
+            "stage": "production",
+            "owners": ["@a"],
+            "artifacts": [{"path": "model.bin", "size": 1, "sha256": "0" * 64}],
+        }
+    )
     repo.manifest("a")
     os.symlink(phantom, repo.root / "a" / "other.modelgate.yaml")
     repo.commit("base")
@@ -93,11 +101,16 @@ def test_a_symlink_named_like_a_manifest_is_refused_at_the_base_and_in_history(r
         base = Base(git, "main", str(repo.root))
         assert [(d.path, d.model is not None, [p.message for p in d.problems]) for d in base.manifests()] == [
             ("a/modelgate.yaml", True, []),
-            ("a/other.modelgate.yaml", False, [
-                "is a symbolic link, so it was not read; a manifest must be a regular file: commit the file itself"]),
+            (
+                "a/other.modelgate.yaml",
+                False,
+                ["is a symbolic link, so it was not read; a manifest must be a regular file: commit the file itself"],
+            ),
         ]
         assert [(e.path, e.model is not None) for e in base.history().events] == [
-            ("a/modelgate.yaml", True), ("a/other.modelgate.yaml", False)]
+            ("a/modelgate.yaml", True),
+            ("a/other.modelgate.yaml", False),
+        ]
         assert base.history().of("phantom") == []
     finally:
         git.close()

@@ -16,8 +16,10 @@ from modelgate.pipeline import ci
 from tests.conftest import MODELGATE, Repo, production_fields, staging_fields
 
 HOSTILE_CONFIG = "policies: [loose.yaml]\nplugins: [evil.py]\nbase: HEAD\n"
-LOOSE_POLICY = ("apiVersion: modelgate/v1\nkind: Policy\nname: loose\nstages: [staging, production]\n"
-                "transitions: {staging: [production]}\n")
+LOOSE_POLICY = (
+    "apiVersion: modelgate/v1\nkind: Policy\nname: loose\nstages: [staging, production]\n"
+    "transitions: {staging: [production]}\n"
+)
 
 
 def _promotion(repo: Repo, marker: Path) -> tuple[str, str]:
@@ -37,15 +39,18 @@ def _promotion(repo: Repo, marker: Path) -> tuple[str, str]:
 def _payload(name: str, base: str, head: str) -> dict[str, Any]:
     pull = {"number": 7, "base": {"ref": "main", "sha": base}, "head": {"ref": "feature", "sha": head}}
     if name == "merge_group":
-        return {"action": "checks_requested", "merge_group": {"head_sha": head, "base_sha": base,
-                                                               "base_ref": "refs/heads/main"}}
+        return {
+            "action": "checks_requested",
+            "merge_group": {"head_sha": head, "base_sha": base, "base_ref": "refs/heads/main"},
+        }
     if name == "push":
         return {"ref": "refs/heads/main", "before": base, "after": head, "deleted": False}
     return {"action": "submitted", "pull_request": pull}
 
 
-def run_in_ci(repo: Repo, name: str | None, payload: Any, *args: str,
-              env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+def run_in_ci(
+    repo: Repo, name: str | None, payload: Any, *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     """``modelgate check`` as a GitHub Actions step runs it: GITHUB_ACTIONS, CI, the event's
     name and its payload file (``payload`` None: no file; a str: raw text)."""
     ci = {"GITHUB_ACTIONS": "true", "CI": "true"}
@@ -62,8 +67,17 @@ def run_in_ci(repo: Repo, name: str | None, payload: Any, *args: str,
     return proc, json.loads(report.read_text()) if report.exists() else {}
 
 
-@pytest.mark.parametrize("name", ["pull_request", "pull_request_target", "pull_request_review",
-                                  "pull_request_review_comment", "merge_group", "push"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pull_request",
+        "pull_request_target",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "merge_group",
+        "push",
+    ],
+)
 def test_every_event_takes_the_base_from_its_payload(repo: Repo, tmp_path: Path, name: str) -> None:
     """pull_request_review has no GITHUB_BASE_REF, and the change's config says `base: HEAD`:
     the run still compares with the base the event names, by the base's policy, and the
@@ -88,34 +102,58 @@ def test_the_checkout_must_be_the_commit_the_event_is_about(repo: Repo, tmp_path
     repo.git("checkout", "-q", "main")
     proc, _ = run_in_ci(repo, name, _payload(name, base, head))
     assert (proc.returncode, proc.stdout) == (4, ""), proc.stdout + proc.stderr
-    assert proc.stderr == (f"modelgate: error: the {name} event is about commit {head} but the checkout is {base}:"
-                           " check out the event's commit (actions/checkout does by default)\n")
+    assert proc.stderr == (
+        f"modelgate: error: the {name} event is about commit {head} but the checkout is {base}:"
+        " check out the event's commit (actions/checkout does by default)\n"
+    )
 
 
-@pytest.mark.parametrize(("name", "payload", "says"), [
-    ("pull_request_review", {"pull_request": {"number": 7, "base": {"ref": "main"}}},
-     "the pull_request_review event payload ({event}) has no pull_request.base.sha: the base cannot be"
-     " determined; pass --base REF"),
-    ("pull_request_target", {"number": 7}, "has no pull_request.base.sha"),
-    ("merge_group", {"merge_group": {"head_sha": "a" * 40, "base_ref": "refs/heads/main"}},
-     "has no merge_group.base_sha"),
-    ("merge_group", {"merge_group": {"base_sha": "a" * 40}}, "has no merge_group.head_sha"),
-    ("pull_request", "{\"pull_request\": ", "GITHUB_EVENT_PATH {event}: not a JSON event payload"),
-    ("pull_request", "\"a string\"", "GITHUB_EVENT_PATH {event}: the event payload is not a JSON object"),
-    ("pull_request", {"pull_request": {"base": {"sha": "HEAD"}}},
-     "pull_request.base.sha 'HEAD' is not a full commit id (40 or 64 lowercase hex digits)"),
-    ("pull_request", {"pull_request": {"base": {"sha": "A" * 40}}}, "is not a full commit id"),
-    ("pull_request", {"pull_request": {"base": {"sha": 12345}}}, "pull_request.base.sha 12345 is not a full"),
-    ("pull_request_review", None, "GITHUB_EVENT_PATH is not set: the pull_request_review event's payload is"
-                                  " needed"),
-    ("push", {"ref": "refs/heads/main", "after": "a" * 40}, "has no before"),
-    ("push", {"ref": "refs/heads/gone", "before": "a" * 40, "after": "0" * 40, "deleted": True},
-     "the push deletes 'refs/heads/gone'; there is nothing to check"),
-    ("workflow_run", {"workflow_run": {"head_sha": "a" * 40}},
-     "the workflow_run event does not say what this checkout is compared with; pass --base REF"),
-])
-def test_an_event_without_a_determinable_base_is_exit_4(repo: Repo, tmp_path: Path, name: str, payload: Any,
-                                                         says: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "payload", "says"),
+    [
+        (
+            "pull_request_review",
+            {"pull_request": {"number": 7, "base": {"ref": "main"}}},
+            "the pull_request_review event payload ({event}) has no pull_request.base.sha: the base cannot be"
+            " determined; pass --base REF",
+        ),
+        ("pull_request_target", {"number": 7}, "has no pull_request.base.sha"),
+        (
+            "merge_group",
+            {"merge_group": {"head_sha": "a" * 40, "base_ref": "refs/heads/main"}},
+            "has no merge_group.base_sha",
+        ),
+        ("merge_group", {"merge_group": {"base_sha": "a" * 40}}, "has no merge_group.head_sha"),
+        ("pull_request", '{"pull_request": ', "GITHUB_EVENT_PATH {event}: not a JSON event payload"),
+        ("pull_request", '"a string"', "GITHUB_EVENT_PATH {event}: the event payload is not a JSON object"),
+        (
+            "pull_request",
+            {"pull_request": {"base": {"sha": "HEAD"}}},
+            "pull_request.base.sha 'HEAD' is not a full commit id (40 or 64 lowercase hex digits)",
+        ),
+        ("pull_request", {"pull_request": {"base": {"sha": "A" * 40}}}, "is not a full commit id"),
+        ("pull_request", {"pull_request": {"base": {"sha": 12345}}}, "pull_request.base.sha 12345 is not a full"),
+        (
+            "pull_request_review",
+            None,
+            "GITHUB_EVENT_PATH is not set: the pull_request_review event's payload is needed",
+        ),
+        ("push", {"ref": "refs/heads/main", "after": "a" * 40}, "has no before"),
+        (
+            "push",
+            {"ref": "refs/heads/gone", "before": "a" * 40, "after": "0" * 40, "deleted": True},
+            "the push deletes 'refs/heads/gone'; there is nothing to check",
+        ),
+        (
+            "workflow_run",
+            {"workflow_run": {"head_sha": "a" * 40}},
+            "the workflow_run event does not say what this checkout is compared with; pass --base REF",
+        ),
+    ],
+)
+def test_an_event_without_a_determinable_base_is_exit_4(
+    repo: Repo, tmp_path: Path, name: str, payload: Any, says: str
+) -> None:
     """Never a fallback to the work tree, whose config names a base and a plugin."""
     marker = tmp_path / "plugin-ran"
     _promotion(repo, marker)
@@ -135,10 +173,12 @@ def test_in_ci_without_event_information_the_base_is_named(repo: Repo, tmp_path:
     for how in ({"CI": "true"}, {"GITHUB_ACTIONS": "true"}):
         proc = repo.run("check", env=how)
         assert proc.returncode == 4, proc.stdout + proc.stderr
-        assert proc.stderr == ("modelgate: error: in CI the base must be named: --base REF (or MODELGATE_BASE) to"
-                               " compare with REF, or --base none to check the checkout as it stands (no"
-                               " GITHUB_EVENT_NAME or GITHUB_EVENT_PATH says which; the work tree's config"
-                               " `base` is not used in CI)\n")
+        assert proc.stderr == (
+            "modelgate: error: in CI the base must be named: --base REF (or MODELGATE_BASE) to"
+            " compare with REF, or --base none to check the checkout as it stands (no"
+            " GITHUB_EVENT_NAME or GITHUB_EVENT_PATH says which; the work tree's config"
+            " `base` is not used in CI)\n"
+        )
     assert repo.run("check", "--ci").returncode == 4
     assert not marker.exists()
     proc, report = run_in_ci(repo, None, None, "--base", "main")
@@ -154,12 +194,15 @@ def test_base_none_is_refused_for_a_change_under_review(repo: Repo, tmp_path: Pa
     base, head = _promotion(repo, tmp_path / "plugin-ran")
     for name in ("pull_request", "pull_request_review", "merge_group"):
         for how in (("--base", "none"), ()):
-            proc, _ = run_in_ci(repo, name, _payload(name, base, head), *how,
-                                env={} if how else {"MODELGATE_BASE": "none"})
+            proc, _ = run_in_ci(
+                repo, name, _payload(name, base, head), *how, env={} if how else {"MODELGATE_BASE": "none"}
+            )
             assert proc.returncode == 4
-            assert proc.stderr == (f"modelgate: error: --base none: the {name} event checks a change under review,"
-                                   " which is judged against its base (by the base's configuration and policy),"
-                                   " never as it stands\n")
+            assert proc.stderr == (
+                f"modelgate: error: --base none: the {name} event checks a change under review,"
+                " which is judged against its base (by the base's configuration and policy),"
+                " never as it stands\n"
+            )
     assert not (tmp_path / "plugin-ran").exists()
 
 
@@ -172,8 +215,13 @@ def test_a_branch_as_it_stands(repo: Repo, name: str) -> None:
     repo.write("own.yaml", LOOSE_POLICY)
     repo.manifest("m", **staging_fields())
     head = repo.commit("a branch")
-    payload = {"ref": "refs/heads/new", "before": "0" * 40, "after": head, "created": True} if name == "push" \
-        else {"inputs": {}} if name == "workflow_dispatch" else {"schedule": "0 4 * * *"}
+    payload = (
+        {"ref": "refs/heads/new", "before": "0" * 40, "after": head, "created": True}
+        if name == "push"
+        else {"inputs": {}}
+        if name == "workflow_dispatch"
+        else {"schedule": "0 4 * * *"}
+    )
     proc, report = run_in_ci(repo, name, payload)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert report["git"]["base"] is None
@@ -184,8 +232,11 @@ def test_the_event_names_the_branch_a_change_lands_on(repo: Repo) -> None:
     """`branches: {release: production}`: a review of a pull request into `release` (no
     GITHUB_BASE_REF on that event) is held to it, by the branch the payload names."""
     repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
-    repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
-                         "branches: {release: production}\n")
+    repo.write(
+        "p.yaml",
+        "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [builtin:default]\n"
+        "branches: {release: production}\n",
+    )
     repo.manifest("m", **staging_fields())
     base = repo.commit("release")
     repo.git("checkout", "-q", "-b", "feature")
@@ -195,8 +246,9 @@ def test_the_event_names_the_branch_a_change_lands_on(repo: Repo) -> None:
     payload["pull_request"]["base"]["ref"] = "release"
     proc, report = run_in_ci(repo, "pull_request_review", payload)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert [r["message"] for r in report["results"] if r["name"] == "branch-stage" and r["outcome"] == "failed"] \
-        == ["on branch 'release' every manifest must be in 'production', not 'staging'"]
+    assert [r["message"] for r in report["results"] if r["name"] == "branch-stage" and r["outcome"] == "failed"] == [
+        "on branch 'release' every manifest must be in 'production', not 'staging'"
+    ]
 
 
 def test_base_none_on_the_command_line_and_in_help(repo: Repo) -> None:
@@ -250,8 +302,9 @@ def test_an_unreadable_payload_is_a_usage_error(tmp_path: Path) -> None:
     env = {"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(tmp_path / "missing.json")}
     with pytest.raises(UsageError) as info:
         ci.event_base(env)
-    assert str(info.value) == (f"GITHUB_EVENT_PATH {tmp_path / 'missing.json'}: cannot read the event payload"
-                               " (No such file or directory)")
+    assert str(info.value) == (
+        f"GITHUB_EVENT_PATH {tmp_path / 'missing.json'}: cannot read the event payload (No such file or directory)"
+    )
 
 
 def test_long_values_are_cut_in_messages(tmp_path: Path) -> None:
@@ -263,14 +316,25 @@ def test_long_values_are_cut_in_messages(tmp_path: Path) -> None:
     env = _event(tmp_path, "push", {"ref": "refs/heads/main", "before": "f" * 300, "after": SHA_A})
     with pytest.raises(UsageError) as info:
         ci.event_base(env)
-    assert str(info.value).endswith(f": before {repr('f' * 300)[:100]} is not a full commit id"
-                                    " (40 or 64 lowercase hex digits)")
+    assert str(info.value).endswith(
+        f": before {repr('f' * 300)[:100]} is not a full commit id (40 or 64 lowercase hex digits)"
+    )
 
 
-@pytest.mark.parametrize(("ref", "branch"), [
-    ("main", "main"), ("refs/heads/main", "main"), ("refs/heads/team/feature", "team/feature"),
-    ("refs/tags/v1.0", None), ("refs/pull/7/merge", None), ("refs/heads/a..b", None), ("a..b", None),
-    ("-rf", None), (7, None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("ref", "branch"),
+    [
+        ("main", "main"),
+        ("refs/heads/main", "main"),
+        ("refs/heads/team/feature", "team/feature"),
+        ("refs/tags/v1.0", None),
+        ("refs/pull/7/merge", None),
+        ("refs/heads/a..b", None),
+        ("a..b", None),
+        ("-rf", None),
+        (7, None),
+        (None, None),
+    ],
+)
 def test_only_a_plain_branch_name_is_taken_from_a_ref(ref: Any, branch: str | None) -> None:
     assert ci._branch(ref) == branch

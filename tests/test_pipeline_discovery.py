@@ -14,8 +14,13 @@ from tests.conftest import Repo, production_fields, staging_fields
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("modelgate.yaml", True), ("fraud.modelgate.yaml", True), (".modelgate.yaml", False),
-     ("modelgate.yml", False), ("xmodelgate.yaml", False)],
+    [
+        ("modelgate.yaml", True),
+        ("fraud.modelgate.yaml", True),
+        (".modelgate.yaml", False),
+        ("modelgate.yml", False),
+        ("xmodelgate.yaml", False),
+    ],
 )
 def test_manifest_names(name: str, expected: bool) -> None:
     assert is_manifest_name(name) is expected
@@ -30,7 +35,9 @@ def test_git_ignored_venv_and_node_modules_are_skipped(repo: Repo) -> None:
     repo.write(".modelgate.yaml", "{}\n")
     found = discover(str(repo.root), [])
     assert [os.path.relpath(p, repo.root) for p in found.manifests] == [
-        "a/modelgate.yaml", "b/extra.modelgate.yaml", "b/modelgate.yaml",
+        "a/modelgate.yaml",
+        "b/extra.modelgate.yaml",
+        "b/modelgate.yaml",
     ]
 
 
@@ -61,8 +68,18 @@ def test_explicit_paths_and_globs(repo: Repo) -> None:
 
 @pytest.mark.parametrize(
     ("root", "path"),
-    [("/r", "/r/a/b.yaml"), ("/r", "/r"), ("/r", "/rx/a"), ("/r", "/r/a/../b"), ("/r", "/r/./a"),
-     ("/r", "/r//a"), ("/r", "/r/a/"), ("/r/", "/r/a"), ("/", "/a/b"), ("/r/s", "/r/t/u")],
+    [
+        ("/r", "/r/a/b.yaml"),
+        ("/r", "/r"),
+        ("/r", "/rx/a"),
+        ("/r", "/r/a/../b"),
+        ("/r", "/r/./a"),
+        ("/r", "/r//a"),
+        ("/r", "/r/a/"),
+        ("/r/", "/r/a"),
+        ("/", "/a/b"),
+        ("/r/s", "/r/t/u"),
+    ],
 )
 def test_relpath_agrees_with_os_path_relpath(root: str, path: str) -> None:
     from modelgate.pipeline.discovery import relpath
@@ -83,7 +100,10 @@ def test_a_tracked_manifest_is_never_skipped(repo: Repo) -> None:
     repo.write(".venv-x/pyvenv.cfg", "home = /usr\n")
     found = discover(str(repo.root), [])
     assert [os.path.relpath(p, repo.root) for p in found.manifests] == [
-        "a/modelgate.yaml", "env/modelgate.yaml", "ignored/modelgate.yaml", "node_modules/pkg/modelgate.yaml",
+        "a/modelgate.yaml",
+        "env/modelgate.yaml",
+        "ignored/modelgate.yaml",
+        "node_modules/pkg/modelgate.yaml",
     ]
 
 
@@ -99,9 +119,9 @@ def test_a_manifest_a_change_hides_beside_a_venv_or_in_node_modules_is_still_gat
     proc = repo.run("check", "--base", "main", "--json", "../r.json")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     report = json.loads((repo.root.parent / "r.json").read_text())
-    assert sorted(r["manifest"] for r in report["results"]
-                  if r["name"] == "stage-transition" and r["outcome"] == "failed") == [
-        "node_modules/evil/modelgate.yaml", "venv-like/modelgate.yaml"]
+    assert sorted(
+        r["manifest"] for r in report["results"] if r["name"] == "stage-transition" and r["outcome"] == "failed"
+    ) == ["node_modules/evil/modelgate.yaml", "venv-like/modelgate.yaml"]
 
 
 @pytest.mark.parametrize(
@@ -115,15 +135,31 @@ def test_a_manifest_a_change_hides_beside_a_venv_or_in_node_modules_is_still_gat
     ],
 )
 def test_manifest_globs_are_gitignore_style(repo: Repo, globs: tuple[str, ...], expected: list[str]) -> None:
-    for path in ("examples/modelgate.yaml", "examples/x/y/modelgate.yaml", "models/a/modelgate.yaml",
-                 "models/a/b/modelgate.yaml", "models/x.modelgate.yaml"):
+    for path in (
+        "examples/modelgate.yaml",
+        "examples/x/y/modelgate.yaml",
+        "models/a/modelgate.yaml",
+        "models/a/b/modelgate.yaml",
+        "models/x.modelgate.yaml",
+    ):
         repo.write(path, "x: 1\n")
     found = discover(str(repo.root), [], globs)
     assert [os.path.relpath(p, repo.root) for p in found.manifests] == expected
     # The base side reads a commit's tree with the same rule.
-    assert sorted(p for p in ("examples/modelgate.yaml", "examples/x/y/modelgate.yaml", "models/a/modelgate.yaml",
-                              "models/a/b/modelgate.yaml", "models/x.modelgate.yaml")
-                  if is_selected_manifest(p, globs)) == expected
+    assert (
+        sorted(
+            p
+            for p in (
+                "examples/modelgate.yaml",
+                "examples/x/y/modelgate.yaml",
+                "models/a/modelgate.yaml",
+                "models/a/b/modelgate.yaml",
+                "models/x.modelgate.yaml",
+            )
+            if is_selected_manifest(p, globs)
+        )
+        == expected
+    )
 
 
 def test_a_star_does_not_cross_folders_end_to_end(repo: Repo) -> None:

@@ -30,9 +30,23 @@ def tree(tmp_path: Path) -> tuple[Path, Path]:
     return root, folder
 
 
-@pytest.mark.parametrize("path", ["model.bin", "./model.bin", "sub/deep.bin", "sub//deep.bin", "linked/vocab.txt",
-                                  "vocab.txt", "escape.bin", "up/outside.bin", "dangling.bin", "missing.bin",
-                                  "sub", "linked"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "model.bin",
+        "./model.bin",
+        "sub/deep.bin",
+        "sub//deep.bin",
+        "linked/vocab.txt",
+        "vocab.txt",
+        "escape.bin",
+        "up/outside.bin",
+        "dangling.bin",
+        "missing.bin",
+        "sub",
+        "linked",
+    ],
+)
 @pytest.mark.parametrize("via_alias", [False, True])
 def test_known_real_folders_give_the_same_answer(tree: tuple[Path, Path], path: str, via_alias: bool) -> None:
     root, folder = tree
@@ -65,24 +79,32 @@ def test_a_path_the_file_system_refuses_is_an_error_not_a_crash(tree: tuple[Path
         resolve(str(root), str(folder), path)
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("../m/model.bin", "models/m/model.bin"),
-    ("sub/../model.bin", "models/m/model.bin"),
-    ("../../shared/vocab.txt", "shared/vocab.txt"),
-    ("linked/../models/m/model.bin", "models/m/model.bin"),  # the link is followed before its '..'
-    ("../../../repo/shared/vocab.txt", "error: artifact path leaves the repository ('..' climbs above its root)"),
-    ("../../..", "error: artifact path leaves the repository ('..' climbs above its root)"),
-    ("sub/../../../../outside.bin", "error: artifact path leaves the repository ('..' climbs above its root)"),
-    ("up/../outside.bin", "error: artifact path leaves the repository (through a symlink)"),
-    ("../../.git/config", "error: artifact path is inside .git/, which no commit holds; keep artifacts in the"
-                          " work tree"),
-    (".GIT/../model.bin", "error: artifact path is inside .git/, which no commit holds; keep artifacts in the"
-                          " work tree"),  # named, even where no such folder exists to follow
-    ("../../missing.bin", "error: artifact file is missing"),
-])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("../m/model.bin", "models/m/model.bin"),
+        ("sub/../model.bin", "models/m/model.bin"),
+        ("../../shared/vocab.txt", "shared/vocab.txt"),
+        ("linked/../models/m/model.bin", "models/m/model.bin"),  # the link is followed before its '..'
+        ("../../../repo/shared/vocab.txt", "error: artifact path leaves the repository ('..' climbs above its root)"),
+        ("../../..", "error: artifact path leaves the repository ('..' climbs above its root)"),
+        ("sub/../../../../outside.bin", "error: artifact path leaves the repository ('..' climbs above its root)"),
+        ("up/../outside.bin", "error: artifact path leaves the repository (through a symlink)"),
+        (
+            "../../.git/config",
+            "error: artifact path is inside .git/, which no commit holds; keep artifacts in the work tree",
+        ),
+        (
+            ".GIT/../model.bin",
+            "error: artifact path is inside .git/, which no commit holds; keep artifacts in the work tree",
+        ),  # named, even where no such folder exists to follow
+        ("../../missing.bin", "error: artifact file is missing"),
+    ],
+)
 @pytest.mark.parametrize("via_alias", [False, True])
-def test_dotdot_is_taken_while_the_path_stays_inside(tree: tuple[Path, Path], path: str, expected: str,
-                                                     via_alias: bool) -> None:
+def test_dotdot_is_taken_while_the_path_stays_inside(
+    tree: tuple[Path, Path], path: str, expected: str, via_alias: bool
+) -> None:
     """Written out, a path may climb with '..' but never above the root, not even on its way
     back in; through a symlinked manifest folder it climbs from the real folder."""
     root, folder = tree

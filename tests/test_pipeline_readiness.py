@@ -9,10 +9,14 @@ from typing import Any
 
 from tests.conftest import Repo, extending_default, production_fields, staging_fields
 
-LOCKFILE_HINT = ("add lineage.environment.lockfile in a pull request of its own while the version is still at"
-                 " staging (a promotion may change only stage, aliases and tags), then promote")
-ADVICE = ("make these changes in a pull request of their own while the version is still at staging (a promotion"
-          " may change only stage, aliases and tags), then promote")
+LOCKFILE_HINT = (
+    "add lineage.environment.lockfile in a pull request of its own while the version is still at"
+    " staging (a promotion may change only stage, aliases and tags), then promote"
+)
+ADVICE = (
+    "make these changes in a pull request of their own while the version is still at staging (a promotion"
+    " may change only stage, aliases and tags), then promote"
+)
 
 
 def staging_without_lockfile(repo: Repo, folder: str = "m", **extra: Any) -> None:
@@ -30,20 +34,36 @@ def test_a_staging_manifest_is_told_what_production_still_needs(repo: Repo) -> N
     staging_without_lockfile(repo)
     code, data, out = report(repo, "--markdown", "../r.md")
     assert code == 0, out
-    assert data["readiness"] == [{
-        "manifest": "m/modelgate.yaml", "model": "fraud-detector@1.0.0", "stage": "staging",
-        "next_stage": "production",
-        "needs": [{"check": "MG201", "name": "required-fields", "severity": "error",
-                   "message": "lineage.environment.lockfile is required at stage 'production'",
-                   "location": {"path": "m/modelgate.yaml", "line": 18, "column": 3},
-                   "hint": "add lineage.environment.lockfile"}],
-        "verified_in_ci": [{"check": "MG603", "name": "approvals"}],
-        "advice": ADVICE,
-    }, {
-        "manifest": "m/modelgate.yaml", "model": "fraud-detector@1.0.0", "stage": "staging", "next_stage": "rejected",
-        "needs": [], "verified_in_ci": [], "advice": ADVICE,
-    }]
-    section = out[out.index("= READINESS ="):].splitlines()[1:-1]
+    assert data["readiness"] == [
+        {
+            "manifest": "m/modelgate.yaml",
+            "model": "fraud-detector@1.0.0",
+            "stage": "staging",
+            "next_stage": "production",
+            "needs": [
+                {
+                    "check": "MG201",
+                    "name": "required-fields",
+                    "severity": "error",
+                    "message": "lineage.environment.lockfile is required at stage 'production'",
+                    "location": {"path": "m/modelgate.yaml", "line": 18, "column": 3},
+                    "hint": "add lineage.environment.lockfile",
+                }
+            ],
+            "verified_in_ci": [{"check": "MG603", "name": "approvals"}],
+            "advice": ADVICE,
+        },
+        {
+            "manifest": "m/modelgate.yaml",
+            "model": "fraud-detector@1.0.0",
+            "stage": "staging",
+            "next_stage": "rejected",
+            "needs": [],
+            "verified_in_ci": [],
+            "advice": ADVICE,
+        },
+    ]
+    section = out[out.index("= READINESS =") :].splitlines()[1:-1]
     assert section == [
         "fraud-detector@1.0.0 at staging: to reach production this version still needs:",
         "  - MG201 required-fields: lineage.environment.lockfile is required at stage 'production'"
@@ -54,8 +74,10 @@ def test_a_staging_manifest_is_told_what_production_still_needs(repo: Repo) -> N
     ]
     markdown = (repo.root.parent / "r.md").read_text()
     assert "### Readiness" in markdown
-    assert ("- **`fraud-detector@1.0.0`** at staging: to reach **production** this version still needs:"
-            in markdown.splitlines())
+    assert (
+        "- **`fraud-detector@1.0.0`** at staging: to reach **production** this version still needs:"
+        in markdown.splitlines()
+    )
 
 
 def test_readiness_never_fails_the_run_nor_strict(repo: Repo) -> None:
@@ -111,16 +133,20 @@ def test_change_rules_and_approvals_are_never_readiness_needs(repo: Repo) -> Non
 
 def test_a_later_stages_threshold_is_previewed_and_a_waiver_excuses_it(repo: Repo) -> None:
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
-    repo.write("policy.yaml", extending_default(
-        "{check: metric-threshold, stages: [production], with: {metric: auc, min: 0.95}}"))
+    repo.write(
+        "policy.yaml",
+        extending_default("{check: metric-threshold, stages: [production], with: {metric: auc, min: 0.95}}"),
+    )
     repo.manifest("m", **production_fields(stage="staging"))
     code, data, out = report(repo)
     assert code == 0, out
     assert [n["message"] for n in data["readiness"][0]["needs"]] == ["auc = 0.93 is below the minimum 0.95"]
-    repo.write("policy.yaml", extending_default(
-        "{check: metric-threshold, stages: [production], with: {metric: auc, min: 0.95}}")
+    repo.write(
+        "policy.yaml",
+        extending_default("{check: metric-threshold, stages: [production], with: {metric: auc, min: 0.95}}")
         + "waivers:\n  - {check: metric-threshold, model: fraud-detector, reason: r, expires: 2099-01-01,"
-          " owner: ana@acme.io}\n")
+        " owner: ana@acme.io}\n",
+    )
     code, data, out = report(repo)
     assert data["readiness"][0]["needs"] == [], out
 
@@ -131,8 +157,10 @@ def test_a_promotion_missing_a_field_says_which_change_to_make_first(repo: Repo)
     promoted = repo.run("promote", "m/modelgate.yaml", "--to", "production", "--dry-run", "--base", "main")
     assert promoted.returncode == 1
     lines = promoted.stdout.splitlines()
-    at = lines.index("  - MG201 required-fields: lineage.environment.lockfile is required at stage 'production'"
-                     " (m/modelgate.yaml:18)")
+    at = lines.index(
+        "  - MG201 required-fields: lineage.environment.lockfile is required at stage 'production'"
+        " (m/modelgate.yaml:18)"
+    )
     assert lines[at + 1] == f"      hint: {LOCKFILE_HINT}"
     # the pull request itself fails the same way, with the same hint
     repo.git("checkout", "-q", "-b", "promote")
@@ -167,9 +195,11 @@ def test_promote_dry_run_shows_what_the_stage_after_the_new_one_needs(repo: Repo
     promoted = repo.run("promote", "m/modelgate.yaml", "--to", "staging", "--dry-run", "--base", "main")
     assert promoted.returncode == 0, promoted.stdout
     lines = promoted.stdout.splitlines()
-    at = lines.index("once at staging, to reach production this version still needs (a notice: add it before this"
-                     " promotion, or while at staging):")
-    assert lines[at + 1:at + 5] == [
+    at = lines.index(
+        "once at staging, to reach production this version still needs (a notice: add it before this"
+        " promotion, or while at staging):"
+    )
+    assert lines[at + 1 : at + 5] == [
         "  - MG201 required-fields: lineage.environment.lockfile is required at stage 'production'"
         " (m/modelgate.yaml:18)",
         "      hint: add lineage.environment.lockfile",

@@ -50,7 +50,8 @@ def test_a_policy_rule_replaces_the_default_and_unmatched_models_get_builtin_def
     assert rules.params(rules.find_check("required-metrics"), ran["required-metrics"]).min == 2  # type: ignore[arg-type]
     assert "required-metrics" in {c.name for c, _ in rules.for_doc(churn, default, removed=False)}
     assert [c.id for c, _ in rules.for_doc(fraud, strict, removed=False)] == sorted(
-        c.id for c, _ in rules.for_doc(fraud, strict, removed=False))
+        c.id for c, _ in rules.for_doc(fraud, strict, removed=False)
+    )
 
 
 def test_select_and_ignore(repo: Repo) -> None:

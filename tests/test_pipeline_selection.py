@@ -79,8 +79,11 @@ def test_a_changed_local_data_file_selects_its_manifest(repo: Repo) -> None:
 
 
 def test_a_data_uri_with_a_scheme_is_not_a_repository_path(repo: Repo) -> None:
-    lineage = {"code": {"commit": "a" * 40}, "params": {"lr": 0.1},
-               "data": [{"name": "train", "uri": "s3://bucket/data/train.parquet", "revision": "2026-10-01"}]}
+    lineage = {
+        "code": {"commit": "a" * 40},
+        "params": {"lr": 0.1},
+        "data": [{"name": "train", "uri": "s3://bucket/data/train.parquet", "revision": "2026-10-01"}],
+    }
     repo.write("s3:/bucket/data/train.parquet", "rows\n")  # what the uri would name as a path
     two_models(repo, **staging_fields(lineage=lineage))
     repo.write("s3:/bucket/data/train.parquet", "other rows\n")
@@ -293,7 +296,6 @@ def test_pre_commits_range_selects_what_it_deleted(repo: Repo) -> None:
     assert not (repo.root / "x").exists()
 
 
-
 # -- the prefilter: which manifests could a changed path reach, told from their bytes -----
 
 
@@ -329,9 +331,14 @@ def _reaching(repo: Repo) -> None:
     manifest("datauri", "model.bin", lineage={"data": [{"name": "t", "uri": "data/train", "revision": "1"}]})
     manifest("deep/a/b", "model.bin", lineage={"data": [{"name": "t", "uri": "..", "revision": "1"}]})
     manifest("dot", "model.bin", lineage={"data": [{"name": "t", "uri": ".", "revision": "1"}]})
-    manifest("sub", "model.bin", lineage={"data": [{"name": "v", "uri": "shared/vocab.txt", "revision": "1"}],
-                                          "environment": {"lockfile": {"path": "../env/requirements.lock",
-                                                                       "sha256": "0" * 64}}})
+    manifest(
+        "sub",
+        "model.bin",
+        lineage={
+            "data": [{"name": "v", "uri": "shared/vocab.txt", "revision": "1"}],
+            "environment": {"lockfile": {"path": "../env/requirements.lock", "sha256": "0" * 64}},
+        },
+    )
     manifest("nested/x", "model.bin")
     plain = (repo.root / "plain" / "modelgate.yaml").read_text()
     repo.write("modelgate.yaml", plain.replace('"plain"', '"root"').replace('"model.bin"', '"plain/model.bin"'))
@@ -356,16 +363,30 @@ def test_the_bytes_prefilter_keeps_every_manifest_a_change_can_reach(repo: Repo,
     _reaching(repo)
     monkeypatch.chdir(repo.root)
     head = repo.git("rev-parse", "HEAD")
-    paths = {repo.git("ls-files", "--others", "--exclude-standard"), *repo.git("ls-files").splitlines(),
-             "ignored/cache", "ignored/cache/model.bin", "hub/cache/link", "hub/cache/link/model.bin"}
+    paths = {
+        repo.git("ls-files", "--others", "--exclude-standard"),
+        *repo.git("ls-files").splitlines(),
+        "ignored/cache",
+        "ignored/cache/model.bin",
+        "hub/cache/link",
+        "hub/cache/link/model.bin",
+    }
     paths |= {"/".join(p.split("/")[:end]) for p in list(paths) for end in range(1, p.count("/") + 1)}
     paths.discard("")
-    with open_session(Options(changed=True, env={}), make_plugin_manager(autoload=False),
-                      root=str(repo.root)) as session:
+    with open_session(
+        Options(changed=True, env={}), make_plugin_manager(autoload=False), root=str(repo.root)
+    ) as session:
         context = session.context
-        selector = Selector(session.root, context.config, session.policies,
-                            lambda name: session.rules.governing(name, session.policies), context.artifact_path,
-                            context.git, [head], [])  # type: ignore[arg-type]
+        selector = Selector(
+            session.root,
+            context.config,
+            session.policies,
+            lambda name: session.rules.governing(name, session.policies),
+            context.artifact_path,
+            context.git,
+            [head],
+            [],
+        )  # type: ignore[arg-type]
         docs = context.registry()
         rels = {doc.path: doc.abspath for doc in docs}
         kept_somewhere = set()
@@ -384,8 +405,13 @@ def test_the_bytes_prefilter_keeps_every_manifest_a_change_can_reach(repo: Repo,
         # from the root to there.
         vocab = selector.candidates({"shared/vocab.txt"}, rels, lambda rel: context.index.raw(rels[rel]))
         assert vocab == [
-            "deep/a/b/modelgate.yaml", "dot/modelgate.yaml", "escaped/modelgate.yaml", "hub/modelgate.yaml",
-            "modelgate.yaml", "sub/modelgate.yaml"], vocab
+            "deep/a/b/modelgate.yaml",
+            "dot/modelgate.yaml",
+            "escaped/modelgate.yaml",
+            "hub/modelgate.yaml",
+            "modelgate.yaml",
+            "sub/modelgate.yaml",
+        ], vocab
         # A file every manifest names in its own folder ("model.bin") keeps only its own.
         bins = selector.candidates({"plain/model.bin"}, rels, lambda rel: context.index.raw(rels[rel]))
         assert bins is not None and "datauri/modelgate.yaml" not in bins and "plain/modelgate.yaml" in bins

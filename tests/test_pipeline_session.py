@@ -20,16 +20,22 @@ MODELS = 10
 CHANGED = "model-05"
 
 
-def _manifest(repo: Repo, folder: str, name: str, version: str, stage: str = "staging",
-              weights: bytes | None = None, **extra: Any) -> None:
+def _manifest(
+    repo: Repo, folder: str, name: str, version: str, stage: str = "staging", weights: bytes | None = None, **extra: Any
+) -> None:
     """A manifest as people write them (a ``name:`` line, which is what shards go by)."""
     content = weights if weights is not None else f"weights of {name} {version}".encode()
     repo.write(f"{folder}/model.bin", content)
-    data = {"apiVersion": "modelgate/v1", "kind": "Model", "name": name, "version": version,
-            "owners": ["@acme/ml"],
-            "artifacts": [{"path": "model.bin", "sha256": hashlib.sha256(content).hexdigest(),
-                           "size": len(content)}],
-            **staging_fields(stage=stage), **extra}
+    data = {
+        "apiVersion": "modelgate/v1",
+        "kind": "Model",
+        "name": name,
+        "version": version,
+        "owners": ["@acme/ml"],
+        "artifacts": [{"path": "model.bin", "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)}],
+        **staging_fields(stage=stage),
+        **extra,
+    }
     repo.write(f"{folder}/modelgate.yaml", yaml.safe_dump(data, sort_keys=False))
 
 
@@ -71,15 +77,20 @@ class Run:
 
 def _run(repo: Repo, monkeypatch: pytest.MonkeyPatch, **options: Any) -> Run:
     monkeypatch.chdir(repo.root)
-    with open_session(Options(base="main", env={}, cache=False, **options), make_plugin_manager(autoload=False),
-                      root=str(repo.root)) as session:
+    with open_session(
+        Options(base="main", env={}, cache=False, **options), make_plugin_manager(autoload=False), root=str(repo.root)
+    ) as session:
         summary = session.run()
         base = session.setup.base
         assert base is not None
         history = base.history_read()
-        return Run({(r.check, r.outcome, r.manifest, r.message) for r in summary.results}, list(summary.notices),
-                   list(session.context.index.parsed), list(base.parsed),
-                   [path for path, _ in history.parsed] if history is not None else [])
+        return Run(
+            {(r.check, r.outcome, r.manifest, r.message) for r in summary.results},
+            list(summary.notices),
+            list(session.context.index.parsed),
+            list(base.parsed),
+            [path for path, _ in history.parsed] if history is not None else [],
+        )
 
 
 def _of(run: Run, manifests: set[str]) -> set[tuple[str, str, str, str]]:
@@ -87,7 +98,8 @@ def _of(run: Run, manifests: set[str]) -> set[tuple[str, str, str, str]]:
 
 
 def test_changed_parses_only_the_changed_model_and_finds_what_a_full_run_does(
-        repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _monorepo(repo)
     full = _run(repo, monkeypatch)
     changed = _run(repo, monkeypatch, changed=True)
@@ -106,20 +118,30 @@ def test_changed_parses_only_the_changed_model_and_finds_what_a_full_run_does(
     # The full run reads everything (so the counters count), and its failures are real.
     assert len(full.work) == MODELS + 2
     assert {("MG102", "models/m02/modelgate.yaml"), ("MG001", "models/m07/modelgate.yaml")} <= {
-        (r[0], r[2]) for r in full.results if r[1] in ("failed", "error")}, full.results
+        (r[0], r[2]) for r in full.results if r[1] in ("failed", "error")
+    }, full.results
 
 
 def test_a_change_the_base_side_must_parse_is_parsed_there_alone(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
     """An edited manifest: its merge-base blob is parsed (the work tree's bytes differ),
     and no other base manifest."""
     _monorepo(repo)
-    _manifest(repo, "models/m03", "model-03", "1.1.0", stage="production",
-              lineage={**staging_fields()["lineage"], "environment": {"python": "3.11"}})
+    _manifest(
+        repo,
+        "models/m03",
+        "model-03",
+        "1.1.0",
+        stage="production",
+        lineage={**staging_fields()["lineage"], "environment": {"python": "3.11"}},
+    )
     repo.commit("model-03 to production")
     changed = _run(repo, monkeypatch, changed=True)
     assert changed.base == ["models/m03/modelgate.yaml"]
-    assert sorted(changed.work) == ["models/m03/modelgate.yaml", "models/m05-next/modelgate.yaml",
-                                    "models/m05/modelgate.yaml"]
+    assert sorted(changed.work) == [
+        "models/m03/modelgate.yaml",
+        "models/m05-next/modelgate.yaml",
+        "models/m05/modelgate.yaml",
+    ]
     assert set(changed.history) <= {"models/m03/modelgate.yaml", "models/m05/modelgate.yaml"}
     full = _run(repo, monkeypatch)
     assert changed.results == _of(full, set(changed.work))
@@ -127,7 +149,8 @@ def test_a_change_the_base_side_must_parse_is_parsed_there_alone(repo: Repo, mon
 
 @pytest.mark.parametrize("n", [2, 3])
 def test_each_shard_parses_only_its_models_and_the_shards_add_up_to_one_run(
-        repo: Repo, monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, n: int
+) -> None:
     _monorepo(repo)
     full = _run(repo, monkeypatch)
     union: set[tuple[str, str, str, str]] = set()

@@ -36,8 +36,7 @@ def table(data: dict[str, Any], path: str) -> list[dict[str, Any]]:
     return next(m["metrics"] for m in data["manifests"] if m["path"] == path)
 
 
-REGRESSED = ("auc regressed: 0.92 vs 0.93 in fraud-detector@1.0.0, in production on the base (maximize,"
-             " tolerance 0)")
+REGRESSED = "auc regressed: 0.92 vs 0.93 in fraud-detector@1.0.0, in production on the base (maximize, tolerance 0)"
 
 
 def test_the_regression_that_blocks_a_promotion_is_in_the_table_as_the_reason(repo: Repo) -> None:
@@ -45,32 +44,62 @@ def test_the_regression_that_blocks_a_promotion_is_in_the_table_as_the_reason(re
     assert code == 1, out
     rival = "fraud-detector@1.0.0 in production"
     assert table(data, "v2/modelgate.yaml") == [
-        {"name": "auc", "rival": rival, "rival_value": 0.93, "value": 0.92, "goal": "maximize", "tolerance": 0.0,
-         "outcome": "failed", "problem": REGRESSED, "check": "MG303"},
-        {"name": "f1", "rival": rival, "rival_value": None, "value": 0.8, "goal": None, "tolerance": None,
-         "outcome": None, "problem": None, "check": None},
-        {"name": "latency_ms", "rival": rival, "rival_value": 10.0, "value": 8.0, "goal": "minimize",
-         "tolerance": 0.0, "outcome": "passed", "problem": None, "check": None},
+        {
+            "name": "auc",
+            "rival": rival,
+            "rival_value": 0.93,
+            "value": 0.92,
+            "goal": "maximize",
+            "tolerance": 0.0,
+            "outcome": "failed",
+            "problem": REGRESSED,
+            "check": "MG303",
+        },
+        {
+            "name": "f1",
+            "rival": rival,
+            "rival_value": None,
+            "value": 0.8,
+            "goal": None,
+            "tolerance": None,
+            "outcome": None,
+            "problem": None,
+            "check": None,
+        },
+        {
+            "name": "latency_ms",
+            "rival": rival,
+            "rival_value": 10.0,
+            "value": 8.0,
+            "goal": "minimize",
+            "tolerance": 0.0,
+            "outcome": "passed",
+            "problem": None,
+            "check": None,
+        },
     ]
     assert [r["message"] for r in data["results"] if r["outcome"] == "failed"] == [REGRESSED]
-    section = out[out.index("= METRICS ="):].splitlines()[1:4]
+    section = out[out.index("= METRICS =") :].splitlines()[1:4]
     assert section == [
         "fraud-detector@2.0.0 against fraud-detector@1.0.0 in production:",
         "  auc         0.93 -> 0.92  -0.01  maximize  tolerance 0  FAILED (MG303)",
         "  latency_ms  10 -> 8       -2     minimize  tolerance 0  passed",
     ]
-    assert ("| `fraud-detector@2.0.0` | auc | `fraud-detector@1.0.0` in production | 0.93 | 0.92 |"
-            " -0.01 ↓ | maximize | 0 | ❌ **fails MG303**: auc regressed: 0\\.92 vs 0\\.93 in"
-            " `fraud-detector@1.0.0`, in production on the base \\(maximize, tolerance 0\\) |"
-            ) in markdown.splitlines()
+    assert (
+        "| `fraud-detector@2.0.0` | auc | `fraud-detector@1.0.0` in production | 0.93 | 0.92 |"
+        " -0.01 ↓ | maximize | 0 | ❌ **fails MG303**: auc regressed: 0\\.92 vs 0\\.93 in"
+        " `fraud-detector@1.0.0`, in production on the base \\(maximize, tolerance 0\\) |"
+    ) in markdown.splitlines()
 
 
 def test_the_table_shows_the_policys_tolerance_and_a_waived_regression(repo: Repo) -> None:
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
-    repo.write("policy.yaml", extending_default(
-        "{check: no-metric-regression, stages: [production], with: {metric: auc, tolerance: 0.005}}")
+    repo.write(
+        "policy.yaml",
+        extending_default("{check: no-metric-regression, stages: [production], with: {metric: auc, tolerance: 0.005}}")
         + "waivers:\n  - {check: no-metric-regression, model: fraud-detector, version: 2.0.0, reason: RISK-1,"
-          " expires: 2099-01-01, owner: ana@acme.io}\n")
+        " expires: 2099-01-01, owner: ana@acme.io}\n",
+    )
     code, data, out, _ = promote_v2(repo, metrics(0.92))
     assert code == 0, out
     auc = table(data, "v2/modelgate.yaml")[0]
@@ -86,9 +115,12 @@ def test_a_change_without_a_promotion_is_compared_with_the_same_manifest_at_the_
     proc = repo.run("check", "--base", "main", "--json", "../r.json")
     assert proc.returncode == 0, proc.stdout
     data = json.loads((repo.root.parent / "r.json").read_text())
-    assert [(r["name"], r["rival"], r["rival_value"], r["value"], r["outcome"]) for r in table(data, "m/modelgate.yaml")
-            ] == [("auc", "fraud-detector@1.0.0 at the base", 0.90, 0.91, None),
-                  ("latency_ms", "fraud-detector@1.0.0 at the base", 10.0, 10.0, None)]
+    assert [
+        (r["name"], r["rival"], r["rival_value"], r["value"], r["outcome"]) for r in table(data, "m/modelgate.yaml")
+    ] == [
+        ("auc", "fraud-detector@1.0.0 at the base", 0.90, 0.91, None),
+        ("latency_ms", "fraud-detector@1.0.0 at the base", 10.0, 10.0, None),
+    ]
     assert "METRICS" not in proc.stdout  # no rule judged them
 
 
@@ -97,6 +129,16 @@ def test_without_a_base_the_table_lists_the_metrics_alone(repo: Repo) -> None:
     proc = repo.run("check", "--json", "../r.json")
     data = json.loads((repo.root.parent / "r.json").read_text())
     assert table(data, "m/modelgate.yaml") == [
-        {"name": "auc", "rival": None, "rival_value": None, "value": 0.9, "goal": "maximize", "tolerance": None,
-         "outcome": None, "problem": None, "check": None}]
+        {
+            "name": "auc",
+            "rival": None,
+            "rival_value": None,
+            "value": 0.9,
+            "goal": "maximize",
+            "tolerance": None,
+            "outcome": None,
+            "problem": None,
+            "check": None,
+        }
+    ]
     assert proc.returncode == 0

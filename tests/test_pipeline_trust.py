@@ -76,8 +76,10 @@ def test_a_policy_added_to_a_configured_folder_is_noticed_and_not_applied(
     repo: Repo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo.write(".modelgate.yaml", "policies: [policies]\n")
-    repo.write("policies/acme.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: acme\n"
-               "extends: [builtin:default]\nmatch: {names: [other-*]}\n")
+    repo.write(
+        "policies/acme.yaml",
+        "apiVersion: modelgate/v1\nkind: Policy\nname: acme\nextends: [builtin:default]\nmatch: {names: [other-*]}\n",
+    )
     repo.manifest("m")
     repo.commit("base")
     repo.git("checkout", "-q", "-b", "feature")
@@ -86,7 +88,9 @@ def test_a_policy_added_to_a_configured_folder_is_noticed_and_not_applied(
     report = check_in_process(repo, "--base", "main", capsys=capsys)
     assert report.code == 1
     assert [(p["path"], p["source"]) for p in report.data["policies"]] == [
-        ("builtin:default", "builtin"), ("policies/acme.yaml", "base")]
+        ("builtin:default", "builtin"),
+        ("policies/acme.yaml", "base"),
+    ]
     assert notices(report.out) == [
         "notice: policy-changed: policies/0-lax.yaml differs from the base; this check used the base version,"
         " the edit takes effect after merge"
@@ -103,7 +107,9 @@ def test_an_unchanged_configuration_gives_no_notice(repo: Repo, capsys: pytest.C
     report = check_in_process(repo, "--base", "main", capsys=capsys)
     assert (report.code, notices(report.out)) == (0, [])
     assert [(p["path"], p["source"]) for p in report.data["policies"]] == [
-        ("builtin:default", "builtin"), ("p.yaml", "base")]
+        ("builtin:default", "builtin"),
+        ("p.yaml", "base"),
+    ]
 
 
 def test_an_over_limit_policy_at_the_base_is_a_config_error(repo: Repo) -> None:
@@ -118,6 +124,7 @@ def test_an_over_limit_policy_at_the_base_is_a_config_error(repo: Repo) -> None:
 
 
 # -- everything that decides what is checked comes from the base commit ---------------
+
 
 def _run(repo: Repo, *args: str) -> tuple[int, dict[str, Any], str]:
     """The installed command with a JSON report beside the repository."""
@@ -145,7 +152,8 @@ def test_a_manifests_glob_in_the_change_does_not_hide_a_deleted_production_manif
     code, report, out = _run(repo, "--base", "main")
     assert code == 1, out
     assert _failed(report, "manifest-removed") == [
-        ("prod/modelgate.yaml", "fraud-detector@1.0.0 was in 'production' and its manifest was deleted")]
+        ("prod/modelgate.yaml", "fraud-detector@1.0.0 was in 'production' and its manifest was deleted")
+    ]
     assert "notice: policy-changed: .modelgate.yaml differs from the base" in out
 
 
@@ -168,6 +176,7 @@ def test_the_base_globs_select_the_manifests_of_both_sides(repo: Repo) -> None:
 
 
 # -- a symlink in the base commit is followed inside it, never read as content ---------
+
 
 def test_a_config_symlink_at_the_base_is_followed_inside_the_commit(repo: Repo) -> None:
     repo.write("conf/gate.yaml", "manifests: ['models/**']\n")
@@ -209,10 +218,17 @@ def test_a_manifest_symlink_in_a_commit_is_refused_not_parsed(repo: Repo) -> Non
     # The link's target text is a complete production manifest: read as content, it would
     # be a model version that no file holds.
     content = b"weights"
-    phantom = json.dumps({"apiVersion": "modelgate/v1", "kind": "Model", "name": "phantom", "version": "1.0.0",
-                          "stage": "production", "owners": ["@a"],
-                          "artifacts": [{"path": "model.bin", "size": len(content),
-                                         "sha256": hashlib.sha256(content).hexdigest()}]})
+    phantom = json.dumps(
+        {
+            "apiVersion": "modelgate/v1",
+            "kind": "Model",
+            "name": "phantom",
+            "version": "1.0.0",
+            "stage": "production",
+            "owners": ["@a"],
+            "artifacts": [{"path": "model.bin", "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}],
+        }
+    )
     repo.write("m/model.bin", content)
     os.symlink(phantom, repo.root / "m" / "modelgate.yaml")
     repo.commit("base")
@@ -222,27 +238,28 @@ def test_a_manifest_symlink_in_a_commit_is_refused_not_parsed(repo: Repo) -> Non
     code, report, out = _run(repo, "--base", "main")
     assert code == 1, out
     assert [r["message"] for r in report["results"] if r["outcome"] == "failed"] == [
-        "is a symbolic link, so it was not read; a manifest must be a regular file: commit the file itself"]
+        "is a symbolic link, so it was not read; a manifest must be a regular file: commit the file itself"
+    ]
 
 
-def test_an_edited_policy_reached_through_extends_is_noticed(
-    repo: Repo, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_edited_policy_reached_through_extends_is_noticed(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     """Only the configured policy is named in the configuration; the one it extends is known
     from the policies loaded at the base, and editing it is a policy change too."""
     repo.write(".modelgate.yaml", "policies: [p.yaml]\n")
     repo.write("p.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: p\nextends: [rules/shared.yaml]\n")
-    repo.write("rules/shared.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: shared\n"
-               "extends: [builtin:default]\n")
+    repo.write(
+        "rules/shared.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: shared\nextends: [builtin:default]\n"
+    )
     repo.manifest("m", **staging_fields(stage="none"))
     repo.commit("base")
     repo.git("checkout", "-q", "-b", "feature")
-    repo.write("rules/shared.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: shared\n"
-               "extends: [builtin:default]\n# loosened later\n")
+    repo.write(
+        "rules/shared.yaml",
+        "apiVersion: modelgate/v1\nkind: Policy\nname: shared\nextends: [builtin:default]\n# loosened later\n",
+    )
     repo.manifest("m", **staging_fields())
     report = check_in_process(repo, "--base", "main", capsys=capsys)
     assert notices(report.out) == [
         "notice: policy-changed: rules/shared.yaml differs from the base; this check used the base version,"
         " the edit takes effect after merge"
     ]
-

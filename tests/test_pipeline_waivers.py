@@ -34,16 +34,21 @@ waivers:
 
 
 def _fields(version: str, stage: str, auc: float) -> dict[str, Any]:
-    return production_fields(version=version, stage=stage, metrics={"auc": {"value": auc, "goal": "maximize"}},
-                             artifact_bytes=f"weights {version}".encode())
+    return production_fields(
+        version=version,
+        stage=stage,
+        metrics={"auc": {"value": auc, "goal": "maximize"}},
+        artifact_bytes=f"weights {version}".encode(),
+    )
 
 
 class WaiverPR:
     """main: 1.0.0 in production, 1.1.0 (worse AUC) in staging, the policy owned by @lead;
     branch `promote` (by @author): 1.1.0 to production, 1.0.0 archived, and a waiver."""
 
-    def __init__(self, repo: Repo, github: FakeGitHub, tmp_path: Path,
-                 codeowners: str = "*  @acme/ml\n/governance/  @lead\n") -> None:
+    def __init__(
+        self, repo: Repo, github: FakeGitHub, tmp_path: Path, codeowners: str = "*  @acme/ml\n/governance/  @lead\n"
+    ) -> None:
         self.repo, self.github, self.tmp = repo, github, tmp_path
         repo.write("governance/policy.yaml", POLICY)
         repo.write(".modelgate.yaml", "policies: [governance/policy.yaml]\napprovals: {provider: github}\n")
@@ -67,10 +72,21 @@ class WaiverPR:
 
     def env(self, name: str = "pull_request_review", payload: dict[str, Any] | None = None) -> dict[str, str]:
         event = self.tmp / "event.json"
-        event.write_text(json.dumps(payload if payload is not None else {
-            "action": "submitted", "pull_request": pull(7, "author", self.head, self.base)}))
-        return {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "acme/fraud", "GITHUB_API_URL": self.github.url,
-                "GITHUB_EVENT_PATH": str(event), "GITHUB_EVENT_NAME": name, "CI": "true"}
+        event.write_text(
+            json.dumps(
+                payload
+                if payload is not None
+                else {"action": "submitted", "pull_request": pull(7, "author", self.head, self.base)}
+            )
+        )
+        return {
+            "GITHUB_TOKEN": TOKEN,
+            "GITHUB_REPOSITORY": "acme/fraud",
+            "GITHUB_API_URL": self.github.url,
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_EVENT_NAME": name,
+            "CI": "true",
+        }
 
     def check(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
         report = self.tmp / "report.json"
@@ -94,16 +110,19 @@ def pr(repo: Repo, github: FakeGitHub, tmp_path: Path) -> WaiverPR:
 
 
 def test_a_waiver_added_with_its_promotion_waits_for_the_policy_owners_approval(pr: WaiverPR) -> None:
-    pending = ("notice: waiver-pending: governance/policy.yaml:6:5 waives no-metric-regression on"
-               " fraud-detector@1.1.0 but this change adds it, so it waives nothing yet: it takes effect when @lead"
-               " (code owners of governance/policy.yaml at the base) approves this pull request")
+    pending = (
+        "notice: waiver-pending: governance/policy.yaml:6:5 waives no-metric-regression on"
+        " fraud-detector@1.1.0 but this change adds it, so it waives nothing yet: it takes effect when @lead"
+        " (code owners of governance/policy.yaml at the base) approves this pull request"
+    )
     # No review: the approvals rule and the regression fail, and the notice says who must approve.
     code, report, out = pr.check("--base", "main")
     assert code == 1
     assert _outcome(report, "no-metric-regression")["outcome"] == "failed"
     assert pending + "; or merge the waiver in a pull request of its own first" in out
-    assert ("hint: a waiver this change adds (governance/policy.yaml:6:5) waives nothing yet: it takes effect when"
-            " @lead") in out
+    assert (
+        "hint: a waiver this change adds (governance/policy.yaml:6:5) waives nothing yet: it takes effect when @lead"
+    ) in out
     # An approval of the head by someone who does not own the policy file: the promotion is
     # approved, the waiver is not.
     pr.reviews(review(80, "reviewer", "APPROVED", pr.head))
@@ -120,8 +139,10 @@ def test_a_waiver_added_with_its_promotion_waits_for_the_policy_owners_approval(
     assert code == 0, out
     waived = _outcome(report, "no-metric-regression")
     assert waived["outcome"] == "waived"
-    assert waived["waiver"]["policy"] == (f"governance/policy.yaml:6:5, added by this change, approved by @lead"
-                                          f" (review 82 of pull request #7 on {pr.head})")
+    assert waived["waiver"]["policy"] == (
+        f"governance/policy.yaml:6:5, added by this change, approved by @lead"
+        f" (review 82 of pull request #7 on {pr.head})"
+    )
     assert "waiver-pending" not in out
 
 
@@ -134,8 +155,9 @@ def test_the_author_cannot_approve_their_own_waiver(repo: Repo, github: FakeGitH
     assert "(rejected: @reviewer: not one of ['@author']; @author: authored this change)" in out, out
 
 
-def test_a_codeowners_line_the_change_adds_does_not_make_anyone_an_owner(repo: Repo, github: FakeGitHub,
-                                                                         tmp_path: Path) -> None:
+def test_a_codeowners_line_the_change_adds_does_not_make_anyone_an_owner(
+    repo: Repo, github: FakeGitHub, tmp_path: Path
+) -> None:
     pr = WaiverPR(repo, github, tmp_path)
     repo.write("CODEOWNERS", "*  @acme/ml\n/governance/  @reviewer\n")
     pr.head = repo.commit("make my reviewer the owner")
@@ -150,9 +172,11 @@ def test_without_a_provider_the_waiver_waits_for_ci(pr: WaiverPR) -> None:
     """On a laptop nothing can verify an approval: the waiver waits (fail closed), and says so."""
     proc = pr.repo.run("check", "--base", "main")
     assert proc.returncode == 1
-    assert ("it takes effect when @lead (code owners of governance/policy.yaml at the base) approves this pull"
-            " request, verified in CI (no GITHUB_TOKEN in the environment to read the pull request's reviews with"
-            " here)") in proc.stdout
+    assert (
+        "it takes effect when @lead (code owners of governance/policy.yaml at the base) approves this pull"
+        " request, verified in CI (no GITHUB_TOKEN in the environment to read the pull request's reviews with"
+        " here)"
+    ) in proc.stdout
 
 
 def test_after_the_merge_no_run_calls_the_waiver_stale(pr: WaiverPR) -> None:
@@ -164,8 +188,15 @@ def test_after_the_merge_no_run_calls_the_waiver_stale(pr: WaiverPR) -> None:
     repo.git("checkout", "-q", "main")
     repo.git("merge", "-q", "--no-ff", "promote", "-m", "Merge pull request #7")
     merged = repo.git("rev-parse", "HEAD")
-    push = {"ref": "refs/heads/main", "before": pr.base, "after": merged, "created": False, "deleted": False,
-            "forced": False, "repository": {"full_name": "acme/fraud", "default_branch": "main"}}
+    push = {
+        "ref": "refs/heads/main",
+        "before": pr.base,
+        "after": merged,
+        "created": False,
+        "deleted": False,
+        "forced": False,
+        "repository": {"full_name": "acme/fraud", "default_branch": "main"},
+    }
     code, report, out = pr.check(env=pr.env("push", push))
     assert code == 0, out
     assert _outcome(report, "no-metric-regression")["outcome"] == "waived"
@@ -185,12 +216,15 @@ def test_after_the_merge_no_run_calls_the_waiver_stale(pr: WaiverPR) -> None:
     repo.manifest("models/1.1.0", **_fields("1.1.0", "archived", 0.91))
     repo.manifest("models/1.0.0", **_fields("1.0.0", "production", 0.93))
     code, report, out = pr.check("--base", "none", env={})
-    assert _stale(report) == ["waiver for no-metric-regression on fraud-detector@1.1.0 (governance/policy.yaml:6:5)"
-                              " can no longer apply: fraud-detector@1.1.0 is archived"]
+    assert _stale(report) == [
+        "waiver for no-metric-regression on fraud-detector@1.1.0 (governance/policy.yaml:6:5)"
+        " can no longer apply: fraud-detector@1.1.0 is archived"
+    ]
 
 
-def test_a_waiver_in_a_file_the_change_makes_its_policy_extend_waits_for_the_merge(repo: Repo, github: FakeGitHub,
-                                                                                   tmp_path: Path) -> None:
+def test_a_waiver_in_a_file_the_change_makes_its_policy_extend_waits_for_the_merge(
+    repo: Repo, github: FakeGitHub, tmp_path: Path
+) -> None:
     """The change cannot choose whose approval its waiver needs by writing it in a new file,
     owned by someone friendlier, that the policy now extends."""
     pr = WaiverPR(repo, github, tmp_path, codeowners="*  @reviewer\n/governance/policy.yaml  @lead\n")

@@ -57,8 +57,10 @@ def test_a_subfolder_config_governs_the_manifests_below_it(repo: Repo) -> None:
     """A monorepo: `ml/.modelgate.yaml` names its policy and globs relative to ml/; run from
     ml/, with a base, the gate compares against the base (no exit 4) and reports paths
     relative to the repository."""
-    repo.write("ml/policy.yaml", extending_default(
-        "{check: metric-threshold, stages: [staging], with: {metric: auc, min: 0.95}}"))
+    repo.write(
+        "ml/policy.yaml",
+        extending_default("{check: metric-threshold, stages: [staging], with: {metric: auc, min: 0.95}}"),
+    )
     repo.write("ml/.modelgate.yaml", "policies: [policy.yaml]\nmanifests: [models/**]\n")
     repo.manifest("ml/models/fraud", **staging_fields())
     repo.manifest("web/models/other", name="other")  # outside ml/: not governed by ml's config
@@ -66,8 +68,12 @@ def test_a_subfolder_config_governs_the_manifests_below_it(repo: Repo) -> None:
     repo.git("checkout", "-q", "-b", "change")
     repo.manifest("ml/models/fraud", **staging_fields(description="described"))
     repo.commit("change")
-    proc = subprocess.run([MODELGATE, "check", "--base", "main", "--json", "../../r.json"],
-                          cwd=repo.root / "ml", capture_output=True, text=True)
+    proc = subprocess.run(
+        [MODELGATE, "check", "--base", "main", "--json", "../../r.json"],
+        cwd=repo.root / "ml",
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     report = json.loads((repo.root.parent / "r.json").read_text())
     assert [m["path"] for m in report["manifests"]] == ["ml/models/fraud/modelgate.yaml"]
@@ -80,20 +86,23 @@ def test_a_subfolder_config_governs_the_manifests_below_it(repo: Repo) -> None:
 def test_which_config_governs_is_decided_by_the_base(repo: Repo) -> None:
     """A change cannot escape the root's policy by adding a config to a subfolder: with a
     base, the base commit says which configuration governs."""
-    repo.write("policy.yaml", extending_default(
-        "{check: metric-threshold, stages: [staging], with: {metric: auc, min: 0.95}}"))
+    repo.write(
+        "policy.yaml", extending_default("{check: metric-threshold, stages: [staging], with: {metric: auc, min: 0.95}}")
+    )
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     repo.manifest("ml/models/fraud", **staging_fields())
     repo.commit("base")
     repo.git("checkout", "-q", "-b", "change")
     repo.write("ml/.modelgate.yaml", "policies: [builtin:default]\n")
     repo.commit("a permissive config next to the model")
-    proc = subprocess.run([MODELGATE, "check", "--base", "main", "."], cwd=repo.root / "ml",
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [MODELGATE, "check", "--base", "main", "."], cwd=repo.root / "ml", capture_output=True, text=True
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "auc = 0.93 is below the minimum 0.95" in proc.stdout
-    local = subprocess.run([MODELGATE, "check", "--base", "none", "."], cwd=repo.root / "ml",
-                           capture_output=True, text=True)
+    local = subprocess.run(
+        [MODELGATE, "check", "--base", "none", "."], cwd=repo.root / "ml", capture_output=True, text=True
+    )
     assert local.returncode == 0, local.stdout  # on a laptop, without a base, the work tree is trusted
 
 

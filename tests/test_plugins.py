@@ -41,6 +41,7 @@ def test_duplicate_check_id_is_a_plugin_error() -> None:
 
 def test_check_declaring_unknown_argument_is_refused() -> None:
     with pytest.raises(TypeError, match="asks for unknown argument"):
+
         @check("ACME001", name="bad")
         def bad(manifesto: object) -> None:
             """Bad."""
@@ -114,7 +115,9 @@ def test_local_plugin_module_from_config(repo: Repo) -> None:
     repo.write(".modelgate.yaml", "plugins: [governance/missing.py]\n")
     proc = repo.run("check")
     assert (proc.returncode, proc.stderr) == (
-        4, "modelgate: error: config plugins: local plugin governance/missing.py not found in the repository\n")
+        4,
+        "modelgate: error: config plugins: local plugin governance/missing.py not found in the repository\n",
+    )
 
 
 def test_local_plugin_comes_from_the_base_never_from_the_change(repo: Repo, tmp_path: Path) -> None:
@@ -143,11 +146,16 @@ def test_local_plugins_are_listed_and_explained(repo: Repo) -> None:
     assert "ACME001 " not in repo.run("-p", "no:governance/checks.py", "list-checks").stdout
 
 
-@pytest.mark.parametrize(("source", "error"), [
-    ("import modelgate\n\nraise RuntimeError('no network here')\n",
-     "local plugin governance/checks.py:3 failed to load: RuntimeError: no network here"),
-    ("def broken(:\n", "local plugin governance/checks.py:1: invalid syntax"),
-])
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        (
+            "import modelgate\n\nraise RuntimeError('no network here')\n",
+            "local plugin governance/checks.py:3 failed to load: RuntimeError: no network here",
+        ),
+        ("def broken(:\n", "local plugin governance/checks.py:1: invalid syntax"),
+    ],
+)
 def test_local_plugin_that_fails_to_load_is_exit_4_naming_the_line(repo: Repo, source: str, error: str) -> None:
     repo.write("governance/checks.py", source)
     repo.write(".modelgate.yaml", "plugins: [governance/checks.py]\n")
@@ -157,14 +165,17 @@ def test_local_plugin_that_fails_to_load_is_exit_4_naming_the_line(repo: Repo, s
 
 
 def test_crashing_local_check_is_an_error_result_and_exit_1(repo: Repo) -> None:
-    repo.write("governance/checks.py", '''\
+    repo.write(
+        "governance/checks.py",
+        '''\
 import modelgate
 
 @modelgate.check("REPO001", name="crashes")
 def crashes(manifest):
     """Reads a tag that is not there."""
     return manifest.tags["team"].upper()
-''')
+''',
+    )
     repo.write(".modelgate.yaml", "plugins: [governance/checks.py]\n")
     repo.manifest("m")
     proc = repo.run("check")
@@ -208,7 +219,8 @@ def test_installed_package_is_listed_with_its_version_checks_and_hooks(acme: Ven
     proc = acme.modelgate(repo.root, "plugins")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.endswith(
-        "acme 0.3.0\n  checks: ACME001, ACME002, ACME003\n  hooks:  modelgate_addoption, modelgate_reporters\n")
+        "acme 0.3.0\n  checks: ACME001, ACME002, ACME003\n  hooks:  modelgate_addoption, modelgate_reporters\n"
+    )
     explained = acme.modelgate(repo.root, "explain", "ACME002").stdout
     assert explained.startswith("ACME002 pickle-banned (error; plugin acme)\nruns: production\n")
     assert "hint: export the model as safetensors or ONNX" in explained
@@ -225,10 +237,14 @@ def test_installed_package_checks_fail_at_the_yaml_line_and_report(acme: Venv, r
     location = lines[pickle + 1].strip()
     line = int(location.split(":")[1])
     assert (repo.root / "m" / "modelgate.yaml").read_text().splitlines()[line - 1].strip() == '"path": "model.pkl",'
-    assert lines[pickle + 2:pickle + 4] == [
-        "  model.pkl is a pickle", "  hint: export the model as safetensors or ONNX"]
+    assert lines[pickle + 2 : pickle + 4] == [
+        "  model.pkl is a pickle",
+        "  hint: export the model as safetensors or ONNX",
+    ]
     assert (repo.root / "acme.txt").read_text().splitlines() == [
-        "ACME001 m/modelgate.yaml:1", f"ACME002 m/modelgate.yaml:{line}"]
+        "ACME001 m/modelgate.yaml:1",
+        f"ACME002 m/modelgate.yaml:{line}",
+    ]
 
 
 def test_installed_package_rule_and_assert_explanation(acme: Venv, repo: Repo) -> None:
@@ -244,34 +260,46 @@ def test_installed_package_rule_and_assert_explanation(acme: Venv, repo: Repo) -
     assert proc.returncode == 4
     assert proc.stderr == (
         "modelgate: error: policy.yaml:6:5: rule names check 'fairness-metric', which no plugin provides;"
-        " see `modelgate list-checks`, or install the plugin that provides it\n")
-    repo.manifest("m", **production_fields(name="credit-scorer", tags={"model_card": "card.md"},
-                                           metrics={**metrics, "demographic_parity_gap": 0.01}))
+        " see `modelgate list-checks`, or install the plugin that provides it\n"
+    )
+    repo.manifest(
+        "m",
+        **production_fields(
+            name="credit-scorer", tags={"model_card": "card.md"}, metrics={**metrics, "demographic_parity_gap": 0.01}
+        ),
+    )
     proc = acme.modelgate(repo.root, "check", "-v")
     assert proc.returncode == 0, proc.stdout
 
 
 def test_local_plugin_cannot_add_options(repo: Repo) -> None:
-    repo.write("governance/checks.py", '''\
+    repo.write(
+        "governance/checks.py",
+        """\
 import modelgate
 
 @modelgate.hookimpl
 def modelgate_addoption(parser):
     parser.add_argument("--acme-strict", action="store_true")
-''')
+""",
+    )
     repo.write(".modelgate.yaml", "plugins: [governance/checks.py]\n")
     repo.manifest("m")
     proc = repo.run("check")
     assert proc.returncode == 4
-    assert proc.stderr.startswith("modelgate: error: config plugins: governance/checks.py implements"
-                                  " modelgate_addoption, but plugins from the configuration load after")
+    assert proc.stderr.startswith(
+        "modelgate: error: config plugins: governance/checks.py implements"
+        " modelgate_addoption, but plugins from the configuration load after"
+    )
 
 
 def test_a_hook_implementation_that_does_not_fit_its_spec_is_a_plugin_error(repo: Repo) -> None:
     """An argument the hook spec does not pass (the pre-ReportRequest `options`) is exit 4
     naming the plugin and the fix, not an internal error."""
-    repo.write("governance/old.py", "import modelgate\n\n\n@modelgate.hookimpl\n"
-                                    "def modelgate_approval_providers(options):\n    return []\n")
+    repo.write(
+        "governance/old.py",
+        "import modelgate\n\n\n@modelgate.hookimpl\ndef modelgate_approval_providers(options):\n    return []\n",
+    )
     repo.write(".modelgate.yaml", "plugins: [governance/old.py]\n")
     repo.manifest("m")
     proc = repo.run("check")

@@ -31,8 +31,16 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This repository's work tree as pre-commit would clone it once committed."""
     target = tmp_path_factory.mktemp("hook-repo")
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, files):
         source = REPO / rel
         if source.is_file():
@@ -46,14 +54,18 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def try_repo(repo: Repo, home: Path, hooks: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [PRE_COMMIT, "try-repo", str(hooks), "modelgate", "--verbose"],
-        cwd=repo.root, capture_output=True, text=True, timeout=600,
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "PRE_COMMIT_HOME": str(home)},
     )
 
 
 def test_manifest_is_valid_for_pre_commit() -> None:
-    proc = subprocess.run([PRE_COMMIT, "validate-manifest", str(REPO / ".pre-commit-hooks.yaml")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [PRE_COMMIT, "validate-manifest", str(REPO / ".pre-commit-hooks.yaml")], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -77,23 +89,29 @@ def test_hook_passes_on_a_good_manifest_and_fails_on_a_tampered_artifact(
 
 
 def hook_rev(hooks: Path) -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=hooks, capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=hooks, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def configure(repo: Repo, hooks: Path) -> None:
     """A .pre-commit-config.yaml using the hook at ``hooks``, staged. Unlike try-repo, whose
     store is thrown away each time, ``pre-commit run`` keeps the hook's environment in
     PRE_COMMIT_HOME: the tests below build it once."""
-    repo.write(".pre-commit-config.yaml", f"repos:\n  - repo: {hooks}\n    rev: {hook_rev(hooks)}\n"
-                                          "    hooks: [{id: modelgate}]\n")
+    repo.write(
+        ".pre-commit-config.yaml",
+        f"repos:\n  - repo: {hooks}\n    rev: {hook_rev(hooks)}\n    hooks: [{{id: modelgate}}]\n",
+    )
     repo.git("add", ".pre-commit-config.yaml")
 
 
 def run_hook(repo: Repo, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [PRE_COMMIT, "run", "modelgate", "--verbose", *args],
-        cwd=repo.root, capture_output=True, text=True, timeout=600,
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "PRE_COMMIT_HOME": str(home)},
     )
 
@@ -145,12 +163,12 @@ def test_pre_push_stops_an_artifact_committed_past_the_hook(
     configure(repo, hook_repo)
     repo.manifest("m")
     good = repo.commit("good model")
-    subprocess.run([PRE_COMMIT, "install", "-t", "pre-push"], cwd=repo.root, env=env, check=True,
-                   capture_output=True)
+    subprocess.run([PRE_COMMIT, "install", "-t", "pre-push"], cwd=repo.root, env=env, check=True, capture_output=True)
 
     def push() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["git", "push", "origin", "main"], cwd=repo.root, env=env, capture_output=True,
-                              text=True, timeout=600)
+        return subprocess.run(
+            ["git", "push", "origin", "main"], cwd=repo.root, env=env, capture_output=True, text=True, timeout=600
+        )
 
     first = push()
     assert first.returncode == 0, first.stdout + first.stderr
@@ -160,8 +178,9 @@ def test_pre_push_stops_an_artifact_committed_past_the_hook(
     second = push()
     assert second.returncode != 0, second.stdout + second.stderr
     assert "MG102 artifact-hash" in second.stdout + second.stderr
-    remote_main = subprocess.run(["git", "rev-parse", "main"], cwd=remote, capture_output=True, text=True,
-                                 check=True).stdout.strip()
+    remote_main = subprocess.run(
+        ["git", "rev-parse", "main"], cwd=remote, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert remote_main == good  # the tampered commit never arrived
 
 

@@ -64,12 +64,24 @@ class Walk:
         self.repo, self.github, self.tmp = repo, github, tmp_path
         self.shown: list[tuple[str, str]] = []
 
-    def run(self, command: str, env: dict[str, str] | None = None, expect: int = 0, show: bool = True,
-            stdout_only: bool = False) -> str:
+    def run(
+        self,
+        command: str,
+        env: dict[str, str] | None = None,
+        expect: int = 0,
+        show: bool = True,
+        stdout_only: bool = False,
+    ) -> str:
         argv = shlex.split(command.split("  #")[0])
         assert argv[0] == "modelgate"
-        proc = subprocess.run([MODELGATE, *argv[1:]], cwd=self.repo.root, capture_output=True, text=True,
-                              env={**os.environ, **(env or {})}, timeout=120)
+        proc = subprocess.run(
+            [MODELGATE, *argv[1:]],
+            cwd=self.repo.root,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            timeout=120,
+        )
         assert "Traceback" not in proc.stderr, proc.stderr
         assert proc.returncode == expect, f"{command}: exit {proc.returncode}\n{proc.stdout}{proc.stderr}"
         out = proc.stdout if stdout_only else proc.stdout + proc.stderr
@@ -80,15 +92,22 @@ class Walk:
     def action(self, label: str, event_name: str, event: dict[str, Any], expect: int) -> tuple[str, dict[str, Any]]:
         """The Action's run step on ``event`` in a fresh shallow clone of main."""
         clone = self.tmp / f"clone-{len(self.shown)}"
-        subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "main", f"file://{self.repo.root}",
-                        str(clone)], check=True)
+        subprocess.run(
+            ["git", "clone", "-q", "--depth", "1", "--branch", "main", f"file://{self.repo.root}", str(clone)],
+            check=True,
+        )
         code, outputs, _, log = _run_action(clone, self.tmp, event_name, event)
         assert code == expect, log
         report = json.loads(Path(outputs["json-report"]).read_text())
         # The Action's log holds the terminal report, then GitHub annotations: show the report
         # and the annotations that are about the run rather than one manifest line.
-        lines = [line for line in log.splitlines() if not line.startswith("::error file=")
-                 and not line.startswith("::warning file=") and not line.startswith("::notice file=")]
+        lines = [
+            line
+            for line in log.splitlines()
+            if not line.startswith("::error file=")
+            and not line.startswith("::warning file=")
+            and not line.startswith("::notice file=")
+        ]
         self.shown.append((label, "\n".join(lines) + "\n"))
         return log, report
 
@@ -96,8 +115,13 @@ class Walk:
         base, head = self.repo.git("rev-parse", "main"), self.repo.git("rev-parse", "HEAD")
         event = self.tmp / "event.json"
         event.write_text(json.dumps({"action": "submitted", "pull_request": pull(12, "ana", head, base)}))
-        return {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "acme/fraud", "GITHUB_API_URL": self.github.url,
-                "GITHUB_EVENT_PATH": str(event), "GITHUB_EVENT_NAME": name}
+        return {
+            "GITHUB_TOKEN": TOKEN,
+            "GITHUB_REPOSITORY": "acme/fraud",
+            "GITHUB_API_URL": self.github.url,
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_EVENT_NAME": name,
+        }
 
     def pull_request(self, *reviews: dict[str, Any]) -> None:
         base, head = self.repo.git("rev-parse", "main"), self.repo.git("rev-parse", "HEAD")
@@ -118,18 +142,25 @@ def _history(repo: Repo) -> None:
     1.0.0 in production."""
     repo.git("config", "user.email", "ana@acme.io")
     repo.write(".modelgate.yaml", "policies: [governance/policy.yaml]\napprovals: {provider: github}\n")
-    repo.write("governance/policy.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: acme\n"
-                                         "extends: [builtin:default]\n")
+    repo.write(
+        "governance/policy.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: acme\nextends: [builtin:default]\n"
+    )
     repo.write("CODEOWNERS", "*  @acme/ml\n/governance/  @lead\n")
-    repo.manifest("models/fraud-detector/1.0.0", **production_fields(
-        version="1.0.0", owners=["@acme/ml"], metrics={"auc": {"value": 0.93, "goal": "maximize"}}))
+    repo.manifest(
+        "models/fraud-detector/1.0.0",
+        **production_fields(version="1.0.0", owners=["@acme/ml"], metrics={"auc": {"value": 0.93, "goal": "maximize"}}),
+    )
     repo.commit("fraud-detector 1.0.0 in production")
 
 
 def _staged(repo: Repo, version: str, auc: float) -> None:
-    repo.manifest(f"models/fraud-detector/{version}", artifact_bytes=f"weights {version}".encode(),
-                  **production_fields(version=version, stage="staging", owners=["@acme/ml"],
-                                      metrics={"auc": {"value": auc, "goal": "maximize"}}))
+    repo.manifest(
+        f"models/fraud-detector/{version}",
+        artifact_bytes=f"weights {version}".encode(),
+        **production_fields(
+            version=version, stage="staging", owners=["@acme/ml"], metrics={"auc": {"value": auc, "goal": "maximize"}}
+        ),
+    )
 
 
 def test_a_promotion_start_to_finish(repo: Repo, github: FakeGitHub, tmp_path: Path) -> None:
@@ -141,8 +172,10 @@ def test_a_promotion_start_to_finish(repo: Repo, github: FakeGitHub, tmp_path: P
     # 1. A new version: init writes the manifest, check passes.
     repo.git("checkout", "-q", "-b", "fraud-1.1.0")
     repo.write("models/fraud-detector/1.1.0/model.onnx", b"retrained weights" * 4096)
-    walk.run("modelgate init models/fraud-detector/1.1.0/model.onnx --name fraud-detector --version 1.1.0"
-             " --license Apache-2.0")
+    walk.run(
+        "modelgate init models/fraud-detector/1.1.0/model.onnx --name fraud-detector --version 1.1.0"
+        " --license Apache-2.0"
+    )
     assert 'version: "1.1.0"' in manifest.read_text()
     walk.run("modelgate check")
 
@@ -177,8 +210,10 @@ def test_a_promotion_start_to_finish(repo: Repo, github: FakeGitHub, tmp_path: P
     assert "- **MG303 no\\-metric\\-regression** · `fraud-detector@1.1.0`" in out
     assert "auc regressed: 0\\.91 vs 0\\.93 in `fraud-detector@1.0.0`" in out
     # The metric table shows what the rule judged: 1.1.0 against the incumbent, the reason.
-    assert ("| `fraud-detector@1.1.0` | auc | `fraud-detector@1.0.0` in production | 0.93 | 0.91"
-            " | -0.02 ↓ | maximize | 0 | ❌ **fails MG303**") in out
+    assert (
+        "| `fraud-detector@1.1.0` | auc | `fraud-detector@1.0.0` in production | 0.93 | 0.91"
+        " | -0.02 ↓ | maximize | 0 | ❌ **fails MG303**"
+    ) in out
 
     # 5. The team accepts it: a waiver in the same pull request, pending until the policy's
     # code owner approves the pull request's head.
@@ -196,8 +231,15 @@ def test_a_promotion_start_to_finish(repo: Repo, github: FakeGitHub, tmp_path: P
     # 6. Merged: the push run and every later run raise no waiver-stale.
     before = repo.git("rev-parse", "main")
     after = walk.merge("promote-1.1.0", 12)
-    push = {"ref": "refs/heads/main", "before": before, "after": after, "created": False, "deleted": False,
-            "forced": False, "repository": {"full_name": "acme/fraud", "default_branch": "main"}}
+    push = {
+        "ref": "refs/heads/main",
+        "before": before,
+        "after": after,
+        "created": False,
+        "deleted": False,
+        "forced": False,
+        "repository": {"full_name": "acme/fraud", "default_branch": "main"},
+    }
     _, report = walk.action("the Action on the push of the merge to main", "push", push, expect=0)
     assert [r for r in report["results"] if r["name"] == "waiver-stale" and r["outcome"] != "passed"] == []
     out = walk.run("modelgate check --strict")
@@ -215,17 +257,26 @@ def test_a_promotion_start_to_finish(repo: Repo, github: FakeGitHub, tmp_path: P
         walk.run("modelgate check --base main", show=branch.endswith("1.3.0"))
     first = walk.merge("promote-1.2.0", 13)
     second = walk.merge("promote-1.3.0", 14)
-    queue = {"action": "checks_requested", "merge_group": {
-        "head_sha": second, "head_ref": f"refs/heads/gh-readonly-queue/main/pr-14-{first}", "base_sha": first,
-        "base_ref": "refs/heads/main"}}
-    two = ["fraud-detector@1.2.0 (models/fraud-detector/1.2.0/modelgate.yaml) is also in exclusive stage"
-           " 'production'",
-           "fraud-detector@1.3.0 (models/fraud-detector/1.3.0/modelgate.yaml) is also in exclusive stage"
-           " 'production'"]
-    _, report = walk.action("the Action on the merge_group event of the second pull request", "merge_group",
-                            queue, expect=1)
-    assert sorted(r["message"] for r in report["results"] if r["name"] == "exclusive-stage"
-                  and r["outcome"] == "failed") == two
+    queue = {
+        "action": "checks_requested",
+        "merge_group": {
+            "head_sha": second,
+            "head_ref": f"refs/heads/gh-readonly-queue/main/pr-14-{first}",
+            "base_sha": first,
+            "base_ref": "refs/heads/main",
+        },
+    }
+    two = [
+        "fraud-detector@1.2.0 (models/fraud-detector/1.2.0/modelgate.yaml) is also in exclusive stage 'production'",
+        "fraud-detector@1.3.0 (models/fraud-detector/1.3.0/modelgate.yaml) is also in exclusive stage 'production'",
+    ]
+    _, report = walk.action(
+        "the Action on the merge_group event of the second pull request", "merge_group", queue, expect=1
+    )
+    assert (
+        sorted(r["message"] for r in report["results"] if r["name"] == "exclusive-stage" and r["outcome"] == "failed")
+        == two
+    )
     push = {**push, "before": first, "after": second}
     log, report = walk.action("the Action on the push of both merges to main", "push", push, expect=1)
     assert "::error title=modelgate%3A main fails the gate after this push::" in log
@@ -234,8 +285,10 @@ def test_a_promotion_start_to_finish(repo: Repo, github: FakeGitHub, tmp_path: P
 
 
 def _compare_with_readme(shown: list[tuple[str, str]]) -> None:
-    blocks = [f"$ {command}\n{output.rstrip()}" if command.startswith("modelgate") else f"# {command}\n"
-              f"{output.rstrip()}" for command, output in shown]
+    blocks = [
+        f"$ {command}\n{output.rstrip()}" if command.startswith("modelgate") else f"# {command}\n{output.rstrip()}"
+        for command, output in shown
+    ]
     if os.environ.get("WRITE_WALK_README") == "1":
         text = README.read_text()
         section = _section()
@@ -248,4 +301,5 @@ def _compare_with_readme(shown: list[tuple[str, str]]) -> None:
     written = re.findall(r"```text\n(.+?)\n```", _section(), re.S)
     assert [_blank(b) for b in written] == [_blank(b) for b in blocks], (
         "README's 'A promotion, start to finish' differs from the walk: WRITE_WALK_README=1 pytest"
-        " tests/test_promotion_walk.py rewrites its output blocks")
+        " tests/test_promotion_walk.py rewrites its output blocks"
+    )

@@ -12,8 +12,7 @@ import pytest
 import modelgate
 from tests.conftest import REPO
 
-SHOWN = [*sorted((REPO / "docs").glob("*.md")), *sorted((REPO / "tests" / "plugins").rglob("*.py")),
-         REPO / "README.md"]
+SHOWN = [*sorted((REPO / "docs").glob("*.md")), *sorted((REPO / "tests" / "plugins").rglob("*.py")), REPO / "README.md"]
 
 
 @pytest.mark.parametrize("name", modelgate.__all__)

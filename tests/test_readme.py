@@ -50,8 +50,11 @@ def checks_doc() -> str:
     parts = [CHECKS_DOC_HEAD]
     for line in out.splitlines():
         check_id = line.split()[0]
-        explained = subprocess.run([MODELGATE, "explain", check_id], capture_output=True, text=True,
-                                   check=True).stdout.rstrip("\n").split("\n")
+        explained = (
+            subprocess.run([MODELGATE, "explain", check_id], capture_output=True, text=True, check=True)
+            .stdout.rstrip("\n")
+            .split("\n")
+        )
         heading = re.fullmatch(r"(\S+) (\S+) \((\w+); plugin (.+)\)", explained[0])
         assert heading, explained[0]
         _id, name, severity, plugin = heading.groups()
@@ -78,7 +81,7 @@ def test_checks_doc_matches_explain() -> None:
 
 def test_checks_table_matches_list_checks() -> None:
     text = README.read_text()
-    current = text[text.index(START) + len(START):text.index(END)].strip()
+    current = text[text.index(START) + len(START) : text.index(END)].strip()
     assert current == checks_table(), "README checks table is stale: run `python -m tests.test_readme`"
 
 
@@ -100,8 +103,7 @@ def test_the_output_shown_is_the_output_given(tmp_path: Path) -> None:
     # "After someone swaps the churn model's weights (modelgate check in a copy of examples/)"
     shutil.copytree(REPO / "examples", tmp_path / "examples")
     (tmp_path / "examples" / "models" / "churn" / "model.json").write_text('{"weights": "swapped after review"}\n')
-    proc = subprocess.run([MODELGATE, "check", "--no-cache"], cwd=tmp_path / "examples", capture_output=True,
-                          text=True)
+    proc = subprocess.run([MODELGATE, "check", "--no-cache"], cwd=tmp_path / "examples", capture_output=True, text=True)
     assert proc.returncode == 1
     assert _timeless(proc.stdout.rstrip("\n")).endswith(swapped)
 
@@ -118,7 +120,7 @@ def test_layout_section_matches_the_package() -> None:
     """README's "How the code is laid out" names every subpackage and top-level module, and
     nothing that is not there."""
     text = README.read_text()
-    block = text[text.index("<!-- layout:start -->"):text.index("<!-- layout:end -->")]
+    block = text[text.index("<!-- layout:start -->") : text.index("<!-- layout:end -->")]
     shown = set(re.findall(r"[├└]── (\S+)", block))
     package = REPO / "modelgate"
     real = {f"{p.name}/" for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()}

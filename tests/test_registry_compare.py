@@ -13,12 +13,18 @@ from tests.conftest import REPO, Repo, production_fields, staging_fields
 README = REPO / "README.md"
 
 
-def version(repo: Repo, number: str, stage: str, auc: float, latency: float, params: dict[str, Any],
-            parent: str | None = None) -> None:
+def version(
+    repo: Repo, number: str, stage: str, auc: float, latency: float, params: dict[str, Any], parent: str | None = None
+) -> None:
     fields = (production_fields if stage in ("production", "archived") else staging_fields)(
-        version=number, stage=stage,
-        metrics={"auc": {"value": auc, "goal": "maximize"}, "latency_ms": {"value": latency, "goal": "minimize"},
-                 "f1": round(auc - 0.05, 3)})
+        version=number,
+        stage=stage,
+        metrics={
+            "auc": {"value": auc, "goal": "maximize"},
+            "latency_ms": {"value": latency, "goal": "minimize"},
+            "f1": round(auc - 0.05, 3),
+        },
+    )
     fields["lineage"]["params"] = {"n_estimators": 400, **params}
     if parent:
         fields["lineage"]["parent"] = f"fraud-detector@{parent}"
@@ -82,21 +88,34 @@ def test_reports_to_files_and_standard_output(repo: Repo) -> None:
     rows = {v["version"]: v for v in data["versions"]}
     assert list(rows) == ["1.0.0", "1.1.0", "1.2.0", "1.3.0-rc.1"]
     assert rows["1.1.0"] == {
-        "version": "1.1.0", "stage": "production", "date": "2026-02-03T10:00:00Z", "parent": "fraud-detector@1.0.0",
-        "aliases": [], "manifest": "models/fraud/1.1.0/modelgate.yaml", "production": True, "was_production": True,
+        "version": "1.1.0",
+        "stage": "production",
+        "date": "2026-02-03T10:00:00Z",
+        "parent": "fraud-detector@1.0.0",
+        "aliases": [],
+        "manifest": "models/fraud/1.1.0/modelgate.yaml",
+        "production": True,
+        "was_production": True,
         "rollbacks": ["2026-04-03T10:00:00Z"],
-        "metrics": {"auc": {"value": 0.918, "best": False}, "f1": {"value": 0.868, "best": False},
-                    "latency_ms": {"value": 15.5, "best": False}},
+        "metrics": {
+            "auc": {"value": 0.918, "best": False},
+            "f1": {"value": 0.868, "best": False},
+            "latency_ms": {"value": 15.5, "best": False},
+        },
         "params": {"depth": 6, "lr": 0.05},
     }
     assert (rows["1.3.0-rc.1"]["date"], rows["1.3.0-rc.1"]["was_production"]) == (None, False)
     markdown = (repo.root / "compare.md").read_text()
     assert markdown.splitlines()[:3] == [
-        "### fraud\\-detector: 4 versions in the work tree", "",
+        "### fraud\\-detector: 4 versions in the work tree",
+        "",
         "| version | stage | date | parent | auc \\(max\\) | f1 \\(?\\) | latency\\_ms \\(min\\) | depth | lr"
-        " | notes |"]
-    assert ("| 1\\.2\\.0 | archived | 2026\\-03\\-15 | `fraud-detector@1.1.0` | **0\\.931** (best) | 0\\.881"
-            " | 21 | 8 | 0\\.03 | was in production |") in markdown.splitlines()
+        " | notes |",
+    ]
+    assert (
+        "| 1\\.2\\.0 | archived | 2026\\-03\\-15 | `fraud-detector@1.1.0` | **0\\.931** (best) | 0\\.881"
+        " | 21 | 8 | 0\\.03 | was in production |"
+    ) in markdown.splitlines()
     assert markdown.endswith("\n- f1: no goal declared, no best marked\n")
     assert (repo.root / "c.html").read_text().startswith("<!DOCTYPE html>")
 
@@ -106,8 +125,9 @@ def test_goals_that_disagree_mark_no_best(repo: Repo) -> None:
     repo.manifest("b", **staging_fields(version="1.1.0", metrics={"auc": {"value": 0.8, "goal": "minimize"}}))
     repo.commit("two")
     data = json.loads(repo.run("compare", "fraud-detector", "--json", "-").stdout)
-    assert data["metrics"] == [{"name": "auc", "goal": None, "best": [],
-                                "note": "goals disagree: maximize vs minimize"}]
+    assert data["metrics"] == [
+        {"name": "auc", "goal": None, "best": [], "note": "goals disagree: maximize vs minimize"}
+    ]
     text = repo.run("compare", "fraud-detector").stdout
     assert "*" not in text.splitlines()[2] + text.splitlines()[3]
     assert text.endswith("auc: goals disagree: maximize vs minimize, no best marked\n")
@@ -120,18 +140,35 @@ def test_compare_at_a_ref_reads_its_versions_and_history(repo: Repo) -> None:
     data = json.loads(result.stdout)
     assert data["commit"] == repo.git("rev-parse", "before-1.2.0")
     assert [(v["version"], v["stage"], v["rollbacks"]) for v in data["versions"]] == [
-        ("1.0.0", "archived", []), ("1.1.0", "production", []), ("1.2.0", "staging", [])]
+        ("1.0.0", "archived", []),
+        ("1.1.0", "production", []),
+        ("1.2.0", "staging", []),
+    ]
     assert repo.run("compare", "fraud-detector", "--ref", "before-1.2.0").stdout.startswith(
-        f"fraud-detector: 3 versions at before-1.2.0 ({data['commit'][:12]})\n")
+        f"fraud-detector: 3 versions at before-1.2.0 ({data['commit'][:12]})\n"
+    )
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (["fraud-detectr"], 1, "no model named 'fraud-detectr' (did you mean 'fraud-detector'?); models: fraud-detector"),
-    (["fraud-detector", "--ref", "mian"], 4, "ref 'mian' is not a commit in this repository; check the name, or"
-                                             " `git fetch` it (did you mean 'main'?)"),
-    (["fraud-detector", "--json", "-", "--html", "-"], 4,
-     "--json and --html: only one report can go to standard output (-)"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["fraud-detectr"],
+            1,
+            "no model named 'fraud-detectr' (did you mean 'fraud-detector'?); models: fraud-detector",
+        ),
+        (
+            ["fraud-detector", "--ref", "mian"],
+            4,
+            "ref 'mian' is not a commit in this repository; check the name, or `git fetch` it (did you mean 'main'?)",
+        ),
+        (
+            ["fraud-detector", "--json", "-", "--html", "-"],
+            4,
+            "--json and --html: only one report can go to standard output (-)",
+        ),
+    ],
+)
 def test_errors(repo: Repo, args: list[str], code: int, message: str) -> None:
     rollout(repo)
     result = repo.run("compare", *args)

@@ -30,16 +30,45 @@ HOSTILE_METRIC = '"><img src=x onerror=alert(2)>'
 HOSTILE_PARAM = "</td><script>alert(3)</script>"
 HOSTILE_VALUE = "<iframe src=https://example.com>"
 HOSTILE_PARENT = "fraud-detector@<svg/onload=alert(4)>"
-ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "p", "section", "table", "thead", "tbody",
-                "tr", "th", "td", "abbr", "ul", "li", "span", "figure", "figcaption", "small", "svg", "rect", "line",
-                "text", "polyline", "circle", "path"}
+ALLOWED_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "h1",
+    "p",
+    "section",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "abbr",
+    "ul",
+    "li",
+    "span",
+    "figure",
+    "figcaption",
+    "small",
+    "svg",
+    "rect",
+    "line",
+    "text",
+    "polyline",
+    "circle",
+    "path",
+}
 
 
 def hostile(repo: Repo) -> None:
     """The rollout, plus a version whose every free-text field is markup."""
     rollout(repo)
-    fields = staging_fields(version="2.0.0", stage=HOSTILE_STAGE,
-                            metrics={"auc": {"value": 0.89, "goal": "maximize"}, HOSTILE_METRIC: 1.0})
+    fields = staging_fields(
+        version="2.0.0", stage=HOSTILE_STAGE, metrics={"auc": {"value": 0.89, "goal": "maximize"}, HOSTILE_METRIC: 1.0}
+    )
     fields["lineage"] |= {"params": {HOSTILE_PARAM: HOSTILE_VALUE}, "parent": HOSTILE_PARENT}
     repo.manifest("models/fraud/2.0.0", **fields, artifact_bytes=b"2.0.0")
 
@@ -67,8 +96,11 @@ def test_page_is_self_contained_and_every_manifest_string_is_text(repo: Repo) ->
     style = re.search(r"<style>(.*?)</style>", html, re.S)
     assert style is not None
     digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
-    policy = [dict(attrs).get("content") for tag, attrs in parser.tags if tag == "meta" and
-              dict(attrs).get("http-equiv") == "Content-Security-Policy"]
+    policy = [
+        dict(attrs).get("content")
+        for tag, attrs in parser.tags
+        if tag == "meta" and dict(attrs).get("http-equiv") == "Content-Security-Policy"
+    ]
     assert policy == [f"default-src 'none'; style-src 'sha256-{digest}'"]
 
 
@@ -113,8 +145,8 @@ def _count(rows: list[bytes], box: dict[str, float], colour: tuple[int, int, int
     wanted = bytes(colour)
     left, right = int(box["x"]), int(box["x"] + box["width"])
     found = 0
-    for row in rows[int(box["y"]):int(box["y"] + box["height"])]:
-        found += sum(1 for x in range(left, right) if row[3 * x:3 * x + 3] == wanted)
+    for row in rows[int(box["y"]) : int(box["y"] + box["height"])]:
+        found += sum(1 for x in range(left, right) if row[3 * x : 3 * x + 3] == wanted)
     return found
 
 
@@ -123,9 +155,16 @@ def screenshot(target: Path) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         home = Path(scratch) / "home"
         home.mkdir()
-        os.environ.update(HOME=str(home), GIT_CONFIG_GLOBAL=str(home / ".gitconfig"), GIT_CONFIG_NOSYSTEM="1",
-                          GIT_AUTHOR_NAME="Ana", GIT_AUTHOR_EMAIL="ana@acme.io", GIT_COMMITTER_NAME="Ana",
-                          GIT_COMMITTER_EMAIL="ana@acme.io", NO_COLOR="1")
+        os.environ.update(
+            HOME=str(home),
+            GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_AUTHOR_NAME="Ana",
+            GIT_AUTHOR_EMAIL="ana@acme.io",
+            GIT_COMMITTER_NAME="Ana",
+            GIT_COMMITTER_EMAIL="ana@acme.io",
+            NO_COLOR="1",
+        )
         repo = Repo(Path(scratch) / "repo")
         repo.root.mkdir()
         repo.git("init", "-q", "-b", "main")

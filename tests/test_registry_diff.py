@@ -14,8 +14,10 @@ def _change(repo: Repo) -> None:
     repo.manifest("models/churn", **staging_fields(name="churn"))
     repo.commit("base")
     repo.git("checkout", "-q", "-b", "feature")
-    fields = staging_fields(version="1.1.0", metrics={"auc": {"value": 0.95, "goal": "maximize"},
-                                                      "latency_ms": {"value": 14.0, "goal": "minimize"}})
+    fields = staging_fields(
+        version="1.1.0",
+        metrics={"auc": {"value": 0.95, "goal": "maximize"}, "latency_ms": {"value": 14.0, "goal": "minimize"}},
+    )
     fields["lineage"]["params"] = {"learning_rate": 0.03, "depth": 6}
     repo.manifest("models/fraud/1.1.0", **fields, artifact_bytes=b"w2")
     repo.manifest("models/churn", **staging_fields(name="churn", stage="rejected"))
@@ -59,10 +61,16 @@ def test_diff_of_one_model_as_markdown_and_json(repo: Repo) -> None:
     )
     data = json.loads(repo.run("diff", "churn", "--format", "json").stdout)  # one word: a model, not a ref
     assert data["base"] == "HEAD"
-    assert data["models"] == [{"name": "churn", "version": "1.0.0", "manifest": "models/churn/modelgate.yaml",
-                               "status": "changed", "compared_with": None,
-                               "changes": [{"field": "stage", "before": "staging", "after": "rejected",
-                                            "note": None}]}]
+    assert data["models"] == [
+        {
+            "name": "churn",
+            "version": "1.0.0",
+            "manifest": "models/churn/modelgate.yaml",
+            "status": "changed",
+            "compared_with": None,
+            "changes": [{"field": "stage", "before": "staging", "after": "rejected", "note": None}],
+        }
+    ]
 
 
 def test_nothing_changed(repo: Repo) -> None:
@@ -110,31 +118,47 @@ def test_diff_of_one_version_at_two_refs(repo: Repo) -> None:
     result = repo.run("diff", "v1:fraud-detector@production", "fraud-detector@1.0.0", "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert (data["a"]["ref"], data["a"]["commit"], data["a"]["version"]) == ("v1", repo.git("rev-parse", "v1"),
-                                                                             "1.0.0")
+    assert (data["a"]["ref"], data["a"]["commit"], data["a"]["version"]) == ("v1", repo.git("rev-parse", "v1"), "1.0.0")
     assert (data["b"]["ref"], data["b"]["commit"]) == (None, None)
     assert data["changes"] == [{"field": "stage", "before": "production", "after": "archived", "note": None}]
     same = repo.run("diff", "v1:fraud-detector@1.0.0", "HEAD:fraud-detector@1.0.0", "--format", "markdown")
-    assert same.stdout == ("### `fraud-detector@1.0.0` \\(v1\\) → `fraud-detector@1.0.0`"
-                           " \\(HEAD\\)\n\nNo differences.\n")
+    assert same.stdout == (
+        "### `fraud-detector@1.0.0` \\(v1\\) → `fraud-detector@1.0.0` \\(HEAD\\)\n\nNo differences.\n"
+    )
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (["mian:fraud-detector@1.0.0", "fraud-detector@1.1.0"], 4,
-     "ref 'mian' is not a commit in this repository; check the name, or `git fetch` it (did you mean 'main'?)"),
-    (["fraud-detector@1.0.0", "fraud-detector@1.2.0"], 1,
-     "no version of fraud-detector has version 1.2.0 (did you mean '1.1.0'?); versions: 1.0.0 (production),"
-     " 1.1.0 (staging)"),
-    (["v1:fraud-detector@1.1.0", "fraud-detector@1.1.0"], 1,
-     "no version of fraud-detector has version 1.1.0 at "),
-    (["fraud-detector@1.0.0"], 4, "diff NAME@A NAME@B compares two versions: give both"),
-    # Without the pair form, a mistyped ref or model name is an error too, never "no model changes".
-    (["mian"], 4, "'mian' is neither a commit nor a model at HEAD or in the work tree (did you mean 'main'?);"
-                  " models: fraud-detector"),
-    (["main", "fraud-detectr"], 1, "no model named 'fraud-detectr' at main or in the work tree (did you mean"
-                                   " 'fraud-detector'?); models: fraud-detector"),
-    (["mian", "fraud-detector"], 4, "base 'mian' is not a commit in this repository"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["mian:fraud-detector@1.0.0", "fraud-detector@1.1.0"],
+            4,
+            "ref 'mian' is not a commit in this repository; check the name, or `git fetch` it (did you mean 'main'?)",
+        ),
+        (
+            ["fraud-detector@1.0.0", "fraud-detector@1.2.0"],
+            1,
+            "no version of fraud-detector has version 1.2.0 (did you mean '1.1.0'?); versions: 1.0.0 (production),"
+            " 1.1.0 (staging)",
+        ),
+        (["v1:fraud-detector@1.1.0", "fraud-detector@1.1.0"], 1, "no version of fraud-detector has version 1.1.0 at "),
+        (["fraud-detector@1.0.0"], 4, "diff NAME@A NAME@B compares two versions: give both"),
+        # Without the pair form, a mistyped ref or model name is an error too, never "no model changes".
+        (
+            ["mian"],
+            4,
+            "'mian' is neither a commit nor a model at HEAD or in the work tree (did you mean 'main'?);"
+            " models: fraud-detector",
+        ),
+        (
+            ["main", "fraud-detectr"],
+            1,
+            "no model named 'fraud-detectr' at main or in the work tree (did you mean"
+            " 'fraud-detector'?); models: fraud-detector",
+        ),
+        (["mian", "fraud-detector"], 4, "base 'mian' is not a commit in this repository"),
+    ],
+)
 def test_a_mistyped_word_is_an_error_never_no_changes(repo: Repo, args: list[str], code: int, message: str) -> None:
     _two_versions(repo)
     result = repo.run("diff", *args)
@@ -148,5 +172,10 @@ def test_diff_of_versions_of_two_models_names_both(repo: Repo) -> None:
     data = json.loads(repo.run("diff", "fraud-detector@1.0.0", "churn@latest", "--format", "json").stdout)
     assert data["changes"][:2] == [
         {"field": "name", "before": "fraud-detector", "after": "churn", "note": None},
-        {"field": "manifest", "before": "models/fraud/1.0.0/modelgate.yaml", "after": "models/churn/modelgate.yaml",
-         "note": None}]
+        {
+            "field": "manifest",
+            "before": "models/fraud/1.0.0/modelgate.yaml",
+            "after": "models/churn/modelgate.yaml",
+            "note": None,
+        },
+    ]

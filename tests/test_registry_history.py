@@ -67,15 +67,19 @@ def test_history_of_an_unknown_model_is_exit_4_naming_the_models_there(repo: Rep
     repo.commit("start")
     proc = repo.run("history", "nobody")
     assert (proc.returncode, proc.stdout) == (4, "")
-    assert proc.stderr == "modelgate: error: history: no model 'nobody' in the history of HEAD; no manifest was" \
+    assert (
+        proc.stderr == "modelgate: error: history: no model 'nobody' in the history of HEAD; no manifest was"
         " ever committed there\n"
+    )
     repo.manifest("m", version="1.0.0")
     repo.commit("add")
     for args in (("history", "fraud-detectr"), ("history", "fraud-detectr", "--json")):
         proc = repo.run(*args)
         assert (proc.returncode, proc.stdout) == (4, "")
-        assert proc.stderr == "modelgate: error: history: no model 'fraud-detectr' in the history of HEAD;" \
+        assert (
+            proc.stderr == "modelgate: error: history: no model 'fraud-detectr' in the history of HEAD;"
             " models there: fraud-detector\n"
+        )
 
 
 def merged_feature_branch(repo: Repo) -> str:
@@ -93,14 +97,19 @@ def merged_feature_branch(repo: Repo) -> str:
     repo.git("checkout", "-q", "main")
     repo.write("README", "unrelated\n")
     repo.commit("meanwhile on main", "2026-01-05T00:00:00Z", "Cy <cy@acme.io>")
-    env = {"GIT_AUTHOR_DATE": "2026-01-06T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-06T00:00:00Z",
-           "GIT_AUTHOR_NAME": "Di", "GIT_AUTHOR_EMAIL": "di@acme.io"}
+    env = {
+        "GIT_AUTHOR_DATE": "2026-01-06T00:00:00Z",
+        "GIT_COMMITTER_DATE": "2026-01-06T00:00:00Z",
+        "GIT_AUTHOR_NAME": "Di",
+        "GIT_AUTHOR_EMAIL": "di@acme.io",
+    }
     repo.git("merge", "-q", "--no-ff", "feature", "-m", "Merge pull request #7", env=env)
     return repo.git("rev-parse", "HEAD")
 
 
-def test_history_is_what_the_branch_saw(repo: Repo, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_history_is_what_the_branch_saw(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The feature branch's intermediate commits are not promotions of main: main went from
     staging to production once, in the merge."""
     merge = merged_feature_branch(repo)
@@ -111,14 +120,18 @@ def test_history_is_what_the_branch_saw(repo: Repo, monkeypatch: pytest.MonkeyPa
     ]
     # The feature branch's own history is its first-parent line, intermediate commits included.
     assert history_json(repo, monkeypatch, capsys, "--ref", "feature") == [
-        ("1.0.0", "(new)", "staging"), ("1.0.0", "staging", "production"), ("1.0.0", "production", "staging"),
-        ("1.0.0", "staging", "production")]
+        ("1.0.0", "(new)", "staging"),
+        ("1.0.0", "staging", "production"),
+        ("1.0.0", "production", "staging"),
+        ("1.0.0", "staging", "production"),
+    ]
     out = repo.run("history", "fraud-detector", "--at", "2026-01-03").stdout
     assert out.splitlines()[-1] == "on 2026-01-03: 1.0.0 staging"
 
 
-def history_json(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                 *args: str) -> list[tuple[str, str, str]]:
+def history_json(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> list[tuple[str, str, str]]:
     from modelgate.cli import main
 
     monkeypatch.chdir(repo.root)
@@ -127,23 +140,30 @@ def history_json(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     return [(s["version"], s["from_stage"], s["to_stage"]) for s in data["steps"]]
 
 
-def test_a_rename_is_not_a_deletion(repo: Repo, monkeypatch: pytest.MonkeyPatch,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_rename_is_not_a_deletion(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo.manifest("a", **production_fields(stage="staging"))
     repo.commit("add")
     repo.git("mv", "a", "z")
     repo.commit("rename")
     repo.manifest("z", **production_fields())
     repo.commit("promote")
-    assert history_json(repo, monkeypatch, capsys) == [("1.0.0", "(new)", "staging"),
-                                                        ("1.0.0", "staging", "production")]
+    assert history_json(repo, monkeypatch, capsys) == [
+        ("1.0.0", "(new)", "staging"),
+        ("1.0.0", "staging", "production"),
+    ]
 
 
-def test_a_version_edited_in_place_replaces_the_old_one(repo: Repo, monkeypatch: pytest.MonkeyPatch,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_version_edited_in_place_replaces_the_old_one(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo.manifest("m", version="1.0.0")
     repo.commit("add", "2026-01-01T00:00:00Z")
     repo.manifest("m", version="1.1.0", artifact_bytes=b"retrained")
     repo.commit("retrain in place", "2026-01-02T00:00:00Z")
     assert history_json(repo, monkeypatch, capsys) == [
-        ("1.0.0", "(new)", "none"), ("1.1.0", "(new)", "none"), ("1.0.0", "none", "(deleted)")]
+        ("1.0.0", "(new)", "none"),
+        ("1.1.0", "(new)", "none"),
+        ("1.0.0", "none", "(deleted)"),
+    ]

@@ -43,8 +43,9 @@ def approvers(repo: Repo) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("merge", ["merge-commit", "fast-forward"])
-def test_a_signed_approval_of_the_change_is_shown_with_its_promotion(repo: Repo, keys: dict[str, Any],
-                                                                   merge: str) -> None:
+def test_a_signed_approval_of_the_change_is_shown_with_its_promotion(
+    repo: Repo, keys: dict[str, Any], merge: str
+) -> None:
     sha = signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
     repo.git("checkout", "-q", "main")
     repo.git("merge", "-q", "--no-ff" if merge == "merge-commit" else "--ff-only", "feature", "-m", "merge #7")
@@ -68,10 +69,10 @@ def test_what_git_cannot_prove_is_not_shown_as_an_approval(repo: Repo, keys: dic
     assert approvers(repo) == []
 
 
-def test_an_approval_for_another_stage_or_a_later_change_is_not_this_promotions(repo: Repo,
-                                                                                keys: dict[str, Any]) -> None:
-    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io",
-                  "LGTM\n\nApproved-by: fraud-detector@1.0.0 -> staging")
+def test_an_approval_for_another_stage_or_a_later_change_is_not_this_promotions(
+    repo: Repo, keys: dict[str, Any]
+) -> None:
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", "LGTM\n\nApproved-by: fraud-detector@1.0.0 -> staging")
     repo.git("checkout", "-q", "main")
     repo.git("merge", "-q", "--no-ff", "feature", "-m", "merge #7")
     # A later, separate change carrying an approval trailer for the same move approves nothing that landed.

@@ -32,15 +32,34 @@ SCHEMAS = Path(__file__).resolve().parent / "data"
 M = "models/fraud/modelgate.yaml"
 
 
-def result(check: str, name: str, outcome: str, message: str, severity: str = "error", line: int = 7,
-           hint: str | None = None, waiver: AppliedWaiver | None = None) -> Result:
-    return Result(check, name, outcome, severity, M, "fraud-detector@1.4.0", message,  # type: ignore[arg-type]
-                  Location(M, line, 3), waiver, hint)
+def result(
+    check: str,
+    name: str,
+    outcome: str,
+    message: str,
+    severity: str = "error",
+    line: int = 7,
+    hint: str | None = None,
+    waiver: AppliedWaiver | None = None,
+) -> Result:
+    return Result(
+        check,
+        name,
+        outcome,
+        severity,
+        M,
+        "fraud-detector@1.4.0",
+        message,  # type: ignore[arg-type]
+        Location(M, line, 3),
+        waiver,
+        hint,
+    )
 
 
 RIVAL = "fraud-detector@1.3.0 in production"
-WAIVER = AppliedWaiver("MG303", "fraud-detector", "1.4.0", "3x lower latency (RISK-118)", "2026-12-31", "ana@acme.io",
-                "policy.yaml:12:5")
+WAIVER = AppliedWaiver(
+    "MG303", "fraud-detector", "1.4.0", "3x lower latency (RISK-118)", "2026-12-31", "ana@acme.io", "policy.yaml:12:5"
+)
 SUMMARY = Summary(
     tool_version="0.1.0",
     results=(
@@ -51,26 +70,76 @@ SUMMARY = Summary(
         result("MG601", "owners", "failed", "owner 'x' is not @user", severity="warning", line=5),
         result("ACME001", "model-card", "error", "check crashed in plugin 'acme': KeyError: 'x'", line=1),
     ),
-    manifests=(ManifestInfo(M, "fraud-detector", "1.4.0", "production", "staging", "ab" * 32, (
-        MetricRow("auc", 0.929, 0.931, "maximize", RIVAL, 0.0, "waived", "auc regressed: 0.929 vs 0.931", "MG303"),
-        MetricRow("latency_p95_ms", 12.5, 31.0, "minimize", RIVAL, 0.0, "passed"),
-        MetricRow("f1", 0.88, None, None, RIVAL),
-    )), ManifestInfo("models/churn/modelgate.yaml", "churn", "2.0.0", "staging", None, "ef" * 32, (
-        MetricRow("f1", 0.7, 0.8, "maximize", "churn@1.0.0 at the base", 0.01, "failed", "f1 regressed", "MG303"),
-    ), "churn@1.0.0")),
-    readiness=(Readiness(M, "fraud-detector@1.4.0", "production", "archived", ()), Readiness(
-        "models/churn/modelgate.yaml", "churn@2.0.0", "staging", "production",
-        (Result("MG201", "required-fields", "failed", "error", "models/churn/modelgate.yaml", "churn@2.0.0",
-                "lineage.environment.lockfile is required at stage 'production'",
-                Location("models/churn/modelgate.yaml", 18, 3), hint="add lineage.environment.lockfile"),),
-        (("MG603", "approvals"),), "make these changes in a pull request of their own, then promote")),
+    manifests=(
+        ManifestInfo(
+            M,
+            "fraud-detector",
+            "1.4.0",
+            "production",
+            "staging",
+            "ab" * 32,
+            (
+                MetricRow(
+                    "auc", 0.929, 0.931, "maximize", RIVAL, 0.0, "waived", "auc regressed: 0.929 vs 0.931", "MG303"
+                ),
+                MetricRow("latency_p95_ms", 12.5, 31.0, "minimize", RIVAL, 0.0, "passed"),
+                MetricRow("f1", 0.88, None, None, RIVAL),
+            ),
+        ),
+        ManifestInfo(
+            "models/churn/modelgate.yaml",
+            "churn",
+            "2.0.0",
+            "staging",
+            None,
+            "ef" * 32,
+            (
+                MetricRow(
+                    "f1", 0.7, 0.8, "maximize", "churn@1.0.0 at the base", 0.01, "failed", "f1 regressed", "MG303"
+                ),
+            ),
+            "churn@1.0.0",
+        ),
+    ),
+    readiness=(
+        Readiness(M, "fraud-detector@1.4.0", "production", "archived", ()),
+        Readiness(
+            "models/churn/modelgate.yaml",
+            "churn@2.0.0",
+            "staging",
+            "production",
+            (
+                Result(
+                    "MG201",
+                    "required-fields",
+                    "failed",
+                    "error",
+                    "models/churn/modelgate.yaml",
+                    "churn@2.0.0",
+                    "lineage.environment.lockfile is required at stage 'production'",
+                    Location("models/churn/modelgate.yaml", 18, 3),
+                    hint="add lineage.environment.lockfile",
+                ),
+            ),
+            (("MG603", "approvals"),),
+            "make these changes in a pull request of their own, then promote",
+        ),
+    ),
     policies=(PolicyInfo("builtin:default", "cd" * 32, "builtin"), PolicyInfo("policy.yaml", "ef" * 32, "base")),
     git=GitInfo("1" * 40, "2" * 40, "3" * 40),
     duration=0.5,
     notices=("policy-changed: policy.yaml differs from the base",),
-    checks=tuple(CheckInfo(i, n, f"{n} summary", f"{n} explained", "a hint", "error", "builtin")
-                 for i, n in (("MG001", "manifest-valid"), ("MG102", "artifact-hash"), ("MG203", "lockfile-hash"),
-                              ("MG303", "no-metric-regression"), ("MG601", "owners"), ("ACME001", "model-card"))),
+    checks=tuple(
+        CheckInfo(i, n, f"{n} summary", f"{n} explained", "a hint", "error", "builtin")
+        for i, n in (
+            ("MG001", "manifest-valid"),
+            ("MG102", "artifact-hash"),
+            ("MG203", "lockfile-hash"),
+            ("MG303", "no-metric-regression"),
+            ("MG601", "owners"),
+            ("ACME001", "model-card"),
+        )
+    ),
     started_at="2026-11-22T12:00:00Z",
     ci=(("GITHUB_REPOSITORY", "acme/models"), ("GITHUB_RUN_ID", "42")),
 )
@@ -89,16 +158,23 @@ def test_sarif_is_valid_and_complete() -> None:
     run = doc["runs"][0]
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [c.id for c in SUMMARY.checks]
     assert [(r["ruleId"], r["level"]) for r in run["results"]] == [
-        ("MG102", "error"), ("MG303", "error"), ("MG601", "warning"), ("ACME001", "error")]
+        ("MG102", "error"),
+        ("MG303", "error"),
+        ("MG601", "warning"),
+        ("ACME001", "error"),
+    ]
     first = run["results"][0]
     assert first["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": M, "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 12, "startColumn": 3}}
+        "artifactLocation": {"uri": M, "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 12, "startColumn": 3},
+    }
     # A literal: code scanning tracks alerts by this value, so it must not drift between
     # releases (sha256 of check, manifest, model and message joined by NUL, 32 hex digits).
     assert first["partialFingerprints"] == {"modelgate/v1": "b9d1e3a3189ea06f0546839aee191f65"}
     assert run["results"][1]["properties"]["outcome"] == "waived"
     assert run["results"][1]["suppressions"][0]["justification"] == (
-        "3x lower latency (RISK-118) (owner ana@acme.io, until 2026-12-31)")
+        "3x lower latency (RISK-118) (owner ana@acme.io, until 2026-12-31)"
+    )
     again = json.loads(render(sarif.write))
     assert again == doc  # stable
 
@@ -113,10 +189,30 @@ def test_sarif_fingerprint_follows_the_finding_not_its_line() -> None:
     others = [
         result("MG103", "artifact-hash", "failed", "model.onnx: sha256 mismatch", line=12),
         result("MG102", "artifact-hash", "failed", "weights.bin: sha256 mismatch", line=12),
-        Result("MG102", "artifact-hash", "failed", "error", "models/other/modelgate.yaml", "fraud-detector@1.4.0",
-               "model.onnx: sha256 mismatch", Location("models/other/modelgate.yaml", 12, 3), None, None),
-        Result("MG102", "artifact-hash", "failed", "error", M, "fraud-detector@1.5.0",
-               "model.onnx: sha256 mismatch", Location(M, 12, 3), None, None),
+        Result(
+            "MG102",
+            "artifact-hash",
+            "failed",
+            "error",
+            "models/other/modelgate.yaml",
+            "fraud-detector@1.4.0",
+            "model.onnx: sha256 mismatch",
+            Location("models/other/modelgate.yaml", 12, 3),
+            None,
+            None,
+        ),
+        Result(
+            "MG102",
+            "artifact-hash",
+            "failed",
+            "error",
+            M,
+            "fraud-detector@1.5.0",
+            "model.onnx: sha256 mismatch",
+            Location(M, 12, 3),
+            None,
+            None,
+        ),
     ]
     prints = printed(base, moved, *others)
     assert prints[0] == prints[1]  # a line move keeps the alert
@@ -141,7 +237,9 @@ def test_junit_strips_characters_xml_cannot_carry() -> None:
 
 
 def test_markdown_exact() -> None:
-    assert render(markdown.write) == """\
+    assert (
+        render(markdown.write)
+        == """\
 ## modelgate: ❌ fail
 
 1 passed, 2 failed, 1 waived, 1 skipped, 1 error · base `222222222222` · 2 manifest(s)
@@ -193,6 +291,7 @@ _Notices, not failures: what the next stage will ask, to add while the version c
 - policy\\-changed: policy\\.yaml differs from the base
 
 """
+    )
 
 
 def test_markdown_stays_under_githubs_limit() -> None:
@@ -235,8 +334,10 @@ def test_audit_record_verifies_and_detects_tampering(tmp_path: Path) -> None:
     assert not intact and "was modified" in message
     shown = audit.render_markdown(json.loads(render(audit.write)))
     assert "record_sha256" in shown
-    assert ("- waived MG303 for `fraud-detector@1.4.0` until 2026\\-12\\-31 by `ana@acme.io`:"
-            " 3x lower latency \\(RISK\\-118\\) (policy\\.yaml:12:5)") in shown
+    assert (
+        "- waived MG303 for `fraud-detector@1.4.0` until 2026\\-12\\-31 by `ana@acme.io`:"
+        " 3x lower latency \\(RISK\\-118\\) (policy\\.yaml:12:5)"
+    ) in shown
 
 
 def test_audit_verify_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -262,13 +363,15 @@ from modelgate.reporters import json as json_reporter  # noqa: E402
 SARIF = jsonschema.Draft4Validator(json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text()))
 JUNIT_SCHEMA = xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd"))
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=60) | st.sampled_from(
-    ["\x00\x1b[2J", "\ud800", "]]>", "\n::add-mask::x", "%0A", "|<img src=x>|", "NaN", "\u202e", "&#0;"])
+    ["\x00\x1b[2J", "\ud800", "]]>", "\n::add-mask::x", "%0A", "|<img src=x>|", "NaN", "\u202e", "&#0;"]
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(message=TEXT, path=TEXT, model=TEXT, hint=st.none() | TEXT, reason=TEXT)
-def test_every_report_stays_valid_for_any_text(message: str, path: str, model: str, hint: str | None,
-                                               reason: str) -> None:
+def test_every_report_stays_valid_for_any_text(
+    message: str, path: str, model: str, hint: str | None, reason: str
+) -> None:
     waiver = AppliedWaiver("MG301", model, None, reason, "2099-01-01", reason, "p.yaml:1:1")
     results = (
         Result("MG102", "artifact-hash", "failed", "error", path, model, message, Location(path, 3, 1), None, hint),
@@ -276,9 +379,13 @@ def test_every_report_stays_valid_for_any_text(message: str, path: str, model: s
         Result("MG203", "lockfile-hash", "skipped", "error", path, model, message, Location(path, 1, 1)),
         Result("ACME001", "x", "error", "error", path, model, message, Location(path, 1, 1)),
     )
-    summary = Summary("0.1.0", results, (ManifestInfo(path, model, message, message, None, "0" * 64,
-                                                      (MetricRow(message, 1.0, 2.0, "maximize"),)),),
-                      (PolicyInfo(path, "0" * 64, "base"),), checks=SUMMARY.checks)
+    summary = Summary(
+        "0.1.0",
+        results,
+        (ManifestInfo(path, model, message, message, None, "0" * 64, (MetricRow(message, 1.0, 2.0, "maximize"),)),),
+        (PolicyInfo(path, "0" * 64, "base"),),
+        checks=SUMMARY.checks,
+    )
     report = json.loads(render(json_reporter.write, summary), parse_constant=lambda c: pytest.fail(c))
     assert report["results"][0]["message"] == message
     SARIF.validate(json.loads(render(sarif.write, summary)))

@@ -24,13 +24,18 @@ def _gated(repo: Repo, tamper: bool = False) -> None:
     and, with ``tamper``, two artifacts whose bytes changed (MG102 fails twice)."""
     fields = production_fields(metrics={"auc": {"value": 0.93, "goal": "maximize"}, "f1": 0.5})
     folder = MANIFEST.rsplit("/", 1)[0]
-    repo.manifest(folder, artifacts=[repo.artifact(f"{folder}/a.bin", b"a"), repo.artifact(f"{folder}/b.bin", b"b")],
-                  **fields)
+    repo.manifest(
+        folder, artifacts=[repo.artifact(f"{folder}/a.bin", b"a"), repo.artifact(f"{folder}/b.bin", b"b")], **fields
+    )
     repo.manifest("other", name="other")
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
-    repo.write("policy.yaml", extending_default(
-        "{check: metric-threshold, stages: [production], with: {metric: auc, min: 0.9}}",
-        "{check: metric-threshold, stages: [production], severity: warning, with: {metric: f1, min: 0.9}}"))
+    repo.write(
+        "policy.yaml",
+        extending_default(
+            "{check: metric-threshold, stages: [production], with: {metric: auc, min: 0.9}}",
+            "{check: metric-threshold, stages: [production], severity: warning, with: {metric: f1, min: 0.9}}",
+        ),
+    )
     if tamper:
         for name in ("a.bin", "b.bin"):
             (repo.root / folder / name).write_bytes(b"changed")
@@ -50,8 +55,9 @@ def _cases(xml: JUnitXml) -> dict[str, list[object]]:
 def _junit2html_failures(path: Path) -> int:
     """junit2html's own verdict: with --max-failures 1 it exits with the number of failed
     cases (0 when none)."""
-    return subprocess.run([JUNIT2HTML, "--summary-matrix", "--max-failures", "1", str(path)],
-                          capture_output=True, text=True).returncode
+    return subprocess.run(
+        [JUNIT2HTML, "--summary-matrix", "--max-failures", "1", str(path)], capture_output=True, text=True
+    ).returncode
 
 
 def test_a_warning_that_does_not_fail_the_run_is_no_failure(repo: Repo) -> None:
@@ -62,7 +68,8 @@ def test_a_warning_that_does_not_fail_the_run_is_no_failure(repo: Repo) -> None:
     warning = cases["MG301 metric-threshold [f1]"]
     assert warning.is_passed and not warning.result  # no <failure>, <error> or <skipped>
     assert warning.system_out.startswith(f"warning: {MANIFEST}:") and "f1 = 0.5 is below the minimum 0.9" in (
-        warning.system_out)
+        warning.system_out
+    )
     assert cases["MG301 metric-threshold [auc]"].is_passed
     assert sum(suite.failures for suite in xml) == 0 and xml.failures == 0
     assert _junit2html_failures(path) == 0  # its verdict is modelgate's
@@ -100,8 +107,14 @@ def test_names_are_unique_in_a_suite_and_classnames_are_dotted(repo: Repo) -> No
         assert f"- {name} " in matrix
     total = sum(1 for suite in xml for _case in suite)
     assert "Failed       :      2" in matrix
-    assert sum(int(line.split(":")[1]) for line in matrix.splitlines()
-               if line.strip().startswith(("Failed", "Passed", "Skipped", "Error"))) == total
+    assert (
+        sum(
+            int(line.split(":")[1])
+            for line in matrix.splitlines()
+            if line.strip().startswith(("Failed", "Passed", "Skipped", "Error"))
+        )
+        == total
+    )
 
 
 def test_junit2html_renders_the_report(repo: Repo) -> None:
@@ -113,12 +126,15 @@ def test_junit2html_renders_the_report(repo: Repo) -> None:
     assert "MG102 artifact-hash [line " in html.read_text()
 
 
-@pytest.mark.parametrize(("path", "dotted"), [
-    ("models/fraud/modelgate.yaml", "models.fraud.modelgate"),
-    ("models/fraud.modelgate.yaml", "models.fraud_modelgate"),
-    ("v1.2/modelgate.yaml", "v1_2.modelgate"),
-    ("modelgate.yaml", "modelgate"),
-])
+@pytest.mark.parametrize(
+    ("path", "dotted"),
+    [
+        ("models/fraud/modelgate.yaml", "models.fraud.modelgate"),
+        ("models/fraud.modelgate.yaml", "models.fraud_modelgate"),
+        ("v1.2/modelgate.yaml", "v1_2.modelgate"),
+        ("modelgate.yaml", "modelgate"),
+    ],
+)
 def test_classname_is_the_path_dotted(path: str, dotted: str) -> None:
     assert classname(path) == dotted
 
@@ -126,10 +142,12 @@ def test_classname_is_the_path_dotted(path: str, dotted: str) -> None:
 def test_waived_and_crashed_results(repo: Repo) -> None:
     """Waived is <skipped> with the waiver, never a failure; both are consistent with exit 0."""
     _gated(repo)
-    repo.write("policy.yaml", extending_default(
-        "{check: metric-threshold, stages: [production], with: {metric: f1, min: 0.9}}")
+    repo.write(
+        "policy.yaml",
+        extending_default("{check: metric-threshold, stages: [production], with: {metric: f1, min: 0.9}}")
         + "waivers:\n  - {check: metric-threshold, model: fraud-detector, reason: RISK-1, expires: 2099-01-01,"
-          " owner: ana@acme.io}\n")
+        " owner: ana@acme.io}\n",
+    )
     code, path, xml = _report(repo)
     assert code == 0
     [waived] = [case for case in _cases(xml)[MANIFEST] if case.name.startswith("MG301")]

@@ -62,14 +62,17 @@ def test_an_invalid_manifest_shows_its_path(repo: Repo) -> None:
     assert len(row) == 1 and re.fullmatch(r"\| `bad/modelgate.yaml` \| \? \| \? \| ❌ \d+ failed \|", row[0]), row
 
 
-HOSTILE = ("ping @acme/ml-leads and @octocat, mail ana@acme.io, see #12 and https://evil.example/x or"
-           " www.evil.example, <img src=x onerror=alert(1)> [link](http://x) | cell `code | pipe` **bold**")
+HOSTILE = (
+    "ping @acme/ml-leads and @octocat, mail ana@acme.io, see #12 and https://evil.example/x or"
+    " www.evil.example, <img src=x onerror=alert(1)> [link](http://x) | cell `code | pipe` **bold**"
+)
 
 
 def test_manifest_text_never_mentions_links_or_breaks_a_table() -> None:
     path = "m/modelgate.yaml"
-    bad = Result("MG601", "owners", "failed", "error", path, "fraud-detector@1.0.0", HOSTILE, Location(path, 1, 1),
-                 hint=HOSTILE)
+    bad = Result(
+        "MG601", "owners", "failed", "error", path, "fraud-detector@1.0.0", HOSTILE, Location(path, 1, 1), hint=HOSTILE
+    )
     info = ManifestInfo(path, HOSTILE, "1.0.0", "staging", None, "0" * 64)
     text = markdown.render(Summary("0.1.0", (bad,), (info,), ()))
     rendered = gfm(text)

@@ -4,12 +4,16 @@ the built-in checks, what a plugin declares for its own."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 import tomllib
 import types
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 import modelgate
 from modelgate.checks import DOCS
@@ -22,8 +26,10 @@ SCHEMA = json.loads((Path(__file__).resolve().parent / "data" / "sarif-schema-2.
 def github_anchors(markdown: str) -> set[str]:
     """The anchors GitHub gives a page's headings: lower case, punctuation but `-` and `_`
     dropped, spaces as hyphens."""
-    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
-            for heading in re.findall(r"^#{1,6} (.+)$", markdown, re.M)}
+    return {
+        re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        for heading in re.findall(r"^#{1,6} (.+)$", markdown, re.M)
+    }
 
 
 def test_every_rule_links_its_section_of_the_docs(repo: Repo) -> None:
@@ -64,3 +70,49 @@ def test_a_plugins_checks_link_what_it_declares() -> None:
     assert checks["ACME001"].help_uri == "https://acme.example/checks#acme001-model-card-linked"
     assert checks["ACME002"].help_uri == "https://acme.example/owned"  # its own beats the module's
     assert checks["ACME003"].help_uri is None  # nothing declared: no helpUri in SARIF
+
+
+# Read at import: the autouse fixture clears MODELGATE_* and CI before each test runs.
+MULTITOOL_REQUIRED = any(os.environ.get(name) for name in ("MODELGATE_REQUIRE_MULTITOOL", "CI", "GITHUB_ACTIONS"))
+
+
+def multitool_findings(tool: str, sarif: Path, kind: str) -> list[str]:
+    """What GitHub's SARIF multitool (``validate``) finds in ``sarif`` with its ``kind`` rules
+    (``Sarif``: the spec's; ``Gh``: what GitHub code scanning needs to ingest a file)."""
+    out = sarif.with_name(f"{sarif.stem}-{kind}.validation.sarif")
+    proc = subprocess.run(
+        [tool, "validate", "--rule-kind", kind, "--log", "ForceOverwrite", "-o", str(out), str(sarif)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads(out.read_text())["runs"][0].get("results", [])
+    return [f"{r['ruleId']} {r['level']}" for r in results]
+
+
+def test_githubs_sarif_multitool_finds_nothing_to_fix(repo: Repo, tmp_path: Path) -> None:
+    """A failing run's SARIF (two results, one under a hostile folder name) passes the multitool's
+    SARIF and GitHub rules; the same file with a broken location does not, so the tool is
+    really checking."""
+    tool = shutil.which("sarif-multitool")
+    if tool is None:
+        reason = "sarif-multitool is not installed (npm install @microsoft/sarif-multitool); .ci/run installs it"
+        if MULTITOOL_REQUIRED:
+            pytest.fail(f"{reason}, and this run requires it (MODELGATE_REQUIRE_MULTITOOL or CI is set)")
+        pytest.skip(reason)
+    repo.manifest("models/a b%20<c>", owners=["not-an-owner-form"])
+    (repo.root / "models/a b%20<c>/model.bin").write_bytes(b"tampered")
+    repo.manifest("models/ok")
+    sarif = tmp_path / "report.sarif"
+    proc = repo.run("check", "--sarif", str(sarif))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    doc = json.loads(sarif.read_text())
+    assert len(doc["runs"][0]["results"]) >= 2
+    assert multitool_findings(tool, sarif, "Sarif") == []
+    assert multitool_findings(tool, sarif, "Gh") == []
+    broken = tmp_path / "broken.sarif"
+    doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = "file:///etc/passwd"
+    doc["runs"][0]["results"][0]["message"] = {"id": "undefined"}
+    broken.write_text(json.dumps(doc))
+    assert multitool_findings(tool, broken, "Gh") != []

@@ -20,39 +20,101 @@ from tests.conftest import Repo, extending_default, production_fields
 M = "models/fraud/modelgate.yaml"
 
 
-def result(check: str, name: str, outcome: str, message: str = "ok", severity: str = "error",
-           line: int = 1, hint: str | None = None, waiver: AppliedWaiver | None = None) -> Result:
-    return Result(check, name, outcome, severity, M, "fraud-detector@1.4.0", message,  # type: ignore[arg-type]
-                  Location(M, line, 3), waiver, hint)
+def result(
+    check: str,
+    name: str,
+    outcome: str,
+    message: str = "ok",
+    severity: str = "error",
+    line: int = 1,
+    hint: str | None = None,
+    waiver: AppliedWaiver | None = None,
+) -> Result:
+    return Result(
+        check,
+        name,
+        outcome,
+        severity,
+        M,
+        "fraud-detector@1.4.0",
+        message,  # type: ignore[arg-type]
+        Location(M, line, 3),
+        waiver,
+        hint,
+    )
 
 
 SUMMARY = Summary(
     tool_version="0.1.0",
     results=(
         result("MG001", "manifest-valid", "passed"),
-        result("MG102", "artifact-hash", "failed", "model.onnx: sha256 mismatch", line=12,
-               hint="update sha256"),
+        result("MG102", "artifact-hash", "failed", "model.onnx: sha256 mismatch", line=12, hint="update sha256"),
         result("MG203", "lockfile-hash", "skipped", "no lockfile declared"),
-        result("MG301", "metric-threshold", "waived", "auc = 0.89 is below the minimum 0.9",
-               waiver=AppliedWaiver("MG301", "fraud-detector", None, "RISK-118", "2026-12-31", "ana@acme.io",
-                             "policy.yaml:9:5")),
+        result(
+            "MG301",
+            "metric-threshold",
+            "waived",
+            "auc = 0.89 is below the minimum 0.9",
+            waiver=AppliedWaiver(
+                "MG301", "fraud-detector", None, "RISK-118", "2026-12-31", "ana@acme.io", "policy.yaml:9:5"
+            ),
+        ),
         result("MG601", "owners", "failed", "owner 'x' is not @user", severity="warning"),
     ),
-    manifests=(ManifestInfo(M, "fraud-detector", "1.4.0", "production", "staging", "ab" * 32, (
-        MetricRow("auc", 0.925, 0.931, "maximize", "fraud-detector@1.3.0 in production", 0.005, "failed",
-                  "auc regressed: 0.925 vs 0.931", "MG303"),
-        MetricRow("f1", 0.88, None, None, "fraud-detector@1.3.0 in production"),  # not judged: not shown
-        MetricRow("latency_p95_ms", 12.5, 31.0, "minimize", "fraud-detector@1.3.0 in production", 0.0, "passed"),
-    )), ManifestInfo("models/churn/modelgate.yaml", "churn", "2.0.0", "staging", None, "ef" * 32, (),
-                     "churn@1.0.0")),
+    manifests=(
+        ManifestInfo(
+            M,
+            "fraud-detector",
+            "1.4.0",
+            "production",
+            "staging",
+            "ab" * 32,
+            (
+                MetricRow(
+                    "auc",
+                    0.925,
+                    0.931,
+                    "maximize",
+                    "fraud-detector@1.3.0 in production",
+                    0.005,
+                    "failed",
+                    "auc regressed: 0.925 vs 0.931",
+                    "MG303",
+                ),
+                MetricRow("f1", 0.88, None, None, "fraud-detector@1.3.0 in production"),  # not judged: not shown
+                MetricRow(
+                    "latency_p95_ms", 12.5, 31.0, "minimize", "fraud-detector@1.3.0 in production", 0.0, "passed"
+                ),
+            ),
+        ),
+        ManifestInfo("models/churn/modelgate.yaml", "churn", "2.0.0", "staging", None, "ef" * 32, (), "churn@1.0.0"),
+    ),
     policies=(PolicyInfo("builtin:default", "cd" * 32, "builtin"),),
     duration=0.123,
-    readiness=(Readiness(M, "fraud-detector@1.4.0", "production", "archived", ()), Readiness(
-        "models/churn/modelgate.yaml", "churn@2.0.0", "staging", "production",
-        (Result("MG201", "required-fields", "failed", "error", "models/churn/modelgate.yaml", "churn@2.0.0",
-                "lineage.environment.lockfile is required at stage 'production'",
-                Location("models/churn/modelgate.yaml", 18, 3), hint="add lineage.environment.lockfile"),),
-        (("MG603", "approvals"),), "make these changes in a pull request of their own, then promote")),
+    readiness=(
+        Readiness(M, "fraud-detector@1.4.0", "production", "archived", ()),
+        Readiness(
+            "models/churn/modelgate.yaml",
+            "churn@2.0.0",
+            "staging",
+            "production",
+            (
+                Result(
+                    "MG201",
+                    "required-fields",
+                    "failed",
+                    "error",
+                    "models/churn/modelgate.yaml",
+                    "churn@2.0.0",
+                    "lineage.environment.lockfile is required at stage 'production'",
+                    Location("models/churn/modelgate.yaml", 18, 3),
+                    hint="add lineage.environment.lockfile",
+                ),
+            ),
+            (("MG603", "approvals"),),
+            "make these changes in a pull request of their own, then promote",
+        ),
+    ),
 )
 
 EXPECTED = """\
@@ -105,13 +167,29 @@ def test_quiet_output() -> None:
 
 def test_metrics_where_nothing_moved_and_nothing_failed_are_left_out() -> None:
     at_base = "fraud-detector@1.4.0 at the base"
-    unchanged = ManifestInfo("models/other/modelgate.yaml", "fraud-detector", "1.4.0", "production", "production",
-                             "ab" * 32, (MetricRow("auc", 0.93, 0.93, "maximize", at_base, 0.0, "passed"),))
-    moved = ManifestInfo(M, "churn", "2.0.0", "production", "production", "cd" * 32,
-                         (MetricRow("auc", 0.95, 0.93, "maximize", "churn@2.0.0 at the base", 0.0, "passed"),))
+    unchanged = ManifestInfo(
+        "models/other/modelgate.yaml",
+        "fraud-detector",
+        "1.4.0",
+        "production",
+        "production",
+        "ab" * 32,
+        (MetricRow("auc", 0.93, 0.93, "maximize", at_base, 0.0, "passed"),),
+    )
+    moved = ManifestInfo(
+        M,
+        "churn",
+        "2.0.0",
+        "production",
+        "production",
+        "cd" * 32,
+        (MetricRow("auc", 0.95, 0.93, "maximize", "churn@2.0.0 at the base", 0.0, "passed"),),
+    )
     section = render(Summary("0.1.0", (), (unchanged, moved), ())).split("= METRICS =")[1].splitlines()[1:-1]
-    assert section == ["churn@2.0.0 against churn@2.0.0 at the base:",
-                       "  auc  0.93 -> 0.95  +0.02  maximize  tolerance 0  passed"]
+    assert section == [
+        "churn@2.0.0 against churn@2.0.0 at the base:",
+        "  auc  0.93 -> 0.95  +0.02  maximize  tolerance 0  passed",
+    ]
     assert "METRICS" not in render(Summary("0.1.0", (), (unchanged,), ()))
 
 
@@ -119,8 +197,13 @@ def test_manifest_text_in_metrics_and_readiness_is_escaped() -> None:
     evil = "x\x1b[2J\n::warning::y"
     row = MetricRow(evil, 1.0, 2.0, "maximize", evil, 0.0, "failed", evil, "MG303")
     need = Result("MG201", "required-fields", "failed", "error", M, evil, evil, Location(M, 1, 1), hint=evil)
-    summary = Summary("0.1.0", (), (ManifestInfo(M, evil, evil, "staging", None, "ab", (row,)),), (),
-                      readiness=(Readiness(M, evil, evil, evil, (need,), (), evil),))
+    summary = Summary(
+        "0.1.0",
+        (),
+        (ManifestInfo(M, evil, evil, "staging", None, "ab", (row,)),),
+        (),
+        readiness=(Readiness(M, evil, evil, evil, (need,), (), evil),),
+    )
     text = render(summary)
     assert "\x1b" not in text
     assert not any(line.lstrip().startswith("::") for line in text.splitlines())
@@ -148,15 +231,21 @@ def test_verbose_lines_naming_one_check_twice_say_what_tells_them_apart(repo: Re
     (repo.root / "m" / "a.bin").write_bytes(b"changed")
     (repo.root / "m" / "b.bin").write_bytes(b"changed too")
     repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
-    repo.write("policy.yaml", extending_default(
-        "{check: metric-threshold, with: {metric: auc, min: 0.9}}",
-        "{check: metric-threshold, severity: warning, with: {metric: f1, min: 0.9}}",
-        "{check: required-fields, stages: [production], with: {fields: [description]}}"))
+    repo.write(
+        "policy.yaml",
+        extending_default(
+            "{check: metric-threshold, with: {metric: auc, min: 0.9}}",
+            "{check: metric-threshold, severity: warning, with: {metric: f1, min: 0.9}}",
+            "{check: required-fields, stages: [production], with: {fields: [description]}}",
+        ),
+    )
     lines = repo.run("check", "-v").stdout.splitlines()
-    shown = [line.split("::", 1)[1] for line in lines if "::MG301 " in line or "::MG102 " in line
-             or "::MG201 " in line]
-    lines_of = [i + 1 for i, text in enumerate((repo.root / "m" / "modelgate.yaml").read_text().splitlines())
-                if '"sha256"' in text]
+    shown = [line.split("::", 1)[1] for line in lines if "::MG301 " in line or "::MG102 " in line or "::MG201 " in line]
+    lines_of = [
+        i + 1
+        for i, text in enumerate((repo.root / "m" / "modelgate.yaml").read_text().splitlines())
+        if '"sha256"' in text
+    ]
     assert shown == [
         f"MG102 artifact-hash [line {lines_of[0]}] FAILED",
         f"MG102 artifact-hash [line {lines_of[1]}] FAILED",

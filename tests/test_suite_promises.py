@@ -30,8 +30,9 @@ def test_tests_that_promise_the_installed_command_do_not_run_it_in_process() -> 
     assert len(tests) > 40  # test_cli, test_changes, test_hostile... are all found
     offenders = []
     for name, node in tests:
-        called = {call.func.id for call in ast.walk(node)
-                  if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)}
+        called = {
+            call.func.id for call in ast.walk(node) if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+        }
         if called & IN_PROCESS:
             offenders.append(f"{name} calls {', '.join(sorted(called & IN_PROCESS))}")
     assert offenders == []

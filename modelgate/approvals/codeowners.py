@@ -127,7 +127,7 @@ def _tokens(line: str) -> tuple[list[str], str | None]:
         if char == "\\" and index + 1 < len(line):
             if line[index + 1] == "#":
                 return [], "escaping # with \\ is not supported by GitHub"
-            current.append(line[index:index + 2])
+            current.append(line[index : index + 2])
             index += 2
             continue
         if char in " \t":

@@ -105,8 +105,14 @@ def is_team(entry: str) -> bool:
     return entry.startswith("@") and "/" in entry
 
 
-def tally(found: Approvals, model: str, stage: str, allowed: Sequence[str] = (),
-          distinct_from_author: bool = True, owners: Sequence[str] | None = None) -> Tally:
+def tally(
+    found: Approvals,
+    model: str,
+    stage: str,
+    allowed: Sequence[str] = (),
+    distinct_from_author: bool = True,
+    owners: Sequence[str] | None = None,
+) -> Tally:
     """Which of the provider's approvals count for ``model`` at ``stage`` under a rule.
 
     ``allowed``: users and ``@org/team`` entries who may approve (empty: anyone).
@@ -136,8 +142,10 @@ def _refusal(who: str, found: Approvals, allowed: Sequence[str], distinct: bool)
             return "authored this change"
         if found.unmatched_authors:
             shown = ", ".join(found.unmatched_authors[:3])
-            return (f"cannot tell whether they authored this change: commits by {shown}"
-                    f" have no {found.provider} account to compare with")
+            return (
+                f"cannot tell whether they authored this change: commits by {shown}"
+                f" have no {found.provider} account to compare with"
+            )
     if allowed:
         ok, unresolved = _member(who, allowed, found)
         if not ok:
@@ -175,5 +183,6 @@ def require_installed(named: Iterable[tuple[str, str]], answers: Iterable[list[s
     installed = sorted({name for names in answers for name in names or ()})
     for where, name in named:
         if name not in installed:
-            raise ConfigError(f"{where}: no plugin provides approvals {name!r};"
-                              f" installed providers: {', '.join(installed) or 'none'}")
+            raise ConfigError(
+                f"{where}: no plugin provides approvals {name!r}; installed providers: {', '.join(installed) or 'none'}"
+            )

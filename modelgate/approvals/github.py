@@ -88,8 +88,10 @@ def _collect(request: ApprovalRequest) -> Approvals:
     _same_commit(request, head, number)
     commits = client.get_all(f"{path}/commits")
     if len(commits) >= MAX_COMMITS:
-        raise GitHubError(f"pull request #{number} has {MAX_COMMITS} or more commits, more than the API lists;"
-                          " its authors cannot all be known")
+        raise GitHubError(
+            f"pull request #{number} has {MAX_COMMITS} or more commits, more than the API lists;"
+            " its authors cannot all be known"
+        )
     authors, unmatched = _authors(_text(pull, "user", "login"), commits)
     reviews = client.get_all(f"{path}/reviews")
     accepted, rejected = _judge(reviews, head, number)
@@ -146,8 +148,10 @@ def _cannot_push(client: Client, repository: str, login: str) -> str | None:
         return f"their role on {repository} could not be verified: GET {path}: unexpected answer shape"
     if PUSHING_ROLES.get(role) == permission:
         return None
-    return (f"has the {role[:60]!r} role on {repository} (permission {permission[:20]!r});"
-            " only write, maintain and admin approve")
+    return (
+        f"has the {role[:60]!r} role on {repository} (permission {permission[:20]!r});"
+        " only write, maintain and admin approve"
+    )
 
 
 def _pull_number(env: Mapping[str, str]) -> int:
@@ -165,8 +169,10 @@ def _pull_number(env: Mapping[str, str]) -> int:
     pull = event.get("pull_request")
     number = pull.get("number") if isinstance(pull, dict) else None
     if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-        raise GitHubError(f"the {name} event is not about a pull request; approvals are verified on pull requests"
-                          " (on: pull_request, pull_request_review)")
+        raise GitHubError(
+            f"the {name} event is not about a pull request; approvals are verified on pull requests"
+            " (on: pull_request, pull_request_review)"
+        )
     return number
 
 
@@ -179,8 +185,10 @@ def _same_commit(request: ApprovalRequest, head: str, number: int) -> None:
     # GitHub's merge (refs/pull/N/merge) has the base as first parent and the head as second.
     if checked == head or request.git.parents(checked)[1:] == [head]:
         return
-    raise GitHubError(f"this run checks {checked[:12]}, which is neither pull request #{number}'s head"
-                      f" {head[:12]} nor a merge of it (the pull request moved on?); re-run on the current head")
+    raise GitHubError(
+        f"this run checks {checked[:12]}, which is neither pull request #{number}'s head"
+        f" {head[:12]} nor a merge of it (the pull request moved on?); re-run on the current head"
+    )
 
 
 def _authors(opener: str, commits: list[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -216,8 +224,15 @@ def _judge(reviews: list[Any], head: str, number: int) -> tuple[list[Approval], 
         state = review.get("state")
         if not isinstance(login, str):
             if state == "APPROVED":
-                rejected.append(Rejection("(deleted account)", None, None, "the reviewer's account no longer exists",
-                                          _evidence(review, number)))
+                rejected.append(
+                    Rejection(
+                        "(deleted account)",
+                        None,
+                        None,
+                        "the reviewer's account no longer exists",
+                        _evidence(review, number),
+                    )
+                )
             continue
         # COMMENTED and PENDING reviews change nobody's decision, as on GitHub.
         if state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
@@ -236,8 +251,9 @@ def _judge(reviews: list[Any], head: str, number: int) -> tuple[list[Approval], 
             when = str(review.get("submitted_at") or "")
             accepted.append(Approval(who, None, None, when, NAME, evidence))
         elif state == "APPROVED":
-            rejected.append(Rejection(who, None, None, f"approved {commit[:12]}, not the head {head[:12]} (stale)",
-                                      evidence))
+            rejected.append(
+                Rejection(who, None, None, f"approved {commit[:12]}, not the head {head[:12]} (stale)", evidence)
+            )
         elif state == "DISMISSED":
             rejected.append(Rejection(who, None, None, "the review was dismissed", evidence))
         elif key in approved:
@@ -285,7 +301,10 @@ class _Teams:
         try:
             members = self.client.get_all(f"/orgs/{org}/teams/{slug}/members")
         except GitHubError as exc:
-            hint = "; reading teams needs a token with read:org (config approvals.token_env)" \
-                if exc.status in (403, 404) else ""
+            hint = (
+                "; reading teams needs a token with read:org (config approvals.token_env)"
+                if exc.status in (403, 404)
+                else ""
+            )
             return f"{exc}{hint}"
         return frozenset(f"@{m['login']}" for m in members if isinstance(m, dict) and isinstance(m.get("login"), str))

@@ -60,12 +60,15 @@ class Client:
         return items
 
     def _request(self, url: str, shown: str) -> tuple[Any, str]:
-        request = urllib.request.Request(url, headers={
-            "Accept": "application/vnd.github+json",
-            "Authorization": f"Bearer {self.token}",
-            "X-GitHub-Api-Version": "2022-11-28",
-            "User-Agent": f"modelgate/{__version__}",
-        })
+        request = urllib.request.Request(
+            url,
+            headers={
+                "Accept": "application/vnd.github+json",
+                "Authorization": f"Bearer {self.token}",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": f"modelgate/{__version__}",
+            },
+        )
         try:
             with self._opener.open(request, timeout=TIMEOUT) as response:
                 body = response.read(MAX_BYTES + 1)
@@ -130,8 +133,9 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
     def __init__(self, origin: str) -> None:
         self.origin = origin
 
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
-                         headers: Any, newurl: str) -> urllib.request.Request | None:
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
         if _origin(newurl) != self.origin:
             raise GitHubError(f"GitHub redirected to another host ({_origin(newurl)}); not following it")
         return super().redirect_request(req, fp, code, msg, headers, newurl)

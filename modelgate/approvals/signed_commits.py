@@ -85,8 +85,16 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     with tempfile.NamedTemporaryFile("wb", prefix="modelgate-signers-", delete=False) as handle:
         handle.write(signers)
     try:
-        log = git.run("-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={handle.name}",
-                      "log", "-z", f"--format={_FORMAT}", span).decode("utf-8", "replace")
+        log = git.run(
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            f"gpg.ssh.allowedSignersFile={handle.name}",
+            "log",
+            "-z",
+            f"--format={_FORMAT}",
+            span,
+        ).decode("utf-8", "replace")
     finally:
         os.unlink(handle.name)
     commits = _parse(log)
@@ -113,8 +121,15 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
                 rejected.append(Rejection(who, model, stage, reason, evidence))
                 continue
             if c.sha not in line:
-                rejected.append(Rejection(c.signer, model, stage, "not on the change's first-parent line"
-                                          " (merged in from another branch)", evidence))
+                rejected.append(
+                    Rejection(
+                        c.signer,
+                        model,
+                        stage,
+                        "not on the change's first-parent line (merged in from another branch)",
+                        evidence,
+                    )
+                )
                 continue
             problem = held.differs(model, c.sha)
             if problem is not None:
@@ -137,7 +152,7 @@ def _parse(log: str) -> list[_Commit]:
         raise GitError(f"git log printed {len(fields)} fields, not {_FIELDS} per commit; cannot read approvals")
     commits = []
     for start in range(0, len(fields), _FIELDS):
-        sha, author, committer, timestamp, status, signer, key, body = fields[start:start + _FIELDS]
+        sha, author, committer, timestamp, status, signer, key, body = fields[start : start + _FIELDS]
         if not _SHA.match(sha) or not timestamp.isdigit():
             raise GitError(f"git log printed an unexpected commit {sha[:80]!r}; cannot read approvals")
         commits.append(_Commit(sha, author, committer, int(timestamp), status or "E", signer, key, body))
@@ -197,8 +212,11 @@ class _HeldBytes:
         from modelgate.pipeline import discovery
 
         if self._manifests is None:
-            self._manifests = sorted((p, sha) for p, sha in self.git.tree(self.head).items()
-                                     if discovery.is_manifest_name(posixpath.basename(p)))
+            self._manifests = sorted(
+                (p, sha)
+                for p, sha in self.git.tree(self.head).items()
+                if discovery.is_manifest_name(posixpath.basename(p))
+            )
         raws = self.git.blobs([sha for _, sha in self._manifests], limit=strictyaml.MAX_BYTES)
         files: dict[str, list[str] | str] = {}
         for (path, _), raw in zip(self._manifests, raws, strict=True):

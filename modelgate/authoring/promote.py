@@ -103,8 +103,9 @@ def manifest_path(target: str, env: Mapping[str, str]) -> str:
     abspath = os.path.abspath(target)
     if os.path.lexists(abspath) or not _REF.fullmatch(target):
         if not os.path.isfile(abspath) or not discovery.is_manifest_name(os.path.basename(abspath)):
-            raise UsageError(f"{target}: not a manifest file (modelgate.yaml or <name>.modelgate.yaml)"
-                             " nor NAME@VERSION")
+            raise UsageError(
+                f"{target}: not a manifest file (modelgate.yaml or <name>.modelgate.yaml) nor NAME@VERSION"
+            )
         return abspath
     name, version = target.split("@", 1)
     entries = Registry(find_root([]), env=env).entries(name)
@@ -115,8 +116,16 @@ def manifest_path(target: str, env: Mapping[str, str]) -> str:
     raise UsageError(f"{target}: no manifest of {name} version {version} in the work tree{have}")
 
 
-def promote(pm: pluggy.PluginManager, target: str, to: str, *, dry_run: bool, base: str | None,
-            env: Mapping[str, str], disabled: set[str]) -> Promotion:
+def promote(
+    pm: pluggy.PluginManager,
+    target: str,
+    to: str,
+    *,
+    dry_run: bool,
+    base: str | None,
+    env: Mapping[str, str],
+    disabled: set[str],
+) -> Promotion:
     from modelgate.pipeline.session import open_session
     from modelgate.pipeline.workspace import Options, find_root, local_config
     from modelgate.registry.resolve import Registry
@@ -144,14 +153,15 @@ def promote(pm: pluggy.PluginManager, target: str, to: str, *, dry_run: bool, ba
             for entry in versions:
                 if entry.manifest != abspath and entry.stage == to:
                     if RETIRED not in policy.stages:
-                        raise UsageError(f"{entry.name}@{entry.version} stands in exclusive stage {to!r} and its"
-                                         f" policy ({policy.path}) has no stage {RETIRED!r} to move it to: move it"
-                                         " out by hand in the same change")
+                        raise UsageError(
+                            f"{entry.name}@{entry.version} stands in exclusive stage {to!r} and its"
+                            f" policy ({policy.path}) has no stage {RETIRED!r} to move it to: move it"
+                            " out by hand in the same change"
+                        )
                     edits[entry.manifest] = _Edit(entry.manifest_relpath, RETIRED, root)
                     moved.append(Move(entry.manifest_relpath, f"{entry.name}@{entry.version}", to, RETIRED))
-        if not moved:
-            summary = session.run()
-    if moved:
+        summary = None if moved else session.run()
+    if summary is None:
         # The incumbents' edits are part of the change checked: open it again with them.
         with open_session(options(), pm, disabled, root) as session:
             summary = session.run()
@@ -178,15 +188,19 @@ class _Edit:
 def render(promotion: Promotion, dry_run: bool) -> str:
     p = promotion
     lines = [esc(f"promote {p.model}: {p.before} -> {p.after} ({p.path})")]
-    lines += [esc(f"  and {m.model}: {m.before} -> {m.after} ({m.path}): {m.before!r} holds one version")
-              for m in p.moved]
+    lines += [
+        esc(f"  and {m.model}: {m.before} -> {m.after} ({m.path}): {m.before!r} holds one version") for m in p.moved
+    ]
     if p.base is None:
-        lines.append("no base branch found: transition and change rules were not checked"
-                     " (pass --base, or set `base` in .modelgate.yaml)")
+        lines.append(
+            "no base branch found: transition and change rules were not checked"
+            " (pass --base, or set `base` in .modelgate.yaml)"
+        )
     else:
         merge_base = p.summary.git.merge_base
-        lines.append(esc(f"checked as CI will: against {p.base}"
-                         + (f" (merge-base {merge_base[:12]})" if merge_base else "")))
+        lines.append(
+            esc(f"checked as CI will: against {p.base}" + (f" (merge-base {merge_base[:12]})" if merge_base else ""))
+        )
     lines += [esc(f"note: {n}") for n in p.summary.notices]
     if p.missing:
         lines.append("still missing before this promotion can merge:")
@@ -198,8 +212,12 @@ def render(promotion: Promotion, dry_run: bool) -> str:
         lines.append("verified in CI on the pull request (cannot be checked here):")
         lines += [esc(f"  - {r.check} {r.name}: {r.message}") for r in p.in_ci]
     for entry in p.ahead:
-        lines.append(esc(f"once at {entry.stage}, to reach {entry.target} this version still needs (a notice: add it"
-                         f" before this promotion, or while at {entry.stage}):"))
+        lines.append(
+            esc(
+                f"once at {entry.stage}, to reach {entry.target} this version still needs (a notice: add it"
+                f" before this promotion, or while at {entry.stage}):"
+            )
+        )
         for r in entry.needs:
             lines.append(esc(f"  - {r.check} {r.name}: {r.message} ({r.location.path}:{r.location.line})"))
             if r.hint:
@@ -209,15 +227,27 @@ def render(promotion: Promotion, dry_run: bool) -> str:
         lines.append(esc(f"  {entry.advice}"))
     counts = p.summary.counts
     if not p.missing:
-        lines.append("nothing else missing" + (" once CI verifies the above" if p.in_ci else "")
-                     + f": {counts['passed']} checks passed")
+        lines.append(
+            "nothing else missing"
+            + (" once CI verifies the above" if p.in_ci else "")
+            + f": {counts['passed']} checks passed"
+        )
     if p.written:
         lines += [esc(f"{m.path}: stage set to {m.after}") for m in p.moved]
-        lines.append(esc(f"{p.path}: stage set to {p.after}; commit "
-                         + ("them" if p.moved else "it") + " and open a pull request"))
+        lines.append(
+            esc(
+                f"{p.path}: stage set to {p.after}; commit "
+                + ("them" if p.moved else "it")
+                + " and open a pull request"
+            )
+        )
     elif dry_run:
-        lines.append(esc(f"dry run: {' and '.join([p.path, *(m.path for m in p.moved)])}"
-                         f" {'were' if p.moved else 'was'} not changed"))
+        lines.append(
+            esc(
+                f"dry run: {' and '.join([p.path, *(m.path for m in p.moved)])}"
+                f" {'were' if p.moved else 'was'} not changed"
+            )
+        )
     else:
         lines.append(esc(f"{p.path} was not changed: {p.after!r} is not a stage of its policy"))
     return "\n".join(lines) + "\n"

@@ -94,26 +94,33 @@ def inspect(root: str, abspath: str, display: str, hasher: Hasher) -> RehashRepo
             problems.append(f"{where}: {missing}")
             return
         if len(md5s) > 1:
-            problems.append(f"{where}: not in the work tree, and {', '.join(r.source for r in found)} record"
-                            " different md5s; run `dvc repro` or `dvc commit`")
+            problems.append(
+                f"{where}: not in the work tree, and {', '.join(r.source for r in found)} record"
+                " different md5s; run `dvc repro` or `dvc commit`"
+            )
             return
         md5 = md5s.pop()
         if isinstance(entry.get("md5"), str) and entry["md5"] != md5:
             # Other bytes than the manifest's: its sha256 is stale, and there is nothing to
             # hash. Taking DVC's md5 alone would pin new bytes under the old sha256.
-            problems.append(f"{where}: {found[0].source} records md5 {md5}, the manifest {entry['md5']}, and the"
-                            " file is not here to hash: run `dvc pull`, then `modelgate hash --update`")
+            problems.append(
+                f"{where}: {found[0].source} records md5 {md5}, the manifest {entry['md5']}, and the"
+                " file is not here to hash: run `dvc pull`, then `modelgate hash --update`"
+            )
             return
         record_value(at, entry, "md5", md5)
         sizes = {r.out.size for r in found if r.out.size is not None}
         if len(sizes) == 1 and (kind == "artifact" or "size" in entry):
             record_value(at, entry, "size", sizes.pop())
         if isinstance(entry.get("sha256"), str) and re.match(SHA256_PATTERN, entry["sha256"]):
-            notes.append(f"{where}: sha256 kept, not recomputed: the file is not in the work tree;"
-                         f" md5 and size are {found[0].source}'s (`dvc pull` to hash the file itself)")
+            notes.append(
+                f"{where}: sha256 kept, not recomputed: the file is not in the work tree;"
+                f" md5 and size are {found[0].source}'s (`dvc pull` to hash the file itself)"
+            )
         elif kind == "artifact":
-            problems.append(f"{where}: no sha256 to keep and no file to hash: run `dvc pull`, then"
-                            " `modelgate hash --update`")
+            problems.append(
+                f"{where}: no sha256 to keep and no file to hash: run `dvc pull`, then `modelgate hash --update`"
+            )
 
     def compare(rel: Any, at: KeyPath, entry: dict[str, Any], kind: str) -> None:
         nonlocal hashed
@@ -162,8 +169,10 @@ def inspect(root: str, abspath: str, display: str, hasher: Hasher) -> RehashRepo
         if not isinstance(entry, dict) or not isinstance(uri, str):
             problems.append(f"{format_keypath(at)}: no uri")
         elif not is_repository_path(uri):
-            notes.append(f"{format_keypath(at)}: not hashed: {uri} has a scheme, so it names no file in the"
-                         " repository (a revision or sha256 you record pins it)")
+            notes.append(
+                f"{format_keypath(at)}: not hashed: {uri} has a scheme, so it names no file in the"
+                " repository (a revision or sha256 you record pins it)"
+            )
         else:
             compare(uri, at, entry, "data")
     return RehashReport(display, tuple(stale), tuple(problems), hashed, tuple(notes))

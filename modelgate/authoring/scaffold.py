@@ -65,8 +65,11 @@ def artifact_files(paths: Sequence[str]) -> list[str]:
         if os.path.isdir(full):
             for dirpath, dirnames, names in os.walk(full):
                 dirnames[:] = sorted(d for d in dirnames if d not in (".git", "__pycache__"))
-                files.extend(os.path.join(dirpath, n) for n in sorted(names)
-                             if not discovery.is_manifest_name(n) and not n.endswith(".dvc"))
+                files.extend(
+                    os.path.join(dirpath, n)
+                    for n in sorted(names)
+                    if not discovery.is_manifest_name(n) and not n.endswith(".dvc")
+                )
         elif os.path.isfile(full):
             files.append(full)
         else:
@@ -82,8 +85,11 @@ def init(request: InitRequest, root: str) -> Written:
     if not _SEMVER.match(request.version):
         raise UsageError(f"--version {request.version!r}: use a SemVer version such as 1.0.0")
     files = artifact_files(request.artifacts)
-    target = os.path.abspath(request.output) if request.output else os.path.join(
-        os.path.commonpath([os.path.dirname(f) for f in files]), discovery.MANIFEST_NAME)
+    target = (
+        os.path.abspath(request.output)
+        if request.output
+        else os.path.join(os.path.commonpath([os.path.dirname(f) for f in files]), discovery.MANIFEST_NAME)
+    )
     if os.path.isdir(target):
         target = os.path.join(target, discovery.MANIFEST_NAME)
     shown = discovery.relpath(root, target)
@@ -94,8 +100,10 @@ def init(request: InitRequest, root: str) -> Written:
     folder = os.path.dirname(target)
     for file in files:
         if os.path.commonpath([folder, file]) != folder:
-            raise UsageError(f"{discovery.relpath(root, file)} is not inside {discovery.relpath(root, folder) or '.'};"
-                             " artifacts live at or below the manifest's folder (use --output)")
+            raise UsageError(
+                f"{discovery.relpath(root, file)} is not inside {discovery.relpath(root, folder) or '.'};"
+                " artifacts live at or below the manifest's folder (use --output)"
+            )
     imports = _imports(request, files, folder, root)
     notes: list[str] = []
     # The clone's cache, as `check` opens it outside CI: the first check after init finds
@@ -106,8 +114,10 @@ def init(request: InitRequest, root: str) -> Written:
     finally:
         if hasher.cache is not None:
             hasher.cache.close()
-    header = (f"{request.name} {request.version}: written by modelgate init (modelgate {__version__}).\n"
-              "Hashes and sizes were computed from the files; review, then `modelgate check`.")
+    header = (
+        f"{request.name} {request.version}: written by modelgate init (modelgate {__version__}).\n"
+        "Hashes and sizes were computed from the files; review, then `modelgate check`."
+    )
     text = emit(data, header)
     doc = manifest.from_bytes(text.encode(), shown, target)
     if doc.model is None:
@@ -152,15 +162,20 @@ def _owners(request: InitRequest, folder: str, root: str, notes: list[str]) -> l
         owners = found.owners(target.lstrip("/"))
         if not owners:
             # The repository says who owns what; a guess beside it would be an owner nobody chose.
-            raise UsageError(f"{found.path} names no owner for {target.lstrip('/')}: pass --owner @org/team"
-                             " (or an email), or add a line for it")
+            raise UsageError(
+                f"{found.path} names no owner for {target.lstrip('/')}: pass --owner @org/team"
+                " (or an email), or add a line for it"
+            )
         return owners
     email = _git_email(root)
     if not email:
-        raise UsageError("no owners: pass --owner @org/team (or an email), add a CODEOWNERS file, or set"
-                         " `git config user.email`")
-    notes.append(f"owner {email}: from `git config user.email` (no --owner, no CODEOWNERS file);"
-                 " pass --owner @org/team to name a team")
+        raise UsageError(
+            "no owners: pass --owner @org/team (or an email), add a CODEOWNERS file, or set `git config user.email`"
+        )
+    notes.append(
+        f"owner {email}: from `git config user.email` (no --owner, no CODEOWNERS file);"
+        " pass --owner @org/team to name a team"
+    )
     return [email]
 
 
@@ -174,8 +189,15 @@ def _git_email(root: str) -> str | None:
     return email or None
 
 
-def _build(request: InitRequest, files: list[str], folder: str, root: str,
-           imports: list[Imported], notes: list[str], hasher: Hasher) -> dict[str, Any]:
+def _build(
+    request: InitRequest,
+    files: list[str],
+    folder: str,
+    root: str,
+    imports: list[Imported],
+    notes: list[str],
+    hasher: Hasher,
+) -> dict[str, Any]:
     def first(attr: str) -> Any:
         return next((getattr(i, attr) for i in imports if getattr(i, attr)), None)
 
@@ -220,14 +242,18 @@ def _build(request: InitRequest, files: list[str], folder: str, root: str,
     return data
 
 
-def _artifact(path: str, folder: str, root: str, lfs: Callable[[str], bool], hasher: Hasher, *,
-              dvc: bool) -> dict[str, Any]:
+def _artifact(
+    path: str, folder: str, root: str, lfs: Callable[[str], bool], hasher: Hasher, *, dvc: bool
+) -> dict[str, Any]:
     """An artifact entry; with ``dvc`` (``--from-dvc``), DVC's md5 too where a ``.dvc`` file
     or ``dvc.lock`` tracks the file, so that ``check`` verifies it where it is not pulled."""
     records = _dvc_records(root, path) if dvc else []
     digest = file_digest(path, hasher, lfs=lfs, md5=bool(records))
-    entry: dict[str, Any] = {"path": os.path.relpath(path, folder).replace(os.sep, "/"), "sha256": digest.sha256,
-                             "size": digest.size}
+    entry: dict[str, Any] = {
+        "path": os.path.relpath(path, folder).replace(os.sep, "/"),
+        "sha256": digest.sha256,
+        "size": digest.size,
+    }
     md5 = _dvc_md5(records, digest, discovery.relpath(root, path))
     if md5 is not None:
         entry["md5"] = md5
@@ -246,8 +272,10 @@ def _dvc_md5(records: list[Record], digest: Digest, shown: str) -> str | None:
     plain = [r for r in records if r.out.md5 and not r.out.legacy]  # DVC 2 hashed text with CRLF as LF
     for entry in plain:
         if digest.md5 is not None and entry.out.md5 != digest.md5:
-            raise UsageError(f"{shown}: {entry.source} records md5 {entry.out.md5}, the file has md5 {digest.md5};"
-                             " run `dvc repro` or `dvc commit` so that DVC records these bytes")
+            raise UsageError(
+                f"{shown}: {entry.source} records md5 {entry.out.md5}, the file has md5 {digest.md5};"
+                " run `dvc repro` or `dvc commit` so that DVC records these bytes"
+            )
     if digest.md5 is not None and plain:
         return digest.md5
     found = {r.out.md5 for r in plain}
@@ -269,8 +297,10 @@ def _pin_data(entry: dict[str, Any], folder: str, root: str, lfs: Callable[[str]
     digest = file_digest(path, hasher, lfs=lfs, md5=True)
     shown = discovery.relpath(root, path)
     if digest.md5 is not None and digest.md5 != entry["md5"]:
-        raise UsageError(f"{shown}: dvc.lock records md5 {entry['md5']} for the data the model was trained on,"
-                         f" the file has md5 {digest.md5}; run `dvc repro` so that the model is trained on it")
+        raise UsageError(
+            f"{shown}: dvc.lock records md5 {entry['md5']} for the data the model was trained on,"
+            f" the file has md5 {digest.md5}; run `dvc repro` so that the model is trained on it"
+        )
     md5 = entry.pop("md5")
     entry.pop("size", None)
     entry.update(sha256=digest.sha256, size=digest.size, md5=md5)

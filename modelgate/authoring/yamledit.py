@@ -112,7 +112,7 @@ def _walk(root: Any, at: KeyPath, display: str) -> tuple[Any, Any]:
         if node is None:
             if depth == len(at) - 1 and isinstance(step, str) and isinstance(parent, MappingNode):
                 return parent, None
-            raise EditError(f"{display}: cannot edit {_dotted(at)}: {_dotted(at[:depth + 1])} is not there")
+            raise EditError(f"{display}: cannot edit {_dotted(at)}: {_dotted(at[: depth + 1])} is not there")
     return parent, node
 
 
@@ -186,6 +186,7 @@ def write_text(path: str, text: str, bom: bool = False) -> None:
         atomicfile.replace(path, lambda stream: stream.write(("\ufeff" if bom else "") + text))
     except OSError as exc:
         raise EditError(f"cannot write {path}: {exc.strerror}") from None
+
 
 def edit_file(path: str, edits: Sequence[Edit], display: str, *, root: str) -> bool:
     """Apply ``edits`` to the manifest ``path`` of the repository at ``root``; True when its

@@ -96,8 +96,7 @@ def _values(test: ast.expr, frame: FrameType, source: str) -> list[str]:
         rendered = repr(value)
         shown[text] = rendered if len(rendered) <= MAX_VALUE else rendered[: MAX_VALUE - 3] + "..."
     # Longest chains first are the most specific; drop a bare name when a chain on it is shown.
-    return [f"{k} = {v}" for k, v in shown.items()
-            if not any(other.startswith((k + ".", k + "[")) for other in shown)]
+    return [f"{k} = {v}" for k, v in shown.items() if not any(other.startswith((k + ".", k + "[")) for other in shown)]
 
 
 def _readable(node: ast.AST) -> bool:

@@ -8,6 +8,4 @@ from modelgate.hookspecs import hookimpl
 
 @hookimpl
 def modelgate_collect_checks(plugin: object) -> list[Check]:
-    return [value for value in vars(plugin).values() if isinstance(value, Check)] if hasattr(
-        plugin, "__dict__"
-    ) else []
+    return [value for value in vars(plugin).values() if isinstance(value, Check)] if hasattr(plugin, "__dict__") else []

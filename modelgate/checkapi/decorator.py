@@ -57,7 +57,7 @@ class Fail(Exception):
         self.at = at
         self.hint = hint
         self.position = (line, column or 1) if line is not None else None
-        self.severity = severity
+        self.severity: Severity | None = severity
 
 
 class Skip(Exception):
@@ -76,7 +76,7 @@ class Skip(Exception):
 SKIP_REASONS = {
     "verified-in-ci": "only CI can verify this (approvals need the provider a workflow has)",
     "verified-on-pull-request": "verified by the pull request's required check (merge queue, push to the default"
-                                " branch)",
+    " branch)",
     "no-base": "a change rule needs a base to compare with (--base REF, or the pull request's base)",
 }
 
@@ -182,8 +182,9 @@ def check(
         raise ValueError(f"check {id}: digests may be 'sha256' and 'md5', not {sorted(unknown_digests)}")
     unknown_files = set(digests_of) - {"artifacts", "data", "lockfile"}
     if unknown_files:
-        raise ValueError(f"check {id}: digests_of may be 'artifacts', 'data' and 'lockfile',"
-                         f" not {sorted(unknown_files)}")
+        raise ValueError(
+            f"check {id}: digests_of may be 'artifacts', 'data' and 'lockfile', not {sorted(unknown_files)}"
+        )
     if readiness not in ("evaluate", "change", "ci"):
         raise ValueError(f"check {id}: readiness must be 'evaluate', 'change' or 'ci'")
 
@@ -192,13 +193,27 @@ def check(
         unknown = [p for p in argnames if p not in ARGUMENTS]
         if unknown:
             raise TypeError(
-                f"check {id} asks for unknown argument(s) {', '.join(unknown)};"
-                f" available: {', '.join(ARGUMENTS)}"
+                f"check {id} asks for unknown argument(s) {', '.join(unknown)}; available: {', '.join(ARGUMENTS)}"
             )
         return Check(
-            id, name, func, tuple(stages) if stages is not None else None, severity,
-            needs_rule, required, waivable, hint, params, scope, argnames, tuple(digests), tuple(digests_of),
-            provider_param, tuple(adds_up), readiness, help_uri,
+            id,
+            name,
+            func,
+            tuple(stages) if stages is not None else None,
+            severity,
+            needs_rule,
+            required,
+            waivable,
+            hint,
+            params,
+            scope,
+            argnames,
+            tuple(digests),
+            tuple(digests_of),
+            provider_param,
+            tuple(adds_up),
+            readiness,
+            help_uri,
         )
 
     return decorate

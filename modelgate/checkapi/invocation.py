@@ -70,6 +70,11 @@ def invoke(check: Check, kwargs: dict[str, Any], traceback: bool = False) -> lis
 
             tb.print_exc(file=sys.stderr)
         where = f"plugin {check.plugin!r}" if check.plugin else "its plugin"
-        return [Finding("error", f"check crashed in {where}: {type(exc).__name__}: {exc}",
-                        hint="report this to the plugin's authors; run with --traceback for details")]
+        return [
+            Finding(
+                "error",
+                f"check crashed in {where}: {type(exc).__name__}: {exc}",
+                hint="report this to the plugin's authors; run with --traceback for details",
+            )
+        ]
     return findings or [Finding("passed", note) if note else PASSED]

@@ -18,8 +18,12 @@ if TYPE_CHECKING:
     from modelgate.pipeline.context import Context
 
 
-@check("MG101", name="artifact-path", waivable=False,
-       hint="artifact paths are relative to the manifest's folder, use '/', and stay inside the repository")
+@check(
+    "MG101",
+    name="artifact-path",
+    waivable=False,
+    hint="artifact paths are relative to the manifest's folder, use '/', and stay inside the repository",
+)
 def artifact_path(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
     """Every artifact exists and is a regular file inside the repository.
 
@@ -45,8 +49,13 @@ def artifact_path(manifest: Manifest, doc: ManifestDoc, context: Context) -> Ite
             yield Fail(f"{artifact.path}: {exc}", at=f"artifacts[{index}].path")
 
 
-@check("MG102", name="artifact-hash", waivable=False, digests=["sha256"],
-       hint="if the new bytes are intended, update sha256 and size (and bump the version)")
+@check(
+    "MG102",
+    name="artifact-hash",
+    waivable=False,
+    digests=["sha256"],
+    hint="if the new bytes are intended, update sha256 and size (and bump the version)",
+)
 def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Generator[Fail, None, str | None]:
     """Every artifact's size and sha256 match the manifest.
 

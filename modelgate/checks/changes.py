@@ -33,10 +33,16 @@ def _base(context: Context) -> Base:
     return context.base
 
 
-@check("MG404", name="stage-transition", waivable=False, readiness="change",
-       hint="move one stage at a time, along the policy's transitions")
-def stage_transition(manifest: Manifest, base_manifest: Manifest | None, policy: Policy,
-                     context: Context) -> Iterator[Fail]:
+@check(
+    "MG404",
+    name="stage-transition",
+    waivable=False,
+    readiness="change",
+    hint="move one stage at a time, along the policy's transitions",
+)
+def stage_transition(
+    manifest: Manifest, base_manifest: Manifest | None, policy: Policy, context: Context
+) -> Iterator[Fail]:
     """The stage change from base to head is one the policy's ``transitions`` allow.
 
     A new manifest, or a manifest edited in place to another version, enters at the
@@ -51,10 +57,16 @@ def stage_transition(manifest: Manifest, base_manifest: Manifest | None, policy:
         # the beginning too, or retraining in place would skip staging.
         allowed = (entry, *policy.transitions.get(entry, ()))
         if manifest.stage not in allowed:
-            what = ("a new manifest" if base_manifest is None
-                    else f"a new version ({manifest.ref}, edited in place of {base_manifest.ref})")
-            yield Fail(f"{what} cannot enter at {manifest.stage!r}; it enters at"
-                       f" {' or '.join(map(repr, allowed))} (policy {policy.name})", at="stage")
+            what = (
+                "a new manifest"
+                if base_manifest is None
+                else f"a new version ({manifest.ref}, edited in place of {base_manifest.ref})"
+            )
+            yield Fail(
+                f"{what} cannot enter at {manifest.stage!r}; it enters at"
+                f" {' or '.join(map(repr, allowed))} (policy {policy.name})",
+                at="stage",
+            )
         return
     source, target = base_manifest.stage, manifest.stage
     if source == target:
@@ -62,12 +74,20 @@ def stage_transition(manifest: Manifest, base_manifest: Manifest | None, policy:
     allowed = policy.transitions.get(source, ())
     if target not in allowed:
         options = ", ".join(map(repr, allowed)) or "nothing"
-        yield Fail(f"stage {source!r} -> {target!r} is not allowed; from {source!r} a model may move to"
-                   f" {options} (policy {policy.name})", at="stage")
+        yield Fail(
+            f"stage {source!r} -> {target!r} is not allowed; from {source!r} a model may move to"
+            f" {options} (policy {policy.name})",
+            at="stage",
+        )
 
 
-@check("MG405", name="promotion-immutable", waivable=False, readiness="change",
-       hint="promote the exact bytes that were validated: change the stage in a pull request of its own")
+@check(
+    "MG405",
+    name="promotion-immutable",
+    waivable=False,
+    readiness="change",
+    hint="promote the exact bytes that were validated: change the stage in a pull request of its own",
+)
 def promotion_immutable(manifest: Manifest, base_manifest: Manifest | None, context: Context) -> Iterator[Fail]:
     """A promotion changes the stage, and nothing the stage was granted for.
 
@@ -83,12 +103,20 @@ def promotion_immutable(manifest: Manifest, base_manifest: Manifest | None, cont
     before = base_manifest.to_dict()
     for key, value in manifest.to_dict().items():
         if key not in MAY_CHANGE_ON_PROMOTION and value != before[key]:
-            yield Fail(f"{key} changed in a promotion {base_manifest.stage!r} -> {manifest.stage!r};"
-                       " only stage, aliases and tags may change", at=key)
+            yield Fail(
+                f"{key} changed in a promotion {base_manifest.stage!r} -> {manifest.stage!r};"
+                " only stage, aliases and tags may change",
+                at=key,
+            )
 
 
-@check("MG502", name="version-bump", waivable=False, readiness="change",
-       hint="new bytes are a new version: raise the version (MAJOR for an incompatible signature)")
+@check(
+    "MG502",
+    name="version-bump",
+    waivable=False,
+    readiness="change",
+    hint="new bytes are a new version: raise the version (MAJOR for an incompatible signature)",
+)
 def version_bump(manifest: Manifest, base_manifest: Manifest | None, context: Context) -> Iterator[Fail]:
     """Versions move forward with the bytes.
 
@@ -117,8 +145,9 @@ def version_bump(manifest: Manifest, base_manifest: Manifest | None, context: Co
         yield Fail(f"artifacts changed but the version stayed {head}; bump it above {before}", at="version")
     breaking = _incompatible(base_manifest, manifest)
     if breaking and head.major <= before.major and before.major > 0:
-        yield Fail(f"incompatible signature change ({breaking}) needs a major version above {before.major}",
-                   at="signature")
+        yield Fail(
+            f"incompatible signature change ({breaking}) needs a major version above {before.major}", at="signature"
+        )
 
 
 def _against_predecessor(manifest: Manifest, base: Base) -> Iterator[Fail]:
@@ -135,8 +164,11 @@ def _against_predecessor(manifest: Manifest, base: Base) -> Iterator[Fail]:
     before = semver.Version.parse(rival.version)
     breaking = _incompatible(rival, manifest)
     if breaking and head.major <= before.major and before.major > 0:
-        yield Fail(f"incompatible signature change ({breaking}) since {rival.ref}, {why}, needs a major version"
-                   f" above {before.major}", at="signature")
+        yield Fail(
+            f"incompatible signature change ({breaking}) since {rival.ref}, {why}, needs a major version"
+            f" above {before.major}",
+            at="signature",
+        )
 
 
 def predecessor(manifest: Manifest, base: Iterable[ManifestDoc]) -> tuple[Manifest, str] | None:
@@ -198,8 +230,13 @@ def _incompatible(before: Manifest, after: Manifest) -> str | None:
     return "outputs changed" if old_out != new_out else None
 
 
-@check("MG503", name="version-immutable", waivable=False, readiness="change",
-       hint="one version, one artifact: give these bytes a new version")
+@check(
+    "MG503",
+    name="version-immutable",
+    waivable=False,
+    readiness="change",
+    hint="one version, one artifact: give these bytes a new version",
+)
 def version_immutable(manifest: Manifest, context: Context) -> Iterator[Fail]:
     """A name@version that ever existed on the base branch never reappears with other bytes.
 
@@ -211,13 +248,21 @@ def version_immutable(manifest: Manifest, context: Context) -> Iterator[Fail]:
         assert event.model is not None
         if _other_bytes(manifest, event.model):
             when = dt.datetime.fromtimestamp(event.timestamp, dt.UTC).date().isoformat()
-            yield Fail(f"{manifest.ref} had other artifacts in {event.commit[:12]} ({when},"
-                       f" {event.path}); a version's bytes never change", at="version")
+            yield Fail(
+                f"{manifest.ref} had other artifacts in {event.commit[:12]} ({when},"
+                f" {event.path}); a version's bytes never change",
+                at="version",
+            )
             return
 
 
-@check("MG406", name="rollback", waivable=False, readiness="change",
-       hint="roll back only to a version that was in production; anything else is a new promotion")
+@check(
+    "MG406",
+    name="rollback",
+    waivable=False,
+    readiness="change",
+    hint="roll back only to a version that was in production; anything else is a new promotion",
+)
 def rollback(manifest: Manifest, base_manifest: Manifest | None, policy: Policy, context: Context) -> Iterator[Fail]:
     """Moving back into an exclusive stage (archived -> production) is only for a version
     that stood there before, as the base branch's history shows."""
@@ -230,26 +275,38 @@ def rollback(manifest: Manifest, base_manifest: Manifest | None, policy: Policy,
     for event in base.history().versions(manifest.name, manifest.version):
         if event.model is not None and event.model.stage == manifest.stage:
             return
-    yield Fail(f"{manifest.ref} was never in {manifest.stage!r} on the base branch; it cannot be rolled back"
-               " to", at="stage")
+    yield Fail(
+        f"{manifest.ref} was never in {manifest.stage!r} on the base branch; it cannot be rolled back to", at="stage"
+    )
 
 
-@check("MG407", name="branch-stage", waivable=False, readiness="change",
-       hint="on this branch every model must be in the stage the policy maps it to")
+@check(
+    "MG407",
+    name="branch-stage",
+    waivable=False,
+    readiness="change",
+    hint="on this branch every model must be in the stage the policy maps it to",
+)
 def branch_stage(manifest: Manifest, policy: Policy, context: Context) -> Iterator[Fail]:
     """With policy ``branches`` (``{release: production}``), every manifest on that branch
     is in the mapped stage: merging into ``release`` is the promotion."""
     branch = context.target_branch
     wanted = policy.branches.get(branch) if branch else None
     if wanted is not None and manifest.stage != wanted:
-        yield Fail(f"on branch {branch!r} every manifest must be in {wanted!r}, not {manifest.stage!r}",
-                   at="stage")
+        yield Fail(f"on branch {branch!r} every manifest must be in {wanted!r}, not {manifest.stage!r}", at="stage")
 
 
-@check("MG408", name="manifest-removed", scope="removed", waivable=False, readiness="change",
-       hint="archive a model version (stage: archived) instead of deleting its manifest")
-def manifest_removed(base_manifest: Manifest, base_doc: ManifestDoc, policy: Policy, context: Context
-                     ) -> Iterator[Fail]:
+@check(
+    "MG408",
+    name="manifest-removed",
+    scope="removed",
+    waivable=False,
+    readiness="change",
+    hint="archive a model version (stage: archived) instead of deleting its manifest",
+)
+def manifest_removed(
+    base_manifest: Manifest, base_doc: ManifestDoc, policy: Policy, context: Context
+) -> Iterator[Fail]:
     """A manifest whose model stood in an exclusive or production stage is not deleted.
 
     Deleting the manifest of the production model removes the record of what is serving;
@@ -263,29 +320,48 @@ def manifest_removed(base_manifest: Manifest, base_doc: ManifestDoc, policy: Pol
     if successor is None:
         yield Fail(f"{base_manifest.ref} was in {base_manifest.stage!r} and its manifest was deleted")
         return
-    yield Fail(f"{base_manifest.ref} was in {base_manifest.stage!r} and its manifest was edited in place: replaced"
-               f" by {successor.ref} ({base_doc.path})", at="version",
-               hint=f"restore {base_manifest.ref}'s manifest (archive it once another version replaces it) and add"
-                    f" {successor.ref} in a manifest of its own")
+    yield Fail(
+        f"{base_manifest.ref} was in {base_manifest.stage!r} and its manifest was edited in place: replaced"
+        f" by {successor.ref} ({base_doc.path})",
+        at="version",
+        hint=f"restore {base_manifest.ref}'s manifest (archive it once another version replaces it) and add"
+        f" {successor.ref} in a manifest of its own",
+    )
 
 
 @record(kw_only=True)
 class RegressionParams(Strict):
     metric: Annotated[str | None, Constraint(description="One metric; default: every metric with a goal.")] = None
     tolerance: Annotated[float, Constraint(ge=0)] = 0.0
-    goal: Annotated[Literal["maximize", "minimize"] | None, Constraint(description=(
-        "The goal of `metric`, instead of the goal the compared version declares; needs `metric`."))] = None
+    goal: Annotated[
+        Literal["maximize", "minimize"] | None,
+        Constraint(
+            description=("The goal of `metric`, instead of the goal the compared version declares; needs `metric`.")
+        ),
+    ] = None
 
     def __post_init__(self) -> None:
         if self.goal is not None and self.metric is None:
             raise ValueError("goal needs metric: the policy names the goal of one metric")
 
 
-@check("MG303", name="no-metric-regression", needs_rule=True, params=RegressionParams, readiness="change",
-       hint="improve the model, or accept the regression with a waiver that says why")
-def no_metric_regression(manifest: Manifest, doc: ManifestDoc, base_manifest: Manifest | None,
-                         params: RegressionParams, policy: Policy, context: Context,
-                         audit: AuditLog) -> Iterator[Fail]:
+@check(
+    "MG303",
+    name="no-metric-regression",
+    needs_rule=True,
+    params=RegressionParams,
+    readiness="change",
+    hint="improve the model, or accept the regression with a waiver that says why",
+)
+def no_metric_regression(
+    manifest: Manifest,
+    doc: ManifestDoc,
+    base_manifest: Manifest | None,
+    params: RegressionParams,
+    policy: Policy,
+    context: Context,
+    audit: AuditLog,
+) -> Iterator[Fail]:
     """Metrics do not get worse than the version compared with, on that version's terms.
 
     Compared with the base version of the same manifest, and, when the model moves into an
@@ -309,8 +385,12 @@ def no_metric_regression(manifest: Manifest, doc: ManifestDoc, base_manifest: Ma
     if manifest.stage in policy.exclusive and moving_in:
         for other in base.versions_of(manifest.name):
             model = other.model
-            if model and model.name == manifest.name and model.stage == manifest.stage \
-                    and model.version != manifest.version:
+            if (
+                model
+                and model.name == manifest.name
+                and model.stage == manifest.stage
+                and model.version != manifest.version
+            ):
                 rivals.append((f"{model.ref}, in {model.stage} on the base", f"{model.ref} in {model.stage}", model))
     if not rivals:
         raise Skip("nothing to compare with at the base")
@@ -322,21 +402,32 @@ def no_metric_regression(manifest: Manifest, doc: ManifestDoc, base_manifest: Ma
         shown += _table(manifest, rival, short, found, everything=index == len(rivals) - 1)
         for comparison in found:
             if comparison.problem is not None:
-                yield Fail(comparison.problem,
-                           at=f"metrics.{comparison.metric}" if comparison.mine is not None else "metrics")
+                yield Fail(
+                    comparison.problem, at=f"metrics.{comparison.metric}" if comparison.mine is not None else "metrics"
+                )
     audit.compared(doc.path, shown)
 
 
-def _table(candidate: Manifest, rival: Manifest, label: str, found: list[Comparison], everything: bool
-           ) -> list[MetricRow]:
+def _table(
+    candidate: Manifest, rival: Manifest, label: str, found: list[Comparison], everything: bool
+) -> list[MetricRow]:
     """Table rows for the comparisons ``found`` (failed ones only unless ``everything``), and
     with ``everything`` the metrics no comparison judged, for context."""
     from modelgate.datamodel.results import MetricRow
 
     rows = [
-        MetricRow(c.metric, c.mine, c.theirs, _goal(c.goal), label, c.tolerance,
-                  "failed" if c.problem else "passed", c.problem)
-        for c in found if everything or c.problem is not None
+        MetricRow(
+            c.metric,
+            c.mine,
+            c.theirs,
+            _goal(c.goal),
+            label,
+            c.tolerance,
+            "failed" if c.problem else "passed",
+            c.problem,
+        )
+        for c in found
+        if everything or c.problem is not None
     ]
     if everything:
         judged = {c.metric for c in found}
@@ -364,8 +455,14 @@ class Comparison:
     problem: str | None  # why the rule fails on it; None: it passes
 
 
-def compare_metrics(candidate: Manifest, rival: Manifest, label: str, metric: str | None = None,
-                    goal: str | None = None, tolerance: float = 0.0) -> list[Comparison]:
+def compare_metrics(
+    candidate: Manifest,
+    rival: Manifest,
+    label: str,
+    metric: str | None = None,
+    goal: str | None = None,
+    tolerance: float = 0.0,
+) -> list[Comparison]:
     """Every comparison ``no-metric-regression`` makes between ``candidate`` and ``rival``.
 
     The rival sets the terms: which metrics (``metric``, else each of the rival's with a
@@ -384,27 +481,39 @@ def compare_metrics(candidate: Manifest, rival: Manifest, label: str, metric: st
         elif theirs is None:
             pass  # the rival never measured it: nothing to regress from
         elif by is None:
-            problem = (f"metric {name!r} has no goal (maximize|minimize) in {label} to compare by;"
-                       f" name it in the policy (with: {{metric: {name}, goal: ...}})")
+            problem = (
+                f"metric {name!r} has no goal (maximize|minimize) in {label} to compare by;"
+                f" name it in the policy (with: {{metric: {name}, goal: ...}})"
+            )
         else:
             worse = theirs.value - mine.value if by == "maximize" else mine.value - theirs.value
             problems = []
             if worse > tolerance:
-                problems.append(f"{name} regressed: {mine.value:g} vs {theirs.value:g} in {label}"
-                                f" ({by}, tolerance {tolerance:g})")
+                problems.append(
+                    f"{name} regressed: {mine.value:g} vs {theirs.value:g} in {label} ({by}, tolerance {tolerance:g})"
+                )
             if goal is None and mine.goal != theirs.goal:
                 # Said even when the values pass: once merged, these terms would be the rival's.
                 subject, where = ("its", "there") if problems else (f"{name}: its", f"in {label}")
-                problems.append(f"{subject} goal is {mine.goal or 'none'} here but {theirs.goal} {where},"
-                                " and the version compared with sets the terms")
+                problems.append(
+                    f"{subject} goal is {mine.goal or 'none'} here but {theirs.goal} {where},"
+                    " and the version compared with sets the terms"
+                )
             problem = "; ".join(problems) or None
-        found.append(Comparison(name, label, by, mine.value if mine else None, theirs.value if theirs else None,
-                                tolerance, problem))
+        found.append(
+            Comparison(
+                name, label, by, mine.value if mine else None, theirs.value if theirs else None, tolerance, problem
+            )
+        )
     return found
 
 
-@check("MG204", name="code-commit", needs_rule=True,
-       hint="record the commit the model was trained from, and make sure it is pushed to this repository")
+@check(
+    "MG204",
+    name="code-commit",
+    needs_rule=True,
+    hint="record the commit the model was trained from, and make sure it is pushed to this repository",
+)
 def code_commit(manifest: Manifest, context: Context) -> Iterator[Fail]:
     """``lineage.code.commit`` exists in this repository and is an ancestor of HEAD.
 
@@ -423,8 +532,11 @@ def code_commit(manifest: Manifest, context: Context) -> Iterator[Fail]:
     reached = git.reaches(code.commit)
     if reached is None:
         if git.is_shallow():
-            yield Fail(f"commit {code.commit[:12]} is not in this shallow clone; history too shallow to tell"
-                       " (actions/checkout: fetch-depth: 0)", at="lineage.code.commit")
+            yield Fail(
+                f"commit {code.commit[:12]} is not in this shallow clone; history too shallow to tell"
+                " (actions/checkout: fetch-depth: 0)",
+                at="lineage.code.commit",
+            )
         else:
             yield Fail(f"commit {code.commit[:12]} does not exist in this repository", at="lineage.code.commit")
     elif not reached:

@@ -48,8 +48,14 @@ def _records(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator
             raise Fail(f"{artifact.path}: a DVC file cannot be read: {exc}", at=f"artifacts[{index}].path") from None
 
 
-@check("MG210", name="dvc-artifact", needs_rule=True, params=DvcArtifactParams, digests=["sha256", "md5"],
-       hint="re-run `dvc add` or `dvc repro`, then `modelgate hash --update`: DVC and the manifest must agree")
+@check(
+    "MG210",
+    name="dvc-artifact",
+    needs_rule=True,
+    params=DvcArtifactParams,
+    digests=["sha256", "md5"],
+    hint="re-run `dvc add` or `dvc repro`, then `modelgate hash --update`: DVC and the manifest must agree",
+)
 def dvc_artifact(manifest: Manifest, doc: ManifestDoc, context: Context, params: DvcArtifactParams) -> Iterator[Fail]:
     """Artifacts tracked by DVC have the size and content DVC recorded.
 
@@ -71,8 +77,10 @@ def dvc_artifact(manifest: Manifest, doc: ManifestDoc, context: Context, params:
         for entry in records:
             out = entry.out
             if out.size is not None and out.size != artifact.size:
-                yield Fail(f"{artifact.path}: {entry.source} records size {out.size}, manifest says {artifact.size}",
-                           at=f"{at}.size")
+                yield Fail(
+                    f"{artifact.path}: {entry.source} records size {out.size}, manifest says {artifact.size}",
+                    at=f"{at}.size",
+                )
             if out.md5 is None:
                 continue
             try:
@@ -81,10 +89,18 @@ def dvc_artifact(manifest: Manifest, doc: ManifestDoc, context: Context, params:
                 yield Fail(f"{artifact.path}: not verified: {exc}", at=f"{at}.path")
                 continue
             if digest.md5 != out.md5:
-                legacy = (" (written by DVC 2, which hashed text files with CRLF as LF: `dvc commit` with DVC 3"
-                          " rewrites it)") if out.legacy else ""
-                yield Fail(f"{artifact.path}: {entry.source} records md5 {out.md5}, the file has md5"
-                           f" {digest.md5}{legacy}", at=f"{at}.sha256")
+                legacy = (
+                    (
+                        " (written by DVC 2, which hashed text files with CRLF as LF: `dvc commit` with DVC 3"
+                        " rewrites it)"
+                    )
+                    if out.legacy
+                    else ""
+                )
+                yield Fail(
+                    f"{artifact.path}: {entry.source} records md5 {out.md5}, the file has md5 {digest.md5}{legacy}",
+                    at=f"{at}.sha256",
+                )
     if not tracked and not params.required:
         raise Skip("no artifact is tracked by DVC")
 
@@ -97,9 +113,12 @@ def _same(mine: Any, theirs: Any) -> bool:
     return bool(mine == theirs)
 
 
-@check("MG211", name="dvc-params",
-       needs_rule=True,
-       hint="copy the params from dvc.lock (for a new manifest, `--from-dvc` imports them: `modelgate init --help`)")
+@check(
+    "MG211",
+    name="dvc-params",
+    needs_rule=True,
+    hint="copy the params from dvc.lock (for a new manifest, `--from-dvc` imports them: `modelgate init --help`)",
+)
 def dvc_params(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
     """``lineage.params`` agree with the params ``dvc.lock`` recorded for the stage that
     produced the artifacts.
@@ -124,17 +143,22 @@ def dvc_params(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterat
             if key not in mine:
                 yield Fail(f"lineage.params has no {key!r}; {source} records {value!r}", at="lineage.params")
             elif not _same(mine[key], value):
-                yield Fail(f"lineage.params.{key} is {mine[key]!r}; {source} records {value!r}",
-                           at=f"lineage.params.{key}")
+                yield Fail(
+                    f"lineage.params.{key} is {mine[key]!r}; {source} records {value!r}", at=f"lineage.params.{key}"
+                )
 
 
 def _fields(items: Any) -> list[tuple[str, str, tuple[int, ...] | None]]:
     return [(f["name"], f["type"], tuple(f["shape"]) if f.get("shape") is not None else None) for f in items]
 
 
-@check("MG212", name="mlflow-model", needs_rule=True,
-       hint="take the signature and run id from the MLmodel (for a new manifest, `--from-mlflow` imports them:"
-            " `modelgate init --help`)")
+@check(
+    "MG212",
+    name="mlflow-model",
+    needs_rule=True,
+    hint="take the signature and run id from the MLmodel (for a new manifest, `--from-mlflow` imports them:"
+    " `modelgate init --help`)",
+)
 def mlflow_model(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
     """An MLflow ``MLmodel`` among the artifacts agrees with the manifest.
 
@@ -162,11 +186,14 @@ def mlflow_model(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iter
         run = manifest.lineage.run if manifest.lineage else None
         if mlmodel.run_id is not None:
             if run is None:
-                yield Fail(f"lineage.run is missing; {artifact.path} was logged by MLflow run {mlmodel.run_id}",
-                           at="lineage")
+                yield Fail(
+                    f"lineage.run is missing; {artifact.path} was logged by MLflow run {mlmodel.run_id}", at="lineage"
+                )
             elif (run.tracker, run.id) != ("mlflow", mlmodel.run_id):
-                yield Fail(f"lineage.run is {run.tracker} {run.id}; {artifact.path} was logged by MLflow run"
-                           f" {mlmodel.run_id}", at="lineage.run.id")
+                yield Fail(
+                    f"lineage.run is {run.tracker} {run.id}; {artifact.path} was logged by MLflow run {mlmodel.run_id}",
+                    at="lineage.run.id",
+                )
         if mlmodel.signature is None:
             continue
         if manifest.signature is None:
@@ -174,11 +201,14 @@ def mlflow_model(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iter
             continue
         for side in ("inputs", "outputs"):
             theirs = _fields(mlmodel.signature.get(side, []))
-            mine = [(f.name, f.type, tuple(f.shape) if f.shape is not None else None)
-                    for f in getattr(manifest.signature, side)]
+            mine = [
+                (f.name, f.type, tuple(f.shape) if f.shape is not None else None)
+                for f in getattr(manifest.signature, side)
+            ]
             if mine != theirs:
                 shown = ", ".join(f"{n}: {t}" + (f" {list(s)}" if s else "") for n, t, s in theirs) or "none"
-                yield Fail(f"signature.{side} differs from {artifact.path}, which declares {shown}",
-                           at=f"signature.{side}")
+                yield Fail(
+                    f"signature.{side} differs from {artifact.path}, which declares {shown}", at=f"signature.{side}"
+                )
     if not found:
         raise Skip("no artifact is an MLflow MLmodel file")

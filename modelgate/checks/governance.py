@@ -28,8 +28,7 @@ _OWNER = re.compile(
 )
 
 
-@check("MG601", name="owners", waivable=False,
-       hint="list owners as @user, @org/team or an email address")
+@check("MG601", name="owners", waivable=False, hint="list owners as @user, @org/team or an email address")
 def owners(manifest: Manifest) -> Iterator[Fail]:
     """The model has owners, each a GitHub ``@user``, ``@org/team`` or an email address.
 
@@ -42,8 +41,12 @@ def owners(manifest: Manifest) -> Iterator[Fail]:
             yield Fail(f"owner {owner!r} is not @user, @org/team or an email", at=f"owners[{index}]")
 
 
-@check("MG602", name="waiver-expired", waivable=False,
-       hint="renew the waiver with a new date and reason in the policy, or fix the finding")
+@check(
+    "MG602",
+    name="waiver-expired",
+    waivable=False,
+    hint="renew the waiver with a new date and reason in the policy, or fix the finding",
+)
 def waiver_expired(manifest: Manifest, policy: Policy, context: Context) -> Iterator[Fail]:
     """No waiver for this model has expired.
 
@@ -51,8 +54,11 @@ def waiver_expired(manifest: Manifest, policy: Policy, context: Context) -> Iter
     anything, and its presence fails: an exception nobody renewed is a decision nobody made.
     """
     for waiver in policy.waivers:
-        if waiver.model == manifest.name and waiver.version in (None, manifest.version) \
-                and waiver.expires < context.today:
+        if (
+            waiver.model == manifest.name
+            and waiver.version in (None, manifest.version)
+            and waiver.expires < context.today
+        ):
             yield Fail(
                 f"waiver for {waiver.check} on {manifest.name} expired on {waiver.expires}"
                 f" ({waiver.origin}, owner {waiver.owner})",
@@ -64,10 +70,17 @@ def waiver_expired(manifest: Manifest, policy: Policy, context: Context) -> Iter
 RETIRED_STAGES = ("archived", "rejected")
 
 
-@check("MG604", name="waiver-stale", scope="after", severity="warning", waivable=False,
-       hint="remove the waiver from the policy: it can no longer apply to anything")
-def waiver_stale(manifest: Manifest, doc: ManifestDoc, policy: Policy, context: Context,
-                 results: tuple[Result, ...]) -> Iterator[Fail]:
+@check(
+    "MG604",
+    name="waiver-stale",
+    scope="after",
+    severity="warning",
+    waivable=False,
+    hint="remove the waiver from the policy: it can no longer apply to anything",
+)
+def waiver_stale(
+    manifest: Manifest, doc: ManifestDoc, policy: Policy, context: Context, results: tuple[Result, ...]
+) -> Iterator[Fail]:
     """No waiver outlives what it can apply to: its version is live, or it waived something.
 
     A waiver naming a version documents that version's accepted failure for as long as the
@@ -86,13 +99,19 @@ def waiver_stale(manifest: Manifest, doc: ManifestDoc, policy: Policy, context: 
         if waiver.model != manifest.name or waiver.expires < context.today:
             continue
         if waiver.version == manifest.version and retired:
-            yield Fail(f"waiver for {waiver.check} on {manifest.ref} ({waiver.origin}) can no longer apply:"
-                       f" {manifest.ref} is {manifest.stage}", at="stage")
+            yield Fail(
+                f"waiver for {waiver.check} on {manifest.ref} ({waiver.origin}) can no longer apply:"
+                f" {manifest.ref} is {manifest.stage}",
+                at="stage",
+            )
         elif waiver.version is None and not retired and (waiver.check, waiver.origin) not in waived:
-            yield Fail(f"waiver for {waiver.check} on {manifest.name} ({waiver.origin}) names no version and waived"
-                       f" nothing on {manifest.ref}", at="version",
-                       hint="remove it, or name the version whose failure it accepts (version: ...): a waiver"
-                            " for a version stays quiet while that version is live")
+            yield Fail(
+                f"waiver for {waiver.check} on {manifest.name} ({waiver.origin}) names no version and waived"
+                f" nothing on {manifest.ref}",
+                at="version",
+                hint="remove it, or name the version whose failure it accepts (version: ...): a waiver"
+                " for a version stays quiet while that version is live",
+            )
     if policy.waivers:
         yield from _unmatched_waivers(doc, policy, context)
 
@@ -107,13 +126,18 @@ def _unmatched_waivers(doc: ManifestDoc, policy: Policy, context: Context) -> It
     for waiver in policy.waivers:
         versions = {d.model.version for d in context.versions_of(waiver.model) if d.model is not None}
         if waiver.version is None and not versions:
-            yield Fail(f"waiver for {waiver.check} on {waiver.model} ({waiver.origin}) matches no manifest:"
-                       f" no model {waiver.model!r} in the repository", at="version")
+            yield Fail(
+                f"waiver for {waiver.check} on {waiver.model} ({waiver.origin}) matches no manifest:"
+                f" no model {waiver.model!r} in the repository",
+                at="version",
+            )
         elif waiver.version is not None and waiver.version not in versions:
             have = f" (it has {', '.join(sorted(versions))})" if versions else ""
-            yield Fail(f"waiver for {waiver.check} on {waiver.model}@{waiver.version} ({waiver.origin}) matches no"
-                       f" manifest: no version {waiver.version} of {waiver.model!r} in the repository{have}",
-                       at="version")
+            yield Fail(
+                f"waiver for {waiver.check} on {waiver.model}@{waiver.version} ({waiver.origin}) matches no"
+                f" manifest: no version {waiver.version} of {waiver.model!r} in the repository{have}",
+                at="version",
+            )
 
 
 @record(kw_only=True)
@@ -127,10 +151,24 @@ class ApprovalParams(Strict):
     provider: Annotated[str | None, Constraint(min_length=1)] = None
 
 
-@check("MG603", name="approvals", needs_rule=True, params=ApprovalParams, waivable=False, provider_param="provider",
-       readiness="ci", hint="ask the required reviewers to approve this promotion")
-def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None, params: ApprovalParams,
-              context: Context, audit: AuditLog) -> Generator[Fail, None, str | None]:
+@check(
+    "MG603",
+    name="approvals",
+    needs_rule=True,
+    params=ApprovalParams,
+    waivable=False,
+    provider_param="provider",
+    readiness="ci",
+    hint="ask the required reviewers to approve this promotion",
+)
+def approvals(
+    manifest: Manifest,
+    doc: ManifestDoc,
+    base_doc: ManifestDoc | None,
+    params: ApprovalParams,
+    context: Context,
+    audit: AuditLog,
+) -> Generator[Fail, None, str | None]:
     """Enough verified approvals for this model version to stand at this stage.
 
     ``with: {min: 2, from: ["@acme/ml-leads", ana@acme.io], distinct_from_author: true,
@@ -152,8 +190,15 @@ def approvals(manifest: Manifest, doc: ManifestDoc, base_doc: ManifestDoc | None
     return (yield from verify_approvals(manifest, doc, params, context, audit))
 
 
-def verify_approvals(manifest: Manifest, doc: ManifestDoc, params: ApprovalParams, context: Context,
-                     audit: AuditLog, stage: str | None = None, purpose: str = "") -> Generator[Fail, None, str | None]:
+def verify_approvals(
+    manifest: Manifest,
+    doc: ManifestDoc,
+    params: ApprovalParams,
+    context: Context,
+    audit: AuditLog,
+    stage: str | None = None,
+    purpose: str = "",
+) -> Generator[Fail, None, str | None]:
     """The ``approvals`` rule's verdict on ``manifest`` standing at ``stage`` (default: its
     own) under ``params``: yields a failure when too few verified approvals count, raises
     :class:`Skip` ("verified in CI") on a laptop without a provider, and returns who approved.
@@ -168,8 +213,7 @@ def verify_approvals(manifest: Manifest, doc: ManifestDoc, params: ApprovalParam
         raise Skip(f"verified on the pull request: {needs} ({found.deferred})", reason="verified-on-pull-request")
     if problem is not None:
         if context.in_ci:
-            yield Fail(f"{needs} for {manifest.ref} -> {stage}; they cannot be verified: {problem}",
-                       at="stage")
+            yield Fail(f"{needs} for {manifest.ref} -> {stage}; they cannot be verified: {problem}", at="stage")
             return None
         raise Skip(f"verified in CI: {needs} ({problem})", reason="verified-in-ci")
     assert found is not None
@@ -181,9 +225,11 @@ def verify_approvals(manifest: Manifest, doc: ManifestDoc, params: ApprovalParam
         if codeowners.problems:
             more = len(codeowners.problems) - 3
             shown = "; ".join(codeowners.problems[:3]) + (f"; and {more} more" if more > 0 else "")
-            yield Fail(f"{needs} for {manifest.ref} -> {stage} including a code owner, but the base"
-                       f" commit's CODEOWNERS has lines GitHub skips: {shown}; fix them on the base branch",
-                       at="stage")
+            yield Fail(
+                f"{needs} for {manifest.ref} -> {stage} including a code owner, but the base"
+                f" commit's CODEOWNERS has lines GitHub skips: {shown}; fix them on the base branch",
+                at="stage",
+            )
             return None
         owners = codeowners.owners(doc.path)
     result = tally(found, manifest.ref, stage, params.from_, params.distinct_from_author, owners)
@@ -192,9 +238,11 @@ def verify_approvals(manifest: Manifest, doc: ManifestDoc, params: ApprovalParam
     refused = f"; rejected: {'; '.join(map(str, result.rejected))}" if result.rejected else ""
     if len(result.counted) < params.min or result.missing_owner:
         owner = f" ({result.missing_owner})" if result.missing_owner else ""
-        yield Fail(f"{needs} for {manifest.ref} -> {stage},"
-                   f" has {len(result.counted)}{owner}" + (f": {evidence}" if evidence else "") + refused,
-                   at="stage")
+        yield Fail(
+            f"{needs} for {manifest.ref} -> {stage},"
+            f" has {len(result.counted)}{owner}" + (f": {evidence}" if evidence else "") + refused,
+            at="stage",
+        )
         return None
     return f"approved by {evidence}{refused}"
 
@@ -221,12 +269,19 @@ def _code_owners(context: Context) -> CodeOwners:
 
 @record(kw_only=True)
 class RevalidationParams(Strict):
-    warn_days: Annotated[int, Constraint(ge=0, description=(
-        "How many days before review_by the check starts to warn."))] = 30
+    warn_days: Annotated[
+        int, Constraint(ge=0, description=("How many days before review_by the check starts to warn."))
+    ] = 30
 
 
-@check("MG605", name="revalidation", stages=["production"], params=RevalidationParams, waivable=True,
-       hint="review the model again, then move review_by forward in a reviewed change (or archive the version)")
+@check(
+    "MG605",
+    name="revalidation",
+    stages=["production"],
+    params=RevalidationParams,
+    waivable=True,
+    hint="review the model again, then move review_by forward in a reviewed change (or archive the version)",
+)
 def revalidation(manifest: Manifest, params: RevalidationParams, context: Context) -> Generator[Fail, None, str | None]:
     """A version in production is reviewed again by its ``review_by`` date.
 
@@ -243,11 +298,13 @@ def revalidation(manifest: Manifest, params: RevalidationParams, context: Contex
         return "no review_by date"
     left = (due - context.today).days
     if left < 0:
-        yield Fail(f"{manifest.ref} was due for revalidation on {due.isoformat()} ({-left} day(s) ago)",
-                   at="review_by")
+        yield Fail(f"{manifest.ref} was due for revalidation on {due.isoformat()} ({-left} day(s) ago)", at="review_by")
     elif left <= params.warn_days:
-        yield Fail(f"{manifest.ref} is due for revalidation on {due.isoformat()}, in {left} day(s)",
-                   at="review_by", severity="warning")
+        yield Fail(
+            f"{manifest.ref} is due for revalidation on {due.isoformat()}, in {left} day(s)",
+            at="review_by",
+            severity="warning",
+        )
     else:
         return f"next review by {due.isoformat()} ({left} days)"
     return None

@@ -16,8 +16,13 @@ if TYPE_CHECKING:
     from modelgate.pipeline.context import AuditLog, Context
 
 
-@check("MG401", name="stage-valid", waivable=False, readiness="change",
-       hint="use one of the policy's stages, spelled exactly")
+@check(
+    "MG401",
+    name="stage-valid",
+    waivable=False,
+    readiness="change",
+    hint="use one of the policy's stages, spelled exactly",
+)
 def stage_valid(manifest: Manifest, policy: Policy) -> Iterator[Fail]:
     """The manifest's stage is one of the governing policy's stages, spelled exactly.
 
@@ -41,8 +46,13 @@ def stage_valid(manifest: Manifest, policy: Policy) -> Iterator[Fail]:
     )
 
 
-@check("MG402", name="exclusive-stage", waivable=False, readiness="change",
-       hint="move the other version out of this stage (e.g. to archived) in the same change")
+@check(
+    "MG402",
+    name="exclusive-stage",
+    waivable=False,
+    readiness="change",
+    hint="move the other version out of this stage (e.g. to archived) in the same change",
+)
 def exclusive_stage(manifest: Manifest, doc: ManifestDoc, policy: Policy, context: Context) -> Iterator[Fail]:
     """At most one version of a model stands in each ``exclusive`` stage.
 
@@ -68,15 +78,25 @@ def alias_unique(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iter
             continue
         for other in context.versions_of(manifest.name):
             if other.path != doc.path and other.model is not None and alias in other.model.aliases:
-                yield Fail(f"alias {alias!r} is also on {other.model.ref} ({other.path})",
-                           at=f"aliases[{index}]")
+                yield Fail(f"alias {alias!r} is also on {other.model.ref} ({other.path})", at=f"aliases[{index}]")
 
 
-@check("MG409", name="alias-protected", waivable=False, readiness="change",
-       hint="a protected alias names only a version in the stage the policy requires, and moving it is approved"
-            " like a promotion to that stage")
-def alias_protected(manifest: Manifest, doc: ManifestDoc, base_manifest: Manifest | None, policy: Policy,
-                    context: Context, audit: AuditLog) -> Generator[Fail, None, str | None]:
+@check(
+    "MG409",
+    name="alias-protected",
+    waivable=False,
+    readiness="change",
+    hint="a protected alias names only a version in the stage the policy requires, and moving it is approved"
+    " like a promotion to that stage",
+)
+def alias_protected(
+    manifest: Manifest,
+    doc: ManifestDoc,
+    base_manifest: Manifest | None,
+    policy: Policy,
+    context: Context,
+    audit: AuditLog,
+) -> Generator[Fail, None, str | None]:
     """A protected alias names a version in the stage the policy requires, and moving it
     needs what that stage needs, approvals included.
 
@@ -87,23 +107,33 @@ def alias_protected(manifest: Manifest, doc: ManifestDoc, base_manifest: Manifes
     rule of that stage must be met for the move itself. Whoever points production traffic
     at a version through its alias answers to the same reviewers as a promotion.
     """
-    protected = [(index, alias, policy.aliases[alias]) for index, alias in enumerate(manifest.aliases)
-                 if alias in policy.aliases]
+    protected = [
+        (index, alias, policy.aliases[alias]) for index, alias in enumerate(manifest.aliases) if alias in policy.aliases
+    ]
     if not protected:
         return None
     misplaced = False
     for index, alias, stage in protected:
         if manifest.stage != stage:
             misplaced = True
-            yield Fail(f"alias {alias!r} is protected (policy {policy.name}): it may name only a version in"
-                       f" {stage!r}, and {manifest.ref} is in {manifest.stage!r}", at=f"aliases[{index}]")
+            yield Fail(
+                f"alias {alias!r} is protected (policy {policy.name}): it may name only a version in"
+                f" {stage!r}, and {manifest.ref} is in {manifest.stage!r}",
+                at=f"aliases[{index}]",
+            )
     if misplaced:
         return None
     if context.base is None:
-        raise Skip("no base: whether a protected alias moved is judged against a base (--base REF, or the pull"
-                   " request's base)", reason="no-base")
-    moved = [(index, alias, stage) for index, alias, stage in protected
-             if base_manifest is None or alias not in base_manifest.aliases]
+        raise Skip(
+            "no base: whether a protected alias moved is judged against a base (--base REF, or the pull"
+            " request's base)",
+            reason="no-base",
+        )
+    moved = [
+        (index, alias, stage)
+        for index, alias, stage in protected
+        if base_manifest is None or alias not in base_manifest.aliases
+    ]
     if not moved:
         return "protected aliases unchanged since the base"
     from modelgate.checks.governance import approval_rules, verify_approvals

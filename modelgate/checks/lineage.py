@@ -24,8 +24,13 @@ MOVING_REVISIONS = frozenset(
 )
 
 
-@check("MG201", name="required-fields", needs_rule=True, adds_up=["fields"],
-       hint="add the missing field; the policy requires it at this stage")
+@check(
+    "MG201",
+    name="required-fields",
+    needs_rule=True,
+    adds_up=["fields"],
+    hint="add the missing field; the policy requires it at this stage",
+)
 def required_fields(manifest: Manifest, params: dict[str, Any]) -> Iterator[Fail]:
     """Fields the policy requires at this stage are present and not empty.
 
@@ -48,12 +53,18 @@ def required_fields(manifest: Manifest, params: dict[str, Any]) -> Iterator[Fail
             parent.append(part)
         if value is None or value == [] or value == {} or value == "":
             # Point at the deepest part that exists, else at the stage that requires it.
-            yield Fail(f"{dotted} is required at stage {manifest.stage!r}", at=".".join(parent) or "stage",
-                       hint=f"add {dotted}")
+            yield Fail(
+                f"{dotted} is required at stage {manifest.stage!r}",
+                at=".".join(parent) or "stage",
+                hint=f"add {dotted}",
+            )
 
 
-@check("MG202", name="data-pinned",
-       hint="give each data entry a sha256, or a revision that never moves (a commit, a dated snapshot)")
+@check(
+    "MG202",
+    name="data-pinned",
+    hint="give each data entry a sha256, or a revision that never moves (a commit, a dated snapshot)",
+)
 def data_pinned(manifest: Manifest) -> Iterator[Fail]:
     """Every training-data entry is pinned by a digest or an immutable revision.
 
@@ -66,15 +77,23 @@ def data_pinned(manifest: Manifest) -> Iterator[Fail]:
         at = f"lineage.data[{index}]"
         if entry.sha256 is None and entry.md5 is None and entry.revision is None:
             yield Fail(f"data {entry.name!r} has neither sha256 nor revision", at=at)
-        elif entry.sha256 is None and entry.md5 is None and entry.revision \
-                and entry.revision.lower() in MOVING_REVISIONS:
-            yield Fail(f"data {entry.name!r} revision {entry.revision!r} moves; pin an immutable one",
-                       at=f"{at}.revision")
+        elif (
+            entry.sha256 is None and entry.md5 is None and entry.revision and entry.revision.lower() in MOVING_REVISIONS
+        ):
+            yield Fail(
+                f"data {entry.name!r} revision {entry.revision!r} moves; pin an immutable one", at=f"{at}.revision"
+            )
 
 
-@check("MG205", name="data-hash", waivable=False, digests=["sha256"], digests_of=["data"],
-       hint="if the data changed on purpose, record its digests with `modelgate hash --update` (a new dataset"
-            " is a new model version)")
+@check(
+    "MG205",
+    name="data-hash",
+    waivable=False,
+    digests=["sha256"],
+    digests_of=["data"],
+    hint="if the data changed on purpose, record its digests with `modelgate hash --update` (a new dataset"
+    " is a new model version)",
+)
 def data_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Generator[Fail, None, str | None]:
     """Every training-data file in the repository is what the manifest's digest says.
 
@@ -109,8 +128,13 @@ def data_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Generat
     return "; ".join(s for s in said if s) or None
 
 
-@check("MG203", name="lockfile-hash", digests=["sha256"], digests_of=["lockfile"],
-       hint="regenerate the sha256 of the lockfile, or commit the lockfile the model was trained with")
+@check(
+    "MG203",
+    name="lockfile-hash",
+    digests=["sha256"],
+    digests_of=["lockfile"],
+    hint="regenerate the sha256 of the lockfile, or commit the lockfile the model was trained with",
+)
 def lockfile_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
     """The environment lockfile, when declared, exists and matches its sha256.
 
@@ -128,5 +152,8 @@ def lockfile_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Ite
         yield Fail(f"lockfile {env.lockfile.path}: not verified: {exc}", at=f"{at}.path")
         return
     if actual.sha256 != env.lockfile.sha256:
-        yield Fail(f"lockfile {env.lockfile.path}: sha256 mismatch: manifest says"
-                   f" {env.lockfile.sha256}, file has {actual.sha256}", at=f"{at}.sha256")
+        yield Fail(
+            f"lockfile {env.lockfile.path}: sha256 mismatch: manifest says"
+            f" {env.lockfile.sha256}, file has {actual.sha256}",
+            at=f"{at}.sha256",
+        )

@@ -15,8 +15,13 @@ if TYPE_CHECKING:
     from modelgate.pipeline.context import Context
 
 
-@check("MG001", name="manifest-valid", required=True, waivable=False,
-       hint="fix the file at the line shown; `modelgate schema manifest` prints the schema")
+@check(
+    "MG001",
+    name="manifest-valid",
+    required=True,
+    waivable=False,
+    hint="fix the file at the line shown; `modelgate schema manifest` prints the schema",
+)
 def manifest_valid(doc: ManifestDoc) -> Iterator[Fail]:
     """The manifest is strict YAML and matches the manifest v1 schema.
 
@@ -30,8 +35,9 @@ def manifest_valid(doc: ManifestDoc) -> Iterator[Fail]:
         yield Fail(problem.message, line=problem.line, column=problem.column)
 
 
-@check("MG002", name="unique-version", waivable=False,
-       hint="bump the version of one of them, or delete the stale manifest")
+@check(
+    "MG002", name="unique-version", waivable=False, hint="bump the version of one of them, or delete the stale manifest"
+)
 def unique_version(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
     """Each name@version is declared by exactly one manifest in the repository.
 

@@ -35,8 +35,13 @@ class RequiredMetricsParams(Strict):
     min: Annotated[int, Constraint(ge=0)] = 0
 
 
-@check("MG301", name="metric-threshold", needs_rule=True, params=ThresholdParams,
-       hint="improve the model, or change the threshold in the policy (reviewed on the base branch)")
+@check(
+    "MG301",
+    name="metric-threshold",
+    needs_rule=True,
+    params=ThresholdParams,
+    hint="improve the model, or change the threshold in the policy (reviewed on the base branch)",
+)
 def metric_threshold(manifest: Manifest, params: ThresholdParams) -> Iterator[Fail]:
     """A metric is within the policy's bounds at this stage.
 
@@ -47,8 +52,7 @@ def metric_threshold(manifest: Manifest, params: ThresholdParams) -> Iterator[Fa
     metric = manifest.metrics.get(params.metric)
     at = f"metrics.{params.metric}"
     if metric is None:
-        yield Fail(f"metric {params.metric!r} is required at stage {manifest.stage!r} but missing",
-                   at="metrics")
+        yield Fail(f"metric {params.metric!r} is required at stage {manifest.stage!r} but missing", at="metrics")
         return
     low, high = params.min, params.max
     if params.threshold is not None:
@@ -65,8 +69,14 @@ def metric_threshold(manifest: Manifest, params: ThresholdParams) -> Iterator[Fa
         yield Fail(f"{params.metric} = {metric.value:g} is above the maximum {high:g}", at=at)
 
 
-@check("MG302", name="required-metrics", needs_rule=True, params=RequiredMetricsParams, adds_up=["metrics", "min"],
-       hint="evaluate the model and record the metrics in the manifest")
+@check(
+    "MG302",
+    name="required-metrics",
+    needs_rule=True,
+    params=RequiredMetricsParams,
+    adds_up=["metrics", "min"],
+    hint="evaluate the model and record the metrics in the manifest",
+)
 def required_metrics(manifest: Manifest, params: RequiredMetricsParams) -> Iterator[Fail]:
     """The metrics the policy names are present, and at least ``min`` metrics in all.
 
@@ -75,9 +85,14 @@ def required_metrics(manifest: Manifest, params: RequiredMetricsParams) -> Itera
     """
     for name in params.metrics:
         if name not in manifest.metrics:
-            yield Fail(f"metric {name!r} is required at stage {manifest.stage!r}", at="metrics",
-                       hint=f"evaluate the model and record metrics.{name}")
+            yield Fail(
+                f"metric {name!r} is required at stage {manifest.stage!r}",
+                at="metrics",
+                hint=f"evaluate the model and record metrics.{name}",
+            )
     if len(manifest.metrics) < params.min:
-        yield Fail(f"at least {params.min} metric(s) required at stage {manifest.stage!r},"
-                   f" found {len(manifest.metrics)}", at="metrics",
-                   hint=f"evaluate the model and record at least {params.min} metric(s) under metrics")
+        yield Fail(
+            f"at least {params.min} metric(s) required at stage {manifest.stage!r}, found {len(manifest.metrics)}",
+            at="metrics",
+            hint=f"evaluate the model and record at least {params.min} metric(s) under metrics",
+        )

@@ -32,8 +32,7 @@ if TYPE_CHECKING:
     from modelgate.interop.dvc import Record
     from modelgate.pipeline.context import Context
 
-DVC_PULL = ("run `dvc pull` to fetch it, or record DVC's md5 with `modelgate hash --update` to verify it"
-            " without pulling")
+DVC_PULL = "run `dvc pull` to fetch it, or record DVC's md5 with `modelgate hash --update` to verify it without pulling"
 LFS = "lfs"
 DVC = "dvc"
 
@@ -71,10 +70,13 @@ def verify(pinned: Pinned, doc: ManifestDoc, context: Context) -> Generator[Fail
         yield Fail(f"{pinned.path}: not verified: {exc}", at=where)
         return None
     if mismatch and not lfs and actual.size <= MAX_POINTER and _pointer_shaped(path):
-        yield Fail(f"{pinned.path}: looks like a Git LFS pointer, but git's attributes do not give it"
-                   f" filter=lfs, so it is just bytes: sha256 {actual.sha256} ({actual.size} bytes), manifest"
-                   f" says {pinned.sha256} ({_size(pinned.size)})", at=f"{pinned.at}.sha256",
-                   hint="track the file with `git lfs track` (.gitattributes), or commit the content itself")
+        yield Fail(
+            f"{pinned.path}: looks like a Git LFS pointer, but git's attributes do not give it"
+            f" filter=lfs, so it is just bytes: sha256 {actual.sha256} ({actual.size} bytes), manifest"
+            f" says {pinned.sha256} ({_size(pinned.size)})",
+            at=f"{pinned.at}.sha256",
+            hint="track the file with `git lfs track` (.gitattributes), or commit the content itself",
+        )
         return None
     if pointer is not None:
         problem = _against_pointer(pinned, pointer, context)
@@ -84,13 +86,17 @@ def verify(pinned: Pinned, doc: ManifestDoc, context: Context) -> Generator[Fail
         yield from _against_dvc(pinned, path, context)
         return LFS
     if mismatch:
-        yield Fail(f"{pinned.path}: sha256 mismatch: manifest says {pinned.sha256}"
-                   f" ({_size(pinned.size)}), file has {actual.sha256} ({actual.size} bytes)", at=f"{pinned.at}.sha256")
+        yield Fail(
+            f"{pinned.path}: sha256 mismatch: manifest says {pinned.sha256}"
+            f" ({_size(pinned.size)}), file has {actual.sha256} ({actual.size} bytes)",
+            at=f"{pinned.at}.sha256",
+        )
     elif pinned.size is not None and actual.size != pinned.size:
         yield Fail(f"{pinned.path}: size is {actual.size} bytes, manifest says {pinned.size}", at=f"{pinned.at}.size")
     if pinned.md5 is not None and actual.md5 != pinned.md5:
-        yield Fail(f"{pinned.path}: md5 mismatch: manifest says {pinned.md5}, file has {actual.md5}",
-                   at=f"{pinned.at}.md5")
+        yield Fail(
+            f"{pinned.path}: md5 mismatch: manifest says {pinned.md5}, file has {actual.md5}", at=f"{pinned.at}.md5"
+        )
     yield from _against_dvc(pinned, path, context)
     return None
 
@@ -125,8 +131,10 @@ def _against_pointer(pinned: Pinned, pointer: Pointer, context: Context) -> str 
             return "--deep: the LFS content is not in this clone; run `git lfs pull` first"
         actual = context.digest(content)
         if (actual.sha256, actual.size) != (pinned.sha256, pinned.size if pinned.size is not None else actual.size):
-            return (f"LFS content has sha256 {actual.sha256} ({actual.size} bytes), manifest says"
-                    f" {pinned.sha256} ({_size(pinned.size)})")
+            return (
+                f"LFS content has sha256 {actual.sha256} ({actual.size} bytes), manifest says"
+                f" {pinned.sha256} ({_size(pinned.size)})"
+            )
     if pointer.oid != pinned.sha256:
         return f"LFS pointer oid sha256:{pointer.oid} differs from the manifest's sha256 {pinned.sha256}"
     if pinned.size is not None and pointer.size != pinned.size:
@@ -155,16 +163,21 @@ def _against_dvc(pinned: Pinned, path: str, context: Context) -> Generator[Fail,
 def _disagreements(pinned: Pinned, entry: Record) -> Generator[Fail, None, None]:
     out = entry.out
     if out.md5 is None:
-        yield Fail(f"{pinned.path}: {entry.source} records no md5 to compare with; re-run `dvc commit`",
-                   at=f"{pinned.at}.{pinned.key}")
+        yield Fail(
+            f"{pinned.path}: {entry.source} records no md5 to compare with; re-run `dvc commit`",
+            at=f"{pinned.at}.{pinned.key}",
+        )
     elif out.md5 != pinned.md5:
-        yield Fail(f"{pinned.path}: {entry.source} records md5 {out.md5}, manifest says {pinned.md5}",
-                   at=f"{pinned.at}.md5",
-                   hint="re-run `dvc add` or `dvc repro`, then `modelgate hash --update`: DVC and the manifest"
-                        " must agree")
+        yield Fail(
+            f"{pinned.path}: {entry.source} records md5 {out.md5}, manifest says {pinned.md5}",
+            at=f"{pinned.at}.md5",
+            hint="re-run `dvc add` or `dvc repro`, then `modelgate hash --update`: DVC and the manifest must agree",
+        )
     if out.size is not None and pinned.size is not None and out.size != pinned.size:
-        yield Fail(f"{pinned.path}: {entry.source} records size {out.size}, manifest says {pinned.size}",
-                   at=f"{pinned.at}.size")
+        yield Fail(
+            f"{pinned.path}: {entry.source} records size {out.size}, manifest says {pinned.size}",
+            at=f"{pinned.at}.size",
+        )
 
 
 def _absent(pinned: Pinned, missing: MissingFile, context: Context) -> Generator[Fail, None, str | None]:
@@ -178,12 +191,20 @@ def _absent(pinned: Pinned, missing: MissingFile, context: Context) -> Generator
         yield Fail(f"{pinned.path}: not verified: {missing}", at=where)
         return None
     if not exact:
-        yield Fail(f"{pinned.path}: not in the work tree; {found[0].source} tracks the folder that holds it, and"
-                   " DVC keeps what a folder holds only in its cache", at=where, hint="run `dvc pull` to fetch it")
+        yield Fail(
+            f"{pinned.path}: not in the work tree; {found[0].source} tracks the folder that holds it, and"
+            " DVC keeps what a folder holds only in its cache",
+            at=where,
+            hint="run `dvc pull` to fetch it",
+        )
         return None
     if pinned.md5 is None:
-        yield Fail(f"{pinned.path}: not in the work tree, and the manifest records no md5 to compare with what"
-                   f" {exact[0].source} records", at=where, hint=DVC_PULL)
+        yield Fail(
+            f"{pinned.path}: not in the work tree, and the manifest records no md5 to compare with what"
+            f" {exact[0].source} records",
+            at=where,
+            hint=DVC_PULL,
+        )
         return None
     failed = False
     for entry in exact:

@@ -28,8 +28,13 @@ class SchemaParams(Strict):
             raise ValueError("give exactly one of `schema` (inline) or `file` (a repo-relative JSON Schema)")
 
 
-@check("MG010", name="schema", needs_rule=True, params=SchemaParams,
-       hint="add or fix the field the policy's schema asks for")
+@check(
+    "MG010",
+    name="schema",
+    needs_rule=True,
+    params=SchemaParams,
+    hint="add or fix the field the policy's schema asks for",
+)
 def schema(manifest: Manifest, params: SchemaParams, context: Context) -> Iterator[Fail]:
     """The manifest also satisfies a JSON Schema given in the policy.
 
@@ -49,8 +54,9 @@ def schema(manifest: Manifest, params: SchemaParams, context: Context) -> Iterat
         errors = list(validator.iter_errors(data))
     except Unresolvable as exc:
         # Nothing is fetched: a $ref to anything outside the schema is the policy's mistake.
-        raise ConfigError(f"schema {params.file or '(inline)'}: {exc}; a $ref may point only inside"
-                          " the schema (#/...)") from None
+        raise ConfigError(
+            f"schema {params.file or '(inline)'}: {exc}; a $ref may point only inside the schema (#/...)"
+        ) from None
     except RecursionError:
         raise ConfigError(f"schema {params.file or '(inline)'}: refers to itself without end") from None
     for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):

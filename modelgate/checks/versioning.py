@@ -14,8 +14,12 @@ if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest
 
 
-@check("MG501", name="semver", waivable=False,
-       hint="use MAJOR.MINOR.PATCH, e.g. 1.4.0 (pre-release and build suffixes allowed)")
+@check(
+    "MG501",
+    name="semver",
+    waivable=False,
+    hint="use MAJOR.MINOR.PATCH, e.g. 1.4.0 (pre-release and build suffixes allowed)",
+)
 def semver_valid(manifest: Manifest) -> Iterator[Fail]:
     """The version (and ``lineage.parent``'s version) is a SemVer 2.0.0 string.
 

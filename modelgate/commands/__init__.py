@@ -79,8 +79,9 @@ def run(args: list[str]) -> int:
 def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     parser = Parser(prog="modelgate", description="Model governance as code: the gate for model promotions.")
     parser.add_argument("--version", action="version", version=f"modelgate {__version__}")
-    parser.add_argument("-p", dest="plugins_disabled", action="append", default=[], metavar="no:NAME",
-                        help="disable a plugin by name")
+    parser.add_argument(
+        "-p", dest="plugins_disabled", action="append", default=[], metavar="no:NAME", help="disable a plugin by name"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in COMMANDS:
         _module(name).add_parser(sub, pm)

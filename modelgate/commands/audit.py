@@ -17,13 +17,19 @@ if TYPE_CHECKING:
 def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     audit = sub.add_parser("audit", help="work with audit records")
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=Parser, required=True)
-    verify = actions.add_parser("verify", help="recompute record_sha256 of an audit record, and with --signer check"
-                                               " its SSH signature; exit 1 if modified or not signed by an allowed"
-                                               " signer")
+    verify = actions.add_parser(
+        "verify",
+        help="recompute record_sha256 of an audit record, and with --signer check"
+        " its SSH signature; exit 1 if modified or not signed by an allowed"
+        " signer",
+    )
     verify.add_argument("file", metavar="FILE")
-    verify.add_argument("--signer", metavar="ALLOWED_SIGNERS",
-                        help="an allowed-signers file (git's format): the record must carry a signature, after it"
-                             " or in FILE.sig, by one of its keys")
+    verify.add_argument(
+        "--signer",
+        metavar="ALLOWED_SIGNERS",
+        help="an allowed-signers file (git's format): the record must carry a signature, after it"
+        " or in FILE.sig, by one of its keys",
+    )
     sign = actions.add_parser("sign", help="sign an audit record with an SSH key: writes FILE.sig")
     sign.add_argument("file", metavar="FILE")
     sign.add_argument("--key", metavar="KEY", required=True, help="the SSH private key file to sign with")

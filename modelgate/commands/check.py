@@ -18,36 +18,71 @@ if TYPE_CHECKING:
 
 def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     check = sub.add_parser("check", help="check manifests against the policy")
-    check.add_argument("paths", nargs="*", metavar="PATH",
-                       help="manifests, folders, or changed files (an artifact selects its manifests)")
-    check.add_argument("--select", action="append", default=[], metavar="IDS",
-                       help="only these checks (ids, names or id prefixes such as MG3; comma-separated)")
-    check.add_argument("--ignore", action="append", default=[], metavar="IDS",
-                       help="skip these checks (same syntax as --select)")
-    check.add_argument("--policy", action="append", default=None, metavar="REF",
-                       help="policy file, folder or builtin:NAME (repeatable; overrides config)")
-    check.add_argument("--base", metavar="REF",
-                       help="compare with REF (through its merge-base with HEAD); --base none: no base, check"
-                            " as it stands. Default: MODELGATE_BASE, else config `base`, else none; in CI"
-                            " (CI, GITHUB_ACTIONS, --ci) MODELGATE_BASE, else the base the event payload"
-                            " names (GITHUB_EVENT_PATH), never config: without an event the base must be"
-                            " named")
-    check.add_argument("--changed", action="store_true",
-                       help="only manifests the change affects (their file, artifacts, lockfile, data, policy,"
-                            " config...) vs the base (or vs HEAD); named files count as changed")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="manifests, folders, or changed files (an artifact selects its manifests)",
+    )
+    check.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="IDS",
+        help="only these checks (ids, names or id prefixes such as MG3; comma-separated)",
+    )
+    check.add_argument(
+        "--ignore", action="append", default=[], metavar="IDS", help="skip these checks (same syntax as --select)"
+    )
+    check.add_argument(
+        "--policy",
+        action="append",
+        default=None,
+        metavar="REF",
+        help="policy file, folder or builtin:NAME (repeatable; overrides config)",
+    )
+    check.add_argument(
+        "--base",
+        metavar="REF",
+        help="compare with REF (through its merge-base with HEAD); --base none: no base, check"
+        " as it stands. Default: MODELGATE_BASE, else config `base`, else none; in CI"
+        " (CI, GITHUB_ACTIONS, --ci) MODELGATE_BASE, else the base the event payload"
+        " names (GITHUB_EVENT_PATH), never config: without an event the base must be"
+        " named",
+    )
+    check.add_argument(
+        "--changed",
+        action="store_true",
+        help="only manifests the change affects (their file, artifacts, lockfile, data, policy,"
+        " config...) vs the base (or vs HEAD); named files count as changed",
+    )
     check.add_argument("--strict", action="store_true", help="warnings fail too")
-    check.add_argument("--cache", action=argparse.BooleanOptionalAction, default=None,
-                       help="use the per-clone hash cache (default: yes; never in CI)")
-    check.add_argument("--deep", action="store_true",
-                       help="for Git LFS pointers, hash the content (from the local LFS store) too")
-    check.add_argument("--ci", action=argparse.BooleanOptionalAction, default=None,
-                       help="judge as CI does: unverifiable approvals fail, no hash cache, the base from the event"
-                            " or named (default: when CI or GITHUB_ACTIONS is set)")
-    check.add_argument("--shard", metavar="K/N", type=_shard,
-                       help="check only the K-th of N deterministic parts of the manifests (CI matrices)")
+    check.add_argument(
+        "--cache",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="use the per-clone hash cache (default: yes; never in CI)",
+    )
+    check.add_argument(
+        "--deep", action="store_true", help="for Git LFS pointers, hash the content (from the local LFS store) too"
+    )
+    check.add_argument(
+        "--ci",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="judge as CI does: unverifiable approvals fail, no hash cache, the base from the event"
+        " or named (default: when CI or GITHUB_ACTIONS is set)",
+    )
+    check.add_argument(
+        "--shard",
+        metavar="K/N",
+        type=_shard,
+        help="check only the K-th of N deterministic parts of the manifests (CI matrices)",
+    )
     check.add_argument("--traceback", action="store_true", help="show tracebacks of crashes")
-    check.add_argument("-p", dest="plugins_disabled", action="append", default=[], metavar="no:NAME",
-                       help="disable a plugin by name")
+    check.add_argument(
+        "-p", dest="plugins_disabled", action="append", default=[], metavar="no:NAME", help="disable a plugin by name"
+    )
     pm.hook.modelgate_addoption(parser=check)
 
 
@@ -101,4 +136,3 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         if reporter.path not in (None, "-"):
             write_atomically(reporter.path, functools.partial(reporter.write, summary))
     return summary.exit_code
-

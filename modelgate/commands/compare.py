@@ -26,8 +26,9 @@ def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     compare.add_argument("--ref", help="read the manifests (and their history) at this commit, branch or tag")
     compare.add_argument("--markdown", metavar="FILE", help="write the table as Markdown to FILE (- for stdout)")
     compare.add_argument("--json", metavar="FILE", help="write the comparison as JSON to FILE (- for stdout)")
-    compare.add_argument("--html", metavar="FILE",
-                         help="write a self-contained HTML page with a chart per metric to FILE (- for stdout)")
+    compare.add_argument(
+        "--html", metavar="FILE", help="write a self-contained HTML page with a chart per metric to FILE (- for stdout)"
+    )
 
 
 def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
@@ -46,7 +47,8 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     registry.versions(options.name)  # no such model, or an invalid manifest that may be one: before git history
     result = compare.build(registry, options.name, options.ref, _history(registry, options.name))
     renderers: dict[str, Callable[[Comparison], str]] = {
-        "markdown": compare.render_markdown, "json": compare.render_json,
+        "markdown": compare.render_markdown,
+        "json": compare.render_json,
         "html": functools.partial(compare_html.render_html, tool_version=__version__),
     }
     if not to_stdout:

@@ -19,10 +19,12 @@ SHELLS = ("bash", "zsh", "fish")
 
 def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     completion = sub.add_parser(
-        "completion", help="print a shell completion script (bash, zsh or fish)",
-        description="Print a completion script for SHELL. bash: `eval \"$(modelgate completion bash)\"` in"
-                    " ~/.bashrc; zsh: `modelgate completion zsh > \"${fpath[1]}/_modelgate\"`; fish:"
-                    " `modelgate completion fish > ~/.config/fish/completions/modelgate.fish`.")
+        "completion",
+        help="print a shell completion script (bash, zsh or fish)",
+        description='Print a completion script for SHELL. bash: `eval "$(modelgate completion bash)"` in'
+        ' ~/.bashrc; zsh: `modelgate completion zsh > "${fpath[1]}/_modelgate"`; fish:'
+        " `modelgate completion fish > ~/.config/fish/completions/modelgate.fish`.",
+    )
     completion.add_argument("shell", choices=SHELLS, metavar="SHELL", help="bash, zsh or fish")
 
 

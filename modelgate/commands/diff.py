@@ -25,9 +25,13 @@ SIDE = re.compile(r"(?:(?P<ref>.+):)?(?P<name>[a-z0-9][a-z0-9._-]{0,127})@(?P<wh
 
 def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     diff = sub.add_parser("diff", help="what changed per model version: base vs head, or any two versions")
-    diff.add_argument("args", nargs="*", metavar="[REF] [NAME] | [REF:]NAME@A [REF:]NAME@B",
-                      help="the base (default: configured base, else HEAD) and a model name; or two versions,"
-                           " each NAME@VERSION|STAGE|ALIAS|latest, read at REF (default: the work tree)")
+    diff.add_argument(
+        "args",
+        nargs="*",
+        metavar="[REF] [NAME] | [REF:]NAME@A [REF:]NAME@B",
+        help="the base (default: configured base, else HEAD) and a model name; or two versions,"
+        " each NAME@VERSION|STAGE|ALIAS|latest, read at REF (default: the work tree)",
+    )
     diff.add_argument("--format", choices=["text", "markdown", "json"], default="text")
 
 
@@ -38,8 +42,10 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     sides = [SIDE.fullmatch(arg) for arg in options.args]
     if any(sides):
         if len(sides) != 2 or not all(sides):
-            raise UsageError("diff NAME@A NAME@B compares two versions: give both, e.g."
-                             " `modelgate diff fraud-detector@1.3.0 main:fraud-detector@production`")
+            raise UsageError(
+                "diff NAME@A NAME@B compares two versions: give both, e.g."
+                " `modelgate diff fraud-detector@1.3.0 main:fraud-detector@production`"
+            )
         return _two_versions(root, [m for m in sides if m is not None], options.format)
     return _against_base(root, options.args, options.format)
 
@@ -97,8 +103,9 @@ def _against_base(root: str, args: list[str], form: str) -> int:
     finally:
         repo.close()
     if form == "json":
-        print(json.dumps({"base": ref, "merge_base": base.merge_base, "models": [d.to_json() for d in diffs]},
-                         indent=2))
+        print(
+            json.dumps({"base": ref, "merge_base": base.merge_base, "models": [d.to_json() for d in diffs]}, indent=2)
+        )
     elif form == "markdown":
         sys.stdout.write(render_markdown(diffs, ref))
     else:
@@ -111,8 +118,9 @@ def _ref_and_name(repo: GitRepo, args: list[str]) -> tuple[str | None, str | Non
     if len(args) == 2:
         return args[0], args[1]
     if len(args) == 1:
-        known = repo.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{args[0]}^{{commit}}",
-                         check=False).strip()
+        known = repo.run(
+            "rev-parse", "--verify", "--quiet", "--end-of-options", f"{args[0]}^{{commit}}", check=False
+        ).strip()
         return (args[0], None) if known else (None, args[0])
     return None, None
 
@@ -126,7 +134,11 @@ def _known_name(repo: GitRepo, name: str, ref: str, names: list[str], words: int
         return
     models = sorted(set(names))
     if words == 1:
-        raise UsageError(f"{name!r} is neither a commit nor a model at {ref} or in the work tree"
-                         f"{did_you_mean(name, [*ref_names(repo), *models])}; models: {', '.join(models) or 'none'}")
-    raise RegistryError(f"no model named {name!r} at {ref} or in the work tree{did_you_mean(name, models)};"
-                        f" models: {', '.join(models) or 'none'}")
+        raise UsageError(
+            f"{name!r} is neither a commit nor a model at {ref} or in the work tree"
+            f"{did_you_mean(name, [*ref_names(repo), *models])}; models: {', '.join(models) or 'none'}"
+        )
+    raise RegistryError(
+        f"no model named {name!r} at {ref} or in the work tree{did_you_mean(name, models)};"
+        f" models: {', '.join(models) or 'none'}"
+    )

@@ -28,9 +28,11 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         raise UsageError(f"no check {wanted!r}; see `modelgate list-checks`")
     stages = ", ".join(found.stages) if found.stages else "every stage"
     print(f"{found.id} {found.name} ({found.severity}; plugin {found.plugin})")
-    print(f"runs: {'where a policy rule names it' if found.needs_rule else stages}"
-          f"{'; always, cannot be deselected' if found.required else ''}"
-          f"{'; cannot be waived' if not found.waivable else ''}")
+    print(
+        f"runs: {'where a policy rule names it' if found.needs_rule else stages}"
+        f"{'; always, cannot be deselected' if found.required else ''}"
+        f"{'; cannot be waived' if not found.waivable else ''}"
+    )
     print()
     print(found.explain)
     if found.hint:

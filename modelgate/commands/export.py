@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 
 def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     export = sub.add_parser("export", help="export model versions as a CycloneDX 1.6 ML-BOM")
-    export.add_argument("selectors", nargs="*", metavar="NAME[@STAGE|@VERSION|@ALIAS]",
-                        help="default: every model version")
+    export.add_argument(
+        "selectors", nargs="*", metavar="NAME[@STAGE|@VERSION|@ALIAS]", help="default: every model version"
+    )
     export.add_argument("--format", choices=["cyclonedx"], default="cyclonedx")
     export.add_argument("--stage", metavar="STAGE", help="only versions at this stage")
     export.add_argument("--ref", help="read the manifests at this commit, branch or tag")

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     hashes = sub.add_parser("hash", help="recompute artifact, lockfile and data hashes of manifests")
     hashes.add_argument("manifests", nargs="*", metavar="MANIFEST", help="default: every manifest in the repository")
-    hashes.add_argument("--update", action="store_true",
-                        help="rewrite the values that changed (comments and formatting are kept)")
+    hashes.add_argument(
+        "--update", action="store_true", help="rewrite the values that changed (comments and formatting are kept)"
+    )
 
 
 def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
@@ -60,8 +61,10 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
             hasher.cache.close()
     verb = "updated" if options.update else "stale"
     skipped = f", {notes} not hashed (said above)" if notes else ""
-    print(f"{len(found.manifests)} manifest{'s' if len(found.manifests) != 1 else ''}, {files} files hashed:"
-          f" {stale} value{'s' if stale != 1 else ''} {verb}, {problems} not hashable{skipped}")
+    print(
+        f"{len(found.manifests)} manifest{'s' if len(found.manifests) != 1 else ''}, {files} files hashed:"
+        f" {stale} value{'s' if stale != 1 else ''} {verb}, {problems} not hashable{skipped}"
+    )
     if stale and not options.update:
         print("run `modelgate hash --update` to write the new values")
     return ExitCode.FAILED if problems or (stale and not options.update) else ExitCode.OK

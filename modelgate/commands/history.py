@@ -19,13 +19,17 @@ if TYPE_CHECKING:
 def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     history = sub.add_parser("history", help="a model's version and stage timeline from git history")
     history.add_argument("name", metavar="NAME", help="the model name")
-    history.add_argument("--ref", default="HEAD",
-                         help="whose history (default: HEAD): the states of its first-parent line")
+    history.add_argument(
+        "--ref", default="HEAD", help="whose history (default: HEAD): the states of its first-parent line"
+    )
     history.add_argument("--at", metavar="YYYY-MM-DD", help="also say which version was in which stage that day")
     history.add_argument("--json", action="store_true", help="print JSON")
-    history.add_argument("--signer", metavar="ALLOWED_SIGNERS",
-                         help="an allowed-signers file (git's format) naming the keys that sign audit notes"
-                              " (default: config audit.allowed_signers, read from --ref)")
+    history.add_argument(
+        "--signer",
+        metavar="ALLOWED_SIGNERS",
+        help="an allowed-signers file (git's format) naming the keys that sign audit notes"
+        " (default: config audit.allowed_signers, read from --ref)",
+    )
 
 
 def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
@@ -55,17 +59,32 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     if not found:
         # An empty timeline would read as "this model never moved": a typo must not pass as that.
         known = names(history)
-        have = f"; models there: {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}" if known else \
-            "; no manifest was ever committed there"
+        have = (
+            f"; models there: {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}"
+            if known
+            else "; no manifest was ever committed there"
+        )
         raise UsageError(f"history: no model {options.name!r} in the history of {options.ref}{have}")
     on = state_on(found, options.at) if options.at else None
     if options.json:
-        print(json.dumps({"model": options.name, "steps": [s.to_json() for s in found],
-                          **({"at": {"date": options.at, "stages": on}} if on is not None else {})}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "model": options.name,
+                    "steps": [s.to_json() for s in found],
+                    **({"at": {"date": options.at, "stages": on}} if on is not None else {}),
+                },
+                indent=2,
+            )
+        )
         return ExitCode.OK
     for s in found:
-        print(esc(f"{s.date[:19].replace('T', ' ')}  {s.commit[:12]}  {s.version:<12} {s.from_stage:>11} -> "
-                  f"{s.to_stage:<11} {s.author}"))
+        print(
+            esc(
+                f"{s.date[:19].replace('T', ' ')}  {s.commit[:12]}  {s.version:<12} {s.from_stage:>11} -> "
+                f"{s.to_stage:<11} {s.author}"
+            )
+        )
         for approver in s.approvers:
             print(esc(f"    approved by {approver.who} ({approver.via}: {approver.evidence})"))
         for doubt in s.unverified:

@@ -30,8 +30,16 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     entries = registry.entries(options.name, options.stage)
     invalid = registry.invalid()
     if options.json:
-        print(json.dumps({"commit": registry.commit, "models": [e.to_json() for e in entries],
-                          "invalid": [d.path for d in invalid]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "commit": registry.commit,
+                    "models": [e.to_json() for e in entries],
+                    "invalid": [d.path for d in invalid],
+                },
+                indent=2,
+            )
+        )
         return ExitCode.OK
     rows = [("MODEL", "VERSION", "STAGE", "ALIASES", "MANIFEST")]
     rows += [(e.name, e.version, e.stage, ",".join(e.aliases) or "-", e.manifest_relpath) for e in entries]

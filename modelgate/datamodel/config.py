@@ -56,9 +56,7 @@ def load(reader: Reader, env: Mapping[str, str], flags: Mapping[str, Any], folde
     toml_raw = _read(reader, _join(folder, "pyproject.toml"))
     toml_settings = _from_pyproject(toml_raw, _join(folder, "pyproject.toml")) if toml_raw is not None else None
     if yaml_raw is not None and toml_settings is not None:
-        raise ConfigError(
-            f"both {CONFIG_FILE} and [tool.modelgate] in pyproject.toml exist; keep one"
-        )
+        raise ConfigError(f"both {CONFIG_FILE} and [tool.modelgate] in pyproject.toml exist; keep one")
     if yaml_raw is not None:
         settings, path = _from_yaml(yaml_raw, _join(folder, CONFIG_FILE)), CONFIG_FILE
     elif toml_settings is not None:
@@ -99,10 +97,13 @@ def _from_folder(settings: dict[str, Any], folder: str) -> dict[str, Any]:
     import posixpath
 
     found = dict(settings)
-    found["policies"] = [p if p.startswith("builtin:") else posixpath.normpath(_join(folder, p))
-                         for p in settings.get("policies", ["builtin:default"])]
-    found["plugins"] = [posixpath.normpath(_join(folder, p)) if p.endswith(".py") else p
-                        for p in settings.get("plugins", [])]
+    found["policies"] = [
+        p if p.startswith("builtin:") else posixpath.normpath(_join(folder, p))
+        for p in settings.get("policies", ["builtin:default"])
+    ]
+    found["plugins"] = [
+        posixpath.normpath(_join(folder, p)) if p.endswith(".py") else p for p in settings.get("plugins", [])
+    ]
     found["manifests"] = [scoped_glob(folder, g) for g in settings.get("manifests", ["**"])]
     return found
 
@@ -136,8 +137,9 @@ def _from_pyproject(raw: bytes, display: str = "pyproject.toml") -> dict[str, An
         text = raw.decode("utf-8")
         table = tomllib.loads(text)
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(display, 1, 1, f"invalid UTF-8 at byte {exc.start}; save the"
-                                                          " file as UTF-8")]) from None
+        raise InputError(
+            [Problem(display, 1, 1, f"invalid UTF-8 at byte {exc.start}; save the file as UTF-8")]
+        ) from None
     except RecursionError:
         raise InputError([Problem(display, 1, 1, "nested too deeply")]) from None
     except tomllib.TOMLDecodeError as exc:
@@ -170,17 +172,16 @@ _BUILTIN_PROVIDERS = {"github": {"token_env"}, "signed-commits": {"allowed_signe
 _APPROVAL_KEYS = {"provider", *(key for keys in _BUILTIN_PROVIDERS.values() for key in keys)}
 
 
-def _check(data: dict[str, Any], where: Callable[[tuple[str, ...]], tuple[int, int]], path: str,
-           prefix: str) -> list[Problem]:
+def _check(
+    data: dict[str, Any], where: Callable[[tuple[str, ...]], tuple[int, int]], path: str, prefix: str
+) -> list[Problem]:
     """Every key known and of the right shape; ``prefix`` names the table in messages."""
     problems = []
     for key, value in data.items():
         line, column = where((key,))
         if key not in _KEYS:
             problems.append(Problem(path, line, column, f"unknown key {prefix + key!r}; known: {sorted(_KEYS)}"))
-        elif key in _LISTS and not (
-            isinstance(value, list) and all(isinstance(v, str) and v for v in value)
-        ):
+        elif key in _LISTS and not (isinstance(value, list) and all(isinstance(v, str) and v for v in value)):
             problems.append(Problem(path, line, column, f"{prefix}{key} must be a list of strings"))
         elif key == "manifests" and (bad := next(filter(None, map(globs.problem, value)), None)):
             problems.append(Problem(path, line, column, f"{prefix}{bad}"))
@@ -196,8 +197,9 @@ def _check(data: dict[str, Any], where: Callable[[tuple[str, ...]], tuple[int, i
     return problems
 
 
-def _check_audit(settings: Any, where: Callable[[tuple[str, ...]], tuple[int, int]], path: str,
-                 prefix: str) -> list[Problem]:
+def _check_audit(
+    settings: Any, where: Callable[[tuple[str, ...]], tuple[int, int]], path: str, prefix: str
+) -> list[Problem]:
     """``audit: {allowed_signers: PATH}``: the keys that may sign audit notes."""
     if not isinstance(settings, dict):
         return [Problem(path, *where(("audit",)), f"{prefix}audit must be a mapping")]
@@ -208,13 +210,21 @@ def _check_audit(settings: Any, where: Callable[[tuple[str, ...]], tuple[int, in
             name = f"{prefix}audit.{key}"
             problems.append(Problem(path, line, column, f"unknown key {name!r}; known: ['allowed_signers']"))
         elif not (isinstance(value, str) and _repo_path(value)):
-            problems.append(Problem(path, line, column, f"{prefix}audit.allowed_signers must be a repository-relative"
-                                                        " path without '..', such as .github/audit_signers"))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    column,
+                    f"{prefix}audit.allowed_signers must be a repository-relative"
+                    " path without '..', such as .github/audit_signers",
+                )
+            )
     return problems
 
 
-def _check_approvals(settings: dict[str, Any], where: Callable[[tuple[str, ...]], tuple[int, int]], path: str,
-                     prefix: str) -> list[Problem]:
+def _check_approvals(
+    settings: dict[str, Any], where: Callable[[tuple[str, ...]], tuple[int, int]], path: str, prefix: str
+) -> list[Problem]:
     """The settings the built-in providers read must have their shape; another provider
     (a plugin) may take settings of its own."""
     problems = []
@@ -237,8 +247,9 @@ def _check_approvals(settings: dict[str, Any], where: Callable[[tuple[str, ...]]
     return problems
 
 
-def _text_problems(value: Any, keys: tuple[str, ...], where: Callable[[tuple[str, ...]], tuple[int, int]],
-                   path: str, prefix: str) -> list[Problem]:
+def _text_problems(
+    value: Any, keys: tuple[str, ...], where: Callable[[tuple[str, ...]], tuple[int, int]], path: str, prefix: str
+) -> list[Problem]:
     """Control and bidi characters in keys and strings (TOML's escapes can write any
     character), and line breaks or tabs: no setting (a glob, a path, a ref, a name) is
     more than one line, and messages quote them."""
@@ -263,8 +274,13 @@ def _text_problems(value: Any, keys: tuple[str, ...], where: Callable[[tuple[str
 
 def _repo_path(value: str) -> bool:
     parts = value.split("/")
-    return bool(value) and not value.startswith("/") and "\\" not in value and ".." not in parts \
+    return (
+        bool(value)
+        and not value.startswith("/")
+        and "\\" not in value
+        and ".." not in parts
         and not any(c < " " or c == "\x7f" for c in value)
+    )
 
 
 # One part of a TOML key: bare, "basic" or 'literal'; a key is parts joined by dots.

@@ -22,17 +22,46 @@ PROPRIETARY = "proprietary"
 LICENSE_REF = re.compile(r"(?:DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+")
 # What the JSON Schema can say: the characters an expression is made of.
 SCHEMA_PATTERN = r"^[A-Za-z0-9.+:() -]+$"
-DESCRIPTION = ('An SPDX license expression with ids from the SPDX License List (Apache-2.0, "MIT OR Apache-2.0",'
-               ' "GPL-2.0-or-later WITH Classpath-exception-2.0"), "proprietary", or LicenseRef-<id>.')
+DESCRIPTION = (
+    'An SPDX license expression with ids from the SPDX License List (Apache-2.0, "MIT OR Apache-2.0",'
+    ' "GPL-2.0-or-later WITH Classpath-exception-2.0"), "proprietary", or LicenseRef-<id>.'
+)
 
 # Accepted without loading the SPDX list; tests/test_datamodel_licenses.py keeps each a current id.
-COMMON = frozenset({
-    "Apache-2.0", "MIT", "BSD-2-Clause", "BSD-3-Clause", "ISC", "MPL-2.0", "Unlicense", "0BSD", "Zlib",
-    "BSL-1.0", "CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC-BY-NC-SA-4.0", "CC-BY-ND-4.0",
-    "CC-BY-NC-ND-4.0", "GPL-2.0-only", "GPL-2.0-or-later", "GPL-3.0-only", "GPL-3.0-or-later",
-    "LGPL-2.1-only", "LGPL-2.1-or-later", "LGPL-3.0-only", "LGPL-3.0-or-later", "AGPL-3.0-only",
-    "AGPL-3.0-or-later", "EPL-2.0", "ODbL-1.0", "CDLA-Permissive-2.0",
-})
+COMMON = frozenset(
+    {
+        "Apache-2.0",
+        "MIT",
+        "BSD-2-Clause",
+        "BSD-3-Clause",
+        "ISC",
+        "MPL-2.0",
+        "Unlicense",
+        "0BSD",
+        "Zlib",
+        "BSL-1.0",
+        "CC0-1.0",
+        "CC-BY-4.0",
+        "CC-BY-SA-4.0",
+        "CC-BY-NC-4.0",
+        "CC-BY-NC-SA-4.0",
+        "CC-BY-ND-4.0",
+        "CC-BY-NC-ND-4.0",
+        "GPL-2.0-only",
+        "GPL-2.0-or-later",
+        "GPL-3.0-only",
+        "GPL-3.0-or-later",
+        "LGPL-2.1-only",
+        "LGPL-2.1-or-later",
+        "LGPL-3.0-only",
+        "LGPL-3.0-or-later",
+        "AGPL-3.0-only",
+        "AGPL-3.0-or-later",
+        "EPL-2.0",
+        "ODbL-1.0",
+        "CDLA-Permissive-2.0",
+    }
+)
 _TOKEN = re.compile(r"[()]|[^\s()]+")
 _OPERATORS = frozenset({"AND", "OR", "WITH"})
 _PLACEHOLDER = "MIT"  # stands for a LicenseRef- while the library (which does not know it) parses
@@ -70,9 +99,11 @@ def _common(text: str) -> bool:
     if text == PROPRIETARY:
         return True
     words = text.split(" ")
-    return (len(words) % 2 == 1
-            and all(w in COMMON or LICENSE_REF.fullmatch(w) for w in words[::2])
-            and all(w in ("AND", "OR") for w in words[1::2]))
+    return (
+        len(words) % 2 == 1
+        and all(w in COMMON or LICENSE_REF.fullmatch(w) for w in words[::2])
+        and all(w in ("AND", "OR") for w in words[1::2])
+    )
 
 
 def _checked(text: str) -> str | None:
@@ -149,8 +180,13 @@ def _spdx() -> _Spdx:
     from license_expression import build_spdx_licensing, get_license_index  # type: ignore[import-untyped]
 
     index = get_license_index()
-    ids = {key for entry in index if (key := entry.get("spdx_license_key"))
-           and not key.startswith("LicenseRef-") and not entry.get("is_deprecated")}
+    ids = {
+        key
+        for entry in index
+        if (key := entry.get("spdx_license_key"))
+        and not key.startswith("LicenseRef-")
+        and not entry.get("is_deprecated")
+    }
     return _Spdx(build_spdx_licensing(index), {i.casefold(): i for i in sorted(ids)})
 
 

@@ -30,8 +30,15 @@ REF_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}@[^@\s]+$"
 Sha256 = Annotated[str, Constraint(pattern=SHA256_PATTERN, description="64 lowercase hex characters.")]
 # DVC's digest of a file: with it, a DVC-tracked file is verified against dvc.lock or its
 # .dvc file without `dvc pull`; with the file present, the file's own md5 must equal it.
-Md5 = Annotated[str, Constraint(pattern=MD5_PATTERN, description=(
-    "DVC's md5 of the file, 32 lowercase hex characters: verifies a DVC-tracked file without `dvc pull`."))]
+Md5 = Annotated[
+    str,
+    Constraint(
+        pattern=MD5_PATTERN,
+        description=(
+            "DVC's md5 of the file, 32 lowercase hex characters: verifies a DVC-tracked file without `dvc pull`."
+        ),
+    ),
+]
 Text = Annotated[str, Constraint(min_length=1, max_length=4096)]
 # A free-form param: any JSON value, which is anything the strict YAML loader can produce.
 Param = Any
@@ -39,8 +46,16 @@ Param = Any
 
 @record(kw_only=True)
 class Artifact(Strict):
-    path: Annotated[str, Constraint(min_length=1, max_length=4096, description=(
-        "Path relative to the manifest's folder ('..' allowed); must resolve inside the repo, outside .git/."))]
+    path: Annotated[
+        str,
+        Constraint(
+            min_length=1,
+            max_length=4096,
+            description=(
+                "Path relative to the manifest's folder ('..' allowed); must resolve inside the repo, outside .git/."
+            ),
+        ),
+    ]
     sha256: Sha256
     size: Annotated[int, Constraint(ge=0, description="Size in bytes.")]
     md5: Md5 | None = None
@@ -48,8 +63,9 @@ class Artifact(Strict):
 
 @record(kw_only=True)
 class CodeLineage(Strict):
-    commit: Annotated[str, Constraint(pattern=COMMIT_PATTERN,
-                                      description="Full 40-hex git commit of the training code.")]
+    commit: Annotated[
+        str, Constraint(pattern=COMMIT_PATTERN, description="Full 40-hex git commit of the training code.")
+    ]
     repo: Text | None = None
     paths: list[Text] = field(default_factory=list)
 
@@ -57,14 +73,23 @@ class CodeLineage(Strict):
 @record(kw_only=True)
 class DataLineage(Strict):
     name: Text
-    uri: Annotated[str, Constraint(min_length=1, max_length=4096, description=(
-        "Where the data is: a URI with a scheme (s3://, https://, dvc://...), or a path in the repository"
-        " relative to the manifest's folder ('..' allowed), whose file is then verified."))]
+    uri: Annotated[
+        str,
+        Constraint(
+            min_length=1,
+            max_length=4096,
+            description=(
+                "Where the data is: a URI with a scheme (s3://, https://, dvc://...), or a path in the repository"
+                " relative to the manifest's folder ('..' allowed), whose file is then verified."
+            ),
+        ),
+    ]
     sha256: Sha256 | None = None
     size: Annotated[int | None, Constraint(ge=0, description="Size in bytes of a data file in the repository.")] = None
     md5: Md5 | None = None
-    revision: Annotated[str | None, Constraint(min_length=1, max_length=4096,
-                                               description="An immutable revision or snapshot id.")] = None
+    revision: Annotated[
+        str | None, Constraint(min_length=1, max_length=4096, description="An immutable revision or snapshot id.")
+    ] = None
 
 
 @record(kw_only=True)
@@ -99,8 +124,10 @@ class Lineage(Strict):
     data: list[DataLineage] = field(default_factory=list)
     params: dict[str, Param] | None = None
     environment: Environment | None = None
-    parent: Annotated[str | None, Constraint(pattern=REF_PATTERN, description=(
-        "The model version this one was derived from, name@version."))] = None
+    parent: Annotated[
+        str | None,
+        Constraint(pattern=REF_PATTERN, description=("The model version this one was derived from, name@version.")),
+    ] = None
     run: RunRef | None = None
 
 
@@ -142,14 +169,20 @@ class ModelCard(Strict):
     -> ``considerations.useCases``, ``limitations`` -> ``considerations.technicalLimitations``,
     ``changelog`` -> a ``modelgate:card:changelog`` property)."""
 
-    model_type: Annotated[str | None, Constraint(min_length=1, max_length=4096, description=(
-        "The kind of model, e.g. gradient-boosted trees."))] = None
-    intended_use: Annotated[str | None, Constraint(min_length=1, max_length=16384, description=(
-        "What the model is for, and for whom."))] = None
-    limitations: Annotated[str | None, Constraint(min_length=1, max_length=16384, description=(
-        "Known limitations: where it must not be relied on."))] = None
-    changelog: Annotated[str | None, Constraint(min_length=1, max_length=65536, description=(
-        "What changed from the previous version."))] = None
+    model_type: Annotated[
+        str | None,
+        Constraint(min_length=1, max_length=4096, description=("The kind of model, e.g. gradient-boosted trees.")),
+    ] = None
+    intended_use: Annotated[
+        str | None, Constraint(min_length=1, max_length=16384, description=("What the model is for, and for whom."))
+    ] = None
+    limitations: Annotated[
+        str | None,
+        Constraint(min_length=1, max_length=16384, description=("Known limitations: where it must not be relied on.")),
+    ] = None
+    changelog: Annotated[
+        str | None, Constraint(min_length=1, max_length=65536, description=("What changed from the previous version."))
+    ] = None
 
 
 @record(kw_only=True)
@@ -164,23 +197,30 @@ class Manifest(Strict):
     api_version: Literal["modelgate/v1"]
     kind: Literal["Model"]
     name: Annotated[str, Constraint(pattern=NAME_PATTERN)]
-    version: Annotated[str, Constraint(min_length=1, max_length=256,
-                                       description="A SemVer 2.0.0 string; quote it in YAML.")]
-    stage: Annotated[str, Constraint(min_length=1, max_length=64,
-                                     description="One of the governing policy's stages.")]
+    version: Annotated[
+        str, Constraint(min_length=1, max_length=256, description="A SemVer 2.0.0 string; quote it in YAML.")
+    ]
+    stage: Annotated[str, Constraint(min_length=1, max_length=64, description="One of the governing policy's stages.")]
     description: Text | None = None
     owners: Annotated[list[Text], Constraint(min_length=1)]
-    license: Annotated[str | None, Constraint(max_length=256, description=licenses.DESCRIPTION),
-                       licenses.SpdxLicense()] = None
+    license: Annotated[
+        str | None, Constraint(max_length=256, description=licenses.DESCRIPTION), licenses.SpdxLicense()
+    ] = None
     artifacts: Annotated[list[Artifact], Constraint(min_length=1)]
     lineage: Lineage | None = None
     signature: Signature | None = None
     metrics: dict[str, Metric] = field(default_factory=dict)
     aliases: list[Annotated[str, Constraint(pattern=NAME_PATTERN)]] = field(default_factory=list)
     tags: dict[str, Annotated[str, Constraint(max_length=4096)]] = field(default_factory=dict)
-    review_by: Annotated[dt.date | None, Constraint(description=(
-        "A production version is reviewed again by this date (YYYY-MM-DD): the revalidation check warns"
-        " within 30 days of it and fails after it."))] = None
+    review_by: Annotated[
+        dt.date | None,
+        Constraint(
+            description=(
+                "A production version is reviewed again by this date (YYYY-MM-DD): the revalidation check warns"
+                " within 30 days of it and fails after it."
+            )
+        ),
+    ] = None
     card: ModelCard | None = None
 
     @property
@@ -244,8 +284,12 @@ class Snapshot:
 
     @staticmethod
     def of(model: Manifest) -> Snapshot:
-        return Snapshot(model.name, model.version, model.stage,
-                        tuple(Pinned(a.path, a.sha256, a.size, a.md5) for a in model.artifacts))
+        return Snapshot(
+            model.name,
+            model.version,
+            model.stage,
+            tuple(Pinned(a.path, a.sha256, a.size, a.md5) for a in model.artifacts),
+        )
 
 
 _NAME = re.compile(NAME_PATTERN)
@@ -287,8 +331,15 @@ def snapshot(raw: bytes, display: str) -> Snapshot | Problem:
         md5 = item.get("md5") if isinstance(item, dict) else None
         if md5 is not None and (not isinstance(md5, str) or not _MD5.match(md5)):
             return wrong(("artifacts", index, "md5"), "is not an md5 (32 lowercase hex characters)")
-        if not isinstance(path, str) or not 1 <= len(path) <= 4096 or not isinstance(digest, str) \
-                or not _SHA256.match(digest) or not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        if (
+            not isinstance(path, str)
+            or not 1 <= len(path) <= 4096
+            or not isinstance(digest, str)
+            or not _SHA256.match(digest)
+            or not isinstance(size, int)
+            or isinstance(size, bool)
+            or size < 0
+        ):
             return wrong(("artifacts", index), "is not an artifact (path, sha256, size)")
         pinned.append(Pinned(path, digest, size, md5))
     return Snapshot(name, version, stage, tuple(pinned))
@@ -310,8 +361,15 @@ def format_keypath(keypath: tuple[Any, ...]) -> str:
     return out
 
 
-def load(abspath: str, display: str, verdicts: Verdicts | None = None, *, root: str,
-         real_root: str | None = None, real: str | None = None) -> ManifestDoc:
+def load(
+    abspath: str,
+    display: str,
+    verdicts: Verdicts | None = None,
+    *,
+    root: str,
+    real_root: str | None = None,
+    real: str | None = None,
+) -> ManifestDoc:
     """Load one manifest file of the repository at ``root``. Never raises for bad content:
     problems go into the result. A symlink, or a path that leads out of the repository or
     into ``.git``, is a problem and is not read (``real_root``, ``real``: see
@@ -406,7 +464,7 @@ def _describe(error: Any, loc: tuple[Any, ...], doc: strictyaml.YamlDoc, root: t
         return f"unknown key {where!r}{hint}"
     literal = doc.literals.get(loc)
     if kind == "string_type" and literal is not None:
-        return f"{where} must be a string, got {literal}; quote it: \"{literal}\""
+        return f'{where} must be a string, got {literal}; quote it: "{literal}"'
     if kind == "string_pattern_mismatch":
         return f"{where} {_PATTERN_HINTS.get(last, error['msg'].lower())}"
     if kind in _NOT_A_MAPPING:

@@ -46,9 +46,15 @@ class RuleSpec(Strict):
     stages: list[StageName] | None = None
     severity: Literal["error", "warning"] | None = None
     with_: dict[str, Any] = field(default_factory=dict)
-    replace: Annotated[bool, Constraint(description=(
-        "Replace the inherited rule for the same check and stages instead of adding to it"
-        " (required-fields, required-metrics); every run names the replacement in a notice."))] = False
+    replace: Annotated[
+        bool,
+        Constraint(
+            description=(
+                "Replace the inherited rule for the same check and stages instead of adding to it"
+                " (required-fields, required-metrics); every run names the replacement in a notice."
+            )
+        ),
+    ] = False
 
 
 @record(kw_only=True)
@@ -68,9 +74,16 @@ class MatchSpec(Strict):
 
 @record(kw_only=True)
 class AliasSpec(Strict):
-    requires: Annotated[str, Constraint(pattern=r"^[a-z][a-z0-9_-]{0,63}$", description=(
-        "The stage a version must stand in to carry this alias; moving the alias needs what that"
-        " stage needs, approvals included."))]
+    requires: Annotated[
+        str,
+        Constraint(
+            pattern=r"^[a-z][a-z0-9_-]{0,63}$",
+            description=(
+                "The stage a version must stand in to carry this alias; moving the alias needs what that"
+                " stage needs, approvals included."
+            ),
+        ),
+    ]
 
 
 @record(kw_only=True)
@@ -87,12 +100,15 @@ class PolicyFile(Strict):
     transitions: dict[StageName, list[StageName]] | None = None
     exclusive: list[StageName] | None = None
     branches: dict[Text, StageName] | None = None
-    aliases: Annotated[dict[Annotated[str, Constraint(pattern=r"^[a-z0-9][a-z0-9._-]{0,127}$")], AliasSpec] | None,
-                       Constraint(description="Protected aliases: alias -> {requires: STAGE}.")] = None
+    aliases: Annotated[
+        dict[Annotated[str, Constraint(pattern=r"^[a-z0-9][a-z0-9._-]{0,127}$")], AliasSpec] | None,
+        Constraint(description="Protected aliases: alias -> {requires: STAGE}."),
+    ] = None
     rules: list[RuleSpec] = field(default_factory=list)
     waivers: list[WaiverSpec] = field(default_factory=list)
-    waivable: Annotated[list[Text] | None, Constraint(
-        description="Checks that may be waived although they normally cannot be.")] = None
+    waivable: Annotated[
+        list[Text] | None, Constraint(description="Checks that may be waived although they normally cannot be.")
+    ] = None
 
 
 @record
@@ -131,11 +147,7 @@ class Waiver:
     origin: str
 
     def covers(self, check_id: str, check_name: str, model: str, version: str) -> bool:
-        return (
-            self.check in (check_id, check_name)
-            and self.model == model
-            and self.version in (None, version)
-        )
+        return self.check in (check_id, check_name) and self.model == model and self.version in (None, version)
 
 
 @record
@@ -166,8 +178,9 @@ class Policy:
         check's own declaration; a policy's ``waivable:`` list can add more)."""
         return waivable or check_id in self.waivable or check_name in self.waivable
 
-    def waiver_for(self, check_id: str, check_name: str, waivable: bool, model: str, version: str,
-                   today: dt.date) -> Waiver | None:
+    def waiver_for(
+        self, check_id: str, check_name: str, waivable: bool, model: str, version: str, today: dt.date
+    ) -> Waiver | None:
         """The unexpired waiver that covers a failure of this check, if the check may be waived
         (see :meth:`may_waive`)."""
         if not self.may_waive(check_id, check_name, waivable):
@@ -205,8 +218,13 @@ def _read_builtin(name: str) -> bytes:
 class PolicyLoader:
     """Loads policies through ``reader`` and records where each file came from."""
 
-    def __init__(self, reader: Reader, source: Literal["base", "worktree"], verdicts: Verdicts | None = None,
-                 traits: Traits | None = None) -> None:
+    def __init__(
+        self,
+        reader: Reader,
+        source: Literal["base", "worktree"],
+        verdicts: Verdicts | None = None,
+        traits: Traits | None = None,
+    ) -> None:
         self.reader = reader
         self.source: Literal["base", "worktree"] = source
         self.verdicts = verdicts
@@ -259,33 +277,47 @@ def _resolve(
     )
     exclusive = tuple(spec.exclusive) if spec.exclusive is not None else inherited("exclusive", ())
     branches = dict(spec.branches) if spec.branches is not None else inherited("branches", {})
-    aliases = ({alias: protection.requires for alias, protection in spec.aliases.items()}
-               if spec.aliases is not None else inherited("aliases", {}))
+    aliases = (
+        {alias: protection.requires for alias, protection in spec.aliases.items()}
+        if spec.aliases is not None
+        else inherited("aliases", {})
+    )
     match = tuple(spec.match.names) if spec.match is not None else inherited("match", ("*",))
 
     inherited_rules: list[Rule] = [rule for parent in parents for rule in parent.rules]
     own: list[tuple[Rule, bool]] = []
     for index, rule_spec in enumerate(spec.rules):
         line, column = doc.location(("rules", index))
-        own.append((Rule(
-            rule_spec.check,
-            tuple(rule_spec.stages) if rule_spec.stages is not None else None,
-            rule_spec.severity,
-            dict(rule_spec.with_),
-            f"{info.path}:{line}:{column}",
-        ), rule_spec.replace))
+        own.append(
+            (
+                Rule(
+                    rule_spec.check,
+                    tuple(rule_spec.stages) if rule_spec.stages is not None else None,
+                    rule_spec.severity,
+                    dict(rule_spec.with_),
+                    f"{info.path}:{line}:{column}",
+                ),
+                rule_spec.replace,
+            )
+        )
     rules, replacements = _merge_rules(spec.name, inherited_rules, own, traits)
     waivers = [w for parent in parents for w in parent.waivers]
     for index, w in enumerate(spec.waivers):
         line, column = doc.location(("waivers", index))
         waivers.append(
-            Waiver(w.check, w.model, w.version, w.reason, w.expires, w.owner,
-                   f"{info.path}:{line}:{column}")
+            Waiver(w.check, w.model, w.version, w.reason, w.expires, w.owner, f"{info.path}:{line}:{column}")
         )
     waivable = tuple(spec.waivable) if spec.waivable is not None else inherited("waivable", ())
     policy = Policy(
-        spec.name, info.path, match, stages, transitions, exclusive, branches,
-        tuple(rules), tuple(waivers),
+        spec.name,
+        info.path,
+        match,
+        stages,
+        transitions,
+        exclusive,
+        branches,
+        tuple(rules),
+        tuple(waivers),
         (*(f for parent in parents for f in parent.files), info),
         waivable,
         aliases,
@@ -295,8 +327,9 @@ def _resolve(
     return policy
 
 
-def _merge_rules(name: str, inherited: list[Rule], own: list[tuple[Rule, bool]], traits: Traits | None
-                 ) -> tuple[list[Rule], list[str]]:
+def _merge_rules(
+    name: str, inherited: list[Rule], own: list[tuple[Rule, bool]], traits: Traits | None
+) -> tuple[list[Rule], list[str]]:
     """The extending file's rules over the inherited ones, and a notice per replacement.
 
     An own rule meets the inherited rules for the same check and the same stages: with
@@ -319,9 +352,11 @@ def _merge_rules(name: str, inherited: list[Rule], own: list[tuple[Rule, bool]],
     for rule, replace in own:
         same = [r for r in kept if key(r) == key(rule)]
         if replace and not same:
-            raise ConfigError(f"{rule.origin}: replace: true, but policy {name} inherits no {rule.check} rule"
-                              f" at {_stages(rule.stages)} to replace; drop `replace`, or name the inherited"
-                              " rule's stages")
+            raise ConfigError(
+                f"{rule.origin}: replace: true, but policy {name} inherits no {rule.check} rule"
+                f" at {_stages(rule.stages)} to replace; drop `replace`, or name the inherited"
+                " rule's stages"
+            )
         keys = adds_up(rule)
         joined = [r for r in same if r.severity == rule.severity] if keys and not replace else []
         if joined:
@@ -335,8 +370,10 @@ def _merge_rules(name: str, inherited: list[Rule], own: list[tuple[Rule, bool]],
         for gone in same:
             kept.remove(gone)
             if not joined:
-                replacements.append(f"policy {name} replaces {_file_of(gone.origin)}'s {gone.check}"
-                                    f" at {_stages(gone.stages)} ({rule.origin})")
+                replacements.append(
+                    f"policy {name} replaces {_file_of(gone.origin)}'s {gone.check}"
+                    f" at {_stages(gone.stages)} ({rule.origin})"
+                )
         added.append(rule)
     return kept + added, replacements
 
@@ -381,8 +418,12 @@ def _validate_stage_names(policy: Policy, doc: strictyaml.YamlDoc) -> None:
         if stage not in known:
             line, column = doc.location(keypath)
             problems.append(
-                Problem(policy.path, line, column,
-                        f"{what} names stage {stage!r}, which is not in stages {list(policy.stages)}")
+                Problem(
+                    policy.path,
+                    line,
+                    column,
+                    f"{what} names stage {stage!r}, which is not in stages {list(policy.stages)}",
+                )
             )
 
     for source, targets in policy.transitions.items():

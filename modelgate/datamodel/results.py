@@ -110,9 +110,17 @@ class MetricRow:
         return self.outcome is not None
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "rival": self.rival, "rival_value": self.rival_value, "value": self.value,
-                "goal": self.goal, "tolerance": self.tolerance, "outcome": self.outcome, "problem": self.problem,
-                "check": self.check}
+        return {
+            "name": self.name,
+            "rival": self.rival,
+            "rival_value": self.rival_value,
+            "value": self.value,
+            "goal": self.goal,
+            "tolerance": self.tolerance,
+            "outcome": self.outcome,
+            "problem": self.problem,
+            "check": self.check,
+        }
 
 
 @record
@@ -127,9 +135,16 @@ class ManifestInfo:
     replaces: str | None = None  # name@version at the base when the file was edited in place into another version
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "name": self.name, "version": self.version, "stage": self.stage,
-                "base_stage": self.base_stage, "sha256": self.sha256, "replaces": self.replaces,
-                "metrics": [row.to_json() for row in self.metrics]}
+        return {
+            "path": self.path,
+            "name": self.name,
+            "version": self.version,
+            "stage": self.stage,
+            "base_stage": self.base_stage,
+            "sha256": self.sha256,
+            "replaces": self.replaces,
+            "metrics": [row.to_json() for row in self.metrics],
+        }
 
 
 @record
@@ -148,9 +163,21 @@ class Readiness:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "manifest": self.manifest, "model": self.model, "stage": self.stage, "next_stage": self.target,
-            "needs": [{"check": r.check, "name": r.name, "severity": r.severity, "message": r.message,
-                       "location": vars(r.location).copy(), "hint": r.hint} for r in self.needs],
+            "manifest": self.manifest,
+            "model": self.model,
+            "stage": self.stage,
+            "next_stage": self.target,
+            "needs": [
+                {
+                    "check": r.check,
+                    "name": r.name,
+                    "severity": r.severity,
+                    "message": r.message,
+                    "location": vars(r.location).copy(),
+                    "hint": r.hint,
+                }
+                for r in self.needs
+            ],
             "verified_in_ci": [{"check": check, "name": name} for check, name in self.in_ci],
             "advice": self.advice,
         }

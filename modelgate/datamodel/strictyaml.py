@@ -39,8 +39,28 @@ _AMBIGUOUS_NUMBER = re.compile(
     r"|[0-9][0-9_]*_[0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?)"
 )
 _YAML11_BOOL = frozenset(
-    ("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "True", "TRUE", "False", "FALSE",
-     "on", "On", "ON", "off", "Off", "OFF")
+    (
+        "y",
+        "Y",
+        "yes",
+        "Yes",
+        "YES",
+        "n",
+        "N",
+        "no",
+        "No",
+        "NO",
+        "True",
+        "TRUE",
+        "False",
+        "FALSE",
+        "on",
+        "On",
+        "ON",
+        "off",
+        "Off",
+        "OFF",
+    )
 )
 _NULL = frozenset(["", "~", "null", "Null", "NULL"])
 _WORDS = _YAML11_BOOL | {"true", "false"}
@@ -376,9 +396,7 @@ class _Composer:
                 return None
             return number
         if _AMBIGUOUS_NUMBER.fullmatch(value):
-            self.problem(
-                event, f"ambiguous number {value!r}: quote it for a string, or write it in decimal"
-            )
+            self.problem(event, f"ambiguous number {value!r}: quote it for a string, or write it in decimal")
             return None
         return self.text(event, value)
 

@@ -32,8 +32,10 @@ _SAFE_TEXT = re.compile(r"[A-Za-z0-9._-]+")
 _RUNS = re.compile(rb"[A-Za-z0-9._-]+")
 # Every byte as a class, for :func:`climbs`: "a" a character of a path component, "." and
 # "/" themselves, " " anything else (what can stand before or after a scalar).
-_CLASSES = bytes(0x61 if c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-" else
-                 c if c in b"./" else 0x20 for c in range(256))
+_CLASSES = bytes(
+    0x61 if c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-" else c if c in b"./" else 0x20
+    for c in range(256)
+)
 _NAME_LINE = re.compile(rb"^name:[ \t]*[\"']?([a-z0-9][a-z0-9._-]{0,127})[\"']?[ \t]*(?:#.*)?\r?$", re.M)
 
 

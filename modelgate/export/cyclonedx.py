@@ -75,8 +75,9 @@ def _model_card(entry: Resolved) -> dict[str, Any]:
         for side in ("inputs", "outputs"):
             fields = getattr(model.signature, side)
             if fields:
-                parameters[side] = [{"format": f"{f.name}: {f.type}" + (f" {f.shape}" if f.shape else "")}
-                                    for f in fields]
+                parameters[side] = [
+                    {"format": f"{f.name}: {f.type}" + (f" {f.shape}" if f.shape else "")} for f in fields
+                ]
     written = model.card
     if written is not None and written.model_type:
         parameters["architectureFamily"] = written.model_type
@@ -106,11 +107,22 @@ def _model_card(entry: Resolved) -> dict[str, Any]:
 
 def component(entry: Resolved) -> dict[str, Any]:
     model = entry.model
-    files = [{"type": "file", "bom-ref": f"{model.ref}#{a.relpath}", "name": a.relpath,
-              "hashes": [{"alg": "SHA-256", "content": a.sha256}],
-              "properties": [{"name": "modelgate:size", "value": str(a.size)}]} for a in entry.artifacts]
-    result: dict[str, Any] = {"type": "machine-learning-model", "bom-ref": model.ref, "name": model.name,
-                              "version": model.version}
+    files = [
+        {
+            "type": "file",
+            "bom-ref": f"{model.ref}#{a.relpath}",
+            "name": a.relpath,
+            "hashes": [{"alg": "SHA-256", "content": a.sha256}],
+            "properties": [{"name": "modelgate:size", "value": str(a.size)}],
+        }
+        for a in entry.artifacts
+    ]
+    result: dict[str, Any] = {
+        "type": "machine-learning-model",
+        "bom-ref": model.ref,
+        "name": model.name,
+        "version": model.version,
+    }
     if model.description:
         result["description"] = model.description
     if len(entry.artifacts) == 1:

@@ -67,7 +67,7 @@ def parse(data: bytes) -> Pointer:
         raise LfsError("LFS pointer has no valid 'oid sha256:<64 hex>'")
     if not re.fullmatch(rb"(0|[1-9][0-9]{0,18})", size):
         raise LfsError("LFS pointer has no valid 'size'")
-    return Pointer(oid[len(b"sha256:"):].decode(), int(size))
+    return Pointer(oid[len(b"sha256:") :].decode(), int(size))
 
 
 def tracked_by(root: str) -> Callable[[str], bool]:

@@ -107,13 +107,19 @@ class GitRepo:
         policies. (Read-only questions only: the answer must be what asking later gives.)"""
         if args not in self._started:
             self._started[args] = _Background(
-                ["git", "-C", self.root, "--no-optional-locks", "-c", "core.quotepath=off", *args])
+                ["git", "-C", self.root, "--no-optional-locks", "-c", "core.quotepath=off", *args]
+            )
 
     def _ok(self, *args: str) -> bool:
-        return subprocess.run(
-            ["git", "-C", self.root, "--no-optional-locks", *args],
-            capture_output=True, stdin=subprocess.DEVNULL, check=False,
-        ).returncode == 0
+        return (
+            subprocess.run(
+                ["git", "-C", self.root, "--no-optional-locks", *args],
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            ).returncode
+            == 0
+        )
 
     # -- refs ----------------------------------------------------------------------
 
@@ -126,8 +132,11 @@ class GitRepo:
 
     def verify(self, ref: str, what: str = "base") -> str:
         """The full SHA of commit ``ref``; a GitError with the fix when it is not there."""
-        out = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}",
-                       check=False).strip().decode()
+        out = (
+            self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
+            .strip()
+            .decode()
+        )
         if _SHA.match(out):
             return out
         shown = ref.encode("unicode_escape").decode("ascii")[:200]
@@ -200,7 +209,9 @@ class GitRepo:
             return None
         code = subprocess.run(
             ["git", "-C", self.root, "--no-optional-locks", "merge-base", "--is-ancestor", sha, "HEAD"],
-            capture_output=True, stdin=subprocess.DEVNULL, check=False,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
         ).returncode
         if code in (0, 1):
             return code == 0
@@ -233,9 +244,7 @@ class GitRepo:
         untracked file."""
         if pathspecs == ["."]:
             return {path: tracked for path, (tracked, _) in self._work_listing().items()}
-        out = self.run(
-            "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard", "--", *pathspecs
-        )
+        out = self.run("ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard", "--", *pathspecs)
         found: dict[str, bool] = {}
         for entry in out.decode("utf-8", "surrogateescape").split("\0"):
             if len(entry) > 2:
@@ -295,7 +304,8 @@ class GitRepo:
             proc = subprocess.run(
                 ["git", "-C", self.root, "--no-optional-locks", "check-attr", "-z", "--stdin", "filter"],
                 input="\0".join(paths).encode("utf-8", "surrogateescape") + b"\0",
-                capture_output=True, check=False,
+                capture_output=True,
+                check=False,
             )
         except OSError as exc:
             raise GitError(f"cannot run git: {exc.strerror}; install git or run outside a repository") from None
@@ -303,8 +313,9 @@ class GitRepo:
             message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             raise GitError(f"git check-attr failed: {message[-1] if message else proc.returncode}")
         fields = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-        return {path for path, _name, value in zip(fields[0::3], fields[1::3], fields[2::3], strict=False)
-                if value == "lfs"}
+        return {
+            path for path, _name, value in zip(fields[0::3], fields[1::3], fields[2::3], strict=False) if value == "lfs"
+        }
 
     def blob(self, sha: str, limit: int | None = None) -> bytes:
         """A blob's bytes (see :meth:`blobs`)."""
@@ -337,8 +348,9 @@ class GitRepo:
 
     # -- history -------------------------------------------------------------------
 
-    def changes(self, rev: str, pathspecs: list[str], keep: Callable[[str], bool] | None = None
-                ) -> Iterator[FileChange]:
+    def changes(
+        self, rev: str, pathspecs: list[str], keep: Callable[[str], bool] | None = None
+    ) -> Iterator[FileChange]:
         """Files matching ``pathspecs`` changed by each commit on ``rev``'s first-parent line,
         oldest first: the states the branch itself went through; with ``keep``, only the
         paths it keeps. A merge counts as one change against its first parent (what the
@@ -444,7 +456,8 @@ class _Background:
         self._done: tuple[int, bytes, bytes] | None = None
         try:
             self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
         except OSError:
             self._proc = None  # run again in the foreground, where the error is reported
             return
@@ -483,7 +496,9 @@ class CatFile:
         try:
             self._proc = subprocess.Popen(
                 ["git", "-C", root, "--no-optional-locks", "cat-file", "--batch"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
             )
         except OSError as exc:
             raise GitError(f"cannot run git: {exc.strerror}; install git or run outside a repository") from None
@@ -499,7 +514,7 @@ class CatFile:
         found: list[bytes] = []
         missing: list[str] = []
         for start in range(0, len(shas), _BATCH):
-            batch = shas[start:start + _BATCH]
+            batch = shas[start : start + _BATCH]
             try:
                 stdin.write("".join(f"{sha}\n" for sha in batch).encode("ascii"))
                 stdin.flush()
@@ -534,8 +549,20 @@ _DIFF = ("diff", "--name-only", "--no-renames", "--no-ext-diff", "-z")
 
 
 def _log_arguments(rev: str, pathspecs: Sequence[str]) -> list[str]:
-    return ["log", "--reverse", "--first-parent", "--diff-merges=first-parent", "--format=%H%x00%ct%x00%an <%ae>",
-            "--raw", "--no-abbrev", "--no-renames", "-z", rev, "--", *pathspecs]
+    return [
+        "log",
+        "--reverse",
+        "--first-parent",
+        "--diff-merges=first-parent",
+        "--format=%H%x00%ct%x00%an <%ae>",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        "-z",
+        rev,
+        "--",
+        *pathspecs,
+    ]
 
 
 def _limited(raw: bytes, limit: int | None) -> bytes:

@@ -47,8 +47,7 @@ class WorkTree:
         if not os.path.isdir(folder):
             return None
         return sorted(
-            f"{rel.rstrip('/')}/{name}" for name in os.listdir(folder)
-            if os.path.isfile(os.path.join(folder, name))
+            f"{rel.rstrip('/')}/{name}" for name in os.listdir(folder) if os.path.isfile(os.path.join(folder, name))
         )
 
 
@@ -71,22 +70,41 @@ class CommitTree:
         sha = self.blobs.get(path)
         if sha is None and through_link:
             # As in the work tree, a dangling link is unreadable, not absent.
-            raise InputError([Problem(rel, 1, 1, f"is a symbolic link to nothing in the base commit"
-                                                 f" {self.commit[:12]}; commit the file itself")])
+            raise InputError(
+                [
+                    Problem(
+                        rel,
+                        1,
+                        1,
+                        f"is a symbolic link to nothing in the base commit {self.commit[:12]}; commit the file itself",
+                    )
+                ]
+            )
         if sha is None:
             raise FileNotFoundError(rel)
         raw = self.repo.blob(sha, limit=strictyaml.MAX_BYTES)
         if len(raw) > strictyaml.MAX_BYTES:
-            raise InputError([Problem(rel, 1, 1, f"file is larger than {strictyaml.MAX_BYTES // 1024} KiB"
-                                                 f" at the base commit {self.commit[:12]}")])
+            raise InputError(
+                [
+                    Problem(
+                        rel,
+                        1,
+                        1,
+                        f"file is larger than {strictyaml.MAX_BYTES // 1024} KiB at the base commit {self.commit[:12]}",
+                    )
+                ]
+            )
         return raw
 
     def files_in(self, rel: str) -> list[str] | None:
         folder = self.resolve(rel)
         prefix = os.path.normpath(rel).replace(os.sep, "/").rstrip("/") + "/"
         inside = folder + "/" if folder else ""
-        found = sorted(prefix + p[len(inside):] for p in (*self.blobs, *self.links)
-                       if p.startswith(inside) and "/" not in p[len(inside):] and self._is_file(p))
+        found = sorted(
+            prefix + p[len(inside) :]
+            for p in (*self.blobs, *self.links)
+            if p.startswith(inside) and "/" not in p[len(inside) :] and self._is_file(p)
+        )
         return found or None
 
     def _is_file(self, path: str) -> bool:

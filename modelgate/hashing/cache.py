@@ -90,8 +90,10 @@ class HashCache:
     def lookup(self, st: os.stat_result) -> tuple[str, str | None] | None:
         """The cached (sha256, md5) of the file ``st`` describes, if they can be trusted;
         md5 is None when it was not taken."""
-        row = self._read("SELECT size, mtime_ns, ctime_ns, sha256, hashed_at_ns, md5 FROM digests"
-                         " WHERE dev=? AND ino=?", (st.st_dev, st.st_ino))
+        row = self._read(
+            "SELECT size, mtime_ns, ctime_ns, sha256, hashed_at_ns, md5 FROM digests WHERE dev=? AND ino=?",
+            (st.st_dev, st.st_ino),
+        )
         if row is None:
             return None
         size, mtime_ns, ctime_ns, sha256, hashed_at_ns, md5 = row
@@ -104,16 +106,32 @@ class HashCache:
     def put(self, st: os.stat_result, sha256: str, hashed_at_ns: int, md5: str | None = None) -> None:
         self.put_many([(st, sha256, hashed_at_ns, md5)])
 
-    def put_many(self, rows: Sequence[tuple[os.stat_result, str, int] | tuple[os.stat_result, str, int, str | None]],
-                 ) -> None:
+    def put_many(
+        self,
+        rows: Sequence[tuple[os.stat_result, str, int] | tuple[os.stat_result, str, int, str | None]],
+    ) -> None:
         """:meth:`put` for many files (``(stat, sha256, hashed_at_ns[, md5])``), in one
         transaction: one commit instead of one per file."""
         if self._db is None:
             return
-        values = [(row[0].st_dev, row[0].st_ino, row[0].st_size, row[0].st_mtime_ns, row[0].st_ctime_ns, row[1],
-                   row[2], row[3] if len(row) > 3 else None) for row in rows]
-        self._write("INSERT OR REPLACE INTO digests (dev, ino, size, mtime_ns, ctime_ns, sha256, hashed_at_ns, md5)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
+        values = [
+            (
+                row[0].st_dev,
+                row[0].st_ino,
+                row[0].st_size,
+                row[0].st_mtime_ns,
+                row[0].st_ctime_ns,
+                row[1],
+                row[2],
+                row[3] if len(row) > 3 else None,
+            )
+            for row in rows
+        ]
+        self._write(
+            "INSERT OR REPLACE INTO digests (dev, ino, size, mtime_ns, ctime_ns, sha256, hashed_at_ns, md5)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            values,
+        )
 
     def _write(self, statement: str, values: Sequence[tuple[object, ...]]) -> None:
         assert self._db is not None

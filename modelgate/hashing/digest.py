@@ -62,8 +62,9 @@ class _Tee:
 Progress = Callable[[int], None]
 
 
-def hash_file(path: str, progress: Progress | None = None, pipeline: bool = True,
-              md5: bool = False) -> tuple[Digest, os.stat_result]:
+def hash_file(
+    path: str, progress: Progress | None = None, pipeline: bool = True, md5: bool = False
+) -> tuple[Digest, os.stat_result]:
     """The file's digest (with ``md5``, its md5 too, from the same read), and the
     ``fstat`` it was taken under (for the cache).
 
@@ -90,7 +91,10 @@ def hash_file(path: str, progress: Progress | None = None, pipeline: bool = True
     finally:
         os.close(fd)
     moved = (after.st_size, after.st_mtime_ns, after.st_ctime_ns) != (
-        before.st_size, before.st_mtime_ns, before.st_ctime_ns)
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ctime_ns,
+    )
     if moved or total != after.st_size:
         raise HashError("file changed while it was being hashed; re-run when it is stable")
     return Digest(digest.hexdigest(), total, second.hexdigest() if second else None), before

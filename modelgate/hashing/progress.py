@@ -27,8 +27,14 @@ class ProgressBars:
                 from rich.console import Console
                 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-                self._bars = Progress("hashing {task.description}", BarColumn(), DownloadColumn(),
-                                      TransferSpeedColumn(), console=Console(stderr=True), transient=True)
+                self._bars = Progress(
+                    "hashing {task.description}",
+                    BarColumn(),
+                    DownloadColumn(),
+                    TransferSpeedColumn(),
+                    console=Console(stderr=True),
+                    transient=True,
+                )
                 self._bars.start()
             # rich renders markup in descriptions, and passes ESC through: the file name must
             # carry neither.

@@ -39,8 +39,10 @@ def wanted(env: Mapping[str, str]) -> bool:
     repository = event.get("repository")
     default = repository.get("default_branch") if isinstance(repository, dict) else None
     if not isinstance(default, str) or not default:
-        raise UsageError("audit-notes: the push event names no repository.default_branch; the note is stored only"
-                         " for the default branch")
+        raise UsageError(
+            "audit-notes: the push event names no repository.default_branch; the note is stored only"
+            " for the default branch"
+        )
     return event.get("ref") == f"refs/heads/{default}"
 
 
@@ -51,8 +53,10 @@ def store(record_path: str, env: Mapping[str, str], folder: str) -> str:
 
     key = env.get("INPUT_AUDIT_KEY", "")
     if not key.strip():
-        raise UsageError("audit-notes: no audit-key given; pass the SSH private key from a secret"
-                         " (audit-key: ${{ secrets.MODELGATE_AUDIT_KEY }})")
+        raise UsageError(
+            "audit-notes: no audit-key given; pass the SSH private key from a secret"
+            " (audit-key: ${{ secrets.MODELGATE_AUDIT_KEY }})"
+        )
     raw = audit.read(record_path)
     intact, message = audit.verify_bytes(raw, record_path)
     if not intact:
@@ -92,26 +96,42 @@ def _pushed(env: Mapping[str, str]) -> str | None:
 def _publish(commit: str, note_path: str, env: Mapping[str, str]) -> None:
     """Add the note and push the notes ref, fetching origin's first (another run may have
     pushed a note since)."""
-    identity = {"GIT_AUTHOR_NAME": _BOT[0], "GIT_AUTHOR_EMAIL": _BOT[1],
-                "GIT_COMMITTER_NAME": _BOT[0], "GIT_COMMITTER_EMAIL": _BOT[1]}
+    identity = {
+        "GIT_AUTHOR_NAME": _BOT[0],
+        "GIT_AUTHOR_EMAIL": _BOT[1],
+        "GIT_COMMITTER_NAME": _BOT[0],
+        "GIT_COMMITTER_EMAIL": _BOT[1],
+    }
     git_env = {**identity, **{k: v for k, v in env.items() if k in identity}}
     problem = ""
     for _ in range(_TRIES):
         # Absent on origin until the first note: then there is nothing to fetch.
         _git("fetch", "--quiet", "--no-tags", "origin", f"+{NOTES_REF}:{NOTES_REF}", check=False)
         _git("notes", f"--ref={NOTES_REF}", "add", "--force", "--file", note_path, commit, extra_env=git_env)
-        pushed = subprocess.run(["git", "push", "--quiet", "origin", NOTES_REF], capture_output=True, text=True,
-                                check=False, stdin=subprocess.DEVNULL)
+        pushed = subprocess.run(
+            ["git", "push", "--quiet", "origin", NOTES_REF],
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
         if pushed.returncode == 0:
             return
         problem = (pushed.stderr.strip().splitlines() or ["no reason given"])[-1]
-    raise UsageError(f"audit-notes: cannot push {NOTES_REF} to origin: {problem} (the workflow needs"
-                     " `permissions: contents: write`)")
+    raise UsageError(
+        f"audit-notes: cannot push {NOTES_REF} to origin: {problem} (the workflow needs `permissions: contents: write`)"
+    )
 
 
 def _git(*args: str, check: bool = True, extra_env: Mapping[str, str] | None = None) -> str:
-    proc = subprocess.run(["git", *args], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
-                          env={**os.environ, **(extra_env or {})})
+    proc = subprocess.run(
+        ["git", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **(extra_env or {})},
+    )
     if check and proc.returncode != 0:
         raise UsageError(f"audit-notes: git {args[0]} failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
     return proc.stdout

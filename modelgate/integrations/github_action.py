@@ -45,6 +45,7 @@ def _git(*args: str) -> subprocess.CompletedProcess[str]:
 def ensure_base(base: str, commit: str | None) -> str | None:
     """Fetch what the comparison needs from a shallow clone; an error message if impossible.
     ``commit``: the base as a full commit id (hex digits only), fetched by id when missing."""
+
     def present() -> bool:
         verified = _git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}")
         return verified.returncode == 0 and _git("merge-base", base, "HEAD").returncode == 0
@@ -62,9 +63,12 @@ def ensure_base(base: str, commit: str | None) -> str | None:
     # actions/checkout with `persist-credentials: false` leaves no credentials to fetch with:
     # the history has to come with the checkout, or from a step that has them.
     fetch = GitRepo(os.getcwd()).fetch_command(base)
-    return (f"the base {base} is not in this clone and could not be fetched; use actions/checkout with"
-            " `fetch-depth: 0`" + (f", or run `{fetch[0]}` before this step" if fetch else "")
-            + (f" and set `base: {fetch[1]}`" if fetch and fetch[1] != base else ""))
+    return (
+        f"the base {base} is not in this clone and could not be fetched; use actions/checkout with"
+        " `fetch-depth: 0`"
+        + (f", or run `{fetch[0]}` before this step" if fetch else "")
+        + (f" and set `base: {fetch[1]}`" if fetch and fetch[1] != base else "")
+    )
 
 
 def _set_outputs(path: str | None, outputs: Mapping[str, str]) -> None:
@@ -100,16 +104,19 @@ def _broken_branch(branch: str, before: str | None, after: str, report: str) -> 
     try:
         with open(report, encoding="utf-8") as stream:
             data = json.load(stream)
-        failed = [f"{r['check']} {r['name']} on {r['model']}: {r['message']}" for r in data.get("results", [])
-                  if r.get("outcome") in ("failed", "error") and r.get("severity") == "error"]
+        failed = [
+            f"{r['check']} {r['name']} on {r['model']}: {r['message']}"
+            for r in data.get("results", [])
+            if r.get("outcome") in ("failed", "error") and r.get("severity") == "error"
+        ]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     shown = "; ".join(failed[:5]) + (f"; and {len(failed) - 5} more" if len(failed) > 5 else "")
     pushed = f"{before[:12]}..{after[:12]}" if before else after[:12]
-    return (f"::error title={github_property(f'modelgate: {branch} fails the gate after this push')}::"
-            + github_data(f"{branch} at {after[:12]} fails the gate after the push {pushed}: changes that passed"
-                          " one by one fail together once merged. Fix the branch now"
-                          + (f". Failed: {shown}" if shown else "")))
+    return f"::error title={github_property(f'modelgate: {branch} fails the gate after this push')}::" + github_data(
+        f"{branch} at {after[:12]} fails the gate after the push {pushed}: changes that passed"
+        " one by one fail together once merged. Fix the branch now" + (f". Failed: {shown}" if shown else "")
+    )
 
 
 def main(env: Mapping[str, str] | None = None) -> int:
@@ -164,8 +171,11 @@ def main(env: Mapping[str, str] | None = None) -> int:
     if notes:
         try:
             outputs["audit-note"] = audit_notes.store(reports["audit.json"], env, out_dir)
-            print(f"::notice title=modelgate::audit record signed and stored as a git note on"
-                  f" {outputs['audit-note']} (refs/notes/modelgate)", flush=True)
+            print(
+                f"::notice title=modelgate::audit record signed and stored as a git note on"
+                f" {outputs['audit-note']} (refs/notes/modelgate)",
+                flush=True,
+            )
         except ModelgateError as exc:
             # Asked for and missing: the trail has a gap, so the step fails.
             print(f"::error title=modelgate::{github_data(str(exc))}", flush=True)

@@ -37,11 +37,19 @@ _DONE = pytest.StashKey["dict[str, list[Result]]"]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("modelgate", "model governance (modelgate)")
-    group.addoption("--modelgate", action="store_true", default=False,
-                    help="collect model manifests as tests, one per manifest and check")
-    group.addoption("--modelgate-base", metavar="REF", default=None,
-                    help="compare with REF, like `modelgate check --base REF` (default: as modelgate check:"
-                         " the pull request's base, else config `base`)")
+    group.addoption(
+        "--modelgate",
+        action="store_true",
+        default=False,
+        help="collect model manifests as tests, one per manifest and check",
+    )
+    group.addoption(
+        "--modelgate-base",
+        metavar="REF",
+        default=None,
+        help="compare with REF, like `modelgate check --base REF` (default: as modelgate check:"
+        " the pull request's base, else config `base`)",
+    )
     parser.addini("modelgate", type="bool", default=False, help="collect model manifests as tests (--modelgate)")
 
 
@@ -150,11 +158,13 @@ class ManifestFile(pytest.File):
         policy, base_doc, rules = session.plan(doc)
         named = list(_named(rules))
         for name, check, rule in named:
-            yield CheckItem.from_parent(self, name=name, doc=doc, policy=policy, base_doc=base_doc,
-                                        check=check, rule=rule)
+            yield CheckItem.from_parent(
+                self, name=name, doc=doc, policy=policy, base_doc=base_doc, check=check, rule=rule
+            )
         for check, rule in session.after(doc):
-            yield CheckItem.from_parent(self, name=check.id, doc=doc, policy=policy, base_doc=base_doc,
-                                        check=check, rule=rule, others=named)
+            yield CheckItem.from_parent(
+                self, name=check.id, doc=doc, policy=policy, base_doc=base_doc, check=check, rule=rule, others=named
+            )
 
 
 class RemovedManifest(pytest.File):
@@ -167,8 +177,9 @@ class RemovedManifest(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         policy, base_doc, rules = _session(self.config).plan(self.doc, removed=True)
         for name, check, rule in _named(rules):
-            yield CheckItem.from_parent(self, name=name, doc=self.doc, policy=policy, base_doc=base_doc,
-                                        check=check, rule=rule, removed=True)
+            yield CheckItem.from_parent(
+                self, name=name, doc=self.doc, policy=policy, base_doc=base_doc, check=check, rule=rule, removed=True
+            )
 
 
 def _named(rules: list[tuple[Check, Rule]]) -> Iterator[tuple[str, Check, Rule]]:
@@ -201,9 +212,18 @@ class ModelgateFailure(Exception):
 
 
 class CheckItem(pytest.Item):
-    def __init__(self, *, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
-                 check: Check, rule: Rule, removed: bool = False,
-                 others: list[tuple[str, Check, Rule]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        doc: ManifestDoc,
+        policy: Policy | None,
+        base_doc: ManifestDoc | None,
+        check: Check,
+        rule: Rule,
+        removed: bool = False,
+        others: list[tuple[str, Check, Rule]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.doc, self.policy, self.base_doc, self.check, self.rule = doc, policy, base_doc, check, rule
         self.removed = removed
@@ -234,8 +254,9 @@ class CheckItem(pytest.Item):
         others = []
         for name, check, rule in self.others:
             found = done.get(f"{self.parent.nodeid}::{name}") if self.parent else None
-            others.extend(found if found is not None else
-                          session.run_one(self.doc, self.policy, self.base_doc, check, rule))
+            others.extend(
+                found if found is not None else session.run_one(self.doc, self.policy, self.base_doc, check, rule)
+            )
         return session.run_after(self.doc, self.policy, self.base_doc, self.check, self.rule, others)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:

@@ -68,12 +68,14 @@ def _outs(items: Any, folder: str, where: str) -> tuple[Out, ...]:
             raise UsageError(f"{where}: every out/dep needs a path")
         md5 = item.get("md5")
         size = item.get("size")
-        found.append(Out(
-            os.path.normpath(os.path.join(folder, item["path"])),
-            md5 if isinstance(md5, str) else None,
-            size if isinstance(size, int) and not isinstance(size, bool) else None,
-            item.get("hash") != "md5",
-        ))
+        found.append(
+            Out(
+                os.path.normpath(os.path.join(folder, item["path"])),
+                md5 if isinstance(md5, str) else None,
+                size if isinstance(size, int) and not isinstance(size, bool) else None,
+                item.get("hash") != "md5",
+            )
+        )
     return tuple(found)
 
 
@@ -95,8 +97,9 @@ def read_lock(path: str, display: str) -> list[Stage]:
         for values in files.values():
             params.update(flatten(values) if isinstance(values, dict) else {})
         where = f"{display}: stage {name}"
-        stages.append(Stage(str(name), _outs(body.get("deps"), base, where), _outs(body.get("outs"), base, where),
-                            params))
+        stages.append(
+            Stage(str(name), _outs(body.get("deps"), base, where), _outs(body.get("outs"), base, where), params)
+        )
     return stages
 
 

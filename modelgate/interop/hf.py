@@ -18,14 +18,42 @@ from modelgate.interop import Imported, mapping, parse_yaml
 # The Hub's licence ids (huggingface.co/docs/hub/repositories-licenses) that are not an
 # SPDX id in another case: deprecated SPDX spellings (which meant "-only") and short names.
 SPDX = {
-    "gpl-2.0": "GPL-2.0-only", "gpl-3.0": "GPL-3.0-only", "lgpl-2.1": "LGPL-2.1-only",
-    "lgpl-3.0": "LGPL-3.0-only", "agpl-3.0": "AGPL-3.0-only", "c-uda": "C-UDA-1.0", "odc-by": "ODC-By-1.0",
-    "odbl": "ODbL-1.0", "pddl": "PDDL-1.0",
+    "gpl-2.0": "GPL-2.0-only",
+    "gpl-3.0": "GPL-3.0-only",
+    "lgpl-2.1": "LGPL-2.1-only",
+    "lgpl-3.0": "LGPL-3.0-only",
+    "agpl-3.0": "AGPL-3.0-only",
+    "c-uda": "C-UDA-1.0",
+    "odc-by": "ODC-By-1.0",
+    "odbl": "ODbL-1.0",
+    "pddl": "PDDL-1.0",
 }
 # Which way is better, for the metric types model cards use most.
-MAXIMIZE = frozenset({"accuracy", "f1", "precision", "recall", "auc", "roc_auc", "bleu", "rouge", "rouge1",
-                      "rouge2", "rougel", "exact_match", "matthews_correlation", "map", "ndcg", "spearmanr",
-                      "pearsonr", "sacrebleu", "chrf", "meteor", "squad"})
+MAXIMIZE = frozenset(
+    {
+        "accuracy",
+        "f1",
+        "precision",
+        "recall",
+        "auc",
+        "roc_auc",
+        "bleu",
+        "rouge",
+        "rouge1",
+        "rouge2",
+        "rougel",
+        "exact_match",
+        "matthews_correlation",
+        "map",
+        "ndcg",
+        "spearmanr",
+        "pearsonr",
+        "sacrebleu",
+        "chrf",
+        "meteor",
+        "squad",
+    }
+)
 MINIMIZE = frozenset({"loss", "wer", "cer", "perplexity", "mae", "mse", "rmse", "log_loss", "ter"})
 
 
@@ -102,8 +130,9 @@ def _result(result: Any, imported: Imported) -> None:
                 entry["revision"] = str(dataset["revision"])
                 break
         else:
-            imported.data.append({"name": dataset_id, "uri": f"hf://datasets/{dataset_id}",
-                                  "revision": str(dataset["revision"])})
+            imported.data.append(
+                {"name": dataset_id, "uri": f"hf://datasets/{dataset_id}", "revision": str(dataset["revision"])}
+            )
     for metric in result.get("metrics") or ():
         if not isinstance(metric, dict) or isinstance(metric.get("value"), bool):
             continue

@@ -22,8 +22,16 @@ from modelgate.interop import Imported, mapping, read_yaml, scalar
 
 MLMODEL = "MLmodel"
 # MLflow's column types -> the manifest's (numpy-style) names.
-TYPES = {"double": "float64", "float": "float32", "long": "int64", "integer": "int32", "boolean": "bool",
-         "string": "string", "binary": "bytes", "datetime": "datetime"}
+TYPES = {
+    "double": "float64",
+    "float": "float32",
+    "long": "int64",
+    "integer": "int32",
+    "boolean": "bool",
+    "string": "string",
+    "binary": "bytes",
+    "datetime": "datetime",
+}
 _LIMIT = 1 << 20
 
 
@@ -58,8 +66,13 @@ def read_mlmodel(path: str, display: str | None = None) -> MLmodel:
             framework = {"name": str(name), "version": str(versions[0])}
             break
     run_id = data.get("run_id")
-    return MLmodel(path, run_id if isinstance(run_id, str) else None, _signature(data.get("signature"), shown),
-                   str(python) if python is not None else None, framework)
+    return MLmodel(
+        path,
+        run_id if isinstance(run_id, str) else None,
+        _signature(data.get("signature"), shown),
+        str(python) if python is not None else None,
+        framework,
+    )
 
 
 def _signature(raw: Any, display: str) -> dict[str, Any] | None:
@@ -76,8 +89,9 @@ def _signature(raw: Any, display: str) -> dict[str, Any] | None:
             specs = json.loads(text)
         except (ValueError, RecursionError):
             raise UsageError(f"{display}: signature.{side} is not valid JSON (or nested too deeply)") from None
-        signature[side] = [_field(spec, index, side) for index, spec in enumerate(specs if isinstance(specs, list)
-                                                                                   else [])]
+        signature[side] = [
+            _field(spec, index, side) for index, spec in enumerate(specs if isinstance(specs, list) else [])
+        ]
     return signature or None
 
 
@@ -186,5 +200,8 @@ def _folder(folder: str) -> dict[str, str]:
     """name -> text of each file in a run's params/, metrics/ or tags/ folder."""
     if not os.path.isdir(folder):
         return {}
-    return {name: _small(os.path.join(folder, name)) for name in sorted(os.listdir(folder))
-            if os.path.isfile(os.path.join(folder, name))}
+    return {
+        name: _small(os.path.join(folder, name))
+        for name in sorted(os.listdir(folder))
+        if os.path.isfile(os.path.join(folder, name))
+    }

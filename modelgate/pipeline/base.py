@@ -47,9 +47,11 @@ class BaseChoice:
         """Exit 4 unless the checkout (``actual``, HEAD) is the commit the event is about: a
         verdict on another commit would be reported as the verdict on this one."""
         if self.head is not None and actual != self.head:
-            raise UsageError(f"the {self.event} event is about commit {self.head} but the checkout is"
-                             f" {actual or 'no commit'}: check out the event's commit (actions/checkout does by"
-                             " default)")
+            raise UsageError(
+                f"the {self.event} event is about commit {self.head} but the checkout is"
+                f" {actual or 'no commit'}: check out the event's commit (actions/checkout does by"
+                " default)"
+            )
 
 
 def choose_base(flag: str | None, env: Mapping[str, str], configured: str | None, *, ci: bool) -> BaseChoice:
@@ -70,14 +72,18 @@ def choose_base(flag: str | None, env: Mapping[str, str], configured: str | None
     name = ci_events.event_name(env)
     if named is not None:
         if named == NONE and name in ci_events.UNDER_REVIEW:
-            raise UsageError(f"--base none: the {name} event checks a change under review, which is judged"
-                             " against its base (by the base's configuration and policy), never as it stands")
+            raise UsageError(
+                f"--base none: the {name} event checks a change under review, which is judged"
+                " against its base (by the base's configuration and policy), never as it stands"
+            )
         return BaseChoice(None if named == NONE else named)
     event = ci_events.event_base(env)
     if event is None:
-        raise UsageError("in CI the base must be named: --base REF (or MODELGATE_BASE) to compare with REF, or"
-                         " --base none to check the checkout as it stands (no GITHUB_EVENT_NAME or"
-                         " GITHUB_EVENT_PATH says which; the work tree's config `base` is not used in CI)")
+        raise UsageError(
+            "in CI the base must be named: --base REF (or MODELGATE_BASE) to compare with REF, or"
+            " --base none to check the checkout as it stands (no GITHUB_EVENT_NAME or"
+            " GITHUB_EVENT_PATH says which; the work tree's config `base` is not used in CI)"
+        )
     return BaseChoice(event.base, event.branch, event.head, event.event)
 
 
@@ -97,8 +103,7 @@ class Base:
     model alone.
     """
 
-    def __init__(self, repo: GitRepo, ref: str, root: str, globs: tuple[str, ...] = (), *,
-                 early: bool = False) -> None:
+    def __init__(self, repo: GitRepo, ref: str, root: str, globs: tuple[str, ...] = (), *, early: bool = False) -> None:
         """``early``: begin reading what a check asks of the base (its history, the
         merge-base's tree) in the background as soon as the commits are known."""
         head = repo.head()
@@ -217,10 +222,12 @@ class Base:
         read (a malformed old blob: trusted, but never a crash and never silent)."""
         if self._history is None:
             return []
-        return [f"history: {path} as of commit {commit[:12]} on the base branch could not be read"
-                f" ({problem.line}:{problem.column}: {problem.message}); the rules that search the history did not"
-                " see that state" for commit, path, problem in self._history.unreadable()]
-
+        return [
+            f"history: {path} as of commit {commit[:12]} on the base branch could not be read"
+            f" ({problem.line}:{problem.column}: {problem.message}); the rules that search the history did not"
+            " see that state"
+            for commit, path, problem in self._history.unreadable()
+        ]
 
     def _listed(self) -> tuple[dict[str, str], list[str]]:
         """(path -> blob id of every manifest file, paths of manifest-named symlinks) at the

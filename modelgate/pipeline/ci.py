@@ -25,8 +25,9 @@ MAX_EVENT_BYTES = 32 << 20
 COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,254}")
 # Events whose checkout is a change under review: it is judged against its base, or not at all.
-PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target", "pull_request_review",
-                                 "pull_request_review_comment"})
+PULL_REQUEST_EVENTS = frozenset(
+    {"pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"}
+)
 MERGE_QUEUE_EVENT = "merge_group"
 UNDER_REVIEW = PULL_REQUEST_EVENTS | {MERGE_QUEUE_EVENT}
 # Events that run on a branch as it stands: there the checkout is the trusted tree.
@@ -55,8 +56,9 @@ def event_name(env: Mapping[str, str]) -> str | None:
     """The GitHub Actions event this run is for; None without event information."""
     name = env.get("GITHUB_EVENT_NAME", "")
     if not name and env.get("GITHUB_EVENT_PATH"):
-        raise UsageError("GITHUB_EVENT_PATH is set but GITHUB_EVENT_NAME is not: which event this run is for"
-                         " cannot be told")
+        raise UsageError(
+            "GITHUB_EVENT_PATH is set but GITHUB_EVENT_NAME is not: which event this run is for cannot be told"
+        )
     return name or None
 
 
@@ -66,8 +68,10 @@ def read_event(env: Mapping[str, str]) -> dict[str, Any]:
 
     path = env.get("GITHUB_EVENT_PATH", "")
     if not path:
-        raise UsageError(f"GITHUB_EVENT_PATH is not set: the {env.get('GITHUB_EVENT_NAME') or 'CI'} event's"
-                         " payload is needed to know what this run checks")
+        raise UsageError(
+            f"GITHUB_EVENT_PATH is not set: the {env.get('GITHUB_EVENT_NAME') or 'CI'} event's"
+            " payload is needed to know what this run checks"
+        )
     try:
         with open(path, "rb") as stream:
             raw = stream.read(MAX_EVENT_BYTES + 1)
@@ -101,12 +105,20 @@ def event_base(env: Mapping[str, str]) -> EventBase | None:
     event = read_event(env)
     where = f"the {name} event payload ({env.get('GITHUB_EVENT_PATH')})"
     if name in PULL_REQUEST_EVENTS:
-        return EventBase(name, _commit(event, where, "pull_request", "base", "sha"), under_review=True,
-                         branch=_branch(_dig(event, "pull_request", "base", "ref")))
+        return EventBase(
+            name,
+            _commit(event, where, "pull_request", "base", "sha"),
+            under_review=True,
+            branch=_branch(_dig(event, "pull_request", "base", "ref")),
+        )
     if name == MERGE_QUEUE_EVENT:
-        return EventBase(name, _commit(event, where, "merge_group", "base_sha"), under_review=True,
-                         branch=_branch(_dig(event, "merge_group", "base_ref")),
-                         head=_commit(event, where, "merge_group", "head_sha"))
+        return EventBase(
+            name,
+            _commit(event, where, "merge_group", "base_sha"),
+            under_review=True,
+            branch=_branch(_dig(event, "merge_group", "base_ref")),
+            head=_commit(event, where, "merge_group", "head_sha"),
+        )
     if name == "push":
         if event.get("deleted") is True:
             raise UsageError(f"{where}: the push deletes {str(event.get('ref'))[:200]!r}; there is nothing to check")
@@ -117,8 +129,10 @@ def event_base(env: Mapping[str, str]) -> EventBase | None:
             # The push created the branch (or tag): no earlier state of it to compare with.
             return EventBase(name, None, under_review=False, branch=branch, head=after)
         return EventBase(name, before, under_review=False, branch=branch, head=after)
-    raise UsageError(f"the {name} event does not say what this checkout is compared with; pass --base REF"
-                     " (the Action's `base` input), or --base none to check the checkout as it stands")
+    raise UsageError(
+        f"the {name} event does not say what this checkout is compared with; pass --base REF"
+        " (the Action's `base` input), or --base none to check the checkout as it stands"
+    )
 
 
 def _dig(data: Any, *keys: str) -> Any:

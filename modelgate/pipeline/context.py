@@ -93,8 +93,14 @@ class Context:
         # a realpath walk each. (A link as the file is refused anyway.)
         folder, name = os.path.split(abspath)
         try:
-            return confine.read(self.root, abspath, display, links=False, real_root=self._real(self.root),
-                                real=os.path.join(self._real(folder), name))
+            return confine.read(
+                self.root,
+                abspath,
+                display,
+                links=False,
+                real_root=self._real(self.root),
+                real=os.path.join(self._real(folder), name),
+            )
         except InputError as exc:
             return ManifestDoc(display, abspath, "", None, tuple(exc.problems), None)
 
@@ -127,8 +133,11 @@ class Context:
         if kind == "artifacts":
             named = [(a.path, a.md5 is not None) for a in model.artifacts]
         elif kind == "data" and model.lineage is not None:
-            named = [(d.uri, d.md5 is not None) for d in model.lineage.data
-                     if is_repository_path(d.uri) and (d.sha256 is not None or d.md5 is not None)]
+            named = [
+                (d.uri, d.md5 is not None)
+                for d in model.lineage.data
+                if is_repository_path(d.uri) and (d.sha256 is not None or d.md5 is not None)
+            ]
         elif kind == "lockfile":
             env = model.lineage.environment if model.lineage else None
             named = [(env.lockfile.path, False)] if env is not None and env.lockfile is not None else []
@@ -242,9 +251,13 @@ class Context:
             from modelgate.approvals.evidence import ApprovalRequest, Approvals
 
             request = ApprovalRequest(
-                name, self.config.approvals, self.git,
-                self.base.merge_base if self.base else None, self.git.head() if self.git else None,
-                self.tree, self.env,
+                name,
+                self.config.approvals,
+                self.git,
+                self.base.merge_base if self.base else None,
+                self.git.head() if self.git else None,
+                self.tree,
+                self.env,
             )
             answer = self.hook.modelgate_collect_approvals(request=request) if self.hook else None
             found = answer or Approvals(name, error=f"no plugin provides approvals {name!r}")

@@ -30,9 +30,7 @@ _SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".tox", ".nox", "
 
 def is_manifest_name(filename: str) -> bool:
     # ".modelgate.yaml" alone is the config file, not a manifest.
-    return filename == MANIFEST_NAME or (
-        filename.endswith(MANIFEST_SUFFIX) and len(filename) > len(MANIFEST_SUFFIX)
-    )
+    return filename == MANIFEST_NAME or (filename.endswith(MANIFEST_SUFFIX) and len(filename) > len(MANIFEST_SUFFIX))
 
 
 @record
@@ -44,8 +42,8 @@ class Found:
 def relpath(root: str, path: str) -> str:
     # The common case, a path that discovery built under root, without os.path.relpath's
     # normalisation (a third of the time of a 1000-manifest run went there).
-    if path.startswith(root) and path[len(root):len(root) + 1] == os.sep:
-        parts = path[len(root) + 1:].split(os.sep)
+    if path.startswith(root) and path[len(root) : len(root) + 1] == os.sep:
+        parts = path[len(root) + 1 :].split(os.sep)
         if "" not in parts and "." not in parts and ".." not in parts:
             return "/".join(parts)
     return os.path.relpath(path, root).replace(os.sep, "/")
@@ -109,8 +107,9 @@ def _present(path: str) -> bool:
         return False
 
 
-def _files_under(root: str, folders: list[str], wanted: Callable[[str], bool],
-                 repo: GitRepo | None = None) -> list[str]:
+def _files_under(
+    root: str, folders: list[str], wanted: Callable[[str], bool], repo: GitRepo | None = None
+) -> list[str]:
     """Files under ``folders`` whose base name is ``wanted``."""
     if not folders:
         return []
@@ -122,16 +121,16 @@ def _files_under(root: str, folders: list[str], wanted: Callable[[str], bool],
         venvs = tuple(p[: -len("pyvenv.cfg")] for p in listed if p == "pyvenv.cfg" or p.endswith("/pyvenv.cfg"))
         # Names first: a stat per file of a large repository is most of the cost otherwise.
         return [
-            os.path.join(root, p) for p, tracked in listed.items()
-            if wanted(p.rpartition("/")[2])
-            and (tracked or not _skipped(p, venvs))
-            and _present(os.path.join(root, p))
+            os.path.join(root, p)
+            for p, tracked in listed.items()
+            if wanted(p.rpartition("/")[2]) and (tracked or not _skipped(p, venvs)) and _present(os.path.join(root, p))
         ]
     found: list[str] = []
     for folder in folders:
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = sorted(
-                d for d in dirnames
+                d
+                for d in dirnames
                 if d not in _SKIP_DIRS and not os.path.exists(os.path.join(dirpath, d, "pyvenv.cfg"))
             )
             found.extend(os.path.join(dirpath, name) for name in filenames if wanted(name))

@@ -66,8 +66,10 @@ class History:
         if not self._complete:
             self._scan(lambda raw: True)
             self._complete = True
-        return [Event(c.commit, c.timestamp, c.author, c.path,
-                      None if c.mode == LINK_MODE else self._states.get(c.blob)) for c in self.changes]
+        return [
+            Event(c.commit, c.timestamp, c.author, c.path, None if c.mode == LINK_MODE else self._states.get(c.blob))
+            for c in self.changes
+        ]
 
     def of(self, name: str) -> list[Event]:
         """The states of model ``name``."""
@@ -106,7 +108,8 @@ class History:
                 state = None if change.mode == LINK_MODE else self._states.get(change.blob)
                 if state is not None:
                     self._by_name.setdefault(state.name, []).append(
-                        Event(change.commit, change.timestamp, change.author, change.path, state))
+                        Event(change.commit, change.timestamp, change.author, change.path, state)
+                    )
         return self._by_name.get(name, [])
 
     def _scan(self, may_hold: Callable[[bytes], bool]) -> None:
@@ -126,7 +129,7 @@ class History:
             return
         ids = list(pending)
         for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start:start + _CHUNK]
+            chunk = ids[start : start + _CHUNK]
             for sha, raw in zip(chunk, self.read(chunk), strict=True):
                 if not may_hold(raw):
                     continue
@@ -154,8 +157,14 @@ def _holding(pairs: set[tuple[str, str]]) -> Callable[[bytes], bool]:
     return holds
 
 
-def read_history(repo: GitRepo, rev: str, root: str = "", globs: tuple[str, ...] = (), *,
-                 known: Callable[[str], Snapshot | None] | None = None) -> History:
+def read_history(
+    repo: GitRepo,
+    rev: str,
+    root: str = "",
+    globs: tuple[str, ...] = (),
+    *,
+    known: Callable[[str], Snapshot | None] | None = None,
+) -> History:
     """Manifest states in ``rev``'s history, through one ``git log`` (started early by
     :meth:`GitRepo.start_changes`, when the caller knew); blobs are read when a rule asks
     (``known``: see :class:`History`). A manifest that was a symlink is no manifest in that
@@ -168,4 +177,3 @@ def read_history(repo: GitRepo, rev: str, root: str = "", globs: tuple[str, ...]
 
     changes = list(repo.changes(rev, [], keep=keep))
     return History(changes, lambda shas: repo.blobs(shas, limit=strictyaml.MAX_BYTES), known)
-

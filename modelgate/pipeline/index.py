@@ -31,8 +31,14 @@ class WorkIndex:
     :attr:`parsed` lists the manifests parsed so far, in order.
     """
 
-    def __init__(self, root: str, globs: tuple[str, ...], read: Callable[[str], bytes | ManifestDoc],
-                 verdicts: Verdicts | None = None, git: GitRepo | None = None) -> None:
+    def __init__(
+        self,
+        root: str,
+        globs: tuple[str, ...],
+        read: Callable[[str], bytes | ManifestDoc],
+        verdicts: Verdicts | None = None,
+        git: GitRepo | None = None,
+    ) -> None:
         self.root = root
         self.git = git
         self.globs = globs

@@ -26,9 +26,11 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 # What each kind of path is called in messages, and what to list instead of a folder.
-_NOUNS = {"artifact": ("artifact path", "artifact file", "artifacts", "list each file as an artifact"),
-          "data": ("data path", "data file", "data files", "list each file as a data entry (a folder is not hashed)"),
-          "lockfile": ("lockfile path", "lockfile", "lockfiles", "name the lockfile itself")}
+_NOUNS = {
+    "artifact": ("artifact path", "artifact file", "artifacts", "list each file as an artifact"),
+    "data": ("data path", "data file", "data files", "list each file as a data entry (a folder is not hashed)"),
+    "lockfile": ("lockfile path", "lockfile", "lockfiles", "name the lockfile itself"),
+}
 
 
 class ArtifactPathError(Exception):
@@ -61,8 +63,14 @@ def is_repository_path(uri: str) -> bool:
     return not _SCHEME.match(uri)
 
 
-def resolve(root: str, manifest_dir: str, path: str, real_root: str | None = None,
-            real_dir: str | None = None, kind: str = "artifact") -> str:
+def resolve(
+    root: str,
+    manifest_dir: str,
+    path: str,
+    real_root: str | None = None,
+    real_dir: str | None = None,
+    kind: str = "artifact",
+) -> str:
     """The real absolute path of the file, or raise :class:`ArtifactPathError`
     (:class:`MissingFile` when only the file is missing).
 

@@ -76,9 +76,17 @@ class Preview:
                     for result in self.run(there, policy, base_doc, check, rule):
                         if result.outcome in ("failed", "error"):
                             needs.append(result)
-            found.append(Readiness(doc.path, doc.label, stage, target, tuple(needs),
-                                   tuple((c.id, c.name) for c in in_ci),
-                                   f"make these changes in a pull request of their own {_before(stage)}"))
+            found.append(
+                Readiness(
+                    doc.path,
+                    doc.label,
+                    stage,
+                    target,
+                    tuple(needs),
+                    tuple((c.id, c.name) for c in in_ci),
+                    f"make these changes in a pull request of their own {_before(stage)}",
+                )
+            )
         return found
 
     def pairs(self, doc: ManifestDoc, policy: Policy, target: str) -> tuple[list[tuple[Check, Rule]], list[Check]]:
@@ -101,15 +109,22 @@ class Preview:
         return self._pairs[key]
 
 
-def before_promotion(check: Check, rule: Rule, doc: ManifestDoc, base_doc: ManifestDoc | None,
-                     results: Iterable[Result]) -> list[Result]:
+def before_promotion(
+    check: Check, rule: Rule, doc: ManifestDoc, base_doc: ManifestDoc | None, results: Iterable[Result]
+) -> list[Result]:
     """``results`` with the hint a promotion's failure needs: when the manifest moves to a
     stage whose rule it fails (and the rule did not apply where it stood), the fix cannot
     be part of the promotion. The hint says which change to make first, and where."""
     results = list(results)
     base = base_doc.model if base_doc is not None else None
     model = doc.model
-    if (model is None or base is None or base.version != model.version or base.stage == model.stage
-            or check.readiness != "evaluate" or rule.applies_to(base.stage)):
+    if (
+        model is None
+        or base is None
+        or base.version != model.version
+        or base.stage == model.stage
+        or check.readiness != "evaluate"
+        or rule.applies_to(base.stage)
+    ):
         return results
     return [replace(r, hint=when(r.hint, base.stage)) if r.outcome == "failed" else r for r in results]

@@ -23,8 +23,9 @@ from modelgate.git.trees import Tree
 Pairs = list[tuple[Check, Rule]]
 
 
-def load_policies(refs: Iterable[str], tree: Tree, verdicts: Verdicts | None = None,
-                  traits: Traits | None = None) -> list[Policy]:
+def load_policies(
+    refs: Iterable[str], tree: Tree, verdicts: Verdicts | None = None, traits: Traits | None = None
+) -> list[Policy]:
     """The policies ``refs`` name (files, folders of them, ``builtin:NAME``), read from ``tree``;
     ``traits`` tells how each check's rules combine across ``extends`` (:meth:`RuleSet.traits`)."""
     loader = PolicyLoader(tree.read, tree.source, verdicts, traits)
@@ -48,8 +49,14 @@ def default_rule(check: Check) -> Rule:
 
 
 class RuleSet:
-    def __init__(self, checks: Mapping[str, Check], select: tuple[str, ...], ignore: tuple[str, ...],
-                 tree: Tree, verdicts: Verdicts | None = None) -> None:
+    def __init__(
+        self,
+        checks: Mapping[str, Check],
+        select: tuple[str, ...],
+        ignore: tuple[str, ...],
+        tree: Tree,
+        verdicts: Verdicts | None = None,
+    ) -> None:
         self.checks = checks
         self.verdicts = verdicts
         self.select = select
@@ -122,9 +129,7 @@ class RuleSet:
             try:
                 self._params[key] = self._validated(check.params, rule.params)
             except validation.Invalid as exc:
-                detail = "; ".join(
-                    f"{'.'.join(map(str, e['loc'])) or 'with'}: {e['msg']}" for e in exc.errors
-                )
+                detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'with'}: {e['msg']}" for e in exc.errors)
                 raise UsageError(f"{rule.origin}: invalid `with:` for {check.name}: {detail}") from None
         return self._params[key]
 

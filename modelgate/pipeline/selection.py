@@ -61,9 +61,17 @@ class Selector:
     there is none), ``until`` the commits it ends at besides the work tree.
     """
 
-    def __init__(self, root: str, settings: config.Config, policies: Sequence[Policy],
-                 governing: Callable[[str], Policy | None], resolve: Callable[[ManifestDoc, str], str],
-                 git: GitRepo, since: Sequence[str], until: Sequence[str]) -> None:
+    def __init__(
+        self,
+        root: str,
+        settings: config.Config,
+        policies: Sequence[Policy],
+        governing: Callable[[str], Policy | None],
+        resolve: Callable[[ManifestDoc, str], str],
+        git: GitRepo,
+        since: Sequence[str],
+        until: Sequence[str],
+    ) -> None:
         self.root = root
         self.real_root = os.path.realpath(root)
         self.settings = settings
@@ -107,13 +115,15 @@ class Selector:
             elif doc.model is None:
                 if policies:  # whose policy governs it cannot be told
                     chosen.append(doc)
-            elif (self._reads(doc, paths, below, per_folder)
-                  or any(p is self.governing(doc.model.name) for p in policies)):
+            elif self._reads(doc, paths, below, per_folder) or any(
+                p is self.governing(doc.model.name) for p in policies
+            ):
                 chosen.append(doc)
         return chosen, names
 
-    def candidates(self, changed: Iterable[str], manifests: Iterable[str],
-                   raw: Callable[[str], bytes | None]) -> list[str] | None:
+    def candidates(
+        self, changed: Iterable[str], manifests: Iterable[str], raw: Callable[[str], bytes | None]
+    ) -> list[str] | None:
         """The manifests (repo-relative paths; ``raw`` gives their bytes, None when they
         cannot be read) that the changed paths may affect, told from their bytes without
         parsing them (and without reading them when nothing changed): a superset of what
@@ -328,10 +338,14 @@ def _may_read(rel: str, read: Callable[[str], bytes | None], reach: list[tuple[s
     # path written from the root that leads to it, into it or to a folder above it: that
     # path starts with the same first component (every manifest names a "model.bin"; few
     # name "models").
-    return any(textscan.may_write_component(raw, parts[0], ending=False)
-               and (textscan.may_write_component(raw, parts[-1], ending=False)
-                    or any(textscan.may_write_component(raw, part, ending=True) for part in parts[:-1]))
-               for _, parts in reach)
+    return any(
+        textscan.may_write_component(raw, parts[0], ending=False)
+        and (
+            textscan.may_write_component(raw, parts[-1], ending=False)
+            or any(textscan.may_write_component(raw, part, ending=True) for part in parts[:-1])
+        )
+        for _, parts in reach
+    )
 
 
 def _related(a: str, b: str) -> bool:

@@ -47,8 +47,9 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def open_session(options: Options, pm: pluggy.PluginManager, disabled: Iterable[str] = (),
-                 root: str | None = None) -> Iterator[Session]:
+def open_session(
+    options: Options, pm: pluggy.PluginManager, disabled: Iterable[str] = (), root: str | None = None
+) -> Iterator[Session]:
     """The one way to run checks: prepare the workspace, load the configured plugins, begin
     the session; on the way out, errors included, close what was opened.
 
@@ -124,9 +125,19 @@ class Session:
         if not provider and env.get("GITHUB_ACTIONS") == "true":
             provider = "github"  # pull-request reviews: what a workflow has to verify with
         self.context = Context(
-            root=self.root, config=settings, checks=self.checks, tree=tree, git=git, base=base, env=env,
-            hasher=hasher, deep=self.options.deep, overlay=dict(self.options.overlay), hook=self.hook,
-            approvals_provider=str(provider) if provider else None, in_ci=in_ci(self.options.ci, env),
+            root=self.root,
+            config=settings,
+            checks=self.checks,
+            tree=tree,
+            git=git,
+            base=base,
+            env=env,
+            hasher=hasher,
+            deep=self.options.deep,
+            overlay=dict(self.options.overlay),
+            hook=self.hook,
+            approvals_provider=str(provider) if provider else None,
+            in_ci=in_ci(self.options.ci, env),
         )
         if base is not None:
             # The base stands for its unchanged manifests by the work tree's.
@@ -145,8 +156,9 @@ class Session:
         """The policy that governs model ``name`` (the first whose ``match`` covers it)."""
         return self.rules.governing(name, self.policies)
 
-    def plan(self, doc: ManifestDoc, removed: bool = False
-             ) -> tuple[Policy | None, ManifestDoc | None, list[tuple[Check, Rule]]]:
+    def plan(
+        self, doc: ManifestDoc, removed: bool = False
+    ) -> tuple[Policy | None, ManifestDoc | None, list[tuple[Check, Rule]]]:
         """What one manifest is checked against: its policy, its base version, its rules.
         ``removed``: ``doc`` is a base manifest gone from the work tree (see :meth:`removed`)."""
         policy = self.rules.governing(doc.model.name if doc.model else None, self.policies)
@@ -162,14 +174,28 @@ class Session:
         """The ``scope="after"`` checks for ``doc``: they run once its other checks have."""
         return self.rules.after(doc)
 
-    def run_after(self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
-                  check: Check, rule: Rule, results: Iterable[Result]) -> list[Result]:
+    def run_after(
+        self,
+        doc: ManifestDoc,
+        policy: Policy | None,
+        base_doc: ManifestDoc | None,
+        check: Check,
+        rule: Rule,
+        results: Iterable[Result],
+    ) -> list[Result]:
         """Run one ``scope="after"`` check, given the results of the manifest's other checks."""
         self._results_so_far = tuple(results)
         return self.run_one(doc, policy, base_doc, check, rule)
 
-    def run_one(self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
-                check: Check, rule: Rule, removed: bool = False) -> list[Result]:
+    def run_one(
+        self,
+        doc: ManifestDoc,
+        policy: Policy | None,
+        base_doc: ManifestDoc | None,
+        check: Check,
+        rule: Rule,
+        removed: bool = False,
+    ) -> list[Result]:
         """The results of one check under one rule on one manifest, waivers applied."""
         severity = rule.severity or check.severity
         results = []
@@ -183,8 +209,20 @@ class Session:
             hint = finding.hint or (check.hint if finding.outcome == "failed" else None)
             # A finding may only lower its severity (a deadline near, not yet passed).
             level = "warning" if finding.severity == "warning" else severity
-            result = Result(check.id, check.name, finding.outcome, level, doc.path, label, finding.message,
-                            where, None, hint, finding.reason, rule_label)
+            result = Result(
+                check.id,
+                check.name,
+                finding.outcome,
+                level,
+                doc.path,
+                label,
+                finding.message,
+                where,
+                None,
+                hint,
+                finding.reason,
+                rule_label,
+            )
             results.append(self._waive(result, check, doc, policy) if finding.outcome == "failed" else result)
         return results
 
@@ -210,8 +248,9 @@ class Session:
         use = self.options.cache
         if in_ci(self.options.ci, self.options.env):
             if use:
-                raise UsageError("--cache: the hash cache is never used in CI (CI, GITHUB_ACTIONS or --ci);"
-                                 " drop --cache")
+                raise UsageError(
+                    "--cache: the hash cache is never used in CI (CI, GITHUB_ACTIONS or --ci); drop --cache"
+                )
             use = False
         elif use is None:
             use = True
@@ -362,8 +401,11 @@ class Session:
         ranges = self._ranges(git, base)
         changed = set().union(*(git.changed_paths(since, until) for since, until in ranges))
         if self.options.paths and "" not in folders:
-            changed = {p for p in changed if any(p.startswith(f"{f}/") for f in folders)
-                       or not os.path.lexists(os.path.join(self.root, p))}
+            changed = {
+                p
+                for p in changed
+                if any(p.startswith(f"{f}/") for f in folders) or not os.path.lexists(os.path.join(self.root, p))
+            }
         real_root = os.path.realpath(self.root)
         for path in named:
             changed.add(discovery.relpath(self.root, os.path.abspath(path)))
@@ -372,9 +414,16 @@ class Session:
                 changed.add(os.path.relpath(real, real_root).replace(os.sep, "/"))
         head = git.head()
         since = [start for start in (s or head for s, _ in ranges) if start is not None]
-        selector = Selector(self.root, self.context.config, self.policies,
-                            lambda name: self.rules.governing(name, self.policies), self.context.artifact_path,
-                            git, since, [end for _, end in ranges if end])
+        selector = Selector(
+            self.root,
+            self.context.config,
+            self.policies,
+            lambda name: self.rules.governing(name, self.policies),
+            self.context.artifact_path,
+            git,
+            since,
+            [end for _, end in ranges if end],
+        )
         # Which manifests can the changed paths reach? Asked of the bytes first: only the
         # candidates are parsed and asked properly (every manifest when it cannot be told).
         index = self.context.index
@@ -437,8 +486,9 @@ class Session:
             model = doc.model
             if model is None or not self._in_shard(doc.abspath, doc.doc.raw if doc.doc is not None else b""):
                 continue
-            if any(d.model is not None and d.model.version == model.version
-                   for d in self.context.versions_of(model.name)):
+            if any(
+                d.model is not None and d.model.version == model.version for d in self.context.versions_of(model.name)
+            ):
                 continue
             if index.has(doc.abspath) and index.load(doc.abspath).model is None:
                 continue
@@ -447,8 +497,9 @@ class Session:
 
     # -- running ------------------------------------------------------------------
 
-    def _check(self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None,
-               removed: bool = False) -> list[Result]:
+    def _check(
+        self, doc: ManifestDoc, policy: Policy | None, base_doc: ManifestDoc | None, removed: bool = False
+    ) -> list[Result]:
         results = []
         for check, rule in self.rules.for_doc(doc, policy, removed):
             found = self.run_one(doc, policy, base_doc, check, rule, removed)
@@ -459,13 +510,28 @@ class Session:
                 results.extend(self.run_one(doc, policy, base_doc, check, rule))
         return results
 
-    def _call(self, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule,
-              base_doc: ManifestDoc | None, removed: bool) -> list[Finding]:
+    def _call(
+        self,
+        check: Check,
+        doc: ManifestDoc,
+        policy: Policy | None,
+        rule: Rule,
+        base_doc: ManifestDoc | None,
+        removed: bool,
+    ) -> list[Finding]:
         kwargs = {name: self._argument(name, check, doc, policy, rule, base_doc, removed) for name in check.argnames}
         return invoke(check, kwargs, self.options.traceback)
 
-    def _argument(self, name: str, check: Check, doc: ManifestDoc, policy: Policy | None, rule: Rule,
-                  base_doc: ManifestDoc | None, removed: bool) -> Any:
+    def _argument(
+        self,
+        name: str,
+        check: Check,
+        doc: ManifestDoc,
+        policy: Policy | None,
+        rule: Rule,
+        base_doc: ManifestDoc | None,
+        removed: bool,
+    ) -> Any:
         """The value of the check's parameter ``name`` (see checkapi.ARGUMENTS)."""
         if name == "manifest":
             return None if removed else doc.model
@@ -490,22 +556,31 @@ class Session:
     def _waive(self, result: Result, check: Check, doc: ManifestDoc, policy: Policy | None) -> Result:
         if result.outcome != "failed" or policy is None or doc.model is None:
             return result
-        waiver = policy.waiver_for(check.id, check.name, check.waivable, doc.model.name, doc.model.version,
-                                   self.context.today)
+        waiver = policy.waiver_for(
+            check.id, check.name, check.waivable, doc.model.name, doc.model.version, self.context.today
+        )
         origin = waiver.origin if waiver is not None else ""
         if waiver is None and policy.may_waive(check.id, check.name, check.waivable):
-            waiver = waivers.covering(self._added.get(policy.path, ()), check.id, check.name, doc.model.name,
-                                      doc.model.version, self.context.today)
+            waiver = waivers.covering(
+                self._added.get(policy.path, ()),
+                check.id,
+                check.name,
+                doc.model.name,
+                doc.model.version,
+                self.context.today,
+            )
             if waiver is not None:
                 verdict = self._added_verdict(waiver)
                 if not verdict.approved:
-                    return replace(result, hint=f"a waiver this change adds ({waiver.origin}) waives nothing yet:"
-                                                f" {verdict.says}")
+                    return replace(
+                        result, hint=f"a waiver this change adds ({waiver.origin}) waives nothing yet: {verdict.says}"
+                    )
                 origin = f"{waiver.origin}, {verdict.says}"
         if waiver is None:
             return result
-        info = AppliedWaiver(waiver.check, waiver.model, waiver.version, waiver.reason, waiver.expires.isoformat(),
-                          waiver.owner, origin)
+        info = AppliedWaiver(
+            waiver.check, waiver.model, waiver.version, waiver.reason, waiver.expires.isoformat(), waiver.owner, origin
+        )
         return replace(result, outcome="waived", waiver=info)
 
     def _added_verdict(self, waiver: Waiver) -> waivers.Verdict:
@@ -516,11 +591,14 @@ class Session:
             verdict = self._verdicts[waiver.origin] = waivers.verify(waiver, self.context)
             version = f"@{waiver.version}" if waiver.version else ""
             if not verdict.approved:
-                self.notices.append(f"waiver-pending: {waiver.origin} waives {waiver.check} on {waiver.model}{version}"
-                                    f" but this change adds it, so it waives nothing yet: {verdict.says}")
+                self.notices.append(
+                    f"waiver-pending: {waiver.origin} waives {waiver.check} on {waiver.model}{version}"
+                    f" but this change adds it, so it waives nothing yet: {verdict.says}"
+                )
             else:  # said in every report: the policy-changed notice says edits wait for the merge
-                self.notices.append(f"waiver-approved: {waiver.origin} waives {waiver.check} on"
-                                    f" {waiver.model}{version}, {verdict.says}")
+                self.notices.append(
+                    f"waiver-approved: {waiver.origin} waives {waiver.check} on {waiver.model}{version}, {verdict.says}"
+                )
         return verdict
 
 

@@ -10,12 +10,22 @@ from modelgate.checkapi.decorator import Check
 from modelgate.datamodel.manifest import Manifest, ManifestDoc
 from modelgate.datamodel.results import CheckInfo, ManifestInfo, MetricRow, Result
 
-CI_VARIABLES = ("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GITHUB_ACTOR",
-                "GITHUB_EVENT_NAME", "GITHUB_SHA", "GITHUB_REF", "GITHUB_WORKFLOW", "GITHUB_SERVER_URL")
+CI_VARIABLES = (
+    "GITHUB_REPOSITORY",
+    "GITHUB_RUN_ID",
+    "GITHUB_RUN_ATTEMPT",
+    "GITHUB_ACTOR",
+    "GITHUB_EVENT_NAME",
+    "GITHUB_SHA",
+    "GITHUB_REF",
+    "GITHUB_WORKFLOW",
+    "GITHUB_SERVER_URL",
+)
 
 
-def manifest_info(doc: ManifestDoc, base_doc: ManifestDoc | None, compared: Iterable[MetricRow],
-                  results: Iterable[Result]) -> ManifestInfo:
+def manifest_info(
+    doc: ManifestDoc, base_doc: ManifestDoc | None, compared: Iterable[MetricRow], results: Iterable[Result]
+) -> ManifestInfo:
     """``doc`` as the reports list it. ``compared``: the metric comparisons rules recorded
     for it (the rows the gate judged by, marked waived where a waiver excused the failure
     they caused); without any, its metrics next to the same manifest at the base."""
@@ -62,5 +72,6 @@ def check_infos(checks: Iterable[Check], results: Iterable[Result]) -> tuple[Che
     ran = {r.check for r in results}
     return tuple(
         CheckInfo(c.id, c.name, c.summary, c.explain, c.hint, c.severity, c.plugin, c.help_uri)
-        for c in sorted(checks, key=lambda c: c.id) if c.id in ran
+        for c in sorted(checks, key=lambda c: c.id)
+        if c.id in ran
     )

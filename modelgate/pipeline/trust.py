@@ -39,8 +39,10 @@ def edited(settings: config.Config, policies: Iterable[Policy], worktree: Tree, 
 
 
 def notice(path: str) -> str:
-    return (f"policy-changed: {path} differs from the base; this check used the base version,"
-            " the edit takes effect after merge")
+    return (
+        f"policy-changed: {path} differs from the base; this check used the base version,"
+        " the edit takes effect after merge"
+    )
 
 
 def _config(tree: Tree, folder: str) -> config.Config | None:

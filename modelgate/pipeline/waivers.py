@@ -48,8 +48,9 @@ def _key(waiver: Waiver) -> tuple[object, ...]:
     return (waiver.check, waiver.model, waiver.version, waiver.reason, waiver.expires, waiver.owner)
 
 
-def added(policies: Sequence[Policy], refs: Iterable[str], worktree: Tree,
-          verdicts: Verdicts | None = None) -> dict[str, tuple[Waiver, ...]]:
+def added(
+    policies: Sequence[Policy], refs: Iterable[str], worktree: Tree, verdicts: Verdicts | None = None
+) -> dict[str, tuple[Waiver, ...]]:
     """Governing policy path -> the waivers the work tree's version of it adds to the base's.
     A work tree whose policies do not load adds nothing (its edit is reported as
     ``policy-changed`` anyway)."""
@@ -66,15 +67,17 @@ def added(policies: Sequence[Policy], refs: Iterable[str], worktree: Tree,
     found: dict[str, tuple[Waiver, ...]] = {}
     for policy in mine:
         if policy.path in theirs:
-            new = tuple(w for w in policy.waivers
-                        if _key(w) not in theirs[policy.path] and file_of(w) in files[policy.path])
+            new = tuple(
+                w for w in policy.waivers if _key(w) not in theirs[policy.path] and file_of(w) in files[policy.path]
+            )
             if new:
                 found[policy.path] = new
     return found
 
 
-def covering(candidates: Iterable[Waiver], check_id: str, check_name: str, model: str, version: str,
-             today: dt.date) -> Waiver | None:
+def covering(
+    candidates: Iterable[Waiver], check_id: str, check_name: str, model: str, version: str, today: dt.date
+) -> Waiver | None:
     for waiver in candidates:
         if waiver.expires >= today and waiver.covers(check_id, check_name, model, version):
             return waiver
@@ -96,12 +99,16 @@ def verify(waiver: Waiver, context: Context) -> Verdict:
     first = "or merge the waiver in a pull request of its own first"
     codeowners = find(context.tree.read)
     if codeowners.problems:
-        return Verdict(False, f"the base commit's CODEOWNERS has lines GitHub skips ({codeowners.problems[0]}),"
-                              f" so the owners of {path} cannot be told: {first}")
+        return Verdict(
+            False,
+            f"the base commit's CODEOWNERS has lines GitHub skips ({codeowners.problems[0]}),"
+            f" so the owners of {path} cannot be told: {first}",
+        )
     owners = codeowners.owners(path)
     if not owners:
-        return Verdict(False, f"no CODEOWNERS entry of the base commit owns {path}, so no one can approve it"
-                              f" here: {first}")
+        return Verdict(
+            False, f"no CODEOWNERS entry of the base commit owns {path}, so no one can approve it here: {first}"
+        )
     who = f"{owners[0]}" if len(owners) == 1 else f"one of {', '.join(owners)}"
     wanted = f"it takes effect when {who} (code owners of {path} at the base) approves this pull request"
     found = context.approvals()
@@ -110,8 +117,7 @@ def verify(waiver: Waiver, context: Context) -> Verdict:
         why = "no approvals provider" if found is None else found.error
         return Verdict(False, f"{wanted}, verified in CI ({why} here); {first}")
     if found.deferred is not None:
-        return Verdict(True, f"added by this change; its approval was verified on the pull request"
-                             f" ({found.deferred})")
+        return Verdict(True, f"added by this change; its approval was verified on the pull request ({found.deferred})")
     if found.error is not None:
         return Verdict(False, f"{wanted}; approvals cannot be verified here: {found.error}; {first}")
     whole = replace(found, accepted=tuple(a for a in found.accepted if a.model is None and a.stage is None))

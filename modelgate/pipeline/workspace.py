@@ -51,8 +51,12 @@ def find_root(paths: Sequence[str] = ()) -> str:
     holding a ``.modelgate.yaml``, else their folder."""
     start = _start(paths)
     try:
-        proc = subprocess.run(["git", "-C", start, "rev-parse", "--show-toplevel"], capture_output=True,
-                              stdin=subprocess.DEVNULL, check=False)
+        proc = subprocess.run(
+            ["git", "-C", start, "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except OSError:  # no git: not a repository as far as modelgate can tell
         proc = None
     if proc is not None and proc.returncode == 0 and proc.stdout.strip():
@@ -82,7 +86,7 @@ def config_folder(read: Callable[[str], bytes], root: str, paths: Sequence[str] 
     rel = os.path.relpath(_start(paths), root).replace(os.sep, "/")
     parts = [] if rel == "." or rel == ".." or rel.startswith("../") else rel.split("/")
     if any(part.lower() == ".git" for part in parts):  # no configuration lives in git's own folder
-        parts = parts[:[part.lower() for part in parts].index(".git")]
+        parts = parts[: [part.lower() for part in parts].index(".git")]
     for size in range(len(parts), 0, -1):
         folder = "/".join(parts[:size])
         if _holds_config(read, folder):

@@ -75,18 +75,33 @@ class Comparison:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "model": self.name, "ref": self.ref, "commit": self.commit,
-            "metrics": [{"name": m.name, "goal": m.goal, "best": list(m.best), "note": m.note or None}
-                        for m in self.metrics],
+            "model": self.name,
+            "ref": self.ref,
+            "commit": self.commit,
+            "metrics": [
+                {"name": m.name, "goal": m.goal, "best": list(m.best), "note": m.note or None} for m in self.metrics
+            ],
             "params_differ": list(self.params),
-            "versions": [{
-                "version": v.version, "stage": v.stage, "date": v.date, "parent": v.parent,
-                "aliases": list(v.aliases), "manifest": v.manifest, "production": v.production,
-                "was_production": v.was_production, "rollbacks": list(v.rollbacks),
-                "metrics": {m.name: {"value": v.metrics[m.name], "best": v.version in m.best}
-                            for m in self.metrics if m.name in v.metrics},
-                "params": {p: v.params[p] for p in self.params if p in v.params},
-            } for v in self.versions],
+            "versions": [
+                {
+                    "version": v.version,
+                    "stage": v.stage,
+                    "date": v.date,
+                    "parent": v.parent,
+                    "aliases": list(v.aliases),
+                    "manifest": v.manifest,
+                    "production": v.production,
+                    "was_production": v.was_production,
+                    "rollbacks": list(v.rollbacks),
+                    "metrics": {
+                        m.name: {"value": v.metrics[m.name], "best": v.version in m.best}
+                        for m in self.metrics
+                        if m.name in v.metrics
+                    },
+                    "params": {p: v.params[p] for p in self.params if p in v.params},
+                }
+                for v in self.versions
+            ],
         }
 
 
@@ -102,14 +117,20 @@ def build(registry: Registry, name: str, ref: str | None, history: list[Step]) -
         mine = [s for s in history if s.version == entry.version]
         added = [s.date for s in mine if s.from_stage == "(new)"]
         lineage = model.lineage
-        rows.append(Version(
-            version=entry.version, stage=entry.stage, date=added[-1] if added else None,
-            parent=lineage.parent if lineage else None, aliases=entry.aliases, manifest=entry.manifest_relpath,
-            metrics={key: metric.value for key, metric in model.metrics.items()},
-            params=flatten(lineage.params or {}) if lineage else {},
-            was_production=entry.stage == PRODUCTION or any(s.to_stage == PRODUCTION for s in mine),
-            rollbacks=tuple(s.date for s in mine if (s.from_stage, s.to_stage) == (ARCHIVED, PRODUCTION)),
-        ))
+        rows.append(
+            Version(
+                version=entry.version,
+                stage=entry.stage,
+                date=added[-1] if added else None,
+                parent=lineage.parent if lineage else None,
+                aliases=entry.aliases,
+                manifest=entry.manifest_relpath,
+                metrics={key: metric.value for key, metric in model.metrics.items()},
+                params=flatten(lineage.params or {}) if lineage else {},
+                was_production=entry.stage == PRODUCTION or any(s.to_stage == PRODUCTION for s in mine),
+                rollbacks=tuple(s.date for s in mine if (s.from_stage, s.to_stage) == (ARCHIVED, PRODUCTION)),
+            )
+        )
     metrics = tuple(_metric(key, entries, rows) for key in sorted({k for r in rows for k in r.metrics}))
     return Comparison(name, ref, registry.commit, tuple(rows), metrics, _differing(rows))
 
@@ -151,7 +172,7 @@ def shown(value: Any) -> str:
 
 
 def where(c: Comparison) -> str:
-    """"5 versions at v2 (0123456789ab)" or "... in the work tree"."""
+    """ "5 versions at v2 (0123456789ab)" or "... in the work tree"."""
     at = f"at {c.ref} ({c.commit[:12]})" if c.ref is not None and c.commit else "in the work tree"
     return f"{len(c.versions)} version{'s' if len(c.versions) != 1 else ''} {at}"
 
@@ -201,11 +222,16 @@ def render_text(c: Comparison) -> str:
 
 
 def render_markdown(c: Comparison) -> str:
-    lines = [f"### {md(heading(c))}", "", "| " + " | ".join(md(h) for h in header(c)) + " |",
-             "|" + "---|" * len(header(c))]
+    lines = [
+        f"### {md(heading(c))}",
+        "",
+        "| " + " | ".join(md(h) for h in header(c)) + " |",
+        "|" + "---|" * len(header(c)),
+    ]
     for v in c.versions:
-        lines.append("| " + " | ".join(f"**{md(cell)}** (best)" if best else md(cell) for cell, best in cells(c, v))
-                     + " |")
+        lines.append(
+            "| " + " | ".join(f"**{md(cell)}** (best)" if best else md(cell) for cell, best in cells(c, v)) + " |"
+        )
     return "\n".join([*lines, "", *("- " + md(line) for line in legend(c)[1:])]).rstrip("\n") + "\n"
 
 

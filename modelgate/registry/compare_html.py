@@ -26,7 +26,8 @@ LEFT, RIGHT, TOP = 64, 20, 30
 INSET = 40  # between the plot's sides and the first and last versions
 LABEL_CHARS = 14  # longer version labels are cut, the full text is in the point's tooltip
 
-STYLE = """
+STYLE = (
+    """
 body{margin:0;padding:24px;font:13px/1.4 "DejaVu Sans","Liberation Sans",Arial,sans-serif;color:#1e293b;
 background:#fff}
 h1{font-size:22px;margin:0 0 4px}
@@ -40,7 +41,9 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.best{font-weight:700}
 abbr{text-decoration:none;color:#b45309}
 ul.legend{margin:8px 0 20px;padding-left:20px;color:#475569}
-section.charts{display:grid;grid-template-columns:repeat(2,""" + str(WIDTH) + """px);gap:16px}
+section.charts{display:grid;grid-template-columns:repeat(2,"""
+    + str(WIDTH)
+    + """px);gap:16px}
 figure{margin:0;border:1px solid #e2e8f0;padding:8px}
 figcaption{font-weight:600;margin-bottom:4px}
 svg text{font:11px "DejaVu Sans","Liberation Sans",Arial,sans-serif;fill:#334155}
@@ -60,6 +63,7 @@ span.was-production{color:#4ade80}
 span.rollback{color:#ea580c}
 span.best{color:#d97706}
 """.strip()
+)
 
 
 def render_html(c: Comparison, tool_version: str) -> str:
@@ -97,8 +101,11 @@ a rollback is a return to production from archived</li>
 
 def _table(c: Comparison) -> str:
     numeric = range(4, 4 + len(c.metrics))
-    rows = ["<table>", "<thead><tr>" + "".join(f"<th>{h(name)}</th>" for name in header(c)) + "</tr></thead>",
-            "<tbody>"]
+    rows = [
+        "<table>",
+        "<thead><tr>" + "".join(f"<th>{h(name)}</th>" for name in header(c)) + "</tr></thead>",
+        "<tbody>",
+    ]
     for v in c.versions:
         tds = []
         for index, (text, best) in enumerate(cells(c, v)):
@@ -135,10 +142,13 @@ def _chart(c: Comparison, m: Metric) -> str:
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:.4g}</text>')
     for index, v in enumerate(c.versions):
-        label = v.version if len(v.version) <= LABEL_CHARS else v.version[:LABEL_CHARS - 1] + "\u2026"
+        label = v.version if len(v.version) <= LABEL_CHARS else v.version[: LABEL_CHARS - 1] + "\u2026"
         at = f'x="{x(index):.1f}" y="{TOP + plot_h + 16}"'
-        turn = f' transform="rotate(-30 {x(index):.1f} {TOP + plot_h + 16})" text-anchor="end"' if slanted else (
-            ' text-anchor="middle"')
+        turn = (
+            f' transform="rotate(-30 {x(index):.1f} {TOP + plot_h + 16})" text-anchor="end"'
+            if slanted
+            else (' text-anchor="middle"')
+        )
         parts.append(f"<text {at}{turn}>{h(label)}</text>")
     if len(points) > 1:
         line = " ".join(f"{x(i):.1f},{y(v.metrics[m.name]):.1f}" for i, v in points)
@@ -146,10 +156,13 @@ def _chart(c: Comparison, m: Metric) -> str:
     for i, v in points:
         parts.append(_point(c, m, v, x(i), y(v.metrics[m.name])))
     goal = {"maximize": "higher is better", "minimize": "lower is better"}.get(m.goal or "", m.note)
-    return (f'<figure class="chart">\n<figcaption>{h(m.name)} <small>({h(goal)})</small></figcaption>\n'
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}"'
-            f' viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{h(m.name)} across versions">\n'
-            + "\n".join(parts) + "\n</svg>\n</figure>")
+    return (
+        f'<figure class="chart">\n<figcaption>{h(m.name)} <small>({h(goal)})</small></figcaption>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}"'
+        f' viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{h(m.name)} across versions">\n'
+        + "\n".join(parts)
+        + "\n</svg>\n</figure>"
+    )
 
 
 def _point(c: Comparison, m: Metric, v: Version, px: float, py: float) -> str:
@@ -162,8 +175,10 @@ def _point(c: Comparison, m: Metric, v: Version, px: float, py: float) -> str:
         shapes.append(f'<circle class="best" cx="{px:.1f}" cy="{py:.1f}" r="{radius + 4}"/>')
     tags = (["production"] if v.production else []) + (["rollback"] if v.rollbacks else [])
     for offset, tag in enumerate(tags):
-        shapes.append(f'<text class="tag tag-{tag}" x="{px:.1f}" y="{py - 14 - 13 * offset:.1f}"'
-                      f' text-anchor="middle">{tag}</text>')
+        shapes.append(
+            f'<text class="tag tag-{tag}" x="{px:.1f}" y="{py - 14 - 13 * offset:.1f}"'
+            f' text-anchor="middle">{tag}</text>'
+        )
     if v.rollbacks:
         shapes.append(f'<path class="rollback" d="M{px - 5:.1f},{py + 14:.1f} l5,-8 l5,8 z"/>')
     return "\n".join(shapes)

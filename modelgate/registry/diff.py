@@ -44,10 +44,16 @@ class ModelDiff:
     changes: tuple[FieldChange, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "manifest": self.path, "status": self.status,
-                "compared_with": self.compared_with,
-                "changes": [{"field": c.field, "before": c.before, "after": c.after, "note": c.note or None}
-                            for c in self.changes]}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "manifest": self.path,
+            "status": self.status,
+            "compared_with": self.compared_with,
+            "changes": [
+                {"field": c.field, "before": c.before, "after": c.after, "note": c.note or None} for c in self.changes
+            ],
+        }
 
 
 def diff(base: list[ManifestDoc], head: list[ManifestDoc], name: str | None = None) -> list[ModelDiff]:
@@ -65,13 +71,20 @@ def diff(base: list[ManifestDoc], head: list[ManifestDoc], name: str | None = No
             changes = tuple(compare(old.model, doc.model))
             if changes or old.path != doc.path:
                 moved = (FieldChange("manifest", old.path, doc.path),) if old.path != doc.path else ()
-                found.append(ModelDiff(doc.model.name, doc.model.version, doc.path, "changed", None,
-                                       moved + changes))
+                found.append(ModelDiff(doc.model.name, doc.model.version, doc.path, "changed", None, moved + changes))
             continue
         previous = _previous(doc.model, olds)
         before = previous.model if previous is not None else None
-        found.append(ModelDiff(doc.model.name, doc.model.version, doc.path, "new",
-                               before.version if before else None, tuple(compare(before, doc.model))))
+        found.append(
+            ModelDiff(
+                doc.model.name,
+                doc.model.version,
+                doc.path,
+                "new",
+                before.version if before else None,
+                tuple(compare(before, doc.model)),
+            )
+        )
     heads = {(d.model.name, d.model.version) for d in news if d.model is not None}
     for old in olds:
         assert old.model is not None
@@ -100,8 +113,7 @@ def _match(doc: ManifestDoc, olds: list[ManifestDoc]) -> ManifestDoc | None:
 
 def _previous(model: Manifest, olds: list[ManifestDoc]) -> ManifestDoc | None:
     mine = _order(model.version)
-    lower = [o for o in olds if o.model is not None and o.model.name == model.name
-             and _order(o.model.version) < mine]
+    lower = [o for o in olds if o.model is not None and o.model.name == model.name and _order(o.model.version) < mine]
     return max(lower, key=lambda o: _order(o.model.version if o.model else ""), default=None)
 
 
@@ -122,8 +134,12 @@ def compare(old: Manifest | None, new: Manifest) -> Iterable[FieldChange]:
         if lineage_old.get(key) != lineage_new.get(key):
             yield FieldChange(f"lineage.{key}", lineage_old.get(key), lineage_new.get(key))
     for side in ("inputs", "outputs"):
-        yield from _keyed(f"signature.{side}", before.get("signature", {}).get(side, []),
-                          after.get("signature", {}).get(side, []), "name")
+        yield from _keyed(
+            f"signature.{side}",
+            before.get("signature", {}).get(side, []),
+            after.get("signature", {}).get(side, []),
+            "name",
+        )
     yield from _metrics(old, new)
     yield from _flat("tags", before.get("tags", {}), after.get("tags", {}))
 
@@ -202,8 +218,9 @@ def render_markdown(diffs: list[ModelDiff], base: str) -> str:
         lines += [f"#### {code(f'{d.name}@{d.version}')} ({versus})", "", f"Manifest: {code(d.path)}", ""]
         if d.changes:
             lines += ["| field | base | head | change |", "|---|---|---|---|"]
-            lines += [f"| {md(c.field)} | {md(_shown(c.before))} | {md(_shown(c.after))} | {md(c.note)} |"
-                      for c in d.changes]
+            lines += [
+                f"| {md(c.field)} | {md(_shown(c.before))} | {md(_shown(c.after))} | {md(c.note)} |" for c in d.changes
+            ]
             lines.append("")
     return "\n".join(lines)
 
@@ -233,9 +250,13 @@ class PairDiff:
     changes: tuple[FieldChange, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"a": self.a.to_json(), "b": self.b.to_json(),
-                "changes": [{"field": c.field, "before": c.before, "after": c.after, "note": c.note or None}
-                            for c in self.changes]}
+        return {
+            "a": self.a.to_json(),
+            "b": self.b.to_json(),
+            "changes": [
+                {"field": c.field, "before": c.before, "after": c.after, "note": c.note or None} for c in self.changes
+            ],
+        }
 
 
 def pair(a: Resolved, a_ref: str | None, b: Resolved, b_ref: str | None) -> PairDiff:
@@ -265,6 +286,7 @@ def render_pair_markdown(result: PairDiff) -> str:
     if not result.changes:
         return "\n".join([*lines, "No differences.", ""])
     lines += [f"| field | {a} | {b} | change |", "|---|---|---|---|"]
-    lines += [f"| {md(c.field)} | {md(_shown(c.before))} | {md(_shown(c.after))} | {md(c.note)} |"
-              for c in result.changes]
+    lines += [
+        f"| {md(c.field)} | {md(_shown(c.before))} | {md(_shown(c.after))} | {md(c.note)} |" for c in result.changes
+    ]
     return "\n".join([*lines, ""])

@@ -61,8 +61,13 @@ class Resolved:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "name": self.name, "version": self.version, "stage": self.stage, "aliases": list(self.aliases),
-            "manifest": self.manifest_relpath, "commit": self.commit, "verified": self.verified,
+            "name": self.name,
+            "version": self.version,
+            "stage": self.stage,
+            "aliases": list(self.aliases),
+            "manifest": self.manifest_relpath,
+            "commit": self.commit,
+            "verified": self.verified,
             "artifacts": [{"path": a.relpath, "sha256": a.sha256, "size": a.size} for a in self.artifacts],
         }
 
@@ -111,8 +116,11 @@ class Registry:
                 if discovery.is_selected_manifest(path, settings.manifests):
                     docs.append(manifest.from_bytes(repo.blob(sha), path, os.path.join(self.root, path)))
             # A symlink's blob is a path: it is refused, as in the work tree, never parsed.
-            docs += [manifest.refused(path, os.path.join(self.root, path), confine.LINK)
-                     for path in sorted(tree.links) if discovery.is_selected_manifest(path, settings.manifests)]
+            docs += [
+                manifest.refused(path, os.path.join(self.root, path), confine.LINK)
+                for path in sorted(tree.links)
+                if discovery.is_selected_manifest(path, settings.manifests)
+            ]
             return docs
         finally:
             repo.close()
@@ -137,11 +145,26 @@ class Registry:
             rel = posixpath.normpath(posixpath.join(folder, artifact.path))
             where = os.path.join(self.root, *rel.split("/"))
             artifacts.append(ResolvedArtifact(where, rel, artifact.sha256, artifact.size))
-        return Resolved(model.name, model.version, model.stage, tuple(model.aliases), doc.abspath, doc.path,
-                        tuple(artifacts), self.commit, model)
+        return Resolved(
+            model.name,
+            model.version,
+            model.stage,
+            tuple(model.aliases),
+            doc.abspath,
+            doc.path,
+            tuple(artifacts),
+            self.commit,
+            model,
+        )
 
-    def resolve(self, name: str, stage: str | None = None, version: str | None = None,
-                alias: str | None = None, latest: bool = False) -> Resolved:
+    def resolve(
+        self,
+        name: str,
+        stage: str | None = None,
+        version: str | None = None,
+        alias: str | None = None,
+        latest: bool = False,
+    ) -> Resolved:
         """The one version of ``name`` matching the selector (at most one of stage, version,
         alias, latest; none: the model's only version)."""
         if sum(x is not None for x in (stage, version, alias)) + latest > 1:
@@ -167,8 +190,10 @@ class Registry:
         else:
             found, what = versions, "any version"
         if not found:
-            raise RegistryError(self._not_found(name, versions, stage, version, alias) or
-                                f"no version of {name} has {what}{self._where}; versions: {_listing(versions)}")
+            raise RegistryError(
+                self._not_found(name, versions, stage, version, alias)
+                or f"no version of {name} has {what}{self._where}; versions: {_listing(versions)}"
+            )
         for artifact in found[0].artifacts if len(found) == 1 else ():
             if artifact.relpath.startswith("../") or artifact.relpath == ".." or posixpath.isabs(artifact.relpath):
                 raise RegistryError(f"{found[0].manifest_relpath}: artifact {artifact.relpath} leaves the repository")
@@ -186,23 +211,27 @@ class Registry:
         versions = self.entries(name)
         if not versions:
             known = sorted({e.name for e in self.entries()})
-            raise RegistryError(f"no model named {name!r}{self._where}{did_you_mean(name, known)};"
-                                f" models: {', '.join(known) or 'none'}")
+            raise RegistryError(
+                f"no model named {name!r}{self._where}{did_you_mean(name, known)}; models: {', '.join(known) or 'none'}"
+            )
         return versions
 
     @property
     def _where(self) -> str:
         return f" at {self.commit[:12]}" if self.commit else ""
 
-    def _not_found(self, name: str, versions: list[Resolved], stage: str | None, version: str | None,
-                   alias: str | None) -> str | None:
+    def _not_found(
+        self, name: str, versions: list[Resolved], stage: str | None, version: str | None, alias: str | None
+    ) -> str | None:
         """Why nothing matched, with the closest words of the kind the word was taken as."""
         listing = f"; versions: {_listing(versions)}"
         if stage is not None:
             policy = self.policy_for(name)
             if stage not in policy.stages:
-                return (f"{stage!r} is not a stage of policy {policy.name}"
-                        f"{did_you_mean(stage, policy.stages)}{self._where}{listing}")
+                return (
+                    f"{stage!r} is not a stage of policy {policy.name}"
+                    f"{did_you_mean(stage, policy.stages)}{self._where}{listing}"
+                )
             return None
         if version is not None:
             hint = did_you_mean(version, [e.version for e in versions])
@@ -236,8 +265,10 @@ class Registry:
         if which == LATEST:
             if as_version or as_alias or as_stage:
                 taken = "a version" if as_version else "an alias" if as_alias else "a stage"
-                raise RegistryError(f"{name}@{LATEST} is ambiguous: {LATEST!r} is also {taken} of {name}{self._where};"
-                                    f" rename it ({LATEST} means the highest version not {' or '.join(RETIRED)})")
+                raise RegistryError(
+                    f"{name}@{LATEST} is ambiguous: {LATEST!r} is also {taken} of {name}{self._where};"
+                    f" rename it ({LATEST} means the highest version not {' or '.join(RETIRED)})"
+                )
             return self.resolve(name, latest=True)
         if as_version:
             return self.resolve(name, version=which)
@@ -255,8 +286,10 @@ class Registry:
         stages = did_you_mean(word, policy.stages)
         numbers = did_you_mean(word, [e.version for e in versions])
         aliases = did_you_mean(word, [a for e in versions for a in e.aliases])
-        return (f"{word!r} is not a stage of policy {policy.name}{stages}, a version{numbers} or an alias{aliases}"
-                f" of {name}{self._where}; versions: {_listing(versions)}")
+        return (
+            f"{word!r} is not a stage of policy {policy.name}{stages}, a version{numbers} or an alias{aliases}"
+            f" of {name}{self._where}; versions: {_listing(versions)}"
+        )
 
     def policy_for(self, name: str) -> Policy:
         """The policy that governs ``name``, as configured where the manifests were read."""
@@ -307,8 +340,10 @@ def _latest(versions: list[Resolved]) -> list[Resolved]:
     live = [e for e in versions if e.stage not in RETIRED]
     for entry in live:
         if not semver.Version.is_valid(entry.version):
-            raise RegistryError(f"{entry.manifest_relpath}: version {entry.version!r} is not SemVer 2.0.0, so the"
-                                f" latest version of {entry.name} cannot be told; fix it (`modelgate check`)")
+            raise RegistryError(
+                f"{entry.manifest_relpath}: version {entry.version!r} is not SemVer 2.0.0, so the"
+                f" latest version of {entry.name} cannot be told; fix it (`modelgate check`)"
+            )
     if not live:
         return []
     top = max(semver.Version.parse(e.version) for e in live)
@@ -349,9 +384,17 @@ def _cache(root: str) -> Any:
     return for_clone(root, os.environ)
 
 
-def resolve(name: str, stage: str | None = None, version: str | None = None, alias: str | None = None, *,
-            latest: bool = False, ref: str | None = None, root: str | os.PathLike[str] | None = None,
-            verify: bool = False) -> Resolved:
+def resolve(
+    name: str,
+    stage: str | None = None,
+    version: str | None = None,
+    alias: str | None = None,
+    *,
+    latest: bool = False,
+    ref: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+    verify: bool = False,
+) -> Resolved:
     """The model version serving code should load, e.g. ``resolve("fraud-detector", stage="production")``.
 
     ``latest=True``: the version of highest SemVer precedence that is not archived or rejected.

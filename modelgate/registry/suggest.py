@@ -23,8 +23,7 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
 
 def ref_names(repo: GitRepo) -> list[str]:
     """Branches, tags and remote branches, short names (what a user types)."""
-    out = repo.run("for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags", "refs/remotes",
-                   check=False)
+    out = repo.run("for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags", "refs/remotes", check=False)
     return [line for line in out.decode("utf-8", "replace").splitlines() if line]
 
 

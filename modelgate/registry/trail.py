@@ -58,8 +58,9 @@ class Unverified:
 class Trail:
     """Approvals along ``rev``'s history, asked per promotion step."""
 
-    def __init__(self, repo: GitRepo, rev: str, collect: Collect | None, signers: bytes | None,
-                 signers_label: str) -> None:
+    def __init__(
+        self, repo: GitRepo, rev: str, collect: Collect | None, signers: bytes | None, signers_label: str
+    ) -> None:
         self.repo = repo
         self.collect = collect
         self.signers = signers
@@ -76,8 +77,9 @@ class Trail:
                 self.trees[fields[0]] = fields[1]
                 self.parents[fields[0]] = fields[2:]
         self.position = {sha: index for index, sha in enumerate(self.line)}
-        self.trailers = set(repo.run("log", "--format=%H", "--grep=^Approved-by:", "--end-of-options",
-                                     rev).decode().split())
+        self.trailers = set(
+            repo.run("log", "--format=%H", "--grep=^Approved-by:", "--end-of-options", rev).decode().split()
+        )
         self.notes = _notes(repo)
         self._by_change: dict[tuple[str, str], Approvals | str] = {}
         self._records: dict[str, _Note | Unverified] = {}
@@ -116,8 +118,11 @@ class Trail:
         if len(parents) > 1:
             return parents[0], landed
         index = self.position[landed]
-        while index + 1 < len(self.line) and len(self.parents[self.line[index + 1]]) == 1 \
-                and self.trees[self.line[index + 1]] == self.trees[landed]:
+        while (
+            index + 1 < len(self.line)
+            and len(self.parents[self.line[index + 1]]) == 1
+            and self.trees[self.line[index + 1]] == self.trees[landed]
+        ):
             index += 1
         return parents[0], self.line[index]
 
@@ -185,8 +190,11 @@ class Trail:
         if signature is None:
             return Unverified(source, "is not signed")
         if self.signers is None:
-            return Unverified(source, "its signature was not checked: name the allowed signers (--signer FILE, or"
-                                      " config audit.allowed_signers)")
+            return Unverified(
+                source,
+                "its signature was not checked: name the allowed signers (--signer FILE, or"
+                " config audit.allowed_signers)",
+            )
         signer = audit_signature.verify(payload, signature, self.signers)
         if isinstance(signer, str):
             return Unverified(source, f"the signature {signer} ({self.signers_label})")
@@ -212,8 +220,12 @@ class _Note:
             if not isinstance(entry, dict):
                 continue
             who, evidence, provider = entry.get("who"), entry.get("evidence"), entry.get("provider")
-            if entry.get("model") in (None, model) and entry.get("stage") in (None, stage) \
-                    and isinstance(who, str) and isinstance(evidence, str):
+            if (
+                entry.get("model") in (None, model)
+                and entry.get("stage") in (None, stage)
+                and isinstance(who, str)
+                and isinstance(evidence, str)
+            ):
                 found.append(Approver(who, "audit-note", f"record signed by {self.signer}; {provider}: {evidence}"))
         return found
 

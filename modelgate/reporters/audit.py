@@ -27,8 +27,7 @@ MAX_BYTES = 64 * 1024 * 1024  # a record of every result of a large registry, wi
 
 def canonical(record: dict[str, Any]) -> bytes:
     """Sorted keys, no whitespace, ASCII (file names may carry lone surrogates), no NaN."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
-                      allow_nan=False).encode("ascii")
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
 
 
 def record(summary: Summary) -> dict[str, Any]:
@@ -44,8 +43,11 @@ def record(summary: Summary) -> dict[str, Any]:
             {**m.to_json(), "transition": f"{m.base_stage or 'new'} -> {m.stage}"} for m in summary.manifests
         ],
         "results": report["results"],
-        "waivers": [r["waiver"] | {"check": r["check"], "model": r["model"]}
-                    for r in report["results"] if r["waiver"] is not None],
+        "waivers": [
+            r["waiver"] | {"check": r["check"], "model": r["model"]}
+            for r in report["results"]
+            if r["waiver"] is not None
+        ],
         "approvals": [vars(a).copy() for a in summary.approvals],
         "approvals_rejected": [vars(r).copy() for r in summary.rejected_approvals],
         "verdict": report["verdict"],
@@ -62,10 +64,13 @@ def write(summary: Summary, stream: TextIO) -> None:
 def render_markdown(data: dict[str, Any]) -> str:
     """The audit record as a Markdown section (for the step summary)."""
     git = data.get("git", {})
-    lines = ["### Audit record", "",
-             f"- verdict: **{md(str(data.get('verdict')))}** at {md(str(data.get('time')))}",
-             f"- head {_commit(git.get('head'))} · base {_commit(git.get('base'))}"
-             f" · merge-base {_commit(git.get('merge_base'))}"]
+    lines = [
+        "### Audit record",
+        "",
+        f"- verdict: **{md(str(data.get('verdict')))}** at {md(str(data.get('time')))}",
+        f"- head {_commit(git.get('head'))} · base {_commit(git.get('base'))}"
+        f" · merge-base {_commit(git.get('merge_base'))}",
+    ]
     ci = data.get("ci", {})
     if ci:
         lines.append("- " + " · ".join(f"{md(k)}={md(str(v))}" for k, v in sorted(ci.items())))
@@ -77,14 +82,20 @@ def render_markdown(data: dict[str, Any]) -> str:
         else:  # an invalid manifest has no name@version, nor a stage: its path says which file it is
             lines.append(f"- {code(str(m.get('path')))}: not a valid manifest")
     for a in data.get("approvals", []):
-        lines.append(f"- approved by {md(str(a['who']))} for {code(str(a['model']))} -> {md(str(a['stage']))}"
-                     f" ({md(str(a['provider']))}: {md(str(a['evidence']))}, {md(str(a['when']))})")
+        lines.append(
+            f"- approved by {md(str(a['who']))} for {code(str(a['model']))} -> {md(str(a['stage']))}"
+            f" ({md(str(a['provider']))}: {md(str(a['evidence']))}, {md(str(a['when']))})"
+        )
     for r in data.get("approvals_rejected", []):
-        lines.append(f"- approval rejected: {md(str(r['who']))} for {code(str(r['model']))} -> {md(str(r['stage']))}:"
-                     f" {md(str(r['reason']))} ({md(str(r['evidence']))})")
+        lines.append(
+            f"- approval rejected: {md(str(r['who']))} for {code(str(r['model']))} -> {md(str(r['stage']))}:"
+            f" {md(str(r['reason']))} ({md(str(r['evidence']))})"
+        )
     for w in data.get("waivers", []):
-        lines.append(f"- waived {md(str(w['check']))} for {code(str(w['model']))} until {md(str(w['expires']))}"
-                     f" by {md(str(w['owner']))}: {md(str(w['reason']))} ({md(str(w['policy']))})")
+        lines.append(
+            f"- waived {md(str(w['check']))} for {code(str(w['model']))} until {md(str(w['expires']))}"
+            f" by {md(str(w['owner']))}: {md(str(w['reason']))} ({md(str(w['policy']))})"
+        )
     lines.append(f"- record_sha256 {code(str(data.get('record_sha256')))}")
     return "\n".join(lines) + "\n"
 
@@ -137,8 +148,12 @@ def _no_constants(name: str) -> Any:
 
 @hookimpl
 def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--audit", metavar="FILE", dest="audit_report",
-                        help="write the audit record (JSON) to FILE (`-`: standard output)")
+    parser.add_argument(
+        "--audit",
+        metavar="FILE",
+        dest="audit_report",
+        help="write the audit record (JSON) to FILE (`-`: standard output)",
+    )
 
 
 @hookimpl

@@ -71,8 +71,9 @@ def verify(payload: bytes, signature: bytes, allowed_signers: bytes) -> Signer |
             return f"made by no key of the allowed signers ({_last_line(found.stderr)})"
         why = ""
         for principal in principals:
-            proc = _ssh_keygen(["-Y", "verify", "-f", signers_file, "-I", principal, "-n", NAMESPACE,
-                                "-s", signature_file], payload)
+            proc = _ssh_keygen(
+                ["-Y", "verify", "-f", signers_file, "-I", principal, "-n", NAMESPACE, "-s", signature_file], payload
+            )
             good = _GOOD.search(proc.stdout.decode("utf-8", "replace"))
             if proc.returncode == 0 and good is not None:
                 return Signer(principal, good.group(1))

@@ -30,8 +30,12 @@ def annotation(result: Result) -> str:
     waived = " waived" if result.outcome == "waived" else ""
     props = ",".join(
         f"{key}={github_property(str(value))}"
-        for key, value in (("file", loc.path), ("line", loc.line), ("col", loc.column),
-                           ("title", f"{result.check} {result.name} ({result.model}){waived}"))
+        for key, value in (
+            ("file", loc.path),
+            ("line", loc.line),
+            ("col", loc.column),
+            ("title", f"{result.check} {result.name} ({result.model}){waived}"),
+        )
     )
     if result.waiver is not None:
         w = result.waiver
@@ -54,8 +58,10 @@ def write(summary: Summary, stream: TextIO) -> None:
         shown[level] += 1
         stream.write(annotation(result) + "\n")
     if left:
-        stream.write(f"::notice title=modelgate::{left} more finding(s) not annotated (GitHub shows"
-                     f" {PER_LEVEL} per level); see the job summary and the report files\n")
+        stream.write(
+            f"::notice title=modelgate::{left} more finding(s) not annotated (GitHub shows"
+            f" {PER_LEVEL} per level); see the job summary and the report files\n"
+        )
 
 
 @hookimpl

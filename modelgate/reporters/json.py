@@ -18,8 +18,9 @@ def write(summary: Summary, stream: TextIO) -> None:
 
 @hookimpl
 def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", metavar="FILE", dest="json_report",
-                        help="write the JSON report to FILE (`-`: standard output)")
+    parser.add_argument(
+        "--json", metavar="FILE", dest="json_report", help="write the JSON report to FILE (`-`: standard output)"
+    )
 
 
 @hookimpl

@@ -44,43 +44,61 @@ def tree(summary: Summary) -> ET.Element:
     for result in summary.results:
         by_manifest.setdefault(result.manifest, []).append(result)
     strict = summary.strict
-    root = ET.Element("testsuites", {
-        "name": "modelgate", "tests": str(len(summary.results)),
-        "failures": str(sum(r.outcome == "failed" and _fails(r, strict) for r in summary.results)),
-        "errors": str(summary.counts["error"]), "time": f"{summary.duration:.3f}",
-    })
+    root = ET.Element(
+        "testsuites",
+        {
+            "name": "modelgate",
+            "tests": str(len(summary.results)),
+            "failures": str(sum(r.outcome == "failed" and _fails(r, strict) for r in summary.results)),
+            "errors": str(summary.counts["error"]),
+            "time": f"{summary.duration:.3f}",
+        },
+    )
     infos = {info.path: info for info in summary.manifests}
     for manifest, results in by_manifest.items():
-        suite = ET.SubElement(root, "testsuite", {
-            "name": xml(manifest),
-            "tests": str(len(results)),
-            "failures": str(sum(r.outcome == "failed" and _fails(r, strict) for r in results)),
-            "errors": str(sum(r.outcome == "error" for r in results)),
-            "skipped": str(sum(r.outcome in ("skipped", "waived") for r in results)),
-            "time": "0",
-            "file": xml(manifest),
-        })
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            {
+                "name": xml(manifest),
+                "tests": str(len(results)),
+                "failures": str(sum(r.outcome == "failed" and _fails(r, strict) for r in results)),
+                "errors": str(sum(r.outcome == "error" for r in results)),
+                "skipped": str(sum(r.outcome in ("skipped", "waived") for r in results)),
+                "time": "0",
+                "file": xml(manifest),
+            },
+        )
         info = infos.get(manifest)
         if info is not None and info.name:
             properties = ET.SubElement(suite, "properties")
-            for key, value in (("model", f"{info.name}@{info.version}"), ("stage", info.stage),
-                               ("base_stage", info.base_stage)):
+            for key, value in (
+                ("model", f"{info.name}@{info.version}"),
+                ("stage", info.stage),
+                ("base_stage", info.base_stage),
+            ):
                 if value:
                     ET.SubElement(properties, "property", {"name": key, "value": xml(value)})
         dotted = xml(classname(manifest))
         for r, apart in zip(results, tell_apart(results), strict=True):
-            case = ET.SubElement(suite, "testcase", {
-                "classname": dotted, "name": xml(f"{r.check} {r.name}" + (f" [{apart}]" if apart else "")),
-                "time": "0",
-            })
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                {
+                    "classname": dotted,
+                    "name": xml(f"{r.check} {r.name}" + (f" [{apart}]" if apart else "")),
+                    "time": "0",
+                },
+            )
             where = f"{r.location.path}:{r.location.line}:{r.location.column}"
             detail = xml(f"{where}: {r.message}" + (f"\nhint: {r.hint}" if r.hint else ""))
             if r.outcome == "failed" and _fails(r, strict):
                 element = ET.SubElement(case, "failure", {"message": xml(r.message), "type": r.severity})
                 element.text = detail
             elif r.outcome == "failed":  # a warning: reported, and the run passes
-                ET.SubElement(case, "system-out").text = xml(f"warning: {where}: {r.message}"
-                                                             + (f"\nhint: {r.hint}" if r.hint else ""))
+                ET.SubElement(case, "system-out").text = xml(
+                    f"warning: {where}: {r.message}" + (f"\nhint: {r.hint}" if r.hint else "")
+                )
             elif r.outcome == "error":
                 ET.SubElement(case, "error", {"message": xml(r.message), "type": "crash"}).text = detail
             elif r.outcome == "skipped":
@@ -103,8 +121,12 @@ def write(summary: Summary, stream: TextIO) -> None:
 
 @hookimpl
 def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--junit-xml", metavar="FILE", dest="junit_report",
-                        help="write a JUnit XML report to FILE (`-`: standard output)")
+    parser.add_argument(
+        "--junit-xml",
+        metavar="FILE",
+        dest="junit_report",
+        help="write a JUnit XML report to FILE (`-`: standard output)",
+    )
 
 
 @hookimpl

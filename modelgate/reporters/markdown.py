@@ -41,9 +41,12 @@ def render(summary: Summary) -> str:
         lines.append("")
     metric_rows = [(info, row) for info in summary.manifests for row in info.metrics]
     if metric_rows:
-        lines += ["### Metrics: each version against the one it is judged against", "",
-                  "| model | metric | against | there | here | Δ | goal | tolerance | |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "### Metrics: each version against the one it is judged against",
+            "",
+            "| model | metric | against | there | here | Δ | goal | tolerance | |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         lines += [_metric_row(info, row) for info, row in metric_rows]
         lines.append("")
     failures = [r for r in summary.results if r.outcome in ("failed", "error")]
@@ -65,16 +68,24 @@ def render(summary: Summary) -> str:
         lines.append("")
     pending = [entry for entry in summary.readiness if entry.needs]
     if pending:
-        lines += ["### Readiness", "", "_Notices, not failures: what the next stage will ask, to add while the"
-                  " version can still change._", ""]
+        lines += [
+            "### Readiness",
+            "",
+            "_Notices, not failures: what the next stage will ask, to add while the version can still change._",
+            "",
+        ]
         for entry in pending:
-            lines.append(f"- **{code(entry.model)}** at {md(entry.stage)}: to reach **{md(entry.target)}** this"
-                         " version still needs:")
+            lines.append(
+                f"- **{code(entry.model)}** at {md(entry.stage)}: to reach **{md(entry.target)}** this"
+                " version still needs:"
+            )
             for r in entry.needs:
                 where = f"{r.location.path}:{r.location.line}:{r.location.column}"
                 warning = " (warning)" if r.severity == "warning" else ""
-                lines.append(f"  - **{md(r.check)} {md(r.name)}**{warning} · {code(where)}: {md(r.message)}"
-                             + (f" · _{md(r.hint)}_" if r.hint else ""))
+                lines.append(
+                    f"  - **{md(r.check)} {md(r.name)}**{warning} · {code(where)}: {md(r.message)}"
+                    + (f" · _{md(r.hint)}_" if r.hint else "")
+                )
             if entry.in_ci:
                 checks = ", ".join(f"{md(c)} {md(n)}" for c, n in entry.in_ci)
                 lines.append(f"  - verified in CI at {md(entry.target)}: {checks}")
@@ -121,8 +132,10 @@ def _metric_row(info: ManifestInfo, row: MetricRow) -> str:
     model = code(f"{info.name}@{info.version}")
     tolerance = "" if row.tolerance is None else f"{row.tolerance:g}"
     values = f"{shown(row.rival_value)} | {shown(row.value)} | {delta} {arrow}"
-    return (f"| {model} | {md(row.name)} | {md(row.rival or '—')} | {values} | {md(row.goal or '')} | {tolerance}"
-            f" | {mark} |")
+    return (
+        f"| {model} | {md(row.name)} | {md(row.rival or '—')} | {values} | {md(row.goal or '')} | {tolerance}"
+        f" | {mark} |"
+    )
 
 
 def _cap(text: str) -> str:
@@ -139,8 +152,12 @@ def write(summary: Summary, stream: TextIO) -> None:
 
 @hookimpl
 def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--markdown", metavar="FILE", dest="markdown_report",
-                        help="write the Markdown report (the pull-request summary) to FILE (`-`: standard output)")
+    parser.add_argument(
+        "--markdown",
+        metavar="FILE",
+        dest="markdown_report",
+        help="write the Markdown report (the pull-request summary) to FILE (`-`: standard output)",
+    )
 
 
 @hookimpl

@@ -51,34 +51,46 @@ def document(summary: Summary) -> dict[str, Any]:
             "ruleId": r.check,
             "level": "warning" if r.severity == "warning" and r.outcome != "error" else "error",
             "message": {"text": strip_controls(r.message + (f" (hint: {r.hint})" if r.hint else ""))},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": uri_path(r.location.path), "uriBaseId": "%SRCROOT%"},
-                    "region": {"startLine": max(1, r.location.line), "startColumn": max(1, r.location.column)},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri_path(r.location.path), "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": max(1, r.location.line), "startColumn": max(1, r.location.column)},
+                    }
                 }
-            }],
+            ],
             "partialFingerprints": {"modelgate/v1": fingerprint(r)},
             "properties": {"model": strip_controls(r.model), "outcome": r.outcome},
         }
         if r.check in index:
             entry["ruleIndex"] = index[r.check]
         if r.waiver is not None:
-            entry["suppressions"] = [{
-                "kind": "external",
-                "justification": strip_controls(
-                    f"{r.waiver.reason} (owner {r.waiver.owner}, until {r.waiver.expires})"
-                ),
-            }]
+            entry["suppressions"] = [
+                {
+                    "kind": "external",
+                    "justification": strip_controls(
+                        f"{r.waiver.reason} (owner {r.waiver.owner}, until {r.waiver.expires})"
+                    ),
+                }
+            ]
         results.append(entry)
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "modelgate", "version": summary.tool_version,
-                                "informationUri": INFO_URI, "rules": rules}},
-            "results": results,
-            "invocations": [{"executionSuccessful": True, "exitCode": summary.exit_code}],
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "modelgate",
+                        "version": summary.tool_version,
+                        "informationUri": INFO_URI,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+                "invocations": [{"executionSuccessful": True, "exitCode": summary.exit_code}],
+            }
+        ],
     }
 
 
@@ -89,8 +101,9 @@ def write(summary: Summary, stream: TextIO) -> None:
 
 @hookimpl
 def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sarif", metavar="FILE", dest="sarif_report",
-                        help="write a SARIF 2.1.0 report to FILE (`-`: standard output)")
+    parser.add_argument(
+        "--sarif", metavar="FILE", dest="sarif_report", help="write a SARIF 2.1.0 report to FILE (`-`: standard output)"
+    )
 
 
 @hookimpl

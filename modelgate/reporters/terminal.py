@@ -52,8 +52,9 @@ class TerminalReporter:
 
         # The choice is made above: rich must not undo it from the environment (its own
         # NO_COLOR and TERM=dumb handling would drop the colours `--color always` asked for).
-        console = Console(file=stream, force_terminal=True, no_color=False, color_system="standard",
-                          highlight=False, soft_wrap=True)
+        console = Console(
+            file=stream, force_terminal=True, no_color=False, color_system="standard", highlight=False, soft_wrap=True
+        )
         for line in lines:
             text = Text()
             for segment, style in line:
@@ -93,8 +94,11 @@ class TerminalReporter:
             for row in info.metrics:
                 if row.judged:
                     groups.setdefault((f"{info.name}@{info.version}", row.rival or "?"), []).append(row)
-        groups = {key: rows for key, rows in groups.items()
-                  if any(row.outcome != "passed" or row.value != row.rival_value for row in rows)}
+        groups = {
+            key: rows
+            for key, rows in groups.items()
+            if any(row.outcome != "passed" or row.value != row.rival_value for row in rows)
+        }
         if not groups:
             return
         yield _rule(" METRICS ", "bold")
@@ -104,8 +108,11 @@ class TerminalReporter:
             widths = [max(len(c[i]) for c in cells) for i in range(len(cells[0]))]
             for row, cell in zip(rows, cells, strict=True):
                 text = "  " + "  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True))
-                verdict = {"failed": f"FAILED ({row.check or 'the rule'})", "waived": f"waived ({row.check})",
-                           "passed": "passed"}[row.outcome or "passed"]
+                verdict = {
+                    "failed": f"FAILED ({row.check or 'the rule'})",
+                    "waived": f"waived ({row.check})",
+                    "passed": "passed",
+                }[row.outcome or "passed"]
                 yield [(esc(text) + "  ", None), (verdict, VERDICT_STYLES[row.outcome or "passed"])]
 
     def _readiness(self, summary: Summary) -> Iterator[Line]:
@@ -115,12 +122,13 @@ class TerminalReporter:
             return
         yield _rule(" READINESS ", "cyan")
         for entry in pending:
-            yield [(esc(f"{entry.model} at {entry.stage}: to reach {entry.target} this version still needs:"),
-                    "bold")]
+            yield [(esc(f"{entry.model} at {entry.stage}: to reach {entry.target} this version still needs:"), "bold")]
             for r in entry.needs:
                 warning = " (warning)" if r.severity == "warning" else ""
-                yield [(f"  - {r.check} {r.name}{warning}: ", "cyan"),
-                       (esc(f"{r.message} ({r.location.path}:{r.location.line}:{r.location.column})"), None)]
+                yield [
+                    (f"  - {r.check} {r.name}{warning}: ", "cyan"),
+                    (esc(f"{r.message} ({r.location.path}:{r.location.line}:{r.location.column})"), None),
+                ]
                 if r.hint:
                     yield [(esc(f"      hint: {r.hint}"), "dim")]
             if entry.in_ci:
@@ -133,8 +141,15 @@ class TerminalReporter:
         base = summary.git.base[:12] if summary.git.base else "none"
         count = len(summary.manifests)
         yield _rule(" modelgate check ", "bold")
-        yield [(esc(f"modelgate {summary.tool_version} · {count} manifest{'s' * (count != 1)}"
-                    f" · policy {policies} · base {base}"), None)]
+        yield [
+            (
+                esc(
+                    f"modelgate {summary.tool_version} · {count} manifest{'s' * (count != 1)}"
+                    f" · policy {policies} · base {base}"
+                ),
+                None,
+            )
+        ]
 
     def _progress(self, summary: Summary) -> Iterator[Line]:
         by_manifest: dict[str, list[Result]] = {}
@@ -147,8 +162,10 @@ class TerminalReporter:
                 for r, apart in zip(results, tell_apart(results), strict=True):
                     shown = esc(f" [{apart}]") if apart else ""
                     outcome = "WARNING" if r.is_warning and not summary.strict else r.outcome.upper()
-                    yield [(esc(info.path) + f"::{r.check} {r.name}{shown} ", None),
-                           (outcome, "yellow" if outcome == "WARNING" else STYLES[r.outcome])]
+                    yield [
+                        (esc(info.path) + f"::{r.check} {r.name}{shown} ", None),
+                        (outcome, "yellow" if outcome == "WARNING" else STYLES[r.outcome]),
+                    ]
                 continue
             line: Line = [(esc(info.path) + " ", None)]
             line += [(MARKS[r.outcome] if not r.is_warning else "w", STYLES[r.outcome]) for r in results]
@@ -162,8 +179,10 @@ class TerminalReporter:
 
     def _failure(self, r: Result) -> Iterator[Line]:
         kind = "warning" if r.is_warning else ("crashed" if r.outcome == "error" else "failed")
-        yield [(f"{r.check} {r.name}", "bold red" if kind != "warning" else "bold yellow"),
-               (esc(f" ({kind}) · {r.model}"), None)]
+        yield [
+            (f"{r.check} {r.name}", "bold red" if kind != "warning" else "bold yellow"),
+            (esc(f" ({kind}) · {r.model}"), None),
+        ]
         yield [(esc(f"  {r.location.path}:{r.location.line}:{r.location.column}"), "cyan")]
         yield [(esc(f"  {r.message}"), None)]
         if r.hint:
@@ -173,8 +192,12 @@ class TerminalReporter:
         warnings = sum(r.is_warning for r in summary.results)
         counts = summary.counts
         failed = counts["failed"] - (0 if summary.strict else warnings)
-        parts = [f"{counts['passed']} passed", f"{failed} failed", f"{counts['waived']} waived",
-                 f"{counts['skipped']} skipped"]
+        parts = [
+            f"{counts['passed']} passed",
+            f"{failed} failed",
+            f"{counts['waived']} waived",
+            f"{counts['skipped']} skipped",
+        ]
         if counts["error"]:
             parts.append(f"{counts['error']} error{'s' * (counts['error'] != 1)}")
         if warnings and not summary.strict:
@@ -190,6 +213,7 @@ VERDICT_STYLES = {"passed": "green", "failed": "red bold", "waived": "yellow"}
 
 def _metric_cells(row: MetricRow) -> tuple[str, ...]:
     """name, "there -> here", the change, the goal, the tolerance: a table's cells."""
+
     def shown(value: float | None) -> str:
         return "missing" if value is None else f"{value:g}"
 
@@ -208,9 +232,13 @@ def modelgate_addoption(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("terminal output")
     group.add_argument("-v", "--verbose", action="count", default=0, help="one line per check result")
     group.add_argument("-q", "--quiet", action="count", default=0, help="only failures and the summary")
-    group.add_argument("--color", choices=["auto", "always", "never"], default="auto",
-                       help="colour the output; beats FORCE_COLOR and NO_COLOR (auto: with FORCE_COLOR set,"
-                            " else on a terminal unless NO_COLOR is set)")
+    group.add_argument(
+        "--color",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colour the output; beats FORCE_COLOR and NO_COLOR (auto: with FORCE_COLOR set,"
+        " else on a terminal unless NO_COLOR is set)",
+    )
 
 
 @hookimpl

@@ -21,8 +21,7 @@ def model_card_linked(manifest: Any) -> None:
     assert "model_card" in manifest.tags, "link the model card in tags.model_card"
 
 
-@modelgate.check("ACME002", name="pickle-banned", stages=["production"],
-                 hint="export the model as safetensors or ONNX")
+@modelgate.check("ACME002", name="pickle-banned", stages=["production"], hint="export the model as safetensors or ONNX")
 def pickle_banned(manifest: Any) -> Iterator[modelgate.Fail]:
     """No pickle artifacts in production: unpickling runs arbitrary code."""
     for index, artifact in enumerate(manifest.artifacts):
