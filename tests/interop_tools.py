@@ -88,6 +88,58 @@ def dvc_project(factory: pytest.TempPathFactory) -> Path:
     return _made["dvc"]
 
 
+def dvc_monorepo(factory: pytest.TempPathFactory) -> Path:
+    """A git repository laid out as teams do: repository-level data (`dvc add
+    data/train.csv`) and a model folder with its own pipeline (`dvc stage add` + `dvc repro`
+    in models/churn/, whose dvc.lock lists ../../data/train.csv as a dependency and model.pkl
+    as an output). DVC's .gitignore files keep both out of git: a clone lacks them until
+    `dvc pull`. Committed once, as a user would, so that `git clone` gives such a clone."""
+    if "dvc-monorepo" not in _made:
+        root = factory.mktemp("dvc-monorepo")
+        env = _env(factory.mktemp("dvc-home"))
+        model = root / "models" / "churn"
+        model.mkdir(parents=True)
+        (root / "data").mkdir()
+        _run(root, env, "git", "init", "-q", "-b", "main")
+        _run(root, env, str(BIN / "dvc"), "init", "-q")
+        (root / "data" / "train.csv").write_text("amount,label\n1.5,0\n7.25,1\n")
+        _run(root, env, str(BIN / "dvc"), "add", "-q", "data/train.csv")
+        (model / "params.yaml").write_text("train:\n  lr: 0.05\n")
+        (model / "train.py").write_text(
+            textwrap.dedent("""\
+            import json
+            rows = open("../../data/train.csv").read().splitlines()[1:]
+            open("model.pkl", "wb").write(("weights for %d rows\\n" % len(rows)).encode())
+            json.dump({"auc": 0.91}, open("metrics.json", "w"))
+        """)
+        )
+        _run(
+            model,
+            env,
+            str(BIN / "dvc"),
+            "stage",
+            "add",
+            "-q",
+            "-n",
+            "train",
+            "-d",
+            "../../data/train.csv",
+            "-d",
+            "train.py",
+            "-p",
+            "train.lr",
+            "-o",
+            "model.pkl",
+            "-M",
+            "metrics.json",
+            f"{sys.executable} train.py",
+        )
+        _run(model, env, str(BIN / "dvc"), "repro", "-q")
+        shutil.rmtree(root / ".git")  # each test copies the files into its own repository
+        _made["dvc-monorepo"] = root
+    return _made["dvc-monorepo"]
+
+
 MLFLOW_SCRIPT = """\
 import mlflow, mlflow.pyfunc
 from mlflow.models import ModelSignature

@@ -872,3 +872,72 @@ def test_compare_metrics_lists_each_comparison_on_the_rivals_terms() -> None:
             "lat", "v1", "minimize", None, 10.0, 0.0, "metric 'lat' is missing, so it cannot be compared with v1"
         ),
     ]
+
+
+AMOUNT = {"inputs": [{"name": "amount", "type": "float64"}], "outputs": [{"name": "score", "type": "float64"}]}
+RETYPED = {**AMOUNT, "inputs": [{"name": "amount", "type": "string"}]}
+
+
+def _version(repo: Repo, version: str, signature: dict[str, Any], **fields: Any) -> None:
+    """models/fraud/<version>/: the README's folder-per-version layout."""
+    repo.manifest(
+        f"models/fraud/{version}",
+        version=version,
+        signature=signature,
+        artifact_bytes=f"weights {version}".encode(),
+        **fields,
+    )
+
+
+def test_a_new_version_folder_is_compared_with_the_highest_lower_version(repo: Repo) -> None:
+    _version(repo, "1.0.0", RETYPED)  # an old signature, superseded by 1.1.0's
+    _version(repo, "1.1.0", AMOUNT)
+    _version(repo, "3.0.0", RETYPED)  # higher: not what 1.2.0 follows
+    feature(repo)
+    _version(repo, "1.2.0", RETYPED)
+    code, report, out = check(repo, "--base", "main")
+    assert code == 1, out
+    assert messages(report, "version-bump") == [
+        "incompatible signature change (input 'amount' retyped float64 -> string) since fraud-detector@1.1.0,"
+        " the highest lower version at the base, needs a major version above 1"
+    ]
+    [failed] = [r for r in report["results"] if r["name"] == "version-bump" and r["outcome"] == "failed"]
+    assert failed["manifest"] == "models/fraud/1.2.0/modelgate.yaml"
+    (repo.root / "models/fraud/1.2.0/modelgate.yaml").unlink()
+    _version(repo, "2.0.0", RETYPED)  # a major bump
+    code, report, out = check(repo, "--base", "main")
+    assert code == 0, out
+    assert messages(report, "version-bump") == []
+
+
+def test_a_new_version_follows_its_lineage_parent(repo: Repo) -> None:
+    _version(repo, "1.0.0", AMOUNT)
+    _version(repo, "1.1.0", RETYPED)  # a break the base already holds
+    feature(repo)
+    # Derived from 1.0.0: compared with it, not with 1.1.0.
+    _version(repo, "1.2.0", RETYPED, lineage={"parent": "fraud-detector@1.0.0"})
+    code, report, out = check(repo, "--base", "main")
+    assert code == 1, out
+    assert messages(report, "version-bump") == [
+        "incompatible signature change (input 'amount' retyped float64 -> string) since fraud-detector@1.0.0,"
+        " its lineage.parent, needs a major version above 1"
+    ]
+    _version(repo, "1.2.0", AMOUNT, lineage={"parent": "fraud-detector@1.0.0"})
+    assert check(repo, "--base", "main")[0] == 0
+    # A parent of another model, or one the base lacks, leaves the highest lower version in charge.
+    for parent in ("churn@1.0.0", "fraud-detector@0.9.0"):
+        _version(repo, "1.2.0", AMOUNT, lineage={"parent": parent})
+        assert messages(check(repo, "--base", "main")[1], "version-bump") == [
+            "incompatible signature change (input 'amount' retyped string -> float64) since fraud-detector@1.1.0,"
+            " the highest lower version at the base, needs a major version above 1"
+        ], parent
+
+
+def test_a_first_version_or_a_zero_major_has_nothing_to_break(repo: Repo) -> None:
+    repo.manifest("models/other/0.1.0", name="other", version="0.1.0", signature=AMOUNT)
+    feature(repo)
+    _version(repo, "1.0.0", RETYPED)  # the first fraud-detector: no predecessor
+    repo.manifest("models/other/0.2.0", name="other", version="0.2.0", signature=RETYPED)  # 0.y.z may break
+    code, report, out = check(repo, "--base", "main")
+    assert code == 0, out
+    assert messages(report, "version-bump") == []

@@ -53,8 +53,10 @@ def test_size_alone_wrong_fails(repo: Repo, capsys: pytest.CaptureFixture[str]) 
         ("/etc/passwd", "artifact path is absolute; make it relative to the manifest's folder"),
         ("C:x", "artifact path is absolute; make it relative to the manifest's folder"),
         ("C:\\x", "artifact path contains a backslash; use '/' as separator"),
-        ("../../x", "artifact path contains '..'; keep artifacts at or below the manifest's folder"),
-        ("sub/../model.bin", "artifact path contains '..'; keep artifacts at or below the manifest's folder"),
+        ("../../x", "artifact path leaves the repository ('..' climbs above its root)"),
+        ("sub/../../../repo/m/model.bin", "artifact path leaves the repository ('..' climbs above its root)"),
+        ("../.git/config", "artifact path is inside .git/, which no commit holds; keep artifacts in the work tree"),
+        (".GIT/../model.bin", "artifact path is inside .git/, which no commit holds; keep artifacts in the work tree"),
         ("missing.bin", "artifact file is missing"),
     ],
 )
@@ -166,3 +168,19 @@ def test_an_lfs_pointer_is_evidence_only_where_git_attributes_say_lfs(
         assert result["message"].startswith(
             "model.bin: looks like a Git LFS pointer, but git's attributes do not give it filter=lfs"
         )
+
+
+def test_a_path_may_climb_with_dotdot_while_it_stays_inside(repo: Repo) -> None:
+    """A tokenizer shared by several models, at the repository's top, named from each
+    model's folder with '..'; symlinks inside the repository are followed as before."""
+    shared = repo.artifact("shared/vocab.txt", b"a b c")
+    repo.manifest("models/churn", artifacts=[{**shared, "path": "../../shared/vocab.txt"}])
+    proc = repo.run("check", "--json", "../r.json")
+    assert proc.returncode == 0, proc.stdout
+    report = json.loads((repo.root.parent / "r.json").read_text())
+    assert [r["outcome"] for r in report["results"] if r["name"] in ("artifact-path", "artifact-hash")] == [
+        "passed",
+        "passed",
+    ]
+    repo.write("shared/vocab.txt", b"a b d")
+    assert repo.run("check").returncode == 1

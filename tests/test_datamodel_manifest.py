@@ -100,3 +100,19 @@ def test_schema_validates_the_valid_examples() -> None:
     for path in _cases("valid"):
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
         assert list(validator.iter_errors(data)) == [], path.name
+
+
+def test_a_history_snapshot_keeps_dvcs_md5_and_refuses_a_malformed_one() -> None:
+    """version-immutable compares past states by their snapshots: new DVC bytes under an old
+    sha256 differ only in md5, so a snapshot must carry it (and read it strictly)."""
+    head = (
+        "apiVersion: modelgate/v1\nkind: Model\nname: churn\nversion: 1.0.0\nstage: staging\n"
+        "artifacts:\n  - {path: model.pkl, sha256: " + "a" * 64 + ", size: 3"
+    )
+    kept = manifest.snapshot((head + ", md5: " + "b" * 32 + "}\n").encode(), "m.yaml")
+    assert isinstance(kept, manifest.Snapshot) and kept.artifacts[0].md5 == "b" * 32
+    plain = manifest.snapshot((head + "}\n").encode(), "m.yaml")
+    assert isinstance(plain, manifest.Snapshot) and plain.artifacts[0].md5 is None
+    wrong = manifest.snapshot((head + ", md5: B}\n").encode(), "m.yaml")
+    assert isinstance(wrong, manifest.Problem)
+    assert wrong.message == "artifacts[0].md5 is not an md5 (32 lowercase hex characters)"

@@ -60,6 +60,7 @@ rules:
     assert policy.governs("fraud-detector") and not policy.governs("churn")
     rules = [(r.check, r.stages, r.params) for r in policy.rules]
     assert rules == [
+        ("data-hash", ("staging", "production", "archived"), {}),
         ("required-metrics", ("staging", "production", "archived"), {"min": 1}),
         ("required-fields", ("production",), {"fields": ["lineage.environment.lockfile"]}),
         ("approvals", ("production",), {"min": 1}),

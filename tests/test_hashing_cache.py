@@ -334,3 +334,67 @@ def test_a_table_gone_missing_is_a_warning_on_read(tmp_path: Path) -> None:
     assert not cache.known_valid("k")
     assert cache.warnings[0].startswith("hash cache not read: no such table: digests"), cache.warnings
     cache.close()
+
+
+def test_init_and_hash_update_leave_the_cache_warm(
+    repo: Repo,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The first check after `init` or `hash --update` reads no file again: both store every
+    digest they take (sha256 and DVC's md5) in the clone's cache. Counted by the reads the
+    check makes, on a real DVC project (a DVC-tracked model and a repository-level data file)."""
+    import time
+
+    from modelgate.hashing import digest
+    from tests.conftest import check_in_process
+    from tests.interop_tools import copy_into, dvc_monorepo
+
+    copy_into(dvc_monorepo(tmp_path_factory), repo.root)
+    repo.commit("the pipeline")
+    # Past the racy window of the files just copied (their ctime is now): as for a model
+    # trained a while ago, or a large one, whose hashing alone outlasts the window.
+    time.sleep(RACY_NS / 1e9 + 0.2)
+    init = repo.run(
+        "init",
+        "models/churn/model.pkl",
+        "--name",
+        "churn",
+        "--version",
+        "1.0.0",
+        "--owner",
+        "@a/b",
+        "--stage",
+        "staging",
+        "--license",
+        "MIT",
+        "--from-dvc",
+        "models/churn/dvc.lock",
+    )
+    assert init.returncode == 0, init.stderr
+    reads: list[str] = []
+    real = digest.hash_file
+
+    def counted(path: str, *args: object, **kwargs: bool) -> tuple[digest.Digest, os.stat_result]:
+        reads.append(os.path.basename(path))
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(digest, "hash_file", counted)
+    db = repo.root / ".git" / "modelgate" / "hashes.sqlite"
+
+    def forget() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+    report = check_in_process(repo, capsys=capsys)
+    assert report.code == 0, report.out
+    assert report.outcomes("data-hash") == ["passed"] and report.outcomes("artifact-hash") == ["passed"]
+    assert reads == []  # after init
+    forget()
+    assert repo.run("hash", "--update").returncode == 0
+    assert check_in_process(repo, capsys=capsys).code == 0
+    assert reads == []  # after hash --update
+    forget()
+    assert check_in_process(repo, capsys=capsys).code == 0
+    assert sorted(reads) == ["model.pkl", "train.csv"]  # a cold cache: the check reads both

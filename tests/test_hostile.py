@@ -370,6 +370,64 @@ def _lockfile_into_git(repo: Repo) -> list[str]:
     return []
 
 
+def _with_data(repo: Repo, uri: str, content: bytes) -> None:
+    """A staging manifest (data-hash runs from staging on) whose one data entry is ``uri``."""
+    fields = staging_fields()
+    fields["lineage"]["data"] = [{"name": "train", "uri": uri, "sha256": sha256(content), "size": len(content)}]
+    repo.manifest("m", **fields)
+
+
+def _data_link_outside(repo: Repo) -> list[str]:
+    secret = _outside(repo, "train.csv", SECRET)
+    _with_data(repo, "train.csv", secret.read_bytes())
+    os.symlink(secret, repo.root / "m" / "train.csv")
+    return []
+
+
+def _data_dotdot_outside(repo: Repo) -> list[str]:
+    secret = _outside(repo, "train.csv", SECRET)
+    _with_data(repo, "../../outside/train.csv", secret.read_bytes())
+    return []
+
+
+def _data_dotdot_into_git(repo: Repo) -> list[str]:
+    _with_data(repo, "../.git/HEAD", (repo.root / ".git" / "HEAD").read_bytes())
+    return []
+
+
+def _data_dotdot_through_a_link_out(repo: Repo) -> list[str]:
+    secret = _outside(repo, "train.csv", SECRET)
+    os.symlink(secret.parent, repo.root / "shared")
+    _with_data(repo, "../shared/train.csv", secret.read_bytes())
+    return []
+
+
+def _artifact_dotdot_outside(repo: Repo) -> list[str]:
+    secret = _outside(repo, "model.bin", SECRET)
+    repo.manifest(
+        "m", artifacts=[{"path": "../../outside/model.bin", "sha256": sha256(secret.read_bytes()), "size": len(SECRET)}]
+    )
+    return []
+
+
+def _lockfile_dotdot_into_git(repo: Repo) -> list[str]:
+    head = (repo.root / ".git" / "HEAD").read_bytes()
+    fields = production_fields()
+    fields["lineage"]["environment"]["lockfile"] = {"path": "../.git/HEAD", "sha256": sha256(head)}
+    repo.manifest("m", **fields)
+    return []
+
+
+def _dvc_file_of_data_link_outside(repo: Repo) -> list[str]:
+    fields = staging_fields()
+    fields["lineage"]["data"] = [{"name": "train", "uri": "../data/train.csv", "sha256": "0" * 64, "md5": "0" * 32}]
+    repo.manifest("m", **fields)
+    dvc = _outside(repo, "train.csv.dvc", f"outs:\n- {{path: train.csv, md5: {SECRET}, size: 1}}\n")
+    (repo.root / "data").mkdir()
+    os.symlink(dvc, repo.root / "data" / "train.csv.dvc")
+    return []
+
+
 def _config_link_outside(repo: Repo) -> list[str]:
     repo.manifest("m")
     os.symlink(_outside(repo, "config.yaml", f"manifests: [{SECRET}/**]\n"), repo.root / ".modelgate.yaml")
@@ -428,6 +486,9 @@ OUTSIDE = "leads outside the repository, so it was not opened; keep the file ins
 INTO_GIT = "leads into .git/, so it was not opened; keep the file inside the repository, out of .git/"
 LINK = "is a symbolic link, so it was not read; a manifest must be a regular file: commit the file itself"
 ARTIFACT_IN_GIT = "artifact path is inside .git/, which no commit holds; keep artifacts in the work tree"
+LOCKFILE_IN_GIT = "lockfile path is inside .git/, which no commit holds; keep lockfiles in the work tree"
+DATA_IN_GIT = "data path is inside .git/, which no commit holds; keep data files in the work tree"
+CLIMBS = "leaves the repository ('..' climbs above its root)"
 
 LINK_CASES = {
     # name: (build, exit code, the located result line or the error line that names the link)
@@ -438,7 +499,43 @@ LINK_CASES = {
     "lockfile-into-git": (
         _lockfile_into_git,
         1,
-        f"modelgate.yaml:34:9: lockfile env.lock: not verified: {ARTIFACT_IN_GIT}",
+        f"modelgate.yaml:34:9: lockfile env.lock: not verified: {LOCKFILE_IN_GIT}",
+    ),
+    "lockfile-dotdot-into-git": (
+        _lockfile_dotdot_into_git,
+        1,
+        f"modelgate.yaml:34:9: lockfile ../.git/HEAD: not verified: {LOCKFILE_IN_GIT}",
+    ),
+    "artifact-dotdot-outside": (
+        _artifact_dotdot_outside,
+        1,
+        f"modelgate.yaml:12:7: ../../outside/model.bin: artifact path {CLIMBS}",
+    ),
+    "data-link-outside": (
+        _data_link_outside,
+        1,
+        "modelgate.yaml:25:9: train.csv: not verified: data path leaves the repository (through a symlink)",
+    ),
+    "data-dotdot-outside": (
+        _data_dotdot_outside,
+        1,
+        f"modelgate.yaml:25:9: ../../outside/train.csv: not verified: data path {CLIMBS}",
+    ),
+    "data-dotdot-into-git": (
+        _data_dotdot_into_git,
+        1,
+        f"modelgate.yaml:25:9: ../.git/HEAD: not verified: {DATA_IN_GIT}",
+    ),
+    "data-dotdot-through-a-link-out": (
+        _data_dotdot_through_a_link_out,
+        1,
+        "modelgate.yaml:25:9: ../shared/train.csv: not verified: data path leaves the repository (through a symlink)",
+    ),
+    "dvc-file-of-data-link-outside": (
+        _dvc_file_of_data_link_outside,
+        1,
+        "modelgate.yaml:25:9: ../data/train.csv:"
+        f" not verified: a DVC file cannot be read: data/train.csv.dvc:1:1: {OUTSIDE}",
     ),
     "config-link-outside": (_config_link_outside, 4, f"modelgate: error: .modelgate.yaml:1:1: {OUTSIDE}"),
     "policy-link-outside": (_policy_link_outside, 4, f"modelgate: error: acme.yaml:1:1: {OUTSIDE}"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modelgate.pipeline.paths import ArtifactPathError, resolve
+from modelgate.pipeline.paths import ArtifactPathError, MissingFile, resolve
 
 
 @pytest.fixture
@@ -77,3 +77,52 @@ def test_a_path_the_file_system_refuses_is_an_error_not_a_crash(tree: tuple[Path
     os.symlink(folder / "loop.bin", folder / "loop.bin")
     with pytest.raises(ArtifactPathError, match=r"^artifact file cannot be read: (Not a directory|Too many levels)"):
         resolve(str(root), str(folder), path)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("../m/model.bin", "models/m/model.bin"),
+        ("sub/../model.bin", "models/m/model.bin"),
+        ("../../shared/vocab.txt", "shared/vocab.txt"),
+        ("linked/../models/m/model.bin", "models/m/model.bin"),  # the link is followed before its '..'
+        ("../../../repo/shared/vocab.txt", "error: artifact path leaves the repository ('..' climbs above its root)"),
+        ("../../..", "error: artifact path leaves the repository ('..' climbs above its root)"),
+        ("sub/../../../../outside.bin", "error: artifact path leaves the repository ('..' climbs above its root)"),
+        ("up/../outside.bin", "error: artifact path leaves the repository (through a symlink)"),
+        (
+            "../../.git/config",
+            "error: artifact path is inside .git/, which no commit holds; keep artifacts in the work tree",
+        ),
+        (
+            ".GIT/../model.bin",
+            "error: artifact path is inside .git/, which no commit holds; keep artifacts in the work tree",
+        ),  # named, even where no such folder exists to follow
+        ("../../missing.bin", "error: artifact file is missing"),
+    ],
+)
+@pytest.mark.parametrize("via_alias", [False, True])
+def test_dotdot_is_taken_while_the_path_stays_inside(
+    tree: tuple[Path, Path], path: str, expected: str, via_alias: bool
+) -> None:
+    """Written out, a path may climb with '..' but never above the root, not even on its way
+    back in; through a symlinked manifest folder it climbs from the real folder."""
+    root, folder = tree
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_text("[core]")
+    manifest_dir = str(root / "alias") if via_alias else str(folder)
+    for known in ({}, {"real_root": os.path.realpath(root), "real_dir": os.path.realpath(manifest_dir)}):
+        try:
+            found = os.path.relpath(resolve(str(root), manifest_dir, path, **known), os.path.realpath(root))
+        except ArtifactPathError as exc:
+            found = f"error: {exc}"
+        assert found == expected
+
+
+def test_a_missing_file_says_where_it_would_be_and_messages_name_the_kind(tree: tuple[Path, Path]) -> None:
+    root, folder = tree
+    with pytest.raises(MissingFile, match=r"^data file is missing$") as missing:
+        resolve(str(root), str(folder), "../../data/train.csv", kind="data")
+    assert missing.value.real == os.path.join(os.path.realpath(root), "data", "train.csv")
+    with pytest.raises(ArtifactPathError, match=r"^lockfile path is a directory; name the lockfile itself$"):
+        resolve(str(root), str(folder), "sub", kind="lockfile")

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelgate import __version__
 from modelgate.approvals import codeowners
@@ -21,9 +21,14 @@ from modelgate.datamodel import manifest
 from modelgate.datamodel.records import record
 from modelgate.errors import GitError, InputError, UsageError
 from modelgate.git.repo import GitRepo
+from modelgate.hashing.cache import for_clone
 from modelgate.hashing.digest import Digest, Hasher, HashError
 from modelgate.interop import Imported
 from modelgate.pipeline import discovery
+from modelgate.pipeline.paths import ArtifactPathError, MissingFile, is_repository_path, resolve
+
+if TYPE_CHECKING:
+    from modelgate.interop.dvc import Record
 
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 
@@ -101,7 +106,14 @@ def init(request: InitRequest, root: str) -> Written:
             )
     imports = _imports(request, files, folder, root)
     notes: list[str] = []
-    data = _build(request, files, folder, root, imports, notes)
+    # The clone's cache, as `check` opens it outside CI: the first check after init finds
+    # every digest taken here, and hashes nothing again.
+    hasher = Hasher(for_clone(root, os.environ))
+    try:
+        data = _build(request, files, folder, root, imports, notes, hasher)
+    finally:
+        if hasher.cache is not None:
+            hasher.cache.close()
     header = (
         f"{request.name} {request.version}: written by modelgate init (modelgate {__version__}).\n"
         "Hashes and sizes were computed from the files; review, then `modelgate check`."
@@ -178,7 +190,13 @@ def _git_email(root: str) -> str | None:
 
 
 def _build(
-    request: InitRequest, files: list[str], folder: str, root: str, imports: list[Imported], notes: list[str]
+    request: InitRequest,
+    files: list[str],
+    folder: str,
+    root: str,
+    imports: list[Imported],
+    notes: list[str],
+    hasher: Hasher,
 ) -> dict[str, Any]:
     def first(attr: str) -> Any:
         return next((getattr(i, attr) for i in imports if getattr(i, attr)), None)
@@ -202,8 +220,10 @@ def _build(
     from modelgate.git.lfs import tracked_by
 
     lfs = tracked_by(root)
-    data["artifacts"] = [_artifact(f, folder, lfs) for f in files]
+    data["artifacts"] = [_artifact(f, folder, root, lfs, hasher, dvc=request.dvc is not None) for f in files]
     lineage = _lineage(root, folder, imports, first("commit"))
+    for entry in lineage.get("data", ()):
+        _pin_data(entry, folder, root, lfs, hasher)
     if lineage:
         data["lineage"] = lineage
     if first("signature"):
@@ -222,15 +242,76 @@ def _build(
     return data
 
 
-def _artifact(path: str, folder: str, lfs: Callable[[str], bool]) -> dict[str, Any]:
-    digest = file_digest(path, lfs=lfs)
-    return {"path": os.path.relpath(path, folder).replace(os.sep, "/"), "sha256": digest.sha256, "size": digest.size}
+def _artifact(
+    path: str, folder: str, root: str, lfs: Callable[[str], bool], hasher: Hasher, *, dvc: bool
+) -> dict[str, Any]:
+    """An artifact entry; with ``dvc`` (``--from-dvc``), DVC's md5 too where a ``.dvc`` file
+    or ``dvc.lock`` tracks the file, so that ``check`` verifies it where it is not pulled."""
+    records = _dvc_records(root, path) if dvc else []
+    digest = file_digest(path, hasher, lfs=lfs, md5=bool(records))
+    entry: dict[str, Any] = {
+        "path": os.path.relpath(path, folder).replace(os.sep, "/"),
+        "sha256": digest.sha256,
+        "size": digest.size,
+    }
+    md5 = _dvc_md5(records, digest, discovery.relpath(root, path))
+    if md5 is not None:
+        entry["md5"] = md5
+    return entry
 
 
-def file_digest(path: str, hasher: Hasher | None = None, *, lfs: Callable[[str], bool]) -> Digest:
-    """The file's digest; for a Git LFS pointer at a path ``lfs`` says git gives
-    ``filter=lfs`` (:func:`modelgate.git.lfs.tracked_by`), the content's digest the pointer
-    records. Anywhere else a pointer is just bytes, as ``check`` sees it."""
+def _dvc_records(root: str, path: str) -> list[Record]:
+    from modelgate.interop import dvc
+
+    return [r for r in dvc.records(root, path) if not r.within]
+
+
+def _dvc_md5(records: list[Record], digest: Digest, shown: str) -> str | None:
+    """The md5 DVC records for these bytes; UsageError when DVC recorded other bytes (the
+    manifest would pin bytes DVC cannot give back)."""
+    plain = [r for r in records if r.out.md5 and not r.out.legacy]  # DVC 2 hashed text with CRLF as LF
+    for entry in plain:
+        if digest.md5 is not None and entry.out.md5 != digest.md5:
+            raise UsageError(
+                f"{shown}: {entry.source} records md5 {entry.out.md5}, the file has md5 {digest.md5};"
+                " run `dvc repro` or `dvc commit` so that DVC records these bytes"
+            )
+    if digest.md5 is not None and plain:
+        return digest.md5
+    found = {r.out.md5 for r in plain}
+    return found.pop() if len(found) == 1 else None  # an LFS pointer: the content is not here
+
+
+def _pin_data(entry: dict[str, Any], folder: str, root: str, lfs: Callable[[str], bool], hasher: Hasher) -> None:
+    """Add the sha256 and size of a data entry whose uri is a file here (``check`` verifies
+    it: ``data-hash``); one DVC recorded must still be the file DVC recorded."""
+    uri = entry.get("uri")
+    if not isinstance(uri, str) or not is_repository_path(uri) or "md5" not in entry:
+        return
+    try:
+        path = resolve(root, folder, uri, kind="data")
+    except MissingFile:
+        return  # not pulled: DVC's md5 and size pin it
+    except ArtifactPathError as exc:
+        raise UsageError(f"{uri}: {exc}") from None
+    digest = file_digest(path, hasher, lfs=lfs, md5=True)
+    shown = discovery.relpath(root, path)
+    if digest.md5 is not None and digest.md5 != entry["md5"]:
+        raise UsageError(
+            f"{shown}: dvc.lock records md5 {entry['md5']} for the data the model was trained on,"
+            f" the file has md5 {digest.md5}; run `dvc repro` so that the model is trained on it"
+        )
+    md5 = entry.pop("md5")
+    entry.pop("size", None)
+    entry.update(sha256=digest.sha256, size=digest.size, md5=md5)
+
+
+def file_digest(path: str, hasher: Hasher | None = None, *, lfs: Callable[[str], bool], md5: bool = False) -> Digest:
+    """The file's digest (with ``md5``, its md5 too, from the same read); for a Git LFS
+    pointer at a path ``lfs`` says git gives ``filter=lfs``
+    (:func:`modelgate.git.lfs.tracked_by`), the content's digest the pointer records (no
+    md5: the content is not here). Anywhere else a pointer is just bytes, as ``check`` sees
+    it."""
     from modelgate.git.lfs import LfsError, read_pointer
 
     try:
@@ -242,7 +323,7 @@ def file_digest(path: str, hasher: Hasher | None = None, *, lfs: Callable[[str],
     if pointer is not None and lfs(path):
         return Digest(pointer.oid, pointer.size)
     try:
-        return (hasher or Hasher()).digest(path)
+        return (hasher or Hasher()).digest(path, md5=md5)
     except HashError as exc:
         raise UsageError(f"{path}: cannot hash: {exc}") from None
 

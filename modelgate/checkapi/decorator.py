@@ -98,6 +98,7 @@ class Check:
     scope: Scope = "manifest"
     argnames: tuple[str, ...] = ()  # what the function asks for, read once at declaration
     digests: tuple[str, ...] = ()  # digests it takes of each artifact ("sha256", "md5"): hashed ahead, in one read
+    digests_of: tuple[str, ...] = ("artifacts",)  # which of the manifest's files: artifacts, data, lockfile
     provider_param: str | None = None  # the params field that names an approvals provider
     adds_up: tuple[str, ...] = ()  # ``with:`` keys whose requirements add up across ``extends``
     readiness: Readiness = "evaluate"  # how a later stage's rule is previewed (see Readiness)
@@ -131,6 +132,7 @@ def check(
     scope: Scope = "manifest",
     digests: list[str] | tuple[str, ...] = (),
     provider_param: str | None = None,
+    digests_of: list[str] | tuple[str, ...] = ("artifacts",),
     adds_up: list[str] | tuple[str, ...] = (),
     readiness: Readiness = "evaluate",
     help_uri: str | None = None,
@@ -150,6 +152,10 @@ def check(
     ``digests``: the digests the check takes of each artifact of the manifest (``"sha256"``,
     ``"md5"``); before any check runs, the session hashes those artifacts in parallel, every
     digest asked for from one read of each file, and ``context.digest`` answers from that.
+    ``digests_of``: which of the manifest's files those are: ``"artifacts"`` (the default),
+    ``"data"`` (``lineage.data`` entries whose uri is a path in the repository and that
+    record a digest), ``"lockfile"``. A file whose entry records an ``md5`` is hashed for
+    its md5 too.
     ``provider_param``: the field of ``params`` that names an approvals provider; a rule naming
     a provider that no plugin implements is then a configuration error (exit 4).
     ``adds_up``: the keys of the rule's ``with:`` that list requirements: when a policy
@@ -174,6 +180,11 @@ def check(
     unknown_digests = set(digests) - {"sha256", "md5"}
     if unknown_digests:
         raise ValueError(f"check {id}: digests may be 'sha256' and 'md5', not {sorted(unknown_digests)}")
+    unknown_files = set(digests_of) - {"artifacts", "data", "lockfile"}
+    if unknown_files:
+        raise ValueError(
+            f"check {id}: digests_of may be 'artifacts', 'data' and 'lockfile', not {sorted(unknown_files)}"
+        )
     if readiness not in ("evaluate", "change", "ci"):
         raise ValueError(f"check {id}: readiness must be 'evaluate', 'change' or 'ci'")
 
@@ -198,6 +209,7 @@ def check(
             scope,
             argnames,
             tuple(digests),
+            tuple(digests_of),
             provider_param,
             tuple(adds_up),
             readiness,

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 from modelgate.checkapi.decorator import Fail, check
 from modelgate.checks import DOCS
-from modelgate.git.lfs import MAX_POINTER, LfsError, Pointer, read_pointer
-from modelgate.hashing.digest import HashError
-from modelgate.pipeline.paths import ArtifactPathError
+from modelgate.checks.pinning import Pinned, how_verified, verify
+from modelgate.errors import ModelgateError
+from modelgate.pipeline.paths import ArtifactPathError, MissingFile
 
 MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
-    from modelgate.datamodel.manifest import Artifact, Manifest, ManifestDoc
+    from modelgate.datamodel.manifest import Manifest, ManifestDoc
     from modelgate.pipeline.context import Context
 
 
@@ -27,14 +27,24 @@ if TYPE_CHECKING:
 def artifact_path(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
     """Every artifact exists and is a regular file inside the repository.
 
-    The path is relative to the manifest's folder, uses ``/``, has no ``..`` and is not
-    absolute; after following symlinks it is still inside the repository and not under
+    The path is relative to the manifest's folder, uses ``/`` and is not absolute; it may
+    climb with ``..`` but, written out, never above the repository's root nor through
+    ``.git``; after following symlinks it is still inside the repository and not under
     ``.git/`` (which no commit holds); and it is a regular file, not a directory, device,
-    FIFO or socket. These are refused before the file is opened.
+    FIFO or socket. These are refused before the file is opened. A file that a ``.dvc``
+    file or ``dvc.lock`` tracks may be absent (a clone without ``dvc pull``):
+    ``artifact-hash`` then verifies it against what DVC recorded.
     """
     for index, artifact in enumerate(manifest.artifacts):
         try:
             context.artifact_path(doc, artifact.path)
+        except MissingFile as exc:
+            try:
+                tracked = bool(context.dvc_records(exc.real))
+            except ModelgateError:
+                tracked = False  # artifact-hash says why the DVC file cannot be read
+            if not tracked:
+                yield Fail(f"{artifact.path}: {exc}", at=f"artifacts[{index}].path")
         except ArtifactPathError as exc:
             yield Fail(f"{artifact.path}: {exc}", at=f"artifacts[{index}].path")
 
@@ -54,72 +64,17 @@ def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Gen
     against the pointer's ``oid sha256:`` and ``size`` without downloading the content,
     but only where git's attributes say ``filter=lfs`` for the file: anywhere else a
     pointer-shaped file is just bytes, and its own hash must match. ``--deep`` hashes the
-    content from the local LFS store instead. A mismatch names the artifact, the expected
-    and actual sha256 and size, and points at the manifest line. An artifact that cannot be
-    located or read is never a pass.
+    content from the local LFS store instead. An artifact that records ``md5`` (DVC's
+    digest) has its md5 taken in the same read, and that md5 must also be what DVC records
+    for it; when a ``.dvc`` file or ``dvc.lock`` tracks the artifact and the file is absent
+    (a clone without ``dvc pull``), the manifest's ``md5`` and ``size`` must equal what DVC
+    recorded. A mismatch names the artifact, the expected and actual values, and points at
+    the manifest line. An artifact that cannot be located or read is never a pass.
     """
-    by_pointer = []
+    verified: dict[str, list[str]] = {}
     for index, artifact in enumerate(manifest.artifacts):
-        at = f"artifacts[{index}]"
-        try:
-            path = context.artifact_path(doc, artifact.path)
-            actual = context.digest(path)
-            mismatch = actual.sha256 != artifact.sha256
-            lfs = mismatch and context.lfs_tracked(path)
-            pointer = read_pointer(path) if lfs else None
-        except (ArtifactPathError, HashError, LfsError) as exc:
-            yield Fail(f"{artifact.path}: not verified: {exc}", at=f"{at}.path")
-            continue
-        if mismatch and not lfs and actual.size <= MAX_POINTER and _pointer_shaped(path):
-            yield Fail(
-                f"{artifact.path}: looks like a Git LFS pointer, but git's attributes do not give it"
-                f" filter=lfs, so it is just bytes: sha256 {actual.sha256} ({actual.size} bytes), manifest"
-                f" says {artifact.sha256} ({artifact.size} bytes)",
-                at=f"{at}.sha256",
-                hint="track the file with `git lfs track` (.gitattributes), or commit the content itself",
-            )
-            continue
-        if pointer is not None:
-            problem = _against_pointer(artifact, pointer, context)
-            if problem:
-                yield Fail(f"{artifact.path}: {problem}", at=f"{at}.sha256")
-            else:
-                by_pointer.append(artifact.path)
-            continue
-        if actual.sha256 != artifact.sha256:
-            yield Fail(
-                f"{artifact.path}: sha256 mismatch: manifest says {artifact.sha256}"
-                f" ({artifact.size} bytes), file has {actual.sha256} ({actual.size} bytes)",
-                at=f"{at}.sha256",
-            )
-        elif actual.size != artifact.size:
-            yield Fail(f"{artifact.path}: size is {actual.size} bytes, manifest says {artifact.size}", at=f"{at}.size")
-    if by_pointer:
-        return f"verified by Git LFS pointer, content not downloaded: {', '.join(by_pointer)}"
-    return None
-
-
-def _pointer_shaped(path: str) -> bool:
-    try:
-        return read_pointer(path) is not None
-    except LfsError:
-        return True
-
-
-def _against_pointer(artifact: Artifact, pointer: Pointer, context: Context) -> str | None:
-    """Why the LFS pointer (or, with --deep, its content) disagrees with the manifest."""
-    if context.deep:
-        content = context.lfs_object(pointer.oid)
-        if content is None:
-            return "--deep: the LFS content is not in this clone; run `git lfs pull` first"
-        actual = context.digest(content)
-        if (actual.sha256, actual.size) != (artifact.sha256, artifact.size):
-            return (
-                f"LFS content has sha256 {actual.sha256} ({actual.size} bytes), manifest says"
-                f" {artifact.sha256} ({artifact.size} bytes)"
-            )
-    if pointer.oid != artifact.sha256:
-        return f"LFS pointer oid sha256:{pointer.oid} differs from the manifest's sha256 {artifact.sha256}"
-    if pointer.size != artifact.size:
-        return f"LFS pointer size {pointer.size} differs from the manifest's size {artifact.size}"
-    return None
+        pinned = Pinned(artifact.path, artifact.sha256, artifact.size, artifact.md5, f"artifacts[{index}]")
+        how = yield from verify(pinned, doc, context)
+        if how is not None:
+            verified.setdefault(how, []).append(artifact.path)
+    return how_verified(verified)

@@ -7,7 +7,7 @@ skipped with "no base". A manifest without a counterpart at the base is new.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from modelgate.checkapi.decorator import Fail, Skip, check
@@ -122,10 +122,15 @@ def version_bump(manifest: Manifest, base_manifest: Manifest | None, context: Co
 
     Changed artifact hashes need a higher SemVer than the base; an incompatible signature
     change (an input removed or retyped, an output changed) needs a higher MAJOR version;
-    a version never decreases.
+    a version never decreases. A new manifest (a folder per version: ``1.2.0/`` beside
+    ``1.1.0/``) is compared with its predecessor at the base: the version its
+    ``lineage.parent`` names, when that is a version of the same model, else the highest
+    lower version of the same name; an incompatible signature change from it needs a
+    higher MAJOR version too, and the message names the version compared with.
     """
-    _base(context)
+    base = _base(context)
     if base_manifest is None:
+        yield from _against_predecessor(manifest, base)
         return
     import semver  # here: most runs have no base to compare with
 
@@ -136,7 +141,7 @@ def version_bump(manifest: Manifest, base_manifest: Manifest | None, context: Co
     if head < before:
         yield Fail(f"version decreased from {before} to {head}", at="version")
         return
-    if _hashes(manifest) != _hashes(base_manifest) and head <= before:
+    if _other_bytes(manifest, base_manifest) and head <= before:
         yield Fail(f"artifacts changed but the version stayed {head}; bump it above {before}", at="version")
     breaking = _incompatible(base_manifest, manifest)
     if breaking and head.major <= before.major and before.major > 0:
@@ -145,8 +150,66 @@ def version_bump(manifest: Manifest, base_manifest: Manifest | None, context: Co
         )
 
 
-def _hashes(model: Manifest | Snapshot) -> list[str]:
-    return sorted(a.sha256 for a in model.artifacts)
+def _against_predecessor(manifest: Manifest, base: Base) -> Iterator[Fail]:
+    import semver
+
+    try:
+        head = semver.Version.parse(manifest.version)
+    except ValueError:
+        return  # semver (MG501) reports it
+    found = predecessor(manifest, base.versions_of(manifest.name))
+    if found is None:
+        return
+    rival, why = found
+    before = semver.Version.parse(rival.version)
+    breaking = _incompatible(rival, manifest)
+    if breaking and head.major <= before.major and before.major > 0:
+        yield Fail(
+            f"incompatible signature change ({breaking}) since {rival.ref}, {why}, needs a major version"
+            f" above {before.major}",
+            at="signature",
+        )
+
+
+def predecessor(manifest: Manifest, base: Iterable[ManifestDoc]) -> tuple[Manifest, str] | None:
+    """The version a new manifest follows among the ``base`` manifests, and why that one:
+    the version ``lineage.parent`` names, when it is a version of the same model there, else
+    the highest version of the same name below the new one. None when there is neither."""
+    import semver
+
+    versions = [d.model for d in base if d.model is not None and d.model.name == manifest.name]
+    parent = manifest.lineage.parent if manifest.lineage else None
+    if parent is not None:
+        name, _, version = parent.rpartition("@")
+        named = next((m for m in versions if name == manifest.name and m.version == version), None)
+        if named is not None:
+            return named, "its lineage.parent"
+    head = semver.Version.parse(manifest.version)
+    lower = []
+    for model in versions:
+        try:
+            parsed = semver.Version.parse(model.version)
+        except ValueError:
+            continue
+        if parsed < head:
+            lower.append((parsed, model))
+    if not lower:
+        return None
+    return max(lower, key=lambda pair: pair[0])[1], "the highest lower version at the base"
+
+
+def _other_bytes(model: Manifest, other: Manifest | Snapshot) -> bool:
+    """Whether two manifests name other artifact bytes: other sha256s, or, for the same
+    sha256, other md5s where both record one. In a clone without `dvc pull` an md5 is what
+    DVC-tracked bytes are checked by, so new bytes behind an old sha256 show as a new md5;
+    adding an md5 to an entry names no new bytes."""
+    if sorted(a.sha256 for a in model.artifacts) != sorted(a.sha256 for a in other.artifacts):
+        return True
+    md5s: dict[str, set[str]] = {}
+    for artifact in model.artifacts:
+        if artifact.md5 is not None:
+            md5s.setdefault(artifact.sha256, set()).add(artifact.md5)
+    return any(a.md5 is not None and a.sha256 in md5s and a.md5 not in md5s[a.sha256] for a in other.artifacts)
 
 
 def _incompatible(before: Manifest, after: Manifest) -> str | None:
@@ -181,10 +244,9 @@ def version_immutable(manifest: Manifest, context: Context) -> Iterator[Fail]:
     listed other artifact hashes, reusing the version now would make it mean two things.
     """
     base = _base(context)
-    mine = _hashes(manifest)
     for event in base.history().versions(manifest.name, manifest.version):
         assert event.model is not None
-        if _hashes(event.model) != mine:
+        if _other_bytes(manifest, event.model):
             when = dt.datetime.fromtimestamp(event.timestamp, dt.UTC).date().isoformat()
             yield Fail(
                 f"{manifest.ref} had other artifacts in {event.commit[:12]} ({when},"

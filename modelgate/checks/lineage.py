@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from modelgate.checkapi.decorator import Fail, Skip, check
 from modelgate.checks import DOCS
+from modelgate.checks.pinning import Pinned, how_verified, verify
 from modelgate.datamodel.validation import Strict
 from modelgate.hashing.digest import HashError
-from modelgate.pipeline.paths import ArtifactPathError
+from modelgate.pipeline.paths import ArtifactPathError, is_repository_path
 
 MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
@@ -67,37 +68,86 @@ def required_fields(manifest: Manifest, params: dict[str, Any]) -> Iterator[Fail
 def data_pinned(manifest: Manifest) -> Iterator[Fail]:
     """Every training-data entry is pinned by a digest or an immutable revision.
 
-    A data entry needs ``sha256`` or ``revision``; a revision that names something that
-    moves (``main``, ``latest``, ``HEAD``...) pins nothing and fails. This is what makes
-    "which dataset trained the model in production?" answerable.
+    A data entry needs ``sha256`` or ``revision`` (or DVC's ``md5``); a revision that names
+    something that moves (``main``, ``latest``, ``HEAD``...) pins nothing and fails. This is
+    what makes "which dataset trained the model in production?" answerable. Whether a data
+    file in the repository matches its digest is ``data-hash``'s question.
     """
     for index, entry in enumerate(manifest.lineage.data if manifest.lineage else ()):
         at = f"lineage.data[{index}]"
-        if entry.sha256 is None and entry.revision is None:
+        if entry.sha256 is None and entry.md5 is None and entry.revision is None:
             yield Fail(f"data {entry.name!r} has neither sha256 nor revision", at=at)
-        elif entry.sha256 is None and entry.revision and entry.revision.lower() in MOVING_REVISIONS:
+        elif (
+            entry.sha256 is None and entry.md5 is None and entry.revision and entry.revision.lower() in MOVING_REVISIONS
+        ):
             yield Fail(
                 f"data {entry.name!r} revision {entry.revision!r} moves; pin an immutable one", at=f"{at}.revision"
             )
 
 
 @check(
+    "MG205",
+    name="data-hash",
+    waivable=False,
+    digests=["sha256"],
+    digests_of=["data"],
+    hint="if the data changed on purpose, record its digests with `modelgate hash --update` (a new dataset"
+    " is a new model version)",
+)
+def data_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Generator[Fail, None, str | None]:
+    """Every training-data file in the repository is what the manifest's digest says.
+
+    A ``lineage.data`` entry whose ``uri`` has no scheme is a path in the repository,
+    relative to the manifest's folder like an artifact's: ``..`` reaches a repository-level
+    folder (``../../data/train.csv`` from ``models/churn/``) but never leaves the repository
+    or enters ``.git``. Its ``sha256``, and ``size`` and ``md5`` when given, are verified as
+    an artifact's are: from the file, from a Git LFS pointer where git says ``filter=lfs``,
+    or, for a file a ``.dvc`` file or ``dvc.lock`` tracks and the clone lacks (no ``dvc
+    pull``), against the md5 and size DVC recorded. A missing, unreadable or different file
+    fails; a folder is not hashed (list its files). A uri with a scheme (``s3://``,
+    ``https://``, ``dvc://``...) names nothing here; an entry pinned by a ``revision`` alone
+    is not hashed (``data-pinned`` judges it), and the passing result names it.
+    """
+    entries = manifest.lineage.data if manifest.lineage else []
+    local = [(index, entry) for index, entry in enumerate(entries) if is_repository_path(entry.uri)]
+    if not local:
+        raise Skip("no lineage.data entry is a path in the repository")
+    verified: dict[str, list[str]] = {}
+    unhashed = []
+    for index, entry in local:
+        if entry.sha256 is None and entry.md5 is None:
+            unhashed.append(entry.uri)
+            continue
+        pinned = Pinned(entry.uri, entry.sha256, entry.size, entry.md5, f"lineage.data[{index}]", "uri", "data")
+        how = yield from verify(pinned, doc, context)
+        if how is not None:
+            verified.setdefault(how, []).append(entry.uri)
+    said = [how_verified(verified) or ""]
+    if unhashed:
+        said.append(f"not hashed, pinned by revision only: {', '.join(unhashed)}")
+    return "; ".join(s for s in said if s) or None
+
+
+@check(
     "MG203",
     name="lockfile-hash",
+    digests=["sha256"],
+    digests_of=["lockfile"],
     hint="regenerate the sha256 of the lockfile, or commit the lockfile the model was trained with",
 )
 def lockfile_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Iterator[Fail]:
     """The environment lockfile, when declared, exists and matches its sha256.
 
     ``lineage.environment.lockfile.path`` is relative to the manifest's folder, like an
-    artifact; the environment a model was trained in is only pinned if its lockfile is.
+    artifact (``..`` allowed while it stays inside the repository); the environment a model
+    was trained in is only pinned if its lockfile is.
     """
     env = manifest.lineage.environment if manifest.lineage else None
     if env is None or env.lockfile is None:
         raise Skip("no lockfile declared")
     at = "lineage.environment.lockfile"
     try:
-        actual = context.digest(context.artifact_path(doc, env.lockfile.path))
+        actual = context.digest(context.artifact_path(doc, env.lockfile.path, "lockfile"))
     except (ArtifactPathError, HashError) as exc:
         yield Fail(f"lockfile {env.lockfile.path}: not verified: {exc}", at=f"{at}.path")
         return

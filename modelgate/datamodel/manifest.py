@@ -23,10 +23,22 @@ from modelgate.errors import InputError, Problem
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+MD5_PATTERN = r"^[0-9a-f]{32}$"
 COMMIT_PATTERN = r"^[0-9a-f]{40}$"
 REF_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}@[^@\s]+$"
 
 Sha256 = Annotated[str, Constraint(pattern=SHA256_PATTERN, description="64 lowercase hex characters.")]
+# DVC's digest of a file: with it, a DVC-tracked file is verified against dvc.lock or its
+# .dvc file without `dvc pull`; with the file present, the file's own md5 must equal it.
+Md5 = Annotated[
+    str,
+    Constraint(
+        pattern=MD5_PATTERN,
+        description=(
+            "DVC's md5 of the file, 32 lowercase hex characters: verifies a DVC-tracked file without `dvc pull`."
+        ),
+    ),
+]
 Text = Annotated[str, Constraint(min_length=1, max_length=4096)]
 # A free-form param: any JSON value, which is anything the strict YAML loader can produce.
 Param = Any
@@ -39,11 +51,14 @@ class Artifact(Strict):
         Constraint(
             min_length=1,
             max_length=4096,
-            description=("Path relative to the manifest's folder; must stay inside the repo."),
+            description=(
+                "Path relative to the manifest's folder ('..' allowed); must resolve inside the repo, outside .git/."
+            ),
         ),
     ]
     sha256: Sha256
     size: Annotated[int, Constraint(ge=0, description="Size in bytes.")]
+    md5: Md5 | None = None
 
 
 @record(kw_only=True)
@@ -58,8 +73,20 @@ class CodeLineage(Strict):
 @record(kw_only=True)
 class DataLineage(Strict):
     name: Text
-    uri: Text
+    uri: Annotated[
+        str,
+        Constraint(
+            min_length=1,
+            max_length=4096,
+            description=(
+                "Where the data is: a URI with a scheme (s3://, https://, dvc://...), or a path in the repository"
+                " relative to the manifest's folder ('..' allowed), whose file is then verified."
+            ),
+        ),
+    ]
     sha256: Sha256 | None = None
+    size: Annotated[int | None, Constraint(ge=0, description="Size in bytes of a data file in the repository.")] = None
+    md5: Md5 | None = None
     revision: Annotated[
         str | None, Constraint(min_length=1, max_length=4096, description="An immutable revision or snapshot id.")
     ] = None
@@ -236,6 +263,7 @@ class Pinned:
     path: str
     sha256: str
     size: int
+    md5: str | None = None  # DVC's, where recorded: new bytes under an old sha256 show as a new md5
 
 
 @record
@@ -257,12 +285,16 @@ class Snapshot:
     @staticmethod
     def of(model: Manifest) -> Snapshot:
         return Snapshot(
-            model.name, model.version, model.stage, tuple(Pinned(a.path, a.sha256, a.size) for a in model.artifacts)
+            model.name,
+            model.version,
+            model.stage,
+            tuple(Pinned(a.path, a.sha256, a.size, a.md5) for a in model.artifacts),
         )
 
 
 _NAME = re.compile(NAME_PATTERN)
 _SHA256 = re.compile(SHA256_PATTERN)
+_MD5 = re.compile(MD5_PATTERN)
 
 
 def snapshot(raw: bytes, display: str) -> Snapshot | Problem:
@@ -296,6 +328,9 @@ def snapshot(raw: bytes, display: str) -> Snapshot | Problem:
         path = item.get("path") if isinstance(item, dict) else None
         digest = item.get("sha256") if isinstance(item, dict) else None
         size = item.get("size") if isinstance(item, dict) else None
+        md5 = item.get("md5") if isinstance(item, dict) else None
+        if md5 is not None and (not isinstance(md5, str) or not _MD5.match(md5)):
+            return wrong(("artifacts", index, "md5"), "is not an md5 (32 lowercase hex characters)")
         if (
             not isinstance(path, str)
             or not 1 <= len(path) <= 4096
@@ -306,7 +341,7 @@ def snapshot(raw: bytes, display: str) -> Snapshot | Problem:
             or size < 0
         ):
             return wrong(("artifacts", index), "is not an artifact (path, sha256, size)")
-        pinned.append(Pinned(path, digest, size))
+        pinned.append(Pinned(path, digest, size, md5))
     return Snapshot(name, version, stage, tuple(pinned))
 
 
@@ -395,6 +430,7 @@ def validate(doc: strictyaml.YamlDoc, verdicts: Verdicts | None = None, digest: 
 
 _PATTERN_HINTS = {
     "sha256": "must be 64 lowercase hex characters (a sha256 digest)",
+    "md5": "must be 32 lowercase hex characters (the md5 DVC records)",
     "commit": "must be a full 40-character lowercase hex git commit",
     "name": "must match ^[a-z0-9][a-z0-9._-]{0,127}$ (lowercase, digits, . _ -)",
     "parent": "must be name@version",

@@ -7,6 +7,9 @@ are within the filesystem's timestamp granularity of when it was hashed: a write
 same tick would not have moved them. Concurrent runs share it safely (WAL, a busy
 timeout, one statement per write); a corrupt database is rebuilt with a warning.
 
+An entry keeps the file's md5 too when it was taken (DVC records md5): a DVC-tracked file
+is then re-verified without a read, like any other.
+
 It also remembers verdicts: content keys of documents (manifest, policy, rule params) that
 validated, so that unchanged bytes skip pydantic (see :mod:`modelgate.datamodel.validation`).
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 # Coarse filesystems (FAT: 2 s, ext3/HFS+: 1 s) keep the same timestamp for writes this
@@ -31,6 +34,8 @@ CREATE TABLE IF NOT EXISTS digests (
 );
 CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY) WITHOUT ROWID;
 """
+# Added after the first release: a database made before it gains the column on open.
+MD5_COLUMN = "ALTER TABLE digests ADD COLUMN md5 TEXT"
 
 
 class HashCache:
@@ -58,6 +63,9 @@ class HashCache:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        if "md5" not in {row[1] for row in db.execute("PRAGMA table_info(digests)")}:
+            with contextlib.suppress(sqlite3.OperationalError):  # another run added it just now
+                db.execute(MD5_COLUMN)
         db.execute("SELECT count(*) FROM digests").fetchone()
         return db
 
@@ -76,31 +84,54 @@ class HashCache:
 
     def get(self, st: os.stat_result) -> str | None:
         """The cached sha256 of the file ``st`` describes, if it can be trusted."""
+        found = self.lookup(st)
+        return found[0] if found is not None else None
+
+    def lookup(self, st: os.stat_result) -> tuple[str, str | None] | None:
+        """The cached (sha256, md5) of the file ``st`` describes, if they can be trusted;
+        md5 is None when it was not taken."""
         row = self._read(
-            "SELECT size, mtime_ns, ctime_ns, sha256, hashed_at_ns FROM digests WHERE dev=? AND ino=?",
+            "SELECT size, mtime_ns, ctime_ns, sha256, hashed_at_ns, md5 FROM digests WHERE dev=? AND ino=?",
             (st.st_dev, st.st_ino),
         )
         if row is None:
             return None
-        size, mtime_ns, ctime_ns, sha256, hashed_at_ns = row
+        size, mtime_ns, ctime_ns, sha256, hashed_at_ns, md5 = row
         if (size, mtime_ns, ctime_ns) != (st.st_size, st.st_mtime_ns, st.st_ctime_ns):
             return None
         if hashed_at_ns - max(mtime_ns, ctime_ns) < RACY_NS:
             return None  # racy: hashed in the same tick as a write could have happened
-        return str(sha256)
+        return str(sha256), str(md5) if md5 is not None else None
 
-    def put(self, st: os.stat_result, sha256: str, hashed_at_ns: int) -> None:
-        self.put_many([(st, sha256, hashed_at_ns)])
+    def put(self, st: os.stat_result, sha256: str, hashed_at_ns: int, md5: str | None = None) -> None:
+        self.put_many([(st, sha256, hashed_at_ns, md5)])
 
-    def put_many(self, rows: list[tuple[os.stat_result, str, int]]) -> None:
-        """:meth:`put` for many files, in one transaction: one commit instead of one per file."""
+    def put_many(
+        self,
+        rows: Sequence[tuple[os.stat_result, str, int] | tuple[os.stat_result, str, int, str | None]],
+    ) -> None:
+        """:meth:`put` for many files (``(stat, sha256, hashed_at_ns[, md5])``), in one
+        transaction: one commit instead of one per file."""
         if self._db is None:
             return
         values = [
-            (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, sha256, hashed_at_ns)
-            for st, sha256, hashed_at_ns in rows
+            (
+                row[0].st_dev,
+                row[0].st_ino,
+                row[0].st_size,
+                row[0].st_mtime_ns,
+                row[0].st_ctime_ns,
+                row[1],
+                row[2],
+                row[3] if len(row) > 3 else None,
+            )
+            for row in rows
         ]
-        self._write("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+        self._write(
+            "INSERT OR REPLACE INTO digests (dev, ino, size, mtime_ns, ctime_ns, sha256, hashed_at_ns, md5)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            values,
+        )
 
     def _write(self, statement: str, values: Sequence[tuple[object, ...]]) -> None:
         assert self._db is not None
@@ -158,3 +189,16 @@ def _corrupt(exc: sqlite3.DatabaseError) -> bool:
     image is malformed"; subclasses (IntegrityError...) mean something else.
     """
     return type(exc) is sqlite3.DatabaseError
+
+
+def for_clone(root: str, env: Mapping[str, str]) -> HashCache | None:
+    """The per-clone cache of the repository at ``root``, as ``check`` opens it outside CI:
+    ``init``, ``hash`` and ``resolve --verify`` fill it and read it. None in CI (where no
+    cache is used, see ``check``) or outside a git repository."""
+    from modelgate.git.repo import GitRepo  # here: `--version` and friends import this module's callers
+    from modelgate.pipeline.ci import in_ci
+
+    repo = None if in_ci(None, env) else GitRepo.at(root)
+    if repo is None:
+        return None
+    return HashCache(os.path.join(repo.common_dir(), "modelgate", "hashes.sqlite"))

@@ -172,7 +172,7 @@ class Hasher:
         # hashed for both in one read, even by a prefetch that only wants sha256.
         self.md5_paths: set[str] = set()
         # Cache entries of files hashed on the pool, written in one transaction afterwards.
-        self._pending: list[tuple[os.stat_result, str, int]] = []
+        self._pending: list[tuple[os.stat_result, str, int, str | None]] = []
 
     def digest(self, path: str, md5: bool = False) -> Digest:
         """The file's digest; with ``md5``, one that carries its md5 as well."""
@@ -191,7 +191,7 @@ class Hasher:
             st = os.stat(path)
         except OSError as exc:
             return HashError(f"cannot read: {exc.strerror}")
-        cached = self._cached(st) if not md5 else None  # the cache keeps sha256 only
+        cached = self._cached(st, md5)
         if cached is not None:
             return cached
         try:
@@ -204,14 +204,17 @@ class Hasher:
         if self.cache is not None:
             if getattr(self._in_pool, "active", False):
                 with self._lock:
-                    self._pending.append((seen, digest.sha256, time.time_ns()))
+                    self._pending.append((seen, digest.sha256, time.time_ns(), digest.md5))
             else:
-                self.cache.put(seen, digest.sha256, time.time_ns())
+                self.cache.put(seen, digest.sha256, time.time_ns(), digest.md5)
         return digest
 
-    def _cached(self, st: os.stat_result) -> Digest | None:
-        found = self.cache.get(st) if self.cache is not None else None
-        return Digest(found, st.st_size) if found is not None else None
+    def _cached(self, st: os.stat_result, md5: bool = False) -> Digest | None:
+        """The cache's digest of the file ``st`` describes; with ``md5``, only one that has it."""
+        found = self.cache.lookup(st) if self.cache is not None else None
+        if found is None or (md5 and found[1] is None):
+            return None
+        return Digest(found[0], st.st_size, found[1])
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Hash these files in parallel now, so checks later find their digests ready."""
@@ -221,7 +224,7 @@ class Hasher:
                 continue
             # Cache hits are looked up here: handing each to a pool thread costs more.
             try:
-                hit = self._cached(os.stat(path)) if path not in self.md5_paths else None
+                hit = self._cached(os.stat(path), path in self.md5_paths)
             except OSError:
                 hit = None  # hashing it will record why
             if hit is not None:

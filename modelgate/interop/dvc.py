@@ -54,6 +54,7 @@ class Record:
     source: str  # repo-relative file, with ``:stage`` for dvc.lock
     out: Out
     stage: Stage | None = None
+    within: bool = False  # the out is a folder that holds the file, not the file itself
 
 
 def _outs(items: Any, folder: str, where: str) -> tuple[Out, ...]:
@@ -113,8 +114,10 @@ def read_dvcfile(path: str, display: str) -> tuple[Out, ...]:
     return _outs(data.get("outs"), folder, display)
 
 
-def records(root: str, artifact: str) -> list[Record]:
-    """What every DVC file from the artifact's folder up to ``root`` records about it.
+def records(root: str, artifact: str, within: bool = False) -> list[Record]:
+    """What every DVC file from the artifact's folder up to ``root`` records about it; with
+    ``within``, also the outs that are folders holding it (``Record.within``): a file of a
+    folder ``dvc add`` tracked. The file need not exist (a clone without ``dvc pull``).
 
     The DVC files are the change's: one that is a link out of the repository or into
     ``.git`` is an InputError naming it, and is not read.
@@ -122,11 +125,28 @@ def records(root: str, artifact: str) -> list[Record]:
     found: list[Record] = []
     real = os.path.realpath(artifact)
     real_root = os.path.realpath(root)
-    dvcfile = artifact + ".dvc"
-    if os.path.lexists(dvcfile):
-        shown = relpath(root, dvcfile)
-        confine.locate(root, dvcfile, shown, real_root)
-        found += [Record(shown, out) for out in read_dvcfile(dvcfile, shown) if os.path.realpath(out.path) == real]
+
+    def matching(outs: tuple[Out, ...], source: str, stage: Stage | None = None) -> list[Record]:
+        kept = []
+        for out in outs:
+            where = os.path.realpath(out.path)
+            if where == real:
+                kept.append(Record(source, out, stage))
+            elif within and real.startswith(where.rstrip(os.sep) + os.sep):
+                kept.append(Record(source, out, stage, within=True))
+        return kept
+
+    tracked = [artifact]
+    folder = os.path.dirname(artifact)
+    while within and os.path.realpath(folder) != real_root and os.path.dirname(folder) != folder:
+        tracked.append(folder)  # `dvc add data/` writes data.dvc beside the folder
+        folder = os.path.dirname(folder)
+    for path in tracked:
+        dvcfile = path + ".dvc"
+        if os.path.lexists(dvcfile):
+            shown = relpath(root, dvcfile)
+            confine.locate(root, dvcfile, shown, real_root)
+            found += matching(read_dvcfile(dvcfile, shown), shown)
     folder = os.path.dirname(artifact)
     while True:
         lock = os.path.join(folder, LOCK)
@@ -134,12 +154,8 @@ def records(root: str, artifact: str) -> list[Record]:
             shown = relpath(root, lock)
             confine.locate(root, lock, shown, real_root)
             for stage in read_lock(lock, shown):
-                found += [
-                    Record(f"{shown}:{stage.name}", out, stage)
-                    for out in stage.outs
-                    if os.path.realpath(out.path) == real
-                ]
-        if os.path.realpath(folder) == os.path.realpath(root) or os.path.dirname(folder) == folder:
+                found += matching(stage.outs, f"{shown}:{stage.name}", stage)
+        if os.path.realpath(folder) == real_root or os.path.dirname(folder) == folder:
             return found
         folder = os.path.dirname(folder)
 
@@ -162,7 +178,15 @@ def import_lock(path: str, artifacts: list[str], manifest_dir: str, root: str) -
             if os.path.splitext(dep.path)[1].lower() in _CODE or dep.path in {o.path for s in stages for o in s.outs}:
                 continue
             entry: dict[str, Any] = {"name": os.path.basename(dep.path), "uri": _uri(dep.path, manifest_dir)}
-            if dep.md5:
+            if dep.md5 and not dep.is_dir and not dep.legacy:
+                # DVC's md5 of the file: `check` verifies the file by it even where it is not
+                # pulled; `init` adds the sha256 when the file is here.
+                entry["md5"] = dep.md5
+                if dep.size is not None:
+                    entry["size"] = dep.size
+            elif dep.md5:
+                # A folder's md5 (of DVC's listing, which only DVC's cache holds), or DVC 2's
+                # md5 (of text with CRLF read as LF): a pin, not something to hash again.
                 entry["revision"] = f"md5:{dep.md5}"
             if entry["uri"] not in {d["uri"] for d in imported.data}:
                 imported.data.append(entry)

@@ -17,15 +17,17 @@ from modelgate.errors import InputError
 from modelgate.hashing.digest import Digest, Hasher
 from modelgate.pipeline import discovery
 from modelgate.pipeline.index import WorkIndex
-from modelgate.pipeline.paths import ArtifactPathError, resolve
+from modelgate.pipeline.paths import ArtifactPathError, is_repository_path, resolve
 
 if TYPE_CHECKING:
     from modelgate.approvals.evidence import Approval, Approvals, Rejection
     from modelgate.checkapi.decorator import Check
     from modelgate.datamodel.config import Config
     from modelgate.datamodel.results import MetricRow
+    from modelgate.errors import ModelgateError
     from modelgate.git.repo import GitRepo
     from modelgate.git.trees import Tree
+    from modelgate.interop.dvc import Record
     from modelgate.pipeline.base import Base
 
 
@@ -102,17 +104,69 @@ class Context:
         except InputError as exc:
             return ManifestDoc(display, abspath, "", None, tuple(exc.problems), None)
 
-    def artifact_path(self, doc: ManifestDoc, path: str) -> str:
-        """The artifact's real path; raises ``ArtifactPathError`` when unacceptable."""
-        key = (doc.folder, path)
+    def artifact_path(self, doc: ManifestDoc, path: str, kind: str = "artifact") -> str:
+        """The real path of a file the manifest names (``kind``: ``artifact``, ``data``,
+        ``lockfile``, which words the messages); raises ``ArtifactPathError`` when
+        unacceptable, ``MissingFile`` (with the path it would have) when only the file is
+        missing."""
+        key = (doc.folder, path, kind)
         found = self._memo.resolved.get(key)
         if found is None:
             try:
-                found = resolve(self.root, doc.folder, path, self._real(self.root), self._real(doc.folder))
+                found = resolve(self.root, doc.folder, path, self._real(self.root), self._real(doc.folder), kind)
             except ArtifactPathError as exc:
                 found = exc
             self._memo.resolved[key] = found
         if isinstance(found, ArtifactPathError):
+            raise found
+        return found
+
+    def files(self, doc: ManifestDoc, kind: str) -> dict[str, bool]:
+        """The real paths of the files of ``doc`` that resolve, of one ``kind``: its
+        ``artifacts``, its ``data`` files (``lineage.data`` entries whose uri is a path in
+        the repository and that record a digest) or its ``lockfile``; each with whether the
+        manifest records the file's md5 (then a check of it takes the md5 too)."""
+        model = doc.model
+        if model is None:
+            return {}
+        named: list[tuple[str, bool]] = []
+        if kind == "artifacts":
+            named = [(a.path, a.md5 is not None) for a in model.artifacts]
+        elif kind == "data" and model.lineage is not None:
+            named = [
+                (d.uri, d.md5 is not None)
+                for d in model.lineage.data
+                if is_repository_path(d.uri) and (d.sha256 is not None or d.md5 is not None)
+            ]
+        elif kind == "lockfile":
+            env = model.lineage.environment if model.lineage else None
+            named = [(env.lockfile.path, False)] if env is not None and env.lockfile is not None else []
+        found: dict[str, bool] = {}
+        noun = {"artifacts": "artifact", "data": "data", "lockfile": "lockfile"}[kind]
+        for path, md5 in named:
+            try:
+                real = self.artifact_path(doc, path, noun)
+            except ArtifactPathError:
+                continue  # the check that reads it reports it
+            found[real] = found.get(real, False) or md5
+        return found
+
+    def dvc_records(self, path: str) -> list[Record]:
+        """What DVC recorded about the file at real path ``path`` (present or not): the outs
+        of ``<path>.dvc`` and of every ``dvc.lock`` from its folder up, exact matches and
+        folders that contain it (``Record.within``). Raises ModelgateError for a DVC file
+        that cannot be read, or that leads out of the repository or into ``.git``."""
+        found = self._memo.dvc.get(path)
+        if found is None:
+            from modelgate.errors import ModelgateError
+            from modelgate.interop import dvc
+
+            try:
+                found = dvc.records(self.root, path, within=True)
+            except ModelgateError as exc:
+                found = exc
+            self._memo.dvc[path] = found
+        if isinstance(found, Exception):
             raise found
         return found
 
@@ -130,8 +184,9 @@ class Context:
             self._memo.realpaths[folder] = found
         return found
 
-    def digest(self, abspath: str) -> Digest:
-        return self.hasher.digest(abspath)
+    def digest(self, abspath: str, md5: bool = False) -> Digest:
+        """The file's digest (with ``md5``, its md5 as well, from the same read)."""
+        return self.hasher.digest(abspath, md5=md5)
 
     def lfs_tracked(self, path: str) -> bool:
         """Whether git's attributes give the artifact at real path ``path`` ``filter=lfs``:
@@ -228,7 +283,8 @@ class _Memo:
 
     def __init__(self) -> None:
         self.index: WorkIndex | None = None
-        self.resolved: dict[tuple[str, str], str | ArtifactPathError] = {}
+        self.resolved: dict[tuple[str, str, str], str | ArtifactPathError] = {}
+        self.dvc: dict[str, list[Record] | ModelgateError] = {}
         self.realpaths: dict[str, str] = {}
         self.lfs: dict[str, bool] = {}  # artifact real path -> git attributes say filter=lfs
         self.validators: dict[str, Any] = {}

@@ -7,12 +7,13 @@ which manifests those paths can change the verdict of. A manifest's verdict read
 - its own file;
 - its artifacts and its lockfile, by the path written in the manifest and by where a
   symlink leads, and so every folder or symlink on the way to them;
-- its local data files: a ``lineage.data`` uri without a scheme, read both relative to the
-  manifest's folder and to the repository root (the contract says neither); a uri that
-  names a folder covers the files below it;
-- what DVC recorded of an artifact (``<artifact>.dvc``, a ``dvc.lock`` in any folder above
-  it) and the git attributes of any file above (a ``.gitattributes`` in any folder above
-  it: attributes decide what is an LFS pointer);
+- its local data files: a ``lineage.data`` uri without a scheme, relative to the manifest's
+  folder as ``data-hash`` reads it (``..`` climbs), and also read relative to the
+  repository root, so that selection only widens; a uri that names a folder covers the
+  files below it;
+- what DVC recorded of an artifact or data file (``<file>.dvc``, the ``.dvc`` of a folder
+  above it, a ``dvc.lock`` in any folder above it) and the git attributes of any file above
+  (a ``.gitattributes`` in any folder above it: attributes decide what is an LFS pointer);
 - the policy that governs its model: every file the policy is made of (``extends``), and
   every file one of its rules names in ``with:`` (a JSON Schema, say);
 - the configuration, local plugin modules and the approvals' files (CODEOWNERS, allowed
@@ -35,7 +36,6 @@ import functools
 import hashlib
 import os
 import posixpath
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -47,10 +47,8 @@ from modelgate.errors import ModelgateError
 from modelgate.git.repo import GitRepo
 from modelgate.git.trees import CommitTree, Tree, WorkTree
 from modelgate.pipeline import discovery
-from modelgate.pipeline.paths import ArtifactPathError
+from modelgate.pipeline.paths import ArtifactPathError, is_repository_path
 
-# "s3://...", "hf://...", "https://...", "file:..." and "C:\..." name no repository path.
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _SIGNERS = ".github/allowed_signers"  # the signed-commits provider's default
 _PER_FOLDER = (".gitattributes", "dvc.lock")  # apply to every file below their folder
 
@@ -264,7 +262,8 @@ class Selector:
                 return True  # the file, or a symlink or folder on the way to it
             if any(folder in per_folder for folder in ("", *_folders(path))):
                 return True
-        if any(f"{path}.dvc" in paths for path in files):
+        # What DVC recorded of a file, or of a folder `dvc add` tracked that holds it.
+        if any(f"{tracked}.dvc" in paths for path in files | data for tracked in (path, *_folders(path))):
             return True
         return any(path in below or path in ("", ".") for path in data)  # a data folder
 
@@ -289,7 +288,7 @@ class Selector:
         data = set()
         for entry in model.lineage.data if model.lineage else ():
             uri = entry.uri
-            if _SCHEME.match(uri) or uri.startswith("/"):
+            if not is_repository_path(uri) or uri.startswith("/"):
                 continue
             data |= {_normal(posixpath.join(folder, uri)), _normal(uri)}
         return files, {p for p in data if p != ".." and not p.startswith("../")}

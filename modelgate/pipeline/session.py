@@ -341,20 +341,22 @@ class Session:
         return sorted((d for d in docs.values() if self._in_shard(d.abspath)), key=lambda d: d.path)
 
     def _hash_ahead(self, docs: list[ManifestDoc], policies: list[Policy]) -> None:
-        """Hash, in parallel and before any check runs, the artifacts of every manifest whose
-        checks take digests of them (check metadata ``digests``): each file once, for every
-        digest its checks take."""
+        """Hash, in parallel and before any check runs, the files of every manifest whose
+        checks take digests of them (check metadata ``digests`` of ``digests_of``): each file
+        once, for every digest its checks take (md5 too where the manifest records one)."""
         wanted: list[str] = []
         for doc in docs:
             if doc.model is None:
                 continue
             policy = self.rules.governing(doc.model.name, policies)
-            digests = {d for check, _ in self.rules.for_doc(doc, policy, removed=False) for d in check.digests}
-            if digests:
-                paths = self._artifact_paths(doc)
-                wanted.extend(paths)
-                if "md5" in digests:
-                    self.context.hasher.md5_paths.update(paths)
+            kinds: dict[str, bool] = {}  # which files -> whether a check takes every one's md5
+            for check, _ in self.rules.for_doc(doc, policy, removed=False):
+                for kind in check.digests_of if check.digests else ():
+                    kinds[kind] = kinds.get(kind, False) or "md5" in check.digests
+            for kind, md5 in kinds.items():
+                files = self.context.files(doc, kind)
+                wanted.extend(files)
+                self.context.hasher.md5_paths.update(path for path, recorded in files.items() if recorded or md5)
         if wanted:
             self.context.hasher.prefetch(wanted)
 

@@ -379,15 +379,9 @@ def verify_artifacts(entry: Resolved, root: str) -> Resolved:
 
 def _cache(root: str) -> Any:
     """The clone's hash cache, so re-verifying an unchanged 10 GB file costs a stat (never in CI)."""
-    from modelgate.git.repo import GitRepo
-    from modelgate.pipeline.ci import in_ci
+    from modelgate.hashing.cache import for_clone
 
-    repo = None if in_ci(None, os.environ) else GitRepo.at(root)
-    if repo is None:
-        return None
-    from modelgate.hashing.cache import HashCache
-
-    return HashCache(os.path.join(repo.common_dir(), "modelgate", "hashes.sqlite"))
+    return for_clone(root, os.environ)
 
 
 def resolve(
