@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -93,6 +94,46 @@ def test_a_policy_added_to_a_configured_folder_is_noticed_and_not_applied(
     ]
     assert notices(report.out) == [
         "notice: policy-changed: policies/0-lax.yaml differs from the base; this check used the base version,"
+        " the edit takes effect after merge"
+    ]
+
+
+def test_a_policy_folder_the_change_turns_into_a_link_out_is_noticed_and_not_read(
+    repo: Repo, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    repo.write(".modelgate.yaml", "policies: [policies]\n")
+    repo.write("policies/acme.yaml", "apiVersion: modelgate/v1\nkind: Policy\nname: acme\nextends: [builtin:default]\n")
+    repo.manifest("m")
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "lax.yaml").write_text(LAX)
+    repo.git("rm", "-rq", "policies")
+    (repo.root / "policies").symlink_to(outside)
+    report = check_in_process(repo, "--base", "main", capsys=capsys)
+    assert report.code == 0, report.out
+    assert [(p["path"], p["source"]) for p in report.data["policies"]][-1] == ("policies/acme.yaml", "base")
+    assert notices(report.out) == [
+        "notice: policy-changed: policies differs from the base; this check used the base version,"
+        " the edit takes effect after merge",
+        "notice: policy-changed: policies/acme.yaml differs from the base; this check used the base version,"
+        " the edit takes effect after merge",
+    ]
+
+
+def test_in_ci_a_configuration_the_change_breaks_is_noticed_and_the_base_one_used(repo: Repo) -> None:
+    """In CI the base's configuration governs, so the change's broken one is only an edit that
+    waits for the merge (on a laptop the work tree's settings are read, and it is exit 4)."""
+    repo.write(".modelgate.yaml", "policies: [builtin:default]\n")
+    repo.manifest("m")
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write(".modelgate.yaml", "policies: [builtin:default\n")  # no longer YAML
+    proc = repo.run("check", "--base", "main", env={"CI": "true"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert notices(proc.stdout + proc.stderr) == [
+        "notice: policy-changed: .modelgate.yaml differs from the base; this check used the base version,"
         " the edit takes effect after merge"
     ]
 
