@@ -312,6 +312,16 @@ def test_a_push_event_is_not_a_pull_request(
             {"ref": "refs/heads/main", "before": "b" * 40, "after": "c" * 40, "repository": {"default_branch": "main"}},
             "a push to the default branch 'main', which takes pull requests whose required checks passed",
         ),
+        (
+            "push",
+            {
+                "ref": "refs/heads/" + "d" * 150,
+                "before": "b" * 40,
+                "after": "c" * 40,
+                "repository": {"default_branch": "d" * 150},
+            },
+            f"a push to the default branch {'d' * 100!r}, which takes pull requests whose required checks passed",
+        ),
     ],
 )
 def test_a_merge_queue_or_a_push_to_the_default_branch_took_its_approvals_on_the_pull_request(
@@ -612,8 +622,15 @@ def test_an_approval_counts_from_write_maintain_or_admin(pr: PullRequest, role: 
             f"their role on acme/fraud could not be verified: GET {PERMISSION}: 500 Internal Server Error"
             " (Server Error)",
         ),
+        # What the API says is cut to a length in the message: 60 characters of role, 20 of permission.
+        (
+            200,
+            {**permission("reviewer", "read"), "role_name": "r" * 100, "permission": "p" * 30},
+            f"has the {'r' * 60!r} role on acme/fraud (permission {'p' * 20!r});"
+            " only write, maintain and admin approve",
+        ),
     ],
-    ids=["read", "triage", "none", "custom-role", "inconsistent", "no-role", "404", "403", "500"],
+    ids=["read", "triage", "none", "custom-role", "inconsistent", "no-role", "404", "403", "500", "long-role"],
 )
 def test_an_approval_without_write_access_counts_for_nothing(
     pr: PullRequest, status: int, answer: dict[str, Any], reason: str
