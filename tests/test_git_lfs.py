@@ -136,3 +136,19 @@ def test_malformed_pointer_in_a_checkout_fails(repo: Repo) -> None:
     proc = repo.run("check")
     assert proc.returncode == 1
     assert "model.bin: not verified: LFS pointer has no valid 'oid sha256:<64 hex>'" in proc.stdout
+
+
+def test_only_files_git_gives_filter_lfs_are_tracked(repo: Repo, tmp_path: Path) -> None:
+    """git's attributes decide, asked by path (symlinks followed); outside a repository no file is."""
+    from modelgate.git.lfs import tracked_by
+
+    repo.write(".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n")
+    repo.write("m/model.bin", b"x")
+    repo.write("m/model.onnx", b"x")
+    tracked = tracked_by(str(repo.root))
+    assert tracked(str(repo.root / "m" / "model.bin"))
+    assert not tracked(str(repo.root / "m" / "model.onnx"))
+    elsewhere = tmp_path / "not-a-repository"
+    elsewhere.mkdir()
+    (elsewhere / "model.bin").write_bytes(b"x")
+    assert not tracked_by(str(elsewhere))(str(elsewhere / "model.bin"))
