@@ -237,3 +237,40 @@ def test_html_text_and_attribute_round_trip(text: str) -> None:
         assert parser.tags == [(wrap, [("class", strip_controls(text))]), ("i", [])]  # no tag, no attribute added
         assert parser.text == strip_controls(text) + "end"
     assert not set(escaped) & set("<>\"'") and "\x1b" not in escaped and "\u202e" not in escaped
+
+
+from hypothesis import assume  # noqa: E402
+
+from modelgate.escaping import code  # noqa: E402
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.sampled_from("ab `|@- "), max_size=16))
+def test_code_shows_exactly_the_text_in_a_table_cell(text: str) -> None:
+    """Backticks at either end or inside, spaces at one end or both, pipes: cmark-gfm shows
+    the cell as the very text (spaces-only pieces are left as they are: a span adds nothing)."""
+    assume(text.strip(" ") and all(part.strip(" ") for part in text.split("|")))
+    page = cmarkgfm.github_flavored_markdown_to_html(f"| a |\n|---|\n| {code(text)} |\n")
+    inner = page.split("<tbody>")[1].split("<td>")[1].split("</td>")[0]
+    assert html.unescape(re.sub("</?code>", "", inner)) == text
+
+
+def test_a_span_with_a_space_at_each_end_keeps_both() -> None:
+    """CommonMark drops one space at each end of a span that has both; markdown() keeps the
+    text the author wrote between the backticks, less that one space."""
+    assert markdown("run `  git lfs pull  ` first") == "run " + code(" git lfs pull ") + " first"
+    assert markdown("a ` b` c") == "a " + code(" b") + " c"  # a space at one end only: kept as written
+    # Padded only where CommonMark needs it (a backtick at an end, or a space at both ends):
+    assert [code(t) for t in (" b", "b ", " b ", "`b", "b`", "a`b")] == [
+        "` b`",
+        "`b `",
+        "`  b  `",
+        "`` `b ``",
+        "`` b` ``",
+        "``a`b``",
+    ]
+
+
+def test_an_error_without_a_message_is_named_by_its_kind() -> None:
+    assert error_lines(ConfigError("")) == ["ConfigError"]
+    assert error_lines(ConfigError("bad\nvalue")) == ["bad\\x0avalue"]
