@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from modelgate.errors import UsageError
-from modelgate.pipeline.workspace import Options, find_root, prepare
+from modelgate.errors import InputError, Problem, UsageError
+from modelgate.pipeline.workspace import Options, config_folder, find_root, prepare
 from tests.conftest import MODELGATE, Repo, extending_default, staging_fields
 
 
@@ -149,3 +150,44 @@ def test_a_run_asks_for_nothing_it_is_not_told() -> None:
     assert (options.paths, options.select, options.ignore, options.policies, options.base) == ((), (), (), None, None)
     assert (options.strict, options.traceback, options.changed, options.deep) == (False, False, False, False)
     assert (options.cache, options.ci, options.shard) == (None, None, None)
+
+
+def test_the_root_is_what_git_says_even_beside_a_folder_named_dot_git(repo: Repo) -> None:
+    """git's own answer wins over the marker walk: a `.git` folder that is no repository (a
+    change may hold one) does not make its folder the root."""
+    (repo.root / "sub" / ".git").mkdir(parents=True)
+    (repo.root / "sub" / "x").mkdir()
+    assert find_root([str(repo.root / "sub" / "x")]) == str(repo.root)
+
+
+def test_without_git_installed_the_markers_decide(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "project" / "models").mkdir(parents=True)
+    (tmp_path / "project" / ".modelgate.yaml").write_text("policies: [builtin:default]\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    assert find_root([str(tmp_path / "project" / "models")]) == str(tmp_path / "project")
+
+
+def _reader(root: Path, refused: tuple[str, ...] = ()) -> Callable[[str], bytes]:
+    def read(path: str) -> bytes:
+        if path in refused:
+            raise InputError([Problem(path, 1, 1, "leads outside the repository")])
+        return (root / path).read_bytes()  # FileNotFoundError when absent, as a tree says
+
+    return read
+
+
+def test_the_governing_config_is_the_nearest_one_up_to_the_root(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b" / "c").mkdir(parents=True)
+    (tmp_path / ".modelgate.yaml").write_text("")
+    read = _reader(tmp_path)
+    assert config_folder(read, str(tmp_path), [str(tmp_path)]) == ""  # the root itself
+    assert config_folder(read, str(tmp_path), [str(tmp_path / "a" / "b" / "c")]) == ""
+    (tmp_path / "a" / ".modelgate.yaml").write_text("")
+    assert config_folder(read, str(tmp_path), [str(tmp_path / "a" / "b" / "c")]) == "a"
+    (tmp_path / "a" / "b" / "pyproject.toml").write_text("[tool.modelgate]\n")  # no .modelgate.yaml there
+    assert config_folder(read, str(tmp_path), [str(tmp_path / "a" / "b" / "c")]) == "a/b"
+    (tmp_path / "a" / "b" / "pyproject.toml").write_text("[tool.black]\n")  # not ours
+    assert config_folder(read, str(tmp_path), [str(tmp_path / "a" / "b" / "c")]) == "a"
+    # A config the tree refuses (a link out, too large) is still where the config is: loading it says why.
+    refusing = _reader(tmp_path, refused=("a/b/.modelgate.yaml",))
+    assert config_folder(refusing, str(tmp_path), [str(tmp_path / "a" / "b" / "c")]) == "a/b"
