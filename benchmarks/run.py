@@ -226,89 +226,17 @@ def manifest(folder: Path, name: str, content: bytes, version: str = "1.0.0", st
     (folder / "modelgate.yaml").write_text(json.dumps(data, indent=2))
 
 
-FEATURES = [
-    "amount",
-    "currency",
-    "merchant_id",
-    "merchant_category",
-    "country",
-    "card_age_days",
-    "hour_of_day",
-    "day_of_week",
-    "txn_count_1h",
-    "txn_count_24h",
-    "avg_amount_7d",
-    "device_id",
-    "ip_risk_score",
-    "email_domain",
-    "billing_shipping_match",
-    "distance_home_km",
-    "prior_chargebacks",
-    "account_age_days",
-    "velocity_score",
-    "bin_country",
-    "is_recurring",
-    "mcc_risk",
-    "session_length_s",
-    "failed_logins_24h",
-]
-
-
 def full_manifest(folder: Path, name: str, content: bytes, version: str = "1.0.0") -> None:
     """A manifest as a team writes one (~3 KB, the size DESIGN.md's reference parse time is for):
-    two artifacts, code and data lineage, a lockfile, a signature, metrics, tags."""
+    two artifacts, code and data lineage, a lockfile, a signature, metrics, tags; the same text
+    the monorepo benchmark commits (benchmarks/monorepo.py)."""
+    from monorepo import LOCK, manifest  # a sibling script: its folder is on sys.path
+
     folder.mkdir(parents=True, exist_ok=True)
     files = {"model.bin": content, "preprocessor.json": b'{"scaler": "standard"}' + content[-8:]}
-    lock = b"numpy==2.1.3\nscikit-learn==1.5.2\nxgboost==2.1.0\n"
-    for file, data in {**files, "requirements.lock": lock}.items():
+    for file, data in {**files, "requirements.lock": LOCK}.items():
         (folder / file).write_bytes(data)
-    digest = hashlib.sha256(name.encode()).hexdigest()
-    artifacts = "".join(
-        f"  - path: {file}\n    sha256: {hashlib.sha256(data).hexdigest()}\n    size: {len(data)}\n"
-        for file, data in files.items()
-    )
-    inputs = "".join(
-        f"    - {{name: {feature}, type: {'string' if index % 3 == 1 else 'float64'}}}\n"
-        for index, feature in enumerate(FEATURES)
-    )
-    text = f"""# {name} {version}: trained by the nightly pipeline.
-apiVersion: modelgate/v1
-kind: Model
-name: {name}
-version: "{version}"
-stage: staging
-description: Gradient-boosted fraud classifier on card transactions, retrained nightly on the last 90 days
-owners: ["@acme/fraud", "ana@acme.io"]
-license: proprietary
-artifacts:
-{artifacts}lineage:
-  code:
-    commit: {digest[:40]}
-    repo: "https://github.com/acme/fraud"
-    paths: [train/, features/]
-  data:
-    - {{name: train, uri: "s3://acme-data/fraud/train/2026-11-01.parquet", sha256: {digest}}}
-    - {{name: holdout, uri: "s3://acme-data/fraud/holdout/2026-11-01.parquet", revision: "2026-11-01"}}
-  params: {{learning_rate: 0.05, n_estimators: 400, max_depth: 6, subsample: 0.8, colsample_bytree: 0.7,
-           min_child_weight: 3, gamma: 0.1, reg_lambda: 1.0, scale_pos_weight: 12.5, seed: 42}}
-  environment:
-    python: "3.11"
-    framework: {{name: xgboost, version: "2.1.0"}}
-    lockfile: {{path: requirements.lock, sha256: {hashlib.sha256(lock).hexdigest()}}}
-  run: {{tracker: mlflow, id: {digest[:32]}, url: "https://mlflow.acme.io/#/runs/{digest[:32]}"}}
-signature:
-  inputs:
-{inputs}  outputs:
-    - {{name: score, type: float64}}
-metrics:
-  auc: {{value: 0.931, goal: maximize, dataset: holdout-2026-11}}
-  precision_at_1pct: {{value: 0.72, goal: maximize, dataset: holdout-2026-11}}
-  recall: {{value: 0.81, goal: maximize, dataset: holdout-2026-11}}
-  latency_p95_ms: {{value: 12.5, goal: minimize}}
-  f1: 0.88
-tags: {{cost_center: "42", team: fraud, pipeline: nightly, region: eu-west-1}}
-"""
-    (folder / "modelgate.yaml").write_text(text)
+    (folder / "modelgate.yaml").write_bytes(manifest(name, version, "staging", files))
 
 
 def git(repo: Path, *args: str) -> None:
