@@ -173,8 +173,8 @@ def test_an_lfs_pointer_is_evidence_only_where_git_attributes_say_lfs(
 def test_a_path_may_climb_with_dotdot_while_it_stays_inside(repo: Repo) -> None:
     """A tokenizer shared by several models, at the repository's top, named from each
     model's folder with '..'; symlinks inside the repository are followed as before."""
-    shared = repo.artifact("shared/vocab.txt", b"a b c")
-    repo.manifest("models/churn", artifacts=[{**shared, "path": "../../shared/vocab.txt"}])
+    shared = repo.artifact("common/vocab.txt", b"a b c")
+    repo.manifest("models/churn", artifacts=[{**shared, "path": "../../common/vocab.txt"}])
     proc = repo.run("check", "--json", "../r.json")
     assert proc.returncode == 0, proc.stdout
     report = json.loads((repo.root.parent / "r.json").read_text())
@@ -182,5 +182,5 @@ def test_a_path_may_climb_with_dotdot_while_it_stays_inside(repo: Repo) -> None:
         "passed",
         "passed",
     ]
-    repo.write("shared/vocab.txt", b"a b d")
+    repo.write("common/vocab.txt", b"a b d")
     assert repo.run("check").returncode == 1

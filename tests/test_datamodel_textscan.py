@@ -96,13 +96,13 @@ def test_every_path_the_loader_reads_is_one_the_bytes_may_write(data: dict[str, 
 
 
 def test_answers_by_example() -> None:
-    raw = b'name: fraud-detector\nversion: "1.4.0"\nartifacts:\n  - {path: ../shared/model.bin}\nuri: data/\n'
+    raw = b'name: fraud-detector\nversion: "1.4.0"\nartifacts:\n  - {path: ../common/model.bin}\nuri: data/\n'
     assert textscan.may_hold(raw, "fraud-detector") and textscan.may_hold(raw, "1.4.0")
     assert not textscan.may_hold(raw, "fraud") and not textscan.may_hold(raw, "detector")
     assert textscan.Values(["fraud-detector", "fraud", "1.4"]).held(raw) == {"fraud-detector"}
     assert textscan.may_write_component(raw, "model.bin", ending=False)
-    assert textscan.may_write_component(raw, "shared", ending=False)
-    assert not textscan.may_write_component(raw, "shared", ending=True)  # a path goes on below it
+    assert textscan.may_write_component(raw, "common", ending=False)
+    assert not textscan.may_write_component(raw, "common", ending=True)  # a path goes on below it
     assert textscan.may_write_component(raw, "data", ending=True)  # "data/" ends there
     assert textscan.climbs(raw)  # "../"
     assert not textscan.climbs(b"a: b.c\nv: .5\nw: x/y.\n")

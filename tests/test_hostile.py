@@ -397,8 +397,8 @@ def _data_dotdot_into_git(repo: Repo) -> list[str]:
 
 def _data_dotdot_through_a_link_out(repo: Repo) -> list[str]:
     secret = _outside(repo, "train.csv", SECRET)
-    os.symlink(secret.parent, repo.root / "shared")
-    _with_data(repo, "../shared/train.csv", secret.read_bytes())
+    os.symlink(secret.parent, repo.root / "common")
+    _with_data(repo, "../common/train.csv", secret.read_bytes())
     return []
 
 
@@ -529,7 +529,7 @@ LINK_CASES = {
     "data-dotdot-through-a-link-out": (
         _data_dotdot_through_a_link_out,
         1,
-        "modelgate.yaml:25:9: ../shared/train.csv: not verified: data path leaves the repository (through a symlink)",
+        "modelgate.yaml:25:9: ../common/train.csv: not verified: data path leaves the repository (through a symlink)",
     ),
     "dvc-file-of-data-link-outside": (
         _dvc_file_of_data_link_outside,

@@ -17,11 +17,11 @@ def tree(tmp_path: Path) -> tuple[Path, Path]:
     (folder / "sub").mkdir(parents=True)
     (folder / "model.bin").write_bytes(b"w")
     (folder / "sub" / "deep.bin").write_bytes(b"d")
-    (root / "shared").mkdir()
-    (root / "shared" / "vocab.txt").write_text("v")
+    (root / "common").mkdir()
+    (root / "common" / "vocab.txt").write_text("v")
     (tmp_path / "outside.bin").write_bytes(b"o")
-    os.symlink(root / "shared", folder / "linked")  # a folder symlink that stays inside
-    os.symlink(root / "shared" / "vocab.txt", folder / "vocab.txt")
+    os.symlink(root / "common", folder / "linked")  # a folder symlink that stays inside
+    os.symlink(root / "common" / "vocab.txt", folder / "vocab.txt")
     os.symlink(tmp_path / "outside.bin", folder / "escape.bin")
     os.symlink(tmp_path, folder / "up")  # a folder symlink that leaves
     os.symlink(folder / "nowhere", folder / "dangling.bin")
@@ -84,9 +84,9 @@ def test_a_path_the_file_system_refuses_is_an_error_not_a_crash(tree: tuple[Path
     [
         ("../m/model.bin", "models/m/model.bin"),
         ("sub/../model.bin", "models/m/model.bin"),
-        ("../../shared/vocab.txt", "shared/vocab.txt"),
+        ("../../common/vocab.txt", "common/vocab.txt"),
         ("linked/../models/m/model.bin", "models/m/model.bin"),  # the link is followed before its '..'
-        ("../../../repo/shared/vocab.txt", "error: artifact path leaves the repository ('..' climbs above its root)"),
+        ("../../../repo/common/vocab.txt", "error: artifact path leaves the repository ('..' climbs above its root)"),
         ("../../..", "error: artifact path leaves the repository ('..' climbs above its root)"),
         ("sub/../../../../outside.bin", "error: artifact path leaves the repository ('..' climbs above its root)"),
         ("up/../outside.bin", "error: artifact path leaves the repository (through a symlink)"),
