@@ -22,11 +22,11 @@ from modelgate.datamodel.results import (
     ManifestInfo,
     MetricRow,
     PolicyInfo,
-    Readiness,
     Result,
     Summary,
 )
 from modelgate.reporters import audit, github, junit, markdown, sarif
+from tests.test_reporters_terminal import READINESS
 
 SCHEMAS = Path(__file__).resolve().parent / "data"
 M = "models/fraud/modelgate.yaml"
@@ -101,30 +101,7 @@ SUMMARY = Summary(
             "churn@1.0.0",
         ),
     ),
-    readiness=(
-        Readiness(M, "fraud-detector@1.4.0", "production", "archived", ()),
-        Readiness(
-            "models/churn/modelgate.yaml",
-            "churn@2.0.0",
-            "staging",
-            "production",
-            (
-                Result(
-                    "MG201",
-                    "required-fields",
-                    "failed",
-                    "error",
-                    "models/churn/modelgate.yaml",
-                    "churn@2.0.0",
-                    "lineage.environment.lockfile is required at stage 'production'",
-                    Location("models/churn/modelgate.yaml", 18, 3),
-                    hint="add lineage.environment.lockfile",
-                ),
-            ),
-            (("MG603", "approvals"),),
-            "make these changes in a pull request of their own, then promote",
-        ),
-    ),
+    readiness=READINESS,
     policies=(PolicyInfo("builtin:default", "cd" * 32, "builtin"), PolicyInfo("policy.yaml", "ef" * 32, "base")),
     git=GitInfo("1" * 40, "2" * 40, "3" * 40),
     duration=0.5,

@@ -44,6 +44,33 @@ def result(
     )
 
 
+# What the next stage still needs: one manifest ready, one lacking a field (both report tests use it).
+READINESS = (
+    Readiness(M, "fraud-detector@1.4.0", "production", "archived", ()),
+    Readiness(
+        "models/churn/modelgate.yaml",
+        "churn@2.0.0",
+        "staging",
+        "production",
+        (
+            Result(
+                "MG201",
+                "required-fields",
+                "failed",
+                "error",
+                "models/churn/modelgate.yaml",
+                "churn@2.0.0",
+                "lineage.environment.lockfile is required at stage 'production'",
+                Location("models/churn/modelgate.yaml", 18, 3),
+                hint="add lineage.environment.lockfile",
+            ),
+        ),
+        (("MG603", "approvals"),),
+        "make these changes in a pull request of their own, then promote",
+    ),
+)
+
+
 SUMMARY = Summary(
     tool_version="0.1.0",
     results=(
@@ -91,30 +118,7 @@ SUMMARY = Summary(
     ),
     policies=(PolicyInfo("builtin:default", "cd" * 32, "builtin"),),
     duration=0.123,
-    readiness=(
-        Readiness(M, "fraud-detector@1.4.0", "production", "archived", ()),
-        Readiness(
-            "models/churn/modelgate.yaml",
-            "churn@2.0.0",
-            "staging",
-            "production",
-            (
-                Result(
-                    "MG201",
-                    "required-fields",
-                    "failed",
-                    "error",
-                    "models/churn/modelgate.yaml",
-                    "churn@2.0.0",
-                    "lineage.environment.lockfile is required at stage 'production'",
-                    Location("models/churn/modelgate.yaml", 18, 3),
-                    hint="add lineage.environment.lockfile",
-                ),
-            ),
-            (("MG603", "approvals"),),
-            "make these changes in a pull request of their own, then promote",
-        ),
-    ),
+    readiness=READINESS,
 )
 
 EXPECTED = """\
