@@ -576,3 +576,147 @@ def test_a_stale_approval_names_what_changed_after_it(promotion: dict[str, Any])
         "reviewer@acme.io: stale: m/extra0.bin, m/extra1.bin, m/model.bin changed after this approval;"
         " approve the head again"
     ) in result["message"]
+
+
+def test_an_openpgp_signature_counts_for_nothing_even_from_a_key_the_machine_trusts(
+    promotion: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the base's allowed signers sign approvals. A GPG key in the machine's own keyring
+    (on a laptop, the developer's own, ultimately trusted) would make git answer "good
+    signature" for an approval that no allowed signer gave; gpg is never run on it."""
+    repo = promotion["repo"]
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    gpg = ["gpg", "--batch", "--quiet", "--passphrase", ""]
+    subprocess.run([*gpg, "--quick-gen-key", "Mallory <mallory@acme.io>", "ed25519", "sign", "never"], check=True)
+    env = {
+        k: "mallory@acme.io"
+        for k in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
+    }
+    repo.git(
+        "-c",
+        "user.signingkey=mallory@acme.io",
+        "commit",
+        "-S",
+        "-q",
+        "--allow-empty",
+        "-m",
+        f"LGTM\n\n{TRAILER}",
+        env=env,
+    )
+    sha = repo.git("rev-parse", "HEAD")
+    # The keyring trusts it: git itself calls the signature good.
+    assert repo.git("log", "-1", "--format=%G?", sha) == "G"
+    code, result, out = check(repo, "--ci")
+    assert (code, result["outcome"]) == (1, "failed"), out
+    assert (
+        f"rejected: mallory@acme.io (commit author; no allowed signer): not signed with an SSH key (commit {sha})"
+        in result["message"]
+    ), result["message"]
+
+
+def test_every_trailer_of_a_commit_off_the_line_is_judged(promotion: dict[str, Any]) -> None:
+    """A side branch's commit approving two models: both are refused, the second too."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    repo.git("checkout", "-q", "-b", "side")
+    two = f"LGTM\n\nApproved-by: churn@1.0.0 -> production\n{TRAILER}"
+    sha = signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", two)
+    repo.git("checkout", "-q", "feature")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge the approval", "side")
+    code, result, _ = check(repo, "--ci")
+    assert code == 1
+    assert (
+        f"reviewer@acme.io: not on the change's first-parent line (merged in from another branch) (commit {sha}"
+        in (result["message"])
+    )
+
+
+def test_an_unsigned_commits_every_trailer_is_judged(promotion: dict[str, Any]) -> None:
+    repo = promotion["repo"]
+    sha = signed_commit(repo, None, "reviewer@acme.io", f"LGTM\n\nApproved-by: churn@1.0.0 -> production\n{TRAILER}")
+    code, result, _ = check(repo, "--ci")
+    assert code == 1
+    assert (
+        f"reviewer@acme.io (commit author; no allowed signer): not signed with an SSH key (commit {sha})"
+        in (result["message"])
+    )
+
+
+def test_the_approved_model_is_found_among_other_models(promotion: dict[str, Any]) -> None:
+    """Manifests sorted before the approved one: another model (whose text never names it)
+    and one that mentions it but is another model; neither stops the search. Nor does a
+    trailer before it that names a version the head does not hold."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    repo.manifest("a", name="churn")
+    repo.manifest("b", name="upsell", description="replaces fraud-detector for upsell offers")
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "two more models")
+    # A trailer the head cannot hold first: refused, and the next one is still judged.
+    two = f"LGTM\n\nApproved-by: churn@9.9.9 -> production\n{TRAILER}"
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", two)
+    _, result, _ = check(repo, "--ci")
+    assert result["outcome"] == "passed", result["message"]
+
+
+def test_an_approved_model_without_an_environment_is_compared_by_its_manifest_and_artifacts(
+    promotion: dict[str, Any],
+) -> None:
+    repo, keys = promotion["repo"], promotion["keys"]
+    fields = production_fields()
+    del fields["lineage"]
+    repo.manifest("m", **fields)
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "no lineage")
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    _, result, _ = check(repo, "--ci")
+    assert result["outcome"] == "passed", result["message"]
+
+
+def test_a_manifest_pinning_a_file_outside_the_repository_cannot_be_approved(promotion: dict[str, Any]) -> None:
+    """Its bytes cannot be compared; another version of the model that pins such a file
+    does not stop the approved one from being found."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    outside = {"path": "../../outside.bin", "sha256": "0" * 64, "size": 1}
+    repo.manifest("a", version="0.9.0", artifacts=[outside])  # sorted first: another version
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "an old version that climbs out")
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    _, result, _ = check(repo, "--ci")
+    assert result["outcome"] == "passed", result["message"]
+    artifacts = json.loads((repo.root / "m/modelgate.yaml").read_text())["artifacts"]
+    repo.manifest("m", **production_fields(artifacts=[*artifacts, outside]))
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "climbs out")
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    _, result, _ = check(repo, "--ci")
+    assert result["outcome"] == "failed"
+    assert (
+        "reviewer@acme.io: m/modelgate.yaml names a file outside the repository; its bytes cannot be compared"
+        in result["message"]
+    ), result["message"]
+
+
+def test_an_approval_of_a_version_the_head_commit_lacks_names_the_head(promotion: dict[str, Any]) -> None:
+    """The work tree says 1.0.1 (not committed); the head commit holds 1.0.0 only."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    signed_commit(
+        repo, keys["reviewer"][0], "reviewer@acme.io", "LGTM\n\nApproved-by: fraud-detector@1.0.1 -> production"
+    )
+    head = repo.git("rev-parse", "HEAD")
+    repo.manifest("m", **production_fields(version="1.0.1"))
+    _, result, _ = check(repo, "--ci")
+    assert result["outcome"] == "failed"
+    assert (
+        f"reviewer@acme.io: no manifest of fraud-detector@1.0.1 at the head {head[:12]} (commit " in result["message"]
+    )
+
+
+def test_a_log_git_could_not_have_printed_is_an_error_naming_its_start() -> None:
+    from modelgate.approvals.signed_commits import _parse
+    from modelgate.errors import GitError
+
+    bogus = "x" * 100
+    with pytest.raises(GitError) as raised:
+        _parse("\x00".join([bogus, "a@x", "c@x", "1", "G", "s", "k", "body"]) + "\x00")
+    assert str(raised.value) == f"git log printed an unexpected commit {'x' * 80!r}; cannot read approvals"

@@ -85,9 +85,17 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     with tempfile.NamedTemporaryFile("wb", prefix="modelgate-signers-", delete=False) as handle:
         handle.write(signers)
     try:
+        # Only SSH signatures checked against the base's file count. An OpenPGP or X.509
+        # signature would be verified by the machine's own keyring (on a laptop, the
+        # developer's key is trusted there), and gpg would parse what the change wrote:
+        # `false` as their programs leaves such a commit unverified ("N") and runs nothing.
         log = git.run(
             "-c",
             "gpg.format=ssh",
+            "-c",
+            "gpg.openpgp.program=false",
+            "-c",
+            "gpg.x509.program=false",
             "-c",
             f"gpg.ssh.allowedSignersFile={handle.name}",
             "log",
@@ -116,7 +124,7 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
             evidence = f"commit {c.sha}" + (f" signed with {c.key}" if c.key else "")
             if c.status != "G" or not c.signer:
                 unverified = f"signature not verified by the base's {path} ({c.status})"
-                reason = "not signed" if c.status == "N" else unverified
+                reason = "not signed with an SSH key" if c.status == "N" else unverified
                 who = c.signer or f"{c.author} (commit author; no allowed signer)"
                 rejected.append(Rejection(who, model, stage, reason, evidence))
                 continue
