@@ -7,6 +7,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from modelgate.git.repo import GitRepo
 from modelgate.pipeline.base import Base
 from modelgate.pipeline.index import WorkIndex
@@ -112,5 +114,88 @@ def test_a_symlink_named_like_a_manifest_is_refused_at_the_base_and_in_history(r
             ("a/other.modelgate.yaml", False),
         ]
         assert base.history().of("phantom") == []
+    finally:
+        git.close()
+
+
+def test_the_checkout_must_be_the_commit_the_event_is_about() -> None:
+    from modelgate.errors import UsageError
+    from modelgate.pipeline.base import BaseChoice
+
+    choice = BaseChoice("b" * 40, "main", "c" * 40, "merge_group")
+    choice.require_head("c" * 40)  # the event's commit: fine
+    BaseChoice("b" * 40).require_head(None)  # no event commit to match
+    for actual, shown in ((None, "no commit"), ("d" * 40, "d" * 40)):
+        with pytest.raises(UsageError) as raised:
+            choice.require_head(actual)
+        assert str(raised.value) == (
+            f"the merge_group event is about commit {'c' * 40} but the checkout is {shown}: check out the"
+            " event's commit (actions/checkout does by default)"
+        )
+
+
+def test_an_unreadable_state_in_history_is_named_by_its_commit(repo: Repo) -> None:
+    repo.manifest("a")
+    repo.commit("1.0.0")
+    repo.write("a/modelgate.yaml", "name: fraud-detector\nversion: [\n")
+    broken = repo.commit("broken")
+    repo.manifest("a", version="1.1.0")
+    repo.commit("1.1.0")
+    git = GitRepo(str(repo.root))
+    try:
+        base = Base(git, "main", str(repo.root))
+        assert base.unreadable_history() == []  # nothing asked yet: nothing read
+        assert [e.model.version for e in base.history().of("fraud-detector") if e.model] == ["1.0.0", "1.1.0"]
+        assert base.unreadable_history() == [
+            f"history: a/modelgate.yaml as of commit {broken[:12]} on the base branch could not be read (3:1:"
+            " invalid YAML: did not find expected node content); the rules that search the history did not"
+            " see that state"
+        ]
+    finally:
+        git.close()
+
+
+def test_history_takes_the_work_trees_document_for_the_bytes_it_holds(repo: Repo) -> None:
+    """A history state whose blob the work tree holds unchanged, parsed there already, is
+    that document: the history parses only the states nobody has read."""
+    repo.manifest("a", version="0.9.0")
+    repo.manifest("b", name="b")
+    repo.commit("0.9.0")
+    repo.manifest("a")
+    repo.commit("1.0.0")
+    repo.git("checkout", "-q", "-b", "change")
+    repo.manifest("b", name="b", version="1.1.0")  # edited: its base blob is parsed on the base side
+    git = GitRepo(str(repo.root))
+    try:
+        base = Base(git, "main", str(repo.root))
+        work = _work(repo)
+        base.attach(work)
+        head = work.load(_path(repo, "a"))
+        assert head.model is not None
+        history = base.history()
+        events = history.of("fraud-detector")
+        assert [e.model.version for e in events if e.model] == ["0.9.0", "1.0.0"]
+        assert events[1].model == type(events[1].model).of(head.model)
+        assert [e.model.version for e in history.of("b") if e.model] == ["1.0.0"]
+        assert base.parsed == ["b/modelgate.yaml"]
+        assert [path for path, _ in history.parsed] == ["a/modelgate.yaml"]  # 0.9.0's state alone
+        assert work.parsed == ["a/modelgate.yaml"]
+    finally:
+        git.close()
+
+
+def test_history_reads_the_bytes_the_work_tree_holds_from_the_work_tree(repo: Repo) -> None:
+    """The work tree's bytes stand for the base's identical blob: git is not asked for it.
+    (Here git could not answer: the blob is gone from its object store.)"""
+    repo.manifest("a")
+    repo.commit("1.0.0")
+    blob = repo.git("rev-parse", "HEAD:a/modelgate.yaml")
+    (repo.root / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    git = GitRepo(str(repo.root))
+    try:
+        base = Base(git, "main", str(repo.root))
+        base.attach(_work(repo))
+        history = base.history()
+        assert [e.model.version for e in history.of("fraud-detector") if e.model] == ["1.0.0"]
     finally:
         git.close()
