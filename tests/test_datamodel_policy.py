@@ -302,3 +302,38 @@ def test_a_replaced_requirement_is_named_in_every_run(repo: Repo) -> None:
     assert f"notice: {notice}" in based.stdout.splitlines()
     promoted = repo.run("promote", "m/modelgate.yaml", "--to", "archived", "--dry-run", "--base", "main")
     assert f"note: {notice}" in promoted.stdout.splitlines()
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_each_built_in_policy_and_its_rules_parameters_are_valid_by_pydantic(name: str, tmp_path: Path) -> None:
+    """A run builds the built-in policies and their rules' ``with:`` without pydantic
+    (``shipped``): this test is where they are validated, and the two paths must agree."""
+    from modelgate.datamodel import strictyaml, validation
+    from modelgate.datamodel.policy import PolicyFile, _read_builtin
+    from modelgate.pipeline.rules import RuleSet
+    from modelgate.plugins import collect_checks, make_plugin_manager
+
+    data = strictyaml.parse(_read_builtin(name), f"builtin:{name}").data
+    assert validation.pydantic_errors(PolicyFile, data) == []
+    assert validation.load(PolicyFile, data, shipped=True) == validation.load(PolicyFile, data)
+    rules = RuleSet(collect_checks(make_plugin_manager(autoload=False)), (), (), WorkTree(str(tmp_path)))
+    policy = PolicyLoader(lambda rel: b"", "worktree", traits=rules.traits).load(f"builtin:{name}")
+    for rule in policy.rules:
+        check = rules.find_check(rule.check)
+        assert check is not None, rule
+        if check.params is not None:
+            assert validation.pydantic_errors(check.params, rule.params) == [], rule
+            assert rules.params(check, rule) == validation.load(check.params, rule.params), rule
+
+
+def test_only_the_packages_own_policies_skip_validation(tmp_path: Path) -> None:
+    """The same text as a file of the repository is validated: an error with file:line."""
+    from modelgate.datamodel.policy import _read_builtin, is_builtin
+
+    (tmp_path / "default.yaml").write_bytes(
+        _read_builtin("default").replace(b"exclusive: [production]", b"exclusive: 7")
+    )
+    with pytest.raises(InputError) as raised:
+        loader(tmp_path).load("default.yaml")
+    assert str(raised.value).startswith("default.yaml:"), raised.value
+    assert is_builtin("builtin:default:12:5") and not is_builtin("default.yaml:12:5")

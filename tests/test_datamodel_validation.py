@@ -326,3 +326,37 @@ def test_dataclasses_in_finds_only_dataclasses() -> None:
     assert validation.dataclasses_in(list[Point] | None) == [Point]
     assert validation.dataclasses_in(Point) == [Point]
     assert validation.dataclasses_in(int) == [] and validation.dataclasses_in(dict[str, int]) == []
+
+
+def test_shipped_data_is_built_without_pydantic_and_validated_when_it_does_not_fit() -> None:
+    assert validation.load(ThresholdParams, {"metric": "auc", "min": 0.9}, shipped=True) == validation.load(
+        ThresholdParams, {"metric": "auc", "min": 0.9}
+    )
+    with pytest.raises(Invalid) as caught:
+        validation.load(ThresholdParams, {"metric": "auc"}, shipped=True)
+    assert "give min, max, or threshold" in caught.value.errors[0]["msg"]
+
+
+def test_a_run_on_built_in_policies_with_nothing_to_check_does_not_import_pydantic(repo: Repo) -> None:
+    """In CI (no verdicts kept) a run that checks no manifest builds the built-in policy and
+    its rules without pydantic; one that checks a manifest validates it with pydantic."""
+    from tests.conftest import staging_fields
+
+    repo.manifest("models/fraud", **staging_fields())
+    repo.commit()
+    script = (
+        "import sys\n"
+        "from modelgate.cli import main\n"
+        "code = main(['check', '-q', *sys.argv[1:]])\n"
+        "print('exit', code, 'pydantic' in sys.modules)\n"
+    )
+    env = {**_env(), "CI": "true"}
+
+    def run(*args: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-c", script, *args], cwd=repo.root, capture_output=True, text=True, env=env
+        )
+        return proc.stdout.splitlines()[-1]
+
+    assert run("--base", "main", "--changed") == "exit 0 False"
+    assert run("--base", "none") == "exit 0 True"

@@ -194,6 +194,13 @@ class Policy:
 BUILTIN_PREFIX = "builtin:"
 
 
+def is_builtin(origin: str) -> bool:
+    """Whether a rule's origin is a built-in policy's file: a reference with the prefix is
+    always read from the package (:meth:`PolicyLoader._fetch`), never from the repository,
+    and a rule that adds up with an extending file's takes that file's origin."""
+    return origin.startswith(BUILTIN_PREFIX)
+
+
 def _builtin_folder() -> str:
     # The package's own files (pip installs it unzipped): importlib.resources would cost
     # six more imports on every start.
@@ -241,7 +248,7 @@ class PolicyLoader:
         if not isinstance(doc.data, dict):
             raise InputError([Problem(ref, 1, 1, "a policy must be a YAML mapping")])
         try:
-            spec = validation.load(PolicyFile, doc.data, self.verdicts, info.sha256)
+            spec = validation.load(PolicyFile, doc.data, self.verdicts, info.sha256, shipped=info.source == "builtin")
         except validation.Invalid as exc:
             raise InputError(problems_from(exc.errors, doc, PolicyFile)) from None
         parents = [self._load(parent, ref, (*seen, ref)) for parent in spec.extends]

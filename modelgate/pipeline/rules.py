@@ -15,7 +15,7 @@ from typing import Any
 from modelgate.checkapi.decorator import Check
 from modelgate.datamodel import validation
 from modelgate.datamodel.manifest import ManifestDoc
-from modelgate.datamodel.policy import Policy, PolicyLoader, Rule, Traits
+from modelgate.datamodel.policy import Policy, PolicyLoader, Rule, Traits, is_builtin
 from modelgate.datamodel.validation import Verdicts
 from modelgate.errors import ConfigError, UsageError
 from modelgate.git.trees import Tree
@@ -127,17 +127,18 @@ class RuleSet:
         key = (rule.origin, rule.check)
         if key not in self._params:
             try:
-                self._params[key] = self._validated(check.params, rule.params)
+                self._params[key] = self._validated(check.params, rule.params, shipped=is_builtin(rule.origin))
             except validation.Invalid as exc:
                 detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'with'}: {e['msg']}" for e in exc.errors)
                 raise UsageError(f"{rule.origin}: invalid `with:` for {check.name}: {detail}") from None
         return self._params[key]
 
-    def _validated(self, cls: Any, params: dict[str, Any]) -> Any:
-        # Built-in checks declare dataclasses: no pydantic when the verdict is known.
+    def _validated(self, cls: Any, params: dict[str, Any], *, shipped: bool) -> Any:
+        # Built-in checks declare dataclasses: no pydantic when the verdict is known, or for
+        # a built-in policy's own rule (shipped: see validation.load).
         if isinstance(cls, type) and dataclasses.is_dataclass(cls):
             content = json.dumps(params, sort_keys=True, default=repr)
-            return validation.load(cls, params, self.verdicts, content)
+            return validation.load(cls, params, self.verdicts, content, shipped=shipped)
         from pydantic import ValidationError  # a plugin's own pydantic model
 
         try:
