@@ -46,6 +46,9 @@ def test_plain_document_with_locations() -> None:
         (b"? [a]\n: 1\n", "m.yaml:1:3: complex mapping key"),
         (b'a: "x\\e[31m"\n', "m.yaml:1:4: control or bidi character U+001B"),
         (b'a: "\xe2\x80\xae"\n', "m.yaml:1:4: control or bidi character U+202E"),
+        # In a key too: a key names a field, and a hidden character would fake one.
+        (b'"a\xe2\x80\xaeb": 1\n', "m.yaml:1:1: control or bidi character U+202E"),
+        (b'"a\\x01b": 1\n', "m.yaml:1:1: control or bidi character U+0001"),
         (b"\ta: 1\n", "m.yaml:1:1: invalid YAML"),
         (b'a: "\\ud800"\n', "m.yaml:1:7: invalid YAML"),
     ],
@@ -272,3 +275,28 @@ def test_read_limited_refuses_what_is_not_a_regular_file(tmp_path: Path, kind: s
         else ("m.yaml:1:1: not a regular file")
     )
     assert [str(p) for p in caught.value.problems] == [expected]
+
+
+def test_forgotten_data_and_positions_are_made_again_from_the_bytes() -> None:
+    doc = parse(b"a: 1\nb:\n  - x\n  - {c: 1.10}\n", "m.yaml")
+    data, where, literal = doc.data, doc.location(("b", 1, "c")), doc.literals[("b", 1, "c")]
+    doc.forget()
+    assert doc._kept == {}  # let go of: a large run keeps thousands of these
+    assert (doc.data, doc.location(("b", 1, "c")), doc.literals[("b", 1, "c")]) == (data, where, literal)
+    assert data == {"a": 1, "b": ["x", {"c": 1.1}]} and (where, literal) == ((4, 6), "1.10")
+
+
+def test_the_deepest_nesting_allowed_is_located_too() -> None:
+    """Positions are made by a second pass, which counts depth as the first did."""
+    from modelgate.datamodel.strictyaml import MAX_DEPTH
+
+    brackets = MAX_DEPTH - 2  # the document's mapping and "a"'s value are two levels
+    raw = b"a: " + b"[" * brackets + b"1" + b"]" * brackets + b"\n"
+    doc = parse(raw, "m.yaml")
+    assert doc.location(("a", *[0] * brackets)) == (1, 4 + brackets)
+    assert problems(b"a: " + b"[" * (brackets + 1) + b"1" + b"]" * (brackets + 1) + b"\n") == [
+        f"m.yaml:1:{4 + brackets + 1}: nesting deeper than {MAX_DEPTH} levels"
+    ]
+    raw = b"a: " + b"{b: " * brackets + b"1" + b"}" * brackets + b"\n"
+    doc = parse(raw, "m.yaml")
+    assert doc.location(("a", *["b"] * brackets)) == (1, 1 + 4 * brackets)  # the deepest key
