@@ -360,3 +360,38 @@ def test_a_run_on_built_in_policies_with_nothing_to_check_does_not_import_pydant
 
     assert run("--base", "main", "--changed") == "exit 0 False"
     assert run("--base", "none") == "exit 0 True"
+
+
+def test_pydantic_plugins_never_see_modelgates_validation(repo: Repo, tmp_path: Path) -> None:
+    """A package installed beside modelgate may register a pydantic plugin (entry point group
+    ``pydantic``), which pydantic imports and calls on every validation: modelgate builds its
+    validators without them. The host process keeps its own setting: after the run, pydantic
+    finds the plugin as before (which also shows the spy works)."""
+    from tests.conftest import staging_fields
+
+    repo.manifest("models/fraud", **staging_fields())
+    repo.commit()
+    marker = tmp_path / "plugin-loaded"
+    site = tmp_path / "site"
+    info = site / "spy-0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: spy\nVersion: 0\n")
+    (info / "entry_points.txt").write_text("[pydantic]\nspy = spy:plugin\n")
+    (site / "spy.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('imported')\n"
+        "class Spy:\n    def new_schema_validator(self, *args, **kwargs):\n        return None, None, None\n"
+        "plugin = Spy()\n"
+    )
+    script = (
+        "import os, pathlib, sys\n"
+        "from modelgate.cli import main\n"
+        "code = main(['check', '-q', '--base', 'none'])\n"
+        f"print('exit', code, pathlib.Path({str(marker)!r}).exists(), os.environ.get('PYDANTIC_DISABLE_PLUGINS'))\n"
+        "import pydantic\n"
+        "pydantic.TypeAdapter(int)\n"
+        f"print('host', pathlib.Path({str(marker)!r}).exists())\n"
+    )
+    env = {**_env(), "CI": "true", "PYTHONPATH": str(site)}
+    env.pop("PYDANTIC_DISABLE_PLUGINS", None)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=repo.root, capture_output=True, text=True, env=env)
+    assert proc.stdout.splitlines()[-2:] == ["exit 0 False None", "host True"], proc.stdout + proc.stderr
