@@ -802,3 +802,19 @@ def test_without_a_git_checkout_the_provider_cannot_tell_what_was_approved(pr: P
         answer = provider.modelgate_collect_approvals(request=request)
         assert answer is not None and answer.accepted == ()
         assert answer.error == "the github provider needs the pull request's git checkout"
+
+
+def test_a_push_whose_payload_cannot_be_read_is_not_taken_as_verified_on_the_pull_request(tmp_path: Path) -> None:
+    """Only a payload that says "a push to the default branch" defers the approvals; one that
+    cannot be read says nothing, and the approvals are asked for here."""
+    from modelgate.approvals.github import _verified_on_the_pull_request
+
+    broken = tmp_path / "event.json"
+    broken.write_text("{not json")
+    for path in (broken, tmp_path / "missing.json"):
+        assert _verified_on_the_pull_request({"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(path)}) is None
+    pushed = tmp_path / "push.json"
+    pushed.write_text('{"ref": "refs/heads/main", "repository": {"default_branch": "main"}}')
+    assert _verified_on_the_pull_request({"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(pushed)}) == (
+        "a push to the default branch 'main', which takes pull requests whose required checks passed"
+    )
