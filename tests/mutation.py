@@ -370,6 +370,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help="modules to mutate (default: all in tests/mutation.toml)")
     parser.add_argument("-j", "--jobs", type=int, help="modules at once (default from the config)")
     parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="run each stored survivor that has no reason again against today's tests (the module's"
+        " code unchanged since its run): a survivor a new test kills is counted killed",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="rewrite docs/mutation.md and SECURITY.md's scores from the stored results, run nothing",
@@ -381,7 +387,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"not in tests/mutation.toml: {', '.join(unknown)}")
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    if not args.report_only:
+    if args.recheck:
+        reasons = load_reasons()
+        for module in args.modules or list(modules):
+            if module in results:
+                entry = recheck(module, modules[module], results[module], reasons)
+                results = store_result(module, entry)
+    elif not args.report_only:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
         ).stdout.strip()
@@ -416,6 +428,58 @@ def main(argv: list[str] | None = None) -> int:
     write_report(results, list(modules))
     update_security_md(results)
     return 0
+
+
+def recheck(module: str, spec: dict[str, Any], result: dict[str, Any], reasons: list[dict[str, str]]) -> dict[str, Any]:
+    """``result`` with each survivor that has no reason applied again, one at a time, in a
+    scratch copy, and the module's tests run: the ones they now fail are counted killed.
+
+    Only for a module whose code is as it was at the run's commit (tests may have changed:
+    that is the point); the result keeps its run's stamp and says what was rechecked when.
+    """
+    stamp = result["date"].split()
+    commit = stamp[1] if len(stamp) == 2 else ""
+    if not commit or commit.endswith("+"):
+        raise SystemExit(f"mutation: {module}: its run ({result['date']}) is of uncommitted code; run it again")
+    then = subprocess.run(["git", "show", f"{commit}:{module}"], cwd=REPO, capture_output=True, text=True).stdout
+    if then != (REPO / module).read_text():
+        raise SystemExit(f"mutation: {module} changed since its run at {commit}; run it again")
+    pending = [s for s in result["survivors"] if reason_for(module, s, reasons) is None]
+    killed = []
+    with tempfile.TemporaryDirectory(prefix="modelgate-recheck-") as scratch:
+        copy = Path(scratch) / "repo"
+        scratch_copy(copy)
+        env = environment(copy)
+        check_isolation(copy, env)
+        target = copy / module
+        original = target.read_text()
+        lines = original.split("\n")
+        for survivor in pending:
+            index = survivor["line"] - 1
+            if " / " in survivor["before"] or lines[index].strip() != survivor["before"]:
+                continue  # a mutant of several lines, or not where the run saw it: run the module again
+            mutated = list(lines)
+            mutated[index] = lines[index][: len(lines[index]) - len(lines[index].lstrip())] + survivor["after"]
+            target.write_text("\n".join(mutated))
+            try:
+                run = subprocess.run(test_command(spec["tests"]), cwd=copy, env=env, capture_output=True, text=True)
+            finally:
+                target.write_text(original)
+            if run.returncode != 0:
+                killed.append(survivor)
+    now = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
+    note = (
+        f"rechecked {datetime.date.today().isoformat()} at {now.strip()}: {len(killed)} of the {len(pending)}"
+        " survivors without a reason are killed by today's tests (each applied in a scratch copy, the module's"
+        " tests run)"
+    )
+    print(f"{module}: {note}", flush=True)
+    return {
+        **result,
+        "killed": result["killed"] + len(killed),
+        "survivors": [s for s in result["survivors"] if s not in killed],
+        "note": "; ".join(filter(None, [result.get("note", ""), note])),
+    }
 
 
 def store_result(module: str, entry: dict[str, Any]) -> dict[str, Any]:
