@@ -451,6 +451,9 @@ def recheck(module: str, spec: dict[str, Any], result: dict[str, Any], reasons: 
         scratch_copy(copy)
         env = environment(copy)
         check_isolation(copy, env)
+        baseline = subprocess.run(test_command(spec["tests"]), cwd=copy, env=env, capture_output=True, text=True)
+        if baseline.returncode != 0:  # a failure must be the mutant's
+            raise SystemExit(f"mutation: {module}: its tests fail without any mutant:\n{baseline.stdout[-2000:]}")
         target = copy / module
         original = target.read_text()
         lines = original.split("\n")
