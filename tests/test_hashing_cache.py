@@ -398,3 +398,33 @@ def test_init_and_hash_update_leave_the_cache_warm(
     forget()
     assert check_in_process(repo, capsys=capsys).code == 0
     assert sorted(reads) == ["model.pkl", "train.csv"]  # a cold cache: the check reads both
+
+
+def test_a_cache_from_before_md5_gains_the_column(tmp_path: Path) -> None:
+    """A database written before digests kept an md5 is upgraded on open, keeps its entries,
+    and then stores md5s; opening it again adds nothing (and fails nothing)."""
+    path = tmp_path / "hashes.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE digests (dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,"
+        " mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+        " hashed_at_ns INTEGER NOT NULL, PRIMARY KEY (dev, ino));"
+        "INSERT INTO digests VALUES (1, 2, 3, 4, 5, 'old', 6);"
+    )
+    old.commit()
+    old.close()
+    artifact = tmp_path / "model.bin"
+    artifact.write_bytes(b"weights")
+    st = artifact.stat()
+    for _ in range(2):
+        cache = HashCache(str(path))
+        assert cache.warnings == []
+        cache.put(st, "a" * 64, st.st_ctime_ns + RACY_NS + 1, md5="b" * 32)
+        assert cache.lookup(st) == ("a" * 64, "b" * 32)
+        cache.close()
+    check = sqlite3.connect(path)
+    columns = [row[1] for row in check.execute("PRAGMA table_info(digests)")]
+    assert columns.count("md5") == 1 and check.execute("SELECT sha256 FROM digests WHERE ino = 2").fetchone() == (
+        "old",
+    )
+    check.close()

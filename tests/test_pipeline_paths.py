@@ -126,3 +126,46 @@ def test_a_missing_file_says_where_it_would_be_and_messages_name_the_kind(tree: 
     assert missing.value.real == os.path.join(os.path.realpath(root), "data", "train.csv")
     with pytest.raises(ArtifactPathError, match=r"^lockfile path is a directory; name the lockfile itself$"):
         resolve(str(root), str(folder), "sub", kind="lockfile")
+
+
+@pytest.mark.parametrize(
+    ("manifest_in", "path", "expected"),
+    [
+        # From the root itself, one '..' is above it; a detour that comes back is inside.
+        ("", "../outside.bin", "error: artifact path leaves the repository ('..' climbs above its root)"),
+        ("", "common/../common/vocab.txt", "common/vocab.txt"),
+        # Every component down counts, every '..' up: two down then two up is the root.
+        ("models", "m/sub/../../m/model.bin", "models/m/model.bin"),
+        ("models/m", "sub/../../../common/vocab.txt", "common/vocab.txt"),
+        (
+            "models/m",
+            "sub/../../../../outside.bin",
+            "error: artifact path leaves the repository ('..' climbs above its root)",
+        ),
+    ],
+)
+def test_dotdot_counts_from_the_manifests_depth_below_the_root(
+    tree: tuple[Path, Path], manifest_in: str, path: str, expected: str
+) -> None:
+    root, _ = tree
+    try:
+        found = os.path.relpath(resolve(str(root), str(root / manifest_in), path), os.path.realpath(root))
+    except ArtifactPathError as exc:
+        found = f"error: {exc}"
+    assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("uri", "in_repository"),
+    [
+        ("data/train.parquet", True),
+        ("../shared/train.parquet", True),
+        ("s3://acme-data/fraud/train.parquet", False),
+        ("https://example.org/train.csv", False),
+        ("gs://bucket/x", False),
+    ],
+)
+def test_a_data_uri_without_a_scheme_is_a_repository_path(uri: str, in_repository: bool) -> None:
+    from modelgate.pipeline.paths import is_repository_path
+
+    assert is_repository_path(uri) is in_repository
