@@ -4,6 +4,7 @@ the approvals rule on a laptop and in CI."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -579,7 +580,7 @@ def test_a_stale_approval_names_what_changed_after_it(promotion: dict[str, Any])
 
 
 def test_an_openpgp_signature_counts_for_nothing_even_from_a_key_the_machine_trusts(
-    promotion: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    promotion: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     """Only the base's allowed signers sign approvals. A GPG key in the machine's own keyring
     (on a laptop, the developer's own, ultimately trusted) would make git answer "good
@@ -588,6 +589,10 @@ def test_an_openpgp_signature_counts_for_nothing_even_from_a_key_the_machine_tru
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
     monkeypatch.setenv("GNUPGHOME", str(home))
+    # gpg starts an agent for the key; it must not outlive the test.
+    request.addfinalizer(
+        lambda: subprocess.run(["gpgconf", "--kill", "gpg-agent"], env={**os.environ, "GNUPGHOME": str(home)})
+    )
     gpg = ["gpg", "--batch", "--quiet", "--passphrase", ""]
     subprocess.run([*gpg, "--quick-gen-key", "Mallory <mallory@acme.io>", "ed25519", "sign", "never"], check=True)
     env = {
