@@ -138,3 +138,24 @@ def test_missing_files_are_hash_errors_never_exceptions(tmp_path: Path) -> None:
     assert hasher.digest(str(present)).sha256 == hashlib.sha256(b"a").hexdigest()
     with pytest.raises(HashError, match="cannot open: No such file"):
         hash_file(missing)
+
+
+def test_a_cached_digest_without_an_md5_is_not_an_answer_when_the_md5_is_asked(tmp_path: Path) -> None:
+    """The cache holds the sha256 of a file hashed without md5 (stored past the racy window,
+    so it is trusted); a run that needs the md5 (a DVC-tracked file) hashes the file again."""
+    from modelgate.hashing.cache import RACY_NS, HashCache
+    from modelgate.hashing.digest import Digest
+
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"weights")
+    db = str(tmp_path / "hashes.sqlite")
+    cache = HashCache(db)
+    st = os.stat(path)
+    sha = hashlib.sha256(b"weights").hexdigest()
+    cache.put(st, sha, max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS + 1)
+    cache.close()
+    trusted = Hasher(HashCache(db))
+    assert trusted.digest(str(path)) == Digest(sha, 7) and trusted.hashed == 0  # the cache answers
+    asked = Hasher(HashCache(db))
+    assert asked.digest(str(path), md5=True) == Digest(sha, 7, hashlib.md5(b"weights").hexdigest())
+    assert asked.hashed == 1
