@@ -75,3 +75,31 @@ def test_a_rule_for_an_unknown_check_or_bad_params_is_a_usage_error(repo: Repo, 
         rules.validate(loader.load("unknown.yaml"))
     with pytest.raises(UsageError, match="invalid `with:` for required-metrics: min:"):
         rules.validate(loader.load("bad.yaml"))
+
+
+def test_a_plugin_check_under_a_built_in_name_gets_the_built_in_policys_parameters_validated(repo: Repo) -> None:
+    """A built-in policy's rule parameters are built without pydantic only for modelgate's
+    own parameter classes: with the built-in check disabled and a plugin's check taking its
+    name, the plugin's class validates them (``min: 1`` is no text)."""
+    import types
+    from collections.abc import Iterator
+
+    from modelgate.checkapi.decorator import Fail, check
+    from modelgate.datamodel.records import record
+    from modelgate.datamodel.validation import Strict
+
+    @record(kw_only=True)
+    class MinAsText(Strict):
+        min: str = ""
+
+    @check("ACME001", name="required-metrics", needs_rule=True, params=MinAsText)
+    def required_metrics(manifest: manifest.Manifest, params: MinAsText) -> Iterator[Fail]:
+        yield from ()
+
+    plugin = types.ModuleType("acme_metrics")
+    plugin.required_metrics = required_metrics  # type: ignore[attr-defined]
+    pm = make_plugin_manager(disabled={"metrics"}, autoload=False)
+    pm.register(plugin, "acme")
+    rules = RuleSet(collect_checks(pm), (), (), WorkTree(str(repo.root)))
+    with pytest.raises(UsageError, match=r"builtin:default:\d+:\d+: invalid `with:` for required-metrics: min:"):
+        rules.governing("fraud-detector", [])

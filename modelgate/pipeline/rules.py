@@ -127,7 +127,10 @@ class RuleSet:
         key = (rule.origin, rule.check)
         if key not in self._params:
             try:
-                self._params[key] = self._validated(check.params, rule.params, shipped=is_builtin(rule.origin))
+                # Shipped: a built-in policy's rule for a check whose parameters class is
+                # modelgate's own too (a plugin's class is validated, whatever the data).
+                shipped = is_builtin(rule.origin) and getattr(check.params, "__module__", "").startswith("modelgate.")
+                self._params[key] = self._validated(check.params, rule.params, shipped=shipped)
             except validation.Invalid as exc:
                 detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'with'}: {e['msg']}" for e in exc.errors)
                 raise UsageError(f"{rule.origin}: invalid `with:` for {check.name}: {detail}") from None
