@@ -621,31 +621,25 @@ def test_an_openpgp_signature_counts_for_nothing_even_from_a_key_the_machine_tru
     ), result["message"]
 
 
-def test_every_trailer_of_a_commit_off_the_line_is_judged(promotion: dict[str, Any]) -> None:
-    """A side branch's commit approving two models: both are refused, the second too."""
+@pytest.mark.parametrize("refused", ["unsigned", "off the line"])
+def test_every_trailer_of_a_refused_commit_is_judged(promotion: dict[str, Any], refused: str) -> None:
+    """A commit approving two models, refused for the first: the second is judged too."""
     repo, keys = promotion["repo"], promotion["keys"]
-    repo.git("checkout", "-q", "-b", "side")
     two = f"LGTM\n\nApproved-by: churn@1.0.0 -> production\n{TRAILER}"
-    sha = signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", two)
-    repo.git("checkout", "-q", "feature")
-    repo.git("merge", "-q", "--no-ff", "-m", "merge the approval", "side")
+    if refused == "unsigned":
+        sha = signed_commit(repo, None, "reviewer@acme.io", two)
+        reason = f"reviewer@acme.io (commit author; no allowed signer): not signed with an SSH key (commit {sha})"
+    else:
+        repo.git("checkout", "-q", "-b", "side")
+        sha = signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", two)
+        repo.git("checkout", "-q", "feature")
+        repo.git("merge", "-q", "--no-ff", "-m", "merge the approval", "side")
+        reason = (
+            f"reviewer@acme.io: not on the change's first-parent line (merged in from another branch) (commit {sha}"
+        )
     code, result, _ = check(repo, "--ci")
     assert code == 1
-    assert (
-        f"reviewer@acme.io: not on the change's first-parent line (merged in from another branch) (commit {sha}"
-        in (result["message"])
-    )
-
-
-def test_an_unsigned_commits_every_trailer_is_judged(promotion: dict[str, Any]) -> None:
-    repo = promotion["repo"]
-    sha = signed_commit(repo, None, "reviewer@acme.io", f"LGTM\n\nApproved-by: churn@1.0.0 -> production\n{TRAILER}")
-    code, result, _ = check(repo, "--ci")
-    assert code == 1
-    assert (
-        f"reviewer@acme.io (commit author; no allowed signer): not signed with an SSH key (commit {sha})"
-        in (result["message"])
-    )
+    assert reason in result["message"], result["message"]
 
 
 def test_the_approved_model_is_found_among_other_models(promotion: dict[str, Any]) -> None:

@@ -19,6 +19,14 @@ def _work(repo: Repo) -> WorkIndex:
     return WorkIndex(str(repo.root), (), lambda path: Path(path).read_bytes())
 
 
+def _attached(git: GitRepo, repo: Repo) -> tuple[Base, WorkIndex]:
+    """The base ``main`` with the work tree's manifests attached."""
+    base = Base(git, "main", str(repo.root))
+    work = _work(repo)
+    base.attach(work)
+    return base, work
+
+
 def _path(repo: Repo, folder: str) -> str:
     return os.path.join(str(repo.root), folder, "modelgate.yaml")
 
@@ -32,9 +40,7 @@ def test_an_unchanged_manifest_is_parsed_once_and_a_changed_one_again(repo: Repo
     repo.commit("b 1.1.0")
     git = GitRepo(str(repo.root))
     try:
-        base = Base(git, "main", str(repo.root))
-        work = _work(repo)
-        base.attach(work)
+        base, work = _attached(git, repo)
         same, changed = work.load(_path(repo, "a")), work.load(_path(repo, "b"))
         assert base.match(same) is same
         found = base.match(changed)
@@ -54,9 +60,7 @@ def test_a_head_file_with_other_bytes_at_the_same_path_is_not_reused(repo: Repo)
     repo.manifest("a", description="edited, not committed")
     git = GitRepo(str(repo.root))
     try:
-        base = Base(git, "main", str(repo.root))
-        work = _work(repo)
-        base.attach(work)
+        base, work = _attached(git, repo)
         head = work.load(_path(repo, "a"))
         (at_base,) = base.manifests()
         assert at_base is not head and at_base.model is not None and at_base.model.description is None
@@ -167,9 +171,7 @@ def test_history_takes_the_work_trees_document_for_the_bytes_it_holds(repo: Repo
     repo.manifest("b", name="b", version="1.1.0")  # edited: its base blob is parsed on the base side
     git = GitRepo(str(repo.root))
     try:
-        base = Base(git, "main", str(repo.root))
-        work = _work(repo)
-        base.attach(work)
+        base, work = _attached(git, repo)
         head = work.load(_path(repo, "a"))
         assert head.model is not None
         history = base.history()
