@@ -643,12 +643,16 @@ def test_every_trailer_of_a_refused_commit_is_judged(promotion: dict[str, Any], 
 
 
 def test_the_approved_model_is_found_among_other_models(promotion: dict[str, Any]) -> None:
-    """Manifests sorted before the approved one: another model (whose text never names it)
-    and one that mentions it but is another model; neither stops the search. Nor does a
-    trailer before it that names a version the head does not hold."""
+    """Manifests sorted before the approved one: another model (whose text never names it),
+    one that mentions it but is another model, one that names it but cannot be read; none
+    stops the search. Nor does a trailer before it that names a version the head does not
+    hold."""
     repo, keys = promotion["repo"], promotion["keys"]
     repo.manifest("a", name="churn")
     repo.manifest("b", name="upsell", description="replaces fraud-detector for upsell offers")
+    repo.git("add", "-A")
+    # And a manifest that names it but cannot be read: no model, no files, no crash.
+    repo.write("c/modelgate.yaml", "name: fraud-detector\nversion: [\n")
     repo.git("add", "-A")
     signed_commit(repo, None, "author@acme.io", "two more models")
     # A trailer the head cannot hold first: refused, and the next one is still judged.
@@ -672,11 +676,15 @@ def test_an_approved_model_without_an_environment_is_compared_by_its_manifest_an
     assert result["outcome"] == "passed", result["message"]
 
 
-def test_a_manifest_pinning_a_file_outside_the_repository_cannot_be_approved(promotion: dict[str, Any]) -> None:
-    """Its bytes cannot be compared; another version of the model that pins such a file
-    does not stop the approved one from being found."""
+@pytest.mark.parametrize("where", ["../../outside.bin", "/etc/hostname"])
+def test_a_manifest_pinning_a_file_outside_the_repository_cannot_be_approved(
+    promotion: dict[str, Any], where: str
+) -> None:
+    """Its bytes cannot be compared (a path that climbs out, an absolute one); another
+    version of the model that pins such a file does not stop the approved one from being
+    found."""
     repo, keys = promotion["repo"], promotion["keys"]
-    outside = {"path": "../../outside.bin", "sha256": "0" * 64, "size": 1}
+    outside = {"path": where, "sha256": "0" * 64, "size": 1}
     repo.manifest("a", version="0.9.0", artifacts=[outside])  # sorted first: another version
     repo.git("add", "-A")
     signed_commit(repo, None, "author@acme.io", "an old version that climbs out")
