@@ -15,6 +15,7 @@ from modelgate.checks.governance import ApprovalParams
 from modelgate.checks.metrics import ThresholdParams
 from modelgate.datamodel import manifest, strictyaml, validation
 from modelgate.datamodel.policy import PolicyFile
+from modelgate.datamodel.records import record
 from modelgate.datamodel.validation import Constraint, Invalid, Strict
 from modelgate.hashing.cache import HashCache
 from tests.conftest import Repo
@@ -377,3 +378,26 @@ def test_pydantic_plugins_never_see_modelgates_validation(repo: Repo, tmp_path: 
     env.pop("PYDANTIC_DISABLE_PLUGINS", None)
     proc = subprocess.run([sys.executable, "-c", script], cwd=repo.root, capture_output=True, text=True, env=env)
     assert proc.stdout.splitlines()[-2:] == ["exit 0 False None", "host True"], proc.stdout + proc.stderr
+
+
+def test_a_validator_prepared_in_the_background_is_the_one_validation_uses() -> None:
+    """prepare() starts building on another thread; the first validation waits for that very
+    validator (built once) and answers as it would have without it."""
+    import os
+    import threading
+
+    @record
+    class Prepared(Strict):
+        name: str
+        size: Annotated[int, Constraint(ge=0)]
+
+    before = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+    threads = threading.active_count()
+    validation.prepare(Prepared)
+    assert validation.pydantic_errors(Prepared, {"name": "m", "size": 1}) == []
+    [error] = validation.pydantic_errors(Prepared, {"name": "m", "size": -1})
+    assert error["loc"] == ("size",) and error["type"] == "greater_than_equal"
+    built = validation._adapters[Prepared]
+    validation.prepare(Prepared)  # already built: no second thread, the same validator
+    assert threading.active_count() <= threads and validation._adapter(Prepared) is built
+    assert os.environ.get("PYDANTIC_DISABLE_PLUGINS") == before

@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import sys
+import threading
 import types
 import typing
 from collections.abc import Callable
@@ -246,8 +247,31 @@ def pydantic_errors(cls: type, data: Any) -> list[dict[str, Any]]:
     return []
 
 
-@functools.cache
+def prepare(cls: type) -> None:
+    """Begin building the validator of ``cls`` on a background thread: a run that will
+    validate documents (CI keeps no verdicts) imports pydantic and builds the schema while
+    it waits for git, 7-13% of a CI shard (benchmarks/monorepo.py, paired runs).
+    :func:`pydantic_errors` takes that validator, waiting for it if need be."""
+    if cls not in _adapters:
+        threading.Thread(target=_adapter, args=(cls,), daemon=True).start()
+
+
+# One validator per class, built once: under the lock, so a run waiting for the one a
+# background thread builds takes it, and the environment variable below is set and put
+# back by one builder at a time.
+_adapters: dict[type, Any] = {}
+_building = threading.Lock()
+
+
 def _adapter(cls: type) -> Any:
+    with _building:
+        found = _adapters.get(cls)
+        if found is None:
+            found = _adapters[cls] = _build(cls)
+        return found
+
+
+def _build(cls: type) -> Any:
     import os
 
     from pydantic import TypeAdapter

@@ -99,6 +99,14 @@ class Session:
         self.started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         git, base, tree, settings = self.setup.git, self.setup.base, self.setup.tree, self.setup.config
         hasher = self._hashes = self._hasher(git)
+        if hasher.cache is None and not self.options.changed:
+            # No verdicts (CI) and a run over every manifest (or a shard of them): each will
+            # be validated, so pydantic's schema is built while git answers. (A --changed
+            # run may have nothing to check: it imports pydantic only when it has.)
+            from modelgate.datamodel import validation
+            from modelgate.datamodel.manifest import Manifest
+
+            validation.prepare(Manifest)
         if base is not None:
             base.verdicts = hasher.cache
         self.rules = RuleSet(self.checks, self.options.select, self.options.ignore, tree, hasher.cache)
