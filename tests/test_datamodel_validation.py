@@ -381,8 +381,9 @@ def test_pydantic_plugins_never_see_modelgates_validation(repo: Repo, tmp_path: 
 
 
 def test_a_validator_prepared_in_the_background_is_the_one_validation_uses() -> None:
-    """prepare() starts building on another thread; the first validation waits for that very
-    validator (built once) and answers as it would have without it."""
+    """prepare() starts building on another thread; the first validation takes the validator
+    that thread builds, or builds it first itself (one build either way, under one lock),
+    and answers as it would have without it."""
     import os
     import threading
 
@@ -392,12 +393,12 @@ def test_a_validator_prepared_in_the_background_is_the_one_validation_uses() -> 
         size: Annotated[int, Constraint(ge=0)]
 
     before = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
-    threads = threading.active_count()
     validation.prepare(Prepared)
     assert validation.pydantic_errors(Prepared, {"name": "m", "size": 1}) == []
     [error] = validation.pydantic_errors(Prepared, {"name": "m", "size": -1})
     assert error["loc"] == ("size",) and error["type"] == "greater_than_equal"
     built = validation._adapters[Prepared]
+    running = set(threading.enumerate())  # the first builder may still be finishing: not counted
     validation.prepare(Prepared)  # already built: no second thread, the same validator
-    assert threading.active_count() <= threads and validation._adapter(Prepared) is built
+    assert set(threading.enumerate()) <= running and validation._adapter(Prepared) is built
     assert os.environ.get("PYDANTIC_DISABLE_PLUGINS") == before

@@ -159,7 +159,7 @@ def test_dotdot_counts_from_the_manifests_depth_below_the_root(
     ("uri", "in_repository"),
     [
         ("data/train.parquet", True),
-        ("../shared/train.parquet", True),
+        ("../common/train.parquet", True),
         ("s3://acme-data/fraud/train.parquet", False),
         ("https://example.org/train.csv", False),
         ("gs://bucket/x", False),
