@@ -26,6 +26,19 @@ REPO = Path(__file__).resolve().parent.parent
 MODELGATE = shutil.which("modelgate", path=os.path.dirname(sys.executable)) or "modelgate"
 
 
+def copy_checkout(dest: Path) -> None:
+    """This repository's files as git would commit them (tracked, and new ones git does not
+    ignore), as they are in the work tree, copied into ``dest``; a symlink stays a link."""
+    command = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    listed = subprocess.run(command, cwd=REPO, capture_output=True, check=True).stdout.decode()
+    for rel in filter(None, listed.split("\0")):
+        source = REPO / rel
+        if not source.is_file() and not source.is_symlink():  # deleted, still tracked
+            continue
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, dest / rel, follow_symlinks=False)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path_factory.mktemp("home")

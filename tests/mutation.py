@@ -23,7 +23,6 @@ import datetime
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.conftest import copy_checkout
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "tests" / "mutation.toml"
@@ -128,23 +129,6 @@ def load_config() -> dict[str, Any]:
         return tomllib.load(f)
 
 
-def scratch_copy(dest: Path) -> None:
-    """The repository's files as they are in the working tree (tracked and new, not ignored)."""
-    listing = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for rel in filter(None, listing.split("\0")):
-        src = REPO / rel
-        if not src.is_file():  # deleted but still tracked
-            continue
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, target, follow_symlinks=False)
-
-
 def environment(copy: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(copy) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -197,7 +181,7 @@ def run_module(module: str, spec: dict[str, Any], settings: dict[str, Any]) -> O
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="modelgate-mutation-") as scratch:
         copy = Path(scratch) / "repo"
-        scratch_copy(copy)
+        copy_checkout(copy)
         env = environment(copy)
         check_isolation(copy, env)
         command = test_command(spec["tests"])
@@ -452,7 +436,7 @@ def recheck(module: str, spec: dict[str, Any], result: dict[str, Any], reasons: 
     killed = []
     with tempfile.TemporaryDirectory(prefix="modelgate-recheck-") as scratch:
         copy = Path(scratch) / "repo"
-        scratch_copy(copy)
+        copy_checkout(copy)
         env = environment(copy)
         check_isolation(copy, env)
         baseline = subprocess.run(test_command(spec["tests"]), cwd=copy, env=env, capture_output=True, text=True)

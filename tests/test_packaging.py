@@ -8,7 +8,6 @@ from __future__ import annotations
 import email.parser
 import hashlib
 import importlib.resources
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import modelgate
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_checkout
 
 # sha256 of https://www.apache.org/licenses/LICENSE-2.0.txt, the licence pyproject declares.
 APACHE_2_0 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
@@ -36,22 +35,8 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     writes build/ and *.egg-info beside its sources: not into the checkout under test)."""
     if not (REPO / ".git").exists():
         pytest.skip("needs a git checkout: the sources to package are the files git lists")
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=REPO,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
     src = tmp_path_factory.mktemp("src")
-    for rel in filter(None, listed):
-        source = REPO / rel
-        if source.is_file() and not source.is_symlink():
-            (src / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, src / rel)
+    copy_checkout(src)
     out = tmp_path_factory.mktemp("dist")
     # --no-isolation: the build backend (setuptools>=77, from the test extras) is the one
     # installed here, so the build needs no network.

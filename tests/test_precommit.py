@@ -9,14 +9,13 @@ differs from HEAD any more."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, Repo
+from tests.conftest import REPO, Repo, copy_checkout
 
 PRE_COMMIT = os.path.join(os.path.dirname(sys.executable), "pre-commit")
 
@@ -31,21 +30,7 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This repository's work tree as pre-commit would clone it once committed."""
     target = tmp_path_factory.mktemp("hook-repo")
-    files = (
-        subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=REPO,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for rel in filter(None, files):
-        source = REPO / rel
-        if source.is_file():
-            (target / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / rel)
+    copy_checkout(target)
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
         subprocess.run(["git", *args], cwd=target, check=True, capture_output=True)
     return target
