@@ -4,6 +4,7 @@ by hand; SARIF and JUnit validated against the official schemas."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 from pathlib import Path
@@ -26,34 +27,15 @@ from modelgate.datamodel.results import (
     Summary,
 )
 from modelgate.reporters import audit, github, junit, markdown, sarif
+from tests import test_reporters_terminal as terminal_samples
 from tests.test_reporters_terminal import READINESS
 
 SCHEMAS = Path(__file__).resolve().parent / "data"
 M = "models/fraud/modelgate.yaml"
 
 
-def result(
-    check: str,
-    name: str,
-    outcome: str,
-    message: str,
-    severity: str = "error",
-    line: int = 7,
-    hint: str | None = None,
-    waiver: AppliedWaiver | None = None,
-) -> Result:
-    return Result(
-        check,
-        name,
-        outcome,
-        severity,
-        M,
-        "fraud-detector@1.4.0",
-        message,  # type: ignore[arg-type]
-        Location(M, line, 3),
-        waiver,
-        hint,
-    )
+# The terminal tests' builder; these samples point at line 7 unless they say otherwise.
+result = functools.partial(terminal_samples.result, line=7)
 
 
 RIVAL = "fraud-detector@1.3.0 in production"
