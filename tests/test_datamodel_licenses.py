@@ -119,7 +119,7 @@ def test_a_common_license_is_checked_without_loading_the_spdx_list(repo: Repo) -
     repo.commit()
     script = (
         "import sys\nfrom modelgate.cli import main\ncode = main(['check', '-q', '--base', 'none'])\n"
-        "print('exit', code, 'pydantic' in sys.modules, 'license_expression' in sys.modules)\n"
+        "print('exit', code, 'pydantic_core' in sys.modules, 'license_expression' in sys.modules)\n"
     )
     env = {"CI": "true"}  # CI keeps no verdicts: every manifest is validated
     out = subprocess.run(
@@ -159,9 +159,9 @@ def test_a_remembered_verdict_names_the_licence_check_and_its_list(monkeypatch: 
     for attribute in ("__verdict_modules__", "__verdict_releases__"):
         with monkeypatch.context() as patch:
             patch.setattr(Manifest, attribute, ())
-            validation._code_digest.cache_clear()
+            validation.code_digest.cache_clear()
             assert validation.verdict_key(Manifest, "bytes") != key
-        validation._code_digest.cache_clear()
+        validation.code_digest.cache_clear()
     assert validation.verdict_key(Manifest, "bytes") == key
 
 

@@ -83,7 +83,7 @@ def test_location_of_nested_key() -> None:
     assert doc.location("lineage.code.commit") == (15, 10)
 
 
-@pytest.mark.parametrize("kind", ["manifest", "policy"])
+@pytest.mark.parametrize("kind", ["manifest", "policy", "manifest.pydantic-core", "policyfile.pydantic-core"])
 def test_committed_schema_matches_models(kind: str) -> None:
     committed = (Path(manifest.__file__).parent / "schemas" / f"{kind}.json").read_text()
     assert committed == render(generate()[kind]), (

@@ -214,8 +214,10 @@ def test_the_hash_cache_keeps_verdicts_between_runs(tmp_path: Path) -> None:
     second.close()
 
 
-def test_a_second_check_does_not_import_pydantic(repo: Repo) -> None:
-    """The start-up promise, checked by what gets imported rather than by a clock."""
+def test_a_check_never_imports_pydantic_and_a_second_one_not_even_pydantic_core(repo: Repo) -> None:
+    """The start-up promise, checked by what gets imported rather than by a clock: the
+    manifests are validated by pydantic-core from the committed schema (pydantic itself is
+    never imported), and not at all when the verdict on the same bytes is remembered."""
     from tests.conftest import staging_fields
 
     repo.manifest("models/fraud", **staging_fields())
@@ -224,7 +226,7 @@ def test_a_second_check_does_not_import_pydantic(repo: Repo) -> None:
         "import sys\n"
         "from modelgate.cli import main\n"
         "code = main(['check', '-q', *sys.argv[1:]])\n"
-        "print('exit', code, 'pydantic' in sys.modules)\n"
+        "print('exit', code, 'pydantic' in sys.modules, 'pydantic_core' in sys.modules)\n"
     )
     runs = [
         subprocess.run(
@@ -232,7 +234,7 @@ def test_a_second_check_does_not_import_pydantic(repo: Repo) -> None:
         ).stdout.splitlines()[-1]
         for _ in range(2)
     ]
-    assert runs == ["exit 0 True", "exit 0 False"]
+    assert runs == ["exit 0 False True", "exit 0 False False"]
 
     def in_ci(*args: str) -> str:
         run = subprocess.run(
@@ -245,10 +247,11 @@ def test_a_second_check_does_not_import_pydantic(repo: Repo) -> None:
         )
         return run.stdout.splitlines()[-1]
 
-    assert in_ci("--base", "none") == "exit 0 True"  # CI keeps no cache: every document is validated
+    assert in_ci("--base", "none") == "exit 0 False True"  # CI keeps no cache: every document is validated
     # ... but a CI run with no manifest to check builds the built-in policy and its rules'
-    # parameters without pydantic (they ship validated by this suite).
-    assert in_ci("--base", "main", "--changed") == "exit 0 False"
+    # parameters, the default rules' too, without validating them (they ship validated by
+    # this suite).
+    assert in_ci("--base", "main", "--changed") == "exit 0 False False"
 
 
 def _env() -> dict[str, str]:
@@ -353,6 +356,10 @@ def test_pydantic_plugins_never_see_modelgates_validation(repo: Repo, tmp_path: 
     from tests.conftest import staging_fields
 
     repo.manifest("models/fraud", **staging_fields())
+    # A repository's own policy: its rule's parameters are validated by pydantic (no
+    # committed pydantic-core schema for them), where plugins would be loaded.
+    repo.write("policy.yaml", _OWN_POLICY)
+    repo.write(".modelgate.yaml", "policies: [policy.yaml]\n")
     repo.commit()
     marker = tmp_path / "plugin-loaded"
     site = tmp_path / "site"
@@ -378,6 +385,16 @@ def test_pydantic_plugins_never_see_modelgates_validation(repo: Repo, tmp_path: 
     env.pop("PYDANTIC_DISABLE_PLUGINS", None)
     proc = subprocess.run([sys.executable, "-c", script], cwd=repo.root, capture_output=True, text=True, env=env)
     assert proc.stdout.splitlines()[-2:] == ["exit 0 False None", "host True"], proc.stdout + proc.stderr
+
+
+_OWN_POLICY = """\
+apiVersion: modelgate/v1
+kind: Policy
+name: own
+extends: [builtin:default]
+rules:
+  - {check: required-metrics, stages: [staging], with: {min: 1}}
+"""
 
 
 def test_a_validator_prepared_in_the_background_is_the_one_validation_uses() -> None:

@@ -194,12 +194,12 @@ def load(
 
 def verdict_key(cls: type, content: str) -> str | None:
     """What a verdict on ``content`` as ``cls`` is remembered under; None: not rememberable."""
-    code = _code_digest(cls)
+    code = code_digest(cls)
     return hashlib.sha256(f"{code}\0{cls.__qualname__}\0{content}".encode()).hexdigest() if code else None
 
 
 @functools.cache
-def _code_digest(cls: type) -> str | None:
+def code_digest(cls: type) -> str | None:
     """A digest of the code that decides what is valid as ``cls``: the modelgate version, the
     installed pydantic and pydantic-core releases, and the source of the module defining
     ``cls`` (its fields, bounds, ``__post_init__``), of this one, and of the strict YAML
@@ -234,7 +234,7 @@ def pydantic_errors(cls: type, data: Any) -> list[dict[str, Any]]:
     Validated in pydantic's JSON mode, where strict still refuses ``"1"`` for a number but
     accepts a mapping for a dataclass. The data came from YAML, so it is JSON already.
     """
-    from pydantic import ValidationError
+    from pydantic_core import ValidationError
 
     try:
         text = json.dumps(data, allow_nan=False)
@@ -257,8 +257,7 @@ def prepare(cls: type) -> None:
 
 
 # One validator per class, built once: under the lock, so a run waiting for the one a
-# background thread builds takes it, and the environment variable below is set and put
-# back by one builder at a time.
+# background thread builds takes it.
 _adapters: dict[type, Any] = {}
 _building = threading.Lock()
 
@@ -272,6 +271,42 @@ def _adapter(cls: type) -> Any:
 
 
 def _build(cls: type) -> Any:
+    """The validator of ``cls``: from its committed pydantic-core schema when that was
+    written under today's code (:mod:`modelgate.datamodel.coreschema`), else by pydantic."""
+    prebuilt = _prebuilt(cls)
+    return prebuilt if prebuilt is not None else _type_adapter(cls)
+
+
+def _prebuilt(cls: type) -> Any:
+    from modelgate.datamodel import coreschema
+
+    try:
+        written = json.loads(coreschema.path(cls).read_bytes())
+    except (OSError, ValueError):
+        return None
+    stamp = code_digest(cls)
+    if stamp is None or not isinstance(written, dict) or written.get("stamp") != stamp:
+        return None
+    from pydantic_core import SchemaValidator
+
+    return SchemaValidator(coreschema.load(written["schema"]), written["config"])
+
+
+def prebuilt_schema(cls: type) -> dict[str, Any]:
+    """What :mod:`modelgate.datamodel.coreschema` commits for ``cls``: pydantic's schema of
+    it, the config pydantic builds its validator with, and the stamp of today's code."""
+    from pydantic._internal._config import ConfigWrapper
+
+    from modelgate.datamodel import coreschema
+
+    return {
+        "stamp": code_digest(cls),
+        "config": ConfigWrapper(None).core_config(None),
+        "schema": coreschema.dump(_type_adapter(cls).core_schema),
+    }
+
+
+def _type_adapter(cls: type) -> Any:
     import os
 
     from pydantic import TypeAdapter
@@ -281,23 +316,25 @@ def _build(cls: type) -> Any:
     # every installed package (90 ms of a run in an environment of 200 packages). Set only
     # while the validator is built, which is when pydantic asks: a host process (the pytest
     # plugin) keeps its own setting.
-    previous = os.environ.get(_NO_PLUGINS)
-    os.environ[_NO_PLUGINS] = "__all__"
-    try:
-        return TypeAdapter(cls)
-    finally:
-        if previous is None:
-            del os.environ[_NO_PLUGINS]
-        else:
-            os.environ[_NO_PLUGINS] = previous
+    with _environ:
+        previous = os.environ.get(_NO_PLUGINS)
+        os.environ[_NO_PLUGINS] = "__all__"
+        try:
+            return TypeAdapter(cls)
+        finally:
+            if previous is None:
+                del os.environ[_NO_PLUGINS]
+            else:
+                os.environ[_NO_PLUGINS] = previous
 
 
 _NO_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
+_environ = threading.Lock()  # one thread at a time sets and puts back the variable above
 
 
 def json_schema(cls: type) -> dict[str, Any]:
     """The JSON Schema pydantic derives from ``cls`` (keys by alias)."""
-    schema: dict[str, Any] = _adapter(cls).json_schema(by_alias=True)
+    schema: dict[str, Any] = _type_adapter(cls).json_schema(by_alias=True)
     return schema
 
 

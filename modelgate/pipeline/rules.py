@@ -45,7 +45,10 @@ def load_policies(
 
 def default_rule(check: Check) -> Rule:
     """The rule a check runs under when no policy names it."""
-    return Rule(check.id, check.stages, None, {}, "default")
+    return Rule(check.id, check.stages, None, {}, DEFAULT_ORIGIN)
+
+
+DEFAULT_ORIGIN = "default"  # the origin of a rule no policy wrote
 
 
 class RuleSet:
@@ -127,9 +130,12 @@ class RuleSet:
         key = (rule.origin, rule.check)
         if key not in self._params:
             try:
-                # Shipped: a built-in policy's rule for a check whose parameters class is
-                # modelgate's own too (a plugin's class is validated, whatever the data).
-                shipped = is_builtin(rule.origin) and getattr(check.params, "__module__", "").startswith("modelgate.")
+                # Shipped: a built-in policy's rule, or the default rule (no `with:`), for a
+                # check whose parameters class is modelgate's own too (a plugin's class is
+                # validated, whatever the data).
+                shipped = (is_builtin(rule.origin) or rule.origin == DEFAULT_ORIGIN) and getattr(
+                    check.params, "__module__", ""
+                ).startswith("modelgate.")
                 self._params[key] = self._validated(check.params, rule.params, shipped=shipped)
             except validation.Invalid as exc:
                 detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'with'}: {e['msg']}" for e in exc.errors)
