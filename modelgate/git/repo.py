@@ -8,18 +8,18 @@ the base commit and its history. Every ref from a user is verified with ``rev-pa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import stat
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO
 
 from modelgate.datamodel.records import record
 from modelgate.errors import GitError
+from modelgate.git.catfile import OBJECT_ID, CatFile
 
-_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 # A ref a hint may quote in a command to paste: what a shell passes unchanged and git
 # reads as a name, never an option.
 _PASTEABLE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}")
@@ -27,8 +27,6 @@ ZERO = "0" * 40
 LINK_MODE = "120000"  # a symlink's mode in a git tree
 # Requests written before their answers are read must fit in the pipe (64 KiB on Linux),
 # or git, blocked on a full stdout, would stop reading and both sides would wait forever.
-_BATCH = 512
-_CHUNK = 1 << 20
 
 
 @record
@@ -137,7 +135,7 @@ class GitRepo:
             .strip()
             .decode()
         )
-        if _SHA.match(out):
+        if OBJECT_ID.match(out):
             return out
         shown = ref.encode("unicode_escape").decode("ascii")[:200]
         if self.is_shallow():
@@ -145,7 +143,7 @@ class GitRepo:
             fetch = self.fetch_command(ref)
             if fetch is None:
                 how = f"the history it needs: {unshallow}"
-            elif _SHA.match(ref):
+            elif OBJECT_ID.match(ref):
                 how = f"the history it needs: {unshallow}, or `{fetch[0]}`"
             else:
                 how = f"it: `{fetch[0]}`" + (f", then compare with `{fetch[1]}`" if fetch[1] != ref else "")
@@ -166,7 +164,7 @@ class GitRepo:
         if not remotes:
             return None
         default = "origin" if "origin" in remotes else remotes[0]
-        if _SHA.match(ref):
+        if OBJECT_ID.match(ref):
             return f"git fetch {default} {ref}", ref
         for remote in remotes:
             branch = ref.removeprefix(f"{remote}/")
@@ -178,7 +176,7 @@ class GitRepo:
 
     def merge_base(self, base: str, head: str) -> str:
         out = self.run("merge-base", base, head, check=False).strip().decode()
-        if _SHA.match(out):
+        if OBJECT_ID.match(out):
             return out
         if self.is_shallow():
             raise GitError(
@@ -205,7 +203,7 @@ class GitRepo:
         One git call for the common answer: ``merge-base --is-ancestor`` exits 0 or 1, and
         128 only when an object is missing.
         """
-        if not _SHA.match(sha):
+        if not OBJECT_ID.match(sha):
             return None
         code = subprocess.run(
             ["git", "-C", self.root, "--no-optional-locks", "merge-base", "--is-ancestor", sha, "HEAD"],
@@ -336,6 +334,23 @@ class GitRepo:
             read = dict(zip(missing, self._catfile.read(missing, limit), strict=True))
         return [read[sha] if sha in read else _limited(known[sha], limit) for sha in shas]
 
+    def stream_blobs(self, shas: Sequence[str], limit: int | None = None) -> Iterator[bytes]:
+        """Blobs' bytes, in order, as :meth:`blobs` gives them, read ahead on a thread
+        while the caller looks at each (:meth:`CatFile.stream`): for a history's thousands
+        of blobs. The ids are distinct; the stream is read to its end before the next read."""
+        known = self._known
+        missing = [sha for sha in shas if sha not in known]
+        if len(set(shas)) != len(shas):
+            raise ValueError("stream_blobs takes distinct ids")
+        if not missing:
+            yield from (_limited(known[sha], limit) for sha in shas)
+            return
+        if self._catfile is None:
+            self._catfile = CatFile(self.root)
+        with contextlib.closing(self._catfile.stream(missing, limit)) as read:
+            for sha in shas:
+                yield _limited(known[sha], limit) if sha in known else next(read)
+
     def close(self) -> None:
         """End the ``cat-file`` process, if one was started, and what :meth:`start` began
         and no one asked for."""
@@ -374,7 +389,7 @@ class GitRepo:
             fields.pop()
         index = 0
         while index < len(fields):
-            if index + 3 > len(fields) or not _SHA.match(fields[index]) or not fields[index + 1].isdigit():
+            if index + 3 > len(fields) or not OBJECT_ID.match(fields[index]) or not fields[index + 1].isdigit():
                 raise GitError(f"git log printed something unexpected at field {index}; cannot read the history")
             commit, timestamp, author = fields[index], int(fields[index + 1]), fields[index + 2]
             index += 3
@@ -382,7 +397,7 @@ class GitRepo:
             while index + 1 < len(fields) and fields[index].startswith(("\n:", ":")):
                 if keep is None or keep(fields[index + 1]):  # the others' lines are only skipped
                     parts = fields[index].lstrip("\n").lstrip(":").split()
-                    if len(parts) != 5 or not _SHA.match(parts[3]):
+                    if len(parts) != 5 or not OBJECT_ID.match(parts[3]):
                         raise GitError(f"git log printed an unexpected change line {fields[index][:80]!r}")
                     yield FileChange(commit, timestamp, author, fields[index + 1], parts[3], parts[4], parts[1])
                 index += 2
@@ -483,65 +498,6 @@ class _Background:
             self._thread.join()
 
 
-class CatFile:
-    """One ``git cat-file --batch`` process per run, with pipelined requests.
-
-    Reading the manifests of a base commit and of its history means hundreds of small
-    blobs: one process serves them all, and requests go out in batches rather than one
-    round trip each. (gitpython's object database does the same one at a time, and its
-    import alone, ~170 ms, cost more than reading every blob of a 200-commit history.)
-    """
-
-    def __init__(self, root: str) -> None:
-        try:
-            self._proc = subprocess.Popen(
-                ["git", "-C", root, "--no-optional-locks", "cat-file", "--batch"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError as exc:
-            raise GitError(f"cannot run git: {exc.strerror}; install git or run outside a repository") from None
-
-    def read(self, shas: Sequence[str], limit: int | None = None) -> list[bytes]:
-        """The blobs' bytes, in order. With ``limit``, a larger blob gives only its first
-        ``limit + 1`` bytes: the caller sees it is over the limit without holding it all."""
-        for sha in shas:
-            if not _SHA.match(sha):
-                raise GitError(f"not an object id: {sha[:80]!r}")
-        stdin, stdout = self._proc.stdin, self._proc.stdout
-        assert stdin is not None and stdout is not None
-        found: list[bytes] = []
-        missing: list[str] = []
-        for start in range(0, len(shas), _BATCH):
-            batch = shas[start : start + _BATCH]
-            try:
-                stdin.write("".join(f"{sha}\n" for sha in batch).encode("ascii"))
-                stdin.flush()
-            except OSError:
-                raise GitError("git cat-file stopped unexpectedly") from None
-            for sha in batch:
-                blob = _answer(stdout, sha, limit)
-                if blob is None:
-                    missing.append(sha)
-                    blob = b""
-                found.append(blob)
-        if missing:
-            raise GitError(f"cannot read blob {missing[0]}: not in this repository")
-        return found
-
-    def close(self) -> None:
-        if self._proc.stdin is not None:
-            self._proc.stdin.close()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()
-
-
 # Every tracked and untracked-but-not-ignored file, with the index's mode of the tracked.
 _LISTING = ("ls-files", "-z", "-t", "-s", "--cached", "--others", "--exclude-standard")
 _IGNORED = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
@@ -567,30 +523,3 @@ def _log_arguments(rev: str, pathspecs: Sequence[str]) -> list[str]:
 
 def _limited(raw: bytes, limit: int | None) -> bytes:
     return raw if limit is None or len(raw) <= limit + 1 else raw[: limit + 1]
-
-
-def _answer(stdout: IO[bytes], sha: str, limit: int | None) -> bytes | None:
-    """Read one answer of the batch protocol: ``<sha> <type> <size>\\n<content>\\n``, or
-    ``<sha> missing\\n``."""
-    header = stdout.readline().split()
-    if not header:
-        raise GitError("git cat-file stopped unexpectedly")
-    if len(header) == 2 and header[1] == b"missing":
-        return None
-    if len(header) != 3 or header[0].decode("ascii", "replace") != sha or not header[2].isdigit():
-        raise GitError(f"git cat-file answered {b' '.join(header)[:80]!r} for {sha}")
-    size = int(header[2])
-    keep = size if limit is None else min(size, limit + 1)
-    kept = _exactly(stdout, keep)
-    rest = size - keep
-    while rest > 0:  # drained in chunks, never held whole
-        rest -= len(_exactly(stdout, min(rest, _CHUNK)))
-    _exactly(stdout, 1)  # the newline after the content
-    return kept
-
-
-def _exactly(stdout: IO[bytes], n: int) -> bytes:
-    data = stdout.read(n)
-    if len(data) != n:
-        raise GitError("git cat-file stopped unexpectedly")
-    return data

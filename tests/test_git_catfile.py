@@ -1,0 +1,81 @@
+"""CatFile: blobs by id through one ``git cat-file --batch``, read in full or streamed with
+the next batch asked for ahead, on real repositories."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from modelgate.errors import GitError
+from modelgate.git import catfile
+from modelgate.git.catfile import CatFile
+from modelgate.git.repo import GitRepo
+from tests.conftest import Repo
+
+
+def _blobs(repo: Repo, count: int) -> tuple[list[str], list[bytes]]:
+    """``count`` distinct blobs written into the repository's object store."""
+    contents = [f"blob {i}\n".encode() * (1 + i % 7) for i in range(count)]
+    for i, content in enumerate(contents):
+        (repo.root / f"b{i}").write_bytes(content)
+    out = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin-paths"],
+        cwd=repo.root,
+        input="".join(f"b{i}\n" for i in range(count)),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return out, contents
+
+
+def test_a_stream_gives_what_a_read_gives_across_batches(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catfile, "_BATCH", 16)  # many batches, each asked for ahead of its turn
+    shas, contents = _blobs(repo, 100)
+    reader = CatFile(str(repo.root))
+    try:
+        assert list(reader.stream(shas)) == contents
+        assert reader.read(shas) == contents
+        assert list(reader.stream(shas[:3], limit=8)) == [c[:9] for c in contents[:3]]
+    finally:
+        reader.close()
+
+
+def test_a_stream_left_early_keeps_the_next_request_in_step(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catfile, "_BATCH", 4)
+    shas, contents = _blobs(repo, 30)
+    reader = CatFile(str(repo.root))
+    try:
+        stream = reader.stream(shas)
+        assert [next(stream) for _ in range(5)] == contents[:5]
+        stream.close()  # 25 answers, some asked for already, are read and dropped
+        assert reader.read(shas[10:12]) == contents[10:12]
+    finally:
+        reader.close()
+
+
+def test_a_missing_blob_in_a_stream_is_a_git_error_and_the_next_request_works(repo: Repo) -> None:
+    shas, contents = _blobs(repo, 3)
+    reader = CatFile(str(repo.root))
+    try:
+        with pytest.raises(GitError, match="cannot read blob 1111111111111111111111111111111111111111"):
+            list(reader.stream([shas[0], "1" * 40, shas[1]]))
+        assert reader.read([shas[2]]) == [contents[2]]
+        with pytest.raises(GitError, match="not an object id"):
+            list(reader.stream(["HEAD"]))
+    finally:
+        reader.close()
+
+
+def test_stream_blobs_answers_known_bytes_from_memory_and_takes_distinct_ids(repo: Repo) -> None:
+    shas, contents = _blobs(repo, 4)
+    git = GitRepo(str(repo.root))
+    try:
+        git.remember(shas[1], contents[1])
+        assert list(git.stream_blobs(shas)) == contents
+        assert list(git.stream_blobs([shas[1]])) == [contents[1]]  # from memory alone
+        with pytest.raises(ValueError, match="distinct"):
+            list(git.stream_blobs([shas[0], shas[0]]))
+    finally:
+        git.close()
