@@ -2,11 +2,17 @@
 
 ``dataclasses`` writes and compiles every generated method on its own, and a frozen class
 has six of them; some fifty are declared on every start, and declaring them was a fifth of
-a ``modelgate check``. A record lets ``dataclasses`` generate only ``__init__`` and takes
-the rest from here, one implementation for all: ``__eq__`` and ``__hash__`` by the fields
-that ``compare``, ``__repr__`` of the fields that ``repr``, and immutability: a field is
-set once, by ``__init__``, and never again (``FrozenInstanceError``, as for a frozen
-dataclass).
+a ``modelgate check``. A record lets ``dataclasses`` generate only ``__init__`` (and the
+frozen ``__setattr__`` and ``__delattr__``, which are replaced) and takes the rest from
+here, one implementation for all: ``__eq__`` and ``__hash__`` by the fields that
+``compare``, ``__repr__`` of the fields that ``repr``, and immutability: a field is set
+once, by ``__init__``, and never again (``FrozenInstanceError``, as for a frozen dataclass).
+
+``frozen=True`` is asked for its ``__init__``, which sets fields with ``object.__setattr__``
+rather than through a ``__setattr__`` written in Python: building a record is 2-4 times
+faster (20,000 results: 194 ms -> 46-83 ms on the slow benchmark machine), and a run over a
+large registry builds tens of thousands (results, history entries), for about 13 ms more
+at start-up.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ def record(cls: type[T] | None = None, /, *, kw_only: bool = False) -> Any:
     """``@record`` or ``@record(kw_only=True)`` on a class, as ``@dataclass(frozen=True)``."""
 
     def wrap(klass: type[T]) -> type[T]:
-        made = dataclasses.dataclass(kw_only=kw_only, repr=False, eq=False)(klass)
+        made = dataclasses.dataclass(kw_only=kw_only, repr=False, eq=False, frozen=True)(klass)
         made.__eq__ = _eq  # type: ignore[method-assign]
         made.__hash__ = _hash  # type: ignore[method-assign]
         made.__repr__ = _repr  # type: ignore[method-assign]
