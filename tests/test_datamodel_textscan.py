@@ -121,3 +121,16 @@ def test_the_name_guess_is_only_a_guess() -> None:
     assert textscan.guess_name(b"tags: {a: b,\nname: decoy\n}\nname: real\n") is None
     assert textscan.guess_name(b'"name": real\ndescription: "x\nname: decoy"\n') == "decoy"
     assert textscan.guess_name(b"{name: flow}\n") is None
+
+
+_LINES = st.sampled_from(
+    [b"name: a", b"name: b-1", b"name: 'q'", b"name:x", b"name: A", b" name: c", b"xname: d", b"name: e # c", b""]
+)
+
+
+@given(st.lists(_LINES, max_size=6), st.sampled_from([b"\n", b"\r\n"]), st.booleans())
+def test_the_name_guess_is_the_one_name_line_at_a_line_start(lines: list[bytes], end: bytes, last: bool) -> None:
+    """The fast guess answers as the pattern would, tried at every line start."""
+    raw = end.join(lines) + (end if last else b"")
+    found = textscan._NAME_LINE.findall(raw)
+    assert textscan.guess_name(raw) == (found[0].decode("ascii") if len(found) == 1 else None)
