@@ -78,6 +78,8 @@ def test_a_schema_written_under_other_code_is_not_used(tmp_path: Path, monkeypat
     assert type(validation._build(Manifest)).__name__ == "SchemaValidator"
     stale.write_text("{not json")
     assert validation._prebuilt(Manifest) is None
+    stale.write_text("[]")  # JSON, but not what the writer writes
+    assert validation._prebuilt(Manifest) is None
     stale.unlink()
     assert validation._prebuilt(Manifest) is None
 
