@@ -79,3 +79,29 @@ def test_stream_blobs_answers_known_bytes_from_memory_and_takes_distinct_ids(rep
             list(git.stream_blobs([shas[0], shas[0]]))
     finally:
         git.close()
+
+
+@pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_SETPIPE_SZ"), reason="pipe sizes are set only on Linux")
+def test_a_stream_through_one_page_pipes_never_waits_on_itself(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With both pipes one page (what Linux gives a user over its pipe quota), the requests
+    written ahead still fit: git, blocked on answers we have not read, never blocks our
+    writing of the next batch (with 512 ids a batch, it did)."""
+    import fcntl
+    import threading
+
+    monkeypatch.setattr(catfile, "_PIPE", 4096)  # what the stream widens its answers' pipe to
+    shas, contents = _blobs(repo, 400)
+    reader = CatFile(str(repo.root))
+    assert reader._proc.stdin is not None
+    fcntl.fcntl(reader._proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, 4096)
+    got: list[bytes] = []
+    done = threading.Thread(target=lambda: got.extend(reader.stream(shas)), daemon=True)
+    done.start()
+    done.join(timeout=30)
+    try:
+        assert not done.is_alive(), "the stream waited on itself"
+        assert got == contents
+    finally:
+        if done.is_alive():
+            reader._proc.kill()  # unblocks the writer, so the thread ends
+        reader.close()

@@ -17,7 +17,11 @@ from typing import IO
 from modelgate.errors import GitError
 
 OBJECT_ID = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
-_BATCH = 512  # requests written at a time: they fit in a pipe's buffer, so git never waits on us
+# Requests written at a time. Two batches of ids (2 x 64 x 41 bytes) fit in the smallest
+# pipe there is (one 4 KiB page: Linux gives that to a user over its pipe quota) plus the
+# 4 KiB or more git reads of them at a time: writing never waits for git, which may be waiting
+# for us to read its answers.
+_BATCH = 64
 _CHUNK = 1 << 20
 # How much of git's answers a pipe holds while we look at the ones before (Linux lets a
 # process widen its pipes to 1 MiB; elsewhere, or when refused, the pipe stays as it is).
@@ -75,8 +79,7 @@ class CatFile:
         missing: list[str] = []
         lead = 1 if ahead else 0  # batches asked for before the one being read
         for index, batch in enumerate(batches):
-            # Requests for at most two batches are out at a time (2 x 512 x 41 bytes): they
-            # fit in the pipe to git whatever git is doing, so writing never blocks.
+            # Requests for at most two batches are out at a time (see _BATCH).
             for asked in batches[0 if index == 0 else index + lead : index + lead + 1]:
                 try:
                     stdin.write("".join(f"{sha}\n" for sha in asked).encode("ascii"))
