@@ -25,8 +25,6 @@ from modelgate.git.catfile import OBJECT_ID, CatFile
 _PASTEABLE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}")
 ZERO = "0" * 40
 LINK_MODE = "120000"  # a symlink's mode in a git tree
-# Requests written before their answers are read must fit in the pipe (64 KiB on Linux),
-# or git, blocked on a full stdout, would stop reading and both sides would wait forever.
 
 
 @record
@@ -335,9 +333,9 @@ class GitRepo:
         return [read[sha] if sha in read else _limited(known[sha], limit) for sha in shas]
 
     def stream_blobs(self, shas: Sequence[str], limit: int | None = None) -> Iterator[bytes]:
-        """Blobs' bytes, in order, as :meth:`blobs` gives them, read ahead on a thread
-        while the caller looks at each (:meth:`CatFile.stream`): for a history's thousands
-        of blobs. The ids are distinct; the stream is read to its end before the next read."""
+        """Blobs' bytes, in order, as :meth:`blobs` gives them, one at a time while git
+        rebuilds the next ones (:meth:`CatFile.stream`): for a history's thousands of blobs.
+        The ids are distinct; the stream is read to its end before the next read."""
         known = self._known
         missing = [sha for sha in shas if sha not in known]
         if len(set(shas)) != len(shas):

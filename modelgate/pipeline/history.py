@@ -143,13 +143,12 @@ class History:
 
 def _holding(pairs: set[tuple[str, str]]) -> Callable[[bytes], bool]:
     """Whether bytes may hold one of the (name, version) pairs."""
-    versions: dict[str, set[str]] = {}
+    versions: dict[str, set[str]] = {}  # name -> its versions asked about
+    by_version: dict[str, set[str]] = {}  # version -> the names asked about with it
     for name, version in pairs:
         versions.setdefault(name, set()).add(version)
-    names = textscan.Values(versions)
-    by_version: dict[str, set[str]] = {}
-    for name, version in pairs:
         by_version.setdefault(version, set()).add(name)
+    names = textscan.Values(versions)
     if len(by_version) <= _FEW:
         # Few versions (a registry's models mostly at 1.x): a search for each version
         # passes over most bytes in C, and the names are looked for only where one is.
