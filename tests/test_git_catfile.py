@@ -3,13 +3,16 @@ the next batch asked for ahead, on real repositories."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from modelgate.errors import GitError
 from modelgate.git import catfile
-from modelgate.git.catfile import CatFile
+from modelgate.git.catfile import CatFile, ReadAhead
 from modelgate.git.repo import GitRepo
 from tests.conftest import Repo
 
@@ -105,3 +108,73 @@ def test_a_stream_through_one_page_pipes_never_waits_on_itself(repo: Repo, monke
         if done.is_alive():
             reader._proc.kill()  # unblocks the writer, so the thread ends
         reader.close()
+
+
+def test_read_ahead_holds_what_a_read_gives_within_its_limit_and_budget(repo: Repo) -> None:
+    shas, contents = _blobs(repo, 20)  # blob i is 7 x (1 + i % 7) bytes and more
+    commit = repo.commit("c")
+    git = GitRepo(str(repo.root))
+    big = max(range(20), key=lambda i: len(contents[i]))
+    limit = len(contents[big]) - 1
+    ahead = ReadAhead(str(repo.root), [*shas, shas[0], commit, "f" * 40], limit)
+    try:
+        held = ahead.held()
+        # Not the blob over the limit, nor a commit, nor what is missing; the others, once each.
+        small = [sha for i, sha in enumerate(shas) if len(contents[i]) <= limit]
+        assert held == frozenset(small)
+        assert [ahead.get(sha) for sha in small] == git.blobs(small)
+        # Through stream_blobs: held ones from the file, the others (over the limit) as before.
+        assert list(git.stream_blobs(shas, limit=limit, ahead=ahead)) == git.blobs(shas, limit=limit)
+    finally:
+        ahead.close()
+        git.close()
+    tight = ReadAhead(str(repo.root), shas, 1 << 20, budget=200)
+    try:
+        answers = sum(
+            len(f"{sha} blob {len(contents[shas.index(sha)])}\n") + len(contents[shas.index(sha)]) + 1
+            for sha in tight.held()
+        )
+        assert 0 < len(tight.held()) < len(shas) and answers <= 200
+    finally:
+        tight.close()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        'printf "%s blob 9\\npart" "$first"; exit 0',  # cut short: the file is not as long as the answers
+        '"$real" "$@"; exit 1',  # every answer, then a failure: git's word is not trusted either
+    ],
+)
+def test_read_ahead_that_failed_holds_nothing_and_the_stream_reads_as_before(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: str
+) -> None:
+    """A git that fails halfway through its answers (a crash, a full disk) leaves a file that
+    is not what was asked: it is not used, and every blob is read from the pipe."""
+    shas, contents = _blobs(repo, 10)
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    # The read-ahead's cat-file reads its requests from a file; the stream's, from a pipe.
+    fake.write_text(
+        f"#!/bin/sh\nreal={shutil.which('git')}\nfirst={shas[0]}\n"
+        f'for a; do if [ "$a" = --batch ] && [ ! -p /dev/stdin ]; then {answer}; fi; done\n'
+        'exec "$real" "$@"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    ahead = ReadAhead(str(repo.root), shas, 1 << 20)
+    git = GitRepo(str(repo.root))
+    try:
+        assert ahead.held() == frozenset()
+        assert list(git.stream_blobs(shas, ahead=ahead)) == contents
+    finally:
+        ahead.close()
+        git.close()
+
+
+def test_read_ahead_closed_before_use_stops_git(repo: Repo) -> None:
+    shas, _ = _blobs(repo, 50)
+    ahead = ReadAhead(str(repo.root), shas, 1 << 20)
+    proc = ahead._proc
+    ahead.close()
+    assert proc is not None and proc.poll() is not None

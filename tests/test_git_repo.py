@@ -59,6 +59,17 @@ def test_verify_shows_control_characters_escaped(repo: Repo) -> None:
     )
 
 
+def test_head_is_the_commit_the_run_found(repo: Repo) -> None:
+    """A run names one commit everywhere (base, approvals, report): HEAD is asked once."""
+    first, _ = linear(repo, 2)
+    repo.git("checkout", "-q", "--detach", first)
+    git = GitRepo(str(repo.root))
+    assert git.head() == first
+    repo.git("checkout", "-q", "main")
+    assert git.head() == first
+    assert GitRepo(str(repo.root)).head() != first
+
+
 def test_head_of_an_empty_repository_is_none(repo: Repo) -> None:
     git = GitRepo(str(repo.root))
     assert git.head() is None

@@ -201,3 +201,42 @@ def test_history_reads_the_bytes_the_work_tree_holds_from_the_work_tree(repo: Re
         assert [e.model.version for e in history.of("fraud-detector") if e.model] == ["1.0.0"]
     finally:
         git.close()
+
+
+def test_history_read_ahead_gives_the_states_read_without_it(repo: Repo) -> None:
+    """Blobs git rebuilt into a file in the background are the history's, state for state,
+    and only what a rule asks about is parsed, as without."""
+    repo.manifest("a")
+    repo.manifest("b", name="b")
+    repo.commit("1.0.0")
+    for version in ("1.1.0", "1.2.0"):
+        repo.manifest("a", version=version)
+        repo.commit(version)
+    found = []
+    for ahead in (False, True):
+        git = GitRepo(str(repo.root))
+        try:
+            base = Base(git, "main", str(repo.root), early=True)
+            if ahead:
+                base.read_ahead()
+            history = base.history()
+            assert (base._ahead is not None and len(base._ahead.held()) == 4) is ahead
+            versions = [e.model.version for e in history.versions("fraud-detector", "1.1.0") if e.model]
+            found.append((versions, list(history.parsed), [(e.commit, e.path, e.model) for e in history.events]))
+        finally:
+            base.close()
+            git.close()
+    assert found[0] == found[1]
+    assert found[0][0] == ["1.1.0"]
+
+
+def test_a_base_closed_before_its_history_is_asked_for_stops_the_read_ahead(repo: Repo) -> None:
+    repo.manifest("a")
+    repo.commit("1.0.0")
+    git = GitRepo(str(repo.root))
+    base = Base(git, "main", str(repo.root), early=True)
+    base.read_ahead()
+    base.close()
+    git.close()
+    assert base._reader is not None and not base._reader.is_alive()
+    assert base._ahead is not None and base._ahead._proc is not None and base._ahead._proc.poll() is not None

@@ -80,6 +80,9 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
         return Approvals(NAME, error=f"no allowed-signers file {path} in the base commit")
     git = request.git
     span = f"{request.merge_base}..{request.head}"
+    # Asked below whatever the log says: git answers them while it verifies signatures.
+    git.start("log", "--format=%H", span, "--", ".")
+    git.start_parents(request.head)
     import tempfile  # here: a costly import, and most runs never verify signatures
 
     with tempfile.NamedTemporaryFile("wb", prefix="modelgate-signers-", delete=False) as handle:

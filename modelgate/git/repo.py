@@ -8,7 +8,6 @@ the base commit and its history. Every ref from a user is verified with ``rev-pa
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
@@ -18,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from modelgate.datamodel.records import record
 from modelgate.errors import GitError
-from modelgate.git.catfile import OBJECT_ID, CatFile
+from modelgate.git.catfile import OBJECT_ID, CatFile, ReadAhead
 
 # A ref a hint may quote in a command to paste: what a shell passes unchanged and git
 # reads as a name, never an option.
@@ -60,6 +59,7 @@ class GitRepo:
         self._listings: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
         self._work: dict[str, tuple[bool, str]] | None = None
         self._started: dict[tuple[str, ...], _Background] = {}
+        self._head: tuple[str | None] | None = None
 
     def remember(self, sha: str, raw: bytes) -> None:
         """Bytes whose blob id is ``sha`` (computed by :func:`blob_id` from these very
@@ -120,8 +120,12 @@ class GitRepo:
     # -- refs ----------------------------------------------------------------------
 
     def head(self) -> str | None:
-        out = self.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).strip()
-        return out.decode() if out else None
+        """The commit HEAD names (None: no commit yet), as first asked: a run judges one
+        commit, and its parts (the base, approvals, the report) must name the same one."""
+        if self._head is None:
+            out = self.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).strip()
+            self._head = (out.decode() if out else None,)
+        return self._head[0]
 
     def is_shallow(self) -> bool:
         return self.run("rev-parse", "--is-shallow-repository", check=False).strip() == b"true"
@@ -192,8 +196,12 @@ class GitRepo:
     def parents(self, sha: str) -> list[str]:
         """The parents of commit ``sha`` (a full SHA): two for the merge commit that CI checks
         out for a pull request, whose second parent is the pull request's head."""
-        out = self.run("rev-list", "--parents", "-n", "1", "--end-of-options", sha).decode().split()
+        out = self.run(*_PARENTS, sha).decode().split()
         return out[1:]
+
+    def start_parents(self, sha: str) -> None:
+        """Begin :meth:`parents` ``(sha)`` in the background (see :meth:`start`)."""
+        self.start(*_PARENTS, sha)
 
     def reaches(self, sha: str) -> bool | None:
         """Whether HEAD reaches commit ``sha`` (a full SHA); None when there is no such commit.
@@ -332,22 +340,35 @@ class GitRepo:
             read = dict(zip(missing, self._catfile.read(missing, limit), strict=True))
         return [read[sha] if sha in read else _limited(known[sha], limit) for sha in shas]
 
-    def stream_blobs(self, shas: Sequence[str], limit: int | None = None) -> Iterator[bytes]:
+    def stream_blobs(
+        self, shas: Sequence[str], limit: int | None = None, ahead: ReadAhead | None = None
+    ) -> Iterator[bytes]:
         """Blobs' bytes, in order, as :meth:`blobs` gives them, one at a time while git
         rebuilds the next ones (:meth:`CatFile.stream`): for a history's thousands of blobs.
-        The ids are distinct; the stream is read to its end before the next read."""
-        known = self._known
-        missing = [sha for sha in shas if sha not in known]
+        Those ``ahead`` holds come from there (it read them into a file of its own, with
+        ``limit``). The ids are distinct; the stream is read to its end before the next read."""
         if len(set(shas)) != len(shas):
             raise ValueError("stream_blobs takes distinct ids")
-        if not missing:
-            yield from (_limited(known[sha], limit) for sha in shas)
-            return
-        if self._catfile is None:
-            self._catfile = CatFile(self.root)
-        with contextlib.closing(self._catfile.stream(missing, limit)) as read:
+        known = self._known
+        held = ahead.held() if ahead is not None else frozenset()
+        missing = [sha for sha in shas if sha not in known and sha not in held]
+        stream = None
+        if missing:
+            if self._catfile is None:
+                self._catfile = CatFile(self.root)
+            stream = self._catfile.stream(missing, limit)
+        try:
             for sha in shas:
-                yield _limited(known[sha], limit) if sha in known else next(read)
+                if sha in known:
+                    yield _limited(known[sha], limit)
+                elif ahead is not None and sha in held:
+                    yield ahead.get(sha)
+                else:
+                    assert stream is not None
+                    yield next(stream)
+        finally:
+            if stream is not None:
+                stream.close()
 
     def close(self) -> None:
         """End the ``cat-file`` process, if one was started, and what :meth:`start` began
@@ -499,6 +520,7 @@ class _Background:
 # Every tracked and untracked-but-not-ignored file, with the index's mode of the tracked.
 _LISTING = ("ls-files", "-z", "-t", "-s", "--cached", "--others", "--exclude-standard")
 _IGNORED = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+_PARENTS = ("rev-list", "--parents", "-n", "1", "--end-of-options")
 _DIFF = ("diff", "--name-only", "--no-renames", "--no-ext-diff", "-z")
 
 

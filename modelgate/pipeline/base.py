@@ -8,6 +8,7 @@ ever in production? did this version ever have other bytes?) walk the base's his
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -16,13 +17,16 @@ from modelgate import confine
 from modelgate.datamodel import manifest, strictyaml
 from modelgate.datamodel.manifest import ManifestDoc, Snapshot
 from modelgate.datamodel.records import record
-from modelgate.errors import UsageError
-from modelgate.git.repo import GitRepo
+from modelgate.errors import ModelgateError, UsageError
+from modelgate.git.catfile import ReadAhead
+from modelgate.git.repo import FileChange, GitRepo
 from modelgate.git.trees import CommitTree
 from modelgate.pipeline import discovery
-from modelgate.pipeline.history import Event, History, read_history
+from modelgate.pipeline.history import Event, History, blobs_of, manifest_changes, read_history
 
 if TYPE_CHECKING:
+    import threading
+
     from modelgate.datamodel.validation import Verdicts
     from modelgate.pipeline.index import WorkIndex
 
@@ -133,6 +137,9 @@ class Base:
         self._own_by_name: dict[str, list[ManifestDoc]] | None = None
         self._by_name: dict[str, list[ManifestDoc]] = {}
         self._history: History | None = None
+        self._reader: threading.Thread | None = None  # see read_ahead
+        self._changes: list[FileChange] | None = None
+        self._ahead: ReadAhead | None = None
         self._blobs: dict[str, str] | None = None  # blob id -> path, at the merge-base
         self._expected: set[tuple[str, str]] = set()
         self._owned: dict[str, ManifestDoc] = {}
@@ -201,10 +208,41 @@ class Base:
         later never did (a version promoted and then withdrawn inside a pull request was
         never in production, and bytes corrected before merging were never published)."""
         if self._history is None:
+            changes, ahead = self._join_reader()
             self.own()  # the merge-base's own blobs are in the history: parsed once
-            self._history = read_history(self.repo, self.commit, self.root, self.globs, known=self._state)
+            self._history = read_history(
+                self.repo, self.commit, self.root, self.globs, known=self._state, changes=changes, ahead=ahead
+            )
             self._history.expect(self._expected)
         return self._history
+
+    def read_ahead(self) -> None:
+        """Begin reading the history in the background, once the base's globs are set: a
+        thread reads the ``git log`` begun early and has git rebuild its manifests' blobs into
+        a file (:class:`ReadAhead`) while the work tree's manifests are parsed here. Anything
+        that fails there is left for :meth:`history` to do again, where it is reported."""
+        import threading
+
+        if self._reader is None and self._history is None:
+            self._reader = threading.Thread(target=self._read, daemon=True)
+            self._reader.start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(ModelgateError, OSError):
+            changes = manifest_changes(self.repo, self.commit, self.globs)
+            self._ahead = ReadAhead(self.repo.root, blobs_of(changes), strictyaml.MAX_BYTES)
+            self._changes = changes
+
+    def _join_reader(self) -> tuple[list[FileChange] | None, ReadAhead | None]:
+        if self._reader is not None:
+            self._reader.join()
+        return self._changes, self._ahead
+
+    def close(self) -> None:
+        """Stop what :meth:`read_ahead` began, if it was never used."""
+        _, ahead = self._join_reader()
+        if ahead is not None:
+            ahead.close()
 
     def history_read(self) -> History | None:
         """The history if a rule has asked for it (None: never read); never reads it."""

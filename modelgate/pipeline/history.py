@@ -20,6 +20,7 @@ from modelgate.datamodel import strictyaml, textscan
 from modelgate.datamodel.manifest import Snapshot, snapshot
 from modelgate.datamodel.records import record
 from modelgate.errors import Problem
+from modelgate.git.catfile import ReadAhead
 from modelgate.git.repo import LINK_MODE, ZERO, FileChange, GitRepo
 from modelgate.pipeline import discovery
 
@@ -182,6 +183,23 @@ def _holding(pairs: set[tuple[str, str]]) -> Callable[[bytes], bool]:
 _FEW = 8
 
 
+def manifest_changes(repo: GitRepo, rev: str, globs: tuple[str, ...] = ()) -> list[FileChange]:
+    """The changes to manifests (by file name and ``globs``) along ``rev``'s first-parent
+    line, through one ``git log`` (started early by :meth:`GitRepo.start_changes`, when the
+    caller knew)."""
+    selects = discovery.selector(globs)
+
+    def keep(path: str) -> bool:
+        return discovery.is_manifest_name(path.rpartition("/")[2]) and selects(path)
+
+    return list(repo.changes(rev, [], keep=keep))
+
+
+def blobs_of(changes: Iterable[FileChange]) -> list[str]:
+    """The blobs a history may parse, each once: not a deletion's, never a symlink's."""
+    return list(dict.fromkeys(c.blob for c in changes if c.blob != ZERO and c.mode != LINK_MODE))
+
+
 def read_history(
     repo: GitRepo,
     rev: str,
@@ -189,16 +207,14 @@ def read_history(
     globs: tuple[str, ...] = (),
     *,
     known: Callable[[str], Snapshot | None] | None = None,
+    changes: list[FileChange] | None = None,
+    ahead: ReadAhead | None = None,
 ) -> History:
-    """Manifest states in ``rev``'s history, through one ``git log`` (started early by
-    :meth:`GitRepo.start_changes`, when the caller knew); blobs are read when a rule asks
-    (``known``: see :class:`History`). A manifest that was a symlink is no manifest in that
-    state: its blob is a path, never parsed. (``root``: kept for callers that pass it;
+    """Manifest states in ``rev``'s history (``changes``, when the caller has them already:
+    :func:`manifest_changes`); blobs are read when a rule asks, those ``ahead`` holds from
+    there (``known``: see :class:`History`). A manifest that was a symlink is no manifest in
+    that state: its blob is a path, never parsed. (``root``: kept for callers that pass it;
     blobs are read through ``repo``.)"""
-    selects = discovery.selector(globs)
-
-    def keep(path: str) -> bool:
-        return discovery.is_manifest_name(path.rpartition("/")[2]) and selects(path)
-
-    changes = list(repo.changes(rev, [], keep=keep))
-    return History(changes, lambda shas: repo.stream_blobs(shas, limit=strictyaml.MAX_BYTES), known)
+    if changes is None:
+        changes = manifest_changes(repo, rev, globs)
+    return History(changes, lambda shas: repo.stream_blobs(shas, limit=strictyaml.MAX_BYTES, ahead=ahead), known)

@@ -126,6 +126,8 @@ class Setup:
     config: config.Config
 
     def close(self) -> None:
+        if self.base is not None:
+            self.base.close()
         if self.git is not None:
             self.git.close()
 
@@ -175,4 +177,5 @@ def _prepare(options: Options, root: str, git: GitRepo | None) -> Setup:
     # adds in a subfolder, must not hide a base manifest it deletes).
     trusted = settings(base.tree.read)
     base.globs = trusted.manifests
+    base.read_ahead()
     return Setup(root, git, base, base.tree, trusted)
