@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import hashlib
 import os
 import sys
 import time
@@ -21,24 +20,21 @@ from typing import TYPE_CHECKING, Any
 from modelgate import __version__
 from modelgate.checkapi.decorator import Check
 from modelgate.checkapi.invocation import Finding, invoke
-from modelgate.datamodel import textscan
 from modelgate.datamodel.manifest import ManifestDoc
 from modelgate.datamodel.policy import Policy, Rule, Waiver
 from modelgate.datamodel.results import AppliedWaiver, GitInfo, ManifestInfo, PolicyInfo, Readiness, Result, Summary
 from modelgate.datamodel.results import Location as Loc
-from modelgate.errors import GitError, UsageError
+from modelgate.errors import UsageError
 from modelgate.git.repo import GitRepo
 from modelgate.git.trees import WorkTree
 from modelgate.hashing.cache import HashCache
 from modelgate.hashing.digest import Hasher
 from modelgate.hashing.progress import ProgressBars
-from modelgate.pipeline import discovery, readiness, trust, waivers
-from modelgate.pipeline.base import Base
+from modelgate.pipeline import readiness, trust, waivers
 from modelgate.pipeline.ci import in_ci
+from modelgate.pipeline.collection import Collection
 from modelgate.pipeline.context import AuditLog, Context
-from modelgate.pipeline.paths import ArtifactPathError
 from modelgate.pipeline.rules import RuleSet, load_policies
-from modelgate.pipeline.selection import Selector
 from modelgate.pipeline.summary import CI_VARIABLES, check_infos, manifest_info
 from modelgate.pipeline.workspace import Options, Setup, find_root, prepare
 
@@ -150,6 +146,7 @@ class Session:
         if base is not None:
             # The base stands for its unchanged manifests by the work tree's.
             base.attach(self.context.index)
+        self.collection = Collection(self.options, self.root, self.context, self.rules, self.policies)
 
     def end(self) -> None:
         """Close the hash cache and clear the progress bars; safe after a :meth:`begin`
@@ -176,7 +173,7 @@ class Session:
 
     def removed(self) -> list[ManifestDoc]:
         """Manifests of the base that the change deletes (none without a base)."""
-        return self._removed(self.setup.base) if self.setup.base is not None else []
+        return self.collection.removed(self.setup.base) if self.setup.base is not None else []
 
     def after(self, doc: ManifestDoc) -> list[tuple[Check, Rule]]:
         """The ``scope="after"`` checks for ``doc``: they run once its other checks have."""
@@ -270,7 +267,7 @@ class Session:
 
     def _judge(self, policies: list[Policy], started: float) -> Summary:
         env, git, base = self.options.env, self.setup.git, self.setup.base
-        docs = self._collect(git, base)
+        docs = self.collection.manifests(git, base)
         # What was loaded lives to the end of the run: the garbage collector need not
         # look at it again (a quarter of a large run went to that).
         gc.freeze()
@@ -296,7 +293,7 @@ class Session:
         if isinstance(self.context.hasher.progress, ProgressBars):
             self.context.hasher.progress.close()
         if base is not None:
-            for gone in self._removed(base):
+            for gone in self.collection.removed(base):
                 assert gone.model is not None
                 governing = self.rules.governing(gone.model.name, policies)
                 results.extend(self._check(gone, governing, gone, removed=True))
@@ -330,23 +327,7 @@ class Session:
             readiness=tuple(ready),
         )
 
-    # -- collection ---------------------------------------------------------------
-
-    def _collect(self, git: GitRepo | None, base: Base | None) -> list[ManifestDoc]:
-        index = self.context.index
-        if self.options.changed:
-            docs = self._changed(git, base)
-        elif not self.options.paths:  # the whole repository, or this shard's part of it
-            docs = {path: index.load(path) for path in index.paths() if self._in_shard(path)}
-        else:
-            found = discovery.discover(self.root, list(self.options.paths), self.context.config.manifests)
-            docs = {path: self.context.load(path) for path in found.manifests}
-            if found.others:
-                wanted = {os.path.realpath(p) for p in found.others}
-                for doc in self.context.registry():
-                    if doc.abspath not in docs and wanted.intersection(self._artifact_paths(doc)):
-                        docs[doc.abspath] = doc
-        return sorted((d for d in docs.values() if self._in_shard(d.abspath)), key=lambda d: d.path)
+    # -- before the checks ----------------------------------------------------------
 
     def _hash_ahead(self, docs: list[ManifestDoc], policies: list[Policy]) -> None:
         """Hash, in parallel and before any check runs, the files of every manifest whose
@@ -371,141 +352,6 @@ class Session:
         large = [path for path in wanted if _size(path) >= _AHEAD_BYTES]
         if large:
             self.context.hasher.prefetch(large)
-
-    def _in_shard(self, abspath: str, raw: bytes | None = None) -> bool:
-        """Whether the manifest at ``abspath`` (at the base: with these ``raw`` bytes) is in
-        this shard. A deterministic partition, so that a CI matrix checks each manifest in
-        exactly one shard: by the model name its ``name:`` line gives (so a model's versions
-        are checked together, and the rules that look across them parse them once), else by
-        path. The name is read from the bytes before they are parsed; a wrong guess only
-        moves a manifest to another shard, which checks it against the whole repository."""
-        if self.options.shard is None:
-            return True
-        k, n = self.options.shard
-        if raw is None:
-            raw = self.context.index.raw(abspath)
-        name = textscan.guess_name(raw) if raw is not None else None
-        key = f"name:{name}" if name is not None else f"path:{discovery.relpath(self.root, abspath)}"
-        return int(hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest(), 16) % n == k - 1
-
-    def _changed(self, git: GitRepo | None, base: Base | None) -> dict[str, ManifestDoc]:
-        """``--changed``: the manifests the change affects, plus the other versions of their
-        models (exclusive stages and aliases span versions).
-
-        With no PATH, the change is what git says changed (:meth:`_ranges`). With PATHs,
-        it is every file named (pre-commit names the files of the change it gates, even
-        when they differ from nothing: ``--all-files``, a range already committed; a named
-        file is never dropped), git's changes below a named folder, and git's changes that
-        no longer exist: what the change deleted or renamed away, which no one can name.
-        Which manifests the changed paths affect is :mod:`modelgate.pipeline.selection`'s answer.
-        """
-        if git is None:
-            raise UsageError("--changed needs a git repository")
-        named = [p for p in self.options.paths if not os.path.isdir(p)]
-        folders = []
-        for path in self.options.paths:
-            if os.path.isdir(path):
-                full = os.path.abspath(path)
-                if os.path.commonpath([self.root, full]) != self.root:
-                    raise UsageError(f"{path}: outside the repository {self.root}")
-                folders.append(discovery.relpath(self.root, full))
-        found = discovery.discover(self.root, named, self.context.config.manifests) if named else None
-        ranges = self._ranges(git, base)
-        changed = set().union(*(git.changed_paths(since, until) for since, until in ranges))
-        if self.options.paths and "" not in folders:
-            changed = {
-                p
-                for p in changed
-                if any(p.startswith(f"{f}/") for f in folders) or not os.path.lexists(os.path.join(self.root, p))
-            }
-        real_root = os.path.realpath(self.root)
-        for path in named:
-            changed.add(discovery.relpath(self.root, os.path.abspath(path)))
-            real = os.path.realpath(path)
-            if real.startswith(real_root + os.sep):
-                changed.add(os.path.relpath(real, real_root).replace(os.sep, "/"))
-        head = git.head()
-        since = [start for start in (s or head for s, _ in ranges) if start is not None]
-        selector = Selector(
-            self.root,
-            self.context.config,
-            self.policies,
-            lambda name: self.rules.governing(name, self.policies),
-            self.context.artifact_path,
-            git,
-            since,
-            [end for _, end in ranges if end],
-        )
-        # Which manifests can the changed paths reach? Asked of the bytes first: only the
-        # candidates are parsed and asked properly (every manifest when it cannot be told).
-        index = self.context.index
-        # Bytes checked in place of a file (promote --dry-run) are a change of that file.
-        changed |= {discovery.relpath(self.root, path) for path in self.options.overlay}
-        rels = {discovery.relpath(self.root, path): path for path in index.paths()}
-        candidates = selector.candidates(changed, rels, lambda rel: index.raw(rels[rel]))
-        docs = index.all() if candidates is None else [index.load(rels[rel]) for rel in candidates]
-        chosen, names = selector.affected(changed, docs)
-        kept = {doc.abspath: doc for doc in chosen}
-        for path in found.manifests if found else ():
-            kept.setdefault(path, self.context.load(path))
-        names |= {d.model.name for d in kept.values() if d.model is not None}
-        for name in sorted(names):
-            for doc in self.context.versions_of(name):
-                kept.setdefault(doc.abspath, doc)
-        return kept
-
-    def _ranges(self, git: GitRepo, base: Base | None) -> list[tuple[str | None, str | None]]:
-        """The (since, until) commits whose differences are the change (None: HEAD, and the
-        work tree): the base's merge-base; pre-commit's range when it gives one
-        (``PRE_COMMIT_FROM_REF``/``PRE_COMMIT_TO_REF``, set for ``--from-ref``/``--to-ref``
-        and the pre-push stage: it names only the files that still exist, and what the
-        range deleted or renamed away must count too); else HEAD."""
-        ranges: list[tuple[str | None, str | None]] = []
-        if base is not None:
-            ranges.append((base.merge_base, None))
-        env = self.options.env
-        start, end = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
-        if start and end:
-            first = git.verify(start, "PRE_COMMIT_FROM_REF")
-            last = git.verify(end, "PRE_COMMIT_TO_REF")
-            try:
-                since = git.merge_base(first, last)
-            except GitError:
-                since = first  # unrelated histories: pre-commit then diffs the two commits too
-            ranges.append((since, last))
-        return ranges or [(None, None)]
-
-    def _artifact_paths(self, doc: ManifestDoc) -> set[str]:
-        paths = set()
-        for artifact in doc.model.artifacts if doc.model else ():
-            try:
-                paths.add(self.context.artifact_path(doc, artifact.path))
-            except ArtifactPathError:
-                continue
-        return paths
-
-    def _removed(self, base: Base) -> list[ManifestDoc]:
-        """Base manifests whose name@version is gone from the work tree. A manifest edited in
-        place to another version removes the old one; one that no longer loads is reported
-        as invalid, not as removed.
-
-        Only the base's :meth:`~Base.own` manifests can be gone: one whose bytes the work
-        tree holds at the same path is there, as the same name@version (or as the same
-        invalid document)."""
-        index = self.context.index
-        gone = []
-        for doc in base.own():
-            model = doc.model
-            if model is None or not self._in_shard(doc.abspath, doc.doc.raw if doc.doc is not None else b""):
-                continue
-            if any(
-                d.model is not None and d.model.version == model.version for d in self.context.versions_of(model.name)
-            ):
-                continue
-            if index.has(doc.abspath) and index.load(doc.abspath).model is None:
-                continue
-            gone.append(doc)
-        return gone
 
     # -- running ------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""--shard K/N: every manifest is checked in exactly one shard."""
+"""Which manifests a run collects (modelgate/pipeline/collection.py): --shard K/N checks every
+manifest in exactly one shard."""
 
 from __future__ import annotations
 
