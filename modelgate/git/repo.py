@@ -15,28 +15,16 @@ import stat
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 
-from modelgate.datamodel.records import record
 from modelgate.errors import GitError
+from modelgate.git.background import Background
 from modelgate.git.catfile import OBJECT_ID, CatFile, ReadAhead
+from modelgate.git.log import FileChange, log_arguments, parse_changes
 
 # A ref a hint may quote in a command to paste: what a shell passes unchanged and git
 # reads as a name, never an option.
 _PASTEABLE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}")
 ZERO = "0" * 40
 LINK_MODE = "120000"  # a symlink's mode in a git tree
-
-
-@record
-class FileChange:
-    """One file touched by one commit, from ``git log --raw``."""
-
-    commit: str
-    timestamp: int
-    author: str
-    path: str
-    blob: str  # the new blob; all zeros when the file was deleted
-    status: str
-    mode: str = "100644"  # the new mode: 120000 is a symlink, whose blob holds a path, not content
 
 
 def blob_id(raw: bytes, size: int = 40) -> str:
@@ -58,7 +46,7 @@ class GitRepo:
         # Asked once per run, by several: a commit's tree, and the work tree's file list.
         self._listings: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
         self._work: dict[str, tuple[bool, str]] | None = None
-        self._started: dict[tuple[str, ...], _Background] = {}
+        self._started: dict[tuple[str, ...], Background] = {}
         self._head: tuple[str | None] | None = None
 
     def remember(self, sha: str, raw: bytes) -> None:
@@ -102,7 +90,7 @@ class GitRepo:
         arguments it knows early; git answers them on the other core while Python loads the
         policies. (Read-only questions only: the answer must be what asking later gives.)"""
         if args not in self._started:
-            self._started[args] = _Background(
+            self._started[args] = Background(
                 ["git", "-C", self.root, "--no-optional-locks", "-c", "core.quotepath=off", *args]
             )
 
@@ -396,30 +384,8 @@ class GitRepo:
         everywhere, so that walk cost the size of the tree at every commit. To read one kind
         of file from a long history, give no pathspecs and a ``keep`` that picks its paths.
         (:meth:`start_changes` begins the same ``git log`` in the background.)
-
-        Read with ``-z``: every field ends with a NUL, which git never prints inside an
-        author name (it accepts any other control character there, SOH and ESC included),
-        so the fields are read by position: a commit's three, then ``:meta`` and path pairs
-        until the next commit's SHA. Output of any other shape is an error, never a guess.
         """
-        out = self.run(*_log_arguments(rev, pathspecs))
-        fields = out.decode("utf-8", "surrogateescape").split("\0")
-        if fields and fields[-1] == "":
-            fields.pop()
-        index = 0
-        while index < len(fields):
-            if index + 3 > len(fields) or not OBJECT_ID.match(fields[index]) or not fields[index + 1].isdigit():
-                raise GitError(f"git log printed something unexpected at field {index}; cannot read the history")
-            commit, timestamp, author = fields[index], int(fields[index + 1]), fields[index + 2]
-            index += 3
-            # --raw output begins on a new line: "\n:100644 100644 <old> <new> M".
-            while index + 1 < len(fields) and fields[index].startswith(("\n:", ":")):
-                if keep is None or keep(fields[index + 1]):  # the others' lines are only skipped
-                    parts = fields[index].lstrip("\n").lstrip(":").split()
-                    if len(parts) != 5 or not OBJECT_ID.match(parts[3]):
-                        raise GitError(f"git log printed an unexpected change line {fields[index][:80]!r}")
-                    yield FileChange(commit, timestamp, author, fields[index + 1], parts[3], parts[4], parts[1])
-                index += 2
+        return parse_changes(self.run(*log_arguments(rev, pathspecs)), keep)
 
     def start_listing(self) -> None:
         """Begin listing the work tree's files in the background (see :meth:`start`)."""
@@ -435,7 +401,7 @@ class GitRepo:
 
     def start_changes(self, rev: str, pathspecs: Sequence[str] = ()) -> None:
         """Begin, in the background, the ``git log`` that :meth:`changes` reads."""
-        self.start(*_log_arguments(rev, pathspecs))
+        self.start(*log_arguments(rev, pathspecs))
 
     def links(self) -> tuple[list[str], list[str]]:
         """(links, unlisted): the symbolic links of the work tree that git can list
@@ -481,64 +447,11 @@ class GitRepo:
         return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
-class _Background:
-    """A git command run in the background, its output collected by a thread."""
-
-    def __init__(self, command: list[str]) -> None:
-        import threading
-
-        self._done: tuple[int, bytes, bytes] | None = None
-        try:
-            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-            )
-        except OSError:
-            self._proc = None  # run again in the foreground, where the error is reported
-            return
-        self._thread = threading.Thread(target=self._collect, daemon=True)
-        self._thread.start()
-
-    def _collect(self) -> None:
-        assert self._proc is not None
-        stdout, stderr = self._proc.communicate()
-        self._done = (self._proc.returncode, stdout, stderr)
-
-    def result(self) -> tuple[int, bytes, bytes] | None:
-        """(exit code, stdout, stderr); None when it could not start."""
-        if self._proc is None:
-            return None
-        self._thread.join()
-        return self._done
-
-    def stop(self) -> None:
-        if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.kill()
-            self._thread.join()
-
-
 # Every tracked and untracked-but-not-ignored file, with the index's mode of the tracked.
 _LISTING = ("ls-files", "-z", "-t", "-s", "--cached", "--others", "--exclude-standard")
 _IGNORED = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
 _PARENTS = ("rev-list", "--parents", "-n", "1", "--end-of-options")
 _DIFF = ("diff", "--name-only", "--no-renames", "--no-ext-diff", "-z")
-
-
-def _log_arguments(rev: str, pathspecs: Sequence[str]) -> list[str]:
-    return [
-        "log",
-        "--reverse",
-        "--first-parent",
-        "--diff-merges=first-parent",
-        "--format=%H%x00%ct%x00%an <%ae>",
-        "--raw",
-        "--no-abbrev",
-        "--no-renames",
-        "-z",
-        rev,
-        "--",
-        *pathspecs,
-    ]
 
 
 def _limited(raw: bytes, limit: int | None) -> bytes:

@@ -19,7 +19,8 @@ from modelgate.datamodel.manifest import ManifestDoc, Snapshot
 from modelgate.datamodel.records import record
 from modelgate.errors import ModelgateError, UsageError
 from modelgate.git.catfile import ReadAhead
-from modelgate.git.repo import FileChange, GitRepo
+from modelgate.git.log import FileChange
+from modelgate.git.repo import GitRepo
 from modelgate.git.trees import CommitTree
 from modelgate.pipeline import discovery
 from modelgate.pipeline.history import Event, History, blobs_of, manifest_changes, read_history

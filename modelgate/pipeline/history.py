@@ -21,7 +21,8 @@ from modelgate.datamodel.manifest import Snapshot, snapshot
 from modelgate.datamodel.records import record
 from modelgate.errors import Problem
 from modelgate.git.catfile import ReadAhead
-from modelgate.git.repo import LINK_MODE, ZERO, FileChange, GitRepo
+from modelgate.git.log import FileChange
+from modelgate.git.repo import LINK_MODE, ZERO, GitRepo
 from modelgate.pipeline import discovery
 
 
