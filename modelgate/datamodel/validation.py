@@ -1,14 +1,16 @@
-"""Plain frozen data, validated by pydantic only when the same bytes were never validated.
+"""Plain frozen data, validated by pydantic-core only when the same bytes were never validated.
 
 Manifests, policies and built-in check params are frozen dataclasses (``@record``) deriving
 from :class:`Strict`. Their constraints are :class:`Constraint` annotations, which pydantic
-reads through its public ``__get_pydantic_core_schema__`` hook; nothing here imports
-pydantic until a document has to be validated. :func:`load` is the one way in:
+reads through its public ``__get_pydantic_core_schema__`` hook to derive each class's
+pydantic-core schema. That schema is committed (:mod:`modelgate.datamodel.coreschema`), so
+a run validates with pydantic-core alone and imports pydantic only when the committed
+schema was written under other code. :func:`load` is the one way in:
 
-* a *miss*: pydantic validates the data (strict, unknown keys forbidden), then
+* a *miss*: the data is validated (strict, unknown keys forbidden), then
   :func:`structure` builds the dataclasses and the verdict is remembered;
 * a *hit* (a verdict store knows these exact bytes were valid, under this modelgate
-  version and this code): :func:`structure` alone, without importing pydantic.
+  version and this code): :func:`structure` alone, validating nothing.
 
 ``import pydantic`` plus building a model costs about as much as the rest of a
 ``modelgate check`` of one manifest, so start-up depends on skipping it. A verdict store
