@@ -240,3 +240,23 @@ def test_a_base_closed_before_its_history_is_asked_for_stops_the_read_ahead(repo
     git.close()
     assert base._reader is not None and not base._reader.is_alive()
     assert base._ahead is not None and base._ahead._proc is not None and base._ahead._proc.poll() is not None
+
+
+def test_the_history_is_read_ahead_once_and_never_after_it_was_read(repo: Repo) -> None:
+    repo.manifest("a")
+    repo.commit("1.0.0")
+    git = GitRepo(str(repo.root))
+    base = Base(git, "main", str(repo.root), early=True)
+    later = Base(git, "main", str(repo.root))
+    try:
+        base.read_ahead()
+        first = base._reader
+        base.read_ahead()
+        assert first is not None and base._reader is first
+        later.history()
+        later.read_ahead()  # the history is read already: nothing to read ahead
+        assert later._reader is None
+    finally:
+        base.close()
+        later.close()
+        git.close()
