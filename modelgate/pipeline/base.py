@@ -240,7 +240,8 @@ class Base:
         return self._changes, self._ahead
 
     def close(self) -> None:
-        """Stop what :meth:`read_ahead` began, if it was never used."""
+        """End what :meth:`read_ahead` began: wait for its thread, stop git if it is still
+        reading (a run that never asked for the history), and free the file."""
         _, ahead = self._join_reader()
         if ahead is not None:
             ahead.close()
