@@ -12,7 +12,7 @@ import pytest
 
 from modelgate.errors import GitError
 from modelgate.git import catfile
-from modelgate.git.catfile import CatFile, ReadAhead
+from modelgate.git.catfile import CatFile
 from modelgate.git.repo import GitRepo
 from tests.conftest import Repo
 
@@ -110,13 +110,17 @@ def test_a_stream_through_one_page_pipes_never_waits_on_itself(repo: Repo, monke
         reader.close()
 
 
-def test_read_ahead_holds_what_a_read_gives_within_its_limit_and_budget(repo: Repo) -> None:
+def test_read_ahead_holds_what_a_read_gives_within_its_limit_and_budget(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shas, contents = _blobs(repo, 20)  # blob i is 7 x (1 + i % 7) bytes and more
     commit = repo.commit("c")
     git = GitRepo(str(repo.root))
     big = max(range(20), key=lambda i: len(contents[i]))
     limit = len(contents[big]) - 1
-    ahead = ReadAhead(str(repo.root), [*shas, shas[0], commit, "f" * 40], limit)
+    with pytest.raises(GitError, match="not an object id"):
+        git.read_ahead(["HEAD"], limit)  # a request line is an id, never a name git resolves
+    ahead = git.read_ahead([*shas, shas[0], commit, "f" * 40], limit)
     try:
         held = ahead.held()
         # Not the blob over the limit, nor a commit, nor what is missing; the others, once each.
@@ -127,8 +131,8 @@ def test_read_ahead_holds_what_a_read_gives_within_its_limit_and_budget(repo: Re
         assert list(git.stream_blobs(shas, limit=limit, ahead=ahead)) == git.blobs(shas, limit=limit)
     finally:
         ahead.close()
-        git.close()
-    tight = ReadAhead(str(repo.root), shas, 1 << 20, budget=200)
+    monkeypatch.setattr(catfile, "_BUDGET", 200)
+    tight = git.read_ahead(shas, 1 << 20)
     try:
         answers = sum(
             len(f"{sha} blob {len(contents[shas.index(sha)])}\n") + len(contents[shas.index(sha)]) + 1
@@ -137,6 +141,7 @@ def test_read_ahead_holds_what_a_read_gives_within_its_limit_and_budget(repo: Re
         assert 0 < len(tight.held()) < len(shas) and answers <= 200
     finally:
         tight.close()
+        git.close()
 
 
 @pytest.mark.parametrize(
@@ -162,8 +167,8 @@ def test_read_ahead_that_failed_holds_nothing_and_the_stream_reads_as_before(
     )
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    ahead = ReadAhead(str(repo.root), shas, 1 << 20)
     git = GitRepo(str(repo.root))
+    ahead = git.read_ahead(shas, 1 << 20)
     try:
         assert ahead.held() == frozenset()
         assert list(git.stream_blobs(shas, ahead=ahead)) == contents
@@ -174,7 +179,9 @@ def test_read_ahead_that_failed_holds_nothing_and_the_stream_reads_as_before(
 
 def test_read_ahead_closed_before_use_stops_git(repo: Repo) -> None:
     shas, _ = _blobs(repo, 50)
-    ahead = ReadAhead(str(repo.root), shas, 1 << 20)
+    git = GitRepo(str(repo.root))
+    ahead = git.read_ahead(shas, 1 << 20)
     proc = ahead._proc
     ahead.close()
+    git.close()
     assert proc is not None and proc.poll() is not None

@@ -81,7 +81,8 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     git = request.git
     span = f"{request.merge_base}..{request.head}"
     # Asked below whatever the log says: git answers them while it verifies signatures.
-    git.start("log", "--format=%H", span, "--", ".")
+    changing_files = ("log", "--format=%H", span, "--", ".")
+    git.start(*changing_files)
     git.start_parents(request.head)
     import tempfile  # here: a costly import, and most runs never verify signatures
 
@@ -111,7 +112,7 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     commits = _parse(log)
     # Commits that change files (an approval is an empty commit); merges count when they
     # differ from every parent, as git log shows them.
-    changing = set(git.run("log", "--format=%H", span, "--", ".").decode().split())
+    changing = set(git.run(*changing_files).decode().split())
     authors: set[str] = set()
     for c in (c for c in commits if c.sha in changing):
         authors.update(x for x in (c.author, c.committer) if x)

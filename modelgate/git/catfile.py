@@ -73,9 +73,7 @@ class CatFile:
                 pass
 
     def _answers(self, shas: Sequence[str], limit: int | None, *, ahead: bool = False) -> Iterator[bytes]:
-        for sha in shas:
-            if not OBJECT_ID.match(sha):
-                raise GitError(f"not an object id: {sha[:80]!r}")
+        require_ids(shas)
         stdin, stdout = self._proc.stdin, self._proc.stdout
         assert stdin is not None and stdout is not None
         if ahead and not self._widened:
@@ -121,24 +119,21 @@ class ReadAhead:
     of them costs git 60-110 ms. Begun while the work tree's manifests are parsed, that work
     is done on the other core by the time a rule asks, into a file rather than a pipe, so
     git never waits for a reader. Their sizes are asked first (``--batch-check``, which
-    rebuilds nothing): only blobs of at most ``limit`` bytes, and at most ``budget`` bytes
-    in all, are read ahead; an object that is missing or no blob is left out. Whatever is
+    rebuilds nothing): only blobs of at most ``limit`` bytes, and at most :data:`_BUDGET`
+    bytes in all, are read ahead; an object that is missing or no blob is left out. Whatever is
     not :meth:`held` is read the usual way, and so is everything when the read failed.
     """
 
-    def __init__(self, root: str, shas: Sequence[str], limit: int, budget: int = _BUDGET) -> None:
+    def __init__(self, root: str, ids: Sequence[str], sizes: bytes, limit: int) -> None:
+        """Read the blobs ``ids`` (distinct, checked) of ``root``, given ``sizes``:
+        ``--batch-check``'s answers for them (:meth:`GitRepo.read_ahead` asks)."""
         import tempfile
 
-        ids = list(dict.fromkeys(shas))
-        for sha in ids:
-            if not OBJECT_ID.match(sha):
-                raise GitError(f"not an object id: {sha[:80]!r}")
         self._at: dict[str, tuple[int, int, bytes]] = {}  # id -> (offset, size, header)
         self._proc: subprocess.Popen[bytes] | None = None
         self._file: IO[bytes] | None = None
         self._view: mmap.mmap | None = None
         self._ready: bool | None = None
-        sizes = _git(root, ["cat-file", "--batch-check"], "".join(f"{sha}\n" for sha in ids).encode("ascii"))
         offset = 0
         asked = set(ids)
         for line in sizes.splitlines():
@@ -148,7 +143,7 @@ class ReadAhead:
                 continue
             size = int(parts[2])
             header = line + b"\n"
-            if size > limit or offset + len(header) + size + 1 > budget:
+            if size > limit or offset + len(header) + size + 1 > _BUDGET:
                 continue
             self._at[parts[0].decode("ascii")] = (offset + len(header), size, header)
             offset += len(header) + size + 1  # the answer ends with a newline
@@ -205,17 +200,12 @@ class ReadAhead:
             self._file.close()
 
 
-def _git(root: str, args: list[str], stdin: bytes) -> bytes:
-    try:
-        proc = subprocess.run(
-            ["git", "-C", root, "--no-optional-locks", *args], input=stdin, capture_output=True, check=False
-        )
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror}; install git or run outside a repository") from None
-    if proc.returncode != 0:
-        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
-    return proc.stdout
+def require_ids(shas: Sequence[str]) -> None:
+    """A GitError unless every one of ``shas`` is a full object id: nothing else is written
+    to git's standard input, where a line is a request."""
+    for sha in shas:
+        if not OBJECT_ID.match(sha):
+            raise GitError(f"not an object id: {sha[:80]!r}")
 
 
 def _answer(stdout: IO[bytes], sha: str, limit: int | None) -> bytes | None:

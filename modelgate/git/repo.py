@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from modelgate.errors import GitError
 from modelgate.git.background import Background
-from modelgate.git.catfile import OBJECT_ID, CatFile, ReadAhead
+from modelgate.git.catfile import OBJECT_ID, CatFile, ReadAhead, require_ids
 from modelgate.git.log import FileChange, log_arguments, parse_changes
 
 # A ref a hint may quote in a command to paste: what a shell passes unchanged and git
@@ -59,8 +59,10 @@ class GitRepo:
         """The repository whose top folder is ``root`` (see ``workspace.find_root``), if it is one."""
         return GitRepo(root) if os.path.exists(os.path.join(root, ".git")) else None
 
-    def run(self, *args: str, check: bool = True) -> bytes:
-        started = self._started.pop(args, None)
+    def run(self, *args: str, check: bool = True, input: bytes | None = None) -> bytes:
+        """``git args``' output (with ``input`` on its standard input); a GitError when it
+        fails and ``check``. What :meth:`start` began with these arguments is taken instead."""
+        started = self._started.pop(args, None) if input is None else None
         if started is not None:
             done = started.result()
             if done is not None:
@@ -70,7 +72,8 @@ class GitRepo:
             proc = subprocess.run(
                 ["git", "-C", self.root, "--no-optional-locks", "-c", "core.quotepath=off", *args],
                 capture_output=True,
-                stdin=subprocess.DEVNULL,
+                input=input,
+                stdin=subprocess.DEVNULL if input is None else None,
                 check=False,
             )
         except OSError as exc:
@@ -292,19 +295,10 @@ class GitRepo:
         ``check-attr`` for all of them, the paths on its standard input."""
         if not paths:
             return set()
-        try:
-            proc = subprocess.run(
-                ["git", "-C", self.root, "--no-optional-locks", "check-attr", "-z", "--stdin", "filter"],
-                input="\0".join(paths).encode("utf-8", "surrogateescape") + b"\0",
-                capture_output=True,
-                check=False,
-            )
-        except OSError as exc:
-            raise GitError(f"cannot run git: {exc.strerror}; install git or run outside a repository") from None
-        if proc.returncode != 0:
-            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(f"git check-attr failed: {message[-1] if message else proc.returncode}")
-        fields = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+        out = self.run(
+            "check-attr", "-z", "--stdin", "filter", input="\0".join(paths).encode("utf-8", "surrogateescape") + b"\0"
+        )
+        fields = out.decode("utf-8", "surrogateescape").split("\0")
         return {
             path for path, _name, value in zip(fields[0::3], fields[1::3], fields[2::3], strict=False) if value == "lfs"
         }
@@ -327,6 +321,15 @@ class GitRepo:
                 self._catfile = CatFile(self.root)
             read = dict(zip(missing, self._catfile.read(missing, limit), strict=True))
         return [read[sha] if sha in read else _limited(known[sha], limit) for sha in shas]
+
+    def read_ahead(self, shas: Sequence[str], limit: int) -> ReadAhead:
+        """Begin reading these blobs into a file of their own (:class:`ReadAhead`), those of
+        at most ``limit`` bytes; their sizes are asked first (``--batch-check``, which
+        rebuilds no blob)."""
+        ids = list(dict.fromkeys(shas))
+        require_ids(ids)
+        sizes = self.run("cat-file", "--batch-check", input="".join(f"{sha}\n" for sha in ids).encode("ascii"))
+        return ReadAhead(self.root, ids, sizes, limit)
 
     def stream_blobs(
         self, shas: Sequence[str], limit: int | None = None, ahead: ReadAhead | None = None

@@ -230,9 +230,8 @@ class Base:
 
     def _read(self) -> None:
         with contextlib.suppress(ModelgateError, OSError):
-            changes = manifest_changes(self.repo, self.commit, self.globs)
-            self._ahead = ReadAhead(self.repo.root, blobs_of(changes), strictyaml.MAX_BYTES)
-            self._changes = changes
+            self._changes = manifest_changes(self.repo, self.commit, self.globs)
+            self._ahead = self.repo.read_ahead(blobs_of(self._changes), strictyaml.MAX_BYTES)
 
     def _join_reader(self) -> tuple[list[FileChange] | None, ReadAhead | None]:
         if self._reader is not None:

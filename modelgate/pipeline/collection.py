@@ -29,9 +29,9 @@ from modelgate.pipeline.workspace import Options
 class Collection:
     """What one run collects, from its options, under its rules and policies."""
 
-    def __init__(self, options: Options, root: str, context: Context, rules: RuleSet, policies: list[Policy]) -> None:
+    def __init__(self, options: Options, context: Context, rules: RuleSet, policies: list[Policy]) -> None:
         self._options = options
-        self._root = root
+        self._root = context.root
         self._context = context
         self._rules = rules
         self._policies = policies

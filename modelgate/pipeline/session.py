@@ -146,7 +146,7 @@ class Session:
         if base is not None:
             # The base stands for its unchanged manifests by the work tree's.
             base.attach(self.context.index)
-        self.collection = Collection(self.options, self.root, self.context, self.rules, self.policies)
+        self.collection = Collection(self.options, self.context, self.rules, self.policies)
 
     def end(self) -> None:
         """Close the hash cache and clear the progress bars; safe after a :meth:`begin`
