@@ -392,3 +392,31 @@ def test_every_fixed_git_command_in_a_message_is_accepted(repo: Repo, tmp_path: 
             continue  # git-lfs is not installed here (CI installs it)
         pasted = _run(*shlex.split(command), cwd=clone)
         assert pasted.returncode == 0, f"{command!r} ({found[command]}): {pasted.stderr}"
+
+
+def test_close_stops_a_started_command_another_thread_is_waiting_on(repo: Repo) -> None:
+    """A run's reader thread may be waiting on what :meth:`GitRepo.start` began (the
+    history's log) when the run ends: closing stops it rather than waiting for it."""
+    import threading
+
+    from modelgate.git.background import Background
+
+    repo.write("f.txt", "x\n")
+    repo.commit("c")
+    git = GitRepo(str(repo.root))
+    args = ("log", "--format=%H")
+    git._started[args] = Background(["sleep", "60"])  # a question git takes long to answer
+    raised: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            git.run(*args)
+        except GitError as exc:
+            raised.append(exc)
+
+    waiting = threading.Thread(target=wait)
+    waiting.start()
+    git.close()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    assert raised, "the stopped command's answer is a failure, never the output of a command that did not finish"

@@ -103,3 +103,19 @@ def test_a_plugin_check_under_a_built_in_name_gets_the_built_in_policys_paramete
     rules = RuleSet(collect_checks(pm), (), (), WorkTree(str(repo.root)))
     with pytest.raises(UsageError, match=r"builtin:default:\d+:\d+: invalid `with:` for required-metrics: min:"):
         rules.governing("fraud-detector", [])
+
+
+def test_the_providers_asked_are_each_rules_own_or_the_configured_one(repo: Repo) -> None:
+    repo.write(
+        "policy.yaml",
+        "apiVersion: modelgate/v1\nkind: Policy\nname: reviewed\nextends: [builtin:default]\nrules:\n"
+        "  - {check: approvals, stages: [production], with: {min: 2, provider: github}}\n"
+        "  - {check: approvals, stages: [staging], with: {min: 1}}\n",
+    )
+    rules = _rules(repo)
+    policies = load_policies(["policy.yaml"], WorkTree(str(repo.root)))
+    assert rules.providers_asked(policies, "signed-commits") == ["github", "signed-commits"]
+    assert rules.providers_asked(policies, None) == ["github"]
+    # The built-in default asks for approvals to production: from the configured provider.
+    default = load_policies(["builtin:default"], WorkTree(str(repo.root)))
+    assert (rules.providers_asked(default, "github"), rules.providers_asked(default, None)) == (["github"], [])

@@ -5,12 +5,15 @@ about them (counted through the ``parsed`` lists of the work index, the base and
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import yaml
 
+from modelgate.approvals.evidence import ApprovalRequest, Approvals
+from modelgate.hookspecs import hookimpl
 from modelgate.pipeline.session import open_session
 from modelgate.pipeline.workspace import Options
 from modelgate.plugins import make_plugin_manager
@@ -75,11 +78,12 @@ class Run:
     history: list[str]  # paths of the history's states parsed
 
 
-def _run(repo: Repo, monkeypatch: pytest.MonkeyPatch, **options: Any) -> Run:
+def _run(repo: Repo, monkeypatch: pytest.MonkeyPatch, plugins: tuple[object, ...] = (), **options: Any) -> Run:
     monkeypatch.chdir(repo.root)
-    with open_session(
-        Options(base="main", env={}, cache=False, **options), make_plugin_manager(autoload=False), root=str(repo.root)
-    ) as session:
+    pm = make_plugin_manager(autoload=False)
+    for plugin in plugins:
+        pm.register(plugin)
+    with open_session(Options(base="main", env={}, cache=False, **options), pm, root=str(repo.root)) as session:
         summary = session.run()
         base = session.setup.base
         assert base is not None
@@ -173,3 +177,32 @@ def test_each_shard_parses_only_its_models_and_the_shards_add_up_to_one_run(
     # The injected failures are in the union, each once.
     failing = {(r[0], r[2]) for r in union if r[1] in ("failed", "error")}
     assert ("MG102", "models/m02/modelgate.yaml") in failing and ("MG001", "models/m07/modelgate.yaml") in failing
+
+
+class _Provider:
+    """Approvals from nowhere, noting the thread that asked."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+
+    @hookimpl
+    def modelgate_approval_providers(self) -> list[str]:
+        return ["test"]
+
+    @hookimpl
+    def modelgate_collect_approvals(self, request: ApprovalRequest) -> Approvals | None:
+        self.threads.append(threading.current_thread())
+        return Approvals("test") if request.provider == "test" else None
+
+
+def test_a_full_run_asks_for_approvals_ahead_and_a_changed_run_only_if_a_rule_does(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.write(".modelgate.yaml", "approvals: {provider: test}\n")
+    _monorepo(repo)  # model-08's production versions need approvals; model-05, which changes, does not
+    full, changed = _Provider(), _Provider()
+    ran = _run(repo, monkeypatch, plugins=(full,))
+    assert any(r[0] == "MG603" for r in ran.results)
+    assert len(full.threads) == 1 and full.threads[0] is not threading.current_thread()
+    _run(repo, monkeypatch, plugins=(changed,), changed=True)
+    assert changed.threads == []

@@ -62,9 +62,11 @@ class GitRepo:
     def run(self, *args: str, check: bool = True, input: bytes | None = None) -> bytes:
         """``git args``' output (with ``input`` on its standard input); a GitError when it
         fails and ``check``. What :meth:`start` began with these arguments is taken instead."""
-        started = self._started.pop(args, None) if input is None else None
+        started = self._started.get(args) if input is None else None
         if started is not None:
+            # Popped once answered, not before: close() from another thread stops it meanwhile.
             done = started.result()
+            self._started.pop(args, None)
             if done is not None:
                 returncode, stdout, stderr = done
                 return self._checked(args, check, returncode, stdout, stderr)
@@ -367,7 +369,7 @@ class GitRepo:
         if self._catfile is not None:
             self._catfile.close()
             self._catfile = None
-        for started in self._started.values():
+        for started in list(self._started.values()):  # a copy: a reader thread may pop one
             started.stop()
         self._started.clear()
 

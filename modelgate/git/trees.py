@@ -59,11 +59,19 @@ class CommitTree:
 
     source: Literal["base", "worktree"] = "base"
 
-    def __init__(self, repo: GitRepo, commit: str) -> None:
+    def __init__(
+        self, repo: GitRepo, commit: str, listing: tuple[dict[str, str], dict[str, str]] | None = None
+    ) -> None:
+        """``listing``: the commit's (blobs, links) when the caller has them already."""
         self.repo = repo
         self.commit = commit
-        self.blobs, self.links = repo.listing(commit)
+        self.blobs, self.links = listing if listing is not None else repo.listing(commit)
         self._targets: dict[str, str] | None = None
+
+    def through(self, repo: GitRepo) -> CommitTree:
+        """This tree, its files read through ``repo``: a thread asks its own git, since one
+        ``cat-file`` process answers one reader at a time."""
+        return CommitTree(repo, self.commit, (self.blobs, self.links))
 
     def read(self, rel: str) -> bytes:
         path, through_link = self._walk(rel)

@@ -139,6 +139,7 @@ class Base:
         self._by_name: dict[str, list[ManifestDoc]] = {}
         self._history: History | None = None
         self._reader: threading.Thread | None = None  # see read_ahead
+        self._closing = False
         self._changes: list[FileChange] | None = None
         self._ahead: ReadAhead | None = None
         self._blobs: dict[str, str] | None = None  # blob id -> path, at the merge-base
@@ -231,7 +232,8 @@ class Base:
     def _read(self) -> None:
         with contextlib.suppress(ModelgateError, OSError):
             self._changes = manifest_changes(self.repo, self.commit, self.globs)
-            self._ahead = self.repo.read_ahead(blobs_of(self._changes), strictyaml.MAX_BYTES)
+            if not self._closing:
+                self._ahead = self.repo.read_ahead(blobs_of(self._changes), strictyaml.MAX_BYTES)
 
     def _join_reader(self) -> tuple[list[FileChange] | None, ReadAhead | None]:
         if self._reader is not None:
@@ -241,6 +243,7 @@ class Base:
     def close(self) -> None:
         """End what :meth:`read_ahead` began: wait for its thread, stop git if it is still
         reading (a run that never asked for the history), and free the file."""
+        self._closing = True  # a reader still at the log begins no read-ahead after it
         _, ahead = self._join_reader()
         if ahead is not None:
             ahead.close()

@@ -20,7 +20,8 @@ from modelgate.pipeline.index import WorkIndex
 from modelgate.pipeline.paths import ArtifactPathError, is_repository_path, resolve
 
 if TYPE_CHECKING:
-    from modelgate.approvals.evidence import Approval, Approvals, Rejection
+    from modelgate.approvals.ahead import Pending
+    from modelgate.approvals.evidence import Approval, ApprovalRequest, Approvals, Rejection
     from modelgate.checkapi.decorator import Check
     from modelgate.datamodel.config import Config
     from modelgate.datamodel.results import MetricRow
@@ -248,21 +249,54 @@ class Context:
             return None
         found = self._memo.approvals.get(name)
         if found is None:
-            from modelgate.approvals.evidence import ApprovalRequest, Approvals
+            from modelgate.approvals.evidence import Approvals
 
-            request = ApprovalRequest(
-                name,
-                self.config.approvals,
-                self.git,
-                self.base.merge_base if self.base else None,
-                self.git.head() if self.git else None,
-                self.tree,
-                self.env,
-            )
-            answer = self.hook.modelgate_collect_approvals(request=request) if self.hook else None
+            pending = self._memo.ahead.pop(name, None)
+            if pending is not None:
+                answer = pending.result()
+            else:
+                request = self._approval_request(name, self.git, self.tree)
+                answer = self.hook.modelgate_collect_approvals(request=request) if self.hook else None
             found = answer or Approvals(name, error=f"no plugin provides approvals {name!r}")
             self._memo.approvals[name] = found
         return found
+
+    def approvals_ahead(self, provider: str | None = None) -> None:
+        """Begin asking ``provider`` (default: the configured one) for the approvals now, on
+        a thread with its own git (:mod:`modelgate.approvals.ahead`); :meth:`approvals` takes
+        the answer, or raises what asking raised."""
+        name = provider or self.approvals_provider
+        if name is None or self.hook is None or name in self._memo.approvals or name in self._memo.ahead:
+            return
+        from modelgate.approvals.ahead import Pending
+        from modelgate.git.repo import GitRepo
+        from modelgate.git.trees import CommitTree
+
+        git = GitRepo(self.git.root) if self.git is not None else None
+        tree = self.tree.through(git) if git is not None and isinstance(self.tree, CommitTree) else self.tree
+        request = self._approval_request(name, git, tree)
+        hook = self.hook
+        self._memo.ahead[name] = Pending(
+            lambda: hook.modelgate_collect_approvals(request=request), git.close if git is not None else _nothing
+        )
+
+    def _approval_request(self, name: str, git: GitRepo | None, tree: Tree) -> ApprovalRequest:
+        from modelgate.approvals.evidence import ApprovalRequest
+
+        return ApprovalRequest(
+            name,
+            self.config.approvals,
+            git,
+            self.base.merge_base if self.base else None,
+            self.git.head() if self.git else None,
+            tree,
+            self.env,
+        )
+
+    def close(self) -> None:
+        """Wait for approvals still being asked ahead (their git processes end with them)."""
+        for pending in self._memo.ahead.values():
+            pending.wait()
 
     @functools.cached_property
     def target_branch(self) -> str | None:
@@ -278,6 +312,10 @@ class Context:
         return self.git.current_branch() if self.git else None
 
 
+def _nothing() -> None:
+    pass
+
+
 class _Memo:
     """The context's caches: documents loaded, paths resolved, answers asked once per run."""
 
@@ -289,6 +327,7 @@ class _Memo:
         self.lfs: dict[str, bool] = {}  # artifact real path -> git attributes say filter=lfs
         self.validators: dict[str, Any] = {}
         self.approvals: dict[str, Approvals] = {}
+        self.ahead: dict[str, Pending] = {}  # approvals being asked on their own thread
 
 
 class AuditLog:

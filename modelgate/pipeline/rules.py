@@ -123,6 +123,19 @@ class RuleSet:
                         named.append((rule.origin, str(provider)))
         return named
 
+    def providers_asked(self, policies: Iterable[Policy], default: str | None) -> list[str]:
+        """The approval providers the policies' rules will ask: each rule's named one, or
+        ``default`` (the configured provider) for a rule that names none."""
+        asked: dict[str, None] = {}
+        for policy in policies:
+            for rule in policy.rules:
+                check = self.find_check(rule.check)
+                if check is not None and check.provider_param is not None:
+                    provider = getattr(self.params(check, rule), check.provider_param, None) or default
+                    if provider:
+                        asked[str(provider)] = None
+        return list(asked)
+
     def params(self, check: Check, rule: Rule) -> Any:
         """The rule's ``with:`` as the check's params class (validated once per rule)."""
         if check.params is None:

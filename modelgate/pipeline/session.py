@@ -146,12 +146,20 @@ class Session:
         if base is not None:
             # The base stands for its unchanged manifests by the work tree's.
             base.attach(self.context.index)
+        if base is not None and not self.options.changed:
+            # A provider's git questions or web requests, answered while the manifests are
+            # parsed. (A --changed run may check nothing, and then asks no provider.)
+            for name in self.rules.providers_asked(self.policies, self.context.approvals_provider):
+                self.context.approvals_ahead(name)
         self.collection = Collection(self.options, self.context, self.rules, self.policies)
 
     def end(self) -> None:
         """Close the hash cache and clear the progress bars; safe after a :meth:`begin`
         that failed half-way, and on Ctrl-C (a bar left standing would hide the message
         under it, and the terminal's cursor with it)."""
+        context: Context | None = getattr(self, "context", None)  # None: begin failed before it
+        if context is not None:
+            context.close()
         if self._hashes is not None and isinstance(self._hashes.progress, ProgressBars):
             self._hashes.progress.close()
         if self._hashes is not None and self._hashes.cache is not None:

@@ -126,10 +126,12 @@ class Setup:
     config: config.Config
 
     def close(self) -> None:
-        if self.base is not None:
-            self.base.close()
+        # git first: it stops what it began and no one asked for (the history's log, when
+        # no rule read the history), so the base's reader, waiting on that, ends at once.
         if self.git is not None:
             self.git.close()
+        if self.base is not None:
+            self.base.close()
 
 
 def prepare(options: Options, root: str) -> Setup:
