@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 
 import pytest
@@ -72,3 +73,38 @@ def test_keyword_only_records() -> None:
     assert named == Named(name="n", tags=[]) and repr(named) == "Named(name='n', tags=[])"
     with pytest.raises(TypeError):
         hash(named)  # a list field: unhashable, as with a dataclass
+
+
+def test_init_is_written_when_first_built_as_dataclasses_writes_it() -> None:
+    @record
+    class Late:
+        a: int
+        b: list[int] = dataclasses.field(default_factory=list)
+        c: str = dataclasses.field(default="c", init=False)
+        d: dict[str, int] = dataclasses.field(default_factory=dict, init=False)
+        e: int = dataclasses.field(default=5, kw_only=True)
+
+        def __post_init__(self) -> None:
+            if self.a < 0:
+                raise ValueError("a must not be negative")
+
+    stub = Late.__init__
+    first = Late(1)
+    assert Late.__init__ is not stub  # compiled once, by the first build, for every later one
+    params = inspect.signature(Late.__init__).parameters
+    assert [(p.name, p.kind.name) for p in params.values()] == [
+        ("self", "POSITIONAL_OR_KEYWORD"),
+        ("a", "POSITIONAL_OR_KEYWORD"),
+        ("b", "POSITIONAL_OR_KEYWORD"),
+        ("e", "KEYWORD_ONLY"),
+    ]
+    assert (first.a, first.b, first.c, first.d, first.e) == (1, [], "c", {}, 5)
+    assert Late(1).b is not first.b and Late(1).d is not first.d  # a new list and dict each time
+    assert Late(2, [3], e=4) == Late(a=2, b=[3], e=4)
+    with pytest.raises(ValueError, match="negative"):
+        Late(-1)
+    with pytest.raises(TypeError):
+        Late(1, [], 4)  # type: ignore[call-arg]  # e is keyword-only
+    with pytest.raises(TypeError):
+        Late()  # type: ignore[call-arg]
+    assert Late.__doc__ == "Late(a, b, c, d, e)"  # no inspect.signature at declaration
