@@ -300,3 +300,19 @@ def test_the_deepest_nesting_allowed_is_located_too() -> None:
     raw = b"a: " + b"{b: " * brackets + b"1" + b"}" * brackets + b"\n"
     doc = parse(raw, "m.yaml")
     assert doc.location(("a", *["b"] * brackets)) == (1, 1 + 4 * brackets)  # the deepest key
+
+
+def test_only_the_keys_asked_for_are_read_the_rest_still_parsed_as_yaml() -> None:
+    raw = b"name: m\nmetrics: {auc: yes, nested: [{a: 1}, [2, 3]]}\nversion: 1.10\nlater: x\n"
+    doc = parse(raw, "m.yaml", frozenset(("name", "later")))
+    assert doc.data == {"name": "m", "metrics": None, "version": None, "later": "x"}
+    # What is passed over is not checked (yes, a YAML 1.1 boolean) ...
+    with pytest.raises(InputError, match="ambiguous value 'yes'"):
+        parse(raw, "m.yaml")
+    # ... but it must still be YAML, and a key may still appear once.
+    with pytest.raises(InputError, match="invalid YAML"):
+        parse(b"name: m\nmetrics: {auc: [1, 2}\n", "m.yaml", frozenset(("name",)))
+    with pytest.raises(InputError, match="duplicate key 'metrics'"):
+        parse(b"name: m\nmetrics: 1\nmetrics: 2\n", "m.yaml", frozenset(("name",)))
+    # Only top-level keys are passed over: a nested key named like one unread is read.
+    assert parse(b"name: {metrics: 2}\n", "m.yaml", frozenset(("name",))).data == {"name": {"metrics": 2}}

@@ -270,8 +270,8 @@ class Pinned:
 class Snapshot:
     """A manifest's state in the history, as the rules about change read it: its identity,
     its stage and the bytes it pinned. Read strictly (the strict YAML loader, these fields
-    type-checked), without validating the rest, which the rules about change do not read
-    and which an older release may have written differently."""
+    type-checked); the rest, which the rules about change do not read and which an older
+    release may have written differently, is parsed as YAML and passed over."""
 
     name: str
     version: str
@@ -297,11 +297,15 @@ _SHA256 = re.compile(SHA256_PATTERN)
 _MD5 = re.compile(MD5_PATTERN)
 
 
+# What a snapshot reads; the rest of an old state is parsed as YAML, its content passed over.
+_SNAPSHOT_KEYS = frozenset(("apiVersion", "kind", "name", "version", "stage", "artifacts"))
+
+
 def snapshot(raw: bytes, display: str) -> Snapshot | Problem:
     """What the rules about change read of a manifest's bytes, or the first reason they
     cannot be read."""
     try:
-        doc = strictyaml.parse(raw, display)
+        doc = strictyaml.parse(raw, display, _SNAPSHOT_KEYS)
     except InputError as exc:
         return exc.problems[0]
     data = doc.data

@@ -174,9 +174,14 @@ def load_file(path: str | os.PathLike[str], display: str) -> YamlDoc:
     return parse(read_limited(path, display), display)
 
 
-def parse(raw: bytes, display: str) -> YamlDoc:
-    """Parse one strict YAML document from ``raw`` bytes; raise ``InputError`` on any problem."""
-    composer = _Composer(display, located=False)
+def parse(raw: bytes, display: str, keys: frozenset[str] | None = None) -> YamlDoc:
+    """Parse one strict YAML document from ``raw`` bytes; raise ``InputError`` on any problem.
+
+    ``keys``: only the values of these top-level keys are read; another key's value is
+    passed over (None in the data), its YAML parsed but not its content checked. For
+    states in the history, of which the rules about change read a few fields.
+    """
+    composer = _Composer(display, located=False, keys=keys)
     data = _compose(raw, composer)
     doc = YamlDoc(display, raw, {"data": data})
     if composer.problems:
@@ -254,9 +259,10 @@ class _Composer:
     same problems: the only difference is what is recorded on the side.
     """
 
-    def __init__(self, display: str, located: bool = True) -> None:
+    def __init__(self, display: str, located: bool = True, keys: frozenset[str] | None = None) -> None:
         self.display = display
         self.located = located
+        self.keys = keys  # the top-level keys whose values are read (None: all)
         self.problems: list[Problem] = []
         self.locations: dict[KeyPath, tuple[int, int]] = {}
         self.literals: dict[KeyPath, str] = {}
@@ -343,12 +349,27 @@ class _Composer:
                 continue
             if key in result:
                 self.problem(key_event, f"duplicate key {key!r}; each key may appear once")
+            if self.keys is not None and depth == 1 and key not in self.keys:
+                self.skip(value_event)
+                result[key] = None
+                continue
             if located:
                 sub = (*path, key)
                 self.locations.setdefault(sub, _mark(key_event))
                 result[key] = node(value_event, sub, depth + 1)
             else:
                 result[key] = node(value_event, path, depth + 1)
+
+    def skip(self, event: Any) -> None:
+        """Pass over a value no one reads: its events, not its content."""
+        if type(event) is _MappingStart or type(event) is _SequenceStart:
+            next_event, open_ = self.next, 1
+            while open_:
+                kind = type(next_event())
+                if kind is _MappingStart or kind is _SequenceStart:
+                    open_ += 1
+                elif kind is _MappingEnd or kind is _SequenceEnd:
+                    open_ -= 1
 
     def key(self, event: Any, depth: int) -> str | None:
         if type(event) is not _Scalar:
