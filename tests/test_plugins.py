@@ -306,3 +306,26 @@ def test_a_hook_implementation_that_does_not_fit_its_spec_is_a_plugin_error(repo
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert proc.stderr.startswith("modelgate: error: plugin 'governance/old.py' does not fit modelgate's hooks:")
     assert "disable it with -p no:governance/old.py" in proc.stderr
+
+
+def test_hook_implementations_are_found_by_their_modelgate_names_only() -> None:
+    """As pytest looks only at ``pytest_*``: the other attributes of a plugin (a check
+    module's imports, mostly) are not read."""
+    import modelgate
+
+    plugin = types.ModuleType("named")
+
+    @modelgate.hookimpl
+    def modelgate_approval_providers() -> list[str]:
+        return ["found"]
+
+    @modelgate.hookimpl(specname="modelgate_approval_providers")
+    def providers_under_another_name() -> list[str]:
+        return ["not-found"]
+
+    plugin.modelgate_approval_providers = modelgate_approval_providers  # type: ignore[attr-defined]
+    plugin.providers_under_another_name = providers_under_another_name  # type: ignore[attr-defined]
+    pm = make_plugin_manager(autoload=False)
+    pm.register(plugin, name="named")
+    found = [p for names in pm.hook.modelgate_approval_providers() for p in names]
+    assert "found" in found and "not-found" not in found
