@@ -727,3 +727,23 @@ def test_a_log_git_could_not_have_printed_is_an_error_naming_its_start() -> None
     with pytest.raises(GitError) as raised:
         _parse("\x00".join([bogus, "a@x", "c@x", "1", "G", "s", "k", "body"]) + "\x00")
     assert str(raised.value) == f"git log printed an unexpected commit {'x' * 80!r}; cannot read approvals"
+
+
+def test_the_approved_models_files_are_found_among_manifests_of_equal_bytes(repo: Repo) -> None:
+    """signed-commits reads HEAD's manifests one at a time, keeping only those that may hold
+    the approved model's name; two manifests of the same bytes are both found."""
+    from modelgate.approvals.signed_commits import _HeldBytes
+    from modelgate.git.repo import GitRepo
+
+    repo.manifest("a", artifact_bytes=b"w")
+    repo.write("copy/modelgate.yaml", (repo.root / "a" / "modelgate.yaml").read_bytes())
+    repo.manifest("b", name="other-model")
+    head = repo.commit("three manifests, two of them the same bytes")
+    git = GitRepo(str(repo.root))
+    try:
+        files = _HeldBytes(git, head)._model_files("fraud-detector")
+    finally:
+        git.close()
+    assert files == {
+        "fraud-detector@1.0.0": ["a/modelgate.yaml", "a/model.bin", "copy/modelgate.yaml", "copy/model.bin"]
+    }

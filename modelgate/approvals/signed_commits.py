@@ -229,10 +229,15 @@ class _HeldBytes:
                 for p, sha in self.git.tree(self.head).items()
                 if discovery.is_manifest_name(posixpath.basename(p))
             )
-        raws = self.git.blobs([sha for _, sha in self._manifests], limit=strictyaml.MAX_BYTES)
+        # Streamed, and only what may hold the name kept: a registry's manifests at once would
+        # be its size in memory, while the run's own manifests are being parsed.
+        shas = list(dict.fromkeys(sha for _, sha in self._manifests))
+        blobs = self.git.stream_blobs(shas, limit=strictyaml.MAX_BYTES)
+        holding = {sha: raw for sha, raw in zip(shas, blobs, strict=True) if textscan.may_hold(raw, name)}
         files: dict[str, list[str] | str] = {}
-        for (path, _), raw in zip(self._manifests, raws, strict=True):
-            if not textscan.may_hold(raw, name):
+        for path, sha in self._manifests:
+            raw = holding.get(sha)
+            if raw is None:
                 continue
             model = manifest.from_bytes(raw, path, os.path.join(self.git.root, path)).model
             if model is None or model.name != name:
