@@ -195,7 +195,7 @@ class _Provider:
         return Approvals("test") if request.provider == "test" else None
 
 
-def test_a_full_run_asks_for_approvals_ahead_and_a_changed_run_only_if_a_rule_does(
+def test_a_full_run_asks_for_approvals_ahead_and_a_part_of_it_only_if_a_rule_does(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo.write(".modelgate.yaml", "approvals: {provider: test}\n")
@@ -206,3 +206,7 @@ def test_a_full_run_asks_for_approvals_ahead_and_a_changed_run_only_if_a_rule_do
     assert len(full.threads) == 1 and full.threads[0] is not threading.current_thread()
     _run(repo, monkeypatch, plugins=(changed,), changed=True)
     assert changed.threads == []
+    for k in (1, 2):  # a shard asks, if at all, when a rule does
+        sharded = _Provider()
+        _run(repo, monkeypatch, plugins=(sharded,), shard=(k, 2))
+        assert all(thread is threading.current_thread() for thread in sharded.threads)

@@ -146,9 +146,10 @@ class Session:
         if base is not None:
             # The base stands for its unchanged manifests by the work tree's.
             base.attach(self.context.index)
-        if base is not None and not self.options.changed:
+        if base is not None and not (self.options.changed or self.options.shard or self.options.paths):
             # A provider's git questions or web requests, answered while the manifests are
-            # parsed. (A --changed run may check nothing, and then asks no provider.)
+            # parsed. Only in a run over the whole registry: a part of it (--changed, a
+            # shard, named paths) may hold no change that asks, and then asks no provider.
             for name in self.rules.providers_asked(self.policies, self.context.approvals_provider):
                 self.context.approvals_ahead(name)
         self.collection = Collection(self.options, self.context, self.rules, self.policies)
