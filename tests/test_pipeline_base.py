@@ -274,3 +274,18 @@ def test_a_reader_that_finds_the_base_closing_reads_nothing_ahead(repo: Repo) ->
     finally:
         base.close()
         git.close()
+
+
+def test_a_closed_base_has_its_reader_begin_no_read_ahead(repo: Repo) -> None:
+    """close() tells a reader still at the log (it finishes after close) to read nothing ahead."""
+    repo.manifest("a")
+    repo.commit("1.0.0")
+    git = GitRepo(str(repo.root))
+    base = Base(git, "main", str(repo.root), early=True)
+    try:
+        base.close()
+        base._read()  # what a reader thread that got past the log only now would do
+        assert base._changes is not None and base._ahead is None
+    finally:
+        base.close()
+        git.close()
