@@ -262,20 +262,6 @@ def test_the_history_is_read_ahead_once_and_never_after_it_was_read(repo: Repo) 
         git.close()
 
 
-def test_a_reader_that_finds_the_base_closing_reads_nothing_ahead(repo: Repo) -> None:
-    repo.manifest("a")
-    repo.commit("1.0.0")
-    git = GitRepo(str(repo.root))
-    base = Base(git, "main", str(repo.root), early=True)
-    try:
-        base._closing = True  # as close() leaves it, while the reader still waited on the log
-        base._read()
-        assert base._changes is not None and base._ahead is None
-    finally:
-        base.close()
-        git.close()
-
-
 def test_a_closed_base_has_its_reader_begin_no_read_ahead(repo: Repo) -> None:
     """close() tells a reader still at the log (it finishes after close) to read nothing ahead."""
     repo.manifest("a")
