@@ -103,20 +103,23 @@ def _compiled_init(cls: type) -> Callable[..., None]:
     body: list[str] = []
     names: dict[str, Any] = {"_set": object.__setattr__, "_FACTORY": _FACTORY}
     for f in dataclasses.fields(cls):
-        if f.default_factory is not dataclasses.MISSING:
+        factory = f.default_factory is not dataclasses.MISSING
+        if factory:
             names[f"_factory_{f.name}"] = f.default_factory
-            param, value = f"{f.name}=_FACTORY", f"_factory_{f.name}() if {f.name} is _FACTORY else {f.name}"
         elif f.default is not dataclasses.MISSING:
             names[f"_default_{f.name}"] = f.default
-            param, value = f"{f.name}=_default_{f.name}", f.name
-        else:
-            param, value = f.name, f.name
         if not f.init:  # not a parameter: its default, or left unset as dataclasses leaves it
-            if f.default_factory is not dataclasses.MISSING:
+            if factory:
                 body.append(f"    _set(self, {f.name!r}, _factory_{f.name}())")
             elif f.default is not dataclasses.MISSING:
                 body.append(f"    _set(self, {f.name!r}, _default_{f.name})")
             continue
+        if factory:
+            param, value = f"{f.name}=_FACTORY", f"_factory_{f.name}() if {f.name} is _FACTORY else {f.name}"
+        elif f.default is not dataclasses.MISSING:
+            param, value = f"{f.name}=_default_{f.name}", f.name
+        else:
+            param, value = f.name, f.name
         (keyword if f.kw_only else positional).append(param)
         body.append(f"    _set(self, {f.name!r}, {value})")
     if hasattr(cls, "__post_init__"):

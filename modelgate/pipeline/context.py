@@ -266,19 +266,19 @@ class Context:
         a thread with its own git (:mod:`modelgate.approvals.ahead`); :meth:`approvals` takes
         the answer, or raises what asking raised."""
         name = provider or self.approvals_provider
-        if name is None or self.hook is None or name in self._memo.approvals or name in self._memo.ahead:
+        if name is None or self.hook is None or self.git is None:
+            return
+        if name in self._memo.approvals or name in self._memo.ahead:
             return
         from modelgate.approvals.ahead import Pending
         from modelgate.git.repo import GitRepo
         from modelgate.git.trees import CommitTree
 
-        git = GitRepo(self.git.root) if self.git is not None else None
-        tree = self.tree.through(git) if git is not None and isinstance(self.tree, CommitTree) else self.tree
+        git = GitRepo(self.git.root)
+        tree = self.tree.through(git) if isinstance(self.tree, CommitTree) else self.tree
         request = self._approval_request(name, git, tree)
         hook = self.hook
-        self._memo.ahead[name] = Pending(
-            lambda: hook.modelgate_collect_approvals(request=request), git.close if git is not None else _nothing
-        )
+        self._memo.ahead[name] = Pending(lambda: hook.modelgate_collect_approvals(request=request), git.close)
 
     def _approval_request(self, name: str, git: GitRepo | None, tree: Tree) -> ApprovalRequest:
         from modelgate.approvals.evidence import ApprovalRequest
@@ -310,10 +310,6 @@ class Context:
             ref = self.base.ref
             return ref.split("/", 1)[1] if ref.startswith("origin/") else ref
         return self.git.current_branch() if self.git else None
-
-
-def _nothing() -> None:
-    pass
 
 
 class _Memo:

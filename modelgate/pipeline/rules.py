@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from modelgate.checkapi.decorator import Check
@@ -113,28 +113,22 @@ class RuleSet:
     def providers_named(self, policies: Iterable[Policy]) -> list[tuple[str, str]]:
         """(where, provider) for each rule whose check takes an approvals provider as a
         parameter (check metadata ``provider_param``) and names one."""
-        named = []
+        return [(rule.origin, provider) for rule, provider in self._provider_rules(policies) if provider]
+
+    def providers_asked(self, policies: Iterable[Policy], default: str | None) -> list[str]:
+        """The approval providers the policies' rules will ask: each rule's named one, or
+        ``default`` (the configured provider) for a rule that names none."""
+        asked = (provider or default for _, provider in self._provider_rules(policies))
+        return list(dict.fromkeys(p for p in asked if p))
+
+    def _provider_rules(self, policies: Iterable[Policy]) -> Iterator[tuple[Rule, str | None]]:
+        """Each rule whose check takes an approvals provider, with the one it names (or None)."""
         for policy in policies:
             for rule in policy.rules:
                 check = self.find_check(rule.check)
                 if check is not None and check.provider_param is not None:
                     provider = getattr(self.params(check, rule), check.provider_param, None)
-                    if provider:
-                        named.append((rule.origin, str(provider)))
-        return named
-
-    def providers_asked(self, policies: Iterable[Policy], default: str | None) -> list[str]:
-        """The approval providers the policies' rules will ask: each rule's named one, or
-        ``default`` (the configured provider) for a rule that names none."""
-        asked: dict[str, None] = {}
-        for policy in policies:
-            for rule in policy.rules:
-                check = self.find_check(rule.check)
-                if check is not None and check.provider_param is not None:
-                    provider = getattr(self.params(check, rule), check.provider_param, None) or default
-                    if provider:
-                        asked[str(provider)] = None
-        return list(asked)
+                    yield rule, str(provider) if provider else None
 
     def params(self, check: Check, rule: Rule) -> Any:
         """The rule's ``with:`` as the check's params class (validated once per rule)."""
