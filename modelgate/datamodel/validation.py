@@ -236,7 +236,7 @@ def pydantic_errors(cls: type, data: Any) -> list[dict[str, Any]]:
     Validated in pydantic's JSON mode, where strict still refuses ``"1"`` for a number but
     accepts a mapping for a dataclass. The data came from YAML, so it is JSON already.
     """
-    from pydantic_core import ValidationError
+    from modelgate.datamodel.pydanticcore import compiled
 
     try:
         text = json.dumps(data, allow_nan=False)
@@ -244,8 +244,8 @@ def pydantic_errors(cls: type, data: Any) -> list[dict[str, Any]]:
         return [{"loc": (), "type": "value_error", "msg": f"not plain data: {exc}", "input": data}]
     try:
         _adapter(cls).validate_json(text)
-    except ValidationError as exc:
-        return list(exc.errors(include_url=False))  # type: ignore[arg-type]
+    except compiled().ValidationError as exc:
+        return list(exc.errors(include_url=False))
     return []
 
 
@@ -289,9 +289,9 @@ def _prebuilt(cls: type) -> Any:
     stamp = code_digest(cls)
     if stamp is None or not isinstance(written, dict) or written.get("stamp") != stamp:
         return None
-    from pydantic_core import SchemaValidator
+    from modelgate.datamodel.pydanticcore import compiled
 
-    return SchemaValidator(coreschema.load(written["schema"]), written["config"])
+    return compiled().SchemaValidator(coreschema.load(written["schema"]), written["config"])
 
 
 def prebuilt_schema(cls: type) -> dict[str, Any]:
