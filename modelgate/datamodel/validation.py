@@ -23,6 +23,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import inspect  # dataclasses imports it anyway
 import json
 import sys
 import threading
@@ -384,9 +385,31 @@ def _plan(cls: type) -> tuple[tuple[str, str, Convert | None, Callable[[], Any] 
 
 def _fields(cls: type) -> list[tuple[dataclasses.Field[Any], str, Any]]:
     """(field, YAML key, type hint) per field of the dataclass ``cls``."""
-    hints = typing.get_type_hints(cls, include_extras=True)
+    hints = _hints(cls)
     alias = getattr(cls, "__pydantic_config__", {}).get("alias_generator") or (lambda name: name)
     return [(f, alias(f.name), hints[f.name]) for f in dataclasses.fields(cls)]
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints(cls, include_extras=True)`` for annotations written as
+    strings (``from __future__ import annotations``), each distinct string of a module
+    compiled once: ``get_type_hints`` compiles every annotation again, 10-16 ms of a
+    100-model run for the classes it builds."""
+    hints: dict[str, Any] = {}
+    for base in reversed(cls.__mro__):
+        annotations = inspect.get_annotations(base)
+        if not annotations:
+            continue
+        namespace = sys.modules[base.__module__].__dict__
+        local = dict(vars(base))
+        for name, value in annotations.items():
+            hints[name] = eval(_compiled(value), namespace, local) if isinstance(value, str) else value
+    return hints
+
+
+@functools.cache
+def _compiled(annotation: str) -> types.CodeType:
+    return compile(annotation, "<annotation>", "eval")
 
 
 def _default(f: dataclasses.Field[Any]) -> Callable[[], Any] | None:

@@ -27,7 +27,6 @@ from modelgate.datamodel.results import Location as Loc
 from modelgate.errors import UsageError
 from modelgate.git.repo import GitRepo
 from modelgate.git.trees import WorkTree
-from modelgate.hashing.cache import HashCache
 from modelgate.hashing.digest import Hasher
 from modelgate.hashing.progress import ProgressBars
 from modelgate.pipeline import readiness, trust, waivers
@@ -268,7 +267,11 @@ class Session:
             use = False
         elif use is None:
             use = True
-        cache = HashCache(os.path.join(git.common_dir(), "modelgate", "hashes.sqlite")) if use and git else None
+        cache = None
+        if use and git:
+            from modelgate.hashing.cache import HashCache  # here: CI never opens it (sqlite3 is 2 ms to import)
+
+            cache = HashCache(os.path.join(git.common_dir(), "modelgate", "hashes.sqlite"))
         hasher = Hasher(cache)
         if sys.stderr.isatty():
             hasher.progress = ProgressBars()
