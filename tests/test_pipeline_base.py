@@ -11,6 +11,7 @@ import pytest
 
 from modelgate.git.repo import GitRepo
 from modelgate.pipeline.base import Base
+from modelgate.pipeline.history import blobs_of
 from modelgate.pipeline.index import WorkIndex
 from tests.conftest import Repo
 
@@ -221,6 +222,8 @@ def test_history_read_ahead_gives_the_states_read_without_it(repo: Repo) -> None
                 base.read_ahead()
             history = base.history()
             assert (base._ahead is not None and len(base._ahead.held()) == 4) is ahead
+            if ahead:  # asked newest first, as git's packs rebuild them fastest
+                assert base._ahead is not None and list(base._ahead._at) == blobs_of(history.changes)[::-1]
             versions = [e.model.version for e in history.versions("fraud-detector", "1.1.0") if e.model]
             found.append((versions, list(history.parsed), [(e.commit, e.path, e.model) for e in history.events]))
         finally:

@@ -233,7 +233,11 @@ class Base:
         with contextlib.suppress(ModelgateError, OSError):
             self._changes = manifest_changes(self.repo, self.commit, self.globs)
             if not self._closing:
-                self._ahead = self.repo.read_ahead(blobs_of(self._changes), strictyaml.MAX_BYTES)
+                # Newest first: git's packs keep a file's newest version whole and older ones as
+                # deltas of newer ones, so each is rebuilt from what git rebuilt just before
+                # (2,099 blobs of benchmarks/monorepo.py's history: 62.5 ms, oldest first 76.3).
+                newest_first = blobs_of(self._changes)[::-1]
+                self._ahead = self.repo.read_ahead(newest_first, strictyaml.MAX_BYTES)
 
     def _join_reader(self) -> tuple[list[FileChange] | None, ReadAhead | None]:
         if self._reader is not None:
