@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from modelgate.cli import main
+from modelgate.cli import console
 
-raise SystemExit(main())
+raise SystemExit(console())

@@ -246,7 +246,7 @@ class Venv:
         parent = sysconfig.get_path("purelib")
         Path(site, "_parent_env.pth").write_text(f"import site; site.addsitedir({parent!r})\n")
         script = root / "bin" / "modelgate"  # what pip writes for the console script
-        script.write_text(f"#!{self.python}\nimport sys\nfrom modelgate.cli import main\nsys.exit(main())\n")
+        script.write_text(f"#!{self.python}\nimport sys\nfrom modelgate.cli import console\nsys.exit(console())\n")
         script.chmod(0o755)
 
     def pip_install(self, *args: str) -> None:

@@ -249,6 +249,30 @@ def test_module_entry_point(repo: Repo) -> None:
     assert shutil.which(MODELGATE) is not None
 
 
+def test_the_program_freezes_what_it_made_before_it_exits_and_main_leaves_the_collector_alone() -> None:
+    """The console script and ``python -m modelgate`` run :func:`console`: the objects are
+    frozen for the exit's collections. In-process callers of ``main()`` (tests, the pytest
+    plugin) go on, and find the collector as they left it."""
+    import sys
+    import tomllib
+
+    assert tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"] == {
+        "modelgate": "modelgate.cli:console"
+    }
+    assert (REPO / "modelgate" / "__main__.py").read_text().endswith("raise SystemExit(console())\n")
+    script = (
+        "import gc, sys\n"
+        "from modelgate import cli\n"
+        "sys.argv = ['modelgate', 'list-checks']\n"
+        "code = cli.main()\n"
+        "frozen_by_main = gc.get_freeze_count()\n"
+        "code = cli.console()\n"
+        "print(code, frozen_by_main, gc.get_freeze_count() > 0, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert proc.stderr.splitlines()[-1] == "0 0 True"
+
+
 def test_a_report_to_dash_goes_to_stdout_and_the_terminal_report_to_stderr(repo: Repo) -> None:
     """DESIGN: every report flag takes `-` for standard output; a pipe then reads the report."""
     repo.manifest("m")
