@@ -105,17 +105,22 @@ def test_a_plugin_check_under_a_built_in_name_gets_the_built_in_policys_paramete
         rules.governing("fraud-detector", [])
 
 
-def test_the_providers_asked_are_each_rules_own_or_the_configured_one(repo: Repo) -> None:
+def test_the_providers_a_manifest_asks_are_its_rules_own_or_the_configured_one(repo: Repo) -> None:
     repo.write(
         "policy.yaml",
         "apiVersion: modelgate/v1\nkind: Policy\nname: reviewed\nextends: [builtin:default]\nrules:\n"
         "  - {check: approvals, stages: [production], with: {min: 2, provider: github}}\n"
-        "  - {check: approvals, stages: [staging], with: {min: 1}}\n",
+        "  - {check: approvals, stages: [production], with: {min: 1}}\n"
+        "  - {check: approvals, stages: [staging], with: {min: 1, provider: signed-commits}}\n",
     )
     rules = _rules(repo)
-    policies = load_policies(["policy.yaml"], WorkTree(str(repo.root)))
-    assert rules.providers_asked(policies, "signed-commits") == ["github", "signed-commits"]
-    assert rules.providers_asked(policies, None) == ["github"]
-    # The built-in default asks for approvals to production: from the configured provider.
-    default = load_policies(["builtin:default"], WorkTree(str(repo.root)))
-    assert (rules.providers_asked(default, "github"), rules.providers_asked(default, None)) == (["github"], [])
+    policy = load_policies(["policy.yaml"], WorkTree(str(repo.root)))[0]
+    production, archived = (
+        manifest.load(str(repo.manifest(name, **staging_fields(name=name, stage=name))), name, root=str(repo.root))
+        for name in ("production", "archived")
+    )
+    assert production.model is not None and archived.model is not None
+    # Only the rules that apply at the manifest's stage ask; a rule naming none asks the default.
+    assert rules.providers_for(production, policy, "test") == ["github", "test"]
+    assert rules.providers_for(production, policy, None) == ["github"]
+    assert rules.providers_for(archived, policy, "test") == []

@@ -195,18 +195,29 @@ class _Provider:
         return Approvals("test") if request.provider == "test" else None
 
 
-def test_a_full_run_asks_for_approvals_ahead_and_a_part_of_it_only_if_a_rule_does(
+def test_approvals_are_asked_ahead_for_a_change_a_rule_asks_about_and_only_where_it_is_checked(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo.write(".modelgate.yaml", "approvals: {provider: test}\n")
     _monorepo(repo)  # model-08's production versions need approvals; model-05, which changes, does not
-    full, changed = _Provider(), _Provider()
-    ran = _run(repo, monkeypatch, plugins=(full,))
-    assert any(r[0] == "MG603" for r in ran.results)
-    assert len(full.threads) == 1 and full.threads[0] is not threading.current_thread()
-    _run(repo, monkeypatch, plugins=(changed,), changed=True)
-    assert changed.threads == []
-    for k in (1, 2):  # a shard asks, if at all, when a rule does
+    unasked = _Provider()
+    ran = _run(repo, monkeypatch, plugins=(unasked,))
+    assert ("MG603", "passed", "models/m08/modelgate.yaml", "unchanged since the base") in ran.results
+    assert unasked.threads == []  # no change a rule asks about: no provider asked, ahead or not
+    _manifest(repo, "models/m08", "model-08", "1.0.1", stage="production")
+    repo.commit("model-08 1.0.1")
+    for options in ({}, {"changed": True}):
+        provider = _Provider()
+        ran = _run(repo, monkeypatch, plugins=(provider,), **options)
+        asked = "needs 1 verified approval(s) for model-08@1.0.1 -> production, has 0"
+        assert ("MG603", "failed", "models/m08/modelgate.yaml", asked) in ran.results
+        assert len(provider.threads) == 1 and provider.threads[0] is not threading.current_thread()
+    holding = []
+    for k in (1, 2):  # only the shard that checks model-08 asks, ahead
         sharded = _Provider()
-        _run(repo, monkeypatch, plugins=(sharded,), shard=(k, 2))
-        assert all(thread is threading.current_thread() for thread in sharded.threads)
+        ran = _run(repo, monkeypatch, plugins=(sharded,), shard=(k, 2))
+        holds = any(r[2] == "models/m08/modelgate.yaml" for r in ran.results)
+        assert len(sharded.threads) == (1 if holds else 0)
+        assert all(thread is not threading.current_thread() for thread in sharded.threads)
+        holding.append(holds)
+    assert sorted(holding) == [False, True]

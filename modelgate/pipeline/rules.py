@@ -115,11 +115,15 @@ class RuleSet:
         parameter (check metadata ``provider_param``) and names one."""
         return [(rule.origin, provider) for rule, provider in self._provider_rules(policies) if provider]
 
-    def providers_asked(self, policies: Iterable[Policy], default: str | None) -> list[str]:
-        """The approval providers the policies' rules will ask: each rule's named one, or
+    def providers_for(self, doc: ManifestDoc, policy: Policy | None, default: str | None) -> list[str]:
+        """The approval providers the rules run on ``doc`` ask: each rule's named one, or
         ``default`` (the configured provider) for a rule that names none."""
-        asked = (provider or default for _, provider in self._provider_rules(policies))
-        return list(dict.fromkeys(p for p in asked if p))
+        asked = (
+            getattr(self.params(check, rule), check.provider_param, None) or default
+            for check, rule in self.for_doc(doc, policy, removed=False)
+            if check.provider_param is not None
+        )
+        return list(dict.fromkeys(str(p) for p in asked if p))
 
     def _provider_rules(self, policies: Iterable[Policy]) -> Iterator[tuple[Rule, str | None]]:
         """Each rule whose check takes an approvals provider, with the one it names (or None)."""

@@ -145,12 +145,6 @@ class Session:
         if base is not None:
             # The base stands for its unchanged manifests by the work tree's.
             base.attach(self.context.index)
-        if base is not None and not (self.options.changed or self.options.shard or self.options.paths):
-            # A provider's git questions or web requests, answered while the manifests are
-            # parsed. Only in a run over the whole registry: a part of it (--changed, a
-            # shard, named paths) may hold no change that asks, and then asks no provider.
-            for name in self.rules.providers_asked(self.policies, self.context.approvals_provider):
-                self.context.approvals_ahead(name)
         self.collection = Collection(self.options, self.context, self.rules, self.policies)
 
     def end(self) -> None:
@@ -288,16 +282,17 @@ class Session:
         self.context.index.expect(d.model.name for d in docs if d.model is not None)
         if base is not None:
             base.expect((d.model.name, d.model.version) for d in docs if d.model is not None)
+        base_docs: list[ManifestDoc | None] = [base.match(doc) if base is not None else None for doc in docs]
+        self._ask_ahead(docs, base_docs, policies)
         self._hash_ahead(docs, policies)
         results: list[Result] = []
         infos: list[ManifestInfo] = []
         ready: list[Readiness] = []
         used: dict[str, PolicyInfo] = {}
-        for doc in docs:
+        for doc, base_doc in zip(docs, base_docs, strict=True):
             governing = self.rules.governing(doc.model.name if doc.model else None, policies)
             if governing is not None:
                 used.update((f.path, f) for f in governing.files)
-            base_doc = base.match(doc) if base is not None else None
             found = self._check(doc, governing, base_doc)
             results.extend(found)
             infos.append(manifest_info(doc, base_doc, self.audit.comparisons(doc.path), found))
@@ -340,6 +335,18 @@ class Session:
         )
 
     # -- before the checks ----------------------------------------------------------
+
+    def _ask_ahead(self, docs: list[ManifestDoc], base_docs: list[ManifestDoc | None], policies: list[Policy]) -> None:
+        """Begin asking, each on a thread of its own, the approvals providers that rules ask
+        about the manifests this change adds or edits: git and the web answer while the
+        checks run. A manifest the base holds byte for byte asks none (the approvals rule
+        passes it unasked), so a shard or a run without such a change asks nothing."""
+        for doc, base_doc in zip(docs, base_docs, strict=True):
+            if doc.model is None or (base_doc is not None and base_doc.sha256 == doc.sha256):
+                continue
+            policy = self.rules.governing(doc.model.name, policies)
+            for name in self.rules.providers_for(doc, policy, self.context.approvals_provider):
+                self.context.approvals_ahead(name)
 
     def _hash_ahead(self, docs: list[ManifestDoc], policies: list[Policy]) -> None:
         """Hash, in parallel and before any check runs, the files of every manifest whose
