@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from modelgate.errors import InputError, Problem, UsageError
-from modelgate.pipeline.workspace import Options, config_folder, find_root, prepare
+from modelgate.errors import GitError, InputError, Problem, UsageError
+from modelgate.pipeline.workspace import EarlySetup, Options, Setup, config_folder, find_root, prepare
 from tests.conftest import MODELGATE, Repo, extending_default, staging_fields
 
 
@@ -191,3 +191,60 @@ def test_the_governing_config_is_the_nearest_one_up_to_the_root(tmp_path: Path) 
     # A config the tree refuses (a link out, too large) is still where the config is: loading it says why.
     refusing = _reader(tmp_path, refused=("a/b/.modelgate.yaml",))
     assert config_folder(refusing, str(tmp_path), [str(tmp_path / "a" / "b" / "c")]) == "a/b"
+
+
+def _based(repo: Repo) -> None:
+    repo.write(".modelgate.yaml", "policies: [reviewed.yaml]\n")
+    repo.commit("base")
+    repo.git("branch", "-M", "main")
+
+
+def test_a_setup_begun_early_is_the_one_prepare_gives_for_the_same_options(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _based(repo)
+    monkeypatch.chdir(repo.root)
+    options = Options(base="main", env={})
+    early = EarlySetup(options)
+    setup = early.take(Options(base="main", env={}))
+    try:
+        assert setup is not None and setup.base is not None and setup.root == str(repo.root)
+        assert setup.config.policies == ("reviewed.yaml",) and setup.base.commit == repo.git("rev-parse", "main")
+    finally:
+        setup.close()
+    early.close()  # taken: nothing left to close
+
+
+def test_a_setup_begun_for_other_options_is_closed_not_taken(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    _based(repo)
+    monkeypatch.chdir(repo.root)
+    early = EarlySetup(Options(base="main", env={}))
+    early._thread.join()
+    begun = early._result
+    assert isinstance(begun, Setup) and begun.git is not None
+    assert early.take(Options(base="main", env={}, changed=True)) is None
+    assert begun.git._catfile is None and begun.git._started == {}  # closed: git's processes ended
+
+
+def test_what_preparing_early_raised_is_raised_where_it_is_taken(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    _based(repo)
+    monkeypatch.chdir(repo.root)
+    options = Options(base="no-such-branch", env={})
+    early = EarlySetup(options)
+    with pytest.raises(GitError, match="no-such-branch"):
+        early.take(options)
+    # ... and dropped when the run ends before taking it (a plugin failed, a usage error).
+    dropped = EarlySetup(options)
+    dropped.close()
+    assert dropped._result is None
+
+
+def test_a_setup_begun_early_and_never_taken_is_closed(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    _based(repo)
+    monkeypatch.chdir(repo.root)
+    early = EarlySetup(Options(base="main", env={}))
+    early._thread.join()
+    begun = early._result
+    assert isinstance(begun, Setup) and begun.base is not None
+    early.close()
+    assert begun.git is not None and begun.git._started == {}

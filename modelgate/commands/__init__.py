@@ -67,13 +67,23 @@ def run(args: list[str]) -> int:
     """Parse ``args`` and run the command; errors propagate to the funnel in cli.py."""
     from modelgate.plugins import make_plugin_manager
 
-    pm = make_plugin_manager(disabled_plugins(args))
-    parser = build_parser(pm, only=command_named(args))
-    options = parser.parse_args(args)
-    if options.command is None:
-        parser.print_help()
-        return ExitCode.USAGE_ERROR
-    return int(_module(options.command).run(pm, options))
+    named = command_named(args)
+    # A command may begin its slow part (git's answers) now, while the plugins load.
+    begin = getattr(_module(named), "early", None) if named is not None else None
+    begun = begin(args) if begin is not None else None
+    try:
+        pm = make_plugin_manager(disabled_plugins(args))
+        parser = build_parser(pm, only=named)
+        options = parser.parse_args(args)
+        if options.command is None:
+            parser.print_help()
+            return ExitCode.USAGE_ERROR
+        if begun is not None and options.command == named:
+            return int(_module(options.command).run(pm, options, begun))
+        return int(_module(options.command).run(pm, options))
+    finally:
+        if begun is not None:
+            begun.close()
 
 
 def command_named(args: list[str]) -> str | None:

@@ -15,8 +15,30 @@ from modelgate.errors import UsageError
 if TYPE_CHECKING:
     import pluggy
 
+    from modelgate.pipeline.workspace import EarlySetup, Options
 
-def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
+
+def early(args: list[str]) -> EarlySetup | None:
+    """Begin preparing the workspace for ``modelgate check args`` before the plugins load,
+    from the options modelgate itself defines (a plugin's are not known yet); None where
+    they do not parse as they stand. :func:`run` takes the setup only if the whole command
+    line gives the same options."""
+    from modelgate.commands import Parser
+    from modelgate.pipeline.workspace import EarlySetup
+
+    if "-h" in args or "--help" in args:
+        return None
+    parser = Parser(prog="modelgate", add_help=False)
+    parser.add_argument("-p", dest="plugins_disabled", action="append", default=[])
+    add_parser(parser.add_subparsers(dest="command", parser_class=Parser), None)
+    try:
+        options, _ = parser.parse_known_args(args)
+    except (UsageError, SystemExit):
+        return None
+    return EarlySetup(session_options(options)) if options.command == "check" else None
+
+
+def add_parser(sub: Any, pm: pluggy.PluginManager | None) -> None:
     check = sub.add_parser("check", help="check manifests against the policy")
     check.add_argument(
         "paths",
@@ -83,7 +105,8 @@ def add_parser(sub: Any, pm: pluggy.PluginManager) -> None:
     check.add_argument(
         "-p", dest="plugins_disabled", action="append", default=[], metavar="no:NAME", help="disable a plugin by name"
     )
-    pm.hook.modelgate_addoption(parser=check)
+    if pm is not None:
+        pm.hook.modelgate_addoption(parser=check)
 
 
 def _shard(value: str) -> tuple[int, int]:
@@ -93,12 +116,11 @@ def _shard(value: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
-    from modelgate.pipeline.session import open_session
+def session_options(options: argparse.Namespace) -> Options:
+    """What the session is asked to do, from the parsed command line."""
     from modelgate.pipeline.workspace import Options
-    from modelgate.reporters import Reporter, ReportRequest, write_atomically
 
-    session_options = Options(
+    return Options(
         paths=tuple(options.paths),
         select=split_ids(options.select),
         ignore=split_ids(options.ignore),
@@ -113,9 +135,17 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
         ci=options.ci,
         env=dict(os.environ),
     )
-    with open_session(session_options, pm, disabled(options)) as session:
+
+
+def run(pm: pluggy.PluginManager, options: argparse.Namespace, begun: EarlySetup | None = None) -> int:
+    from modelgate.pipeline.session import open_session
+    from modelgate.reporters import Reporter, ReportRequest, write_atomically
+
+    asked = session_options(options)
+    setup = begun.take(asked) if begun is not None else None
+    with open_session(asked, pm, disabled(options), setup=setup) as session:
         summary = session.run()
-    request = ReportRequest(vars(options), session_options.env)
+    request = ReportRequest(vars(options), asked.env)
     reporters: list[Reporter] = [r for found in pm.hook.modelgate_reporters(request=request) for r in found or ()]
     to_stdout = [r for r in reporters if r.path == "-"]
     if len(to_stdout) > 1:

@@ -43,17 +43,24 @@ if TYPE_CHECKING:
 
 @contextmanager
 def open_session(
-    options: Options, pm: pluggy.PluginManager, disabled: Iterable[str] = (), root: str | None = None
+    options: Options,
+    pm: pluggy.PluginManager,
+    disabled: Iterable[str] = (),
+    root: str | None = None,
+    setup: Setup | None = None,
 ) -> Iterator[Session]:
     """The one way to run checks: prepare the workspace, load the configured plugins, begin
     the session; on the way out, errors included, close what was opened.
 
     ``modelgate check``, ``modelgate promote`` and the pytest plugin all open their session
-    here, so they see the same plugins, providers and trusted tree.
+    here, so they see the same plugins, providers and trusted tree. ``setup``: the
+    workspace prepared already for these options (``check`` begins it while the plugins
+    load), closed here like one prepared here.
     """
     from modelgate.plugins import collect_checks, load_configured
 
-    setup = prepare(options, root if root is not None else find_root(list(options.paths)))
+    if setup is None:
+        setup = prepare(options, root if root is not None else find_root(list(options.paths)))
     try:
         load_configured(pm, setup.config.plugins, setup.tree, set(disabled))
         session = Session(options, collect_checks(pm), setup, pm.hook)

@@ -134,6 +134,48 @@ class Setup:
             self.base.close()
 
 
+class EarlySetup:
+    """:func:`prepare` begun on a thread of its own before the plugins are loaded: git
+    answers the base and the configuration, and begins the history, while the command line
+    is built and the checks are imported (most of prepare is waiting for git). The setup is
+    taken only for the options it was begun with; an error is raised where it is taken, so
+    a run reports what it always did, in the order it always did."""
+
+    def __init__(self, options: Options) -> None:
+        import threading
+
+        self.options = options
+        self._result: Setup | BaseException | None = None
+        self._thread = threading.Thread(target=self._prepare, name="early setup", daemon=True)
+        self._thread.start()
+
+    def _prepare(self) -> None:
+        try:
+            self._result = prepare(self.options, find_root(list(self.options.paths)))
+        except BaseException as exc:  # raised where the setup is taken
+            self._result = exc
+
+    def take(self, options: Options) -> Setup | None:
+        """The setup begun for ``options``; None if it was begun for other ones (then the
+        caller prepares its own)."""
+        self._thread.join()
+        result, self._result = self._result, None
+        if options != self.options:
+            if isinstance(result, Setup):
+                result.close()
+            return None
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def close(self) -> None:
+        """Close a setup no one took (a failed plugin, ``--help``)."""
+        self._thread.join()
+        result, self._result = self._result, None
+        if isinstance(result, Setup):
+            result.close()
+
+
 def prepare(options: Options, root: str) -> Setup:
     """Resolve the base and read the configuration from the trusted tree; the git process
     it may have started is closed when it fails."""
