@@ -185,3 +185,71 @@ def test_read_ahead_closed_before_use_stops_git(repo: Repo) -> None:
     ahead.close()
     git.close()
     assert proc is not None and proc.poll() is not None
+
+
+def test_git_begins_before_the_sizes_are_known_and_is_asked_once_when_all_fit(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shas, contents = _blobs(repo, 12)
+    git = GitRepo(str(repo.root))
+    begun: list[catfile.ReadAhead] = []
+    real = catfile.ReadAhead._start
+
+    def started(self: catfile.ReadAhead, ids: list[str]) -> None:
+        begun.append(self)
+        real(self, ids)
+
+    monkeypatch.setattr(catfile.ReadAhead, "_start", started)
+    sized = git.run
+    running: list[bool] = []
+
+    def sizes_asked(*args: str, **kwargs: object) -> bytes:
+        running.append(bool(begun) and begun[0]._proc is not None)  # git is at work already
+        return sized(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(git, "run", sizes_asked)
+    ahead = git.read_ahead(shas, 1 << 20)
+    try:
+        assert running == [True] and len(begun) == 1  # asked once: every blob fits
+        assert [ahead.get(sha) for sha in shas if sha in ahead.held()] == contents
+    finally:
+        ahead.close()
+        git.close()
+
+
+def test_sizes_that_do_not_answer_each_id_in_order_hold_nothing(repo: Repo) -> None:
+    shas, contents = _blobs(repo, 3)
+    ahead = catfile.ReadAhead(str(repo.root), shas, 1 << 20)
+    proc = ahead._proc
+    # Each id's true size, but not in the order asked: the file would be as long as expected.
+    answers = "".join(
+        f"{sha} blob {len(content)}\n" for sha, content in reversed(list(zip(shas, contents, strict=True)))
+    ).encode()
+    ahead.expect(answers)
+    try:
+        assert ahead.held() == frozenset()
+        assert proc is not None and proc.poll() is not None  # git stopped
+    finally:
+        ahead.close()
+
+
+def test_a_read_ahead_whose_sizes_cannot_be_asked_stops_git(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    shas, _ = _blobs(repo, 50)
+    git = GitRepo(str(repo.root))
+    begun: list[catfile.ReadAhead] = []
+    real = catfile.ReadAhead.__init__
+
+    def made(self: catfile.ReadAhead, *args: object) -> None:
+        real(self, *args)  # type: ignore[arg-type]
+        begun.append(self)
+
+    def refused(*args: str, **kwargs: object) -> bytes:
+        raise GitError("git cat-file failed: no")
+
+    monkeypatch.setattr(catfile.ReadAhead, "__init__", made)
+    monkeypatch.setattr(git, "run", refused)
+    with pytest.raises(GitError, match="no"):
+        git.read_ahead(shas, 1 << 20)
+    proc = begun[0]._proc
+    assert proc is not None and proc.poll() is not None and begun[0]._file.closed
+    git.close()

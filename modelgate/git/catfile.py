@@ -118,52 +118,77 @@ class ReadAhead:
     A history's manifests are stored as deltas of each other, and rebuilding two thousand
     of them costs git 60-110 ms. Begun while the work tree's manifests are parsed, that work
     is done on the other core by the time a rule asks, into a file rather than a pipe, so
-    git never waits for a reader. Their sizes are asked first (``--batch-check``, which
-    rebuilds nothing): only blobs of at most ``limit`` bytes, and at most :data:`_BUDGET`
-    bytes in all, are read ahead; an object that is missing or no blob is left out. Whatever is
-    not :meth:`held` is read the usual way, and so is everything when the read failed.
+    git never waits for a reader. git begins on every id at once; their sizes, asked
+    meanwhile (``--batch-check``, which rebuilds nothing), say where each answer lies in the
+    file (:meth:`expect`). Only blobs of at most ``limit`` bytes, and at most :data:`_BUDGET`
+    bytes in all, are read ahead: when some id is another object, missing, or over either
+    bound, git is stopped and asked again for the blobs that fit. Whatever is not
+    :meth:`held` is read the usual way, and so is everything when the read failed.
     """
 
-    def __init__(self, root: str, ids: Sequence[str], sizes: bytes, limit: int) -> None:
-        """Read the blobs ``ids`` (distinct, checked) of ``root``, given ``sizes``:
-        ``--batch-check``'s answers for them (:meth:`GitRepo.read_ahead` asks)."""
+    def __init__(self, root: str, ids: Sequence[str], limit: int) -> None:
+        """Begin reading the blobs ``ids`` (distinct, checked) of ``root``."""
         import tempfile
 
+        self._root, self._ids, self._limit = root, list(ids), limit
         self._at: dict[str, tuple[int, int, bytes]] = {}  # id -> (offset, size, header)
         self._proc: subprocess.Popen[bytes] | None = None
-        self._file: IO[bytes] | None = None
         self._view: mmap.mmap | None = None
         self._ready: bool | None = None
-        offset = 0
-        asked = set(ids)
-        for line in sizes.splitlines():
-            # "<id> blob <size>", or "<id> missing" (and other types): only blobs are read ahead.
-            parts = line.split()
-            if len(parts) != 3 or parts[1] != b"blob" or not parts[2].isdigit() or parts[0].decode() not in asked:
-                continue
-            size = int(parts[2])
-            header = line + b"\n"
-            if size > limit or offset + len(header) + size + 1 > _BUDGET:
-                continue
-            self._at[parts[0].decode("ascii")] = (offset + len(header), size, header)
-            offset += len(header) + size + 1  # the answer ends with a newline
-        self._length = offset
-        if not self._at:
-            return
+        self._length = 0
         # Kept open until close(): git writes into it, and get() reads it mapped.
-        self._file = tempfile.TemporaryFile(prefix="modelgate-blobs-")  # noqa: SIM115
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="modelgate-blobs-")  # noqa: SIM115
+        self._start(self._ids)
+
+    def _start(self, ids: Sequence[str]) -> None:
+        import tempfile
+
+        if not ids:
+            return
         with tempfile.TemporaryFile(prefix="modelgate-ids-") as requests:
-            requests.write("".join(f"{sha}\n" for sha in self._at).encode("ascii"))
+            requests.write("".join(f"{sha}\n" for sha in ids).encode("ascii"))
             requests.seek(0)
             try:
                 self._proc = subprocess.Popen(
-                    ["git", "-C", root, "--no-optional-locks", "cat-file", "--batch"],
+                    ["git", "-C", self._root, "--no-optional-locks", "cat-file", "--batch"],
                     stdin=requests,
                     stdout=self._file,
                     stderr=subprocess.DEVNULL,
                 )
             except OSError:
-                self._at.clear()  # read the usual way, where the error is reported
+                self._proc = None  # nothing held: read the usual way, where the error is reported
+
+    def expect(self, sizes: bytes) -> None:
+        """Lay out the answers from ``sizes``, ``--batch-check``'s for the ids in order."""
+        lines = sizes.splitlines()
+        if [line.split()[:1] for line in lines] != [[sha.encode()] for sha in self._ids]:
+            self._stop()  # not an answer per id, in order: hold nothing
+            return
+        fits, offset = [], 0
+        for sha, line in zip(self._ids, lines, strict=True):
+            # "<id> blob <size>", or "<id> missing" (and other types): only blobs are read ahead.
+            parts = line.split()
+            if len(parts) != 3 or parts[1] != b"blob" or not parts[2].isdigit():
+                continue
+            size, header = int(parts[2]), line + b"\n"
+            if size > self._limit or offset + len(header) + size + 1 > _BUDGET:
+                continue
+            fits.append(sha)
+            self._at[sha] = (offset + len(header), size, header)
+            offset += len(header) + size + 1  # the answer ends with a newline
+        self._length = offset
+        if len(fits) != len(self._ids):  # git is writing what does not fit: ask again
+            self._stop()
+            self._file.seek(0)
+            self._file.truncate()
+            self._start(fits)
+
+    def _stop(self) -> None:
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait()
+            self._proc = None
 
     def held(self) -> frozenset[str]:
         """The ids whose bytes :meth:`get` gives: every one asked for and read ahead, once
@@ -171,7 +196,7 @@ class ReadAhead:
         answers (a crash, a full disk). Waits for git."""
         if self._ready is None:
             self._ready = False
-            if self._proc is not None and self._file is not None and self._proc.wait() == 0:
+            if self._proc is not None and self._at and self._proc.wait() == 0:
                 self._file.seek(0, 2)
                 if self._file.tell() == self._length:
                     import mmap

@@ -326,12 +326,17 @@ class GitRepo:
 
     def read_ahead(self, shas: Sequence[str], limit: int) -> ReadAhead:
         """Begin reading these blobs into a file of their own (:class:`ReadAhead`), those of
-        at most ``limit`` bytes; their sizes are asked first (``--batch-check``, which
-        rebuilds no blob)."""
+        at most ``limit`` bytes; their sizes are asked while git begins (``--batch-check``,
+        which rebuilds no blob)."""
         ids = list(dict.fromkeys(shas))
         require_ids(ids)
-        sizes = self.run("cat-file", "--batch-check", input="".join(f"{sha}\n" for sha in ids).encode("ascii"))
-        return ReadAhead(self.root, ids, sizes, limit)
+        ahead = ReadAhead(self.root, ids, limit)
+        try:
+            ahead.expect(self.run("cat-file", "--batch-check", input="".join(f"{sha}\n" for sha in ids).encode()))
+        except BaseException:
+            ahead.close()
+            raise
+        return ahead
 
     def stream_blobs(
         self, shas: Sequence[str], limit: int | None = None, ahead: ReadAhead | None = None
