@@ -71,8 +71,8 @@ def modelgate_collect_approvals(request: ApprovalRequest) -> Approvals | None:
     firstresult: the plugin implementing the requested provider answers, every other plugin
     returns None. Called at most once per provider and run, when an ``approvals`` rule needs it. A
     provider that cannot verify (no token, an API error, no allowed-signers file) returns
-    ``Approvals(provider, error=...)``: fail closed, never an empty success. A run over the
-    whole registry (no ``--changed``, ``--shard`` or paths) asks when it begins, on a thread
-    of its own whose ``request.git`` and ``request.tree`` no other thread uses; what the
-    hook raises is raised when a rule asks.
+    ``Approvals(provider, error=...)``: fail closed, never an empty success. A run that
+    checks a manifest the change adds or edits, under a rule that asks this provider, asks
+    once the manifests are loaded, on a thread of its own whose ``request.git`` and
+    ``request.tree`` no other thread uses; what the hook raises is raised when a rule asks.
     """
