@@ -215,14 +215,18 @@ def test_a_setup_begun_early_is_the_one_prepare_gives_for_the_same_options(
     early.close()  # taken: nothing left to close
 
 
-def test_a_setup_begun_for_other_options_is_closed_not_taken(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("ending", ["taken for other options", "never taken"])
+def test_a_setup_begun_early_and_not_taken_is_closed(repo: Repo, monkeypatch: pytest.MonkeyPatch, ending: str) -> None:
     _based(repo)
     monkeypatch.chdir(repo.root)
     early = EarlySetup(Options(base="main", env={}))
     early._thread.join()
     begun = early._result
-    assert isinstance(begun, Setup) and begun.git is not None
-    assert early.take(Options(base="main", env={}, changed=True)) is None
+    assert isinstance(begun, Setup) and begun.git is not None and begun.git._started
+    if ending == "never taken":
+        early.close()  # a plugin failed, or a usage error: the run ends before taking it
+    else:
+        assert early.take(Options(base="main", env={}, changed=True)) is None
     assert begun.git._catfile is None and begun.git._started == {}  # closed: git's processes ended
 
 
@@ -237,14 +241,3 @@ def test_what_preparing_early_raised_is_raised_where_it_is_taken(repo: Repo, mon
     dropped = EarlySetup(options)
     dropped.close()
     assert dropped._result is None
-
-
-def test_a_setup_begun_early_and_never_taken_is_closed(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
-    _based(repo)
-    monkeypatch.chdir(repo.root)
-    early = EarlySetup(Options(base="main", env={}))
-    early._thread.join()
-    begun = early._result
-    assert isinstance(begun, Setup) and begun.base is not None
-    early.close()
-    assert begun.git is not None and begun.git._started == {}
