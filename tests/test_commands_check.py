@@ -11,7 +11,7 @@ import pytest
 import modelgate
 from modelgate import plugins
 from modelgate.cli import main
-from modelgate.commands import check
+from modelgate.commands import build_parser, check
 from modelgate.pipeline import session, workspace
 from tests.conftest import Repo, staging_fields
 
@@ -20,6 +20,7 @@ from tests.conftest import Repo, staging_fields
     "args",
     [
         ["check", "--help"],  # argparse would print and exit
+        ["--version", "check"],
         ["check", "--shard", "5/4"],  # does not parse: the whole command line says why
         ["check", "--select"],
         ["list-checks"],
@@ -39,10 +40,8 @@ def test_what_is_begun_is_what_the_whole_command_line_asks(repo: Repo, monkeypat
     begun = check.early(args)
     assert begun is not None
     try:
-        parser = argparse.ArgumentParser()
-        parser.add_argument("-p", dest="plugins_disabled", action="append", default=[])
-        check.add_parser(parser.add_subparsers(dest="command"), plugins.make_plugin_manager(autoload=False))
-        assert begun.options == check.session_options(parser.parse_args(args))
+        whole = build_parser(plugins.make_plugin_manager(autoload=False), only="check").parse_args(args)
+        assert begun.options == check.session_options(whole)
     finally:
         begun.close()
 

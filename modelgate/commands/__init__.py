@@ -102,10 +102,11 @@ def command_named(args: list[str]) -> str | None:
     return None
 
 
-def build_parser(pm: pluggy.PluginManager, only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(pm: pluggy.PluginManager | None, only: str | None = None) -> argparse.ArgumentParser:
     """The command line; with ``only``, of that one subcommand (the others' modules are
     not imported: 20 ms of every run). Without, every subcommand's, for ``--help``, an
-    unknown command's error and completion scripts."""
+    unknown command's error and completion scripts. Without ``pm``, modelgate's own
+    options alone (what ``check`` reads before the plugins load)."""
     parser = Parser(prog="modelgate", description="Model governance as code: the gate for model promotions.")
     parser.add_argument("--version", action="version", version=f"modelgate {__version__}")
     parser.add_argument(

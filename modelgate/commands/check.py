@@ -23,16 +23,13 @@ def early(args: list[str]) -> EarlySetup | None:
     from the options modelgate itself defines (a plugin's are not known yet); None where
     they do not parse as they stand. :func:`run` takes the setup only if the whole command
     line gives the same options."""
-    from modelgate.commands import Parser
+    from modelgate.commands import build_parser
     from modelgate.pipeline.workspace import EarlySetup
 
-    if "-h" in args or "--help" in args:
-        return None
-    parser = Parser(prog="modelgate", add_help=False)
-    parser.add_argument("-p", dest="plugins_disabled", action="append", default=[])
-    add_parser(parser.add_subparsers(dest="command", parser_class=Parser), None)
+    if {"-h", "--help", "--version"} & set(args):
+        return None  # argparse would print and exit: the whole command line does that, once
     try:
-        options, _ = parser.parse_known_args(args)
+        options, _ = build_parser(None, only="check").parse_known_args(args)
     except (UsageError, SystemExit):
         return None
     return EarlySetup(session_options(options)) if options.command == "check" else None

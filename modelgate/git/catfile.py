@@ -161,13 +161,13 @@ class ReadAhead:
     def expect(self, sizes: bytes) -> None:
         """Lay out the answers from ``sizes``, ``--batch-check``'s for the ids in order."""
         lines = sizes.splitlines()
-        if [line.split()[:1] for line in lines] != [[sha.encode()] for sha in self._ids]:
+        answers = [line.split() for line in lines]
+        if [parts[:1] for parts in answers] != [[sha.encode()] for sha in self._ids]:
             self._stop()  # not an answer per id, in order: hold nothing
             return
         fits, offset = [], 0
-        for sha, line in zip(self._ids, lines, strict=True):
+        for sha, line, parts in zip(self._ids, lines, answers, strict=True):
             # "<id> blob <size>", or "<id> missing" (and other types): only blobs are read ahead.
-            parts = line.split()
             if len(parts) != 3 or parts[1] != b"blob" or not parts[2].isdigit():
                 continue
             size, header = int(parts[2]), line + b"\n"

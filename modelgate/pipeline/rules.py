@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from modelgate.checkapi.decorator import Check
@@ -113,26 +113,26 @@ class RuleSet:
     def providers_named(self, policies: Iterable[Policy]) -> list[tuple[str, str]]:
         """(where, provider) for each rule whose check takes an approvals provider as a
         parameter (check metadata ``provider_param``) and names one."""
-        return [(rule.origin, provider) for rule, provider in self._provider_rules(policies) if provider]
+        named = ((rule, self._provider(self.find_check(rule.check), rule)) for p in policies for rule in p.rules)
+        return [(rule.origin, provider) for rule, provider in named if provider]
 
     def providers_for(self, doc: ManifestDoc, policy: Policy | None, default: str | None) -> list[str]:
         """The approval providers the rules run on ``doc`` ask: each rule's named one, or
         ``default`` (the configured provider) for a rule that names none."""
         asked = (
-            getattr(self.params(check, rule), check.provider_param, None) or default
+            self._provider(check, rule) or default
             for check, rule in self.for_doc(doc, policy, removed=False)
             if check.provider_param is not None
         )
-        return list(dict.fromkeys(str(p) for p in asked if p))
+        return list(dict.fromkeys(p for p in asked if p))
 
-    def _provider_rules(self, policies: Iterable[Policy]) -> Iterator[tuple[Rule, str | None]]:
-        """Each rule whose check takes an approvals provider, with the one it names (or None)."""
-        for policy in policies:
-            for rule in policy.rules:
-                check = self.find_check(rule.check)
-                if check is not None and check.provider_param is not None:
-                    provider = getattr(self.params(check, rule), check.provider_param, None)
-                    yield rule, str(provider) if provider else None
+    def _provider(self, check: Check | None, rule: Rule) -> str | None:
+        """The approvals provider ``rule`` names for ``check``; None if it names none, or
+        the check takes none."""
+        if check is None or check.provider_param is None:
+            return None
+        provider = getattr(self.params(check, rule), check.provider_param, None)
+        return str(provider) if provider else None
 
     def params(self, check: Check, rule: Rule) -> Any:
         """The rule's ``with:`` as the check's params class (validated once per rule)."""
