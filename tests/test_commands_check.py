@@ -4,6 +4,7 @@ whole command line asks for what was begun."""
 from __future__ import annotations
 
 import argparse
+import subprocess
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import modelgate
 from modelgate import plugins
 from modelgate.cli import main
 from modelgate.commands import build_parser, check
+from modelgate.git.repo import GitRepo
 from modelgate.pipeline import session, workspace
 from tests.conftest import Repo, staging_fields
 
@@ -73,12 +75,58 @@ def test_a_setup_begun_for_other_options_is_replaced(
     calls: list[workspace.Options] = []
     real = workspace.prepare
 
-    def counted(options: workspace.Options, root: str) -> workspace.Setup:
+    def counted(options: workspace.Options, root: str, ahead: GitRepo | None = None) -> workspace.Setup:
         calls.append(options)
-        return real(options, root)
+        return real(options, root, ahead)
 
     monkeypatch.setattr(workspace, "prepare", counted)
     monkeypatch.setattr(session, "prepare", counted)
     assert main(["check", "-q", "--base", "HEAD", *extra]) == 0
     assert len(calls) == prepared  # once, begun early and taken; else again, for the right options
     assert calls[-1].paths == ()
+
+
+class _Spawned(list[list[str]]):
+    """The command lines of the processes a run starts (they still run)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        super().__init__()
+        real = subprocess.Popen
+        spawned = self
+
+        class Recorded(real):  # type: ignore[misc, valid-type]
+            def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
+                spawned.append([str(a) for a in args])
+                super().__init__(args, *rest, **kwargs)
+
+        monkeypatch.setattr(subprocess, "Popen", Recorded)
+
+    def logs(self) -> list[list[str]]:
+        return [c for c in self if "log" in c and "--first-parent" in c]
+
+
+@pytest.mark.parametrize(
+    ("args", "early"),
+    [
+        (["--base", "main"], True),  # named: its log begins before the workspace is imported
+        (["--base", "main", "models/fraud"], False),  # paths may be another repository's
+        (["--base", "none"], False),
+    ],
+)
+def test_a_named_base_has_its_history_begun_first_and_read_once(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, args: list[str], early: bool
+) -> None:
+    repo.manifest("models/fraud", **staging_fields())
+    repo.commit("base")
+    monkeypatch.chdir(repo.root)
+    spawned = _Spawned(monkeypatch)
+    begun = check.early(["check", "-q", *args])
+    assert begun is not None
+    try:
+        assert (begun._ahead is not None) is early
+        assert len(spawned.logs()) == early  # begun before the setup's thread runs a git command
+    finally:
+        begun.close()
+    spawned.clear()
+    assert main(["check", "-q", *args]) == 0
+    assert len(spawned.logs()) == (args[1] != "none")  # asked once, adopted when begun early

@@ -420,3 +420,44 @@ def test_close_stops_a_started_command_another_thread_is_waiting_on(repo: Repo) 
     waiting.join(timeout=30)
     assert not waiting.is_alive()
     assert raised, "the stopped command's answer is a failure, never the output of a command that did not finish"
+
+
+def test_a_history_begun_from_another_folder_is_adopted_and_read_once(repo: Repo) -> None:
+    """``check --base REF`` begins REF's history log before it knows the repository's top
+    folder; the run's repository adopts that log and reads it rather than asking again."""
+    from modelgate.git.log import log_arguments
+
+    shas = linear(repo, 2)
+    (repo.root / "sub").mkdir()
+    ahead = GitRepo(str(repo.root / "sub"))
+    ahead.begin_history("main")
+    args = tuple(log_arguments(shas[-1], []))
+    assert list(ahead._started) == [args]
+    git = GitRepo(str(repo.root))
+    git.adopt(ahead)
+    assert ahead._started == {} and list(git._started) == [args]
+    changes = list(git.changes(shas[-1], []))
+    assert git._started == {}  # its answer was taken, not asked again
+    assert changes == list(GitRepo(str(repo.root)).changes(shas[-1], []))
+    assert [c.commit for c in changes] == shas
+
+
+def test_nothing_is_begun_for_a_base_that_is_no_commit(repo: Repo, tmp_path: Path) -> None:
+    linear(repo, 1)
+    for where, ref in ((repo.root, "no-such-branch"), (repo.root, "--all"), (tmp_path, "main")):
+        ahead = GitRepo(str(where))
+        ahead.begin_history(ref)
+        assert ahead._started == {}
+
+
+def test_what_both_began_is_asked_once(repo: Repo) -> None:
+    from modelgate.git.background import Background
+
+    linear(repo, 1)
+    git, other = GitRepo(str(repo.root)), GitRepo(str(repo.root))
+    git.start("rev-parse", "HEAD")
+    mine = git._started[("rev-parse", "HEAD")]
+    other._started[("rev-parse", "HEAD")] = theirs = Background(["sleep", "60"])
+    git.adopt(other)
+    assert git._started == {("rev-parse", "HEAD"): mine}
+    assert theirs._proc is not None and theirs._proc.poll() is not None  # stopped, not left running

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from modelgate.errors import GitError, InputError, Problem, UsageError
+from modelgate.git.repo import GitRepo
 from modelgate.pipeline.workspace import EarlySetup, Options, Setup, config_folder, find_root, prepare
 from tests.conftest import MODELGATE, Repo, extending_default, staging_fields
 
@@ -241,3 +242,32 @@ def test_what_preparing_early_raised_is_raised_where_it_is_taken(repo: Repo, mon
     dropped = EarlySetup(options)
     dropped.close()
     assert dropped._result is None
+
+
+def test_a_history_begun_for_a_base_that_moved_since_is_not_read(repo: Repo) -> None:
+    """The log begun early is of the commit the name gave then; the setup reads the history
+    of the commit it verifies, and the other log is stopped when the run closes."""
+    _based(repo)
+    ahead = GitRepo(str(repo.root))
+    ahead.begin_history("main")
+    [early] = ahead._started.values()
+    repo.manifest("models/fraud", **staging_fields())
+    moved = repo.commit("the base moves on")
+    setup = prepare(Options(base="main", env={}), str(repo.root), ahead)
+    try:
+        assert setup.base is not None and setup.base.commit == moved
+        assert [change.commit for change in setup.base.history().changes] == [moved]
+    finally:
+        setup.close()
+    assert early._proc is not None and early._proc.poll() is not None  # stopped at close
+    assert setup.git is not None and setup.git._started == {}
+
+
+def test_a_history_begun_where_the_setup_finds_no_repository_is_stopped(tmp_path: Path, repo: Repo) -> None:
+    _based(repo)
+    ahead = GitRepo(str(repo.root))
+    ahead.begin_history("main")
+    [early] = ahead._started.values()
+    setup = prepare(Options(base="none", env={}), str(tmp_path), ahead)  # not a repository
+    setup.close()
+    assert ahead._started == {} and early._proc is not None and early._proc.poll() is not None

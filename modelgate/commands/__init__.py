@@ -65,13 +65,13 @@ def disabled_plugins(args: list[str]) -> list[str]:
 
 def run(args: list[str]) -> int:
     """Parse ``args`` and run the command; errors propagate to the funnel in cli.py."""
-    from modelgate.plugins import make_plugin_manager
-
     named = command_named(args)
     # A command may begin its slow part (git's answers) now, while the plugins load.
     begin = getattr(_module(named), "early", None) if named is not None else None
     begun = begin(args) if begin is not None else None
     try:
+        from modelgate.plugins import make_plugin_manager
+
         pm = make_plugin_manager(disabled_plugins(args))
         parser = build_parser(pm, only=named)
         options = parser.parse_args(args)

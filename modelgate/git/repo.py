@@ -8,6 +8,7 @@ the base commit and its history. Every ref from a user is verified with ``rev-pa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -99,6 +100,27 @@ class GitRepo:
                 ["git", "-C", self.root, "--no-optional-locks", "-c", "core.quotepath=off", *args]
             )
 
+    def begin_history(self, ref: str) -> None:
+        """Begin the ``git log`` of :meth:`start_changes` for commit ``ref`` now, before the
+        run has chosen its base: the longest question a run asks, begun before the rest of
+        the program is imported. Nothing is begun where ``ref`` is no commit (the run, if it
+        chooses that base, reports why)."""
+        with contextlib.suppress(GitError):  # no git: the run reports it where it asks
+            sha = self.run(*_verify(ref), check=False).strip().decode()
+            if OBJECT_ID.match(sha):
+                self.start_changes(sha)
+
+    def adopt(self, other: GitRepo) -> None:
+        """Take what ``other``, this repository opened from another of its folders, began and
+        nobody asked for: :meth:`run` here takes its answers. ``other`` is closed."""
+        for args, started in list(other._started.items()):
+            if args in self._started:
+                started.stop()
+            else:
+                self._started[args] = started
+        other._started.clear()
+        other.close()
+
     def _ok(self, *args: str) -> bool:
         return (
             subprocess.run(
@@ -125,11 +147,7 @@ class GitRepo:
 
     def verify(self, ref: str, what: str = "base") -> str:
         """The full SHA of commit ``ref``; a GitError with the fix when it is not there."""
-        out = (
-            self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
-            .strip()
-            .decode()
-        )
+        out = self.run(*_verify(ref), check=False).strip().decode()
         if OBJECT_ID.match(out):
             return out
         shown = ref.encode("unicode_escape").decode("ascii")[:200]
@@ -462,6 +480,11 @@ _LISTING = ("ls-files", "-z", "-t", "-s", "--cached", "--others", "--exclude-sta
 _IGNORED = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
 _PARENTS = ("rev-list", "--parents", "-n", "1", "--end-of-options")
 _DIFF = ("diff", "--name-only", "--no-renames", "--no-ext-diff", "-z")
+
+
+def _verify(ref: str) -> tuple[str, ...]:
+    """The question whose answer is commit ``ref``'s full SHA (nothing when it is none)."""
+    return ("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
 
 
 def _limited(raw: bytes, limit: int | None) -> bytes:

@@ -141,19 +141,24 @@ class EarlySetup:
     taken only for the options it was begun with; an error is raised where it is taken, so
     a run reports what it always did, in the order it always did."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, ahead: GitRepo | None = None) -> None:
+        """``ahead``: the repository, opened from the current folder, whose history's log
+        was begun before this (:meth:`GitRepo.begin_history`); the setup adopts what it began."""
         import threading
 
         self.options = options
+        self._ahead = ahead
         self._result: Setup | BaseException | None = None
         self._thread = threading.Thread(target=self._prepare, name="early setup", daemon=True)
         self._thread.start()
 
     def _prepare(self) -> None:
         try:
-            self._result = prepare(self.options, find_root(list(self.options.paths)))
+            self._result = prepare(self.options, find_root(list(self.options.paths)), self._ahead)
         except BaseException as exc:  # raised where the setup is taken
             self._result = exc
+            if self._ahead is not None:
+                self._ahead.close()  # not adopted, or closed with the repository that adopted it
 
     def take(self, options: Options) -> Setup | None:
         """The setup begun for ``options``; None if it was begun for other ones (then the
@@ -176,10 +181,15 @@ class EarlySetup:
             result.close()
 
 
-def prepare(options: Options, root: str) -> Setup:
+def prepare(options: Options, root: str, ahead: GitRepo | None = None) -> Setup:
     """Resolve the base and read the configuration from the trusted tree; the git process
-    it may have started is closed when it fails."""
+    it may have started is closed when it fails. ``ahead``: see :class:`EarlySetup`."""
     git = GitRepo.at(root)
+    if ahead is not None:
+        if git is not None:
+            git.adopt(ahead)
+        else:
+            ahead.close()
     try:
         return _prepare(options, root, git)
     except BaseException:
