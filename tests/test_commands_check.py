@@ -110,6 +110,7 @@ class _Spawned(list[list[str]]):
     [
         (["--base", "main"], True),  # named: its log begins before the workspace is imported
         (["--base", "main", "models/fraud"], False),  # paths may be another repository's
+        (["--base", "main", "--changed"], False),  # may select nothing: the log begins as the setup asks
         (["--base", "none"], False),
     ],
 )
