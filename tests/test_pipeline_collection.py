@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from tests.conftest import Repo
 
@@ -20,6 +21,23 @@ def test_shards_cover_every_manifest_exactly_once(repo: Repo, n: int) -> None:
         assert proc.returncode == 0, proc.stdout + proc.stderr  # an empty shard is nothing to gate
         seen += [m["path"] for m in json.loads((repo.root / "r.json").read_text())["manifests"]]
     assert sorted(seen) == sorted(f"models/m{i:02d}/modelgate.yaml" for i in range(17))
+
+
+def test_shards_hold_as_many_manifests_as_each_other(repo: Repo) -> None:
+    """Names are dealt out, not hashed apart: 20 models and one with three versions over 4
+    shards are 6, 6, 6 and 5 manifests, the three versions in one shard."""
+    written = [repo.manifest(f"models/m{index:02d}", name=f"model-{index:02d}") for index in range(20)]
+    written += [repo.manifest(f"models/big/{v}", name="big", version=v) for v in ("1.0.0", "1.1.0", "2.0.0")]
+    for path in written:  # as people write them: a `name:` line, which is what shards go by
+        path.write_text(yaml.safe_dump(json.loads(path.read_text()), sort_keys=False))
+    held: dict[int, list[str]] = {}
+    for k in range(1, 5):
+        proc = repo.run("check", "--shard", f"{k}/4", "--json", "r.json")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        held[k] = [m["path"] for m in json.loads((repo.root / "r.json").read_text())["manifests"]]
+    assert sorted(len(paths) for paths in held.values()) == [5, 6, 6, 6]
+    [big] = [k for k, paths in held.items() if "models/big/1.0.0/modelgate.yaml" in paths]
+    assert {f"models/big/{v}/modelgate.yaml" for v in ("1.0.0", "1.1.0", "2.0.0")} <= set(held[big])
 
 
 @pytest.mark.parametrize("bad", ["0/3", "4/3", "1/0", "a/b", "1"])

@@ -35,6 +35,8 @@ class Collection:
         self._context = context
         self._rules = rules
         self._policies = policies
+        self._keys: dict[str, str] = {}  # work-tree manifest -> its shard key
+        self._dealt: dict[str, int] | None = None  # shard key -> the shard it was dealt to (0-based)
 
     def manifests(self, git: GitRepo | None, base: Base | None) -> list[ManifestDoc]:
         """The manifests this run checks, by path."""
@@ -59,15 +61,41 @@ class Collection:
         exactly one shard: by the model name its ``name:`` line gives (so a model's versions
         are checked together, and the rules that look across them parse them once), else by
         path. The name is read from the bytes before they are parsed; a wrong guess only
-        moves a manifest to another shard, which checks it against the whole repository."""
+        moves a manifest to another shard, which checks it against the whole repository.
+
+        The work tree's names are dealt out in the order of their hashes, each to the shard
+        with the fewest manifests so far, so the shards hold as many manifests as the others
+        give or take a model's versions (a name's hash alone put 14 of 100 models in one
+        shard and 32 in another). A name no work-tree manifest has (a manifest the change
+        removed) goes by its hash alone."""
         if self._options.shard is None:
             return True
         k, n = self._options.shard
-        if raw is None:
-            raw = self._context.index.raw(abspath)
-        name = textscan.guess_name(raw) if raw is not None else None
-        key = f"name:{name}" if name is not None else f"path:{discovery.relpath(self._root, abspath)}"
-        return int(hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest(), 16) % n == k - 1
+        key = self._key(abspath) if raw is None else _key(self._root, abspath, raw)
+        place = self._deal(n).get(key)
+        return (place if place is not None else _hash(key) % n) == k - 1
+
+    def _key(self, abspath: str) -> str:
+        """The shard key of the work tree's manifest at ``abspath``."""
+        key = self._keys.get(abspath)
+        if key is None:
+            key = self._keys[abspath] = _key(self._root, abspath, self._context.index.raw(abspath))
+        return key
+
+    def _deal(self, n: int) -> dict[str, int]:
+        """Each work-tree manifest's key -> the shard (0-based) it is dealt to, of ``n``."""
+        if self._dealt is None:
+            counts: dict[str, int] = {}
+            for path in self._context.index.paths():
+                key = self._key(path)
+                counts[key] = counts.get(key, 0) + 1
+            loads = [0] * n
+            self._dealt = {}
+            for key in sorted(counts, key=lambda key: (_hash(key), key)):
+                shard = loads.index(min(loads))
+                self._dealt[key] = shard
+                loads[shard] += counts[key]
+        return self._dealt
 
     def _changed(self, git: GitRepo | None, base: Base | None) -> dict[str, ManifestDoc]:
         """``--changed``: the manifests the change affects, plus the other versions of their
@@ -187,3 +215,13 @@ class Collection:
                 continue
             gone.append(doc)
         return gone
+
+
+def _key(root: str, abspath: str, raw: bytes | None) -> str:
+    """What a manifest is sharded by: its model's name, else its path."""
+    name = textscan.guess_name(raw) if raw is not None else None
+    return f"name:{name}" if name is not None else f"path:{discovery.relpath(root, abspath)}"
+
+
+def _hash(key: str) -> int:
+    return int(hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest(), 16)
