@@ -837,7 +837,7 @@ def test_a_goal_without_a_metric_is_a_policy_error(repo: Repo) -> None:
 
 def test_compare_metrics_lists_each_comparison_on_the_rivals_terms() -> None:
     """One function says what the rule compared (for reports to show), goal included."""
-    from modelgate.checks.changes import Comparison, compare_metrics
+    from modelgate.checks.changes import MetricComparison, compare_metrics
     from modelgate.datamodel.manifest import Manifest
     from modelgate.datamodel.validation import load
 
@@ -859,7 +859,7 @@ def test_compare_metrics_lists_each_comparison_on_the_rivals_terms() -> None:
     rival = model({"auc": {"value": 0.9, "goal": "maximize"}, "lat": {"value": 10, "goal": "minimize"}, "f1": 0.5})
     mine = model({"auc": {"value": 0.95, "goal": "minimize"}, "f1": {"value": 0.1, "goal": "maximize"}})
     assert compare_metrics(mine, rival, "v1") == [
-        Comparison(
+        MetricComparison(
             "auc",
             "v1",
             "maximize",
@@ -868,7 +868,7 @@ def test_compare_metrics_lists_each_comparison_on_the_rivals_terms() -> None:
             0.0,
             "auc: its goal is minimize here but maximize in v1, and the version compared with sets the terms",
         ),
-        Comparison(
+        MetricComparison(
             "lat", "v1", "minimize", None, 10.0, 0.0, "metric 'lat' is missing, so it cannot be compared with v1"
         ),
     ]

@@ -37,3 +37,18 @@ def test_what_plugin_authors_see_imports_only_the_public_api(path: object) -> No
     text = path.read_text()  # type: ignore[attr-defined]
     private = re.findall(r"^\s*(?:from|import) (modelgate\.[\w.]+)", text, re.M)
     assert private == [], f"import from `modelgate` instead of {private}"
+
+
+def test_no_two_public_types_share_a_name() -> None:
+    """A class's name says which one it is wherever it is imported (house style: one
+    ``Rule`` is the policy's, the CODEOWNERS one is ``OwnersRule``)."""
+    import ast
+
+    where: dict[str, list[str]] = {}
+    for path in sorted((REPO / "modelgate").rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                where.setdefault(node.name, []).append(str(path.relative_to(REPO)))
+    shared = {name: paths for name, paths in where.items() if len(paths) > 1}
+    assert shared == {}

@@ -44,7 +44,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @record
-class Rule:
+class OwnersRule:
     pattern: str
     owners: tuple[str, ...]
     line: int
@@ -55,7 +55,7 @@ class CodeOwners:
     """A parsed CODEOWNERS file: its rules in order, and the lines GitHub would skip."""
 
     path: str | None  # which location, None when there is no CODEOWNERS
-    rules: tuple[Rule, ...]
+    rules: tuple[OwnersRule, ...]
     problems: tuple[str, ...]
 
     def owners(self, rel: str) -> list[str]:
@@ -103,7 +103,7 @@ def find(read: Callable[[str], bytes]) -> CodeOwners:
 
 
 def parse(text: str, path: str = "CODEOWNERS") -> CodeOwners:
-    rules: list[Rule] = []
+    rules: list[OwnersRule] = []
     problems: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
         tokens, why = _tokens(line)
@@ -112,7 +112,7 @@ def parse(text: str, path: str = "CODEOWNERS") -> CodeOwners:
         if why is not None:
             problems.append(f"{path}:{number}: {why}; GitHub skips this line")
         elif tokens:
-            rules.append(Rule(tokens[0], tuple(tokens[1:]), number))
+            rules.append(OwnersRule(tokens[0], tuple(tokens[1:]), number))
     return CodeOwners(path, tuple(rules), tuple(problems))
 
 

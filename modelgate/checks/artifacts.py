@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from modelgate.checkapi.decorator import Fail, check
 from modelgate.checks import DOCS
-from modelgate.checks.pinning import Pinned, how_verified, verify
+from modelgate.checks.pinning import PinnedFile, how_verified, verify
 from modelgate.errors import ModelgateError
 from modelgate.pipeline.paths import ArtifactPathError, MissingFile
 
@@ -73,7 +73,7 @@ def artifact_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Gen
     """
     verified: dict[str, list[str]] = {}
     for index, artifact in enumerate(manifest.artifacts):
-        pinned = Pinned(artifact.path, artifact.sha256, artifact.size, artifact.md5, f"artifacts[{index}]")
+        pinned = PinnedFile(artifact.path, artifact.sha256, artifact.size, artifact.md5, f"artifacts[{index}]")
         how = yield from verify(pinned, doc, context)
         if how is not None:
             verified.setdefault(how, []).append(artifact.path)

@@ -409,7 +409,7 @@ def no_metric_regression(
 
 
 def _table(
-    candidate: Manifest, rival: Manifest, label: str, found: list[Comparison], everything: bool
+    candidate: Manifest, rival: Manifest, label: str, found: list[MetricComparison], everything: bool
 ) -> list[MetricRow]:
     """Table rows for the comparisons ``found`` (failed ones only unless ``everything``), and
     with ``everything`` the metrics no comparison judged, for context."""
@@ -443,7 +443,7 @@ def _goal(goal: str | None) -> Literal["maximize", "minimize"] | None:
 
 
 @record
-class Comparison:
+class MetricComparison:
     """One metric of a candidate compared with one version, on that version's terms."""
 
     metric: str
@@ -462,7 +462,7 @@ def compare_metrics(
     metric: str | None = None,
     goal: str | None = None,
     tolerance: float = 0.0,
-) -> list[Comparison]:
+) -> list[MetricComparison]:
     """Every comparison ``no-metric-regression`` makes between ``candidate`` and ``rival``.
 
     The rival sets the terms: which metrics (``metric``, else each of the rival's with a
@@ -501,7 +501,7 @@ def compare_metrics(
                 )
             problem = "; ".join(problems) or None
         found.append(
-            Comparison(
+            MetricComparison(
                 name, label, by, mine.value if mine else None, theirs.value if theirs else None, tolerance, problem
             )
         )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelgate.checkapi.decorator import Fail, Skip, check
 from modelgate.checks import DOCS
-from modelgate.checks.pinning import Pinned, how_verified, verify
+from modelgate.checks.pinning import PinnedFile, how_verified, verify
 from modelgate.datamodel.validation import Strict
 from modelgate.hashing.digest import HashError
 from modelgate.pipeline.paths import ArtifactPathError, is_repository_path
@@ -118,7 +118,7 @@ def data_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Generat
         if entry.sha256 is None and entry.md5 is None:
             unhashed.append(entry.uri)
             continue
-        pinned = Pinned(entry.uri, entry.sha256, entry.size, entry.md5, f"lineage.data[{index}]", "uri", "data")
+        pinned = PinnedFile(entry.uri, entry.sha256, entry.size, entry.md5, f"lineage.data[{index}]", "uri", "data")
         how = yield from verify(pinned, doc, context)
         if how is not None:
             verified.setdefault(how, []).append(entry.uri)

@@ -38,7 +38,7 @@ DVC = "dvc"
 
 
 @record
-class Pinned:
+class PinnedFile:
     """A file the manifest pins: the path as written, the digests it records, and where."""
 
     path: str
@@ -50,7 +50,7 @@ class Pinned:
     kind: str = "artifact"  # artifact or data: words the messages
 
 
-def verify(pinned: Pinned, doc: ManifestDoc, context: Context) -> Generator[Fail, None, str | None]:
+def verify(pinned: PinnedFile, doc: ManifestDoc, context: Context) -> Generator[Fail, None, str | None]:
     """Fail for each way the file disagrees with the manifest; return how it was verified
     when not from its bytes (:data:`LFS`, :data:`DVC`), else None."""
     where = f"{pinned.at}.{pinned.key}"
@@ -123,7 +123,7 @@ def _pointer_shaped(path: str) -> bool:
         return True
 
 
-def _against_pointer(pinned: Pinned, pointer: Pointer, context: Context) -> str | None:
+def _against_pointer(pinned: PinnedFile, pointer: Pointer, context: Context) -> str | None:
     """Why the LFS pointer (or, with --deep, its content) disagrees with the manifest."""
     if context.deep:
         content = context.lfs_object(pointer.oid)
@@ -142,7 +142,7 @@ def _against_pointer(pinned: Pinned, pointer: Pointer, context: Context) -> str 
     return None
 
 
-def _records(pinned: Pinned, path: str, context: Context) -> Generator[Fail, None, list[Record] | None]:
+def _records(pinned: PinnedFile, path: str, context: Context) -> Generator[Fail, None, list[Record] | None]:
     """What DVC records about ``path``; None (after a Fail) when a DVC file cannot be read."""
     try:
         return context.dvc_records(path)
@@ -151,7 +151,7 @@ def _records(pinned: Pinned, path: str, context: Context) -> Generator[Fail, Non
         return None
 
 
-def _against_dvc(pinned: Pinned, path: str, context: Context) -> Generator[Fail, None, None]:
+def _against_dvc(pinned: PinnedFile, path: str, context: Context) -> Generator[Fail, None, None]:
     """A recorded md5 is DVC's: it must be what DVC records for the file, pulled or not."""
     if pinned.md5 is None:
         return
@@ -160,7 +160,7 @@ def _against_dvc(pinned: Pinned, path: str, context: Context) -> Generator[Fail,
             yield from _disagreements(pinned, entry)
 
 
-def _disagreements(pinned: Pinned, entry: Record) -> Generator[Fail, None, None]:
+def _disagreements(pinned: PinnedFile, entry: Record) -> Generator[Fail, None, None]:
     out = entry.out
     if out.md5 is None:
         yield Fail(
@@ -180,7 +180,7 @@ def _disagreements(pinned: Pinned, entry: Record) -> Generator[Fail, None, None]
         )
 
 
-def _absent(pinned: Pinned, missing: MissingFile, context: Context) -> Generator[Fail, None, str | None]:
+def _absent(pinned: PinnedFile, missing: MissingFile, context: Context) -> Generator[Fail, None, str | None]:
     """The file is not in the work tree: verified by DVC's record when DVC tracks it."""
     where = f"{pinned.at}.{pinned.key}"
     found = yield from _records(pinned, missing.real, context)

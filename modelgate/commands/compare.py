@@ -15,7 +15,7 @@ from modelgate.errors import ExitCode, UsageError
 if TYPE_CHECKING:
     import pluggy
 
-    from modelgate.registry.compare import Comparison
+    from modelgate.registry.compare import VersionComparison
     from modelgate.registry.history import Step
     from modelgate.registry.resolve import Registry
 
@@ -46,7 +46,7 @@ def run(pm: pluggy.PluginManager, options: argparse.Namespace) -> int:
     registry = Registry(root, options.ref, os.environ)
     registry.versions(options.name)  # no such model, or an invalid manifest that may be one: before git history
     result = compare.build(registry, options.name, options.ref, _history(registry, options.name))
-    renderers: dict[str, Callable[[Comparison], str]] = {
+    renderers: dict[str, Callable[[VersionComparison], str]] = {
         "markdown": compare.render_markdown,
         "json": compare.render_json,
         "html": functools.partial(compare_html.render_html, tool_version=__version__),

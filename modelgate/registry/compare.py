@@ -48,7 +48,7 @@ class Version:
 
 
 @record
-class Metric:
+class ComparedMetric:
     name: str
     goal: str | None  # "maximize", "minimize", or None: no goal declared, or goals disagree
     goals: tuple[str, ...]  # every goal the versions declare
@@ -62,12 +62,12 @@ class Metric:
 
 
 @record
-class Comparison:
+class VersionComparison:
     name: str
     ref: str | None  # as given; None: the work tree
     commit: str | None
     versions: tuple[Version, ...]  # lowest SemVer first
-    metrics: tuple[Metric, ...]
+    metrics: tuple[ComparedMetric, ...]
     params: tuple[str, ...]  # the flattened params whose values differ between versions
 
     def is_best(self, metric: str, version: str) -> bool:
@@ -105,7 +105,7 @@ class Comparison:
         }
 
 
-def build(registry: Registry, name: str, ref: str | None, history: list[Step]) -> Comparison:
+def build(registry: Registry, name: str, ref: str | None, history: list[Step]) -> VersionComparison:
     """The comparison of every version of ``name`` in ``registry``; ``history`` is the
     model's stage timeline (``registry.history.steps``) up to the commit compared."""
     from modelgate.interop import flatten
@@ -132,17 +132,17 @@ def build(registry: Registry, name: str, ref: str | None, history: list[Step]) -
             )
         )
     metrics = tuple(_metric(key, entries, rows) for key in sorted({k for r in rows for k in r.metrics}))
-    return Comparison(name, ref, registry.commit, tuple(rows), metrics, _differing(rows))
+    return VersionComparison(name, ref, registry.commit, tuple(rows), metrics, _differing(rows))
 
 
-def _metric(key: str, entries: list[Any], rows: list[Version]) -> Metric:
+def _metric(key: str, entries: list[Any], rows: list[Version]) -> ComparedMetric:
     goals = tuple(sorted({g for e in entries if (g := _goal(e.model.metrics.get(key))) is not None}))
     goal = goals[0] if len(goals) == 1 else None
     values = {r.version: r.metrics[key] for r in rows if key in r.metrics}
     if goal is None or not values:
-        return Metric(key, goal, goals, ())
+        return ComparedMetric(key, goal, goals, ())
     top = max(values.values()) if goal == "maximize" else min(values.values())
-    return Metric(key, goal, goals, tuple(v for v, value in values.items() if value == top))
+    return ComparedMetric(key, goal, goals, tuple(v for v, value in values.items() if value == top))
 
 
 def _goal(metric: Any) -> str | None:
@@ -171,17 +171,17 @@ def shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def where(c: Comparison) -> str:
+def where(c: VersionComparison) -> str:
     """ "5 versions at v2 (0123456789ab)" or "... in the work tree"."""
     at = f"at {c.ref} ({c.commit[:12]})" if c.ref is not None and c.commit else "in the work tree"
     return f"{len(c.versions)} version{'s' if len(c.versions) != 1 else ''} {at}"
 
 
-def heading(c: Comparison) -> str:
+def heading(c: VersionComparison) -> str:
     return f"{c.name}: {where(c)}"
 
 
-def metric_header(m: Metric) -> str:
+def metric_header(m: ComparedMetric) -> str:
     return f"{m.name} ({'max' if m.goal == 'maximize' else 'min' if m.goal == 'minimize' else '?'})"
 
 
@@ -192,7 +192,7 @@ def notes(v: Version) -> str:
     return ", ".join(parts)
 
 
-def cells(c: Comparison, v: Version) -> list[tuple[str, bool]]:
+def cells(c: VersionComparison, v: Version) -> list[tuple[str, bool]]:
     """One table row, each cell with whether it is a best value: version, stage, date,
     parent, metrics, the params that differ, notes."""
     row = [v.version, v.stage, v.date[:10] if v.date else "uncommitted", v.parent or "-"]
@@ -202,17 +202,17 @@ def cells(c: Comparison, v: Version) -> list[tuple[str, bool]]:
     return [*found, (notes(v), False)]
 
 
-def header(c: Comparison) -> list[str]:
+def header(c: VersionComparison) -> list[str]:
     return ["version", "stage", "date", "parent", *map(metric_header, c.metrics), *c.params, "notes"]
 
 
-def legend(c: Comparison) -> list[str]:
+def legend(c: VersionComparison) -> list[str]:
     lines = ["* best by the metric's goal (max: higher is better, min: lower is better)"]
     lines += [f"{m.name}: {m.note}, no best marked" for m in c.metrics if m.note]
     return lines
 
 
-def render_text(c: Comparison) -> str:
+def render_text(c: VersionComparison) -> str:
     rows = [[esc(cell) for cell in header(c)]]
     rows += [[esc(cell) + ("*" if best else "") for cell, best in cells(c, v)] for v in c.versions]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -221,7 +221,7 @@ def render_text(c: Comparison) -> str:
     return "\n".join([*lines, *map(esc, legend(c))]) + "\n"
 
 
-def render_markdown(c: Comparison) -> str:
+def render_markdown(c: VersionComparison) -> str:
     lines = [
         f"### {md(heading(c))}",
         "",
@@ -235,5 +235,5 @@ def render_markdown(c: Comparison) -> str:
     return "\n".join([*lines, "", *("- " + md(line) for line in legend(c)[1:])]).rstrip("\n") + "\n"
 
 
-def render_json(c: Comparison) -> str:
+def render_json(c: VersionComparison) -> str:
     return json.dumps(c.to_json(), indent=2) + "\n"

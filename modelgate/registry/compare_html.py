@@ -18,7 +18,7 @@ from modelgate.escaping import html as h
 from modelgate.registry.compare import cells, header, legend, shown, where
 
 if TYPE_CHECKING:
-    from modelgate.registry.compare import Comparison, Metric, Version
+    from modelgate.registry.compare import ComparedMetric, Version, VersionComparison
 
 # Fixed sizes: the page looks the same everywhere (and a screenshot test knows where to look).
 WIDTH, PLOT_HEIGHT = 560, 164
@@ -66,7 +66,7 @@ span.best{color:#d97706}
 )
 
 
-def render_html(c: Comparison, tool_version: str) -> str:
+def render_html(c: VersionComparison, tool_version: str) -> str:
     digest = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
     charts = "\n".join(_chart(c, m) for m in c.metrics) or "<p>No metrics to chart.</p>"
     return f"""<!DOCTYPE html>
@@ -99,7 +99,7 @@ a rollback is a return to production from archived</li>
 """
 
 
-def _table(c: Comparison) -> str:
+def _table(c: VersionComparison) -> str:
     numeric = range(4, 4 + len(c.metrics))
     rows = [
         "<table>",
@@ -117,7 +117,7 @@ def _table(c: Comparison) -> str:
     return "\n".join([*rows, "</tbody>", "</table>"])
 
 
-def _chart(c: Comparison, m: Metric) -> str:
+def _chart(c: VersionComparison, m: ComparedMetric) -> str:
     """A line across the versions that have the metric, lowest version left; production,
     past production, rollbacks and best values marked."""
     points = [(i, v) for i, v in enumerate(c.versions) if m.name in v.metrics]
@@ -165,7 +165,7 @@ def _chart(c: Comparison, m: Metric) -> str:
     )
 
 
-def _point(c: Comparison, m: Metric, v: Version, px: float, py: float) -> str:
+def _point(c: VersionComparison, m: ComparedMetric, v: Version, px: float, py: float) -> str:
     value = v.metrics[m.name]
     tip = f"{c.name}@{v.version} ({v.stage}): {m.name} = {shown(value)}"
     kind = "production" if v.production else "was-production" if v.was_production else "point"
