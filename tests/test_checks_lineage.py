@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from modelgate.pipeline import session
+from modelgate.pipeline import ahead
 from tests.conftest import Repo, check_in_process, sha256, staging_fields
 
 
@@ -215,14 +215,14 @@ def test_data_files_are_hashed_ahead_with_the_artifacts(
         real(self, listed)
 
     monkeypatch.setattr(Hasher, "prefetch", prefetch)
-    monkeypatch.setattr(session, "_AHEAD_BYTES", 0)  # these files are small: all of them
+    monkeypatch.setattr(ahead, "AHEAD_BYTES", 0)  # these files are small: all of them
     _with_data(repo)
     assert check_in_process(repo, "--no-cache", capsys=capsys).code == 0
     assert sorted(set(asked)) == ["data/train.csv", "models/churn/model.bin"]
     # Under the size worth a thread (1 MiB by default) no file is hashed ahead: each is
     # hashed where its check asks, with the same verdict.
     asked.clear()
-    monkeypatch.setattr(session, "_AHEAD_BYTES", 1 << 20)
+    monkeypatch.setattr(ahead, "AHEAD_BYTES", 1 << 20)
     assert check_in_process(repo, "--no-cache", capsys=capsys).code == 0
     assert asked == []
     (repo.root / "data" / "train.csv").write_bytes(b"x" * (1 << 20))

@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from modelgate import __version__
@@ -22,14 +21,14 @@ from modelgate.checkapi.decorator import Check
 from modelgate.checkapi.invocation import Finding, invoke
 from modelgate.datamodel.manifest import ManifestDoc
 from modelgate.datamodel.policy import Policy, Rule, Waiver
-from modelgate.datamodel.results import AppliedWaiver, GitInfo, ManifestInfo, PolicyInfo, Readiness, Result, Summary
+from modelgate.datamodel.results import GitInfo, ManifestInfo, PolicyInfo, Readiness, Result, Summary
 from modelgate.datamodel.results import Location as Loc
 from modelgate.errors import UsageError
 from modelgate.git.repo import GitRepo
 from modelgate.git.trees import WorkTree
 from modelgate.hashing.digest import Hasher
 from modelgate.hashing.progress import ProgressBars
-from modelgate.pipeline import readiness, trust, waivers
+from modelgate.pipeline import ahead, readiness, trust, waivers
 from modelgate.pipeline.ci import in_ci
 from modelgate.pipeline.collection import Collection
 from modelgate.pipeline.context import AuditLog, Context
@@ -85,8 +84,6 @@ class Session:
         self.root = setup.root
         self.audit = AuditLog()
         self.notices: list[str] = []
-        self._added: dict[str, tuple[Waiver, ...]] = {}  # policy path -> waivers the change adds
-        self._verdicts: dict[str, waivers.Verdict] = {}  # an added waiver's origin -> whether it applies
         self._hashes: Hasher | None = None
         self._top: Loc | None = None
         self._label: tuple[ManifestDoc, str] | None = None
@@ -125,11 +122,12 @@ class Session:
             from modelgate.approvals.evidence import require_installed
 
             require_installed(named, self.hook.modelgate_approval_providers())
+        added: dict[str, tuple[Waiver, ...]] = {}  # policy path -> waivers the change adds
         if base is not None:
             edited = trust.edited(settings, self.policies, WorkTree(self.root), tree)
             self.notices += [trust.notice(path) for path in edited]
             if edited:
-                self._added = waivers.added(self.policies, settings.policies, WorkTree(self.root), hasher.cache)
+                added = waivers.added(self.policies, settings.policies, WorkTree(self.root), hasher.cache)
         env = self.options.env
         provider = settings.approvals.get("provider")
         if not provider and env.get("GITHUB_ACTIONS") == "true":
@@ -149,6 +147,7 @@ class Session:
             approvals_provider=str(provider) if provider else None,
             in_ci=in_ci(self.options.ci, env),
         )
+        self.waiving = waivers.Waiving(self.context, added, self.notices)
         if base is not None:
             # The base stands for its unchanged manifests by the work tree's.
             base.attach(self.context.index)
@@ -237,7 +236,7 @@ class Session:
                 finding.reason,
                 rule_label,
             )
-            results.append(self._waive(result, check, doc, policy) if finding.outcome == "failed" else result)
+            results.append(self.waiving.apply(result, check, doc, policy) if finding.outcome == "failed" else result)
         return results
 
     def _top_of(self, doc: ManifestDoc) -> Loc:
@@ -290,8 +289,8 @@ class Session:
         if base is not None:
             base.expect((d.model.name, d.model.version) for d in docs if d.model is not None)
         base_docs: list[ManifestDoc | None] = [base.match(doc) if base is not None else None for doc in docs]
-        self._ask_ahead(docs, base_docs, policies)
-        self._hash_ahead(docs, policies)
+        ahead.ask_approvals(self.rules, self.context, docs, base_docs, policies)
+        ahead.hash_files(self.rules, self.context, docs, policies)
         results: list[Result] = []
         infos: list[ManifestInfo] = []
         ready: list[Readiness] = []
@@ -340,44 +339,6 @@ class Session:
             rejected_approvals=self.audit.refused,
             readiness=tuple(ready),
         )
-
-    # -- before the checks ----------------------------------------------------------
-
-    def _ask_ahead(self, docs: list[ManifestDoc], base_docs: list[ManifestDoc | None], policies: list[Policy]) -> None:
-        """Begin asking, each on a thread of its own, the approvals providers that rules ask
-        about the manifests this change adds or edits: git and the web answer while the
-        checks run. A manifest the base holds byte for byte asks none (the approvals rule
-        passes it unasked), so a shard or a run without such a change asks nothing."""
-        for doc, base_doc in zip(docs, base_docs, strict=True):
-            if doc.model is None or (base_doc is not None and base_doc.sha256 == doc.sha256):
-                continue
-            policy = self.rules.governing(doc.model.name, policies)
-            for name in self.rules.providers_for(doc, policy, self.context.approvals_provider):
-                self.context.approvals_ahead(name)
-
-    def _hash_ahead(self, docs: list[ManifestDoc], policies: list[Policy]) -> None:
-        """Hash, in parallel and before any check runs, the files of every manifest whose
-        checks take digests of them (check metadata ``digests`` of ``digests_of``): each file
-        once, for every digest its checks take (md5 too where the manifest records one).
-        Only files of at least :data:`_AHEAD_BYTES` go to the pool: a small file is hashed
-        faster where a check asks for it than handed to a thread (hashing 200 files of a few
-        KB ahead cost 25-90 ms of a 0.8 s run)."""
-        wanted: list[str] = []
-        for doc in docs:
-            if doc.model is None:
-                continue
-            policy = self.rules.governing(doc.model.name, policies)
-            kinds: dict[str, bool] = {}  # which files -> whether a check takes every one's md5
-            for check, _ in self.rules.for_doc(doc, policy, removed=False):
-                for kind in check.digests_of if check.digests else ():
-                    kinds[kind] = kinds.get(kind, False) or "md5" in check.digests
-            for kind, md5 in kinds.items():
-                files = self.context.files(doc, kind)
-                wanted.extend(files)
-                self.context.hasher.md5_paths.update(path for path, recorded in files.items() if recorded or md5)
-        large = [path for path in wanted if _size(path) >= _AHEAD_BYTES]
-        if large:
-            self.context.hasher.prefetch(large)
 
     # -- running ------------------------------------------------------------------
 
@@ -437,54 +398,6 @@ class Session:
             return self.audit
         raise KeyError(name)  # checkapi refuses other names when the check is declared
 
-    def _waive(self, result: Result, check: Check, doc: ManifestDoc, policy: Policy | None) -> Result:
-        if result.outcome != "failed" or policy is None or doc.model is None:
-            return result
-        waiver = policy.waiver_for(
-            check.id, check.name, check.waivable, doc.model.name, doc.model.version, self.context.today
-        )
-        origin = waiver.origin if waiver is not None else ""
-        if waiver is None and policy.may_waive(check.id, check.name, check.waivable):
-            waiver = waivers.covering(
-                self._added.get(policy.path, ()),
-                check.id,
-                check.name,
-                doc.model.name,
-                doc.model.version,
-                self.context.today,
-            )
-            if waiver is not None:
-                verdict = self._added_verdict(waiver)
-                if not verdict.approved:
-                    return replace(
-                        result, hint=f"a waiver this change adds ({waiver.origin}) waives nothing yet: {verdict.says}"
-                    )
-                origin = f"{waiver.origin}, {verdict.says}"
-        if waiver is None:
-            return result
-        info = AppliedWaiver(
-            waiver.check, waiver.model, waiver.version, waiver.reason, waiver.expires.isoformat(), waiver.owner, origin
-        )
-        return replace(result, outcome="waived", waiver=info)
-
-    def _added_verdict(self, waiver: Waiver) -> waivers.Verdict:
-        """Whether a waiver the change adds applies, asked once per waiver and run; a waiver
-        that does not is a notice saying what it waits for."""
-        verdict = self._verdicts.get(waiver.origin)
-        if verdict is None:
-            verdict = self._verdicts[waiver.origin] = waivers.verify(waiver, self.context)
-            version = f"@{waiver.version}" if waiver.version else ""
-            if not verdict.approved:
-                self.notices.append(
-                    f"waiver-pending: {waiver.origin} waives {waiver.check} on {waiver.model}{version}"
-                    f" but this change adds it, so it waives nothing yet: {verdict.says}"
-                )
-            else:  # said in every report: the policy-changed notice says edits wait for the merge
-                self.notices.append(
-                    f"waiver-approved: {waiver.origin} waives {waiver.check} on {waiver.model}{version}, {verdict.says}"
-                )
-        return verdict
-
 
 @contextmanager
 def _collecting_rarely() -> Iterator[None]:
@@ -499,13 +412,3 @@ def _collecting_rarely() -> Iterator[None]:
     finally:
         gc.set_threshold(*before)
         gc.unfreeze()
-
-
-_AHEAD_BYTES = 1 << 20  # files hashed ahead in parallel (see Session._hash_ahead)
-
-
-def _size(path: str) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return _AHEAD_BYTES  # hashing it will record why it cannot be read, in the pool as before

@@ -1,4 +1,5 @@
-"""Waivers a change adds to the policy it is judged by.
+"""Waivers in a run: which failures the policies' waivers waive (:class:`Waiving`), and the
+waivers a change adds to the policy it is judged by.
 
 With a base, policies are read from the base commit, so a waiver the change under review
 writes into a policy file does not exist for its own run: a change must not excuse itself.
@@ -27,10 +28,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from modelgate.datamodel.records import record
+from modelgate.datamodel.results import AppliedWaiver
 from modelgate.errors import ModelgateError
 
 if TYPE_CHECKING:
+    from modelgate.checkapi.decorator import Check
+    from modelgate.datamodel.manifest import ManifestDoc
     from modelgate.datamodel.policy import Policy, Waiver
+    from modelgate.datamodel.results import Result
     from modelgate.datamodel.validation import Verdicts
     from modelgate.git.trees import Tree
     from modelgate.pipeline.context import Context
@@ -42,6 +47,61 @@ class Verdict:
 
     approved: bool
     says: str  # approved: who approved, with the evidence; else: what it waits for
+
+
+class Waiving:
+    """What the waivers do to one run's failures: the policies' own (the base's, with a
+    base), and those the change adds (``added``, policy path -> waivers), which apply once
+    approved; whether one is, is asked once per waiver and said in ``notices``."""
+
+    def __init__(self, context: Context, added: dict[str, tuple[Waiver, ...]], notices: list[str]) -> None:
+        self._context = context
+        self._added = added
+        self._notices = notices
+        self._verdicts: dict[str, Verdict] = {}  # an added waiver's origin -> whether it applies
+
+    def apply(self, result: Result, check: Check, doc: ManifestDoc, policy: Policy | None) -> Result:
+        """``result``, waived where a waiver covers it."""
+        if result.outcome != "failed" or policy is None or doc.model is None:
+            return result
+        today = self._context.today
+        waiver = policy.waiver_for(check.id, check.name, check.waivable, doc.model.name, doc.model.version, today)
+        origin = waiver.origin if waiver is not None else ""
+        if waiver is None and policy.may_waive(check.id, check.name, check.waivable):
+            waiver = covering(
+                self._added.get(policy.path, ()), check.id, check.name, doc.model.name, doc.model.version, today
+            )
+            if waiver is not None:
+                verdict = self._verdict(waiver)
+                if not verdict.approved:
+                    return replace(
+                        result, hint=f"a waiver this change adds ({waiver.origin}) waives nothing yet: {verdict.says}"
+                    )
+                origin = f"{waiver.origin}, {verdict.says}"
+        if waiver is None:
+            return result
+        info = AppliedWaiver(
+            waiver.check, waiver.model, waiver.version, waiver.reason, waiver.expires.isoformat(), waiver.owner, origin
+        )
+        return replace(result, outcome="waived", waiver=info)
+
+    def _verdict(self, waiver: Waiver) -> Verdict:
+        """Whether a waiver the change adds applies, asked once per waiver and run; a waiver
+        that does not is a notice saying what it waits for."""
+        verdict = self._verdicts.get(waiver.origin)
+        if verdict is None:
+            verdict = self._verdicts[waiver.origin] = verify(waiver, self._context)
+            version = f"@{waiver.version}" if waiver.version else ""
+            if not verdict.approved:
+                self._notices.append(
+                    f"waiver-pending: {waiver.origin} waives {waiver.check} on {waiver.model}{version}"
+                    f" but this change adds it, so it waives nothing yet: {verdict.says}"
+                )
+            else:  # said in every report: the policy-changed notice says edits wait for the merge
+                self._notices.append(
+                    f"waiver-approved: {waiver.origin} waives {waiver.check} on {waiver.model}{version}, {verdict.says}"
+                )
+        return verdict
 
 
 def _key(waiver: Waiver) -> tuple[object, ...]:
