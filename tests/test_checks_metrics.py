@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import Repo, check_in_process, extending_default, staging_fields
@@ -66,3 +68,42 @@ def test_required_metrics(repo: Repo, capsys: pytest.CaptureFixture[str]) -> Non
     ]
     repo.manifest("m", **staging_fields())
     assert check_in_process(repo, capsys=capsys).outcomes("MG302") == ["passed"]
+
+
+def test_compare_metrics_lists_each_comparison_on_the_rivals_terms() -> None:
+    """One function says what the rule compared (for reports to show), goal included."""
+    from modelgate.checks.metrics import MetricComparison, compare_metrics
+    from modelgate.datamodel.manifest import Manifest
+    from modelgate.datamodel.validation import load
+
+    def model(metrics: dict[str, Any]) -> Manifest:
+        return load(
+            Manifest,
+            {
+                "apiVersion": "modelgate/v1",
+                "kind": "Model",
+                "name": "m",
+                "version": "1.0.0",
+                "stage": "production",
+                "owners": ["@a"],
+                "metrics": metrics,
+                "artifacts": [{"path": "m.bin", "sha256": "0" * 64, "size": 1}],
+            },
+        )
+
+    rival = model({"auc": {"value": 0.9, "goal": "maximize"}, "lat": {"value": 10, "goal": "minimize"}, "f1": 0.5})
+    mine = model({"auc": {"value": 0.95, "goal": "minimize"}, "f1": {"value": 0.1, "goal": "maximize"}})
+    assert compare_metrics(mine, rival, "v1") == [
+        MetricComparison(
+            "auc",
+            "v1",
+            "maximize",
+            0.95,
+            0.9,
+            0.0,
+            "auc: its goal is minimize here but maximize in v1, and the version compared with sets the terms",
+        ),
+        MetricComparison(
+            "lat", "v1", "minimize", None, 10.0, 0.0, "metric 'lat' is missing, so it cannot be compared with v1"
+        ),
+    ]

@@ -8,29 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING
 
 from modelgate.checkapi.decorator import Fail, Skip, check
-from modelgate.checks import DOCS
-from modelgate.datamodel.records import record
-from modelgate.datamodel.validation import Constraint, Strict
+from modelgate.checks import DOCS, require_base
 
 MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
     from modelgate.datamodel.manifest import Manifest, ManifestDoc, Snapshot
     from modelgate.datamodel.policy import Policy
-    from modelgate.datamodel.results import MetricRow
     from modelgate.pipeline.base import Base
-    from modelgate.pipeline.context import AuditLog, Context
+    from modelgate.pipeline.context import Context
 
 MAY_CHANGE_ON_PROMOTION = frozenset({"stage", "aliases", "tags"})
-
-
-def _base(context: Context) -> Base:
-    if context.base is None:
-        raise Skip("no base: run with --base REF (CI uses the pull request's base)", reason="no-base")
-    return context.base
 
 
 @check(
@@ -50,7 +41,7 @@ def stage_transition(
     registering a model straight into production skips the stages where it would have been
     validated.
     """
-    _base(context)
+    require_base(context)
     entry = policy.stages[0]
     if base_manifest is None or base_manifest.version != manifest.version:
         # A manifest edited in place to another version holds a new version: it starts at
@@ -97,7 +88,7 @@ def promotion_immutable(manifest: Manifest, base_manifest: Manifest | None, cont
     to another version is no promotion: it holds a new version, whose entry
     ``stage-transition`` judges (and ``manifest-removed`` the version it replaced).
     """
-    _base(context)
+    require_base(context)
     if base_manifest is None or base_manifest.stage == manifest.stage or base_manifest.version != manifest.version:
         return
     before = base_manifest.to_dict()
@@ -128,7 +119,7 @@ def version_bump(manifest: Manifest, base_manifest: Manifest | None, context: Co
     lower version of the same name; an incompatible signature change from it needs a
     higher MAJOR version too, and the message names the version compared with.
     """
-    base = _base(context)
+    base = require_base(context)
     if base_manifest is None:
         yield from _against_predecessor(manifest, base)
         return
@@ -243,7 +234,7 @@ def version_immutable(manifest: Manifest, context: Context) -> Iterator[Fail]:
     The base branch's history is searched for every state of this name@version; if any
     listed other artifact hashes, reusing the version now would make it mean two things.
     """
-    base = _base(context)
+    base = require_base(context)
     for event in base.history().versions(manifest.name, manifest.version):
         assert event.model is not None
         if _other_bytes(manifest, event.model):
@@ -266,7 +257,7 @@ def version_immutable(manifest: Manifest, context: Context) -> Iterator[Fail]:
 def rollback(manifest: Manifest, base_manifest: Manifest | None, policy: Policy, context: Context) -> Iterator[Fail]:
     """Moving back into an exclusive stage (archived -> production) is only for a version
     that stood there before, as the base branch's history shows."""
-    base = _base(context)
+    base = require_base(context)
     if base_manifest is None or base_manifest.stage == manifest.stage or base_manifest.version != manifest.version:
         return  # no stage move of this version (a version edited in place is a new one)
     targets = set(policy.exclusive) | {"production"}
@@ -327,224 +318,3 @@ def manifest_removed(
         hint=f"restore {base_manifest.ref}'s manifest (archive it once another version replaces it) and add"
         f" {successor.ref} in a manifest of its own",
     )
-
-
-@record(kw_only=True)
-class RegressionParams(Strict):
-    metric: Annotated[str | None, Constraint(description="One metric; default: every metric with a goal.")] = None
-    tolerance: Annotated[float, Constraint(ge=0)] = 0.0
-    goal: Annotated[
-        Literal["maximize", "minimize"] | None,
-        Constraint(
-            description=("The goal of `metric`, instead of the goal the compared version declares; needs `metric`.")
-        ),
-    ] = None
-
-    def __post_init__(self) -> None:
-        if self.goal is not None and self.metric is None:
-            raise ValueError("goal needs metric: the policy names the goal of one metric")
-
-
-@check(
-    "MG303",
-    name="no-metric-regression",
-    needs_rule=True,
-    params=RegressionParams,
-    readiness="change",
-    hint="improve the model, or accept the regression with a waiver that says why",
-)
-def no_metric_regression(
-    manifest: Manifest,
-    doc: ManifestDoc,
-    base_manifest: Manifest | None,
-    params: RegressionParams,
-    policy: Policy,
-    context: Context,
-    audit: AuditLog,
-) -> Iterator[Fail]:
-    """Metrics do not get worse than the version compared with, on that version's terms.
-
-    Compared with the base version of the same manifest, and, when the model moves into an
-    exclusive stage, with the version currently in that stage on the base (the model it
-    replaces). ``with: {metric: auc, tolerance: 0.005}``; without ``metric``, every metric
-    the compared version declares with a ``goal``. The goal is the compared version's (or
-    the policy's, ``with: {metric: auc, goal: maximize}``), never the candidate's: a metric
-    the compared version has and the candidate lacks (or renamed) fails, and so does a
-    candidate whose goal for it differs, so that changing the terms in one change cannot
-    open the way for a regression in the next. A named metric that is missing, or that has
-    no goal to compare by, fails.
-
-    The reports' metric tables show what it compared: with the version it replaces when
-    there is one, else with the base, and every comparison that failed.
-    """
-    base = _base(context)
-    rivals: list[tuple[str, str, Manifest]] = []  # (label in messages, label in tables, version)
-    if base_manifest is not None:
-        rivals.append((f"the base ({base_manifest.ref})", f"{base_manifest.ref} at the base", base_manifest))
-    moving_in = base_manifest is None or base_manifest.stage != manifest.stage
-    if manifest.stage in policy.exclusive and moving_in:
-        for other in base.versions_of(manifest.name):
-            model = other.model
-            if (
-                model
-                and model.name == manifest.name
-                and model.stage == manifest.stage
-                and model.version != manifest.version
-            ):
-                rivals.append((f"{model.ref}, in {model.stage} on the base", f"{model.ref} in {model.stage}", model))
-    if not rivals:
-        raise Skip("nothing to compare with at the base")
-    shown = []
-    for index, (label, short, rival) in enumerate(rivals):
-        found = compare_metrics(manifest, rival, label, params.metric, params.goal, params.tolerance)
-        # The table compares with the last rival (the version replaced, else the base) and
-        # keeps every failed comparison with another.
-        shown += _table(manifest, rival, short, found, everything=index == len(rivals) - 1)
-        for comparison in found:
-            if comparison.problem is not None:
-                yield Fail(
-                    comparison.problem, at=f"metrics.{comparison.metric}" if comparison.mine is not None else "metrics"
-                )
-    audit.compared(doc.path, shown)
-
-
-def _table(
-    candidate: Manifest, rival: Manifest, label: str, found: list[MetricComparison], everything: bool
-) -> list[MetricRow]:
-    """Table rows for the comparisons ``found`` (failed ones only unless ``everything``), and
-    with ``everything`` the metrics no comparison judged, for context."""
-    from modelgate.datamodel.results import MetricRow
-
-    rows = [
-        MetricRow(
-            c.metric,
-            c.mine,
-            c.theirs,
-            _goal(c.goal),
-            label,
-            c.tolerance,
-            "failed" if c.problem else "passed",
-            c.problem,
-        )
-        for c in found
-        if everything or c.problem is not None
-    ]
-    if everything:
-        judged = {c.metric for c in found}
-        for name in sorted((set(candidate.metrics) | set(rival.metrics)) - judged):
-            mine, theirs = candidate.metrics.get(name), rival.metrics.get(name)
-            goal = (theirs.goal if theirs else None) or (mine.goal if mine else None)
-            rows.append(MetricRow(name, mine.value if mine else None, theirs.value if theirs else None, goal, label))
-    return sorted(rows, key=lambda row: row.name)
-
-
-def _goal(goal: str | None) -> Literal["maximize", "minimize"] | None:
-    return "maximize" if goal == "maximize" else "minimize" if goal == "minimize" else None
-
-
-@record
-class MetricComparison:
-    """One metric of a candidate compared with one version, on that version's terms."""
-
-    metric: str
-    rival: str  # how the version compared with is named, "the base (fraud-detector@1.4.0)"
-    goal: str | None  # what it was compared by: the policy's goal, else the rival's
-    mine: float | None  # None: the candidate lacks the metric
-    theirs: float | None
-    tolerance: float
-    problem: str | None  # why the rule fails on it; None: it passes
-
-
-def compare_metrics(
-    candidate: Manifest,
-    rival: Manifest,
-    label: str,
-    metric: str | None = None,
-    goal: str | None = None,
-    tolerance: float = 0.0,
-) -> list[MetricComparison]:
-    """Every comparison ``no-metric-regression`` makes between ``candidate`` and ``rival``.
-
-    The rival sets the terms: which metrics (``metric``, else each of the rival's with a
-    goal) and each one's goal (``goal`` from the policy, else the rival's). The candidate's
-    goals only count against it: a goal that differs from the rival's is a problem, since
-    the rival's goal would otherwise change in the next comparison with this version.
-    """
-    names = [metric] if metric is not None else sorted(n for n, m in rival.metrics.items() if m.goal is not None)
-    found = []
-    for name in names:
-        mine, theirs = candidate.metrics.get(name), rival.metrics.get(name)
-        by = goal or (theirs.goal if theirs else None)
-        problem = None
-        if mine is None:
-            problem = f"metric {name!r} is missing, so it cannot be compared with {label}"
-        elif theirs is None:
-            pass  # the rival never measured it: nothing to regress from
-        elif by is None:
-            problem = (
-                f"metric {name!r} has no goal (maximize|minimize) in {label} to compare by;"
-                f" name it in the policy (with: {{metric: {name}, goal: ...}})"
-            )
-        else:
-            worse = theirs.value - mine.value if by == "maximize" else mine.value - theirs.value
-            problems = []
-            if worse > tolerance:
-                problems.append(
-                    f"{name} regressed: {mine.value:g} vs {theirs.value:g} in {label} ({by}, tolerance {tolerance:g})"
-                )
-            if goal is None and mine.goal != theirs.goal:
-                # Said even when the values pass: once merged, these terms would be the rival's.
-                subject, where = ("its", "there") if problems else (f"{name}: its", f"in {label}")
-                problems.append(
-                    f"{subject} goal is {mine.goal or 'none'} here but {theirs.goal} {where},"
-                    " and the version compared with sets the terms"
-                )
-            problem = "; ".join(problems) or None
-        found.append(
-            MetricComparison(
-                name, label, by, mine.value if mine else None, theirs.value if theirs else None, tolerance, problem
-            )
-        )
-    return found
-
-
-@check(
-    "MG204",
-    name="code-commit",
-    needs_rule=True,
-    hint="record the commit the model was trained from, and make sure it is pushed to this repository",
-)
-def code_commit(manifest: Manifest, context: Context) -> Iterator[Fail]:
-    """``lineage.code.commit`` exists in this repository and is an ancestor of HEAD.
-
-    A model trained from code nobody can check out cannot be reproduced. Skipped when
-    ``lineage.code.repo`` names another repository than this one's ``origin``.
-    """
-    code = manifest.lineage.code if manifest.lineage else None
-    if code is None:
-        raise Skip("no lineage.code")
-    git = context.git
-    if git is None:
-        raise Skip("not a git repository")
-    origin = git.origin_url()
-    if code.repo and origin and _normal(code.repo) != _normal(origin):
-        raise Skip(f"the code lives in {code.repo}, not in this repository")
-    reached = git.reaches(code.commit)
-    if reached is None:
-        if git.is_shallow():
-            yield Fail(
-                f"commit {code.commit[:12]} is not in this shallow clone; history too shallow to tell"
-                " (actions/checkout: fetch-depth: 0)",
-                at="lineage.code.commit",
-            )
-        else:
-            yield Fail(f"commit {code.commit[:12]} does not exist in this repository", at="lineage.code.commit")
-    elif not reached:
-        yield Fail(f"commit {code.commit[:12]} is not an ancestor of HEAD", at="lineage.code.commit")
-
-
-def _normal(url: str) -> str:
-    url = url.strip().removesuffix("/").removesuffix(".git")
-    for prefix in ("https://", "http://", "ssh://git@", "git@"):
-        url = url.removeprefix(prefix)
-    return url.replace(":", "/").lower()

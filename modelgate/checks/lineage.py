@@ -157,3 +157,45 @@ def lockfile_hash(manifest: Manifest, doc: ManifestDoc, context: Context) -> Ite
             f" {env.lockfile.sha256}, file has {actual.sha256}",
             at=f"{at}.sha256",
         )
+
+
+@check(
+    "MG204",
+    name="code-commit",
+    needs_rule=True,
+    hint="record the commit the model was trained from, and make sure it is pushed to this repository",
+)
+def code_commit(manifest: Manifest, context: Context) -> Iterator[Fail]:
+    """``lineage.code.commit`` exists in this repository and is an ancestor of HEAD.
+
+    A model trained from code nobody can check out cannot be reproduced. Skipped when
+    ``lineage.code.repo`` names another repository than this one's ``origin``.
+    """
+    code = manifest.lineage.code if manifest.lineage else None
+    if code is None:
+        raise Skip("no lineage.code")
+    git = context.git
+    if git is None:
+        raise Skip("not a git repository")
+    origin = git.origin_url()
+    if code.repo and origin and _normal(code.repo) != _normal(origin):
+        raise Skip(f"the code lives in {code.repo}, not in this repository")
+    reached = git.reaches(code.commit)
+    if reached is None:
+        if git.is_shallow():
+            yield Fail(
+                f"commit {code.commit[:12]} is not in this shallow clone; history too shallow to tell"
+                " (actions/checkout: fetch-depth: 0)",
+                at="lineage.code.commit",
+            )
+        else:
+            yield Fail(f"commit {code.commit[:12]} does not exist in this repository", at="lineage.code.commit")
+    elif not reached:
+        yield Fail(f"commit {code.commit[:12]} is not an ancestor of HEAD", at="lineage.code.commit")
+
+
+def _normal(url: str) -> str:
+    url = url.strip().removesuffix("/").removesuffix(".git")
+    for prefix in ("https://", "http://", "ssh://git@", "git@"):
+        url = url.removeprefix(prefix)
+    return url.replace(":", "/").lower()
