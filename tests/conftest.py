@@ -182,6 +182,23 @@ class Report:
         return found[0]
 
 
+def prefetched(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files (relative to ``repo``) the runs from now on hash ahead, in parallel: the
+    real prefetch runs, and the paths it was given are listed."""
+    from modelgate.hashing.digest import Hasher
+
+    asked: list[str] = []
+    real = Hasher.prefetch
+
+    def prefetch(self: Hasher, paths: object) -> None:
+        listed = list(paths)  # type: ignore[call-overload]
+        asked.extend(os.path.relpath(p, repo.root) for p in listed)
+        real(self, listed)
+
+    monkeypatch.setattr(Hasher, "prefetch", prefetch)
+    return asked
+
+
 def check_in_process(repo: Repo, *args: str, capsys: pytest.CaptureFixture[str]) -> Report:
     """``main(["check", ...])`` in-process with ``--json``; returns the parsed report."""
     from modelgate.cli import main

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 from modelgate.pipeline import ahead
-from tests.conftest import Repo, check_in_process, sha256, staging_fields
+from tests.conftest import Repo, check_in_process, prefetched, sha256, staging_fields
 
 
 def test_staging_with_full_lineage_passes(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
@@ -204,17 +203,7 @@ def test_data_files_are_hashed_ahead_with_the_artifacts(
 ) -> None:
     """data-hash declares the digests it takes of data files (check metadata), so the
     session hashes them in parallel with the artifacts before any check runs."""
-    from modelgate.hashing.digest import Hasher
-
-    asked: list[str] = []
-    real = Hasher.prefetch
-
-    def prefetch(self: Hasher, paths: object) -> None:
-        listed = list(paths)  # type: ignore[call-overload]
-        asked.extend(os.path.relpath(p, repo.root) for p in listed)
-        real(self, listed)
-
-    monkeypatch.setattr(Hasher, "prefetch", prefetch)
+    asked = prefetched(repo, monkeypatch)
     monkeypatch.setattr(ahead, "AHEAD_BYTES", 0)  # these files are small: all of them
     _with_data(repo)
     assert check_in_process(repo, "--no-cache", capsys=capsys).code == 0

@@ -5,27 +5,16 @@ tests/test_checks_lineage.py.)"""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from modelgate.hashing.digest import Hasher
 from modelgate.pipeline import ahead
-from tests.conftest import Repo, check_in_process
+from tests.conftest import Repo, check_in_process, prefetched
 
 
 def test_large_files_are_hashed_ahead_small_ones_where_asked(
     repo: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asked: list[str] = []
-    real = Hasher.prefetch
-
-    def prefetch(self: Hasher, paths: object) -> None:
-        listed = list(paths)  # type: ignore[call-overload]
-        asked.extend(os.path.relpath(p, repo.root) for p in listed)
-        real(self, listed)
-
-    monkeypatch.setattr(Hasher, "prefetch", prefetch)
+    asked = prefetched(repo, monkeypatch)
     repo.manifest("models/big", name="big", artifact_bytes=b"x" * ahead.AHEAD_BYTES)
     repo.manifest("models/small", name="small", artifact_bytes=b"small")
     assert check_in_process(repo, "--no-cache", capsys=capsys).code == 0
