@@ -100,32 +100,3 @@ def test_schema_validates_the_valid_examples() -> None:
     for path in _cases("valid"):
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
         assert list(validator.iter_errors(data)) == [], path.name
-
-
-def test_a_history_snapshot_keeps_dvcs_md5_and_refuses_a_malformed_one() -> None:
-    """version-immutable compares past states by their snapshots: new DVC bytes under an old
-    sha256 differ only in md5, so a snapshot must carry it (and read it strictly)."""
-    head = (
-        "apiVersion: modelgate/v1\nkind: Model\nname: churn\nversion: 1.0.0\nstage: staging\n"
-        "artifacts:\n  - {path: model.pkl, sha256: " + "a" * 64 + ", size: 3"
-    )
-    kept = manifest.snapshot((head + ", md5: " + "b" * 32 + "}\n").encode(), "m.yaml")
-    assert isinstance(kept, manifest.Snapshot) and kept.artifacts[0].md5 == "b" * 32
-    plain = manifest.snapshot((head + "}\n").encode(), "m.yaml")
-    assert isinstance(plain, manifest.Snapshot) and plain.artifacts[0].md5 is None
-    wrong = manifest.snapshot((head + ", md5: B}\n").encode(), "m.yaml")
-    assert isinstance(wrong, manifest.Problem)
-    assert wrong.message == "artifacts[0].md5 is not an md5 (32 lowercase hex characters)"
-
-
-def test_a_history_snapshot_reads_its_fields_strictly_and_passes_over_the_rest() -> None:
-    """An old state is read for what the rules about change compare; a field they do not
-    read is parsed as YAML and passed over, as an older release may have written it."""
-    head = "apiVersion: modelgate/v1\nkind: Model\nname: churn\nversion: 1.0.0\nstage: staging\n"
-    pinned = "artifacts:\n  - {path: model.pkl, sha256: " + "a" * 64 + ", size: 3}\n"
-    kept = manifest.snapshot((head + pinned + "metrics: {auc: yes}\nlineage: {code: {commit: 1_0}}\n").encode(), "m")
-    assert isinstance(kept, manifest.Snapshot) and kept.ref == "churn@1.0.0"
-    refused = manifest.snapshot((head + pinned.replace("size: 3", "size: 0x3")).encode(), "m")
-    assert isinstance(refused, manifest.Problem) and "ambiguous number '0x3'" in refused.message
-    broken = manifest.snapshot((head + pinned + "metrics: {auc: [1}\n").encode(), "m")
-    assert isinstance(broken, manifest.Problem) and broken.message.startswith("invalid YAML")

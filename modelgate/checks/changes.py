@@ -16,8 +16,9 @@ from modelgate.checks import DOCS, require_base
 MODELGATE_DOCS = DOCS  # each check's section there is its SARIF helpUri
 
 if TYPE_CHECKING:
-    from modelgate.datamodel.manifest import Manifest, ManifestDoc, Snapshot
+    from modelgate.datamodel.manifest import Manifest, ManifestDoc
     from modelgate.datamodel.policy import Policy
+    from modelgate.datamodel.snapshot import Snapshot
     from modelgate.pipeline.base import Base
     from modelgate.pipeline.context import Context
 

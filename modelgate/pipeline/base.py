@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from modelgate import confine
 from modelgate.datamodel import manifest, strictyaml
-from modelgate.datamodel.manifest import ManifestDoc, Snapshot
+from modelgate.datamodel.manifest import ManifestDoc
 from modelgate.datamodel.records import record
+from modelgate.datamodel.snapshot import Snapshot
 from modelgate.errors import ModelgateError, UsageError
 from modelgate.git.catfile import ReadAhead
 from modelgate.git.log import FileChange

@@ -7,7 +7,7 @@ blobs are read and parsed only for what the rules ask: "every state of model X" 
 state of X@1.4.0". A blob is parsed when its bytes may hold what is asked
 (:mod:`modelgate.datamodel.textscan`), so a change to one model reads that model's past,
 not the registry's. A state is read strictly, but only the fields the rules about change
-need (:func:`modelgate.datamodel.manifest.snapshot`); one that cannot be read is kept as
+need (:func:`modelgate.datamodel.snapshot.snapshot`); one that cannot be read is kept as
 unreadable, with the reason, for the run to report.
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from modelgate.datamodel import strictyaml, textscan
-from modelgate.datamodel.manifest import Snapshot, snapshot
 from modelgate.datamodel.records import record
+from modelgate.datamodel.snapshot import Snapshot, snapshot
 from modelgate.errors import Problem
 from modelgate.git.catfile import ReadAhead
 from modelgate.git.log import FileChange
