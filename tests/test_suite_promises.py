@@ -27,7 +27,7 @@ def promising_tests() -> list[tuple[str, ast.FunctionDef]]:
 
 def test_tests_that_promise_the_installed_command_do_not_run_it_in_process() -> None:
     tests = promising_tests()
-    assert len(tests) > 40  # test_cli, test_changes, test_hostile... are all found
+    assert len(tests) > 40  # test_cli, test_checks_changes, test_hostile... are all found
     offenders = []
     for name, node in tests:
         called = {
