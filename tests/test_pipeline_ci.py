@@ -338,3 +338,13 @@ def test_long_values_are_cut_in_messages(tmp_path: Path) -> None:
 )
 def test_only_a_plain_branch_name_is_taken_from_a_ref(ref: Any, branch: str | None) -> None:
     assert ci._branch(ref) == branch
+
+
+def test_the_base_named_is_the_flags_else_modelgate_base() -> None:
+    from modelgate.pipeline.ci import NONE, named_base
+
+    assert named_base("release", {"MODELGATE_BASE": "main"}) == "release"
+    assert named_base(None, {"MODELGATE_BASE": "main"}) == "main"
+    assert named_base(None, {"MODELGATE_BASE": NONE}) == NONE  # a name too: no base
+    assert named_base("", {"MODELGATE_BASE": ""}) is None
+    assert named_base(None, {}) is None

@@ -33,9 +33,11 @@ def early(args: list[str]) -> EarlySetup | None:
         return None
     if options.command != "check":
         return None
+    from modelgate.pipeline.ci import NONE, named_base
+
     ahead = None
-    named = options.base or os.environ.get("MODELGATE_BASE")
-    if named and named != "none" and not options.paths and not options.changed:
+    named = named_base(options.base, os.environ)
+    if named is not None and named != NONE and not options.paths and not options.changed:
         # A base named on the command line (the GitHub Action names it) is the base a run
         # compares with: its history's log is begun before the workspace is imported, at
         # about 34 ms rather than 110-128. The setup adopts it if it chooses that commit,

@@ -24,6 +24,7 @@ from modelgate.git.log import FileChange
 from modelgate.git.repo import GitRepo
 from modelgate.git.trees import CommitTree
 from modelgate.pipeline import discovery
+from modelgate.pipeline.ci import NONE, named_base
 from modelgate.pipeline.history import Event, History, blobs_of, manifest_changes, read_history
 
 if TYPE_CHECKING:
@@ -33,9 +34,6 @@ if TYPE_CHECKING:
     from modelgate.pipeline.index import WorkIndex
 
 __all__ = ["NONE", "Base", "BaseChoice", "Event", "History", "base_ref", "choose_base", "read_history"]
-
-
-NONE = "none"  # `--base none`: no base, the checkout is checked as it stands
 
 
 @record
@@ -69,7 +67,7 @@ def choose_base(flag: str | None, env: Mapping[str, str], configured: str | None
     and ``--base none`` is refused for it), and without any event information the base
     must be named.
     """
-    named = flag or env.get("MODELGATE_BASE") or None
+    named = named_base(flag, env)
     if not ci:
         ref = named or configured
         return BaseChoice(None if ref in (None, "", NONE) else ref)

@@ -34,6 +34,15 @@ UNDER_REVIEW = PULL_REQUEST_EVENTS | {MERGE_QUEUE_EVENT}
 AS_IT_STANDS = frozenset({"schedule", "workflow_dispatch"})
 
 
+NONE = "none"  # `--base none`: no base, the checkout is checked as it stands
+
+
+def named_base(flag: str | None, env: Mapping[str, str]) -> str | None:
+    """The base the command line names (``--base``), else ``MODELGATE_BASE``; None when
+    neither does. :data:`NONE` is such a name: it names no base."""
+    return flag or env.get("MODELGATE_BASE") or None
+
+
 def in_ci(flag: bool | None, env: Mapping[str, str]) -> bool:
     """``--ci``/``--no-ci`` when given, else whether ``CI`` or ``GITHUB_ACTIONS`` says so."""
     if flag is not None:

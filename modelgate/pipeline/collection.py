@@ -72,7 +72,7 @@ class Collection:
             return True
         k, n = self._options.shard
         key = self._key(abspath) if raw is None else _key(self._root, abspath, raw)
-        place = self._deal(n).get(key)
+        place = self._deal().get(key)
         return (place if place is not None else _hash(key) % n) == k - 1
 
     def _key(self, abspath: str) -> str:
@@ -82,9 +82,11 @@ class Collection:
             key = self._keys[abspath] = _key(self._root, abspath, self._context.index.raw(abspath))
         return key
 
-    def _deal(self, n: int) -> dict[str, int]:
-        """Each work-tree manifest's key -> the shard (0-based) it is dealt to, of ``n``."""
+    def _deal(self) -> dict[str, int]:
+        """Each work-tree manifest's key -> the shard (0-based) it is dealt to."""
         if self._dealt is None:
+            assert self._options.shard is not None
+            n = self._options.shard[1]
             counts: dict[str, int] = {}
             for path in self._context.index.paths():
                 key = self._key(path)

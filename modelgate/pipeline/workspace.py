@@ -163,8 +163,7 @@ class EarlySetup:
     def take(self, options: Options) -> Setup | None:
         """The setup begun for ``options``; None if it was begun for other ones (then the
         caller prepares its own)."""
-        self._thread.join()
-        result, self._result = self._result, None
+        result = self._joined()
         if options != self.options:
             if isinstance(result, Setup):
                 result.close()
@@ -175,10 +174,15 @@ class EarlySetup:
 
     def close(self) -> None:
         """Close a setup no one took (a failed plugin, ``--help``)."""
-        self._thread.join()
-        result, self._result = self._result, None
+        result = self._joined()
         if isinstance(result, Setup):
             result.close()
+
+    def _joined(self) -> Setup | BaseException | None:
+        """What preparing gave, once: None after it was taken or closed."""
+        self._thread.join()
+        result, self._result = self._result, None
+        return result
 
 
 def prepare(options: Options, root: str, ahead: GitRepo | None = None) -> Setup:
