@@ -8,13 +8,13 @@ import pytest
 from modelgate.errors import GitError
 from modelgate.git.log import FileChange, parse_changes
 
-C1, C2, B1, B2 = "1" * 40, "2" * 40, "a" * 40, "b" * 40
+C1, C2, C3, B1, B2 = "1" * 40, "2" * 40, "3" * 40, "a" * 40, "b" * 40
 ZERO = "0" * 40
 
 
 def _log(*commits: tuple[str, str, str, list[tuple[str, str]]]) -> bytes:
-    """What ``git log -z --raw --format=%H%x00%ct%x00%an <%ae>`` prints for these commits:
-    (sha, timestamp, author, [(raw line, path)])."""
+    """What ``git log -z --raw --format=%H%x00%ct%x00%an <%ae>`` prints for these commits,
+    given newest first as git prints them: (sha, timestamp, author, [(raw line, path)])."""
     fields: list[str] = []
     for sha, when, author, changes in commits:
         fields += [sha, when, author]
@@ -23,22 +23,38 @@ def _log(*commits: tuple[str, str, str, list[tuple[str, str]]]) -> bytes:
     return ("\0".join(fields) + "\0").encode()
 
 
-def test_changes_are_read_by_position_and_kept_by_path() -> None:
+def test_changes_are_read_by_position_oldest_first_and_kept_by_path() -> None:
     out = _log(
+        (C2, "200", "B <b@x>", [(f":100644 000000 {B1} {ZERO} D", "m/modelgate.yaml")]),
+        (C3, "150", "Empty <e@x>", []),
         (
             C1,
             "100",
             "A \x1b <a@x>",
             [(f":000000 100644 {ZERO} {B1} A", "m/modelgate.yaml"), (f":000000 100644 {ZERO} {B2} A", "m/x.bin")],
         ),
-        (C2, "200", "B <b@x>", [(f":100644 000000 {B1} {ZERO} D", "m/modelgate.yaml")]),
     )
     assert list(parse_changes(out, keep=lambda path: path.endswith(".yaml"))) == [
         FileChange(C1, 100, "A \x1b <a@x>", "m/modelgate.yaml", B1, "A", "100644"),
         FileChange(C2, 200, "B <b@x>", "m/modelgate.yaml", ZERO, "D", "000000"),
     ]
-    assert len(list(parse_changes(out))) == 3
+    assert [c.path for c in parse_changes(out)] == ["m/modelgate.yaml", "m/x.bin", "m/modelgate.yaml"]
     assert list(parse_changes(b"")) == []
+
+
+def test_only_paths_with_the_ending_are_handed_to_keep() -> None:
+    out = _log(
+        (
+            C1,
+            "100",
+            "A <a@x>",
+            [(f":000000 100644 {ZERO} {B1} A", "a.yaml"), (f":000000 100644 {ZERO} {B2} A", "b.bin")],
+        )
+    )
+    asked: list[str] = []
+    found = list(parse_changes(out, keep=lambda path: asked.append(path) is None, ending=".bin"))
+    assert asked == ["b.bin"]
+    assert [c.blob for c in found] == [B2]
 
 
 @pytest.mark.parametrize(
@@ -48,6 +64,9 @@ def test_changes_are_read_by_position_and_kept_by_path() -> None:
         _log((C1, "yesterday", "A <a@x>", [])),
         _log((C1, "100", "A <a@x>", [(f":000000 100644 {ZERO} {B1}", "m/modelgate.yaml")])),  # no status
         _log((C1, "100", "A <a@x>", [(f":000000 100644 {ZERO} short A", "m/modelgate.yaml")])),
+        # a line of another shape is an error for any path, kept or not
+        _log((C1, "100", "A <a@x>", [(f":000000 100644 {ZERO} {B1} A", "m/x.bin"), ("garbage", "m/y.bin")])),
+        _log((C2, "200", "B <b@x>", []), ("not-a-sha", "100", "A <a@x>", [])),
         f"{C1}\0100\0".encode(),  # cut short
     ],
 )

@@ -193,7 +193,8 @@ def manifest_changes(repo: GitRepo, rev: str, globs: tuple[str, ...] = ()) -> li
     def keep(path: str) -> bool:
         return discovery.is_manifest_name(path.rpartition("/")[2]) and selects(path)
 
-    return list(repo.changes(rev, [], keep=keep))
+    # Every manifest's name ends so: the other files' paths are not looked at in Python.
+    return list(repo.changes(rev, [], keep=keep, ending=discovery.MANIFEST_NAME))
 
 
 def blobs_of(changes: Iterable[FileChange]) -> list[str]:
