@@ -133,6 +133,7 @@ class Base:
         self._work: WorkIndex | None = None
         self._listing: tuple[dict[str, str], list[str]] | None = None
         self._same: dict[str, str] | None = None  # path -> the work tree's manifest with its bytes
+        self._kept: frozenset[str] | None = None  # the absolute paths of _same
         self._own: list[ManifestDoc] | None = None
         self._own_by_name: dict[str, list[ManifestDoc]] | None = None
         self._by_name: dict[str, list[ManifestDoc]] = {}
@@ -176,6 +177,13 @@ class Base:
             docs += [manifest.refused(path, os.path.join(self.root, path), confine.LINK) for path in links]
             self._own = sorted(docs, key=lambda doc: doc.path)
         return self._own
+
+    def untouched(self, abspath: str) -> bool:
+        """Whether the merge-base holds the work tree's manifest at ``abspath`` byte for byte
+        at the same path: the change neither added nor edited it."""
+        if self._kept is None:
+            self._kept = frozenset(self._unchanged().values())
+        return abspath in self._kept
 
     def versions_of(self, name: str) -> list[ManifestDoc]:
         """The merge-base's manifests of model ``name``."""
