@@ -729,6 +729,19 @@ def test_a_log_git_could_not_have_printed_is_an_error_naming_its_start() -> None
     assert str(raised.value) == f"git log printed an unexpected commit {'x' * 80!r}; cannot read approvals"
 
 
+def test_an_approved_model_whose_name_is_written_with_escapes_is_found(promotion: dict[str, Any]) -> None:
+    """HEAD's manifests are searched for the name's bytes, or a backslash: a name written
+    with an escape (``fraud\\u002ddetector``) is still found, and so its files compared."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    path = repo.root / "m" / "modelgate.yaml"
+    path.write_text(path.read_text().replace('"fraud-detector"', '"fraud\\u002ddetector"'))
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "the name, escaped")
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    _, result, _ = check(repo, "--ci")
+    assert result["outcome"] == "passed", result["message"]
+
+
 def test_the_approved_models_files_are_found_among_manifests_of_equal_bytes(repo: Repo) -> None:
     """signed-commits reads HEAD's manifests one at a time, keeping only those that may hold
     the approved model's name; two manifests of the same bytes are both found."""

@@ -70,6 +70,9 @@ def test_every_string_the_loader_reads_is_one_the_bytes_may_hold(data: dict[str,
     values = strings(parsed)
     for value in values:
         assert textscan.may_hold(raw, value), (raw, value)
+        # What a search of many documents at once looks for: one of the needles is there.
+        needles = textscan.needles(value)
+        assert needles is None or any(needle in raw for needle in needles), (raw, value)
     assert textscan.Values(values).held(raw) == set(values)
 
 
@@ -110,6 +113,12 @@ def test_answers_by_example() -> None:
     # A backslash may write anything: every question is answered yes.
     assert textscan.may_hold(b'name: "fr\\x61ud"\n', "fraud")
     assert textscan.may_write_component(b'p: "a\\u002fb"\n', "zzz", ending=True)
+
+
+def test_needles_are_the_longest_safe_run_and_a_backslash() -> None:
+    assert textscan.needles("fraud-detector") == (b"\\", b"fraud-detector")
+    assert textscan.needles("my model/v2") == (b"\\", b"model")
+    assert textscan.needles("/ ?") is None  # nothing safe in it: every document may hold it
 
 
 def test_the_name_guess_is_only_a_guess() -> None:

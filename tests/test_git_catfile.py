@@ -253,3 +253,30 @@ def test_a_read_ahead_whose_sizes_cannot_be_asked_stops_git(repo: Repo, monkeypa
     proc = begun[0]._proc
     assert proc is not None and proc.poll() is not None and begun[0]._file.closed
     git.close()
+
+
+def test_blobs_containing_finds_every_blob_that_holds_a_needle_read_ahead_or_not(repo: Repo) -> None:
+    """Searched in the file git answered into: a needle in a blob's bytes finds it (also in
+    one over the read-ahead's limit, read and searched the usual way); one that only spans
+    the end of a blob and the start of the next, or stands in an answer's header, does not."""
+    texts = [b"x needle y", b"nothing", b"ends in nee", b"dle starts here", b"needle" + b"." * 200, b"blob"]
+    for i, text in enumerate(texts):
+        (repo.root / f"n{i}").write_bytes(text)
+    shas = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin-paths"],
+        cwd=repo.root,
+        input="".join(f"n{i}\n" for i in range(len(texts))),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    git = GitRepo(str(repo.root))
+    try:
+        found = git.blobs_containing(shas, [b"needle"], limit=100)
+        assert found == {shas[0]: texts[0], shas[4]: texts[4][:101]}  # over the limit: cut as blobs() cuts
+        assert git.blobs_containing(shas, [b"needle", b"nothing"], limit=1000).keys() == {shas[0], shas[1], shas[4]}
+        assert git.blobs_containing(shas, [shas[2][:12].encode(), b" blob "], limit=1000) == {}  # headers only
+        assert git.blobs_containing(shas, [b"nee\n"], limit=1000) == {}  # into the newline after a blob
+        assert git.blobs_containing(shas, None, limit=1000) == dict(zip(shas, texts, strict=True))
+    finally:
+        git.close()

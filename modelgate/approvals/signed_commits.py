@@ -227,13 +227,13 @@ class _HeldBytes:
             self._manifests = sorted(
                 (p, sha)
                 for p, sha in self.git.tree(self.head).items()
-                if discovery.is_manifest_name(posixpath.basename(p))
+                if p.endswith(discovery.MANIFEST_NAME) and discovery.is_manifest_name(posixpath.basename(p))
             )
-        # Streamed, and only what may hold the name kept: a registry's manifests at once would
-        # be its size in memory, while the run's own manifests are being parsed.
-        shas = list(dict.fromkeys(sha for _, sha in self._manifests))
-        blobs = self.git.stream_blobs(shas, limit=strictyaml.MAX_BYTES)
-        holding = {sha: raw for sha, raw in zip(shas, blobs, strict=True) if textscan.may_hold(raw, name)}
+        # Searched in git's answers at once (a registry's thousands of manifests asked for
+        # one name), and only what may hold the name kept.
+        shas = [sha for _, sha in self._manifests]
+        candidates = self.git.blobs_containing(shas, textscan.needles(name), strictyaml.MAX_BYTES)
+        holding = {sha: raw for sha, raw in candidates.items() if textscan.may_hold(raw, name)}
         files: dict[str, list[str] | str] = {}
         for path, sha in self._manifests:
             raw = holding.get(sha)

@@ -63,6 +63,15 @@ def may_hold(raw: bytes, value: str) -> bool:
     return _some_run(raw, value)
 
 
+def needles(value: str) -> tuple[bytes, ...] | None:
+    """Byte strings of which every document that :func:`may_hold` ``value`` contains one:
+    a backslash, or the value's longest run of safe characters (the value itself when it
+    is safe); None when nothing can be told (no safe character in it). A search for these
+    in many documents at once finds a superset of those that may hold it."""
+    runs = _RUNS.findall(value.encode("utf-8", "surrogateescape"))
+    return (b"\\", max(runs, key=len)) if runs else None
+
+
 class Values:
     """Many values asked about at once (the names of a shard's models): one pass over a
     document's runs of safe characters answers for all of them."""

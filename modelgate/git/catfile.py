@@ -8,6 +8,7 @@ each. (gitpython's object database does the same one at a time, and its import a
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import re
 import subprocess
@@ -204,6 +205,31 @@ class ReadAhead:
                     self._view = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
                     self._ready = True
         return frozenset(self._at) if self._ready else frozenset()
+
+    def containing(self, needles: Sequence[bytes]) -> set[str]:
+        """The held blobs whose bytes contain one of ``needles``: searched in the file, in
+        C, and each answer's bytes looked at only where a needle is (a registry's thousands
+        of manifests asked for one name). Waits for git, as :meth:`held` does."""
+        if not self.held():
+            return set()
+        view = self._view
+        assert view is not None
+        ordered = sorted((start, size, sha) for sha, (start, size, _) in self._at.items())
+        starts = [start for start, _, _ in ordered]
+        found: set[str] = set()
+        for needle in needles:
+            at = view.find(needle)
+            while at != -1:
+                index = bisect.bisect_right(starts, at) - 1
+                if index < 0:  # in the first answer's header
+                    at = view.find(needle, at + 1)
+                    continue
+                start, size, sha = ordered[index]
+                if at + len(needle) <= start + size:
+                    found.add(sha)
+                    at = start + size  # the rest of this blob need not be searched
+                at = view.find(needle, at + 1)
+        return found
 
     def get(self, sha: str) -> bytes:
         """A held blob's bytes (see :meth:`held`)."""

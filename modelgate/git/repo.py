@@ -356,6 +356,27 @@ class GitRepo:
             raise
         return ahead
 
+    def blobs_containing(self, shas: Sequence[str], needles: Sequence[bytes] | None, limit: int) -> dict[str, bytes]:
+        """id -> bytes of the blobs among ``shas`` that contain one of ``needles`` (all of
+        them when ``needles`` is None), each cut at ``limit`` as :meth:`blobs` does. Read
+        into a file by one ``git cat-file`` and searched there (:meth:`ReadAhead.containing`):
+        what a shard or a change asks of a registry's thousands of manifests; the blobs the
+        file does not hold (over the bounds) are read and searched one by one."""
+        ids = list(dict.fromkeys(shas))
+        if needles is None:
+            return dict(zip(ids, self.stream_blobs(ids, limit), strict=True))
+        ahead = self.read_ahead(ids, limit)
+        try:
+            held = ahead.held()
+            found = {sha: ahead.get(sha) for sha in ahead.containing(needles)}
+            rest = [sha for sha in ids if sha not in held]
+            for sha, raw in zip(rest, self.stream_blobs(rest, limit), strict=True):
+                if any(needle in raw for needle in needles):
+                    found[sha] = raw
+        finally:
+            ahead.close()
+        return found
+
     def stream_blobs(
         self, shas: Sequence[str], limit: int | None = None, ahead: ReadAhead | None = None
     ) -> Iterator[bytes]:
