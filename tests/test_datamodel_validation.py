@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import subprocess
 import sys
-import typing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -333,13 +332,7 @@ def test_json_schema_uses_yaml_keys_and_descriptions() -> None:
 def test_dropping_nulls_keeps_the_fields_after_them() -> None:
     described = validation.load(Described, {"second": 3})
     assert described.to_dict(exclude_none=True) == {"second": 3}
-    assert validation.unstructure(described) == {"first": None, "second": 3}  # nulls kept unless asked
-
-
-def test_dataclasses_in_finds_only_dataclasses() -> None:
-    assert validation.dataclasses_in(list[Point] | None) == [Point]
-    assert validation.dataclasses_in(Point) == [Point]
-    assert validation.dataclasses_in(int) == [] and validation.dataclasses_in(dict[str, int]) == []
+    assert described.to_dict() == {"first": None, "second": 3}  # nulls kept unless asked
 
 
 def test_shipped_data_is_built_without_pydantic_and_validated_when_it_does_not_fit() -> None:
@@ -422,40 +415,3 @@ def test_a_validator_prepared_in_the_background_is_the_one_validation_uses() -> 
     validation.prepare(Prepared)  # already built: no second thread, the same validator
     assert set(threading.enumerate()) <= running and validation._adapter(Prepared) is built
     assert os.environ.get("PYDANTIC_DISABLE_PLUGINS") == before
-
-
-def _strict_classes() -> list[type]:
-    """Every dataclass reachable from the validated documents and built-in check params."""
-    seen: list[type] = []
-    todo: list[type] = [manifest.Manifest, PolicyFile, ApprovalParams, ThresholdParams]
-    while todo:
-        cls = todo.pop()
-        if cls not in seen:
-            seen.append(cls)
-            todo += [found for hint in typing.get_type_hints(cls).values() for found in validation.dataclasses_in(hint)]
-    return seen
-
-
-@pytest.mark.parametrize("cls", _strict_classes(), ids=lambda cls: cls.__qualname__)
-def test_field_hints_are_what_typing_reads(cls: type) -> None:
-    """Each distinct annotation is compiled once; what it means is typing's reading."""
-    assert validation._hints(cls) == typing.get_type_hints(cls, include_extras=True)
-
-
-def test_field_hints_read_a_subclass_fields_and_its_bases() -> None:
-    @record
-    class Base(Strict):
-        size: Annotated[int, Constraint(ge=0)]
-        tags: list[str] | None = None
-
-    @record
-    class Child(Base):
-        tags: tuple[str, ...] | None = None  # the subclass's own reading wins
-        label: str = "x"
-
-    hints = validation._hints(Child)
-    assert hints == typing.get_type_hints(Child, include_extras=True)
-    fields = {"size": Annotated[int, Constraint(ge=0)], "tags": tuple[str, ...] | None, "label": str}
-    assert {name: hints[name] for name in fields} == fields
-    # Annotations that are objects already (a class made at run time) are taken as they are.
-    assert validation._hints(dataclasses.make_dataclass("Made", [("count", int)])) == {"count": int}

@@ -16,7 +16,7 @@ from dataclasses import field
 from typing import Annotated, Any, Literal
 
 from modelgate import confine
-from modelgate.datamodel import licenses, strictyaml, validation
+from modelgate.datamodel import licenses, strictyaml, structure, validation
 from modelgate.datamodel.records import record
 from modelgate.datamodel.validation import Constraint, Invalid, Strict, Verdicts
 from modelgate.errors import InputError, Problem
@@ -392,14 +392,14 @@ def _known_keys(root: type, loc: tuple[Any, ...]) -> list[str]:
     current: type | None = root
     for part in loc:
         assert current is not None
-        fields = validation.field_hints(current)
+        fields = structure.field_hints(current)
         if part in fields:  # otherwise a list index or a dict key: same class below
-            found = validation.dataclasses_in(fields[part])
+            found = structure.dataclasses_in(fields[part])
             current = found[0] if found else None
         if current is None:
             return []
     assert current is not None
-    return list(validation.field_hints(current))
+    return list(structure.field_hints(current))
 
 
 def json_schema() -> dict[str, Any]:
