@@ -20,43 +20,45 @@ from modelgate.datamodel.validation import Constraint, Strict
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Point(Strict):
-    __pydantic_config__ = Strict.renamed(x_="x")
+class Reading(Strict):
+    __pydantic_config__ = Strict.renamed(value_="value")
 
-    x_: float
-    label: Annotated[str, Constraint(pattern=r"^[a-z]+$", max_length=8)] = "origin"
-    tags: list[Annotated[str, Constraint(min_length=1)]] = dataclasses.field(default_factory=list)
-    when: dt.date | None = None
+    value_: float
+    unit: str = "ms"
+    labels: list[str] = dataclasses.field(default_factory=list)
+    taken: dt.date | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Path2(Strict):
-    points: list[Point]
-    named: dict[str, Point] = dataclasses.field(default_factory=dict)
+class Series(Strict):
+    readings: list[Reading]
+    named: dict[str, Reading] = dataclasses.field(default_factory=dict)
 
 
 def test_structure_builds_nested_classes_by_yaml_key_and_unstructure_gives_the_data_back() -> None:
-    data = {"points": [{"x": 1, "when": "2026-12-01"}], "named": {"a": {"x": 2.5, "label": "a", "tags": ["t"]}}}
-    built = structure.structure(Path2, data)
-    assert built == Path2(
-        points=[Point(x_=1.0, when=dt.date(2026, 12, 1))], named={"a": Point(x_=2.5, label="a", tags=["t"])}
+    data = {"readings": [{"value": 1, "taken": "2026-12-01"}], "named": {"p99": {"value": 2.5, "labels": ["t"]}}}
+    built = structure.structure(Series, data)
+    assert built == Series(
+        readings=[Reading(value_=1.0, taken=dt.date(2026, 12, 1))], named={"p99": Reading(value_=2.5, labels=["t"])}
     )
-    assert isinstance(built.points[0].x_, float)  # an integer is a number: built as a float
-    assert structure.unstructure(built)["named"] == {"a": {"x": 2.5, "label": "a", "tags": ["t"], "when": None}}
+    assert isinstance(built.readings[0].value_, float)  # an integer is a number: built as a float
+    assert structure.unstructure(built)["named"] == {
+        "p99": {"value": 2.5, "unit": "ms", "labels": ["t"], "taken": None}
+    }
 
 
 @pytest.mark.parametrize(
     "data",
-    [{}, {"points": {"x": 1}}, {"points": [{"label": "no x"}]}, {"points": [], "named": ["not", "a", "mapping"]}],
+    [{}, {"readings": {"value": 1}}, {"readings": [{"unit": "s"}]}, {"readings": [], "named": ["not", "a", "mapping"]}],
 )
 def test_data_that_does_not_fit_raises_what_validation_turns_into_a_validation(data: dict[str, object]) -> None:
     with pytest.raises(structure.DOES_NOT_FIT):
-        structure.structure(Path2, data)
+        structure.structure(Series, data)
 
 
 def test_dataclasses_in_finds_only_dataclasses() -> None:
-    assert structure.dataclasses_in(list[Point] | None) == [Point]
-    assert structure.dataclasses_in(Point) == [Point]
+    assert structure.dataclasses_in(list[Reading] | None) == [Reading]
+    assert structure.dataclasses_in(dict[str, Series]) == [Series]
     assert structure.dataclasses_in(int) == [] and structure.dataclasses_in(dict[str, int]) == []
 
 
@@ -107,9 +109,9 @@ def test_a_verdict_is_for_this_code_that_builds_the_classes(tmp_path: Path, monk
     validation.code_digest.cache_clear()
     monkeypatch.setattr(structure, "__file__", str(copy))
     try:
-        before = validation.code_digest(Point)
+        before = validation.code_digest(Reading)
         copy.write_bytes(copy.read_bytes() + b"\n# edited\n")
         validation.code_digest.cache_clear()
-        assert before is not None and validation.code_digest(Point) != before
+        assert before is not None and validation.code_digest(Reading) != before
     finally:
         validation.code_digest.cache_clear()
