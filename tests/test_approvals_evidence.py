@@ -704,6 +704,21 @@ def test_a_manifest_pinning_a_file_outside_the_repository_cannot_be_approved(
     ), result["message"]
 
 
+def test_only_files_named_as_manifests_are_the_approved_models_manifests(promotion: dict[str, Any]) -> None:
+    """A file whose name only ends like a manifest's (``notmodelgate.yaml``) is no manifest,
+    whatever it holds: a copy of the approved model there pinning a file outside the
+    repository does not stop the approval."""
+    repo, keys = promotion["repo"], promotion["keys"]
+    outside = {"path": "../../outside.bin", "sha256": "0" * 64, "size": 1}
+    copy = json.loads((repo.root / "m" / "modelgate.yaml").read_text())
+    repo.write("docs/notmodelgate.yaml", json.dumps({**copy, "artifacts": [outside]}))
+    repo.git("add", "-A")
+    signed_commit(repo, None, "author@acme.io", "a look-alike")
+    signed_commit(repo, keys["reviewer"][0], "reviewer@acme.io", f"LGTM\n\n{TRAILER}")
+    _, result, _ = check(repo, "--ci")
+    assert result["outcome"] == "passed", result["message"]
+
+
 def test_an_approval_of_a_version_the_head_commit_lacks_names_the_head(promotion: dict[str, Any]) -> None:
     """The work tree says 1.0.1 (not committed); the head commit holds 1.0.0 only."""
     repo, keys = promotion["repo"], promotion["keys"]

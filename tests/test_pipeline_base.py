@@ -55,6 +55,25 @@ def test_an_unchanged_manifest_is_parsed_once_and_a_changed_one_again(repo: Repo
         git.close()
 
 
+def test_untouched_is_what_the_merge_base_holds_byte_for_byte_at_the_same_path(repo: Repo) -> None:
+    """What the shard deal weighs: a manifest the change neither added nor edited."""
+    repo.manifest("a")
+    repo.manifest("b", name="b")
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "change")
+    repo.manifest("b", name="b", version="1.1.0")  # edited
+    repo.manifest("c", name="c")  # added
+    repo.write("d/modelgate.yaml", (repo.root / "a" / "modelgate.yaml").read_bytes())  # a's bytes elsewhere
+    repo.commit("change")
+    git = GitRepo(str(repo.root))
+    try:
+        base, _ = _attached(git, repo)
+        assert [base.untouched(_path(repo, f)) for f in "abcd"] == [True, False, False, False]
+        assert base.untouched(_path(repo, "a"))  # asked again: the same answer
+    finally:
+        git.close()
+
+
 def test_a_head_file_with_other_bytes_at_the_same_path_is_not_reused(repo: Repo) -> None:
     repo.manifest("a")
     repo.commit("base")
