@@ -42,21 +42,6 @@ def test_changes_are_read_by_position_oldest_first_and_kept_by_path() -> None:
     assert list(parse_changes(b"")) == []
 
 
-def test_only_paths_with_the_ending_are_handed_to_keep() -> None:
-    out = _log(
-        (
-            C1,
-            "100",
-            "A <a@x>",
-            [(f":000000 100644 {ZERO} {B1} A", "a.yaml"), (f":000000 100644 {ZERO} {B2} A", "b.bin")],
-        )
-    )
-    asked: list[str] = []
-    found = list(parse_changes(out, keep=lambda path: asked.append(path) is None, ending=".bin"))
-    assert asked == ["b.bin"]
-    assert [c.blob for c in found] == [B2]
-
-
 @pytest.mark.parametrize(
     "out",
     [

@@ -169,3 +169,16 @@ def test_a_star_does_not_cross_folders_end_to_end(repo: Repo) -> None:
     proc = repo.run("check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 manifest" in proc.stdout
+
+
+def test_a_manifest_path_is_one_with_a_manifests_file_name() -> None:
+    from modelgate.pipeline.discovery import is_manifest_path, manifest_selector
+
+    named = ["modelgate.yaml", "a/modelgate.yaml", "a/b/fraud.modelgate.yaml"]
+    others = [".modelgate.yaml", "a/.modelgate.yaml", "a/notmodelgate.yaml", "a/modelgate.yaml/x", "a/modelgate.yml"]
+    assert [is_manifest_path(p) for p in named] == [True] * 3
+    assert [is_manifest_path(p) for p in others] == [False] * 5
+    assert [manifest_selector(("models/**",))(p) for p in ("models/a/modelgate.yaml", "a/modelgate.yaml")] == [
+        True,
+        False,
+    ]

@@ -225,9 +225,7 @@ class _HeldBytes:
 
         if self._manifests is None:
             self._manifests = sorted(
-                (p, sha)
-                for p, sha in self.git.tree(self.head).items()
-                if p.endswith(discovery.MANIFEST_NAME) and discovery.is_manifest_name(posixpath.basename(p))
+                (p, sha) for p, sha in self.git.tree(self.head).items() if discovery.is_manifest_path(p)
             )
         # Searched in git's answers at once (a registry's thousands of manifests asked for
         # one name), and only what may hold the name kept.

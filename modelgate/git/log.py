@@ -48,10 +48,9 @@ def log_arguments(rev: str, pathspecs: Sequence[str]) -> list[str]:
     ]
 
 
-def parse_changes(out: bytes, keep: Callable[[str], bool] | None = None, *, ending: str = "") -> Iterator[FileChange]:
+def parse_changes(out: bytes, keep: Callable[[str], bool] | None = None) -> Iterator[FileChange]:
     """The files each commit changed, oldest commit first, from :func:`log_arguments`'
-    output; with ``keep``, only the paths it keeps, and with ``ending`` only paths that end
-    so (the others' lines are skipped unread)."""
+    output; with ``keep``, only the paths it keeps (the others' lines are skipped unread)."""
     fields = out.decode("utf-8", "surrogateescape").split("\0")
     if fields and fields[-1] == "":
         fields.pop()
@@ -66,7 +65,7 @@ def parse_changes(out: bytes, keep: Callable[[str], bool] | None = None, *, endi
         # --raw output begins on a new line: "\n:100644 100644 <old> <new> M".
         while index + 1 < len(fields) and fields[index].startswith(("\n:", ":")):
             path = fields[index + 1]
-            if path.endswith(ending) and (keep is None or keep(path)):  # the others are only skipped
+            if keep is None or keep(path):  # the others' lines are only skipped
                 parts = fields[index].lstrip("\n").lstrip(":").split()
                 if len(parts) != 5 or not OBJECT_ID.match(parts[3]):
                     raise GitError(f"git log printed an unexpected change line {fields[index][:80]!r}")

@@ -420,11 +420,11 @@ class GitRepo:
     # -- history -------------------------------------------------------------------
 
     def changes(
-        self, rev: str, pathspecs: list[str], keep: Callable[[str], bool] | None = None, ending: str = ""
+        self, rev: str, pathspecs: list[str], keep: Callable[[str], bool] | None = None
     ) -> Iterator[FileChange]:
         """Files matching ``pathspecs`` changed by each commit on ``rev``'s first-parent line,
         oldest first: the states the branch itself went through; with ``keep``, only the
-        paths it keeps (and that end with ``ending``). A merge counts as one change against its first parent (what the
+        paths it keeps. A merge counts as one change against its first parent (what the
         merge brought in); the commits of a merged feature branch are not states of the
         branch it was merged into.
 
@@ -434,7 +434,7 @@ class GitRepo:
         of file from a long history, give no pathspecs and a ``keep`` that picks its paths.
         (:meth:`start_changes` begins the same ``git log`` in the background.)
         """
-        return parse_changes(self.run(*log_arguments(rev, pathspecs)), keep, ending=ending)
+        return parse_changes(self.run(*log_arguments(rev, pathspecs)), keep)
 
     def start_listing(self) -> None:
         """Begin listing the work tree's files in the background (see :meth:`start`)."""

@@ -287,11 +287,7 @@ class Base:
         merge-base, selected by the base's globs."""
         if self._listing is None:
             blobs, links = self.repo.listing(self.merge_base)
-            selects = discovery.selector(self.globs)
-
-            def wanted(path: str) -> bool:
-                return discovery.is_manifest_name(path.rpartition("/")[2]) and selects(path)
-
+            wanted = discovery.manifest_selector(self.globs)
             self._listing = ({p: sha for p, sha in blobs.items() if wanted(p)}, sorted(p for p in links if wanted(p)))
         return self._listing
 

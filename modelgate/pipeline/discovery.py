@@ -88,9 +88,22 @@ def selector(globs: tuple[str, ...]) -> Callable[[str], bool]:
     return lambda path: manifest_globs.matches(path, globs)
 
 
+def is_manifest_path(path: str) -> bool:
+    """A repo-relative path (``/``-separated) with a manifest's file name. Every one ends with
+    :data:`MANIFEST_NAME`, asked first: a commit's tree or a history lists thousands of
+    other files."""
+    return path.endswith(MANIFEST_NAME) and is_manifest_name(path.rpartition("/")[2])
+
+
+def manifest_selector(globs: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a repo-relative path is a manifest the globs select (see :func:`selector`)."""
+    selects = selector(globs)
+    return lambda path: is_manifest_path(path) and selects(path)
+
+
 def is_selected_manifest(path: str, globs: tuple[str, ...]) -> bool:
     """A repo-relative path (``/``-separated) the globs select with a manifest's name."""
-    return is_manifest_name(path.rpartition("/")[2]) and selector(globs)(path)
+    return manifest_selector(globs)(path)
 
 
 def _skipped(path: str, venvs: tuple[str, ...]) -> bool:

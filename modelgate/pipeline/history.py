@@ -188,13 +188,7 @@ def manifest_changes(repo: GitRepo, rev: str, globs: tuple[str, ...] = ()) -> li
     """The changes to manifests (by file name and ``globs``) along ``rev``'s first-parent
     line, through one ``git log`` (started early by :meth:`GitRepo.start_changes`, when the
     caller knew)."""
-    selects = discovery.selector(globs)
-
-    def keep(path: str) -> bool:
-        return discovery.is_manifest_name(path.rpartition("/")[2]) and selects(path)
-
-    # Every manifest's name ends so: the other files' paths are not looked at in Python.
-    return list(repo.changes(rev, [], keep=keep, ending=discovery.MANIFEST_NAME))
+    return list(repo.changes(rev, [], keep=discovery.manifest_selector(globs)))
 
 
 def blobs_of(changes: Iterable[FileChange]) -> list[str]:

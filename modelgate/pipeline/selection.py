@@ -296,7 +296,7 @@ class Selector:
     def _names_before(self, paths: set[str], docs: Sequence[ManifestDoc]) -> set[str]:
         """The model names that changed manifest paths held in the commits the change
         started from, where those bytes differ from the work tree's."""
-        wanted = sorted(p for p in paths if discovery.is_manifest_name(posixpath.basename(p)))
+        wanted = sorted(p for p in paths if discovery.is_manifest_path(p))
         if not wanted:
             return set()
         now = {doc.path: doc.sha256 for doc in docs}
